@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Compiles every <probe>.bpf.c of this folder into a CO-RE object, and the record
+# layout table that the agent's tests compare with their Java mirrors.
+#
+# vmlinux.h is generated here from the build host's kernel BTF rather than committed:
+# CO-RE relocates every field access at load time, so the objects run on any kernel
+# with BTF whatever kernel generated the header, and a 2.8 MB generated file in the
+# repository would be noise in every diff. The build host needs /sys/kernel/btf/vmlinux
+# and bpftool, which a BPF build host has anyway.
+set -euo pipefail
+shopt -s nullglob
+here=$(cd "$(dirname "$0")" && pwd)
+target=${1:-$here/target}
+gen=$target/generated
+out=$target/classes/io/jfrebpf/bpf
+mkdir -p "$gen" "$out"
+
+for tool in clang bpftool; do
+  command -v "$tool" >/dev/null || { echo "bpf/build.sh: $tool not found; run scripts/setup.sh (installs clang llvm libbpf-dev libelf-dev bpftool)" >&2; exit 1; }
+done
+[ -r /sys/kernel/btf/vmlinux ] || { echo "bpf/build.sh: /sys/kernel/btf/vmlinux missing: the build host kernel has no BTF" >&2; exit 1; }
+
+if [ ! -s "$gen/vmlinux.h" ]; then
+  bpftool btf dump file /sys/kernel/btf/vmlinux format c > "$gen/vmlinux.h.tmp"
+  mv "$gen/vmlinux.h.tmp" "$gen/vmlinux.h"
+fi
+
+arch=$(uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+for src in "$here"/*.bpf.c; do
+  name=$(basename "$src" .bpf.c)
+  obj=$out/$name.bpf.o
+  if [ ! -e "$obj" ] || [ -n "$(find "$here" -maxdepth 1 \( -name '*.h' -o -name "$name.bpf.c" \) -newer "$obj" -print -quit)" ]; then
+    clang -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_$arch \
+      -I"$gen" -I"$here" -I/usr/include/$(uname -m)-linux-gnu \
+      -c "$src" -o "$obj.tmp"
+    # strip DWARF (keeps BTF and .BTF.ext, which CO-RE needs): smaller jar
+    llvm-strip -g "$obj.tmp"
+    mv "$obj.tmp" "$obj"
+    echo "bpf: compiled $name.bpf.o"
+  fi
+done
+
+# The layout table: sizeof/offsetof of every record the kernel sends, as the host C
+# compiler sees the same headers. LayoutTest in agent/ compares it with the Java mirrors.
+cc=${CC:-clang}
+"$cc" -O0 -Wall -Werror -I"$here" -o "$gen/layout" "$here/layout.c"
+"$gen/layout" > "$out/layout.properties"

@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * What every record sent to user space starts with, and the limits shared by all probes.
+ * Fixed-width types only: this header is read by the BPF programs, by the host C compiler
+ * (layout.c) and mirrored in Java (io.jfrebpf.agent.probe.EventHeader, checked by LayoutTest).
+ */
+#ifndef JFR_EBPF_COMMON_H
+#define JFR_EBPF_COMMON_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+#define TASK_COMM_LEN 16
+
+/* No stack captured for this record (the stack issue fills these in). */
+#define NO_STACK (-1)
+
+struct event_header {
+	__u64 timestamp_ns;   /* bpf_ktime_get_ns() when the event began: CLOCK_MONOTONIC, the JVM's JFR tick clock */
+	__u64 duration_ns;    /* 0 for instant events */
+	__u32 pid;            /* tgid: always ours */
+	__u32 tid;            /* the OS thread the event happened on */
+	__s32 user_stack_id;  /* NO_STACK until stacks are captured */
+	__s32 kernel_stack_id;
+	char comm[TASK_COMM_LEN]; /* the thread's name at the event: HotSpot sets it from the Java name */
+};
+
+_Static_assert(sizeof(struct event_header) == 48, "event_header layout is mirrored in Java");
+
+#endif

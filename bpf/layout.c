@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Prints sizeof/offsetof of every record shared with Java, as a properties file that
+ * LayoutTest (agent/) compares with the Java mirrors: the headers stay the one source
+ * of truth and the two sides cannot drift. Add a line here for every new field.
+ */
+#include <stddef.h>
+#include <stdio.h>
+#include "common.h"
+#include "syscall_latency.h"
+#include "file_open.h"
+
+#define SIZE(s) printf(#s ".size=%zu\n", sizeof(struct s))
+#define FIELD(s, f) printf(#s "." #f "=%zu\n", offsetof(struct s, f))
+#define CONST(c) printf("const." #c "=%ld\n", (long)(c))
+
+int main(void)
+{
+	SIZE(event_header);
+	FIELD(event_header, timestamp_ns);
+	FIELD(event_header, duration_ns);
+	FIELD(event_header, pid);
+	FIELD(event_header, tid);
+	FIELD(event_header, user_stack_id);
+	FIELD(event_header, kernel_stack_id);
+	FIELD(event_header, comm);
+	CONST(TASK_COMM_LEN);
+
+	SIZE(syscall_latency_record);
+	FIELD(syscall_latency_record, header);
+	FIELD(syscall_latency_record, result);
+	FIELD(syscall_latency_record, number);
+
+	SIZE(syscall_stats);
+	FIELD(syscall_stats, count);
+	FIELD(syscall_stats, errors);
+	FIELD(syscall_stats, total_ns);
+	FIELD(syscall_stats, max_ns);
+	FIELD(syscall_stats, histogram);
+	CONST(SYSCALL_MAX_NR);
+	CONST(SYSCALL_HIST_BUCKETS);
+
+	SIZE(file_open_record);
+	FIELD(file_open_record, header);
+	FIELD(file_open_record, result);
+	FIELD(file_open_record, dirfd);
+	FIELD(file_open_record, flags);
+	FIELD(file_open_record, mode);
+	FIELD(file_open_record, path_flags);
+	FIELD(file_open_record, path_len);
+	FIELD(file_open_record, path);
+	CONST(FILE_PATH_MAX);
+	CONST(FILE_OPEN_TRUNCATED);
+	CONST(FILE_OPEN_AT_FDCWD);
+	return 0;
+}

@@ -1,0 +1,15 @@
+package io.jfrebpf.events;
+
+import java.util.List;
+
+/** The event catalog: every type the agent writes. */
+public final class EbpfEvents {
+    private EbpfEvents() {
+    }
+
+    public static final List<Class<? extends EbpfEvent>> ALL = List.of(
+            SyscallLatencyEvent.class,
+            SyscallStatisticsEvent.class,
+            FileOpenEvent.class,
+            ProbeStatusEvent.class);
+}

@@ -1,0 +1,25 @@
+package io.jfrebpf.events;
+
+import jdk.jfr.Category;
+import jdk.jfr.Description;
+import jdk.jfr.Label;
+import jdk.jfr.Name;
+
+/** One syscall of the traced JVM that took at least {@code syscall.threshold}. */
+@Name("ebpf.SyscallLatency")
+@Label("Syscall Latency")
+@Description("A system call of this JVM that took at least the configured threshold")
+@Category({"eBPF", "Syscalls"})
+public final class SyscallLatencyEvent extends EbpfEvent {
+    @Label("Syscall")
+    @Description("Name of the system call, as the running kernel names it")
+    public String syscall;
+
+    @Label("Number")
+    @Description("System call number on this architecture")
+    public int number;
+
+    @Label("Result")
+    @Description("Raw return value: negative errno on failure")
+    public long result;
+}
