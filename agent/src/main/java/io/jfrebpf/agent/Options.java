@@ -1,0 +1,289 @@
+package io.jfrebpf.agent;
+
+import java.net.URI;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.EnumSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The agent's options, as in design.md: {@code key=value,key=value}, from the {@code -javaagent:}
+ * argument and from the environment variable {@code JFR_EBPF_OPTIONS} (the agent argument wins per
+ * key). Lists use {@code +}. Every bad key or value is an {@link IllegalArgumentException} whose
+ * message names the key and the accepted values: the agent prints it as one line and stays off.
+ */
+public record Options(
+        String file,
+        Set<ProbeName> probes,
+        int cpuHz,
+        Duration syscallThreshold,
+        Duration offcpuThreshold,
+        long mallocInterval,
+        JfrSettings jfr,
+        Optional<Duration> duration,
+        Optional<URI> upload,
+        Optional<Duration> interval,
+        Log.Level log) {
+
+    public static final String ENV = "JFR_EBPF_OPTIONS";
+    public static final String DEFAULT_FILE = "jfr-ebpf-%p.jfr";
+
+    /** The probes= names of design.md. */
+    public enum ProbeName {
+        CPU, OFFCPU, SYSCALL, FILE, TCP, MALLOC, POSTGRES, SCHED;
+
+        public String key() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+
+        static String accepted() {
+            StringBuilder b = new StringBuilder();
+            for (ProbeName p : values()) {
+                b.append(p.key()).append(' ');
+            }
+            return b.append("all").toString();
+        }
+    }
+
+    /** The JVM's own recording merged into the file. */
+    public enum JfrSettings {
+        DEFAULT, PROFILE, NONE;
+
+        public String key() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+    }
+
+    public static final Set<ProbeName> DEFAULT_PROBES = Collections.unmodifiableSet(EnumSet.of(
+            ProbeName.CPU, ProbeName.OFFCPU, ProbeName.FILE, ProbeName.TCP, ProbeName.POSTGRES));
+
+    private static final List<String> KEYS = List.of("file", "probes", "cpu.hz", "syscall.threshold",
+            "offcpu.threshold", "malloc.interval", "jfr", "duration", "upload", "interval", "log");
+
+    public static Options defaults() {
+        return parse("");
+    }
+
+    /** Options from the environment variable, overridden key by key by the agent argument. */
+    public static Options fromAgentArgs(String agentArgs, Map<String, String> env) {
+        Map<String, String> merged = new LinkedHashMap<>(split(env.getOrDefault(ENV, ""), ENV));
+        merged.putAll(split(agentArgs == null ? "" : agentArgs, "-javaagent"));
+        return of(merged);
+    }
+
+    public static Options parse(String text) {
+        return of(split(text, "-javaagent"));
+    }
+
+    private static Map<String, String> split(String text, String source) {
+        Map<String, String> values = new LinkedHashMap<>();
+        for (String part : text.split(",")) {
+            String item = part.strip();
+            if (item.isEmpty()) {
+                continue;
+            }
+            int eq = item.indexOf('=');
+            if (eq <= 0) {
+                throw new IllegalArgumentException("option '" + item + "' in " + source
+                        + " is not key=value; keys: " + String.join(" ", KEYS));
+            }
+            String key = item.substring(0, eq).strip().toLowerCase(Locale.ROOT);
+            if (!KEYS.contains(key)) {
+                throw new IllegalArgumentException("unknown option '" + key + "' in " + source
+                        + "; keys: " + String.join(" ", KEYS));
+            }
+            if (values.put(key, item.substring(eq + 1).strip()) != null) {
+                throw new IllegalArgumentException("option '" + key + "' is given twice in " + source);
+            }
+        }
+        return values;
+    }
+
+    private static Options of(Map<String, String> v) {
+        String file = v.getOrDefault("file", DEFAULT_FILE);
+        if (file.isBlank()) {
+            throw new IllegalArgumentException("option 'file' is empty; give a path, e.g. file=/tmp/app-%p.jfr (%p pid, %t timestamp)");
+        }
+        return new Options(
+                file,
+                probes(v.get("probes")),
+                (int) positiveLong("cpu.hz", v.get("cpu.hz"), 99, 1, 10_000),
+                duration("syscall.threshold", v.get("syscall.threshold"), Duration.ofMillis(1), true),
+                duration("offcpu.threshold", v.get("offcpu.threshold"), Duration.ofMillis(1), true),
+                size("malloc.interval", v.get("malloc.interval"), 512 * 1024),
+                jfr(v.get("jfr")),
+                Optional.ofNullable(v.get("duration")).map(s -> duration("duration", s, null, false)),
+                Optional.ofNullable(v.get("upload")).map(Options::upload),
+                Optional.ofNullable(v.get("interval")).map(s -> duration("interval", s, null, false)),
+                log(v.get("log")));
+    }
+
+    private static Set<ProbeName> probes(String text) {
+        if (text == null) {
+            return DEFAULT_PROBES;
+        }
+        EnumSet<ProbeName> set = EnumSet.noneOf(ProbeName.class);
+        for (String name : text.split("\\+")) {
+            String n = name.strip().toLowerCase(Locale.ROOT);
+            if (n.equals("all")) {
+                set.addAll(EnumSet.allOf(ProbeName.class));
+                continue;
+            }
+            ProbeName found = null;
+            for (ProbeName p : ProbeName.values()) {
+                if (p.key().equals(n)) {
+                    found = p;
+                }
+            }
+            if (found == null) {
+                throw new IllegalArgumentException("option 'probes' has unknown probe '" + n
+                        + "'; accepted: " + ProbeName.accepted() + " (joined with +, e.g. probes=cpu+tcp)");
+            }
+            set.add(found);
+        }
+        return Collections.unmodifiableSet(set);
+    }
+
+    private static final Pattern DURATION = Pattern.compile("(\\d+)(ns|us|ms|s|m|h)?");
+
+    static Duration duration(String key, String text, Duration fallback, boolean zeroAllowed) {
+        if (text == null) {
+            return fallback;
+        }
+        Matcher m = DURATION.matcher(text.strip().toLowerCase(Locale.ROOT));
+        String accepted = "a number with a unit ns us ms s m h, e.g. 10ms, 20s, 10m"
+                + (zeroAllowed ? ", or 0" : "");
+        if (!m.matches()) {
+            throw new IllegalArgumentException("option '" + key + "' has bad value '" + text + "'; accepted: " + accepted);
+        }
+        long n;
+        try {
+            n = Long.parseLong(m.group(1));
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("option '" + key + "' value '" + text + "' is too large; accepted: " + accepted);
+        }
+        String unit = m.group(2);
+        if (unit == null && n != 0) {
+            throw new IllegalArgumentException("option '" + key + "' value '" + text + "' has no unit; accepted: " + accepted);
+        }
+        if (n == 0 && !zeroAllowed) {
+            throw new IllegalArgumentException("option '" + key + "' must be greater than 0; accepted: " + accepted);
+        }
+        try {
+            return switch (unit == null ? "ns" : unit) {
+                case "ns" -> Duration.ofNanos(n);
+                case "us" -> Duration.ofNanos(Math.multiplyExact(n, 1000L));
+                case "ms" -> Duration.ofMillis(n);
+                case "s" -> Duration.ofSeconds(n);
+                case "m" -> Duration.ofMinutes(n);
+                case "h" -> Duration.ofHours(n);
+                default -> throw new IllegalStateException(unit);
+            };
+        } catch (ArithmeticException e) {
+            throw new IllegalArgumentException("option '" + key + "' value '" + text + "' is too large; accepted: " + accepted);
+        }
+    }
+
+    private static final Pattern SIZE = Pattern.compile("(\\d+)([kmg]?)b?");
+
+    static long size(String key, String text, long fallback) {
+        if (text == null) {
+            return fallback;
+        }
+        Matcher m = SIZE.matcher(text.strip().toLowerCase(Locale.ROOT));
+        if (!m.matches()) {
+            throw new IllegalArgumentException("option '" + key + "' has bad value '" + text
+                    + "'; accepted: bytes with an optional unit k m g, e.g. 512k, or 0");
+        }
+        long shift = switch (m.group(2)) {
+            case "k" -> 10;
+            case "m" -> 20;
+            case "g" -> 30;
+            default -> 0;
+        };
+        try {
+            long n = Long.parseLong(m.group(1));
+            if (n > (Long.MAX_VALUE >> shift)) {
+                throw new NumberFormatException();
+            }
+            return n << shift;
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("option '" + key + "' value '" + text + "' is too large");
+        }
+    }
+
+    private static long positiveLong(String key, String text, long fallback, long min, long max) {
+        if (text == null) {
+            return fallback;
+        }
+        try {
+            long n = Long.parseLong(text.strip());
+            if (n >= min && n <= max) {
+                return n;
+            }
+        } catch (NumberFormatException ignored) {
+            // reported below
+        }
+        throw new IllegalArgumentException("option '" + key + "' has bad value '" + text
+                + "'; accepted: a whole number from " + min + " to " + max);
+    }
+
+    private static JfrSettings jfr(String text) {
+        if (text == null) {
+            return JfrSettings.DEFAULT;
+        }
+        for (JfrSettings s : JfrSettings.values()) {
+            if (s.key().equals(text.strip().toLowerCase(Locale.ROOT))) {
+                return s;
+            }
+        }
+        throw new IllegalArgumentException("option 'jfr' has bad value '" + text + "'; accepted: default profile none");
+    }
+
+    private static URI upload(String text) {
+        try {
+            URI uri = new URI(text.strip());
+            if (("http".equals(uri.getScheme()) || "https".equals(uri.getScheme())) && uri.getHost() != null) {
+                return uri;
+            }
+        } catch (java.net.URISyntaxException ignored) {
+            // reported below
+        }
+        throw new IllegalArgumentException("option 'upload' has bad value '" + text
+                + "'; accepted: the base URL of a Pyroscope server, e.g. http://127.0.0.1:4040");
+    }
+
+    private static Log.Level log(String text) {
+        if (text == null) {
+            return Log.Level.INFO;
+        }
+        for (Log.Level l : Log.Level.values()) {
+            if (l.name().equalsIgnoreCase(text.strip())) {
+                return l;
+            }
+        }
+        throw new IllegalArgumentException("option 'log' has bad value '" + text + "'; accepted: error warn info debug");
+    }
+
+    /** Options in the key=value form they were given, for logs and the recording. */
+    public String describe() {
+        List<String> parts = new ArrayList<>();
+        parts.add("file=" + file);
+        List<String> names = new ArrayList<>();
+        probes.forEach(p -> names.add(p.key()));
+        parts.add("probes=" + String.join("+", names));
+        parts.add("syscall.threshold=" + syscallThreshold.toNanos() + "ns");
+        parts.add("jfr=" + jfr.key());
+        duration.ifPresent(d -> parts.add("duration=" + d.toMillis() + "ms"));
+        parts.add("log=" + log.name().toLowerCase(Locale.ROOT));
+        return String.join(",", parts);
+    }
+}

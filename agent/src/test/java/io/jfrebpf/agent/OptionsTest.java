@@ -1,0 +1,118 @@
+package io.jfrebpf.agent;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.jfrebpf.agent.Options.JfrSettings;
+import io.jfrebpf.agent.Options.ProbeName;
+import java.net.URI;
+import java.time.Duration;
+import java.util.EnumSet;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
+
+class OptionsTest {
+
+    @Test
+    void defaultsAreThoseOfTheDesign() {
+        Options o = Options.defaults();
+        assertEquals("jfr-ebpf-%p.jfr", o.file());
+        assertEquals(EnumSet.of(ProbeName.CPU, ProbeName.OFFCPU, ProbeName.FILE, ProbeName.TCP, ProbeName.POSTGRES), o.probes());
+        assertEquals(99, o.cpuHz());
+        assertEquals(Duration.ofMillis(1), o.syscallThreshold());
+        assertEquals(Duration.ofMillis(1), o.offcpuThreshold());
+        assertEquals(512 * 1024, o.mallocInterval());
+        assertEquals(JfrSettings.DEFAULT, o.jfr());
+        assertEquals(Optional.empty(), o.duration());
+        assertEquals(Optional.empty(), o.upload());
+        assertEquals(Optional.empty(), o.interval());
+        assertEquals(Log.Level.INFO, o.log());
+    }
+
+    @Test
+    void everyKeyParses() {
+        Options o = Options.parse("file=/tmp/x-%p-%t.jfr, probes=syscall+file,cpu.hz=49,syscall.threshold=0,"
+                + "offcpu.threshold=250us,malloc.interval=1m,jfr=profile,duration=20s,upload=http://127.0.0.1:4040,"
+                + "interval=10m,log=debug");
+        assertEquals("/tmp/x-%p-%t.jfr", o.file());
+        assertEquals(EnumSet.of(ProbeName.SYSCALL, ProbeName.FILE), o.probes());
+        assertEquals(49, o.cpuHz());
+        assertEquals(Duration.ZERO, o.syscallThreshold());
+        assertEquals(Duration.ofNanos(250_000), o.offcpuThreshold());
+        assertEquals(1 << 20, o.mallocInterval());
+        assertEquals(JfrSettings.PROFILE, o.jfr());
+        assertEquals(Optional.of(Duration.ofSeconds(20)), o.duration());
+        assertEquals(Optional.of(URI.create("http://127.0.0.1:4040")), o.upload());
+        assertEquals(Optional.of(Duration.ofMinutes(10)), o.interval());
+        assertEquals(Log.Level.DEBUG, o.log());
+    }
+
+    @Test
+    void allMeansEveryProbe() {
+        assertEquals(EnumSet.allOf(ProbeName.class), Options.parse("probes=all").probes());
+        assertEquals(EnumSet.allOf(ProbeName.class), Options.parse("probes=file+all").probes());
+    }
+
+    @ParameterizedTest
+    @CsvSource({"0,0", "7ns,7", "3us,3000", "2ms,2000000", "1s,1000000000", "2m,120000000000", "1h,3600000000000"})
+    void durationUnits(String text, long nanos) {
+        assertEquals(Duration.ofNanos(nanos), Options.parse("syscall.threshold=" + text).syscallThreshold());
+    }
+
+    @ParameterizedTest
+    @CsvSource({"0,0", "100,100", "4k,4096", "512K,524288", "2m,2097152", "1g,1073741824", "64kb,65536"})
+    void sizeUnits(String text, long bytes) {
+        assertEquals(bytes, Options.parse("malloc.interval=" + text).mallocInterval());
+    }
+
+    @Test
+    void environmentIsOverriddenKeyByKeyByTheAgentArgument() {
+        Options o = Options.fromAgentArgs("probes=file", Map.of(Options.ENV, "probes=syscall,log=warn"));
+        assertEquals(EnumSet.of(ProbeName.FILE), o.probes());
+        assertEquals(Log.Level.WARN, o.log());
+        assertEquals(Options.defaults(), Options.fromAgentArgs(null, Map.of()));
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+            "colour=red|unknown option 'colour'",
+            "probes=cpu+disk|unknown probe 'disk'",
+            "probes=cpu+disk|accepted: cpu offcpu syscall file tcp malloc postgres sched all",
+            "cpu.hz=0|'cpu.hz' has bad value '0'",
+            "cpu.hz=fast|accepted: a whole number from 1 to 10000",
+            "syscall.threshold=5|has no unit",
+            "syscall.threshold=-1ms|'syscall.threshold' has bad value '-1ms'",
+            "offcpu.threshold=1 week|accepted: a number with a unit ns us ms s m h",
+            "duration=0|'duration' must be greater than 0",
+            "interval=0s|'interval' must be greater than 0",
+            "malloc.interval=lots|'malloc.interval' has bad value 'lots'",
+            "malloc.interval=99999999999999999999|too large",
+            "jfr=everything|accepted: default profile none",
+            "upload=ftp://host|the base URL of a Pyroscope server",
+            "log=verbose|accepted: error warn info debug",
+            "file=|option 'file' is empty",
+            "probes|is not key=value",
+            "log=info,log=debug|given twice"})
+    void badValuesNameTheKeyAndTheAcceptedValues(String text, String expected) {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Options.parse(text));
+        assertTrue(e.getMessage().contains(expected), e.getMessage());
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"", " ", ",", " , "})
+    void emptyMeansDefaults(String text) {
+        assertEquals(Options.defaults(), Options.parse(text));
+    }
+
+    @Test
+    void durationOverflowIsAnError() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> Options.parse("duration=99999999999999999h"));
+        assertTrue(e.getMessage().contains("too large"), e.getMessage());
+    }
+}
