@@ -1,0 +1,345 @@
+package io.jfrebpf.agent;
+
+import io.jfrebpf.agent.Options.ProbeName;
+import io.jfrebpf.agent.jfr.ChunkWriter;
+import io.jfrebpf.agent.jfr.JfrFiles;
+import io.jfrebpf.agent.jfr.JvmRecording;
+import io.jfrebpf.agent.jvm.ThreadRegistry;
+import io.jfrebpf.agent.libbpf.RingBufferPoller;
+import io.jfrebpf.agent.os.SyscallTable;
+import io.jfrebpf.agent.probe.Probe;
+import io.jfrebpf.agent.probe.ProbeContext;
+import io.jfrebpf.agent.probe.Probes;
+import io.jfrebpf.agent.probe.Recorder;
+import io.jfrebpf.events.EbpfEvents;
+import io.jfrebpf.events.ProbeStatusEvent;
+import java.io.IOException;
+import java.lang.instrument.Instrumentation;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * One recording of this JVM: the JVM's own JFR recording plus our probes, from {@code premain}
+ * to JVM exit or {@code duration=}, written as one .jfr file at {@code file=}.
+ *
+ * <p>Threads: premain parses the options and starts the {@code jfr-ebpf} thread, which loads
+ * and attaches the probes, then polls their ring buffers and writes events; premain waits for
+ * the attach (bounded) so that the application's first file opens are seen. The end runs on
+ * whichever thread ends the recording (the shutdown hook or the duration timer), after the
+ * poller thread has stopped. No application thread ever waits for us after premain.
+ */
+public final class Agent {
+    /** How long premain waits for the probes to attach before letting the application start. */
+    static final long ATTACH_WAIT_MS = 5_000;
+    static final long PERIOD_MS = 1_000;
+    static final int POLL_MS = 100;
+
+    private static final Object LOCK = new Object();
+    private static Agent current;
+
+    private final Options options;
+    private final Instrumentation instrumentation;
+    private final int pid = (int) ProcessHandle.current().pid();
+    private final Path output;
+    private final Path workDir;
+    private final Map<ProbeName, ProbeState> states = new LinkedHashMap<>();
+    private final List<Probe> running = new ArrayList<>();
+    private final AtomicBoolean ending = new AtomicBoolean();
+    private final CountDownLatch attached = new CountDownLatch(1);
+    private final CountDownLatch ended = new CountDownLatch(1);
+    private volatile boolean polling = true;
+    private JvmRecording jvmRecording;
+    private ChunkWriter writer;
+    private ThreadRegistry threads;
+    private Recorder recorder;
+    private RingBufferPoller poller;
+    private SyscallTable syscallTable;
+    private Thread pollerThread;
+
+    /** What became of one requested probe. */
+    private static final class ProbeState {
+        Probe probe;
+        boolean attached;
+        String reason;
+    }
+
+    private Agent(Options options, Instrumentation instrumentation, Path output, Path workDir) {
+        this.options = options;
+        this.instrumentation = instrumentation;
+        this.output = output;
+        this.workDir = workDir;
+    }
+
+    /** Called by the boot class on JDK 25+. Never throws: the application must start. */
+    public static void start(String agentArgs, Instrumentation inst, boolean dynamic) {
+        Options options;
+        try {
+            options = Options.fromAgentArgs(agentArgs, System.getenv());
+        } catch (IllegalArgumentException e) {
+            Log.error("%s; the application runs untraced", e.getMessage());
+            return;
+        }
+        Log.setLevel(options.log());
+        synchronized (LOCK) {
+            if (current != null) {
+                Log.warn("the agent is already recording to %s; ignoring a second start", current.output);
+                return;
+            }
+            try {
+                Path output = Path.of(JfrFiles.expandFileName(options.file(), ProcessHandle.current().pid(), Instant.now()))
+                        .toAbsolutePath();
+                Path dir = output.getParent();
+                Files.createDirectories(dir);
+                Path work = Files.createTempDirectory(dir, ".jfr-ebpf-");
+                current = new Agent(options, inst, output, work);
+                current.begin();
+            } catch (Throwable t) {
+                Log.error("cannot start recording (%s); the application runs untraced", Failures.explain(t));
+                Agent failed = current;
+                current = null;
+                if (failed != null) {
+                    failed.abandon();
+                }
+            }
+        }
+    }
+
+    /** Ends the running recording now and writes the file; for tests and the CLI. */
+    public static Path stopCurrent() {
+        Agent a;
+        synchronized (LOCK) {
+            a = current;
+        }
+        if (a == null) {
+            return null;
+        }
+        a.end("stopped");
+        return a.output;
+    }
+
+    private void begin() throws IOException {
+        for (String unsupported : unsupportedOptions()) {
+            Log.warn("option '%s' is not supported by this version yet; ignored", unsupported);
+        }
+        if (!Agent.class.getModule().isNativeAccessEnabled()) {
+            Log.info("add --enable-native-access=ALL-UNNAMED to the java command to silence the JDK's restricted-method warning");
+        }
+        jvmRecording = JvmRecording.start(options.jfr(), workDir);
+        writer = new ChunkWriter(workDir.resolve("ebpf.jfr"), EbpfEvents.ALL);
+        threads = ThreadRegistry.create(instrumentation);
+        recorder = new Recorder(writer, threads);
+
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> end("JVM exit"), "jfr-ebpf-shutdown"));
+        pollerThread = new Thread(this::run, "jfr-ebpf");
+        pollerThread.setDaemon(true);
+        pollerThread.start();
+        try {
+            if (!attached.await(ATTACH_WAIT_MS, TimeUnit.MILLISECONDS)) {
+                Log.warn("probes still attaching after %d ms; the application starts meanwhile", ATTACH_WAIT_MS);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        options.duration().ifPresent(d -> {
+            Thread timer = new Thread(() -> {
+                try {
+                    if (!ended.await(d.toMillis(), TimeUnit.MILLISECONDS)) {
+                        end("duration " + d.toMillis() + " ms elapsed");
+                    }
+                } catch (InterruptedException ignored) {
+                    Thread.currentThread().interrupt();
+                }
+            }, "jfr-ebpf-duration");
+            timer.setDaemon(true);
+            timer.start();
+        });
+    }
+
+    private List<String> unsupportedOptions() {
+        List<String> list = new ArrayList<>();
+        options.upload().ifPresent(u -> list.add("upload"));
+        options.interval().ifPresent(i -> list.add("interval"));
+        return list;
+    }
+
+    /** The poller thread: attach, then poll until the end. */
+    private void run() {
+        try {
+            attachProbes();
+        } catch (Throwable t) {
+            Log.error("probes could not start (%s); recording the JVM's own events only", Failures.explain(t));
+        } finally {
+            attached.countDown();
+        }
+        long nextPeriod = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(PERIOD_MS);
+        while (polling && poller != null) {
+            try {
+                poller.poll(POLL_MS);
+                long now = System.nanoTime();
+                if (now >= nextPeriod) {
+                    nextPeriod = now + TimeUnit.MILLISECONDS.toNanos(PERIOD_MS);
+                    for (Probe p : running) {
+                        p.periodic(now);
+                    }
+                    threads.refresh();
+                }
+            } catch (Throwable t) {
+                Log.error("polling failed (%s); no more kernel events are recorded", Failures.explain(t));
+                break;
+            }
+        }
+    }
+
+    private void attachProbes() throws Exception {
+        List<String> missing = new ArrayList<>();
+        for (ProbeName name : options.probes()) {
+            ProbeState state = new ProbeState();
+            states.put(name, state);
+            Probes.create(name).ifPresentOrElse(p -> state.probe = p, () -> {
+                state.reason = "not available in this version of jfr-ebpf";
+                missing.add(name.key());
+            });
+        }
+        if (!missing.isEmpty()) {
+            Log.info("probes not available in this version: %s", String.join(", ", missing));
+        }
+        if (states.values().stream().noneMatch(s -> s.probe != null)) {
+            return;
+        }
+        poller = new RingBufferPoller();
+        ProbeContext context = new ProbeContext(pid, options, poller, recorder, this::syscalls);
+        List<String> on = new ArrayList<>();
+        for (Map.Entry<ProbeName, ProbeState> e : states.entrySet()) {
+            ProbeState state = e.getValue();
+            if (state.probe == null) {
+                continue;
+            }
+            try {
+                state.probe.start(context);
+                state.attached = true;
+                state.reason = state.probe.attachedAs();
+                running.add(state.probe);
+                on.add(e.getKey().key());
+            } catch (Throwable t) {
+                state.reason = Failures.explain(t);
+                Log.warn("probe %s not attached: %s", e.getKey().key(), state.reason);
+                state.probe.close();
+            }
+        }
+        Log.info("recording to %s; probes on: %s", output, on.isEmpty() ? "none" : String.join(", ", on));
+    }
+
+    private SyscallTable syscalls() {
+        if (syscallTable == null) {
+            syscallTable = SyscallTable.load();
+        }
+        return syscallTable;
+    }
+
+    /** Ends the recording once, whoever asks first; the others wait for the file. */
+    private void end(String why) {
+        if (!ending.compareAndSet(false, true)) {
+            try {
+                ended.await(30, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return;
+        }
+        try {
+            finishRecording(why);
+        } catch (Throwable t) {
+            Log.error("could not write the recording to %s: %s", output, Failures.explain(t));
+        } finally {
+            ended.countDown();
+            synchronized (LOCK) {
+                if (current == this) {
+                    current = null;
+                }
+            }
+        }
+    }
+
+    private void finishRecording(String why) throws IOException, InterruptedException {
+        polling = false;
+        if (pollerThread != null) {
+            pollerThread.join(5_000);
+        }
+        long endNs = System.nanoTime();
+        if (poller != null && !pollerThread.isAlive()) {
+            try {
+                poller.consume();
+            } catch (Throwable t) {
+                Log.debug("final drain failed: %s", t);
+            }
+        }
+        for (Probe p : running) {
+            try {
+                p.finish(endNs);
+            } catch (Throwable t) {
+                Log.debug("probe %s: final statistics failed: %s", p.name(), t);
+            }
+        }
+        writeProbeStatus(endNs);
+        writer.close();
+        for (Probe p : running) {
+            p.close();
+        }
+        if (poller != null) {
+            poller.close();
+        }
+        Path jvm = jvmRecording.finish();
+        JfrFiles.merge(jvm, writer.chunks(), output);
+        deleteWorkDir();
+        Log.info("recording written to %s (%s; %d eBPF events, %d lost)", output, why, recorder.written(),
+                running.stream().mapToLong(Probe::lost).sum() + recorder.dropped());
+    }
+
+    private void writeProbeStatus(long endNs) {
+        for (Map.Entry<ProbeName, ProbeState> e : states.entrySet()) {
+            ProbeState s = e.getValue();
+            ProbeStatusEvent status = new ProbeStatusEvent();
+            status.probe = e.getKey().key();
+            status.attached = s.attached;
+            status.reason = s.reason;
+            status.events = s.probe != null ? s.probe.events() : 0;
+            status.lost = s.probe != null && s.attached ? s.probe.lost() : 0;
+            recorder.emit(status, endNs, 0);
+        }
+    }
+
+    /** Cleans up after a failed start. */
+    private void abandon() {
+        polling = false;
+        try {
+            if (jvmRecording != null) {
+                jvmRecording.close();
+            }
+        } catch (Throwable ignored) {
+            // nothing more to do
+        }
+        deleteWorkDir();
+    }
+
+    private void deleteWorkDir() {
+        try (var files = Files.walk(workDir)) {
+            files.sorted((a, b) -> b.getNameCount() - a.getNameCount()).forEach(p -> {
+                try {
+                    Files.deleteIfExists(p);
+                } catch (IOException ignored) {
+                    // left for the user; the name starts with a dot
+                }
+            });
+        } catch (IOException ignored) {
+            // nothing to clean
+        }
+    }
+}

@@ -1,0 +1,148 @@
+package io.jfrebpf.agent;
+
+import io.jfrebpf.agent.Options.ProbeName;
+import io.jfrebpf.agent.jfr.ChunkWriter;
+import io.jfrebpf.agent.jvm.ThreadRegistry;
+import io.jfrebpf.agent.libbpf.RingBufferPoller;
+import io.jfrebpf.agent.os.Capabilities;
+import io.jfrebpf.agent.os.KernelInfo;
+import io.jfrebpf.agent.os.SyscallTable;
+import io.jfrebpf.agent.probe.Probe;
+import io.jfrebpf.agent.probe.ProbeContext;
+import io.jfrebpf.agent.probe.Probes;
+import io.jfrebpf.agent.probe.Recorder;
+import io.jfrebpf.events.EbpfEvents;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.EnumSet;
+import java.util.Locale;
+import java.util.Optional;
+
+/** {@code java -jar jfr-ebpf-agent.jar <command>}: the agent's command line. */
+public final class Cli {
+    private Cli() {
+    }
+
+    public static void main(String[] args) {
+        System.exit(run(args, System.out));
+    }
+
+    static int run(String[] args, PrintStream out) {
+        String command = args.length == 0 ? "help" : args[0];
+        switch (command) {
+            case "check":
+                return check(out);
+            case "attach", "dump", "stop":
+                System.err.println("jfr-ebpf: '" + command + "' is not available in this version; start the JVM with"
+                        + " -javaagent:jfr-ebpf-agent.jar instead");
+                return 2;
+            case "help", "-h", "--help":
+                usage(out);
+                return 0;
+            default:
+                System.err.println("jfr-ebpf: unknown command '" + command + "'");
+                usage(System.err);
+                return 2;
+        }
+    }
+
+    private static void usage(PrintStream out) {
+        out.println("""
+                usage: java -jar jfr-ebpf-agent.jar <command>
+                  check    what this host and user can trace, probe by probe (loads and attaches each probe, then removes it)
+                  help     this text
+                as an agent: java -XX:+PreserveFramePointer --enable-native-access=ALL-UNNAMED \\
+                               -javaagent:jfr-ebpf-agent.jar[=key=value,...] -jar app.jar
+                  options: file probes cpu.hz syscall.threshold offcpu.threshold malloc.interval jfr duration upload interval log""");
+    }
+
+    /** Loads and attaches every probe against this very process, then removes it. */
+    static int check(PrintStream out) {
+        Log.setLevel(Log.Level.ERROR);
+        KernelInfo kernel = KernelInfo.read();
+        Capabilities caps = Capabilities.self();
+        out.println("jfr-ebpf check: what this host and user can trace");
+        out.printf(Locale.ROOT, "  kernel     %s, BTF %s, perf_event_paranoid %s, unprivileged_bpf_disabled %s%n",
+                kernel.release(), kernel.btf() ? "yes" : "NO (CO-RE programs cannot load)",
+                kernel.perfEventParanoid(), kernel.unprivilegedBpfDisabled());
+        out.printf(Locale.ROOT, "  user       uid %s, CAP_BPF %s, CAP_PERFMON %s, CAP_SYS_ADMIN %s%n",
+                uid(), yes(caps.has(Capabilities.CAP_BPF)), yes(caps.has(Capabilities.CAP_PERFMON)),
+                yes(caps.has(Capabilities.CAP_SYS_ADMIN)));
+
+        int failures = 0;
+        Path dir = null;
+        SyscallTable[] table = new SyscallTable[1];
+        try {
+            dir = Files.createTempDirectory("jfr-ebpf-check");
+            ChunkWriter writer = new ChunkWriter(dir.resolve("check.jfr"), EbpfEvents.ALL);
+            Recorder recorder = new Recorder(writer, ThreadRegistry.create(null));
+            try (RingBufferPoller poller = new RingBufferPoller()) {
+                Options options = Options.parse("probes=all");
+                ProbeContext context = new ProbeContext((int) ProcessHandle.current().pid(), options, poller, recorder,
+                        () -> table[0] == null ? table[0] = SyscallTable.load() : table[0]);
+                out.printf(Locale.ROOT, "%n  %-9s %-6s %s%n", "probe", "status", "detail");
+                for (ProbeName name : EnumSet.allOf(ProbeName.class)) {
+                    Optional<Probe> probe = Probes.create(name);
+                    if (probe.isEmpty()) {
+                        out.printf(Locale.ROOT, "  %-9s %-6s %s%n", name.key(), "-", "not available in this version");
+                        continue;
+                    }
+                    try (Probe p = probe.get()) {
+                        p.start(context);
+                        out.printf(Locale.ROOT, "  %-9s %-6s %s%s%n", name.key(), "ok", p.attachedAs(), costNote(name));
+                    } catch (Throwable t) {
+                        failures++;
+                        out.printf(Locale.ROOT, "  %-9s %-6s %s%n", name.key(), "FAIL", Failures.explain(t));
+                    }
+                }
+            }
+            writer.close();
+        } catch (Throwable t) {
+            failures++;
+            out.println("  cannot run the check: " + Failures.explain(t));
+        } finally {
+            deleteQuietly(dir);
+        }
+        if (table[0] != null) {
+            out.printf(Locale.ROOT, "%n  syscall names: %d from %s%n", table[0].size(), table[0].source());
+        }
+        out.println(failures == 0 ? "\nall available probes can trace on this host"
+                : "\n" + failures + " probe(s) cannot trace on this host (see above)");
+        return failures == 0 ? 0 : 1;
+    }
+
+    private static String costNote(ProbeName name) {
+        return name == ProbeName.SYSCALL
+                ? " — opt-in: while attached every process on the host pays more per syscall (see README)"
+                : "";
+    }
+
+    private static String yes(boolean b) {
+        return b ? "yes" : "no";
+    }
+
+    private static String uid() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith("Uid:")) {
+                    return line.substring(4).strip().split("\\s+")[1];
+                }
+            }
+        } catch (Exception ignored) {
+            // unknown
+        }
+        return "?";
+    }
+
+    private static void deleteQuietly(Path dir) {
+        if (dir == null) {
+            return;
+        }
+        try (var files = Files.walk(dir)) {
+            files.sorted((a, b) -> b.getNameCount() - a.getNameCount()).forEach(p -> p.toFile().delete());
+        } catch (Exception ignored) {
+            // a temp dir left behind
+        }
+    }
+}

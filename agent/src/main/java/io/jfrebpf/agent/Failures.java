@@ -1,0 +1,43 @@
+package io.jfrebpf.agent;
+
+import io.jfrebpf.agent.libbpf.BpfException;
+
+/** Turns a failure to load or attach into the one line a user can act on. */
+public final class Failures {
+    private static final int EPERM = 1;
+    private static final int EACCES = 13;
+    private static final int ENOENT = 2;
+    private static final int EINVAL = 22;
+    private static final int ENOSYS = 38;
+    private static final int EOPNOTSUPP = 95;
+
+    private Failures() {
+    }
+
+    public static String explain(Throwable t) {
+        BpfException bpf = find(t);
+        if (bpf != null) {
+            String hint = switch (bpf.errno()) {
+                case EPERM, EACCES -> "not permitted: loading BPF programs needs root, or CAP_BPF and CAP_PERFMON"
+                        + " (and CAP_SYS_ADMIN for some attach types)";
+                case ENOSYS -> "this kernel has no BPF support (ENOSYS)";
+                case EOPNOTSUPP -> "this kernel does not support a BPF feature the probe needs (EOPNOTSUPP)";
+                case ENOENT -> "a kernel hook or symbol the probe needs is missing (ENOENT)";
+                case EINVAL -> "the kernel rejected the program or attachment (EINVAL)";
+                default -> null;
+            };
+            return hint == null ? bpf.getMessage() : hint + " — " + bpf.getMessage();
+        }
+        String message = t.getMessage();
+        return t.getClass().getSimpleName() + (message == null ? "" : ": " + message);
+    }
+
+    private static BpfException find(Throwable t) {
+        for (Throwable c = t; c != null; c = c.getCause()) {
+            if (c instanceof BpfException b) {
+                return b;
+            }
+        }
+        return null;
+    }
+}

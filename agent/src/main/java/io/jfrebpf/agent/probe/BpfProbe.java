@@ -1,0 +1,131 @@
+package io.jfrebpf.agent.probe;
+
+import io.jfrebpf.agent.Log;
+import io.jfrebpf.agent.libbpf.BpfException;
+import io.jfrebpf.agent.libbpf.BpfLink;
+import io.jfrebpf.agent.libbpf.BpfObject;
+import io.jfrebpf.events.EbpfEvent;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The lifecycle every probe shares: open {@code /io/jfrebpf/bpf/<object>.bpf.o}, set our tgid,
+ * let the probe set its tunables, load, let it attach, and hand its {@code events} ring buffer
+ * to the poller. Losses are the kernel's {@code lost} counter (ring buffer full) plus events the
+ * recorder could not take.
+ */
+public abstract class BpfProbe implements Probe {
+    private final String name;
+    private final String objectName;
+    private final List<BpfLink> links = new ArrayList<>();
+    protected ProbeContext context;
+    protected BpfObject object;
+    private long events;
+    private long droppedInAgent;
+    private long kernelLost;
+
+    protected BpfProbe(String name, String objectName) {
+        this.name = name;
+        this.objectName = objectName;
+    }
+
+    @Override
+    public final String name() {
+        return name;
+    }
+
+    @Override
+    public final void start(ProbeContext context) throws Exception {
+        this.context = context;
+        object = BpfObject.openResource(objectName);
+        try {
+            object.rodata().setInt("targ_tgid", context.pid());
+            configure(object);
+            object.load();
+            attach(object);
+            context.poller().add(object.map("events"), this::onRecord);
+        } catch (Exception | Error e) {
+            close();
+            throw e;
+        }
+    }
+
+    /** Sets the probe's .rodata tunables and program autoload before load. */
+    protected abstract void configure(BpfObject object) throws BpfException;
+
+    /** Attaches the programs; each link goes through {@link #keep(BpfLink)}. */
+    protected abstract void attach(BpfObject object) throws Exception;
+
+    /** Decodes one record of the ring buffer and emits its event. Runs on the poller thread. */
+    protected abstract void onRecord(MemorySegment record);
+
+    protected final void keep(BpfLink link) {
+        links.add(link);
+    }
+
+    protected final int linkCount() {
+        return links.size();
+    }
+
+    /** Emits an event on the thread of its record, counting it delivered or lost. */
+    protected final void emit(EbpfEvent event, EventHeader header) {
+        count(context.recorder().emit(event, header));
+    }
+
+    /** Emits an event of the process as a whole. */
+    protected final void emit(EbpfEvent event, long startNs, long durationNs) {
+        count(context.recorder().emit(event, startNs, durationNs));
+    }
+
+    private void count(boolean delivered) {
+        if (delivered) {
+            events++;
+        } else {
+            droppedInAgent++;
+        }
+    }
+
+    @Override
+    public long events() {
+        return events;
+    }
+
+    @Override
+    public long lost() {
+        readKernelLost();
+        return kernelLost + droppedInAgent;
+    }
+
+    private void readKernelLost() {
+        if (object == null) {
+            return;
+        }
+        try {
+            kernelLost = object.map("lost").sumPerCpuLong(0);
+        } catch (BpfException | RuntimeException e) {
+            Log.debug("probe %s: cannot read its loss counter: %s", name, e.getMessage());
+        }
+    }
+
+    @Override
+    public void close() {
+        readKernelLost();
+        for (int i = links.size() - 1; i >= 0; i--) {
+            try {
+                links.get(i).close();
+            } catch (RuntimeException e) {
+                Log.debug("probe %s: detach failed: %s", name, e);
+            }
+        }
+        links.clear();
+        if (object != null) {
+            try {
+                object.close();
+            } catch (RuntimeException e) {
+                Log.debug("probe %s: close failed: %s", name, e);
+            }
+            object = null;
+        }
+    }
+}

@@ -1,0 +1,156 @@
+package io.jfrebpf.agent.probe;
+
+import io.jfrebpf.agent.Log;
+import io.jfrebpf.agent.Options.ProbeName;
+import io.jfrebpf.agent.libbpf.BpfException;
+import io.jfrebpf.agent.libbpf.BpfObject;
+import io.jfrebpf.agent.libbpf.BpfProgram;
+import io.jfrebpf.agent.os.ElfFile;
+import io.jfrebpf.agent.os.Errno;
+import io.jfrebpf.agent.os.OpenFlags;
+import io.jfrebpf.agent.os.ProcMaps;
+import io.jfrebpf.agent.os.SyscallTable;
+import io.jfrebpf.events.FileOpenEvent;
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * {@code file}: every open, openat, openat2 and creat of our process as {@code ebpf.FileOpen}.
+ * By default through uprobes on the libc this JVM maps, attached for our pid only, so no other
+ * process on the host pays anything; through the syscall tracepoints when the user turned the
+ * {@code syscall} probe on anyway (that one already taxes the host, and the tracepoints also see
+ * libc's internal opens: fopen, opendir, dlopen).
+ */
+public final class FileOpenProbe extends BpfProbe {
+    /** libc entry points, by calling convention; aliases share an address and get one uprobe. */
+    enum Entry {
+        OPEN("uprobe_open", List.of("open", "open64", "__open_2", "__open64_2")),
+        OPENAT("uprobe_openat", List.of("openat", "openat64", "__openat_2", "__openat64_2")),
+        CREAT("uprobe_creat", List.of("creat", "creat64"));
+
+        final String program;
+        final List<String> symbols;
+
+        Entry(String program, List<String> symbols) {
+            this.program = program;
+            this.symbols = symbols;
+        }
+    }
+
+    static final String RETURN_PROGRAM = "uretprobe_open";
+    static final List<String> TRACEPOINT_PROGRAMS = List.of("tp_sys_enter_open", "tp_sys_exit_open");
+
+    private boolean tracepoints;
+    private String attachedAs = "";
+    private Path libc;
+
+    public FileOpenProbe() {
+        super("file", "file_open");
+    }
+
+    @Override
+    protected void configure(BpfObject object) throws BpfException {
+        tracepoints = context.options().probes().contains(ProbeName.SYSCALL);
+        for (BpfProgram p : object.programs()) {
+            boolean isTracepoint = TRACEPOINT_PROGRAMS.contains(p.name());
+            p.setAutoload(isTracepoint == tracepoints);
+        }
+        if (tracepoints) {
+            SyscallTable table = context.syscalls().get();
+            object.rodata().setInt("nr_open", table.number("open").orElse(-1));
+            object.rodata().setInt("nr_openat", table.number("openat").orElse(-1));
+            object.rodata().setInt("nr_openat2", table.number("openat2").orElse(-1));
+            object.rodata().setInt("nr_creat", table.number("creat").orElse(-1));
+        }
+    }
+
+    @Override
+    protected void attach(BpfObject object) throws Exception {
+        if (tracepoints) {
+            for (String name : TRACEPOINT_PROGRAMS) {
+                keep(object.program(name).attach());
+            }
+            attachedAs = "syscall tracepoints (the syscall probe is on)";
+            return;
+        }
+        libc = ProcMaps.self().libc().orElseThrow(() -> new IOException("no libc.so.6 mapped in this process"));
+        Map<Long, Entry> byAddress = new LinkedHashMap<>();
+        Map<Long, String> names = new LinkedHashMap<>();
+        try (ElfFile elf = ElfFile.open(libc)) {
+            for (Entry entry : Entry.values()) {
+                for (String symbol : entry.symbols) {
+                    Optional<ElfFile.Symbol> s = elf.symbol(symbol);
+                    if (s.isEmpty()) {
+                        continue;
+                    }
+                    long offset = elf.fileOffset(s.get().value());
+                    Entry previous = byAddress.putIfAbsent(offset, entry);
+                    if (previous == null) {
+                        names.put(offset, symbol);
+                    } else if (previous != entry) {
+                        Log.warn("libc %s: %s shares an address with a function of another kind; kept the first", libc, symbol);
+                    }
+                }
+            }
+        }
+        if (byAddress.isEmpty()) {
+            throw new IOException(libc + " exports none of open, openat, creat");
+        }
+        int pid = context.pid();
+        for (Map.Entry<Long, Entry> e : byAddress.entrySet()) {
+            keep(object.program(e.getValue().program).attachUprobe(false, pid, libc.toString(), e.getKey()));
+            keep(object.program(RETURN_PROGRAM).attachUprobe(true, pid, libc.toString(), e.getKey()));
+        }
+        attachedAs = "uprobes for pid " + pid + " on " + libc + " (" + String.join(", ", names.values()) + ")";
+        Log.debug("file: %s", attachedAs);
+    }
+
+    @Override
+    public String attachedAs() {
+        return attachedAs;
+    }
+
+    @Override
+    protected void onRecord(MemorySegment segment) {
+        FileOpenRecord r = FileOpenRecord.decode(segment);
+        FileOpenEvent e = new FileOpenEvent();
+        e.path = resolve(r.dirfd(), r.path());
+        e.pathTruncated = r.truncated();
+        e.flags = OpenFlags.format(r.flags());
+        e.fd = r.result() >= 0 ? (int) r.result() : -1;
+        e.error = r.result() < 0 ? Errno.name((int) -r.result()) : null;
+        emit(e, r.header());
+    }
+
+    /**
+     * The absolute path of an open: relative paths against the working directory
+     * ({@code AT_FDCWD}) or the directory fd, read from /proc now — the fd is normally still
+     * open this soon after the call; if not, the path says which fd it was relative to.
+     */
+    static String resolve(int dirfd, String path) {
+        if (path.startsWith("/") || path.isEmpty()) {
+            return path;
+        }
+        String base;
+        if (dirfd == FileOpenRecord.AT_FDCWD) {
+            base = readLink(Path.of("/proc/self/cwd")).orElse(System.getProperty("user.dir"));
+        } else {
+            base = readLink(Path.of("/proc/self/fd/" + dirfd)).orElse("<dirfd " + dirfd + ">");
+        }
+        return base.endsWith("/") ? base + path : base + "/" + path;
+    }
+
+    private static Optional<String> readLink(Path link) {
+        try {
+            return Optional.of(Files.readSymbolicLink(link).toString());
+        } catch (IOException | UnsupportedOperationException | SecurityException e) {
+            return Optional.empty();
+        }
+    }
+}

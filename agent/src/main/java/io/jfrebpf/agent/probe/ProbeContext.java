@@ -1,0 +1,18 @@
+package io.jfrebpf.agent.probe;
+
+import io.jfrebpf.agent.Options;
+import io.jfrebpf.agent.libbpf.RingBufferPoller;
+import io.jfrebpf.agent.os.SyscallTable;
+import java.util.function.Supplier;
+
+/**
+ * What a probe needs from the agent: the target process, the options, where records go and
+ * where events go. Everything here is used on the agent's poller thread only.
+ */
+public record ProbeContext(
+        int pid,
+        Options options,
+        RingBufferPoller poller,
+        Recorder recorder,
+        Supplier<SyscallTable> syscalls) {
+}

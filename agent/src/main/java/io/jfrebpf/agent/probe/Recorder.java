@@ -1,0 +1,65 @@
+package io.jfrebpf.agent.probe;
+
+import io.jfrebpf.agent.Log;
+import io.jfrebpf.agent.jfr.ChunkWriter;
+import io.jfrebpf.agent.jfr.JfrThread;
+import io.jfrebpf.agent.jvm.ThreadRegistry;
+import io.jfrebpf.events.EbpfEvent;
+
+/**
+ * Where probes put their events: resolves the OS thread to its Java thread and writes the
+ * event into our JFR chunk. Used on the agent's poller thread only. A write failure (disk full)
+ * is logged once; from then on events are counted as dropped, never thrown at a probe.
+ */
+public final class Recorder {
+    private final ChunkWriter writer;
+    private final ThreadRegistry threads;
+    private long written;
+    private long dropped;
+    private boolean failed;
+
+    public Recorder(ChunkWriter writer, ThreadRegistry threads) {
+        this.writer = writer;
+        this.threads = threads;
+    }
+
+    /** An event that happened on the thread of {@code header}, at its time. */
+    public boolean emit(EbpfEvent event, EventHeader header) {
+        JfrThread thread = threads.resolve(header.tid(), header.comm());
+        return write(event, header.timestampNs(), header.durationNs(), thread);
+    }
+
+    /** An event of the process as a whole (statistics, status): no thread. */
+    public boolean emit(EbpfEvent event, long startNs, long durationNs) {
+        return write(event, startNs, durationNs, null);
+    }
+
+    private boolean write(EbpfEvent event, long startNs, long durationNs, JfrThread thread) {
+        if (failed) {
+            dropped++;
+            return false;
+        }
+        try {
+            writer.write(event, startNs, durationNs, thread, null);
+            written++;
+            return true;
+        } catch (Exception | OutOfMemoryError e) {
+            failed = true;
+            dropped++;
+            Log.error("cannot write events to the recording (%s); further events are dropped and counted", e);
+            return false;
+        }
+    }
+
+    public long written() {
+        return written;
+    }
+
+    public long dropped() {
+        return dropped;
+    }
+
+    public ThreadRegistry threads() {
+        return threads;
+    }
+}
