@@ -1,0 +1,169 @@
+package io.jfrebpf.demo;
+
+import java.io.IOException;
+import java.io.StringReader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+import jdk.jfr.consumer.RecordedEvent;
+import jdk.jfr.consumer.RecordedFrame;
+import jdk.jfr.consumer.RecordedStackTrace;
+import jdk.jfr.consumer.RecordedThread;
+import jdk.jfr.consumer.RecordingFile;
+import one.convert.Arguments;
+import one.convert.FlameGraph;
+
+/**
+ * What the demo prints after its run: a short summary of the recording (events by type, probe
+ * status, file opens, syscalls) and a CPU flame graph of the JVM's execution samples, rendered
+ * with async-profiler's converter. Usage: {@code DemoReport recording.jfr flame.html}.
+ */
+public final class DemoReport {
+    private final Map<String, Long> counts = new TreeMap<>();
+    private final List<RecordedEvent> probeStatus = new ArrayList<>();
+    private final Map<String, Long> opensByThread = new HashMap<>();
+    private final Map<String, Long> openErrors = new TreeMap<>();
+    private final Map<String, long[]> syscalls = new HashMap<>();
+    private final List<RecordedEvent> slowSyscalls = new ArrayList<>();
+    private final Map<String, Long> collapsed = new HashMap<>();
+    private long opens;
+    private long storeOpens;
+
+    public static void main(String[] args) throws IOException {
+        if (args.length != 2) {
+            System.err.println("usage: DemoReport recording.jfr flame.html");
+            System.exit(2);
+        }
+        DemoReport report = new DemoReport();
+        report.read(Path.of(args[0]));
+        report.print(Path.of(args[0]));
+        report.writeFlameGraph(Path.of(args[1]));
+        System.out.println("flame graph (JVM execution samples): " + Path.of(args[1]).toAbsolutePath());
+    }
+
+    void read(Path file) throws IOException {
+        try (RecordingFile in = new RecordingFile(file)) {
+            while (in.hasMoreEvents()) {
+                RecordedEvent e = in.readEvent();
+                String type = e.getEventType().getName();
+                counts.merge(type, 1L, Long::sum);
+                switch (type) {
+                    case "ebpf.ProbeStatus" -> probeStatus.add(e);
+                    case "ebpf.FileOpen" -> fileOpen(e);
+                    case "ebpf.SyscallStatistics" -> {
+                        long[] s = syscalls.computeIfAbsent(e.getString("syscall"), k -> new long[4]);
+                        s[0] += e.getLong("count");
+                        s[1] += e.getLong("errors");
+                        s[2] += e.getLong("totalTime");
+                        s[3] = Math.max(s[3], e.getLong("maxTime"));
+                    }
+                    case "ebpf.SyscallLatency" -> slowSyscalls.add(e);
+                    case "jdk.ExecutionSample" -> sample(e.getStackTrace());
+                    default -> { }
+                }
+            }
+        }
+    }
+
+    private void fileOpen(RecordedEvent e) {
+        opens++;
+        String path = e.getString("path");
+        if (path != null && path.contains("jfr-ebpf-demo-store")) {
+            storeOpens++;
+        }
+        RecordedThread t = e.getThread();
+        String thread = t == null ? "?" : t.getJavaName() != null ? t.getJavaName() : t.getOSName() + " (native)";
+        opensByThread.merge(thread, 1L, Long::sum);
+        String error = e.getString("error");
+        if (error != null) {
+            openErrors.merge(error, 1L, Long::sum);
+        }
+    }
+
+    private void sample(RecordedStackTrace stack) {
+        if (stack == null) {
+            return;
+        }
+        List<RecordedFrame> frames = stack.getFrames();
+        StringBuilder b = new StringBuilder();
+        for (int i = frames.size() - 1; i >= 0; i--) {
+            RecordedFrame f = frames.get(i);
+            if (b.length() > 0) {
+                b.append(';');
+            }
+            b.append(f.getMethod().getType().getName()).append('.').append(f.getMethod().getName())
+                    .append(f.getType().equals("Inlined") ? "_[i]" : f.isJavaFrame() && f.getType().equals("JIT compiled") ? "_[j]" : "");
+        }
+        collapsed.merge(b.toString(), 1L, Long::sum);
+    }
+
+    void print(Path file) throws IOException {
+        System.out.printf("%nrecording: %s (%,d bytes)%n", file.toAbsolutePath(), Files.size(file));
+        long ebpf = counts.entrySet().stream().filter(c -> c.getKey().startsWith("ebpf.")).mapToLong(Map.Entry::getValue).sum();
+        long jvm = counts.entrySet().stream().filter(c -> c.getKey().startsWith("jdk.")).mapToLong(Map.Entry::getValue).sum();
+        System.out.printf("events: %,d from eBPF probes, %,d from the JVM's own recording%n", ebpf, jvm);
+        counts.forEach((type, n) -> {
+            if (type.startsWith("ebpf.")) {
+                System.out.printf("  %-26s %,10d%n", type, n);
+            }
+        });
+
+        System.out.println("\nprobes:");
+        for (RecordedEvent s : probeStatus) {
+            System.out.printf("  %-9s %-12s events %,9d  lost %,6d  %s%n", s.getString("probe"),
+                    s.getBoolean("attached") ? "attached" : "not attached", s.getLong("events"), s.getLong("lost"),
+                    s.getString("reason"));
+        }
+
+        if (opens > 0) {
+            System.out.printf("%nfile opens: %,d (%,d in the document store)", opens, storeOpens);
+            System.out.println(openErrors.isEmpty() ? "" : ", failed: " + openErrors);
+            opensByThread.entrySet().stream().sorted(Map.Entry.<String, Long>comparingByValue().reversed()).limit(6)
+                    .forEach(t -> System.out.printf("  %-28s %,8d%n", t.getKey(), t.getValue()));
+        }
+
+        if (!syscalls.isEmpty()) {
+            System.out.println("\nsyscalls by total time (every call counted in the kernel):");
+            System.out.printf("  %-18s %10s %8s %12s %12s%n", "syscall", "count", "errors", "total", "max");
+            syscalls.entrySet().stream().sorted(Comparator.comparingLong((Map.Entry<String, long[]> x) -> x.getValue()[2]).reversed())
+                    .limit(10).forEach(x -> System.out.printf("  %-18s %,10d %,8d %12s %12s%n", x.getKey(), x.getValue()[0],
+                            x.getValue()[1], time(x.getValue()[2]), time(x.getValue()[3])));
+        }
+        if (!slowSyscalls.isEmpty()) {
+            System.out.printf("%nslowest single syscalls (of %,d at or above the threshold):%n", slowSyscalls.size());
+            slowSyscalls.stream().sorted(Comparator.comparing((RecordedEvent e) -> e.getDuration()).reversed()).limit(5)
+                    .forEach(e -> System.out.printf("  %-18s %12s on %s%n", e.getString("syscall"),
+                            time(e.getDuration().toNanos()), e.getThread() == null ? "?" : e.getThread().getOSName()));
+        }
+    }
+
+    void writeFlameGraph(Path out) throws IOException {
+        Arguments arguments = new Arguments();
+        arguments.title = "CPU: JVM execution samples";
+        FlameGraph flame = new FlameGraph(arguments);
+        StringBuilder text = new StringBuilder();
+        collapsed.forEach((stack, n) -> text.append(stack).append(' ').append(n).append('\n'));
+        flame.parseCollapsed(new StringReader(text.toString()));
+        try (var stream = Files.newOutputStream(out)) {
+            flame.dump(stream);
+        }
+    }
+
+    private static String time(long nanos) {
+        Duration d = Duration.ofNanos(nanos);
+        if (nanos >= 1_000_000_000L) {
+            return String.format(Locale.ROOT, "%.2f s", nanos / 1e9);
+        }
+        if (nanos >= 1_000_000L) {
+            return String.format(Locale.ROOT, "%.2f ms", nanos / 1e6);
+        }
+        return String.format(Locale.ROOT, "%.1f us", d.toNanos() / 1e3);
+    }
+}

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Builds everything, runs the demo service for ~20 s under the agent, and prints where the
+# recording is, a short summary and the flame graph's path. Output goes to out/demo/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/setup.sh
+echo "demo: building (mvn package, with the unit tests)"
+mvn -B -ntp -q package
+out=$PWD/out/demo
+mkdir -p "$out"
+rm -f "$out/demo.jfr" "$out/flame.html"
+# The default probes plus syscall: the demo shows syscall statistics too. syscall is opt-in in
+# production because, while attached, every process on the host pays more per syscall (README).
+java -XX:+PreserveFramePointer --enable-native-access=ALL-UNNAMED \
+  "-javaagent:agent/target/jfr-ebpf-agent.jar=file=$out/demo.jfr,probes=cpu+offcpu+file+tcp+postgres+syscall" \
+  -Ddemo.seconds="${DEMO_SECONDS:-20}" -jar demo/target/jfr-ebpf-demo.jar
+if [ ! -s "$out/demo.jfr" ]; then
+  echo "demo: no recording at $out/demo.jfr (see the [jfr-ebpf] lines above)" >&2
+  exit 1
+fi
+java -cp demo/target/jfr-ebpf-demo.jar io.jfrebpf.demo.DemoReport "$out/demo.jfr" "$out/flame.html"
+echo
+echo "open it: jfr print --events 'ebpf.*' $out/demo.jfr | less   (or JDK Mission Control)"
