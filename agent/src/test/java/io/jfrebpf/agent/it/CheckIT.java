@@ -1,0 +1,52 @@
+package io.jfrebpf.agent.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code java -jar jfr-ebpf-agent.jar check}, as root and as nobody. */
+class CheckIT {
+    @BeforeAll
+    static void bpf() {
+        BpfRequirement.require();
+    }
+
+    @Test
+    void asRootEveryAvailableProbeCanTrace(@TempDir Path dir) throws Exception {
+        Run r = check(dir, List.of());
+        assertEquals(0, r.exit, r.out);
+        assertTrue(r.out.matches("(?s).*\\n  syscall +ok +tp_btf.*"), r.out);
+        assertTrue(r.out.matches("(?s).*\\n  file +ok +uprobes.*"), r.out);
+        assertTrue(r.out.matches("(?s).*\\n  cpu +- +not available in this version.*"), r.out);
+        assertTrue(r.out.contains("syscall names: ") && r.out.contains("all available probes can trace"), r.out);
+    }
+
+    @Test
+    void asNobodyItSaysWhyNot(@TempDir Path dir) throws Exception {
+        Run r = check(dir, List.of("runuser", "-u", "nobody", "--"));
+        assertEquals(1, r.exit, r.out);
+        assertTrue(r.out.matches("(?s).*\\n  file +FAIL +not permitted.*"), r.out);
+        assertTrue(r.out.contains("CAP_BPF no"), r.out);
+    }
+
+    record Run(int exit, String out) {
+    }
+
+    private static Run check(Path dir, List<String> prefix) throws Exception {
+        List<String> command = new java.util.ArrayList<>(prefix);
+        command.addAll(List.of(ChildJvm.JAVA.toString(), "--enable-native-access=ALL-UNNAMED", "-jar",
+                ChildJvm.AGENT_JAR.toString(), "check"));
+        Path log = Files.createTempFile(dir, "check", ".txt");
+        Process p = new ProcessBuilder(command).directory(Path.of("/tmp").toFile()).redirectErrorStream(true)
+                .redirectOutput(log.toFile()).start();
+        assertTrue(p.waitFor(2, TimeUnit.MINUTES));
+        return new Run(p.exitValue(), Files.readString(log));
+    }
+}

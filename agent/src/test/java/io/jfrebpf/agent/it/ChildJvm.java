@@ -1,0 +1,112 @@
+package io.jfrebpf.agent.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A JVM started by a test with the built agent jar, running a workload class of the test
+ * sources: the real {@code -javaagent:} path, end to end.
+ */
+final class ChildJvm {
+    static final Path AGENT_JAR = Path.of(System.getProperty("jfrebpf.agent.jar", "target/jfr-ebpf-agent.jar")).toAbsolutePath();
+    static final Path JAVA = Path.of(System.getProperty("java.home"), "bin", "java");
+    static final Path TEST_CLASSES = Path.of(System.getProperty("jfrebpf.test.classes", "target/test-classes")).toAbsolutePath();
+
+    private final List<String> command = new ArrayList<>();
+    private Path directory;
+    private final List<String> prefix = new ArrayList<>();
+    private Path java = JAVA;
+    private String agentOptions;
+    private final List<String> jvmFlags = new ArrayList<>(List.of("-XX:+PreserveFramePointer", "--enable-native-access=ALL-UNNAMED"));
+    private String mainClass;
+    private final List<String> args = new ArrayList<>();
+
+    static ChildJvm workload(Class<?> main, String... args) {
+        ChildJvm c = new ChildJvm();
+        c.mainClass = main.getName();
+        c.args.addAll(Arrays.asList(args));
+        return c;
+    }
+
+    ChildJvm agent(String options) {
+        this.agentOptions = options;
+        return this;
+    }
+
+    ChildJvm java(Path javaBinary) {
+        this.java = javaBinary;
+        jvmFlags.remove("--enable-native-access=ALL-UNNAMED");
+        return this;
+    }
+
+    ChildJvm flag(String flag) {
+        jvmFlags.add(flag);
+        return this;
+    }
+
+    ChildJvm in(Path dir) {
+        this.directory = dir;
+        return this;
+    }
+
+    /** Runs the JVM as another user, through runuser. */
+    ChildJvm as(String user) {
+        prefix.addAll(List.of("runuser", "-u", user, "--"));
+        return this;
+    }
+
+    List<String> command() {
+        command.clear();
+        command.addAll(prefix);
+        command.add(java.toString());
+        command.addAll(jvmFlags);
+        if (agentOptions != null) {
+            command.add("-javaagent:" + AGENT_JAR + (agentOptions.isEmpty() ? "" : "=" + agentOptions));
+        }
+        command.addAll(List.of("-cp", TEST_CLASSES.toString(), mainClass));
+        command.addAll(args);
+        return command;
+    }
+
+    Process start(Path log) throws IOException {
+        assertTrue(Files.isRegularFile(AGENT_JAR), "agent jar not built: " + AGENT_JAR);
+        ProcessBuilder pb = new ProcessBuilder(command()).redirectErrorStream(true).redirectOutput(log.toFile());
+        if (directory != null) {
+            pb.directory(directory.toFile());
+        }
+        pb.environment().remove("JFR_EBPF_OPTIONS");
+        return pb.start();
+    }
+
+    /** Runs to completion (at most 2 minutes) and returns exit code and output. */
+    Result run(Path workDir) throws IOException, InterruptedException {
+        Path log = Files.createTempFile(workDir, "child", ".log");
+        Process p = start(log);
+        if (!p.waitFor(2, TimeUnit.MINUTES)) {
+            p.destroyForcibly();
+            fail("child JVM did not finish in 2 minutes: " + command() + "\n" + Files.readString(log));
+        }
+        return new Result(p.exitValue(), Files.readString(log), command());
+    }
+
+    record Result(int exitCode, String output, List<String> command) {
+        Result assertSucceeded() {
+            assertEquals(0, exitCode, "child JVM failed: " + command + "\n" + output);
+            return this;
+        }
+
+        /** The agent's own lines. */
+        List<String> agentLines() {
+            return output.lines().filter(l -> l.startsWith("[jfr-ebpf]")).toList();
+        }
+    }
+}

@@ -1,0 +1,84 @@
+package io.jfrebpf.agent.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * What our JVM attaches, as the kernel lists it (bpftool perf show): by default only uprobes
+ * for our own pid — no syscall tracepoint, which would tax every process on the host — and
+ * the tracepoints only when the syscall probe is asked for. When the JVM is gone, so are they.
+ */
+class HostTaxIT {
+    @BeforeAll
+    static void bpf() {
+        BpfRequirement.require();
+    }
+
+    @Test
+    void defaultProbesAttachOnlyOwnPidUprobes(@TempDir Path dir) throws Exception {
+        List<String> attachments = attachmentsWhileRunning(dir, "");
+        assertFalse(attachments.isEmpty(), "nothing attached");
+        for (String a : attachments) {
+            assertTrue(a.contains("\"fd_type\":\"uprobe\"") || a.contains("\"fd_type\":\"uretprobe\""), a);
+            assertTrue(a.contains("libc.so.6"), a);
+        }
+    }
+
+    @Test
+    void theSyscallProbeAttachesTheSyscallTracepoints(@TempDir Path dir) throws Exception {
+        List<String> attachments = attachmentsWhileRunning(dir, "probes=syscall");
+        assertTrue(attachments.stream().anyMatch(a -> a.contains("\"fd_type\":\"raw_tracepoint\"") && a.contains("sys_enter")), attachments.toString());
+        assertTrue(attachments.stream().anyMatch(a -> a.contains("\"fd_type\":\"raw_tracepoint\"") && a.contains("sys_exit")), attachments.toString());
+    }
+
+    private List<String> attachmentsWhileRunning(Path dir, String probes) throws Exception {
+        Path signal = dir.resolve("go");
+        Path log = dir.resolve("child.log");
+        Process p = ChildJvm.workload(Workloads.WaitForFile.class, signal.toString())
+                .agent("file=" + dir.resolve("r.jfr") + (probes.isEmpty() ? "" : "," + probes)).start(log);
+        try {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (!Files.readString(log).contains("ready pid=") && System.nanoTime() < deadline && p.isAlive()) {
+                Thread.sleep(50);
+            }
+            assertTrue(Files.readString(log).contains("ready pid="), Files.readString(log));
+            List<String> mine = perfShow(p.pid());
+            Files.writeString(signal, "go");
+            assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+            assertEquals(0, p.exitValue(), Files.readString(log));
+            assertEquals(List.of(), perfShow(p.pid()), "attachments left after exit");
+            return mine;
+        } finally {
+            p.destroyForcibly();
+        }
+    }
+
+    /** Every attachment the kernel lists for this pid, one JSON object each. */
+    static List<String> perfShow(long pid) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder("bpftool", "-j", "perf", "show").redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes());
+        assertTrue(p.waitFor(30, TimeUnit.SECONDS));
+        assertEquals(0, p.exitValue(), out);
+        List<String> mine = new ArrayList<>();
+        Matcher m = Pattern.compile("\\{[^{}]*\\}").matcher(out);
+        while (m.find()) {
+            if (m.group().contains("\"pid\":" + pid + ",")) {
+                mine.add(m.group());
+            }
+        }
+        return mine;
+    }
+}
