@@ -1,0 +1,207 @@
+package io.jfrebpf.bench;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import jdk.jfr.consumer.RecordedEvent;
+import jdk.jfr.consumer.RecordingFile;
+
+/**
+ * The benchmark of the pipe (syscall and file probes), every figure a ratio against a baseline
+ * measured in the same run, configurations interleaved round by round to spread the noise of a
+ * shared machine:
+ * <ol>
+ * <li>throughput of a syscall-heavy loop (small file reads) with no agent, with the default
+ * probes, and with {@code probes=syscall+file}; events drained per second and losses;</li>
+ * <li>the host-wide tax: ns per {@code getppid()} in another process while our JVM runs with no
+ * agent, with the default probes, and with the syscall probe.</li>
+ * </ol>
+ * Usage: {@code PipeBench agent.jar bench-classes getppid_loop out-dir [rounds] [seconds]}.
+ */
+public final class PipeBench {
+    private final Path agentJar;
+    private final Path classes;
+    private final Path getppid;
+    private final Path out;
+    private final int rounds;
+    private final double seconds;
+    private final Path java = Path.of(System.getProperty("java.home"), "bin", "java");
+
+    private PipeBench(String[] args) {
+        agentJar = Path.of(args[0]).toAbsolutePath();
+        classes = Path.of(args[1]).toAbsolutePath();
+        getppid = Path.of(args[2]).toAbsolutePath();
+        out = Path.of(args[3]).toAbsolutePath();
+        rounds = args.length > 4 ? Integer.parseInt(args[4]) : 3;
+        seconds = args.length > 5 ? Double.parseDouble(args[5]) : 5;
+    }
+
+    public static void main(String[] args) throws Exception {
+        if (args.length < 4) {
+            System.err.println("usage: PipeBench agent.jar bench-classes getppid_loop out-dir [rounds] [seconds]");
+            System.exit(2);
+        }
+        new PipeBench(args).run();
+    }
+
+    private void run() throws Exception {
+        Files.createDirectories(out);
+        Map<String, String> configs = new LinkedHashMap<>();
+        configs.put("no agent", null);
+        configs.put("default probes", "");
+        configs.put("probes=syscall+file", "probes=syscall+file");
+
+        Map<String, List<Double>> throughput = new LinkedHashMap<>();
+        Map<String, List<Double>> drained = new LinkedHashMap<>();
+        Map<String, Long> lost = new LinkedHashMap<>();
+        Map<String, List<Double>> tax = new LinkedHashMap<>();
+        tax.put("no JVM", new ArrayList<>());
+        configs.keySet().forEach(k -> tax.put(k, new ArrayList<>()));
+
+        for (int round = 1; round <= rounds; round++) {
+            for (Map.Entry<String, String> c : configs.entrySet()) {
+                log("round %d/%d: file-read loop, %s", round, rounds, c.getKey());
+                Path recording = out.resolve("loop-" + round + ".jfr");
+                Files.deleteIfExists(recording);
+                String output = runJvm(c.getValue(), recording, String.valueOf(seconds));
+                throughput.computeIfAbsent(c.getKey(), k -> new ArrayList<>()).add(parse(output, "ops/s=(\\d+)"));
+                if (c.getValue() != null) {
+                    long[] fileEvents = fileEvents(recording);
+                    drained.computeIfAbsent(c.getKey(), k -> new ArrayList<>()).add(fileEvents[0] / (seconds + 1.0));
+                    lost.merge(c.getKey(), fileEvents[1], Long::sum);
+                    Files.deleteIfExists(recording);
+                }
+            }
+            log("round %d/%d: host tax, no JVM", round, rounds);
+            tax.get("no JVM").add(getppidNs());
+            for (Map.Entry<String, String> c : configs.entrySet()) {
+                log("round %d/%d: host tax, JVM with %s", round, rounds, c.getKey());
+                tax.get(c.getKey()).add(getppidWhileJvm(c.getValue()));
+            }
+        }
+
+        StringBuilder report = new StringBuilder();
+        report.append(String.format(Locale.ROOT, "## Syscall-heavy loop (open+read+close of a small file, 1 thread, %.0f s, median of %d)%n%n",
+                seconds, rounds));
+        report.append("| configuration | ops/s | vs no agent | file events/s drained | lost |\n|---|---|---|---|---|\n");
+        double base = median(throughput.get("no agent"));
+        for (String k : configs.keySet()) {
+            double v = median(throughput.get(k));
+            report.append(String.format(Locale.ROOT, "| %s | %,.0f | %.3f | %s | %s |%n", k, v, v / base,
+                    drained.containsKey(k) ? String.format(Locale.ROOT, "%,.0f", median(drained.get(k))) : "-",
+                    lost.containsKey(k) ? String.valueOf(lost.get(k)) : "-"));
+        }
+        report.append(String.format(Locale.ROOT, "%n## Host-wide tax: ns per getppid() in another process (best of 5x2M calls, median of %d)%n%n", rounds));
+        report.append("| while | ns/syscall | vs no JVM |\n|---|---|---|\n");
+        double bare = median(tax.get("no JVM"));
+        for (Map.Entry<String, List<Double>> e : tax.entrySet()) {
+            double v = median(e.getValue());
+            report.append(String.format(Locale.ROOT, "| %s | %.1f | %+.1f ns |%n", e.getKey(), v, v - bare));
+        }
+        report.append("\nall samples: throughput ").append(throughput).append("\n             tax ").append(tax).append('\n');
+        Files.writeString(out.resolve("pipe.md"), report);
+        System.out.println();
+        System.out.println(report);
+        System.out.println("written to " + out.resolve("pipe.md"));
+    }
+
+    private String runJvm(String agentOptions, Path recording, String... args) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of(java.toString(), "--enable-native-access=ALL-UNNAMED"));
+        if (agentOptions != null) {
+            cmd.add("-javaagent:" + agentJar + "=file=" + recording + (agentOptions.isEmpty() ? "" : "," + agentOptions));
+        }
+        cmd.addAll(List.of("-cp", classes.toString(), FileReadLoop.class.getName()));
+        cmd.addAll(List.of(args));
+        Path log = Files.createTempFile(out, "jvm", ".log");
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        if (!p.waitFor(5, TimeUnit.MINUTES) || p.exitValue() != 0) {
+            p.destroyForcibly();
+            throw new IOException("benchmark JVM failed: " + cmd + "\n" + Files.readString(log));
+        }
+        String output = Files.readString(log);
+        Files.delete(log);
+        return output;
+    }
+
+    private double getppidWhileJvm(String agentOptions) throws Exception {
+        Path signal = out.resolve("signal");
+        Files.deleteIfExists(signal);
+        Path recording = out.resolve("idle.jfr");
+        List<String> cmd = new ArrayList<>(List.of(java.toString(), "--enable-native-access=ALL-UNNAMED"));
+        if (agentOptions != null) {
+            cmd.add("-javaagent:" + agentJar + "=file=" + recording + (agentOptions.isEmpty() ? "" : "," + agentOptions));
+        }
+        cmd.addAll(List.of("-cp", classes.toString(), FileReadLoop.class.getName(), "idle", signal.toString()));
+        Path log = Files.createTempFile(out, "idle", ".log");
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        try {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (!Files.readString(log).contains("ready") && p.isAlive() && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+            if (!Files.readString(log).contains("ready")) {
+                throw new IOException("idle JVM did not start: " + Files.readString(log));
+            }
+            Thread.sleep(500);
+            return getppidNs();
+        } finally {
+            Files.writeString(signal, "stop");
+            p.waitFor(60, TimeUnit.SECONDS);
+            p.destroyForcibly();
+            Files.deleteIfExists(log);
+            Files.deleteIfExists(recording);
+        }
+    }
+
+    private double getppidNs() throws Exception {
+        Process p = new ProcessBuilder(getppid.toString(), "2000000", "5").redirectErrorStream(true).start();
+        String output = new String(p.getInputStream().readAllBytes());
+        if (!p.waitFor(2, TimeUnit.MINUTES) || p.exitValue() != 0) {
+            throw new IOException("getppid loop failed: " + output);
+        }
+        return Double.parseDouble(output.strip());
+    }
+
+    /** ebpf.FileOpen events in the recording, and the losses its probes reported. */
+    private static long[] fileEvents(Path recording) throws IOException {
+        long events = 0;
+        long lost = 0;
+        try (RecordingFile in = new RecordingFile(recording)) {
+            while (in.hasMoreEvents()) {
+                RecordedEvent e = in.readEvent();
+                switch (e.getEventType().getName()) {
+                    case "ebpf.FileOpen" -> events++;
+                    case "ebpf.ProbeStatus" -> lost += e.getLong("lost");
+                    default -> { }
+                }
+            }
+        }
+        return new long[] {events, lost};
+    }
+
+    private static double parse(String output, String regex) throws IOException {
+        Matcher m = Pattern.compile(regex).matcher(output);
+        if (!m.find()) {
+            throw new IOException("no " + regex + " in: " + output);
+        }
+        return Double.parseDouble(m.group(1));
+    }
+
+    private static double median(List<Double> values) {
+        List<Double> sorted = values.stream().sorted().toList();
+        int n = sorted.size();
+        return n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2;
+    }
+
+    private static void log(String format, Object... args) {
+        System.out.printf(Locale.ROOT, "bench: " + format + "%n", args);
+    }
+}
