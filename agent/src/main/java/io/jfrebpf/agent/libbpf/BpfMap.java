@@ -1,0 +1,112 @@
+package io.jfrebpf.agent.libbpf;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/** One map of a {@link BpfObject}: sizes before load, element access after. */
+public final class BpfMap {
+    private static final int ENOENT = 2;
+    private static volatile int possibleCpus;
+
+    private final BpfObject object;
+    private final MemorySegment map;
+
+    BpfMap(BpfObject object, MemorySegment map) {
+        this.object = object;
+        this.map = map;
+    }
+
+    MemorySegment handle() {
+        return map;
+    }
+
+    public String name() {
+        return LibBpf.string(LibBpf.callPtr(LibBpf.MAP_NAME, map));
+    }
+
+    public int fd() {
+        return LibBpf.callInt(LibBpf.MAP_FD, map);
+    }
+
+    public int type() {
+        return LibBpf.callInt(LibBpf.MAP_TYPE, map);
+    }
+
+    public int keySize() {
+        return LibBpf.callInt(LibBpf.MAP_KEY_SIZE, map);
+    }
+
+    public int valueSize() {
+        return LibBpf.callInt(LibBpf.MAP_VALUE_SIZE, map);
+    }
+
+    public int maxEntries() {
+        return LibBpf.callInt(LibBpf.MAP_MAX_ENTRIES, map);
+    }
+
+    /** Before load: e.g. the byte size of a ring buffer (a power of two, a multiple of the page size). */
+    public void setMaxEntries(int entries) throws BpfException {
+        LibBpf.checkedInt("bpf_map__set_max_entries(" + name() + ", " + entries + ")", LibBpf.MAP_SET_MAX_ENTRIES, map, entries);
+    }
+
+    /** Looks a key up into {@code value}; false when the key is absent. Per-CPU maps fill one slot per possible CPU. */
+    public boolean lookup(MemorySegment key, MemorySegment value) throws BpfException {
+        int rc = LibBpf.callInt(LibBpf.MAP_LOOKUP_ELEM, fd(), key, value);
+        if (rc == 0) {
+            return true;
+        }
+        int errno = LibBpf.errno();
+        if (errno == ENOENT || rc == -ENOENT) {
+            return false;
+        }
+        throw LibBpf.failure("bpf_map_lookup_elem(" + object.name() + "/" + name() + ")", rc < -1 ? -rc : errno);
+    }
+
+    public void update(MemorySegment key, MemorySegment value) throws BpfException {
+        int rc = LibBpf.callInt(LibBpf.MAP_UPDATE_ELEM, fd(), key, value, 0L);
+        if (rc != 0) {
+            throw LibBpf.failure("bpf_map_update_elem(" + object.name() + "/" + name() + ")", rc < -1 ? -rc : LibBpf.errno());
+        }
+    }
+
+    /** The CPUs a per-CPU map has a slot for. */
+    public static int possibleCpus() {
+        int n = possibleCpus;
+        if (n == 0) {
+            n = LibBpf.callInt(LibBpf.NUM_POSSIBLE_CPUS);
+            if (n <= 0) {
+                n = Runtime.getRuntime().availableProcessors();
+            }
+            possibleCpus = n;
+        }
+        return n;
+    }
+
+    /** Bytes a per-CPU lookup of this map fills: each CPU's value rounded up to 8 bytes. */
+    public long perCpuValueBytes() {
+        return perCpuStride(valueSize()) * possibleCpus();
+    }
+
+    public static long perCpuStride(long valueSize) {
+        return (valueSize + 7) & ~7L;
+    }
+
+    /** The sum over CPUs of a per-CPU u64 at {@code key} (0 when absent). */
+    public long sumPerCpuLong(int key) throws BpfException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment k = arena.allocate(ValueLayout.JAVA_INT);
+            k.set(ValueLayout.JAVA_INT, 0, key);
+            MemorySegment values = arena.allocate(perCpuValueBytes(), 8);
+            if (!lookup(k, values)) {
+                return 0;
+            }
+            long stride = perCpuStride(valueSize());
+            long sum = 0;
+            for (int cpu = 0; cpu < possibleCpus(); cpu++) {
+                sum += values.get(ValueLayout.JAVA_LONG, cpu * stride);
+            }
+            return sum;
+        }
+    }
+}

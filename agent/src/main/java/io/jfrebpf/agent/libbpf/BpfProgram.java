@@ -1,0 +1,88 @@
+package io.jfrebpf.agent.libbpf;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/** One program of a {@link BpfObject}; attaching returns a {@link BpfLink} that detaches on close. */
+public final class BpfProgram {
+    /** libbpf 1.1 sizeof(struct bpf_test_run_opts); retval at 56. */
+    static final long TEST_RUN_OPTS_SIZE = 80;
+
+    private final BpfObject object;
+    private final MemorySegment program;
+
+    BpfProgram(BpfObject object, MemorySegment program) {
+        this.object = object;
+        this.program = program;
+    }
+
+    public String name() {
+        return LibBpf.string(LibBpf.callPtr(LibBpf.PROGRAM_NAME, program));
+    }
+
+    public String sectionName() {
+        return LibBpf.string(LibBpf.callPtr(LibBpf.PROGRAM_SECTION, program));
+    }
+
+    /** Whether {@link BpfObject#load()} loads this program; set before load. */
+    public void setAutoload(boolean autoload) throws BpfException {
+        LibBpf.checkedInt("bpf_program__set_autoload(" + name() + ")", LibBpf.PROGRAM_SET_AUTOLOAD, program, autoload);
+    }
+
+    public int fd() {
+        return LibBpf.callInt(LibBpf.PROGRAM_FD, program);
+    }
+
+    private String what(String call) {
+        return call + "(" + object.name() + "/" + name() + ")";
+    }
+
+    /** Attaches by section: tracepoints, tp_btf, raw_tp. */
+    public BpfLink attach() throws BpfException {
+        LibBpf.clearWarnings();
+        MemorySegment link = LibBpf.checkedPtr(what("bpf_program__attach"), LibBpf.PROGRAM_ATTACH, program);
+        return new BpfLink(link, object.name() + "/" + name() + " " + sectionName());
+    }
+
+    /** A uprobe (or uretprobe) at a file offset of a binary, for one pid (-1 = every process: avoid). */
+    public BpfLink attachUprobe(boolean retprobe, int pid, String binaryPath, long fileOffset) throws BpfException {
+        LibBpf.clearWarnings();
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment link = LibBpf.checkedPtr(what(retprobe ? "attach_uretprobe" : "attach_uprobe") + " at "
+                    + binaryPath + "+0x" + Long.toHexString(fileOffset), LibBpf.PROGRAM_ATTACH_UPROBE,
+                    program, retprobe, pid, arena.allocateFrom(binaryPath), fileOffset);
+            return new BpfLink(link, name() + (retprobe ? " uretprobe " : " uprobe ") + binaryPath + "+0x"
+                    + Long.toHexString(fileOffset));
+        }
+    }
+
+    /** Attaches to an open perf event (e.g. a cpu-clock sampling event). */
+    public BpfLink attachPerfEvent(int perfEventFd) throws BpfException {
+        LibBpf.clearWarnings();
+        MemorySegment link = LibBpf.checkedPtr(what("bpf_program__attach_perf_event"), LibBpf.PROGRAM_ATTACH_PERF_EVENT,
+                program, perfEventFd);
+        return new BpfLink(link, name() + " perf_event fd " + perfEventFd);
+    }
+
+    /** A USDT probe of a binary, for one pid or -1. */
+    public BpfLink attachUsdt(int pid, String binaryPath, String provider, String probe) throws BpfException {
+        LibBpf.clearWarnings();
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment link = LibBpf.checkedPtr(what("bpf_program__attach_usdt") + " " + provider + ":" + probe,
+                    LibBpf.PROGRAM_ATTACH_USDT, program, pid, arena.allocateFrom(binaryPath), arena.allocateFrom(provider),
+                    arena.allocateFrom(probe), MemorySegment.NULL);
+            return new BpfLink(link, name() + " usdt " + provider + ":" + probe);
+        }
+    }
+
+    /** Runs a {@code SEC("syscall")} program once (BPF_PROG_TEST_RUN); returns its return value. */
+    public int testRun() throws BpfException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment opts = arena.allocate(TEST_RUN_OPTS_SIZE, 8);
+            opts.set(ValueLayout.JAVA_LONG, 0, TEST_RUN_OPTS_SIZE);
+            LibBpf.checkedInt(what("bpf_prog_test_run_opts"), LibBpf.PROG_TEST_RUN, fd(), opts);
+            return opts.get(ValueLayout.JAVA_INT, 56);
+        }
+    }
+}

@@ -1,0 +1,89 @@
+package io.jfrebpf.agent.libbpf;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The {@code const volatile} tunables of an object's {@code .rodata}, found by name through the
+ * object's BTF (the DATASEC's variables and their offsets), written into the map's initial value
+ * before load. Every setter checks the variable exists and has the size of the value.
+ */
+public final class Rodata {
+    private static final int BTF_KIND_DATASEC = 15;
+    private static final long BTF_TYPE_SIZE = 12;
+    private static final long SECINFO_SIZE = 12;
+
+    private final BpfObject object;
+    private final MemorySegment data;
+    private final Map<String, long[]> variables = new LinkedHashMap<>();
+
+    Rodata(BpfObject object, BpfMap map) throws BpfException {
+        this.object = object;
+        MemorySegment size = object.arena().allocate(ValueLayout.JAVA_LONG);
+        MemorySegment value = LibBpf.checkedPtr("bpf_map__initial_value(" + map.name() + ")", LibBpf.MAP_INITIAL_VALUE,
+                map.handle(), size);
+        this.data = value.reinterpret(size.get(ValueLayout.JAVA_LONG, 0));
+        MemorySegment btf = LibBpf.checkedPtr("bpf_object__btf(" + object.name() + ")", LibBpf.OBJECT_BTF, object.handle());
+        int id = LibBpf.callInt(LibBpf.BTF_FIND_BY_NAME_KIND, btf, object.arena().allocateFrom(".rodata"), BTF_KIND_DATASEC);
+        if (id < 0) {
+            throw new BpfException("BPF object " + object.name() + " has no .rodata in its BTF", -id);
+        }
+        MemorySegment type = LibBpf.callPtr(LibBpf.BTF_TYPE_BY_ID, btf, id).reinterpret(BTF_TYPE_SIZE);
+        int vlen = type.get(ValueLayout.JAVA_INT, 4) & 0xffff;
+        MemorySegment infos = LibBpf.callPtr(LibBpf.BTF_TYPE_BY_ID, btf, id).reinterpret(BTF_TYPE_SIZE + vlen * SECINFO_SIZE);
+        for (int i = 0; i < vlen; i++) {
+            long base = BTF_TYPE_SIZE + i * SECINFO_SIZE;
+            int varType = infos.get(ValueLayout.JAVA_INT, base);
+            long offset = Integer.toUnsignedLong(infos.get(ValueLayout.JAVA_INT, base + 4));
+            long varSize = Integer.toUnsignedLong(infos.get(ValueLayout.JAVA_INT, base + 8));
+            MemorySegment var = LibBpf.callPtr(LibBpf.BTF_TYPE_BY_ID, btf, varType).reinterpret(BTF_TYPE_SIZE);
+            String name = LibBpf.string(LibBpf.callPtr(LibBpf.BTF_NAME_BY_OFFSET, btf, var.get(ValueLayout.JAVA_INT, 0)));
+            if (name != null && offset + varSize <= data.byteSize()) {
+                variables.put(name, new long[] {offset, varSize});
+            }
+        }
+    }
+
+    private long offset(String name, long size) throws BpfException {
+        if (object.isLoaded()) {
+            throw new BpfException("BPF object " + object.name() + " is loaded: .rodata '" + name + "' can no longer change", 1);
+        }
+        long[] v = variables.get(name);
+        if (v == null) {
+            throw new BpfException("BPF object " + object.name() + " has no .rodata variable '" + name + "'; it has "
+                    + variables.keySet(), 2);
+        }
+        if (v[1] != size) {
+            throw new BpfException(".rodata variable '" + name + "' of " + object.name() + " has " + v[1]
+                    + " bytes, not " + size, 22);
+        }
+        return v[0];
+    }
+
+    public Rodata setInt(String name, int value) throws BpfException {
+        data.set(ValueLayout.JAVA_INT_UNALIGNED, offset(name, 4), value);
+        return this;
+    }
+
+    public Rodata setLong(String name, long value) throws BpfException {
+        data.set(ValueLayout.JAVA_LONG_UNALIGNED, offset(name, 8), value);
+        return this;
+    }
+
+    public Rodata setBoolean(String name, boolean value) throws BpfException {
+        data.set(ValueLayout.JAVA_BYTE, offset(name, 1), (byte) (value ? 1 : 0));
+        return this;
+    }
+
+    public Rodata setBytes(String name, byte[] value) throws BpfException {
+        MemorySegment.copy(MemorySegment.ofArray(value), 0, data, offset(name, value.length), value.length);
+        return this;
+    }
+
+    /** The names of the tunables, for messages and tests. */
+    public java.util.Set<String> names() {
+        return variables.keySet();
+    }
+}
