@@ -1,0 +1,154 @@
+package io.jfrebpf.agent.probe;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.io.InputStream;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.charset.StandardCharsets;
+import java.util.Properties;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The Java mirrors against the C headers: bpf/build.sh compiles bpf/layout.c with the same
+ * headers and ships its sizeof/offsetof table; any drift between the two sides fails here.
+ */
+class LayoutTest {
+    static Properties c;
+
+    @BeforeAll
+    static void load() throws Exception {
+        c = new Properties();
+        try (InputStream in = LayoutTest.class.getResourceAsStream("/io/jfrebpf/bpf/layout.properties")) {
+            assertNotNull(in, "layout.properties missing from the bpf jar");
+            c.load(in);
+        }
+    }
+
+    static void same(String key, long java) {
+        String v = c.getProperty(key);
+        assertNotNull(v, key + " not in layout.c");
+        assertEquals(Long.parseLong(v), java, key);
+    }
+
+    @Test
+    void eventHeader() {
+        same("event_header.size", EventHeader.SIZE);
+        same("event_header.timestamp_ns", EventHeader.TIMESTAMP_NS);
+        same("event_header.duration_ns", EventHeader.DURATION_NS);
+        same("event_header.pid", EventHeader.PID);
+        same("event_header.tid", EventHeader.TID);
+        same("event_header.user_stack_id", EventHeader.USER_STACK_ID);
+        same("event_header.kernel_stack_id", EventHeader.KERNEL_STACK_ID);
+        same("event_header.comm", EventHeader.COMM);
+        same("const.TASK_COMM_LEN", EventHeader.TASK_COMM_LEN);
+    }
+
+    @Test
+    void syscallLatency() {
+        same("syscall_latency_record.size", SyscallLatencyRecord.SIZE);
+        same("syscall_latency_record.header", SyscallLatencyRecord.HEADER);
+        same("syscall_latency_record.result", SyscallLatencyRecord.RESULT);
+        same("syscall_latency_record.number", SyscallLatencyRecord.NUMBER);
+        same("syscall_stats.size", SyscallStats.SIZE);
+        same("syscall_stats.count", SyscallStats.COUNT);
+        same("syscall_stats.errors", SyscallStats.ERRORS);
+        same("syscall_stats.total_ns", SyscallStats.TOTAL_NS);
+        same("syscall_stats.max_ns", SyscallStats.MAX_NS);
+        same("syscall_stats.histogram", SyscallStats.HISTOGRAM);
+        same("const.SYSCALL_MAX_NR", SyscallStats.MAX_NR);
+        same("const.SYSCALL_HIST_BUCKETS", SyscallStats.HIST_BUCKETS);
+    }
+
+    @Test
+    void fileOpen() {
+        same("file_open_record.size", FileOpenRecord.SIZE);
+        same("file_open_record.header", FileOpenRecord.HEADER);
+        same("file_open_record.result", FileOpenRecord.RESULT);
+        same("file_open_record.dirfd", FileOpenRecord.DIRFD);
+        same("file_open_record.flags", FileOpenRecord.FLAGS);
+        same("file_open_record.mode", FileOpenRecord.MODE);
+        same("file_open_record.path_flags", FileOpenRecord.PATH_FLAGS);
+        same("file_open_record.path_len", FileOpenRecord.PATH_LEN);
+        same("file_open_record.path", FileOpenRecord.PATH);
+        same("const.FILE_PATH_MAX", FileOpenRecord.FILE_PATH_MAX);
+        same("const.FILE_OPEN_TRUNCATED", FileOpenRecord.FILE_OPEN_TRUNCATED);
+        same("const.FILE_OPEN_AT_FDCWD", FileOpenRecord.AT_FDCWD);
+    }
+
+    @Test
+    void decodesAFileOpenRecordBuiltByHand() {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment r = arena.allocate(FileOpenRecord.SIZE);
+            r.set(ValueLayout.JAVA_LONG, EventHeader.TIMESTAMP_NS, 123_456_789L);
+            r.set(ValueLayout.JAVA_LONG, EventHeader.DURATION_NS, 4_200L);
+            r.set(ValueLayout.JAVA_INT, EventHeader.PID, 77);
+            r.set(ValueLayout.JAVA_INT, EventHeader.TID, 78);
+            r.set(ValueLayout.JAVA_INT, EventHeader.USER_STACK_ID, -1);
+            r.set(ValueLayout.JAVA_INT, EventHeader.KERNEL_STACK_ID, -1);
+            MemorySegment.copy("opener\0".getBytes(StandardCharsets.UTF_8), 0, r, ValueLayout.JAVA_BYTE, EventHeader.COMM, 7);
+            r.set(ValueLayout.JAVA_LONG, FileOpenRecord.RESULT, -2L);
+            r.set(ValueLayout.JAVA_INT, FileOpenRecord.DIRFD, FileOpenRecord.AT_FDCWD);
+            r.set(ValueLayout.JAVA_INT, FileOpenRecord.FLAGS, 0x80000);
+            byte[] path = "data/é.txt".getBytes(StandardCharsets.UTF_8);
+            r.set(ValueLayout.JAVA_INT, FileOpenRecord.PATH_LEN, path.length);
+            MemorySegment.copy(path, 0, r, ValueLayout.JAVA_BYTE, FileOpenRecord.PATH, path.length);
+
+            FileOpenRecord d = FileOpenRecord.decode(r);
+            assertEquals(new EventHeader(123_456_789L, 4_200L, 77, 78, -1, -1, "opener"), d.header());
+            assertEquals(-2L, d.result());
+            assertEquals(FileOpenRecord.AT_FDCWD, d.dirfd());
+            assertEquals(0x80000, d.flags());
+            assertEquals("data/é.txt", d.path());
+            assertEquals(false, d.truncated());
+
+            r.set(ValueLayout.JAVA_INT, FileOpenRecord.PATH_FLAGS, FileOpenRecord.FILE_OPEN_TRUNCATED);
+            r.set(ValueLayout.JAVA_INT, FileOpenRecord.PATH_LEN, -5); // garbage length: read up to the NUL instead
+            assertEquals("data/é.txt", FileOpenRecord.decode(r).path());
+            assertEquals(true, FileOpenRecord.decode(r).truncated());
+        }
+    }
+
+    @Test
+    void aShortRecordIsAClearError() {
+        try (Arena arena = Arena.ofConfined()) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> SyscallLatencyRecord.decode(arena.allocate(20)));
+            assertEquals("syscall_latency_record record of 20 bytes, expected 64", e.getMessage());
+        }
+    }
+
+    @Test
+    void statisticsMergeOverCpusAndSubtractPeriods() {
+        try (Arena arena = Arena.ofConfined()) {
+            int cpus = 3;
+            MemorySegment s = arena.allocate(SyscallStats.perCpuBytes(cpus));
+            long stride = SyscallStats.perCpuStride(SyscallStats.SIZE);
+            for (int cpu = 0; cpu < cpus; cpu++) {
+                s.set(ValueLayout.JAVA_LONG, cpu * stride + SyscallStats.COUNT, 10 + cpu);
+                s.set(ValueLayout.JAVA_LONG, cpu * stride + SyscallStats.ERRORS, 1);
+                s.set(ValueLayout.JAVA_LONG, cpu * stride + SyscallStats.TOTAL_NS, 1000);
+                s.set(ValueLayout.JAVA_LONG, cpu * stride + SyscallStats.MAX_NS, 100 * (cpu + 1));
+                s.set(ValueLayout.JAVA_LONG, cpu * stride + SyscallStats.HISTOGRAM + 8 * 10, 10 + cpu);
+            }
+            SyscallStats total = SyscallStats.merge(s, cpus);
+            assertEquals(33, total.count());
+            assertEquals(3, total.errors());
+            assertEquals(3000, total.totalNs());
+            assertEquals(300, total.maxNs());
+            assertEquals("1024:33", total.histogramText());
+            assertEquals(2047, total.histogramUpperBoundNs());
+            long[] before = new long[SyscallStats.HIST_BUCKETS];
+            before[10] = 30;
+            SyscallStats delta = total.minus(new SyscallStats(30, 2, 2500, 200, before));
+            assertEquals(3, delta.count());
+            assertEquals(1, delta.errors());
+            assertEquals(500, delta.totalNs());
+            assertEquals("1024:3", delta.histogramText());
+        }
+    }
+}
