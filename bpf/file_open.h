@@ -8,7 +8,8 @@
 /* PATH_MAX: the kernel refuses longer paths (ENAMETOOLONG), so a valid path always fits. */
 #define FILE_PATH_MAX 4096
 
-#define FILE_OPEN_TRUNCATED 1u   /* the path filled the buffer without its terminating NUL */
+#define FILE_OPEN_TRUNCATED 1u      /* the path filled the buffer without its terminating NUL */
+#define FILE_OPEN_ERRNO_UNKNOWN 2u  /* libc returned -1 but its errno could not be read: result is -1 */
 
 /* AT_FDCWD as the dirfd of open()/creat(), whose paths are relative to the cwd */
 #define FILE_OPEN_AT_FDCWD (-100)
@@ -22,7 +23,7 @@ struct file_open_record {
 	__u32 path_flags;  /* FILE_OPEN_TRUNCATED */
 	__u32 path_len;    /* bytes of path, without the NUL */
 	__u32 _pad;
-	char path[FILE_PATH_MAX];
+	char path[FILE_PATH_MAX]; /* only path_len bytes (+ NUL) are sent: records are variable-length */
 };
 
 _Static_assert(sizeof(struct file_open_record) == 48 + 32 + FILE_PATH_MAX, "mirrored in Java");

@@ -51,6 +51,7 @@ int main(void)
 	FIELD(file_open_record, path);
 	CONST(FILE_PATH_MAX);
 	CONST(FILE_OPEN_TRUNCATED);
+	CONST(FILE_OPEN_ERRNO_UNKNOWN);
 	CONST(FILE_OPEN_AT_FDCWD);
 	return 0;
 }

@@ -77,6 +77,7 @@ class LayoutTest {
         same("file_open_record.path", FileOpenRecord.PATH);
         same("const.FILE_PATH_MAX", FileOpenRecord.FILE_PATH_MAX);
         same("const.FILE_OPEN_TRUNCATED", FileOpenRecord.FILE_OPEN_TRUNCATED);
+        same("const.FILE_OPEN_ERRNO_UNKNOWN", FileOpenRecord.FILE_OPEN_ERRNO_UNKNOWN);
         same("const.FILE_OPEN_AT_FDCWD", FileOpenRecord.AT_FDCWD);
     }
 
@@ -110,6 +111,10 @@ class LayoutTest {
             r.set(ValueLayout.JAVA_INT, FileOpenRecord.PATH_LEN, -5); // garbage length: read up to the NUL instead
             assertEquals("data/é.txt", FileOpenRecord.decode(r).path());
             assertEquals(true, FileOpenRecord.decode(r).truncated());
+            // a variable-length record: only the fixed part and the path were sent
+            r.set(ValueLayout.JAVA_INT, FileOpenRecord.PATH_LEN, path.length);
+            assertEquals("data/é.txt", FileOpenRecord.decode(r.asSlice(0, FileOpenRecord.PATH + path.length + 1)).path());
+            assertEquals("data/", FileOpenRecord.decode(r.asSlice(0, FileOpenRecord.PATH + 5)).path());
         }
     }
 
