@@ -1,0 +1,180 @@
+package io.jfrebpf.agent.os;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The function symbols of an ELF64 little-endian shared object ({@code .symtab} and
+ * {@code .dynsym}) and its loadable segments: what a uprobe needs (file offset of a function)
+ * and what native symbolization needs (the function at an address). Reads only the headers and
+ * the symbol and string tables; every offset and count is checked against the file, so garbage
+ * gives an {@link ElfFormatException}, never a hang or another exception.
+ */
+public final class ElfFile implements AutoCloseable {
+    public record Symbol(String name, long value, long size) {
+    }
+
+    private record Segment(long vaddr, long offset, long filesz) {
+    }
+
+    /** Bound on one table read into memory (libjvm's .symtab is a few MiB). */
+    static final long MAX_TABLE = 256L << 20;
+    private static final int SHT_SYMTAB = 2;
+    private static final int SHT_DYNSYM = 11;
+    private static final int STT_FUNC = 2;
+    private static final int STT_GNU_IFUNC = 10;
+    private static final int PT_LOAD = 1;
+
+    private final Path path;
+    private final Map<String, Symbol> byName = new HashMap<>();
+    private final Symbol[] byAddress;
+    private final List<Segment> segments = new ArrayList<>();
+
+    private ElfFile(Path path, FileChannel ch) throws IOException {
+        this.path = path;
+        long fileSize = ch.size();
+        ByteBuffer h = read(ch, 0, 64, fileSize);
+        if (h.getInt(0) != 0x464c457f || h.get(4) != 2 || h.get(5) != 1) {
+            throw new ElfFormatException(path + " is not an ELF64 little-endian file");
+        }
+        long phoff = h.getLong(32);
+        long shoff = h.getLong(40);
+        int phentsize = Short.toUnsignedInt(h.getShort(54));
+        int phnum = Short.toUnsignedInt(h.getShort(56));
+        int shentsize = Short.toUnsignedInt(h.getShort(58));
+        int shnum = Short.toUnsignedInt(h.getShort(60));
+        if ((phnum > 0 && phentsize < 56) || (shnum > 0 && shentsize < 64)) {
+            throw new ElfFormatException(path + ": bad header entry sizes");
+        }
+        ByteBuffer ph = read(ch, phoff, (long) phnum * phentsize, fileSize);
+        for (int i = 0; i < phnum; i++) {
+            int b = i * phentsize;
+            if (ph.getInt(b) == PT_LOAD) {
+                segments.add(new Segment(ph.getLong(b + 16), ph.getLong(b + 8), ph.getLong(b + 32)));
+            }
+        }
+        ByteBuffer sh = read(ch, shoff, (long) shnum * shentsize, fileSize);
+        List<Symbol> all = new ArrayList<>();
+        for (int i = 0; i < shnum; i++) {
+            int b = i * shentsize;
+            int type = sh.getInt(b + 4);
+            if (type != SHT_SYMTAB && type != SHT_DYNSYM) {
+                continue;
+            }
+            long offset = sh.getLong(b + 24);
+            long size = sh.getLong(b + 32);
+            int link = sh.getInt(b + 40);
+            long entsize = sh.getLong(b + 56);
+            if (entsize < 24 || link < 0 || link >= shnum) {
+                throw new ElfFormatException(path + ": bad symbol table " + i);
+            }
+            int lb = link * shentsize;
+            ByteBuffer strings = read(ch, sh.getLong(lb + 24), sh.getLong(lb + 32), fileSize);
+            ByteBuffer symbols = read(ch, offset, size, fileSize);
+            long count = size / entsize;
+            for (long s = 0; s < count; s++) {
+                int e = (int) (s * entsize);
+                int info = symbols.get(e + 4) & 0xf;
+                long value = symbols.getLong(e + 8);
+                if ((info != STT_FUNC && info != STT_GNU_IFUNC) || value == 0 || symbols.getShort(e + 6) == 0) {
+                    continue;
+                }
+                String name = string(strings, symbols.getInt(e));
+                if (name.isEmpty()) {
+                    continue;
+                }
+                Symbol sym = new Symbol(name, value, symbols.getLong(e + 16));
+                byName.putIfAbsent(name, sym);
+                all.add(sym);
+            }
+        }
+        byAddress = all.stream().sorted(Comparator.comparingLong(Symbol::value)).toArray(Symbol[]::new);
+    }
+
+    public static ElfFile open(Path path) throws IOException {
+        try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
+            return new ElfFile(path, ch);
+        } catch (IndexOutOfBoundsException | IllegalArgumentException e) {
+            throw new ElfFormatException(path + ": " + e.getMessage());
+        }
+    }
+
+    private ByteBuffer read(FileChannel ch, long offset, long length, long fileSize) throws IOException {
+        if (offset < 0 || length < 0 || length > MAX_TABLE || offset > fileSize || length > fileSize - offset) {
+            throw new ElfFormatException(path + ": table at " + offset + " of " + length + " bytes is outside the file");
+        }
+        ByteBuffer b = ByteBuffer.allocate((int) length).order(ByteOrder.LITTLE_ENDIAN);
+        while (b.hasRemaining()) {
+            if (ch.read(b, offset + b.position()) < 0) {
+                throw new ElfFormatException(path + ": truncated");
+            }
+        }
+        return b.flip();
+    }
+
+    private static String string(ByteBuffer strings, int offset) {
+        if (offset < 0 || offset >= strings.limit()) {
+            return "";
+        }
+        int end = offset;
+        while (end < strings.limit() && strings.get(end) != 0) {
+            end++;
+        }
+        byte[] bytes = new byte[end - offset];
+        strings.get(offset, bytes);
+        String s = new String(bytes, StandardCharsets.UTF_8);
+        int at = s.indexOf('@');
+        return at > 0 ? s.substring(0, at) : s;
+    }
+
+    public Path path() {
+        return path;
+    }
+
+    /** A defined function symbol by name. */
+    public Optional<Symbol> symbol(String name) {
+        return Optional.ofNullable(byName.get(name));
+    }
+
+    /** The file offset of a virtual address, through the loadable segment that holds it. */
+    public long fileOffset(long vaddr) throws IOException {
+        for (Segment s : segments) {
+            if (vaddr >= s.vaddr && vaddr < s.vaddr + s.filesz) {
+                return vaddr - s.vaddr + s.offset;
+            }
+        }
+        throw new ElfFormatException(path + ": address 0x" + Long.toHexString(vaddr) + " is in no loadable segment");
+    }
+
+    /** The function containing a virtual address (or the nearest one before it when sizes are 0). */
+    public Optional<Symbol> symbolAt(long vaddr) {
+        int i = Arrays.binarySearch(byAddress, new Symbol("", vaddr, 0), Comparator.comparingLong(Symbol::value));
+        int at = i >= 0 ? i : -i - 2;
+        if (at < 0) {
+            return Optional.empty();
+        }
+        Symbol s = byAddress[at];
+        return s.size() == 0 || vaddr < s.value() + s.size() ? Optional.of(s) : Optional.empty();
+    }
+
+    public int symbolCount() {
+        return byAddress.length;
+    }
+
+    @Override
+    public void close() {
+        // everything was read at open
+    }
+}

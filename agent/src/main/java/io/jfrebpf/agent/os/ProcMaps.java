@@ -1,0 +1,86 @@
+package io.jfrebpf.agent.os;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/** The memory mappings of a process, from {@code /proc/<pid>/maps}. */
+public final class ProcMaps {
+    public record Mapping(long start, long end, String perms, long offset, String dev, long inode, String path) {
+    }
+
+    private final List<Mapping> mappings;
+
+    private ProcMaps(List<Mapping> mappings) {
+        this.mappings = List.copyOf(mappings);
+    }
+
+    public static ProcMaps self() {
+        return read(Path.of("/proc/self/maps"));
+    }
+
+    public static ProcMaps of(long pid) {
+        return read(Path.of("/proc/" + pid + "/maps"));
+    }
+
+    private static ProcMaps read(Path file) {
+        try {
+            return parse(Files.readString(file));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + file, e);
+        }
+    }
+
+    /** Parses the text; lines that are not mappings are skipped. */
+    public static ProcMaps parse(String text) {
+        List<Mapping> list = new ArrayList<>();
+        for (String line : text.split("\n")) {
+            String[] f = line.strip().split("\\s+", 6);
+            if (f.length < 5) {
+                continue;
+            }
+            try {
+                int dash = f[0].indexOf('-');
+                long start = Long.parseUnsignedLong(f[0].substring(0, dash), 16);
+                long end = Long.parseUnsignedLong(f[0].substring(dash + 1), 16);
+                long offset = Long.parseUnsignedLong(f[2], 16);
+                long inode = Long.parseLong(f[4]);
+                String path = f.length == 6 ? f[5].strip() : "";
+                list.add(new Mapping(start, end, f[1], offset, f[3], inode, path));
+            } catch (RuntimeException ignored) {
+                // not a mapping line
+            }
+        }
+        return new ProcMaps(list);
+    }
+
+    public List<Mapping> mappings() {
+        return mappings;
+    }
+
+    /** The libc this process maps. */
+    public Optional<Path> libc() {
+        return file(name -> name.equals("libc.so.6") || name.matches("libc-[\\d.]+\\.so") || name.equals("libc.so"));
+    }
+
+    public Optional<Path> libjvm() {
+        return file(name -> name.equals("libjvm.so"));
+    }
+
+    private Optional<Path> file(java.util.function.Predicate<String> name) {
+        for (Mapping m : mappings) {
+            if (!m.path().startsWith("/") || m.path().endsWith(" (deleted)")) {
+                continue;
+            }
+            Path p = Path.of(m.path());
+            if (name.test(p.getFileName().toString())) {
+                return Optional.of(p);
+            }
+        }
+        return Optional.empty();
+    }
+}
