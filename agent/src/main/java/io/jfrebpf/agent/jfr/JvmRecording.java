@@ -1,0 +1,101 @@
+package io.jfrebpf.agent.jfr;
+
+import io.jfrebpf.agent.Log;
+import io.jfrebpf.agent.Options.JfrSettings;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.text.ParseException;
+import jdk.jfr.Configuration;
+import jdk.jfr.Recording;
+import jdk.jfr.RecordingState;
+
+/**
+ * The JVM's own JFR recording, merged into our file. It is written to a destination with
+ * dump-on-exit, because at JVM exit JFR's shutdown hook runs concurrently with ours and may
+ * stop the recording first: then JFR itself writes the destination and {@link #finish()} waits
+ * for it instead of losing the JVM's events.
+ */
+public final class JvmRecording implements AutoCloseable {
+    static final long WAIT_FOR_JFR_MS = 10_000;
+
+    private final Recording recording;
+    private final Path destination;
+
+    private JvmRecording(Recording recording, Path destination) {
+        this.recording = recording;
+        this.destination = destination;
+    }
+
+    public static JvmRecording start(JfrSettings settings, Path workDir) throws IOException {
+        if (settings == JfrSettings.NONE) {
+            return new JvmRecording(null, null);
+        }
+        Configuration configuration;
+        try {
+            configuration = Configuration.getConfiguration(settings.key());
+        } catch (ParseException e) {
+            throw new IOException("JFR settings '" + settings.key() + "' cannot be read: " + e.getMessage(), e);
+        }
+        Recording r = new Recording(configuration);
+        r.setName("jfr-ebpf");
+        r.setToDisk(true);
+        Path destination = workDir.resolve("jvm.jfr");
+        r.setDestination(destination);
+        r.setDumpOnExit(true);
+        r.start();
+        return new JvmRecording(r, destination);
+    }
+
+    /** Stops the recording and returns the file holding it, or null with {@code jfr=none}. */
+    public Path finish() throws IOException {
+        if (recording == null) {
+            return null;
+        }
+        try {
+            recording.stop();
+        } catch (IllegalStateException alreadyStopped) {
+            // JFR's shutdown hook got there first and writes the destination itself
+            long deadline = System.nanoTime() + WAIT_FOR_JFR_MS * 1_000_000L;
+            while (recording.getState() == RecordingState.RUNNING && System.nanoTime() < deadline) {
+                sleep();
+            }
+            while (!complete() && System.nanoTime() < deadline) {
+                sleep();
+            }
+        }
+        close();
+        if (!complete()) {
+            Log.warn("the JVM's own recording was not written (JFR shut down first); the file holds our events only");
+            return null;
+        }
+        return destination;
+    }
+
+    private boolean complete() {
+        try {
+            return Files.size(destination) > ChunkHeader.LENGTH && !ChunkHeader.readAll(destination).isEmpty();
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    private static void sleep() {
+        try {
+            Thread.sleep(10);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Override
+    public void close() {
+        if (recording != null) {
+            try {
+                recording.close();
+            } catch (RuntimeException ignored) {
+                // already closed by JFR's shutdown
+            }
+        }
+    }
+}
