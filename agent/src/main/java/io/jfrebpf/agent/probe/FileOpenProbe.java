@@ -12,7 +12,11 @@ import io.jfrebpf.agent.os.ProcMaps;
 import io.jfrebpf.agent.os.SyscallTable;
 import io.jfrebpf.events.FileOpenEvent;
 import java.io.IOException;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -67,6 +71,30 @@ public final class FileOpenProbe extends BpfProbe {
             object.rodata().setInt("nr_openat", table.number("openat").orElse(-1));
             object.rodata().setInt("nr_openat2", table.number("openat2").orElse(-1));
             object.rodata().setInt("nr_creat", table.number("creat").orElse(-1));
+        } else {
+            object.rodata().setLong("errno_tls_offset", errnoTlsOffset());
+        }
+    }
+
+    /**
+     * Where libc keeps errno, relative to the thread pointer: libc's -1 is all a uretprobe sees,
+     * the error itself is in thread-local storage. On x86_64 glibc the thread pointer (fsbase) is
+     * {@code pthread_self()}, and libc's TLS sits at the same offset from it in every thread.
+     */
+    static long errnoTlsOffset() {
+        try {
+            Linker linker = Linker.nativeLinker();
+            MethodHandle self = linker.downcallHandle(linker.defaultLookup().findOrThrow("pthread_self"),
+                    FunctionDescriptor.of(ValueLayout.JAVA_LONG));
+            MethodHandle errno = linker.downcallHandle(linker.defaultLookup().findOrThrow("__errno_location"),
+                    FunctionDescriptor.of(ValueLayout.ADDRESS));
+            long tp = (long) self.invokeExact();
+            long at = ((MemorySegment) errno.invokeExact()).address();
+            long offset = at - tp;
+            return Math.abs(offset) < (1L << 20) ? offset : 0;
+        } catch (Throwable t) {
+            Log.debug("file: libc errno location unknown (%s): failed opens report -1", t);
+            return 0;
         }
     }
 
@@ -124,7 +152,7 @@ public final class FileOpenProbe extends BpfProbe {
         e.pathTruncated = r.truncated();
         e.flags = OpenFlags.format(r.flags());
         e.fd = r.result() >= 0 ? (int) r.result() : -1;
-        e.error = r.result() < 0 ? Errno.name((int) -r.result()) : null;
+        e.error = r.errnoUnknown() ? "unknown" : r.result() < 0 ? Errno.name((int) -r.result()) : null;
         emit(e, r.header());
     }
 

@@ -1,0 +1,207 @@
+package io.jfrebpf.agent.jvm;
+
+import io.jfrebpf.agent.Log;
+import io.jfrebpf.agent.jfr.JfrThread;
+import java.lang.instrument.Instrumentation;
+import java.lang.reflect.Field;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.Set;
+
+/**
+ * OS thread id → the Java thread it runs, for the {@code eventThread} of every event. Live
+ * platform threads are enumerated (no safepoint, no thread dump) and each one's JavaThread is
+ * followed to its OS tid: {@code Thread.eetop} → {@code Thread::_osthread} →
+ * {@code OSThread::_thread_id}, offsets from HotSpot's VMStructs, reads through
+ * {@link SafeMemory}. A mapping is kept only if the tid is a live task of this process. Without VMStructs or access to {@code eetop}, threads are matched by that name alone
+ * when it is unique. Unknown tids are JVM-internal or foreign native threads: named by the
+ * kernel. Virtual threads are reported as their carrier. Used on the agent's thread only;
+ * the cache is bounded.
+ */
+public final class ThreadRegistry {
+    static final int MAX_ENTRIES = 65_536;
+    static final long MIN_REFRESH_INTERVAL_NS = 50_000_000L;
+    /** HotSpot's native thread names are the Java name cut to the kernel's 15 characters. */
+    static final int COMM_CHARS = 15;
+
+    private final Field eetop;
+    private final long osthreadOffset;
+    private final long threadIdOffset;
+    private final Map<Integer, JfrThread> known = new LinkedHashMap<>(1024, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<Integer, JfrThread> eldest) {
+            return size() > MAX_ENTRIES;
+        }
+    };
+    private long lastRefresh;
+
+    private ThreadRegistry(Field eetop, long osthreadOffset, long threadIdOffset) {
+        this.eetop = eetop;
+        this.osthreadOffset = osthreadOffset;
+        this.threadIdOffset = threadIdOffset;
+    }
+
+    public static ThreadRegistry create(Instrumentation inst) {
+        Field eetop = null;
+        long osthread = -1;
+        long threadId = -1;
+        try {
+            if (inst != null) {
+                Module ours = ThreadRegistry.class.getModule();
+                inst.redefineModule(Thread.class.getModule(), Set.of(), Map.of(), Map.of("java.lang", Set.of(ours)),
+                        Set.of(), Map.of());
+            }
+            Field f = Thread.class.getDeclaredField("eetop");
+            f.setAccessible(true);
+            Optional<VmStructs> vm = VmStructs.load();
+            if (vm.isPresent()) {
+                // JDK 25 declares _osthread on Thread, older JDKs on JavaThread
+                OptionalLong a = vm.get().fieldOffset("Thread", "_osthread");
+                if (a.isEmpty()) {
+                    a = vm.get().fieldOffset("JavaThread", "_osthread");
+                }
+                OptionalLong b = vm.get().fieldOffset("OSThread", "_thread_id");
+                if (a.isPresent() && b.isPresent()) {
+                    eetop = f;
+                    osthread = a.getAsLong();
+                    threadId = b.getAsLong();
+                }
+            }
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            Log.debug("threads: Thread.eetop unreadable (%s); matching threads by name", e);
+        }
+        if (eetop == null) {
+            Log.debug("threads: no VMStructs path to OS thread ids; matching threads by name");
+        }
+        ThreadRegistry r = new ThreadRegistry(eetop, osthread, threadId);
+        r.refresh();
+        return r;
+    }
+
+    /** The thread of an event: a Java thread if it is (or was, when last seen) one, else a named native thread. */
+    public JfrThread resolve(int tid, String kernelComm) {
+        JfrThread t = known.get(tid);
+        if (t != null) {
+            return t;
+        }
+        if (System.nanoTime() - lastRefresh >= MIN_REFRESH_INTERVAL_NS) {
+            refresh();
+            t = known.get(tid);
+            if (t != null) {
+                return t;
+            }
+        }
+        String name = comm(tid).orElse(kernelComm == null || kernelComm.isEmpty() ? "tid " + tid : kernelComm);
+        return JfrThread.nativeThread(tid, name);
+    }
+
+    /** Re-reads the live Java threads; the agent calls it periodically so short-lived threads are seen while alive. */
+    public void refresh() {
+        lastRefresh = System.nanoTime();
+        Thread[] threads = liveThreads();
+        Map<String, Thread> byName = new HashMap<>();
+        for (Thread th : threads) {
+            if (th == null || th.isVirtual()) {
+                continue;
+            }
+            OptionalLong tid = osThreadId(th);
+            if (tid.isPresent()) {
+                int id = (int) tid.getAsLong();
+                if (matches(id, th.getName())) {
+                    known.put(id, javaThread(id, th));
+                }
+                continue;
+            }
+            String key = commOf(th.getName());
+            byName.put(key, byName.containsKey(key) ? null : th);
+        }
+        if (!byName.isEmpty()) {
+            matchByName(byName);
+        }
+    }
+
+    private static Thread[] liveThreads() {
+        ThreadGroup root = Thread.currentThread().getThreadGroup();
+        while (root.getParent() != null) {
+            root = root.getParent();
+        }
+        Thread[] threads = new Thread[Math.max(16, Thread.activeCount() * 2)];
+        int n;
+        while ((n = root.enumerate(threads, true)) == threads.length) {
+            threads = new Thread[threads.length * 2];
+        }
+        return java.util.Arrays.copyOf(threads, n);
+    }
+
+    private OptionalLong osThreadId(Thread th) {
+        if (eetop == null) {
+            return OptionalLong.empty();
+        }
+        try {
+            long javaThread = eetop.getLong(th);
+            if (javaThread == 0) {
+                return OptionalLong.empty();
+            }
+            OptionalLong osThread = SafeMemory.readLong(javaThread + osthreadOffset);
+            if (osThread.isEmpty() || osThread.getAsLong() == 0) {
+                return OptionalLong.empty();
+            }
+            var tid = SafeMemory.readInt(osThread.getAsLong() + threadIdOffset);
+            return tid.isPresent() && tid.getAsInt() > 0 ? OptionalLong.of(tid.getAsInt()) : OptionalLong.empty();
+        } catch (IllegalAccessException e) {
+            return OptionalLong.empty();
+        }
+    }
+
+    /** Fallback: each live task whose kernel name is the unique cut Java name of a thread. */
+    private void matchByName(Map<String, Thread> byName) {
+        try (var tasks = Files.list(Path.of("/proc/self/task"))) {
+            for (Path task : tasks.toList()) {
+                int tid;
+                try {
+                    tid = Integer.parseInt(task.getFileName().toString());
+                } catch (NumberFormatException e) {
+                    continue;
+                }
+                if (known.containsKey(tid)) {
+                    continue;
+                }
+                Optional<String> comm = comm(tid);
+                if (comm.isPresent()) {
+                    Thread th = byName.get(comm.get());
+                    if (th != null) {
+                        known.put(tid, javaThread(tid, th));
+                    }
+                }
+            }
+        } catch (Exception e) {
+            Log.debug("threads: cannot list /proc/self/task: %s", e);
+        }
+    }
+
+    private static JfrThread javaThread(int tid, Thread th) {
+        return new JfrThread(tid, th.getName(), th.threadId(), th.getName(), false);
+    }
+
+    /** A tid read through JVM memory is kept only if it is a live task of this process. */
+    private static boolean matches(int tid, String javaName) {
+        return comm(tid).isPresent();
+    }
+
+    static String commOf(String javaName) {
+        return javaName.length() > COMM_CHARS ? javaName.substring(0, COMM_CHARS) : javaName;
+    }
+
+    private static Optional<String> comm(int tid) {
+        try {
+            return Optional.of(Files.readString(Path.of("/proc/self/task/" + tid + "/comm")).strip());
+        } catch (Exception e) {
+            return Optional.empty();
+        }
+    }
+}
