@@ -11,6 +11,10 @@
 
 /* Set by the agent before load: the tgid of the JVM we run in. Nothing else leaves the kernel. */
 const volatile __u32 targ_tgid = 0;
+/* The agent's own threads (poller, chunk writer): their reads and writes are ours, not the
+ * application's, and tracing them would feed our output back into our input. */
+const volatile __u32 agent_tid = 0;
+const volatile __u32 agent_writer_tid = 0;
 
 /* Records that did not fit in the ring buffer: read and summed over CPUs by the agent. */
 struct {
@@ -30,7 +34,9 @@ static __always_inline void count_lost(void)
 
 static __always_inline bool is_target(__u64 pid_tgid)
 {
-	return (__u32)(pid_tgid >> 32) == targ_tgid;
+	__u32 tid = (__u32)pid_tgid;
+
+	return (__u32)(pid_tgid >> 32) == targ_tgid && tid != agent_tid && tid != agent_writer_tid;
 }
 
 static __always_inline void fill_header(struct event_header *h, __u64 pid_tgid, __u64 start_ns, __u64 end_ns)

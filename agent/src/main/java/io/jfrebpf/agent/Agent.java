@@ -4,9 +4,11 @@ import io.jfrebpf.agent.Options.ProbeName;
 import io.jfrebpf.agent.jfr.ChunkWriter;
 import io.jfrebpf.agent.jfr.JfrFiles;
 import io.jfrebpf.agent.jfr.JvmRecording;
+import io.jfrebpf.agent.jfr.JvmTicks;
 import io.jfrebpf.agent.jvm.ThreadRegistry;
 import io.jfrebpf.agent.libbpf.RingBufferPoller;
 import io.jfrebpf.agent.os.SyscallTable;
+import io.jfrebpf.agent.os.Tid;
 import io.jfrebpf.agent.probe.Probe;
 import io.jfrebpf.agent.probe.ProbeContext;
 import io.jfrebpf.agent.probe.Probes;
@@ -133,7 +135,8 @@ public final class Agent {
             Log.info("add --enable-native-access=ALL-UNNAMED to the java command to silence the JDK's restricted-method warning");
         }
         jvmRecording = JvmRecording.start(options.jfr(), workDir);
-        writer = new ChunkWriter(workDir.resolve("ebpf.jfr"), EbpfEvents.ALL);
+        JvmTicks ticks = options.jfr() == Options.JfrSettings.NONE ? JvmTicks.MONOTONIC : JvmTicks.measure(instrumentation);
+        writer = new ChunkWriter(workDir.resolve("ebpf.jfr"), EbpfEvents.ALL, ticks);
         threads = ThreadRegistry.create(instrumentation);
         recorder = new Recorder(writer, threads);
 
@@ -215,7 +218,7 @@ public final class Agent {
             return;
         }
         poller = new RingBufferPoller();
-        ProbeContext context = new ProbeContext(pid, options, poller, recorder, this::syscalls);
+        ProbeContext context = new ProbeContext(pid, Tid.current(), writer.writerTid(), options, poller, recorder, this::syscalls);
         List<String> on = new ArrayList<>();
         for (Map.Entry<ProbeName, ProbeState> e : states.entrySet()) {
             ProbeState state = e.getValue();

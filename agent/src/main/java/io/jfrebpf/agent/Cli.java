@@ -2,11 +2,13 @@ package io.jfrebpf.agent;
 
 import io.jfrebpf.agent.Options.ProbeName;
 import io.jfrebpf.agent.jfr.ChunkWriter;
+import io.jfrebpf.agent.jfr.JvmTicks;
 import io.jfrebpf.agent.jvm.ThreadRegistry;
 import io.jfrebpf.agent.libbpf.RingBufferPoller;
 import io.jfrebpf.agent.os.Capabilities;
 import io.jfrebpf.agent.os.KernelInfo;
 import io.jfrebpf.agent.os.SyscallTable;
+import io.jfrebpf.agent.os.Tid;
 import io.jfrebpf.agent.probe.Probe;
 import io.jfrebpf.agent.probe.ProbeContext;
 import io.jfrebpf.agent.probe.Probes;
@@ -75,11 +77,11 @@ public final class Cli {
         SyscallTable[] table = new SyscallTable[1];
         try {
             dir = Files.createTempDirectory("jfr-ebpf-check");
-            ChunkWriter writer = new ChunkWriter(dir.resolve("check.jfr"), EbpfEvents.ALL);
+            ChunkWriter writer = new ChunkWriter(dir.resolve("check.jfr"), EbpfEvents.ALL, JvmTicks.MONOTONIC);
             Recorder recorder = new Recorder(writer, ThreadRegistry.create(null));
             try (RingBufferPoller poller = new RingBufferPoller()) {
                 Options options = Options.parse("probes=all");
-                ProbeContext context = new ProbeContext((int) ProcessHandle.current().pid(), options, poller, recorder,
+                ProbeContext context = new ProbeContext((int) ProcessHandle.current().pid(), Tid.current(), writer.writerTid(), options, poller, recorder,
                         () -> table[0] == null ? table[0] = SyscallTable.load() : table[0]);
                 out.printf(Locale.ROOT, "%n  %-9s %-6s %s%n", "probe", "status", "detail");
                 for (ProbeName name : EnumSet.allOf(ProbeName.class)) {

@@ -1,5 +1,7 @@
 package io.jfrebpf.agent.jfr;
 
+import io.jfrebpf.agent.Log;
+import io.jfrebpf.agent.os.Tid;
 import io.jfrebpf.events.EbpfEvent;
 import java.io.IOException;
 import java.lang.reflect.Field;
@@ -10,6 +12,12 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import jdk.jfr.Category;
 import jdk.jfr.DataAmount;
 import jdk.jfr.Description;
@@ -28,50 +36,112 @@ import org.openjdk.jmc.flightrecorder.writer.api.Types;
 /**
  * Writes our events as JFR chunks with JMC's writer. Event types come from the catalog classes
  * of {@code jfr-events} (annotations and public fields), so names are defined once. Each event
- * has startTime (ticks = CLOCK_MONOTONIC ns, the clock of bpf_ktime_get_ns and of the JVM's own
- * JFR ticks), duration, eventThread and, unless the class says {@code @StackTrace(false)},
- * stackTrace.
+ * has startTime, duration, eventThread and, unless the class says {@code @StackTrace(false)},
+ * stackTrace. Callers give times in CLOCK_MONOTONIC ns (the clock of bpf_ktime_get_ns); they are
+ * written in the JVM's JFR ticks ({@link JvmTicks}) so that readers which convert every chunk of
+ * a file with the first chunk's clock (the JDK's) place them right.
  *
- * <p>The writer keeps a chunk in memory until it is closed, so a chunk is closed after
- * {@link #MAX_EVENTS_PER_CHUNK} events and the next one starts in a new file: heap stays bounded
- * however long the recording. Each chunk's header maps its ticks to wall-clock time; the merge
- * re-aligns it with the JVM's chunks. One thread uses a writer at a time.
+ * <p>Events are buffered and written {@link #MAX_EVENTS_PER_CHUNK} at a time as one chunk file
+ * each, on the daemon thread {@value #WRITER_THREAD}, so the caller (the poller, which must keep
+ * draining the ring buffers) never waits for disk unless {@value #MAX_PENDING_CHUNKS} chunks are
+ * already queued. Heap stays bounded however long the recording. A JMC {@code Recording} lives
+ * only while its chunk is written: it starts a non-daemon thread, which must not outlive the
+ * application's last thread (the JVM would not exit and our shutdown hook would never run).
+ * One thread calls {@link #write} and {@link #close}.
  */
 public final class ChunkWriter implements AutoCloseable {
-    static final int MAX_EVENTS_PER_CHUNK = 100_000;
+    static final int MAX_EVENTS_PER_CHUNK = 20_000;
+    static final int MAX_PENDING_CHUNKS = 2;
+    static final String WRITER_THREAD = "jfr-ebpf-writer";
+    static final long TYPE_ID_BASE = 1L << 20;
+    static final long CLOSE_TIMEOUT_MS = 60_000;
 
     private final Path base;
     private final List<Class<? extends EbpfEvent>> eventTypes;
     private final List<Path> chunks = new ArrayList<>();
     private final int maxEventsPerChunk;
-    private Chunk chunk;
+    private final JvmTicks ticks;
+    private final ExecutorService writerThread;
+    private final Semaphore pendingChunks = new Semaphore(MAX_PENDING_CHUNKS);
+    private final int writerTid;
+    private volatile IOException failure;
+    private List<Pending> buffer = new ArrayList<>();
     private boolean closed;
 
-    public ChunkWriter(Path file, List<Class<? extends EbpfEvent>> eventTypes) throws IOException {
-        this(file, eventTypes, MAX_EVENTS_PER_CHUNK);
+    public ChunkWriter(Path file, List<Class<? extends EbpfEvent>> eventTypes, JvmTicks ticks) throws IOException {
+        this(file, eventTypes, ticks, MAX_EVENTS_PER_CHUNK);
     }
 
-    ChunkWriter(Path file, List<Class<? extends EbpfEvent>> eventTypes, int maxEventsPerChunk) throws IOException {
+    ChunkWriter(Path file, List<Class<? extends EbpfEvent>> eventTypes, JvmTicks ticks, int maxEventsPerChunk)
+            throws IOException {
         this.base = file;
+        this.ticks = ticks;
         this.eventTypes = List.copyOf(eventTypes);
         this.maxEventsPerChunk = maxEventsPerChunk;
-        chunk = new Chunk(file);
-        chunks.add(file);
+        for (Class<? extends EbpfEvent> c : this.eventTypes) {
+            EventType.fieldsOf(c); // fail now, not on the writer thread, if a catalog class cannot be written
+        }
+        writerThread = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, WRITER_THREAD);
+            t.setDaemon(true);
+            return t;
+        });
+        int tid;
+        try {
+            tid = writerThread.submit(Tid::current).get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            tid = 0;
+        } catch (ExecutionException e) {
+            tid = 0;
+        }
+        writerTid = tid;
     }
 
-    /** Writes one event; thread and stack may be null. */
-    public void write(EbpfEvent event, long startTicks, long durationTicks, JfrThread thread, JfrStack stack)
+    /** The OS thread that writes chunk files (so the probes can leave its I/O out). */
+    public int writerTid() {
+        return writerTid;
+    }
+
+    /** Writes one event that began at {@code startNanos} (CLOCK_MONOTONIC); thread and stack may be null. */
+    public void write(EbpfEvent event, long startNanos, long durationNanos, JfrThread thread, JfrStack stack)
             throws IOException {
         if (closed) {
             throw new IOException("chunk writer for " + base + " is closed");
         }
-        if (chunk.events >= maxEventsPerChunk) {
-            chunk.close();
-            Path next = base.resolveSibling(base.getFileName() + "." + chunks.size());
-            chunk = new Chunk(next);
-            chunks.add(next);
+        IOException f = failure;
+        if (f != null) {
+            throw f;
         }
-        chunk.write(event, startTicks, durationTicks, thread, stack);
+        buffer.add(new Pending(event, ticks.ticks(startNanos), durationNanos, thread, stack));
+        if (buffer.size() >= maxEventsPerChunk) {
+            flush();
+        }
+    }
+
+    private void flush() throws IOException {
+        if (buffer.isEmpty()) {
+            return;
+        }
+        List<Pending> events = buffer;
+        buffer = new ArrayList<>();
+        Path file = chunks.isEmpty() ? base : base.resolveSibling(base.getFileName() + "." + chunks.size());
+        chunks.add(file);
+        try {
+            pendingChunks.acquire();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while waiting to write " + file);
+        }
+        writerThread.execute(() -> {
+            try {
+                new Chunk(file).write(events);
+            } catch (IOException | RuntimeException | OutOfMemoryError e) {
+                failure = e instanceof IOException io ? io : new IOException("cannot write " + file + ": " + e, e);
+            } finally {
+                pendingChunks.release();
+            }
+        });
     }
 
     /** The chunk files, in order; complete after {@link #close()}. */
@@ -79,12 +149,32 @@ public final class ChunkWriter implements AutoCloseable {
         return List.copyOf(chunks);
     }
 
+    /** Writes what is buffered and waits for every chunk file to be complete. */
     @Override
     public void close() throws IOException {
-        if (!closed) {
-            closed = true;
-            chunk.close();
+        if (closed) {
+            return;
         }
+        closed = true;
+        try {
+            flush();
+        } finally {
+            writerThread.shutdown();
+        }
+        try {
+            if (!writerThread.awaitTermination(CLOSE_TIMEOUT_MS, TimeUnit.MILLISECONDS)) {
+                throw new IOException("chunk files not written within " + CLOSE_TIMEOUT_MS + " ms");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while writing chunk files");
+        }
+        if (failure != null) {
+            throw failure;
+        }
+    }
+
+    private record Pending(EbpfEvent event, long startTicks, long durationNanos, JfrThread thread, JfrStack stack) {
     }
 
     /** One chunk file and its types. */
@@ -99,18 +189,16 @@ public final class ChunkWriter implements AutoCloseable {
         private final Type frameType;
         private final Type stackType;
         private final Map<Class<?>, EventType> byClass = new HashMap<>();
-        private final long startTicks;
-        private final long startNanos;
-        private long lastTicks;
-        long events;
+        private final long clockTicks;
+        private final long clockNanos;
 
         Chunk(Path file) throws IOException {
             this.file = file;
             long[] clock = clockPair();
-            startTicks = clock[0];
-            startNanos = clock[1];
-            lastTicks = startTicks;
+            clockTicks = ticks.ticks(clock[0]);
+            clockNanos = clock[1];
             recording = Recordings.newRecording(file, s -> { });
+            moveTypeIdsAboveTheJvms(recording);
             types = recording.getTypes();
             for (String name : List.of("jdk.jfr.Label", "jdk.jfr.Description", "jdk.jfr.Timestamp", "jdk.jfr.Timespan",
                     "jdk.jfr.DataAmount")) {
@@ -149,12 +237,7 @@ public final class ChunkWriter implements AutoCloseable {
             }
             StackTrace st = c.getAnnotation(StackTrace.class);
             boolean withStack = st == null || st.value();
-            List<Field> fields = new ArrayList<>();
-            for (Field f : c.getDeclaredFields()) {
-                if (Modifier.isPublic(f.getModifiers()) && !Modifier.isStatic(f.getModifiers())) {
-                    fields.add(f);
-                }
-            }
+            List<Field> fields = EventType.fieldsOf(c);
             Type type = recording.registerType(name.value(), "jdk.jfr.Event", b -> {
                 b.addField("startTime", Types.Builtin.LONG, f -> f.addAnnotation(annotation("jdk.jfr.Timestamp"), "TICKS")
                         .addAnnotation(annotation("jdk.jfr.Label"), "Start Time"));
@@ -203,7 +286,31 @@ public final class ChunkWriter implements AutoCloseable {
             return new EventType(type, withStack, fields);
         }
 
-        void write(EbpfEvent event, long start, long duration, JfrThread thread, JfrStack stack) throws IOException {
+        /**
+         * Writes the events and closes the file. The header's start is the first event's time
+         * (mapped to wall-clock time through the pair read when the chunk began) and its
+         * duration reaches the end of the last event.
+         */
+        void write(List<Pending> events) throws IOException {
+            long first = Long.MAX_VALUE;
+            long last = Long.MIN_VALUE;
+            try {
+                for (Pending p : events) {
+                    write(p.event(), p.startTicks(), p.durationNanos(), p.thread(), p.stack());
+                    first = Math.min(first, p.startTicks());
+                    last = Math.max(last, p.startTicks() + Math.max(0, p.durationNanos()));
+                }
+            } finally {
+                recording.close();
+            }
+            if (first == Long.MAX_VALUE) {
+                first = clockTicks;
+                last = clockTicks;
+            }
+            ChunkHeader.patchClock(file, clockNanos + (first - clockTicks), last - first, first, 1_000_000_000L);
+        }
+
+        private void write(EbpfEvent event, long start, long duration, JfrThread thread, JfrStack stack) throws IOException {
             EventType et = byClass.get(event.getClass());
             if (et == null) {
                 throw new IllegalArgumentException(event.getClass().getName() + " is not a registered event type");
@@ -227,8 +334,6 @@ public final class ChunkWriter implements AutoCloseable {
                 throw new IOException("cannot encode " + event.getClass().getSimpleName() + ": " + e.getMessage(), e);
             }
             recording.writeEvent(value);
-            events++;
-            lastTicks = Math.max(lastTicks, start + Math.max(0, duration));
         }
 
         private TypedValue stackValue(JfrStack stack) {
@@ -248,14 +353,23 @@ public final class ChunkWriter implements AutoCloseable {
             }
             return stackType.asValue(sv -> sv.putField("truncated", stack.truncated()).putField("frames", frames));
         }
-
-        void close() throws IOException {
-            recording.close();
-            ChunkHeader.patchClock(file, startNanos, Math.max(0, lastTicks - startTicks), startTicks, 1_000_000_000L);
-        }
     }
 
     private record EventType(Type type, boolean withStack, List<Field> fields) {
+        /** The event's own data: its public instance fields, each of a type JFR can carry. */
+        static List<Field> fieldsOf(Class<? extends EbpfEvent> c) {
+            if (c.getAnnotation(Name.class) == null) {
+                throw new IllegalArgumentException(c.getName() + " has no @Name");
+            }
+            List<Field> fields = new ArrayList<>();
+            for (Field f : c.getDeclaredFields()) {
+                if (Modifier.isPublic(f.getModifiers()) && !Modifier.isStatic(f.getModifiers())) {
+                    builtin(f);
+                    fields.add(f);
+                }
+            }
+            return fields;
+        }
     }
 
     private static Types.Builtin builtin(Field f) {
@@ -309,6 +423,32 @@ public final class ChunkWriter implements AutoCloseable {
             throw new IllegalStateException(e);
         }
     }
+
+    /**
+     * JMC's writer numbers types from 1, as the JVM does. Readers key types and constant pools by
+     * id across the chunks of a file ({@code jfr summary} counts events by the first name seen
+     * for an id), so our ids must not collide with the JVM's: start them at {@link #TYPE_ID_BASE}.
+     * The writer has no setting for it; if its internals change, ids stay low and only
+     * {@code jfr summary}'s counts suffer, which is logged.
+     */
+    static void moveTypeIdsAboveTheJvms(Recording recording) {
+        try {
+            Field metadata = recording.getClass().getDeclaredField("metadata");
+            metadata.setAccessible(true);
+            Object m = metadata.get(recording);
+            Field counter = m.getClass().getDeclaredField("typeCounter");
+            counter.setAccessible(true);
+            AtomicLong ids = (AtomicLong) counter.get(m);
+            ids.set(Math.max(ids.get(), TYPE_ID_BASE));
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            if (!warnedTypeIds) {
+                warnedTypeIds = true;
+                Log.warn("cannot renumber our JFR types (%s); 'jfr summary' may count our events under JVM type names", e);
+            }
+        }
+    }
+
+    private static volatile boolean warnedTypeIds;
 
     /** A (monotonic ns, epoch ns) pair taken as close together as a few tries allow. */
     static long[] clockPair() {

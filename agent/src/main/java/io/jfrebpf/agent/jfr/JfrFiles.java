@@ -74,10 +74,9 @@ public final class JfrFiles {
     }
 
     /**
-     * Our chunk's header maps CLOCK_MONOTONIC ticks to wall-clock time through a (monotonic,
-     * epoch) pair read together (see {@link ChunkWriter}); the JVM's chunks map their own ticks
-     * (nanoseconds since JVM start here) the same way, so both land on one wall clock. JMC
-     * drops a chunk whose start equals another's: make ours differ.
+     * Our chunks count in the JVM's ticks ({@link JvmTicks}) and their headers map them to
+     * wall-clock time through a pair read together, so every reader lands both on one wall
+     * clock. JMC drops a chunk whose start equals another's: make ours differ.
      */
     private static Path align(Path chunk, ChunkHeader jvm, List<ChunkHeader> jvmChunks) throws IOException {
         ChunkHeader ours = ChunkHeader.readAll(chunk).get(0);

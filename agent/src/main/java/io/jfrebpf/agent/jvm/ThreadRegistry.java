@@ -12,20 +12,21 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
+import java.util.WeakHashMap;
 
 /**
  * OS thread id → the Java thread it runs, for the {@code eventThread} of every event. Live
  * platform threads are enumerated (no safepoint, no thread dump) and each one's JavaThread is
  * followed to its OS tid: {@code Thread.eetop} → {@code Thread::_osthread} →
  * {@code OSThread::_thread_id}, offsets from HotSpot's VMStructs, reads through
- * {@link SafeMemory}. A mapping is kept only if the tid is a live task of this process. Without VMStructs or access to {@code eetop}, threads are matched by that name alone
- * when it is unique. Unknown tids are JVM-internal or foreign native threads: named by the
+ * {@link SafeMemory}. Without VMStructs or access to {@code eetop}, threads are matched by
+ * kernel name (/proc/self/task/N/comm) when that name is unique. Unknown tids are JVM-internal or foreign native threads: named by the
  * kernel. Virtual threads are reported as their carrier. Used on the agent's thread only;
  * the cache is bounded.
  */
 public final class ThreadRegistry {
     static final int MAX_ENTRIES = 65_536;
-    static final long MIN_REFRESH_INTERVAL_NS = 50_000_000L;
+    static final long MIN_REFRESH_INTERVAL_NS = 1_000_000L;
     /** HotSpot's native thread names are the Java name cut to the kernel's 15 characters. */
     static final int COMM_CHARS = 15;
 
@@ -38,6 +39,14 @@ public final class ThreadRegistry {
             return size() > MAX_ENTRIES;
         }
     };
+    private final Map<Integer, Boolean> natives = new LinkedHashMap<>(256, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<Integer, Boolean> eldest) {
+            return size() > MAX_ENTRIES;
+        }
+    };
+    /** Each live Java thread's tid, read once (two small process_vm_readv calls), then reused. */
+    private final Map<Thread, Integer> tids = new WeakHashMap<>();
     private long lastRefresh;
 
     private ThreadRegistry(Field eetop, long osthreadOffset, long threadIdOffset) {
@@ -83,24 +92,34 @@ public final class ThreadRegistry {
         return r;
     }
 
-    /** The thread of an event: a Java thread if it is (or was, when last seen) one, else a named native thread. */
+    /**
+     * The thread of an event: a Java thread if it is (or was, when last seen) one, else a native
+     * thread named by the kernel name the event carries. A tid never seen before triggers one
+     * re-read of the Java threads (at most every {@link #MIN_REFRESH_INTERVAL_NS}); a tid found
+     * to be native is remembered, so JVM-internal threads cost nothing after their first event.
+     * Nothing here reads /proc.
+     */
     public JfrThread resolve(int tid, String kernelComm) {
         JfrThread t = known.get(tid);
         if (t != null) {
             return t;
         }
-        if (System.nanoTime() - lastRefresh >= MIN_REFRESH_INTERVAL_NS) {
+        if (!natives.containsKey(tid) && System.nanoTime() - lastRefresh >= MIN_REFRESH_INTERVAL_NS) {
             refresh();
             t = known.get(tid);
             if (t != null) {
                 return t;
             }
+            natives.put(tid, Boolean.TRUE);
         }
-        String name = comm(tid).orElse(kernelComm == null || kernelComm.isEmpty() ? "tid " + tid : kernelComm);
-        return JfrThread.nativeThread(tid, name);
+        return JfrThread.nativeThread(tid, kernelComm == null || kernelComm.isEmpty() ? "tid " + tid : kernelComm);
     }
 
-    /** Re-reads the live Java threads; the agent calls it periodically so short-lived threads are seen while alive. */
+    /**
+     * Re-reads the live Java threads (names may have changed; only new threads cost a memory
+     * read); the agent calls it periodically, and on the first event of an unknown tid, so
+     * threads are seen while they are alive.
+     */
     public void refresh() {
         lastRefresh = System.nanoTime();
         Thread[] threads = liveThreads();
@@ -109,12 +128,13 @@ public final class ThreadRegistry {
             if (th == null || th.isVirtual()) {
                 continue;
             }
-            OptionalLong tid = osThreadId(th);
+            Integer cached = tids.get(th);
+            OptionalLong tid = cached != null ? OptionalLong.of(cached) : osThreadId(th);
             if (tid.isPresent()) {
                 int id = (int) tid.getAsLong();
-                if (matches(id, th.getName())) {
-                    known.put(id, javaThread(id, th));
-                }
+                tids.put(th, id);
+                known.put(id, javaThread(id, th));
+                natives.remove(id);
                 continue;
             }
             String key = commOf(th.getName());
@@ -176,6 +196,7 @@ public final class ThreadRegistry {
                     Thread th = byName.get(comm.get());
                     if (th != null) {
                         known.put(tid, javaThread(tid, th));
+                        natives.remove(tid);
                     }
                 }
             }
@@ -186,11 +207,6 @@ public final class ThreadRegistry {
 
     private static JfrThread javaThread(int tid, Thread th) {
         return new JfrThread(tid, th.getName(), th.threadId(), th.getName(), false);
-    }
-
-    /** A tid read through JVM memory is kept only if it is a live task of this process. */
-    private static boolean matches(int tid, String javaName) {
-        return comm(tid).isPresent();
     }
 
     static String commOf(String javaName) {

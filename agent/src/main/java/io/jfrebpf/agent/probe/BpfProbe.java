@@ -41,6 +41,8 @@ public abstract class BpfProbe implements Probe {
         object = BpfObject.openResource(objectName);
         try {
             object.rodata().setInt("targ_tgid", context.pid());
+            object.rodata().setInt("agent_tid", context.agentTid());
+            object.rodata().setInt("agent_writer_tid", context.writerTid());
             configure(object);
             object.load();
             attach(object);
