@@ -134,8 +134,10 @@ int BPF_KPROBE(uprobe_creat, const char *path, int mode)
 }
 
 SEC("uretprobe")
-int BPF_KRETPROBE(uretprobe_open, long ret)
+int BPF_KRETPROBE(uretprobe_open, long rax)
 {
+	/* open, openat and creat return int: the upper half of rax is not part of the result */
+	int ret = (int)rax;
 	if (ret >= 0)
 		return leave(ret, 0);
 	if (errno_tls_offset == 0)

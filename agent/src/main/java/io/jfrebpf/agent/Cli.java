@@ -20,6 +20,7 @@ import java.nio.file.Path;
 import java.util.EnumSet;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.function.Supplier;
 
 /** {@code java -jar jfr-ebpf-agent.jar <command>}: the agent's command line. */
 public final class Cli {
@@ -80,9 +81,7 @@ public final class Cli {
             ChunkWriter writer = new ChunkWriter(dir.resolve("check.jfr"), EbpfEvents.ALL, JvmTicks.MONOTONIC);
             Recorder recorder = new Recorder(writer, ThreadRegistry.create(null));
             try (RingBufferPoller poller = new RingBufferPoller()) {
-                Options options = Options.parse("probes=all");
-                ProbeContext context = new ProbeContext((int) ProcessHandle.current().pid(), Tid.current(), writer.writerTid(), options, poller, recorder,
-                        () -> table[0] == null ? table[0] = SyscallTable.load() : table[0]);
+                Supplier<SyscallTable> syscalls = () -> table[0] == null ? table[0] = SyscallTable.load() : table[0];
                 out.printf(Locale.ROOT, "%n  %-9s %-6s %s%n", "probe", "status", "detail");
                 for (ProbeName name : EnumSet.allOf(ProbeName.class)) {
                     Optional<Probe> probe = Probes.create(name);
@@ -90,6 +89,9 @@ public final class Cli {
                         out.printf(Locale.ROOT, "  %-9s %-6s %s%n", name.key(), "-", "not available in this version");
                         continue;
                     }
+                    // each probe alone, as it attaches by default (file: uprobes unless syscall is on)
+                    ProbeContext context = new ProbeContext((int) ProcessHandle.current().pid(), Tid.current(),
+                            writer.writerTid(), Options.parse("probes=" + name.key()), poller, recorder, syscalls);
                     try (Probe p = probe.get()) {
                         p.start(context);
                         out.printf(Locale.ROOT, "  %-9s %-6s %s%s%n", name.key(), "ok", p.attachedAs(), costNote(name));

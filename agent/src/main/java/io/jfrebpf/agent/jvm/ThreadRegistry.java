@@ -27,6 +27,7 @@ import java.util.WeakHashMap;
 public final class ThreadRegistry {
     static final int MAX_ENTRIES = 65_536;
     static final long MIN_REFRESH_INTERVAL_NS = 1_000_000L;
+    static final long SETTLE_NS = 20_000_000L;
     /** HotSpot's native thread names are the Java name cut to the kernel's 15 characters. */
     static final int COMM_CHARS = 15;
 
@@ -39,9 +40,10 @@ public final class ThreadRegistry {
             return size() > MAX_ENTRIES;
         }
     };
-    private final Map<Integer, Boolean> natives = new LinkedHashMap<>(256, 0.75f, true) {
+    /** Tids not (yet) found among the Java threads → when they were first seen. */
+    private final Map<Integer, Long> natives = new LinkedHashMap<>(256, 0.75f, true) {
         @Override
-        protected boolean removeEldestEntry(Map.Entry<Integer, Boolean> eldest) {
+        protected boolean removeEldestEntry(Map.Entry<Integer, Long> eldest) {
             return size() > MAX_ENTRIES;
         }
     };
@@ -94,9 +96,10 @@ public final class ThreadRegistry {
 
     /**
      * The thread of an event: a Java thread if it is (or was, when last seen) one, else a native
-     * thread named by the kernel name the event carries. A tid never seen before triggers one
-     * re-read of the Java threads (at most every {@link #MIN_REFRESH_INTERVAL_NS}); a tid found
-     * to be native is remembered, so JVM-internal threads cost nothing after their first event.
+     * thread named by the kernel name the event carries. An unknown tid triggers re-reads of the
+     * Java threads (at most one per {@link #MIN_REFRESH_INTERVAL_NS}) until a re-read made
+     * {@link #SETTLE_NS} after its first event still does not find it (a new thread runs a little
+     * before Java lists it): then it is native, and JVM-internal threads cost nothing more.
      * Nothing here reads /proc.
      */
     public JfrThread resolve(int tid, String kernelComm) {
@@ -104,13 +107,19 @@ public final class ThreadRegistry {
         if (t != null) {
             return t;
         }
-        if (!natives.containsKey(tid) && System.nanoTime() - lastRefresh >= MIN_REFRESH_INTERVAL_NS) {
+        long now = System.nanoTime();
+        Long firstSeen = natives.get(tid);
+        if (firstSeen == null) {
+            firstSeen = now;
+            natives.put(tid, now);
+        }
+        boolean settled = lastRefresh - firstSeen >= SETTLE_NS;
+        if (!settled && now - lastRefresh >= MIN_REFRESH_INTERVAL_NS) {
             refresh();
             t = known.get(tid);
             if (t != null) {
                 return t;
             }
-            natives.put(tid, Boolean.TRUE);
         }
         return JfrThread.nativeThread(tid, kernelComm == null || kernelComm.isEmpty() ? "tid " + tid : kernelComm);
     }

@@ -28,11 +28,21 @@ final class ChildJvm {
     private String agentOptions;
     private final List<String> jvmFlags = new ArrayList<>(List.of("-XX:+PreserveFramePointer", "--enable-native-access=ALL-UNNAMED"));
     private String mainClass;
+    private Path classPath = TEST_CLASSES;
     private final List<String> args = new ArrayList<>();
 
     static ChildJvm workload(Class<?> main, String... args) {
         ChildJvm c = new ChildJvm();
         c.mainClass = main.getName();
+        c.args.addAll(Arrays.asList(args));
+        return c;
+    }
+
+    /** A main class from another class path (e.g. compiled for an older JDK). */
+    static ChildJvm main(Path classPath, String mainClass, String... args) {
+        ChildJvm c = new ChildJvm();
+        c.classPath = classPath;
+        c.mainClass = mainClass;
         c.args.addAll(Arrays.asList(args));
         return c;
     }
@@ -72,7 +82,7 @@ final class ChildJvm {
         if (agentOptions != null) {
             command.add("-javaagent:" + AGENT_JAR + (agentOptions.isEmpty() ? "" : "=" + agentOptions));
         }
-        command.addAll(List.of("-cp", TEST_CLASSES.toString(), mainClass));
+        command.addAll(List.of("-cp", classPath.toString(), mainClass));
         command.addAll(args);
         return command;
     }
