@@ -3,7 +3,9 @@ package io.jfrebpf.agent;
 import io.jfrebpf.agent.Options.ProbeName;
 import io.jfrebpf.agent.jfr.ChunkWriter;
 import io.jfrebpf.agent.jfr.JfrFiles;
+import io.jfrebpf.agent.jfr.JfrThread;
 import io.jfrebpf.agent.jfr.JvmRecording;
+import io.jfrebpf.agent.jfr.JvmThreadStarts;
 import io.jfrebpf.agent.jfr.JvmTicks;
 import io.jfrebpf.agent.jvm.ThreadRegistry;
 import io.jfrebpf.agent.libbpf.RingBufferPoller;
@@ -21,9 +23,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -292,7 +296,6 @@ public final class Agent {
             }
         }
         writeProbeStatus(endNs);
-        writer.close();
         for (Probe p : running) {
             p.close();
         }
@@ -300,10 +303,29 @@ public final class Agent {
             poller.close();
         }
         Path jvm = jvmRecording.finish();
+        nameVanishedThreads(jvm);
+        writer.close();
         JfrFiles.merge(jvm, writer.chunks(), output);
         deleteWorkDir();
         Log.info("recording written to %s (%s; %d eBPF events, %d lost)", output, why, recorder.written(),
                 running.stream().mapToLong(Probe::lost).sum() + recorder.dropped());
+    }
+
+    /**
+     * Events of threads that ended before the poller could look them up live get their Java
+     * thread from the JVM's recording, which saw every thread start (events still buffered only).
+     */
+    private void nameVanishedThreads(Path jvm) {
+        Set<Long> vanished = new HashSet<>();
+        for (int tid : threads.vanished()) {
+            vanished.add((long) tid);
+        }
+        if (jvm == null || vanished.isEmpty()) {
+            return;
+        }
+        Map<Long, JfrThread> found = JvmThreadStarts.find(jvm, vanished);
+        writer.relabel(found);
+        Log.debug("threads: %d of %d ended threads named by the JVM's recording", found.size(), vanished.size());
     }
 
     private void writeProbeStatus(long endNs) {

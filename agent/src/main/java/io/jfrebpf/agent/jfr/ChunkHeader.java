@@ -17,6 +17,7 @@ record ChunkHeader(long position, long size, long startNanos, long durationNanos
     static final int LENGTH = 68;
     static final int MAGIC = 0x464c5200;
     static final int SIZE = 8;
+    static final int METADATA_OFFSET = 24;
     static final int START_NANOS = 32;
     static final int DURATION_NANOS = 40;
     static final int START_TICKS = 48;
@@ -58,6 +59,59 @@ record ChunkHeader(long position, long size, long startNanos, long durationNanos
                 ch.write(b, START_NANOS + b.position());
             }
         }
+    }
+
+    /**
+     * The id of a chunk's metadata (the fifth varint of its metadata event: size, type id 0,
+     * start, duration, id) and where it is. The JDK's parser takes a chunk whose id equals the
+     * previous chunk's as having the same metadata and reuses that chunk's parsers, whose caches
+     * assume constant pool keys are unique in the whole file: true for the JVM's chunks, not for
+     * ours (JMC's writer numbers each chunk's pools from 1 and always writes id 0).
+     */
+    static long[] metadataId(Path file, ChunkHeader chunk) throws IOException {
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            ByteBuffer offset = ByteBuffer.allocate(8);
+            ch.read(offset, chunk.position() + METADATA_OFFSET);
+            long at = chunk.position() + offset.getLong(0);
+            ByteBuffer b = ByteBuffer.allocate(5 * 10);
+            ch.read(b, at);
+            b.flip();
+            for (int i = 0; i < 4; i++) {
+                varint(b);
+            }
+            long idAt = at + b.position();
+            long id = varint(b);
+            return new long[] {id, idAt, at + b.position() - idAt};
+        } catch (RuntimeException e) {
+            throw new IOException(file + ": unreadable metadata event in chunk at " + chunk.position(), e);
+        }
+    }
+
+    /** Sets a chunk's metadata id to a value of one varint byte (1..127) where the id is one byte now. */
+    static boolean patchMetadataId(Path file, ChunkHeader chunk, long id) throws IOException {
+        if (id < 1 || id > 127) {
+            throw new IllegalArgumentException("metadata id " + id + " is not one varint byte");
+        }
+        long[] current = metadataId(file, chunk);
+        if (current[2] != 1) {
+            return false;
+        }
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
+            ch.write(ByteBuffer.wrap(new byte[] {(byte) id}), current[1]);
+        }
+        return true;
+    }
+
+    private static long varint(ByteBuffer b) {
+        long value = 0;
+        for (int shift = 0; shift < 63; shift += 7) {
+            byte x = b.get();
+            value |= (long) (x & 0x7f) << shift;
+            if ((x & 0x80) == 0) {
+                return value;
+            }
+        }
+        return value | ((long) (b.get() & 0xff) << 56);
     }
 
     /** Epoch ns of a tick value, as readers compute it. */

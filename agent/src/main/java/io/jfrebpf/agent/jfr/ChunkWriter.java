@@ -54,6 +54,10 @@ public final class ChunkWriter implements AutoCloseable {
     static final int MAX_PENDING_CHUNKS = 2;
     static final String WRITER_THREAD = "jfr-ebpf-writer";
     static final long TYPE_ID_BASE = 1L << 20;
+    /** Our event types: the same ids in every chunk, so tools count them as one type. */
+    static final long EVENT_TYPE_ID_BASE = TYPE_ID_BASE + 4096;
+    /** Constant pool types (thread, stack trace...): ids alternate between chunks (see {@link Chunk}). */
+    static final long POOL_TYPE_ID_STRIDE = 1024;
     static final long CLOSE_TIMEOUT_MS = 60_000;
 
     private final Path base;
@@ -125,7 +129,8 @@ public final class ChunkWriter implements AutoCloseable {
         }
         List<Pending> events = buffer;
         buffer = new ArrayList<>();
-        Path file = chunks.isEmpty() ? base : base.resolveSibling(base.getFileName() + "." + chunks.size());
+        int chunkIndex = chunks.size();
+        Path file = chunks.isEmpty() ? base : base.resolveSibling(base.getFileName() + "." + chunkIndex);
         chunks.add(file);
         try {
             pendingChunks.acquire();
@@ -135,13 +140,32 @@ public final class ChunkWriter implements AutoCloseable {
         }
         writerThread.execute(() -> {
             try {
-                new Chunk(file).write(events);
+                new Chunk(file, chunkIndex).write(events);
             } catch (IOException | RuntimeException | OutOfMemoryError e) {
                 failure = e instanceof IOException io ? io : new IOException("cannot write " + file + ": " + e, e);
             } finally {
                 pendingChunks.release();
             }
         });
+    }
+
+    /**
+     * Gives the buffered (not yet written) events of some OS threads another thread, e.g. the
+     * Java thread the JVM's recording says a vanished tid was. Call before {@link #close()}.
+     */
+    public void relabel(Map<Long, JfrThread> byOsThreadId) {
+        if (byOsThreadId.isEmpty()) {
+            return;
+        }
+        for (int i = 0; i < buffer.size(); i++) {
+            Pending p = buffer.get(i);
+            if (p.thread() != null && !p.thread().isJava()) {
+                JfrThread t = byOsThreadId.get(p.thread().osThreadId());
+                if (t != null) {
+                    buffer.set(i, new Pending(p.event(), p.startTicks(), p.durationNanos(), t, p.stack()));
+                }
+            }
+        }
     }
 
     /** The chunk files, in order; complete after {@link #close()}. */
@@ -192,13 +216,19 @@ public final class ChunkWriter implements AutoCloseable {
         private final long clockTicks;
         private final long clockNanos;
 
-        Chunk(Path file) throws IOException {
+        /**
+         * The JDK's parser takes a constant pool key it resolved in the previous chunk, for the
+         * same type id, as the same constant without reading it again (the JVM's keys are unique
+         * in a whole recording). JMC's writer numbers each chunk's pool entries from 1, so
+         * consecutive chunks of ours give their pool types different ids (even and odd chunks).
+         */
+        Chunk(Path file, int chunkIndex) throws IOException {
             this.file = file;
             long[] clock = clockPair();
             clockTicks = ticks.ticks(clock[0]);
             clockNanos = clock[1];
             recording = Recordings.newRecording(file, s -> { });
-            moveTypeIdsAboveTheJvms(recording);
+            nextTypeId(recording, TYPE_ID_BASE + (chunkIndex % 2) * POOL_TYPE_ID_STRIDE);
             types = recording.getTypes();
             for (String name : List.of("jdk.jfr.Label", "jdk.jfr.Description", "jdk.jfr.Timestamp", "jdk.jfr.Timespan",
                     "jdk.jfr.DataAmount")) {
@@ -221,6 +251,7 @@ public final class ChunkWriter implements AutoCloseable {
                     .addField("type", frameTypeType));
             stackType = types.getOrAdd("jdk.types.StackTrace", b -> b.addField("truncated", Types.Builtin.BOOLEAN)
                     .addField("frames", frameType, f -> f.asArray()));
+            nextTypeId(recording, EVENT_TYPE_ID_BASE);
             for (Class<? extends EbpfEvent> c : eventTypes) {
                 byClass.put(c, register(c));
             }
@@ -427,11 +458,11 @@ public final class ChunkWriter implements AutoCloseable {
     /**
      * JMC's writer numbers types from 1, as the JVM does. Readers key types and constant pools by
      * id across the chunks of a file ({@code jfr summary} counts events by the first name seen
-     * for an id), so our ids must not collide with the JVM's: start them at {@link #TYPE_ID_BASE}.
-     * The writer has no setting for it; if its internals change, ids stay low and only
-     * {@code jfr summary}'s counts suffer, which is logged.
+     * for an id), so our ids must not collide with the JVM's: they start at {@link #TYPE_ID_BASE}.
+     * The writer has no setting for it; if its internals change, ids stay low and
+     * {@code jfr summary}'s counts, and reading files of several chunks of ours, suffer: logged.
      */
-    static void moveTypeIdsAboveTheJvms(Recording recording) {
+    static void nextTypeId(Recording recording, long next) {
         try {
             Field metadata = recording.getClass().getDeclaredField("metadata");
             metadata.setAccessible(true);
@@ -439,7 +470,10 @@ public final class ChunkWriter implements AutoCloseable {
             Field counter = m.getClass().getDeclaredField("typeCounter");
             counter.setAccessible(true);
             AtomicLong ids = (AtomicLong) counter.get(m);
-            ids.set(Math.max(ids.get(), TYPE_ID_BASE));
+            if (ids.get() > next) {
+                throw new IllegalStateException("type id " + ids.get() + " already above " + next);
+            }
+            ids.set(next);
         } catch (ReflectiveOperationException | RuntimeException e) {
             if (!warnedTypeIds) {
                 warnedTypeIds = true;

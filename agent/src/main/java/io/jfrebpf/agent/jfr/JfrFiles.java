@@ -56,8 +56,14 @@ public final class JfrFiles {
                     Files.copy(jvmRecording, o);
                 }
             }
+            long previousMetadataId = jvm == null ? 0 : ChunkHeader.metadataId(jvmRecording, jvm)[0];
             for (Path chunk : ourChunks) {
                 Path aligned = align(chunk, jvm, jvmChunks);
+                long id = previousMetadataId % 127 + 1;
+                if (!ChunkHeader.patchMetadataId(aligned, ChunkHeader.readAll(aligned).get(0), id)) {
+                    throw new IOException(chunk + ": metadata id is not where JMC's writer puts it");
+                }
+                previousMetadataId = id;
                 try (OutputStream o = Files.newOutputStream(tmp, java.nio.file.StandardOpenOption.APPEND)) {
                     Files.copy(aligned, o);
                 }

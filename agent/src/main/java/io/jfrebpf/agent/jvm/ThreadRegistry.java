@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
@@ -47,6 +48,13 @@ public final class ThreadRegistry {
             return size() > MAX_ENTRIES;
         }
     };
+    /**
+     * Unknown tids whose thread had ended when a re-read did not find it: a Java thread that
+     * lived less than the poller's lag, or a native one; {@link #vanished()} lets the agent ask
+     * the JVM's recording, whose {@code jdk.ThreadStart} events saw every Java thread.
+     */
+    private final Set<Integer> vanished = new LinkedHashSet<>();
+    static final int MAX_VANISHED = 4096;
     /** Each live Java thread's tid, read once (two small process_vm_readv calls), then reused. */
     private final Map<Thread, Integer> tids = new WeakHashMap<>();
     private long lastRefresh;
@@ -100,7 +108,7 @@ public final class ThreadRegistry {
      * Java threads (at most one per {@link #MIN_REFRESH_INTERVAL_NS}) until a re-read made
      * {@link #SETTLE_NS} after its first event still does not find it (a new thread runs a little
      * before Java lists it): then it is native, and JVM-internal threads cost nothing more.
-     * Nothing here reads /proc.
+     * Only a tid that is still unknown after a re-read costs one /proc lookup (did it end?).
      */
     public JfrThread resolve(int tid, String kernelComm) {
         JfrThread t = known.get(tid);
@@ -120,8 +128,16 @@ public final class ThreadRegistry {
             if (t != null) {
                 return t;
             }
+            if (vanished.size() < MAX_VANISHED && !Files.exists(Path.of("/proc/self/task/" + tid))) {
+                vanished.add(tid);
+            }
         }
         return JfrThread.nativeThread(tid, kernelComm == null || kernelComm.isEmpty() ? "tid " + tid : kernelComm);
+    }
+
+    /** Tids that were unknown and had already ended when looked for (bounded; in first-seen order). */
+    public Set<Integer> vanished() {
+        return Set.copyOf(vanished);
     }
 
     /**

@@ -5,6 +5,7 @@ import io.jfrebpf.agent.libbpf.BpfException;
 import io.jfrebpf.agent.libbpf.BpfLink;
 import io.jfrebpf.agent.libbpf.BpfObject;
 import io.jfrebpf.events.EbpfEvent;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
@@ -24,6 +25,9 @@ public abstract class BpfProbe implements Probe {
     private long events;
     private long droppedInAgent;
     private long kernelLost;
+    private boolean warming;
+    /** Larger than every record: zeroes decode as an empty record of any probe. */
+    static final long WARM_UP_RECORD_BYTES = 8192;
 
     protected BpfProbe(String name, String objectName) {
         this.name = name;
@@ -45,11 +49,29 @@ public abstract class BpfProbe implements Probe {
             object.rodata().setInt("agent_writer_tid", context.writerTid());
             configure(object);
             object.load();
+            warmUp();
             attach(object);
             context.poller().add(object.map("events"), this::onRecord);
         } catch (Exception | Error e) {
             close();
             throw e;
+        }
+    }
+
+    /**
+     * Runs the decode path once, on a zeroed record, before the probe sees real ones: a cold
+     * decoder (class loading, interpreted code) puts the first events tens of milliseconds
+     * behind, and a short-lived thread can end in that time, before the thread registry gets to
+     * see which Java thread it was.
+     */
+    private void warmUp() {
+        warming = true;
+        try (Arena arena = Arena.ofConfined()) {
+            onRecord(arena.allocate(WARM_UP_RECORD_BYTES, 8));
+        } catch (RuntimeException e) {
+            Log.debug("probe %s: warm-up decode failed: %s", name, e);
+        } finally {
+            warming = false;
         }
     }
 
@@ -72,11 +94,17 @@ public abstract class BpfProbe implements Probe {
 
     /** Emits an event on the thread of its record, counting it delivered or lost. */
     protected final void emit(EbpfEvent event, EventHeader header) {
+        if (warming) {
+            return;
+        }
         count(context.recorder().emit(event, header));
     }
 
     /** Emits an event of the process as a whole. */
     protected final void emit(EbpfEvent event, long startNs, long durationNs) {
+        if (warming) {
+            return;
+        }
         count(context.recorder().emit(event, startNs, durationNs));
     }
 
