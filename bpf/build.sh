@@ -40,6 +40,17 @@ for src in "$here"/*.bpf.c; do
   fi
 done
 
+# Syscall number -> name, generated from the build host's UAPI header (x86_64 numbers are
+# append-only ABI, so a header older than the running kernel only lacks the newest names).
+# The running kernel does not expose this table: ftrace's syscall metadata pointers live in
+# init memory that is freed after boot. The agent prefers the running kernel's own headers
+# when they are installed (/lib/modules/$(uname -r)/build) and falls back to this list.
+unistd=/usr/include/$(uname -m)-linux-gnu/asm/unistd_64.h
+[ -r "$unistd" ] || { echo "bpf/build.sh: $unistd missing (package linux-libc-dev)" >&2; exit 1; }
+sed -n -E 's/^#define __NR_([a-z0-9_]+)[[:space:]]+([0-9]+)[[:space:]]*$/\2=\1/p' "$unistd" > "$out/syscalls.properties.tmp"
+[ "$(wc -l < "$out/syscalls.properties.tmp")" -gt 300 ] || { echo "bpf/build.sh: too few syscalls in $unistd" >&2; exit 1; }
+mv "$out/syscalls.properties.tmp" "$out/syscalls.properties"
+
 # The layout table: sizeof/offsetof of every record the kernel sends, as the host C
 # compiler sees the same headers. LayoutTest in agent/ compares it with the Java mirrors.
 cc=${CC:-clang}

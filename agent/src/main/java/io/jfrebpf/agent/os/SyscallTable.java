@@ -1,32 +1,32 @@
 package io.jfrebpf.agent.os;
 
 import io.jfrebpf.agent.Log;
-import io.jfrebpf.agent.libbpf.BpfMap;
-import io.jfrebpf.agent.libbpf.BpfObject;
-import io.jfrebpf.agent.libbpf.BpfProgram;
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
+import java.io.IOException;
+import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.OptionalInt;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Syscall number ↔ name, as the running kernel has them: {@code bpf/syscall_table.bpf.c} copies
- * the kernel's own syscall metadata (the section between {@code __start_syscalls_metadata} and
- * {@code __stop_syscalls_metadata}, which ftrace fills at boot) into a map. Where that cannot run
- * (no privileges, no ftrace syscalls), the system's kernel headers are the fallback, and
- * {@link #source()} says which.
+ * Syscall number ↔ name. The running kernel keeps no readable table of them (ftrace's syscall
+ * metadata pointers sit in init memory freed after boot; the table behind them is a static
+ * symbol only {@code CONFIG_KALLSYMS_ALL} would show), so the names come from the running
+ * kernel's own UAPI header when its headers are installed, else from the list the build
+ * generated from its host's header ({@code /io/jfrebpf/bpf/syscalls.properties}, nothing typed by
+ * hand). x86_64 syscall numbers are append-only ABI: an older list only lacks the newest names,
+ * which then read {@code syscall_<nr>}. {@link #source()} says which list is in use.
  */
 public final class SyscallTable {
-    static final int MAX_NR = 1024;
-    static final int NAME_LEN = 64;
-    static final Path HEADER = Path.of("/usr/include/x86_64-linux-gnu/asm/unistd_64.h");
+    static final String RESOURCE = "/io/jfrebpf/bpf/syscalls.properties";
+    static final List<String> KERNEL_HEADERS = List.of(
+            "/lib/modules/%s/build/arch/x86/include/generated/uapi/asm/unistd_64.h",
+            "/usr/src/linux-headers-%s/arch/x86/include/generated/uapi/asm/unistd_64.h");
 
     private final Map<Integer, String> names;
     private final Map<String, Integer> numbers = new HashMap<>();
@@ -39,71 +39,49 @@ public final class SyscallTable {
     }
 
     public static SyscallTable load() {
-        try {
-            Map<Integer, String> kernel = fromKernel();
-            if (kernel.size() > 100) {
-                return new SyscallTable(kernel, "the running kernel's syscall metadata");
-            }
-            Log.debug("syscall names: the kernel gave only %d; using %s", kernel.size(), HEADER);
-        } catch (Exception e) {
-            Log.debug("syscall names: cannot read them from the kernel (%s); using %s", e.getMessage(), HEADER);
-        }
-        try {
-            return new SyscallTable(parseHeader(Files.readString(HEADER)), HEADER.toString());
-        } catch (Exception e) {
-            Log.warn("syscall names unavailable (kernel and %s): events carry syscall_<number>", HEADER);
-            return new SyscallTable(Map.of(), "nowhere: names are syscall_<number>");
-        }
-    }
-
-    static Map<Integer, String> fromKernel() throws Exception {
-        Map<Integer, String> names = new HashMap<>();
-        try (BpfObject object = BpfObject.openResource("syscall_table")) {
-            object.load();
-            BpfProgram program = object.programs().get(0);
-            int rc = program.testRun();
-            if (rc != 0) {
-                throw new IllegalStateException("syscall_table program returned " + rc);
-            }
-            BpfMap map = object.map("names");
-            try (Arena arena = Arena.ofConfined()) {
-                MemorySegment key = arena.allocate(ValueLayout.JAVA_INT);
-                MemorySegment value = arena.allocate(map.valueSize());
-                for (int nr = 0; nr < Math.min(MAX_NR, map.maxEntries()); nr++) {
-                    key.set(ValueLayout.JAVA_INT, 0, nr);
-                    if (!map.lookup(key, value)) {
-                        continue;
+        String release = KernelInfo.read().release();
+        for (String pattern : KERNEL_HEADERS) {
+            Path header = Path.of(String.format(pattern, release));
+            if (Files.isReadable(header)) {
+                try {
+                    Map<Integer, String> names = parseHeader(Files.readString(header));
+                    if (!names.isEmpty()) {
+                        return new SyscallTable(names, "the running kernel's headers (" + header + ")");
                     }
-                    String name = cString(value);
-                    if (name.startsWith("sys_")) {
-                        name = name.substring(4);
-                    }
-                    if (!name.isEmpty()) {
-                        names.put(nr, name);
-                    }
+                } catch (IOException e) {
+                    Log.debug("syscall names: cannot read %s: %s", header, e.getMessage());
                 }
             }
         }
-        return names;
-    }
-
-    private static String cString(MemorySegment value) {
-        int n = 0;
-        while (n < value.byteSize() && value.get(ValueLayout.JAVA_BYTE, n) != 0) {
-            n++;
+        try (InputStream in = SyscallTable.class.getResourceAsStream(RESOURCE)) {
+            if (in != null) {
+                Map<Integer, String> names = parseProperties(new String(in.readAllBytes(), StandardCharsets.US_ASCII));
+                if (!names.isEmpty()) {
+                    return new SyscallTable(names, "the build's x86_64 syscall list");
+                }
+            }
+        } catch (IOException e) {
+            Log.debug("syscall names: cannot read %s: %s", RESOURCE, e.getMessage());
         }
-        byte[] bytes = new byte[n];
-        MemorySegment.copy(value, ValueLayout.JAVA_BYTE, 0, bytes, 0, n);
-        return new String(bytes, StandardCharsets.US_ASCII);
+        Log.warn("syscall names unavailable: events carry syscall_<number>");
+        return new SyscallTable(Map.of(), "nowhere: names are syscall_<number>");
     }
 
     private static final Pattern DEFINE = Pattern.compile("(?m)^#define __NR_(\\w+)\\s+(\\d+)\\s*$");
+    private static final Pattern ENTRY = Pattern.compile("(?m)^(\\d+)=(\\w+)\\s*$");
 
     static Map<Integer, String> parseHeader(String text) {
+        return parse(DEFINE.matcher(text), 2, 1);
+    }
+
+    static Map<Integer, String> parseProperties(String text) {
+        return parse(ENTRY.matcher(text), 1, 2);
+    }
+
+    private static Map<Integer, String> parse(Matcher m, int nrGroup, int nameGroup) {
         Map<Integer, String> names = new HashMap<>();
-        Matcher m = DEFINE.matcher(text);
         while (m.find()) {
-            names.putIfAbsent(Integer.parseInt(m.group(2)), m.group(1));
+            names.putIfAbsent(Integer.parseInt(m.group(nrGroup)), m.group(nameGroup));
         }
         return names;
     }
