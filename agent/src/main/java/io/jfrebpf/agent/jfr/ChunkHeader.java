@@ -17,6 +17,7 @@ record ChunkHeader(long position, long size, long startNanos, long durationNanos
     static final int LENGTH = 68;
     static final int MAGIC = 0x464c5200;
     static final int SIZE = 8;
+    static final int POOL_OFFSET = 16;
     static final int METADATA_OFFSET = 24;
     static final int START_NANOS = 32;
     static final int DURATION_NANOS = 40;

@@ -3,9 +3,14 @@ package io.jfrebpf.agent.jfr;
 import io.jfrebpf.agent.Log;
 import io.jfrebpf.agent.os.Tid;
 import io.jfrebpf.events.EbpfEvent;
+import java.io.BufferedOutputStream;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.lang.reflect.Field;
+import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -30,11 +35,11 @@ import org.openjdk.jmc.flightrecorder.writer.api.Recording;
 import org.openjdk.jmc.flightrecorder.writer.api.Recordings;
 import org.openjdk.jmc.flightrecorder.writer.api.Type;
 import org.openjdk.jmc.flightrecorder.writer.api.TypedValue;
-import org.openjdk.jmc.flightrecorder.writer.api.TypedValueBuilder;
 import org.openjdk.jmc.flightrecorder.writer.api.Types;
 
 /**
- * Writes our events as JFR chunks with JMC's writer. Event types come from the catalog classes
+ * Writes our events as JFR chunks: JMC's writer for the metadata and constant pools, our
+ * {@link EventEncoder} for the events themselves. Event types come from the catalog classes
  * of {@code jfr-events} (annotations and public fields), so names are defined once. Each event
  * has startTime, duration, eventThread and, unless the class says {@code @StackTrace(false)},
  * stackTrace. Callers give times in CLOCK_MONOTONIC ns (the clock of bpf_ktime_get_ns); they are
@@ -213,6 +218,8 @@ public final class ChunkWriter implements AutoCloseable {
         private final Type frameType;
         private final Type stackType;
         private final Map<Class<?>, EventType> byClass = new HashMap<>();
+        private final Map<JfrThread, Long> threadKeys = new HashMap<>();
+        private final Map<JfrStack, Long> stackKeys = new HashMap<>();
         private final long clockTicks;
         private final long clockNanos;
 
@@ -325,15 +332,17 @@ public final class ChunkWriter implements AutoCloseable {
         void write(List<Pending> events) throws IOException {
             long first = Long.MAX_VALUE;
             long last = Long.MIN_VALUE;
+            EventEncoder encoder = new EventEncoder();
             try {
                 for (Pending p : events) {
-                    write(p.event(), p.startTicks(), p.durationNanos(), p.thread(), p.stack());
+                    write(encoder, p.event(), p.startTicks(), p.durationNanos(), p.thread(), p.stack());
                     first = Math.min(first, p.startTicks());
                     last = Math.max(last, p.startTicks() + Math.max(0, p.durationNanos()));
                 }
             } finally {
                 recording.close();
             }
+            spliceEvents(encoder);
             if (first == Long.MAX_VALUE) {
                 first = clockTicks;
                 last = clockTicks;
@@ -341,30 +350,65 @@ public final class ChunkWriter implements AutoCloseable {
             ChunkHeader.patchClock(file, clockNanos + (first - clockTicks), last - first, first, 1_000_000_000L);
         }
 
-        private void write(EbpfEvent event, long start, long duration, JfrThread thread, JfrStack stack) throws IOException {
+        private void write(EventEncoder encoder, EbpfEvent event, long start, long duration, JfrThread thread,
+                JfrStack stack) throws IOException {
             EventType et = byClass.get(event.getClass());
             if (et == null) {
                 throw new IllegalArgumentException(event.getClass().getName() + " is not a registered event type");
             }
-            TypedValue threadValue = thread == null ? threadType.nullValue() : threadType.asValue(v -> v
-                    .putField("osName", thread.osName()).putField("osThreadId", thread.osThreadId())
-                    .putField("javaName", thread.javaName()).putField("javaThreadId", thread.javaThreadId())
-                    .putField("virtual", thread.virtual()));
-            TypedValue value;
+            // fields in the order register() gave them to the type
+            encoder.beginEvent(et.type.getId());
             try {
-                value = et.type.asValue(v -> {
-                    v.putField("startTime", start).putField("duration", duration).putField("eventThread", threadValue);
-                    if (et.withStack) {
-                        v.putField("stackTrace", stack == null ? stackType.nullValue() : stackValue(stack));
-                    }
-                    for (Field f : et.fields) {
-                        put(v, f, event);
-                    }
-                });
-            } catch (IllegalStateException e) {
-                throw new IOException("cannot encode " + event.getClass().getSimpleName() + ": " + e.getMessage(), e);
+                encoder.varLong(start);
+                encoder.varLong(duration);
+                encoder.varLong(thread == null ? 0 : threadKeys.computeIfAbsent(thread, this::threadKey));
+                if (et.withStack) {
+                    encoder.varLong(stack == null ? 0 : stackKeys.computeIfAbsent(stack, this::stackKey));
+                }
+                for (Field f : et.fields) {
+                    encoder.field(f, event);
+                }
+                encoder.endEvent();
+            } catch (IllegalAccessException | RuntimeException e) {
+                encoder.abandonEvent();
+                throw new IOException("cannot encode " + event.getClass().getSimpleName() + ": " + e, e);
             }
-            recording.writeEvent(value);
+        }
+
+        /** The thread's key in this chunk's thread pool (JMC's writer writes the pool itself). */
+        private long threadKey(JfrThread thread) {
+            return poolKey(threadType.asValue(v -> v.putField("osName", thread.osName())
+                    .putField("osThreadId", thread.osThreadId()).putField("javaName", thread.javaName())
+                    .putField("javaThreadId", thread.javaThreadId()).putField("virtual", thread.virtual())));
+        }
+
+        private long stackKey(JfrStack stack) {
+            return poolKey(stackValue(stack));
+        }
+
+        /**
+         * JMC's writer wrote [header][constant pools][metadata] with no events: put ours after
+         * the header and move the pool and metadata offsets (both from the chunk start) past them.
+         */
+        private void spliceEvents(EventEncoder encoder) throws IOException {
+            byte[] jmc = Files.readAllBytes(file);
+            ByteBuffer header = ByteBuffer.wrap(jmc, 0, ChunkHeader.LENGTH);
+            long size = header.getLong(ChunkHeader.SIZE);
+            long pools = header.getLong(ChunkHeader.POOL_OFFSET);
+            long metadata = header.getLong(ChunkHeader.METADATA_OFFSET);
+            if (size != jmc.length || pools < ChunkHeader.LENGTH || pools > size || metadata > size) {
+                throw new IOException(file + ": JMC's chunk layout is not the expected one (size " + size + " of "
+                        + jmc.length + ", pools at " + pools + ", metadata at " + metadata + ")");
+            }
+            long added = encoder.size();
+            header.putLong(ChunkHeader.SIZE, size + added);
+            header.putLong(ChunkHeader.POOL_OFFSET, pools + added);
+            header.putLong(ChunkHeader.METADATA_OFFSET, metadata + added);
+            try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(file), 1 << 16)) {
+                out.write(jmc, 0, (int) pools);
+                encoder.writeTo(out);
+                out.write(jmc, (int) pools, jmc.length - (int) pools);
+            }
         }
 
         private TypedValue stackValue(JfrStack stack) {
@@ -427,34 +471,6 @@ public final class ChunkWriter implements AutoCloseable {
         throw new IllegalArgumentException("field " + f + " has a type JFR events cannot carry");
     }
 
-    private static void put(TypedValueBuilder v, Field f, Object event) {
-        try {
-            Class<?> t = f.getType();
-            String n = f.getName();
-            if (t == String.class) {
-                v.putField(n, (String) f.get(event));
-            } else if (t == long.class) {
-                v.putField(n, f.getLong(event));
-            } else if (t == int.class) {
-                v.putField(n, f.getInt(event));
-            } else if (t == boolean.class) {
-                v.putField(n, f.getBoolean(event));
-            } else if (t == double.class) {
-                v.putField(n, f.getDouble(event));
-            } else if (t == float.class) {
-                v.putField(n, f.getFloat(event));
-            } else if (t == short.class) {
-                v.putField(n, f.getShort(event));
-            } else if (t == byte.class) {
-                v.putField(n, f.getByte(event));
-            } else if (t == char.class) {
-                v.putField(n, f.getChar(event));
-            }
-        } catch (IllegalAccessException e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
     /**
      * JMC's writer numbers types from 1, as the JVM does. Readers key types and constant pools by
      * id across the chunks of a file ({@code jfr summary} counts events by the first name seen
@@ -483,6 +499,27 @@ public final class ChunkWriter implements AutoCloseable {
     }
 
     private static volatile boolean warnedTypeIds;
+
+    private static final Method CONSTANT_POOL_INDEX = constantPoolIndex();
+
+    private static Method constantPoolIndex() {
+        try {
+            Method m = Class.forName("org.openjdk.jmc.flightrecorder.writer.TypedValueImpl").getDeclaredMethod("getConstantPoolIndex");
+            m.setAccessible(true);
+            return m;
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            throw new ExceptionInInitializerError("JMC's writer has no TypedValueImpl.getConstantPoolIndex: " + e);
+        }
+    }
+
+    /** The key JMC's writer gave a constant pool value (its pool is written with the chunk). */
+    static long poolKey(TypedValue value) {
+        try {
+            return (long) CONSTANT_POOL_INDEX.invoke(value);
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException("cannot read the constant pool key of " + value, e);
+        }
+    }
 
     /** A (monotonic ns, epoch ns) pair taken as close together as a few tries allow. */
     static long[] clockPair() {
