@@ -317,7 +317,7 @@ public final class Agent {
      */
     private void nameVanishedThreads(Path jvm) {
         Set<Long> vanished = new HashSet<>();
-        for (int tid : threads.vanished()) {
+        for (int tid : threads.ended()) {
             vanished.add((long) tid);
         }
         if (jvm == null || vanished.isEmpty()) {

@@ -135,9 +135,20 @@ public final class ThreadRegistry {
         return JfrThread.nativeThread(tid, kernelComm == null || kernelComm.isEmpty() ? "tid " + tid : kernelComm);
     }
 
-    /** Tids that were unknown and had already ended when looked for (bounded; in first-seen order). */
-    public Set<Integer> vanished() {
-        return Set.copyOf(vanished);
+    /**
+     * Tids that were never found among the Java threads and have ended by now: those seen gone
+     * when looked for, and those still alive then (a thread on its way out is no longer listed
+     * as a Java thread) that are gone now. JVM-internal threads live on, so they are not asked
+     * for. Call at the end, on the agent's thread.
+     */
+    public Set<Integer> ended() {
+        Set<Integer> ended = new LinkedHashSet<>(vanished);
+        for (Integer tid : natives.keySet()) {
+            if (!ended.contains(tid) && !Files.exists(Path.of("/proc/self/task/" + tid))) {
+                ended.add(tid);
+            }
+        }
+        return ended;
     }
 
     /**

@@ -15,6 +15,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import jdk.jfr.consumer.RecordedEvent;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -70,6 +71,30 @@ class FileOpenIT {
         RecordedEvent relative = only(ours, data.resolve("relative.txt").toString());
         assertTrue(relative.getInt("fd") >= 0);
         assertEquals(false, relative.getBoolean("pathTruncated"));
+    }
+
+    /**
+     * Threads that end within a millisecond of their only open: most are gone before the agent
+     * sees their event, and still get their Java thread (from the JVM recording's thread starts).
+     */
+    @Test
+    void threadsThatEndAtOnceKeepTheirJavaThread(@TempDir Path dir) throws Exception {
+        int n = 20;
+        Path data = Files.createDirectory(dir.resolve("data")).toRealPath();
+        for (int i = 0; i < n; i++) {
+            Files.writeString(data.resolve("s-" + i), "short " + i);
+        }
+        Path recording = dir.resolve("r.jfr");
+        ChildJvm.workload(Workloads.ShortLivedThreads.class, data.toString(), String.valueOf(n))
+                .agent("file=" + recording).run(dir).assertSucceeded();
+        List<RecordedEvent> ours = where(Recordings.read(recording), "ebpf.FileOpen",
+                e -> e.getString("path").startsWith(data + "/"));
+        assertEquals(n, ours.size(), "opens under " + data + ": " + ours);
+        for (RecordedEvent e : ours) {
+            String file = e.getString("path").substring(data.toString().length() + 1);
+            assertEquals("short-" + file.substring(2), javaName(e), "thread of " + e);
+            assertTrue(e.getThread().getJavaThreadId() > 0, "java thread id of " + e);
+        }
     }
 
     private static RecordedEvent only(List<RecordedEvent> events, String path) {

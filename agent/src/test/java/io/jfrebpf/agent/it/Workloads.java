@@ -85,6 +85,22 @@ final class Workloads {
         }
     }
 
+    /** Threads short-0..short-(n-1), one after the other, each opening s-i of a directory and ending at once. */
+    static final class ShortLivedThreads {
+        public static void main(String[] args) throws Exception {
+            Path dir = Path.of(args[0]);
+            int n = Integer.parseInt(args[1]);
+            for (int i = 0; i < n; i++) {
+                Path file = dir.resolve("s-" + i);
+                onThread("short-" + i, () -> {
+                    try (InputStream in = new FileInputStream(file.toFile())) {
+                        in.read();
+                    }
+                });
+            }
+        }
+    }
+
     /** Thread.sleep(200) and then usleep(200 ms) through libc, on thread "sleeper". */
     static final class Sleep {
         public static void main(String[] args) throws Exception {
