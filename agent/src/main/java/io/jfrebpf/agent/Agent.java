@@ -303,7 +303,7 @@ public final class Agent {
             poller.close();
         }
         Path jvm = jvmRecording.finish();
-        nameVanishedThreads(jvm);
+        nameEndedThreads(jvm);
         writer.close();
         JfrFiles.merge(jvm, writer.chunks(), output);
         deleteWorkDir();
@@ -315,17 +315,17 @@ public final class Agent {
      * Events of threads that ended before the poller could look them up live get their Java
      * thread from the JVM's recording, which saw every thread start (events still buffered only).
      */
-    private void nameVanishedThreads(Path jvm) {
-        Set<Long> vanished = new HashSet<>();
+    private void nameEndedThreads(Path jvm) {
+        Set<Long> ended = new HashSet<>();
         for (int tid : threads.ended()) {
-            vanished.add((long) tid);
+            ended.add((long) tid);
         }
-        if (jvm == null || vanished.isEmpty()) {
+        if (jvm == null || ended.isEmpty()) {
             return;
         }
-        Map<Long, JfrThread> found = JvmThreadStarts.find(jvm, vanished);
+        Map<Long, JfrThread> found = JvmThreadStarts.find(jvm, ended);
         writer.relabel(found);
-        Log.debug("threads: %d of %d ended threads named by the JVM's recording", found.size(), vanished.size());
+        Log.debug("threads: %d of %d ended unknown threads named by the JVM's recording", found.size(), ended.size());
     }
 
     private void writeProbeStatus(long endNs) {

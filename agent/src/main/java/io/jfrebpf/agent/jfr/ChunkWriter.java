@@ -159,7 +159,7 @@ public final class ChunkWriter implements AutoCloseable {
 
     /**
      * Gives the buffered (not yet written) events of some OS threads another thread, e.g. the
-     * Java thread the JVM's recording says a vanished tid was. Call before {@link #close()}.
+     * Java thread the JVM's recording says an ended tid was. Call before {@link #close()}.
      */
     public void relabel(Map<Long, JfrThread> byOsThreadId) {
         if (byOsThreadId.isEmpty()) {

@@ -48,13 +48,6 @@ public final class ThreadRegistry {
             return size() > MAX_ENTRIES;
         }
     };
-    /**
-     * Unknown tids whose thread had ended when a re-read did not find it: a Java thread that
-     * lived less than the poller's lag, or a native one; {@link #vanished()} lets the agent ask
-     * the JVM's recording, whose {@code jdk.ThreadStart} events saw every Java thread.
-     */
-    private final Set<Integer> vanished = new LinkedHashSet<>();
-    static final int MAX_VANISHED = 4096;
     /** Each live Java thread's tid, read once (two small process_vm_readv calls), then reused. */
     private final Map<Thread, Integer> tids = new WeakHashMap<>();
     private long lastRefresh;
@@ -108,7 +101,7 @@ public final class ThreadRegistry {
      * Java threads (at most one per {@link #MIN_REFRESH_INTERVAL_NS}) until a re-read made
      * {@link #SETTLE_NS} after its first event still does not find it (a new thread runs a little
      * before Java lists it): then it is native, and JVM-internal threads cost nothing more.
-     * Only a tid that is still unknown after a re-read costs one /proc lookup (did it end?).
+     * Nothing here reads /proc.
      */
     public JfrThread resolve(int tid, String kernelComm) {
         JfrThread t = known.get(tid);
@@ -128,23 +121,20 @@ public final class ThreadRegistry {
             if (t != null) {
                 return t;
             }
-            if (vanished.size() < MAX_VANISHED && !Files.exists(Path.of("/proc/self/task/" + tid))) {
-                vanished.add(tid);
-            }
         }
         return JfrThread.nativeThread(tid, kernelComm == null || kernelComm.isEmpty() ? "tid " + tid : kernelComm);
     }
 
     /**
-     * Tids that were never found among the Java threads and have ended by now: those seen gone
-     * when looked for, and those still alive then (a thread on its way out is no longer listed
-     * as a Java thread) that are gone now. JVM-internal threads live on, so they are not asked
-     * for. Call at the end, on the agent's thread.
+     * Tids that were never found among the Java threads and have ended by now: Java threads
+     * that ended before the agent could look them up (or were on their way out, no longer
+     * listed), and native threads that ended. JVM-internal threads live on, so they are not
+     * asked for. Call at the end, on the agent's thread.
      */
     public Set<Integer> ended() {
-        Set<Integer> ended = new LinkedHashSet<>(vanished);
+        Set<Integer> ended = new LinkedHashSet<>();
         for (Integer tid : natives.keySet()) {
-            if (!ended.contains(tid) && !Files.exists(Path.of("/proc/self/task/" + tid))) {
+            if (!Files.exists(Path.of("/proc/self/task/" + tid))) {
                 ended.add(tid);
             }
         }
