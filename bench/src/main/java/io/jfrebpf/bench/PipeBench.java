@@ -24,7 +24,9 @@ import jdk.jfr.consumer.RecordingFile;
  * <li>the host-wide tax: ns per {@code getppid()} in another process while our JVM runs with no
  * agent, with the default probes, and with the syscall probe.</li>
  * </ol>
- * Usage: {@code PipeBench agent.jar bench-classes getppid_loop out-dir [rounds] [seconds]}.
+ * The peer, async-profiler (CPU profiling at 100 Hz into a JFR file: its usual production setting),
+ * runs the same loop when its library is given.
+ * Usage: {@code PipeBench agent.jar bench-classes getppid_loop out-dir [rounds] [seconds] [libasyncProfiler.so]}.
  */
 public final class PipeBench {
     private final Path agentJar;
@@ -33,6 +35,9 @@ public final class PipeBench {
     private final Path out;
     private final int rounds;
     private final double seconds;
+    private final Path asyncProfiler;
+    /** Marks the async-profiler configuration among agent option strings. */
+    static final String PEER = "\0async-profiler";
     private final Path java = Path.of(System.getProperty("java.home"), "bin", "java");
 
     private PipeBench(String[] args) {
@@ -42,6 +47,7 @@ public final class PipeBench {
         out = Path.of(args[3]).toAbsolutePath();
         rounds = args.length > 4 ? Integer.parseInt(args[4]) : 3;
         seconds = args.length > 5 ? Double.parseDouble(args[5]) : 5;
+        asyncProfiler = args.length > 6 ? Path.of(args[6]).toAbsolutePath() : null;
     }
 
     public static void main(String[] args) throws Exception {
@@ -58,6 +64,9 @@ public final class PipeBench {
         configs.put("no agent", null);
         configs.put("default probes", "");
         configs.put("probes=syscall+file", "probes=syscall+file");
+        if (asyncProfiler != null) {
+            configs.put("async-profiler 4.2 (cpu, 10 ms, jfr)", PEER);
+        }
 
         Map<String, List<Double>> throughput = new LinkedHashMap<>();
         Map<String, List<Double>> drained = new LinkedHashMap<>();
@@ -73,7 +82,7 @@ public final class PipeBench {
                 Files.deleteIfExists(recording);
                 String output = runJvm(c.getValue(), recording, String.valueOf(seconds));
                 throughput.computeIfAbsent(c.getKey(), k -> new ArrayList<>()).add(parse(output, "ops/s=(\\d+)"));
-                if (c.getValue() != null) {
+                if (c.getValue() != null && !c.getValue().equals(PEER)) {
                     long[] fileEvents = fileEvents(recording);
                     drained.computeIfAbsent(c.getKey(), k -> new ArrayList<>()).add(fileEvents[0] / (seconds + 1.0));
                     lost.merge(c.getKey(), fileEvents[1], Long::sum);
@@ -115,9 +124,7 @@ public final class PipeBench {
 
     private String runJvm(String agentOptions, Path recording, String... args) throws Exception {
         List<String> cmd = new ArrayList<>(List.of(java.toString(), "--enable-native-access=ALL-UNNAMED"));
-        if (agentOptions != null) {
-            cmd.add("-javaagent:" + agentJar + "=file=" + recording + (agentOptions.isEmpty() ? "" : "," + agentOptions));
-        }
+        cmd.addAll(agentFlags(agentOptions, recording));
         cmd.addAll(List.of("-cp", classes.toString(), FileReadLoop.class.getName()));
         cmd.addAll(List.of(args));
         Path log = Files.createTempFile(out, "jvm", ".log");
@@ -131,14 +138,22 @@ public final class PipeBench {
         return output;
     }
 
+    private List<String> agentFlags(String agentOptions, Path recording) {
+        if (agentOptions == null) {
+            return List.of();
+        }
+        if (agentOptions.equals(PEER)) {
+            return List.of("-agentpath:" + asyncProfiler + "=start,event=cpu,interval=10ms,jfr,file=" + recording);
+        }
+        return List.of("-javaagent:" + agentJar + "=file=" + recording + (agentOptions.isEmpty() ? "" : "," + agentOptions));
+    }
+
     private double getppidWhileJvm(String agentOptions) throws Exception {
         Path signal = out.resolve("signal");
         Files.deleteIfExists(signal);
         Path recording = out.resolve("idle.jfr");
         List<String> cmd = new ArrayList<>(List.of(java.toString(), "--enable-native-access=ALL-UNNAMED"));
-        if (agentOptions != null) {
-            cmd.add("-javaagent:" + agentJar + "=file=" + recording + (agentOptions.isEmpty() ? "" : "," + agentOptions));
-        }
+        cmd.addAll(agentFlags(agentOptions, recording));
         cmd.addAll(List.of("-cp", classes.toString(), FileReadLoop.class.getName(), "idle", signal.toString()));
         Path log = Files.createTempFile(out, "idle", ".log");
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
