@@ -223,6 +223,8 @@ public final class ChunkWriter implements AutoCloseable {
         private final Map<Class<?>, EventType> byClass = new HashMap<>();
         private final Map<JfrThread, Long> threadKeys = new HashMap<>();
         private final Map<JfrStack, Long> stackKeys = new HashMap<>();
+        private final Map<String, Long> stringKeys = new HashMap<>();
+        private final Type stringType;
         private final long clockTicks;
         private final long clockNanos;
 
@@ -240,6 +242,7 @@ public final class ChunkWriter implements AutoCloseable {
             recording = Recordings.newRecording(file, s -> { });
             nextTypeId(recording, TYPE_ID_BASE + (chunkIndex % 2) * POOL_TYPE_ID_STRIDE);
             types = recording.getTypes();
+            stringType = types.getType(Types.Builtin.STRING);
             for (String name : List.of("jdk.jfr.Label", "jdk.jfr.Description", "jdk.jfr.Timestamp", "jdk.jfr.Timespan",
                     "jdk.jfr.DataAmount")) {
                 recording.registerAnnotationType(name, b -> b.addField("value", Types.Builtin.STRING));
@@ -370,7 +373,7 @@ public final class ChunkWriter implements AutoCloseable {
                     encoder.varLong(stack == null ? 0 : stackKeys.computeIfAbsent(stack, this::stackKey));
                 }
                 for (Field f : et.fields) {
-                    encoder.field(f, event);
+                    encoder.field(f, event, this::stringKey);
                 }
                 encoder.endEvent();
             } catch (IllegalAccessException | RuntimeException e) {
@@ -384,6 +387,17 @@ public final class ChunkWriter implements AutoCloseable {
             return poolKey(threadType.asValue(v -> v.putField("osName", thread.osName())
                     .putField("osThreadId", thread.osThreadId()).putField("javaName", thread.javaName())
                     .putField("javaThreadId", thread.javaThreadId()).putField("virtual", thread.virtual())));
+        }
+
+        /** The string's key in this chunk's string pool, or 0 to write it inline. */
+        private long stringKey(String s) {
+            Long key = stringKeys.get(s);
+            if (key == null) {
+                long k = poolKey(stringType.asValue(s));
+                key = k > 0 ? k : 0;
+                stringKeys.put(s, key);
+            }
+            return key;
         }
 
         private long stackKey(JfrStack stack) {

@@ -5,12 +5,14 @@ import java.io.OutputStream;
 import java.lang.reflect.Field;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import java.util.function.ToLongFunction;
 
 /**
  * The bytes of JFR events in a chunk with compressed integers: a size, the type id, then each
  * field in the order of the type's metadata. Integers are LEB128 varints (the ninth byte of a
  * long carries 8 bits), ints and shorts as their unsigned bit patterns, floats and doubles raw
- * big endian, strings inline as UTF-8 (encoding 3), constant pool references as their key. The
+ * big endian, strings as a key of the chunk's string pool (encoding 2; a path opened 10,000
+ * times is stored once) or inline as UTF-8 (encoding 3), constant pool references as their key. The
  * size is written as a 4-byte padded varint, as HotSpot does, so it can be filled in last.
  *
  * <p>JMC's writer encodes each event into a fresh 32 KB buffer, which caps a chunk at about
@@ -21,6 +23,7 @@ import java.util.Arrays;
 final class EventEncoder {
     private static final int STRING_NULL = 0;
     private static final int STRING_EMPTY = 1;
+    private static final int STRING_POOLED = 2;
     private static final int STRING_UTF8 = 3;
     static final int MAX_EVENT_SIZE = (1 << 28) - 1;
 
@@ -106,11 +109,25 @@ final class EventEncoder {
         }
     }
 
-    /** One public field of a catalog event, by its Java type (the types {@link ChunkWriter} registers). */
-    void field(Field f, Object event) throws IllegalAccessException {
+    /** A string by its key in the chunk's string pool, inline if {@code pool} gives none (0 or less). */
+    void string(String s, ToLongFunction<String> pool) {
+        long key = s == null || s.isEmpty() ? 0 : pool.applyAsLong(s);
+        if (key <= 0) {
+            string(s);
+            return;
+        }
+        rawByte(STRING_POOLED);
+        varLong(key);
+    }
+
+    /**
+     * One public field of a catalog event, by its Java type (the types {@link ChunkWriter}
+     * registers); strings go through {@code stringPool}.
+     */
+    void field(Field f, Object event, ToLongFunction<String> stringPool) throws IllegalAccessException {
         Class<?> t = f.getType();
         if (t == String.class) {
-            string((String) f.get(event));
+            string((String) f.get(event), stringPool);
         } else if (t == long.class) {
             varLong(f.getLong(event));
         } else if (t == int.class) {
