@@ -32,6 +32,20 @@ static __always_inline void count_lost(void)
 		*n += 1;
 }
 
+/*
+ * Wake the agent only when a batch is waiting. A wake-up per record is an interrupt on the
+ * traced thread's CPU (irq_work), and under a hypervisor every interrupt is a VM exit: it cost
+ * the application more than the probe itself. The agent also polls every few milliseconds, so
+ * records never wait longer than that.
+ */
+#define RINGBUF_WAKEUP_BYTES (128 * 1024)
+
+static __always_inline __u64 ringbuf_wakeup_flags(void *ringbuf)
+{
+	return bpf_ringbuf_query(ringbuf, BPF_RB_AVAIL_DATA) >= RINGBUF_WAKEUP_BYTES ? BPF_RB_FORCE_WAKEUP
+										      : BPF_RB_NO_WAKEUP;
+}
+
 static __always_inline bool is_target(__u64 pid_tgid)
 {
 	__u32 tid = (__u32)pid_tgid;

@@ -110,7 +110,7 @@ static __always_inline int leave(long result, __u32 path_flags)
 	__u64 size = offsetof(struct file_open_record, path) + len + 1;
 	if (size > sizeof(*r))
 		size = sizeof(*r);
-	if (bpf_ringbuf_output(&events, r, size, 0))
+	if (bpf_ringbuf_output(&events, r, size, ringbuf_wakeup_flags(&events)))
 		count_lost();
 	return 0;
 }

@@ -111,6 +111,6 @@ int BPF_PROG(syscall_exit, struct pt_regs *regs, long ret)
 	r->result = ret;
 	r->number = (__u32)nr;
 	r->_pad = 0;
-	bpf_ringbuf_submit(r, 0);
+	bpf_ringbuf_submit(r, ringbuf_wakeup_flags(&events));
 	return 0;
 }

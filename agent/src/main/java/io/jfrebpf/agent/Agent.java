@@ -46,7 +46,11 @@ public final class Agent {
     /** How long premain waits for the probes to attach before letting the application start. */
     static final long ATTACH_WAIT_MS = 5_000;
     static final long PERIOD_MS = 1_000;
-    static final int POLL_MS = 100;
+    /**
+     * The probes wake the poller only when 128 KB are waiting (common.bpf.h: a wake-up per
+     * record costs the traced thread an interrupt); otherwise it reads every POLL_MS.
+     */
+    static final int POLL_MS = 5;
 
     private static final Object LOCK = new Object();
     private static Agent current;
