@@ -268,8 +268,10 @@ public final class Agent {
         try {
             finishRecording(why);
         } catch (Throwable t) {
-            Log.error("could not write the recording to %s: %s", output, Failures.explain(t));
+            // its parts are deleted below: on a full disk, the space goes back to the application
+            Log.error("could not write the recording to %s: %s; nothing was written there", output, Failures.explain(t));
         } finally {
+            deleteWorkDir();
             ended.countDown();
             synchronized (LOCK) {
                 if (current == this) {
@@ -310,7 +312,6 @@ public final class Agent {
         nameEndedThreads(jvm);
         writer.close();
         JfrFiles.merge(jvm, writer.chunks(), output);
-        deleteWorkDir();
         Log.info("recording written to %s (%s; %d eBPF events, %d lost)", output, why, recorder.written(),
                 running.stream().mapToLong(Probe::lost).sum() + recorder.dropped());
     }

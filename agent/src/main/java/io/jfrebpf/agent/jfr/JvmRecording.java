@@ -18,6 +18,7 @@ import jdk.jfr.RecordingState;
  */
 public final class JvmRecording implements AutoCloseable {
     static final long WAIT_FOR_JFR_MS = 10_000;
+    static final long STALLED_MS = 1_000;
 
     private final Recording recording;
     private final Path destination;
@@ -55,21 +56,41 @@ public final class JvmRecording implements AutoCloseable {
         try {
             recording.stop();
         } catch (IllegalStateException alreadyStopped) {
-            // JFR's shutdown hook got there first and writes the destination itself
+            // JFR's shutdown hook got there first and writes the destination itself. Wait while
+            // the recording runs, then while JFR writes (STOPPED, file growing); JFR closes it
+            // when written. A write that failed (disk full) leaves it STOPPED with a file that
+            // no longer grows: give up after STALLED_MS, so the JVM's exit is not held.
             long deadline = System.nanoTime() + WAIT_FOR_JFR_MS * 1_000_000L;
             while (recording.getState() == RecordingState.RUNNING && System.nanoTime() < deadline) {
                 sleep();
             }
-            while (!complete() && System.nanoTime() < deadline) {
+            long size = -1;
+            long grewAt = System.nanoTime();
+            while (recording.getState() == RecordingState.STOPPED && !complete() && System.nanoTime() < deadline
+                    && System.nanoTime() - grewAt < STALLED_MS * 1_000_000L) {
+                long now = sizeOf(destination);
+                if (now != size) {
+                    size = now;
+                    grewAt = System.nanoTime();
+                }
                 sleep();
             }
         }
         close();
         if (!complete()) {
-            Log.warn("the JVM's own recording was not written (JFR shut down first); the file holds our events only");
+            Log.warn("the JVM's own recording was not written (JFR could not finish %s; see its message above);"
+                    + " the file holds our events only", destination.getFileName());
             return null;
         }
         return destination;
+    }
+
+    private static long sizeOf(Path file) {
+        try {
+            return Files.size(file);
+        } catch (IOException e) {
+            return -1;
+        }
     }
 
     private boolean complete() {
