@@ -11,6 +11,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import jdk.jfr.consumer.RecordedEvent;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -62,6 +64,34 @@ class SyscallLatencyIT {
         }
         long reads = stats.stream().filter(s -> s.getString("syscall").equals("read")).mapToLong(s -> s.getLong("count")).sum();
         assertTrue(reads > 10, "a JVM start reads class files: " + reads);
+    }
+
+    /**
+     * More events than the ring buffer holds (every syscall an event, threshold 0): the kernel
+     * drops and counts what does not fit, the storm is not slowed into waiting, the statistics
+     * (kept in the kernel) still count every call, and every call is either an event or a loss.
+     */
+    @Test
+    void anOverflowIsCountedAndTheStatisticsStayExact(@TempDir Path dir) throws Exception {
+        Path recording = dir.resolve("r.jfr");
+        ChildJvm.Result r = ChildJvm.workload(Workloads.SyscallStorm.class, "3", "400000")
+                .agent("file=" + recording + ",probes=syscall,syscall.threshold=0").run(dir).assertSucceeded();
+        Matcher m = Pattern.compile("calls=(\\d+)").matcher(r.output());
+        assertTrue(m.find(), r.output());
+        long calls = Long.parseLong(m.group(1));
+        List<RecordedEvent> events = Recordings.read(recording);
+
+        RecordedEvent status = where(events, "ebpf.ProbeStatus", e -> e.getString("probe").equals("syscall")).get(0);
+        long lost = status.getLong("lost");
+        assertTrue(lost > 0, "a storm of " + calls + " calls overflowed nothing: " + status);
+        long counted = where(events, "ebpf.SyscallStatistics", e -> e.getString("syscall").equals("getppid")).stream()
+                .mapToLong(e -> e.getLong("count")).sum();
+        assertEquals(calls, counted, "getppid calls counted in the kernel");
+        long seen = where(events, "ebpf.SyscallLatency", e -> e.getString("syscall").equals("getppid")).size();
+        assertTrue(seen > 0, "no getppid event at all");
+        assertTrue(seen + lost >= calls, "events " + seen + " + lost " + lost + " < calls " + calls);
+        Matcher said = Pattern.compile("eBPF events, (\\d+) lost\\)").matcher(r.output());
+        assertTrue(said.find() && Long.parseLong(said.group(1)) >= lost, "the agent's last line tells the loss: " + r.output());
     }
 
     private static RecordedEvent one(List<RecordedEvent> events, Set<String> names) {

@@ -101,6 +101,36 @@ final class Workloads {
         }
     }
 
+    /** A syscall storm: threads "storm-i" each calling getppid() through libc as fast as they can; prints the total. */
+    static final class SyscallStorm {
+        public static void main(String[] args) throws Exception {
+            int threads = Integer.parseInt(args[0]);
+            int calls = Integer.parseInt(args[1]);
+            MethodHandle getppid = LINKER.downcallHandle(LINKER.defaultLookup().findOrThrow("getppid"),
+                    FunctionDescriptor.of(ValueLayout.JAVA_INT));
+            Thread[] storm = new Thread[threads];
+            for (int t = 0; t < threads; t++) {
+                storm[t] = new Thread(() -> {
+                    try {
+                        for (int i = 0; i < calls; i++) {
+                            int ppid = (int) getppid.invokeExact();
+                            if (ppid <= 0) {
+                                throw new IllegalStateException("getppid " + ppid);
+                            }
+                        }
+                    } catch (Throwable e) {
+                        throw new IllegalStateException(e);
+                    }
+                }, "storm-" + t);
+                storm[t].start();
+            }
+            for (Thread t : storm) {
+                t.join();
+            }
+            System.out.println("calls=" + (long) threads * calls);
+        }
+    }
+
     /** Thread.sleep(200) and then usleep(200 ms) through libc, on thread "sleeper". */
     static final class Sleep {
         public static void main(String[] args) throws Exception {
