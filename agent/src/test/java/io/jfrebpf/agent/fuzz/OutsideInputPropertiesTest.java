@@ -1,0 +1,148 @@
+package io.jfrebpf.agent.fuzz;
+
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.jfrebpf.agent.Options;
+import io.jfrebpf.agent.os.ElfFile;
+import io.jfrebpf.agent.os.ElfFormatException;
+import io.jfrebpf.agent.os.Errno;
+import io.jfrebpf.agent.os.OpenFlags;
+import io.jfrebpf.agent.os.ProcMaps;
+import io.jfrebpf.agent.probe.FileOpenRecord;
+import io.jfrebpf.agent.probe.SyscallLatencyRecord;
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import net.jqwik.api.Arbitraries;
+import net.jqwik.api.Arbitrary;
+import net.jqwik.api.Combinators;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.Provide;
+import net.jqwik.api.constraints.Size;
+
+/**
+ * Every parser of input from outside the agent's control — the options string, records from the
+ * kernel, ELF files found in the process, /proc text — on generated input (jqwik; failures are
+ * shrunk to a small case): it returns, or throws its one documented exception with a message.
+ * Anything else would reach the application as a crash of the agent's start or a dead poller.
+ */
+class OutsideInputPropertiesTest {
+
+    @Property(tries = 3000)
+    void optionsParseOrSayWhichKeyIsWrong(@ForAll("optionStrings") String text) {
+        try {
+            assertNotNull(Options.parse(text));
+        } catch (IllegalArgumentException e) {
+            assertTrue(e.getMessage() != null && e.getMessage().contains("'"), "no key or value named: " + e.getMessage());
+        }
+    }
+
+    @Provide
+    Arbitrary<String> optionStrings() {
+        Arbitrary<String> key = Arbitraries.of("file", "probes", "syscall.threshold", "cpu.hz", "offcpu.threshold",
+                "malloc.interval", "jfr", "duration", "upload", "interval", "log", "colour", "", "probes.x");
+        Arbitrary<String> value = Arbitraries.oneOf(
+                Arbitraries.of("", "0", "-1", "1ms", "10m", "3.5s", "99", "1e9", "512k", "9999999999999999999g", "all",
+                        "cpu+tcp", "file+", "+", "default", "profile", "none", "debug", "/tmp/x-%p-%t.jfr", "%", "=", ","),
+                Arbitraries.strings().ofMaxLength(12));
+        Arbitrary<String> item = Combinators.combine(key, value, Arbitraries.of("=", "", "==")).as((k, v, eq) -> k + eq + v);
+        return item.list().ofMaxSize(6).map(items -> String.join(",", items));
+    }
+
+    @Property(tries = 2000)
+    void anyFileOpenRecordDecodesOrIsTooShort(@ForAll @Size(max = 4300) byte[] bytes) {
+        MemorySegment record = MemorySegment.ofArray(bytes);
+        try {
+            FileOpenRecord r = FileOpenRecord.decode(record);
+            assertNotNull(r.path());
+            assertTrue(r.path().length() <= FileOpenRecord.FILE_PATH_MAX, "path of " + r.path().length());
+        } catch (IllegalArgumentException e) {
+            assertTrue(bytes.length < FileOpenRecord.PATH, "rejected a record of " + bytes.length + " bytes: " + e);
+        }
+    }
+
+    @Property(tries = 2000)
+    void aFileOpenRecordWithAnyPathLengthStaysInsideTheRecord(@ForAll int pathLength, @ForAll @Size(max = 200) byte[] path) {
+        ByteBuffer b = ByteBuffer.allocate((int) FileOpenRecord.PATH + path.length).order(ByteOrder.nativeOrder());
+        b.putInt((int) FileOpenRecord.PATH_LEN, pathLength);
+        b.put((int) FileOpenRecord.PATH, path);
+        FileOpenRecord r = FileOpenRecord.decode(MemorySegment.ofArray(b.array()));
+        assertTrue(r.path().getBytes(java.nio.charset.StandardCharsets.UTF_8).length <= path.length * 3, r.path());
+    }
+
+    @Property(tries = 1000)
+    void anySyscallLatencyRecordDecodesOrIsTooShort(@ForAll @Size(max = 100) byte[] bytes) {
+        try {
+            assertNotNull(SyscallLatencyRecord.decode(MemorySegment.ofArray(bytes)));
+        } catch (IllegalArgumentException e) {
+            assertTrue(bytes.length < SyscallLatencyRecord.SIZE, "rejected a record of " + bytes.length + " bytes: " + e);
+        }
+    }
+
+    @Property(tries = 300)
+    void anyFileIsAnElfFileOrAClearError(@ForAll("elfLike") byte[] bytes) throws IOException {
+        Path file = Files.createTempFile("fuzz", ".so");
+        try {
+            Files.write(file, bytes);
+            try (ElfFile elf = ElfFile.open(file)) {
+                assertTrue(elf.symbolCount() >= 0);
+                elf.symbol("open64");
+                elf.symbolAt(0x1000);
+            } catch (ElfFormatException e) {
+                assertTrue(e.getMessage().contains(file.toString()), e.getMessage());
+            }
+        } finally {
+            Files.delete(file);
+        }
+    }
+
+    /** Random bytes, and a real library's bytes with some of them changed (headers and tables get hit). */
+    @Provide
+    Arbitrary<byte[]> elfLike() throws IOException {
+        byte[] libc = Files.readAllBytes(ProcMaps.self().libc().orElseThrow());
+        byte[] head = java.util.Arrays.copyOf(libc, Math.min(libc.length, 1 << 16));
+        Arbitrary<byte[]> mutated = Arbitraries.integers().between(0, head.length - 1).list().ofMinSize(1).ofMaxSize(16)
+                .flatMap(positions -> Arbitraries.bytes().list().ofSize(positions.size()).map(values -> {
+                    byte[] copy = head.clone();
+                    for (int i = 0; i < positions.size(); i++) {
+                        copy[positions.get(i)] = values.get(i);
+                    }
+                    return copy;
+                }));
+        return Arbitraries.oneOf(Arbitraries.bytes().array(byte[].class).ofMaxSize(512), mutated,
+                Arbitraries.integers().between(0, head.length).map(n -> java.util.Arrays.copyOf(head, n)));
+    }
+
+    @Property(tries = 2000)
+    void procMapsTakesWhatParsesAndSkipsTheRest(@ForAll("mapsText") String text) {
+        ProcMaps maps = ProcMaps.parse(text);
+        for (ProcMaps.Mapping m : maps.mappings()) {
+            assertNotNull(m.path());
+        }
+        maps.libc();
+        maps.libjvm();
+    }
+
+    @Provide
+    Arbitrary<String> mapsText() {
+        Arbitrary<String> line = Arbitraries.oneOf(
+                Arbitraries.strings().ofMaxLength(80),
+                Combinators.combine(Arbitraries.longs(), Arbitraries.longs(), Arbitraries.of("r-xp", "rw-p", "", "xxxx"),
+                        Arbitraries.strings().alpha().ofMaxLength(20))
+                        .as((a, b, perms, path) -> Long.toHexString(a) + "-" + Long.toHexString(b) + " " + perms
+                                + " 00000000 fd:01 1234 /usr/lib/" + path));
+        return line.list().ofMaxSize(20).map(lines -> String.join("\n", lines));
+    }
+
+    @Property(tries = 2000)
+    void flagsAndErrnoNamesAreNeverEmpty(@ForAll int value) {
+        assertFalse(OpenFlags.format(value).isEmpty());
+        assertFalse(Errno.name(value).isEmpty());
+    }
+}
