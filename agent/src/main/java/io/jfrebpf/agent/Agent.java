@@ -46,6 +46,8 @@ public final class Agent {
     /** How long premain waits for the probes to attach before letting the application start. */
     static final long ATTACH_WAIT_MS = 5_000;
     static final long PERIOD_MS = 1_000;
+    /** What {@code java -jar jfr-ebpf-agent.jar stop <pid>} passes to the agent it loads again. */
+    public static final String STOP_COMMAND = "!stop";
     /**
      * The probes wake the poller only when 128 KB are waiting (common.bpf.h: a wake-up per
      * record costs the traced thread an interrupt); otherwise it reads every POLL_MS.
@@ -73,6 +75,7 @@ public final class Agent {
     private RingBufferPoller poller;
     private SyscallTable syscallTable;
     private Thread pollerThread;
+    private final Thread shutdownHook = new Thread(() -> end("JVM exit"), "jfr-ebpf-shutdown");
 
     /** What became of one requested probe. */
     private static final class ProbeState {
@@ -90,6 +93,13 @@ public final class Agent {
 
     /** Called by the boot class on JDK 25+. Never throws: the application must start. */
     public static void start(String agentArgs, Instrumentation inst, boolean dynamic) {
+        if (dynamic && STOP_COMMAND.equals(agentArgs)) {
+            Path written = stopCurrent();
+            if (written == null) {
+                Log.warn("stop: the agent is not recording in this JVM");
+            }
+            return;
+        }
         Options options;
         try {
             options = Options.fromAgentArgs(agentArgs, System.getenv());
@@ -148,7 +158,7 @@ public final class Agent {
         threads = ThreadRegistry.create(instrumentation);
         recorder = new Recorder(writer, threads);
 
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> end("JVM exit"), "jfr-ebpf-shutdown"));
+        Runtime.getRuntime().addShutdownHook(shutdownHook);
         pollerThread = new Thread(this::run, "jfr-ebpf");
         pollerThread.setDaemon(true);
         pollerThread.start();
@@ -276,6 +286,13 @@ public final class Agent {
             synchronized (LOCK) {
                 if (current == this) {
                     current = null;
+                }
+            }
+            if (Thread.currentThread() != shutdownHook) {
+                try {
+                    Runtime.getRuntime().removeShutdownHook(shutdownHook); // stopped before exit: let it go
+                } catch (IllegalStateException | SecurityException shuttingDown) {
+                    // the JVM is exiting; the hook returns at once
                 }
             }
         }

@@ -36,9 +36,14 @@ public final class Cli {
         switch (command) {
             case "check":
                 return check(out);
-            case "attach", "dump", "stop":
-                System.err.println("jfr-ebpf: '" + command + "' is not available in this version; start the JVM with"
-                        + " -javaagent:jfr-ebpf-agent.jar instead");
+            case "attach":
+                return args.length >= 2 && args.length <= 3 ? Attach.load(args[1], args.length == 3 ? args[2] : "", out)
+                        : usageError("attach <pid> [key=value,...]");
+            case "stop":
+                return args.length == 2 ? Attach.load(args[1], Agent.STOP_COMMAND, out) : usageError("stop <pid>");
+            case "dump":
+                System.err.println("jfr-ebpf: 'dump' is not available in this version; 'stop <pid>' writes the recording"
+                        + " and detaches, 'attach <pid>' starts a new one");
                 return 2;
             case "help", "-h", "--help":
                 usage(out);
@@ -50,10 +55,19 @@ public final class Cli {
         }
     }
 
+    private static int usageError(String form) {
+        System.err.println("jfr-ebpf: usage: java -jar jfr-ebpf-agent.jar " + form);
+        return 2;
+    }
+
     private static void usage(PrintStream out) {
         out.println("""
                 usage: java -jar jfr-ebpf-agent.jar <command>
                   check    what this host and user can trace, probe by probe (loads and attaches each probe, then removes it)
+                  attach <pid> [key=value,...]
+                           load the agent into a running JVM (JDK 25) and start recording, with the options below
+                  stop <pid>
+                           write that JVM's recording and detach every probe; the JVM goes on
                   help     this text
                 as an agent: java -XX:+PreserveFramePointer --enable-native-access=ALL-UNNAMED \\
                                -javaagent:jfr-ebpf-agent.jar[=key=value,...] -jar app.jar

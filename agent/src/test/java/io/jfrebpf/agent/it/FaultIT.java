@@ -83,7 +83,7 @@ class FaultIT {
     }
 
     /** The ids of every BPF program loaded in the kernel (bpftool prog show); ids are never reused while up. */
-    private static Set<Long> programIds() throws IOException, InterruptedException {
+    static Set<Long> programIds() throws IOException, InterruptedException {
         Set<Long> ids = new HashSet<>();
         Matcher m = Pattern.compile("\\{\"id\":(\\d+),").matcher(run("bpftool", "-j", "prog", "show"));
         while (m.find()) {
@@ -92,13 +92,13 @@ class FaultIT {
         return ids;
     }
 
-    private static Set<Long> left(Set<Long> ours) throws IOException, InterruptedException {
+    static Set<Long> left(Set<Long> ours) throws IOException, InterruptedException {
         Set<Long> left = new HashSet<>(programIds());
         left.retainAll(ours);
         return left;
     }
 
-    private static String run(String... command) throws IOException, InterruptedException {
+    static String run(String... command) throws IOException, InterruptedException {
         Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes());
         assertTrue(p.waitFor(30, TimeUnit.SECONDS), String.join(" ", command));
