@@ -60,7 +60,12 @@ public final class RingBufferPoller implements AutoCloseable {
         }
     }
 
-    /** Waits up to the timeout for records and handles them; returns how many. */
+    /**
+     * Waits up to the timeout for a wake-up, then handles every record there is; returns how
+     * many. The probes submit most records without a wake-up (common.bpf.h), and
+     * {@code ring_buffer__poll} reads only the rings that signalled: the consume after it
+     * reads the others.
+     */
     public synchronized int poll(int timeoutMillis) throws BpfException {
         if (ring.address() == 0) {
             return 0;
@@ -69,7 +74,7 @@ public final class RingBufferPoller implements AutoCloseable {
         if (n < 0 && n != -4) { // EINTR is a normal wake-up
             throw LibBpf.failure("ring_buffer__poll", -n);
         }
-        return Math.max(n, 0);
+        return Math.max(n, 0) + consume();
     }
 
     /** Handles every record available now, without waiting. */
