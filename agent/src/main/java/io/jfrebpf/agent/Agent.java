@@ -28,9 +28,11 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * One recording of this JVM: the JVM's own JFR recording plus our probes, from {@code premain}
@@ -48,6 +50,9 @@ public final class Agent {
     static final long PERIOD_MS = 1_000;
     /** What {@code java -jar jfr-ebpf-agent.jar stop <pid>} passes to the agent it loads again. */
     public static final String STOP_COMMAND = "!stop";
+    /** ... and {@code dump <pid> [file=...]}: {@code !dump} or {@code !dump=/absolute/file.jfr}. */
+    public static final String DUMP_COMMAND = "!dump";
+    static final long DUMP_WAIT_MS = 30_000;
     /**
      * The probes wake the poller only when 128 KB are waiting (common.bpf.h: a wake-up per
      * record costs the traced thread an interrupt); otherwise it reads every POLL_MS.
@@ -75,6 +80,7 @@ public final class Agent {
     private RingBufferPoller poller;
     private SyscallTable syscallTable;
     private Thread pollerThread;
+    private final AtomicReference<CompletableFuture<List<Path>>> snapshotRequest = new AtomicReference<>();
     private final Thread shutdownHook = new Thread(() -> end("JVM exit"), "jfr-ebpf-shutdown");
 
     /** What became of one requested probe. */
@@ -93,6 +99,14 @@ public final class Agent {
 
     /** Called by the boot class on JDK 25+. Never throws: the application must start. */
     public static void start(String agentArgs, Instrumentation inst, boolean dynamic) {
+        if (dynamic && agentArgs != null && agentArgs.startsWith(DUMP_COMMAND)) {
+            String file = agentArgs.substring(DUMP_COMMAND.length());
+            Path written = dumpCurrent(file.startsWith("=") ? Path.of(file.substring(1)) : null);
+            if (written == null) {
+                Log.warn("dump: the agent is not recording in this JVM");
+            }
+            return;
+        }
         if (dynamic && STOP_COMMAND.equals(agentArgs)) {
             Path written = stopCurrent();
             if (written == null) {
@@ -128,6 +142,57 @@ public final class Agent {
                 if (failed != null) {
                     failed.abandon();
                 }
+            }
+        }
+    }
+
+    /**
+     * Writes the recording so far to {@code file} (default: next to the output, named by the
+     * time) while it goes on; returns the file, or null when not recording or on failure.
+     */
+    public static Path dumpCurrent(Path file) {
+        Agent a;
+        synchronized (LOCK) {
+            a = current;
+        }
+        if (a == null) {
+            return null;
+        }
+        Path target = file != null ? file.toAbsolutePath() : a.output.resolveSibling(dumpName(a.output.getFileName().toString()));
+        try {
+            a.dump(target);
+            Log.info("recording so far written to %s (the recording goes on)", target);
+            return target;
+        } catch (Throwable t) {
+            Log.error("could not dump the recording to %s: %s", target, Failures.explain(t));
+            return null;
+        }
+    }
+
+    static String dumpName(String output) {
+        String stamp = java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")
+                .format(java.time.LocalDateTime.now());
+        return (output.endsWith(".jfr") ? output.substring(0, output.length() - 4) : output) + "-dump-" + stamp + ".jfr";
+    }
+
+    private void dump(Path target) throws Exception {
+        List<Path> ours;
+        CompletableFuture<List<Path>> request = new CompletableFuture<>();
+        if (pollerThread != null && pollerThread.isAlive() && polling) {
+            if (!snapshotRequest.compareAndSet(null, request)) {
+                throw new IOException("another dump is under way");
+            }
+            ours = request.get(DUMP_WAIT_MS, TimeUnit.MILLISECONDS); // the poller flushes, it alone writes events
+        } else {
+            ours = writer.flushAndWait();
+        }
+        Path jvm = jvmRecording.snapshot(workDir.resolve("jvm-dump.jfr"));
+        try {
+            Files.createDirectories(target.getParent());
+            JfrFiles.merge(jvm, ours, target);
+        } finally {
+            if (jvm != null) {
+                Files.deleteIfExists(jvm);
             }
         }
     }
@@ -204,6 +269,14 @@ public final class Agent {
         while (polling && poller != null) {
             try {
                 poller.poll(POLL_MS);
+                CompletableFuture<List<Path>> dump = snapshotRequest.getAndSet(null);
+                if (dump != null) {
+                    try {
+                        dump.complete(writer.flushAndWait());
+                    } catch (Throwable t) {
+                        dump.completeExceptionally(t);
+                    }
+                }
                 long now = System.nanoTime();
                 if (now >= nextPeriod) {
                     nextPeriod = now + TimeUnit.MILLISECONDS.toNanos(PERIOD_MS);

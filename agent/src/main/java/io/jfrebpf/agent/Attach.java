@@ -10,8 +10,8 @@ import java.util.Optional;
 import net.bytebuddy.agent.ByteBuddyAgent;
 
 /**
- * {@code attach <pid>} and {@code stop <pid>}: loads this jar into a running JVM as an agent,
- * with the options (attach) or the stop command. Through Byte Buddy's attacher: the JDK's attach
+ * {@code attach <pid>}, {@code dump <pid>} and {@code stop <pid>}: loads this jar into a running
+ * JVM as an agent, with the options (attach) or a command (dump, stop). Through Byte Buddy's attacher: the JDK's attach
  * API when present, its own socket protocol otherwise. The target writes its own
  * {@code [jfr-ebpf]} lines to its stderr; failures to reach it are explained here.
  */
@@ -32,7 +32,7 @@ final class Attach {
             System.err.println("jfr-ebpf: no process " + pid + " (or it is in another pid namespace)");
             return 2;
         }
-        if (!argument.equals(Agent.STOP_COMMAND)) {
+        if (!argument.equals(Agent.STOP_COMMAND) && !argument.startsWith(Agent.DUMP_COMMAND)) {
             try {
                 Options.parse(argument); // the target would print the same error where nobody may look
             } catch (IllegalArgumentException e) {
@@ -55,6 +55,8 @@ final class Attach {
         }
         if (argument.equals(Agent.STOP_COMMAND)) {
             out.println("jfr-ebpf: asked " + pid + " to write its recording and detach (its stderr says where)");
+        } else if (argument.startsWith(Agent.DUMP_COMMAND)) {
+            out.println("jfr-ebpf: asked " + pid + " to write its recording so far (its stderr says where)");
         } else {
             out.println("jfr-ebpf: agent loaded into " + pid + (argument.isEmpty() ? "" : " with " + argument)
                     + "; its [jfr-ebpf] lines go to that JVM's stderr");

@@ -42,9 +42,13 @@ public final class Cli {
             case "stop":
                 return args.length == 2 ? Attach.load(args[1], Agent.STOP_COMMAND, out) : usageError("stop <pid>");
             case "dump":
-                System.err.println("jfr-ebpf: 'dump' is not available in this version; 'stop <pid>' writes the recording"
-                        + " and detaches, 'attach <pid>' starts a new one");
-                return 2;
+                if (args.length == 2) {
+                    return Attach.load(args[1], Agent.DUMP_COMMAND, out);
+                }
+                if (args.length == 3 && args[2].startsWith("file=") && args[2].length() > 5) {
+                    return Attach.load(args[1], Agent.DUMP_COMMAND + "=" + Path.of(args[2].substring(5)).toAbsolutePath(), out);
+                }
+                return usageError("dump <pid> [file=/path/to/dump.jfr]");
             case "help", "-h", "--help":
                 usage(out);
                 return 0;
@@ -66,6 +70,8 @@ public final class Cli {
                   check    what this host and user can trace, probe by probe (loads and attaches each probe, then removes it)
                   attach <pid> [key=value,...]
                            load the agent into a running JVM (JDK 25) and start recording, with the options below
+                  dump <pid> [file=...]
+                           write that JVM's recording so far (default: next to its file, named by the time); it goes on
                   stop <pid>
                            write that JVM's recording and detach every probe; the JVM goes on
                   help     this text

@@ -158,6 +158,31 @@ public final class ChunkWriter implements AutoCloseable {
     }
 
     /**
+     * Writes what is buffered as a chunk now, waits until every chunk so far is on disk, and
+     * returns them (for a dump of the recording so far; they stay part of the final one). Call
+     * from the thread that calls {@link #write}.
+     */
+    public List<Path> flushAndWait() throws IOException {
+        if (closed) {
+            throw new IOException("chunk writer for " + base + " is closed");
+        }
+        flush();
+        try {
+            writerThread.submit(() -> { }).get(CLOSE_TIMEOUT_MS, TimeUnit.MILLISECONDS); // one thread: runs after every chunk before it
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while writing chunk files");
+        } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
+            throw new IOException("chunk files not written: " + e, e);
+        }
+        IOException f = failure;
+        if (f != null) {
+            throw f;
+        }
+        return List.copyOf(chunks);
+    }
+
+    /**
      * Gives the buffered (not yet written) events of some OS threads another thread, e.g. the
      * Java thread the JVM's recording says an ended tid was. Call before {@link #close()}.
      */

@@ -85,6 +85,15 @@ public final class JvmRecording implements AutoCloseable {
         return destination;
     }
 
+    /** The JVM's events so far, written to {@code file} while the recording goes on; null with {@code jfr=none}. */
+    public Path snapshot(Path file) throws IOException {
+        if (recording == null) {
+            return null;
+        }
+        recording.dump(file);
+        return file;
+    }
+
     private static long sizeOf(Path file) {
         try {
             return Files.size(file);

@@ -17,7 +17,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** {@code attach <pid>} and {@code stop <pid>} on a JVM started without the agent. */
+/** {@code attach <pid>}, {@code dump <pid>} and {@code stop <pid>} on a JVM started without the agent. */
 class AttachIT {
     @BeforeAll
     static void bpf() {
@@ -42,6 +42,18 @@ class AttachIT {
             assertFalse(HostTaxIT.perfShow(service.pid()).isEmpty(), "nothing attached");
             Thread.sleep(1000); // Busy opens its file every 20 ms
 
+            // dump: the recording so far, while it goes on (also proves events flow while running,
+            // not only at the end: most records are submitted without waking the agent)
+            Path dump = dir.resolve("so-far.jfr");
+            Cli dumpCommand = cli("dump", String.valueOf(service.pid()), "file=" + dump);
+            assertEquals(0, dumpCommand.exitCode(), dumpCommand.output());
+            await(log, "[jfr-ebpf] info: recording so far written to " + dump);
+            List<RecordedEvent> soFar = Recordings.read(dump);
+            long dumped = where(soFar, "ebpf.FileOpen", e -> e.getString("path").contains("/busy")).size();
+            assertTrue(dumped >= 10, "opens in the dump: " + dumped);
+            assertTrue(soFar.stream().anyMatch(e -> e.getEventType().getName().startsWith("jdk.")), "the JVM's own events in the dump");
+            Thread.sleep(500);
+
             Cli stop = cli("stop", String.valueOf(service.pid()));
             assertEquals(0, stop.exitCode(), stop.output());
             await(log, "[jfr-ebpf] info: recording written to " + recording + " (stopped;");
@@ -51,7 +63,7 @@ class AttachIT {
 
             List<RecordedEvent> events = Recordings.read(recording);
             List<RecordedEvent> opens = where(events, "ebpf.FileOpen", e -> e.getString("path").contains("/busy"));
-            assertTrue(opens.size() >= 10, "opens of the busy file: " + opens.size());
+            assertTrue(opens.size() > dumped, "opens of the busy file: " + opens.size() + ", dumped before: " + dumped);
             for (RecordedEvent e : opens) {
                 assertEquals("main", javaName(e), "thread of " + e);
             }
