@@ -11,9 +11,9 @@ import net.bytebuddy.agent.ByteBuddyAgent;
 
 /**
  * {@code attach <pid>}, {@code dump <pid>} and {@code stop <pid>}: loads this jar into a running
- * JVM as an agent, with the options (attach) or a command (dump, stop). Through Byte Buddy's attacher: the JDK's attach
- * API when present, its own socket protocol otherwise. The target writes its own
- * {@code [jfr-ebpf]} lines to its stderr; failures to reach it are explained here.
+ * JVM as an agent, with the options (attach) or a command (dump, stop). Through Byte Buddy's
+ * attacher: the JDK's attach API when present, its own socket protocol otherwise. The target
+ * writes its own {@code [jfr-ebpf]} lines to its stderr; failures to reach it are explained here.
  */
 final class Attach {
     private Attach() {
