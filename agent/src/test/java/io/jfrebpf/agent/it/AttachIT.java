@@ -35,7 +35,7 @@ class AttachIT {
             Cli attach = cli("attach", String.valueOf(service.pid()), "file=" + recording + ",probes=file");
             assertEquals(0, attach.exitCode(), attach.output());
             assertTrue(attach.output().contains("agent loaded into " + service.pid()), attach.output());
-            await(log, "[jfr-ebpf] info: recording to " + recording);
+            ChildJvm.awaitOutput(service, log, "[jfr-ebpf] info: recording to " + recording);
             Set<Long> ours = new HashSet<>(FaultIT.programIds());
             ours.removeAll(before);
             assertFalse(ours.isEmpty(), "no program loaded by the attached agent");
@@ -47,7 +47,7 @@ class AttachIT {
             Path dump = dir.resolve("so-far.jfr");
             Cli dumpCommand = cli("dump", String.valueOf(service.pid()), "file=" + dump);
             assertEquals(0, dumpCommand.exitCode(), dumpCommand.output());
-            await(log, "[jfr-ebpf] info: recording so far written to " + dump);
+            ChildJvm.awaitOutput(service, log, "[jfr-ebpf] info: recording so far written to " + dump);
             List<RecordedEvent> soFar = Recordings.read(dump);
             long dumped = where(soFar, "ebpf.FileOpen", e -> e.getString("path").contains("/busy")).size();
             assertTrue(dumped >= 10, "opens in the dump: " + dumped);
@@ -56,7 +56,7 @@ class AttachIT {
 
             Cli stop = cli("stop", String.valueOf(service.pid()));
             assertEquals(0, stop.exitCode(), stop.output());
-            await(log, "[jfr-ebpf] info: recording written to " + recording + " (stopped;");
+            ChildJvm.awaitOutput(service, log, "[jfr-ebpf] info: recording written to " + recording + " (stopped;");
             assertTrue(service.isAlive(), "the service goes on after stop");
             assertEquals(List.of(), HostTaxIT.perfShow(service.pid()), "probes left attached after stop");
             assertEquals(Set.of(), FaultIT.left(ours), "programs left loaded after stop");
@@ -97,13 +97,5 @@ class AttachIT {
         String out = new String(p.getInputStream().readAllBytes());
         assertTrue(p.waitFor(60, TimeUnit.SECONDS), String.join(" ", cmd));
         return new Cli(p.exitValue(), out);
-    }
-
-    private static void await(Path log, String text) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (!Files.readString(log).contains(text) && System.nanoTime() < deadline) {
-            Thread.sleep(50);
-        }
-        assertTrue(Files.readString(log).contains(text), "no '" + text + "' in:\n" + Files.readString(log));
     }
 }

@@ -97,6 +97,15 @@ final class ChildJvm {
         return pb.start();
     }
 
+    /** Waits (at most 60 s, or until the process ends) for {@code text} in the log of a started child. */
+    static void awaitOutput(Process p, Path log, String text) throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (!Files.readString(log).contains(text) && System.nanoTime() < deadline && p.isAlive()) {
+            Thread.sleep(50);
+        }
+        assertTrue(Files.readString(log).contains(text), "no '" + text + "' in:\n" + Files.readString(log));
+    }
+
     /** Runs to completion (at most 2 minutes) and returns exit code and output. */
     Result run(Path workDir) throws IOException, InterruptedException {
         Path log = Files.createTempFile(workDir, "child", ".log");

@@ -32,7 +32,7 @@ class FaultIT {
         Process p = ChildJvm.workload(Workloads.WaitForFile.class, dir.resolve("never").toString())
                 .agent("file=" + dir.resolve("r.jfr") + ",probes=file+syscall").start(log);
         try {
-            awaitReady(p, log);
+            ChildJvm.awaitOutput(p, log, "ready pid=");
             assertFalse(HostTaxIT.perfShow(p.pid()).isEmpty(), "nothing attached: " + Files.readString(log));
             Set<Long> ours = new HashSet<>(programIds());
             ours.removeAll(before);
@@ -72,14 +72,6 @@ class FaultIT {
         } finally {
             run("umount", small.toString());
         }
-    }
-
-    private static void awaitReady(Process p, Path log) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (!Files.readString(log).contains("ready pid=") && System.nanoTime() < deadline && p.isAlive()) {
-            Thread.sleep(50);
-        }
-        assertTrue(Files.readString(log).contains("ready pid="), Files.readString(log));
     }
 
     /** The ids of every BPF program loaded in the kernel (bpftool prog show); ids are never reused while up. */

@@ -50,11 +50,7 @@ class HostTaxIT {
         Process p = ChildJvm.workload(Workloads.WaitForFile.class, signal.toString())
                 .agent("file=" + dir.resolve("r.jfr") + (probes.isEmpty() ? "" : "," + probes)).start(log);
         try {
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-            while (!Files.readString(log).contains("ready pid=") && System.nanoTime() < deadline && p.isAlive()) {
-                Thread.sleep(50);
-            }
-            assertTrue(Files.readString(log).contains("ready pid="), Files.readString(log));
+            ChildJvm.awaitOutput(p, log, "ready pid=");
             List<String> mine = perfShow(p.pid());
             Files.writeString(signal, "go");
             assertTrue(p.waitFor(60, TimeUnit.SECONDS));
