@@ -132,7 +132,8 @@ public final class Agent {
                         .toAbsolutePath();
                 Path dir = output.getParent();
                 Files.createDirectories(dir);
-                Path work = Files.createTempDirectory(dir, ".jfr-ebpf-");
+                WorkDir.removeStale(dir);
+                Path work = WorkDir.create(dir);
                 current = new Agent(options, inst, output, work);
                 current.begin();
             } catch (Throwable t) {
@@ -450,16 +451,6 @@ public final class Agent {
     }
 
     private void deleteWorkDir() {
-        try (var files = Files.walk(workDir)) {
-            files.sorted((a, b) -> b.getNameCount() - a.getNameCount()).forEach(p -> {
-                try {
-                    Files.deleteIfExists(p);
-                } catch (IOException ignored) {
-                    // left for the user; the name starts with a dot
-                }
-            });
-        } catch (IOException ignored) {
-            // nothing to clean
-        }
+        WorkDir.delete(workDir);
     }
 }

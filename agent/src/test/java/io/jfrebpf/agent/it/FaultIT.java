@@ -48,6 +48,13 @@ class FaultIT {
             assertEquals(List.of(), HostTaxIT.perfShow(p.pid()), "attachments left after kill -9");
             assertEquals(Set.of(), left(ours), "programs left after kill -9");
             assertFalse(Files.exists(dir.resolve("r.jfr")), "a recording that was never finished");
+            assertEquals(1, leftovers(dir).size(), "the killed JVM's temporary directory");
+            // the next recording into the same directory removes what the killed JVM left
+            ChildJvm.Result next = ChildJvm.workload(Workloads.Hello.class).agent("file=" + dir.resolve("next.jfr"))
+                    .run(dir).assertSucceeded();
+            assertTrue(next.output().contains("left by a JVM that ended before writing its recording"), next.output());
+            assertEquals(List.of(), leftovers(dir), "temporary directories after the next recording");
+            assertTrue(Files.exists(dir.resolve("next.jfr")));
         } finally {
             p.destroyForcibly();
         }
@@ -71,6 +78,12 @@ class FaultIT {
             }
         } finally {
             run("umount", small.toString());
+        }
+    }
+
+    private static List<Path> leftovers(Path dir) throws IOException {
+        try (var entries = Files.list(dir)) {
+            return entries.filter(p -> p.getFileName().toString().startsWith(".jfr-ebpf-")).toList();
         }
     }
 
