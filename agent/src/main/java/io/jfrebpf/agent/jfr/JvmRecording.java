@@ -59,7 +59,8 @@ public final class JvmRecording implements AutoCloseable {
             // JFR's shutdown hook got there first and writes the destination itself. Wait while
             // the recording runs, then while JFR writes (STOPPED, file growing); JFR closes it
             // when written. A write that failed (disk full) leaves it STOPPED with a file that
-            // no longer grows: give up after STALLED_MS, so the JVM's exit is not held.
+            // no longer grows: give up STALLED_MS after it last grew, so the JVM's exit is not
+            // held; until the file exists, wait up to WAIT_FOR_JFR_MS.
             long deadline = System.nanoTime() + WAIT_FOR_JFR_MS * 1_000_000L;
             while (recording.getState() == RecordingState.RUNNING && System.nanoTime() < deadline) {
                 sleep();
@@ -67,8 +68,8 @@ public final class JvmRecording implements AutoCloseable {
             long size = -1;
             long grewAt = System.nanoTime();
             while (recording.getState() == RecordingState.STOPPED && !complete() && System.nanoTime() < deadline
-                    && System.nanoTime() - grewAt < STALLED_MS * 1_000_000L) {
-                long now = sizeOf(destination);
+                    && (size < 0 || System.nanoTime() - grewAt < STALLED_MS * 1_000_000L)) {
+                long now = sizeOf(destination); // -1 until JFR creates it: a slow start is not a stall
                 if (now != size) {
                     size = now;
                     grewAt = System.nanoTime();
