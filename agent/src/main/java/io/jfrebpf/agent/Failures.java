@@ -17,7 +17,7 @@ public final class Failures {
     public static String explain(Throwable t) {
         BpfException bpf = find(t);
         if (bpf != null) {
-            String hint = switch (bpf.errno()) {
+            String hint = bpf.hint() != null ? bpf.hint() : switch (bpf.errno()) {
                 case EPERM, EACCES -> "not permitted: loading BPF programs needs root, or CAP_BPF and CAP_PERFMON"
                         + " (and CAP_SYS_ADMIN for some attach types)";
                 case ENOSYS -> "this kernel has no BPF support (ENOSYS)";

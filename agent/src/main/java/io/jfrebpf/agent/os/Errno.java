@@ -2,6 +2,9 @@ package io.jfrebpf.agent.os;
 
 /** Linux errno names (asm-generic numbering, as on x86_64 and arm64). */
 public final class Errno {
+    public static final int EPERM = 1;
+    public static final int EACCES = 13;
+
     private static final String[] NAMES = {
         null, "EPERM", "ENOENT", "ESRCH", "EINTR", "EIO", "ENXIO", "E2BIG", "ENOEXEC", "EBADF", "ECHILD",
         "EAGAIN", "ENOMEM", "EACCES", "EFAULT", "ENOTBLK", "EBUSY", "EEXIST", "EXDEV", "ENODEV", "ENOTDIR",

@@ -131,9 +131,18 @@ public final class FileOpenProbe extends BpfProbe {
             throw new IOException(libc + " exports none of open, openat, creat");
         }
         int pid = context.pid();
-        for (Map.Entry<Long, Entry> e : byAddress.entrySet()) {
-            keep(object.program(e.getValue().program).attachUprobe(false, pid, libc.toString(), e.getKey()));
-            keep(object.program(RETURN_PROGRAM).attachUprobe(true, pid, libc.toString(), e.getKey()));
+        try {
+            for (Map.Entry<Long, Entry> e : byAddress.entrySet()) {
+                keep(object.program(e.getValue().program).attachUprobe(false, pid, libc.toString(), e.getKey()));
+                keep(object.program(RETURN_PROGRAM).attachUprobe(true, pid, libc.toString(), e.getKey()));
+            }
+        } catch (BpfException e) {
+            if (e.errno() == Errno.EPERM || e.errno() == Errno.EACCES) {
+                // measured: CAP_BPF + CAP_PERFMON load the programs, the perf uprobe events want more
+                throw e.withHint("not permitted: the file probe's uprobes need CAP_SYS_ADMIN besides CAP_BPF and"
+                        + " CAP_PERFMON; probes=syscall+file needs only those two, but taxes every process's syscalls");
+            }
+            throw e;
         }
         attachedAs = "uprobes for pid " + pid + " on " + libc + " (" + String.join(", ", names.values()) + ")";
         Log.debug("file: %s", attachedAs);

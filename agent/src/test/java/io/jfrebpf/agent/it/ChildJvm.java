@@ -74,6 +74,14 @@ final class ChildJvm {
         return this;
     }
 
+    /** Runs the JVM as user nobody holding only these capabilities (e.g. "bpf", "perfmon"), through setpriv. */
+    ChildJvm asNobodyWith(String... capabilities) {
+        String caps = String.join(",", Arrays.stream(capabilities).map(c -> "+" + c).toList());
+        prefix.addAll(List.of("setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "--inh-caps=" + caps,
+                "--ambient-caps=" + caps, "--"));
+        return this;
+    }
+
     List<String> command() {
         command.clear();
         command.addAll(prefix);

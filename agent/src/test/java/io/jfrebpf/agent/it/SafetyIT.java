@@ -51,6 +51,38 @@ class SafetyIT {
         assertFalse(Files.exists(dir.resolve("r.jfr")));
     }
 
+    /**
+     * The least privilege, measured: as user nobody with only CAP_BPF and CAP_PERFMON the syscall
+     * probe (tracepoints) attaches, the default file probe's uprobes do not and say what they
+     * need; with CAP_SYS_ADMIN added they attach too.
+     */
+    @Test
+    void capBpfAndPerfmonSufficeForTracepointsUprobesNeedSysAdmin(@TempDir Path dir) throws Exception {
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxrwxrwx"));
+        Path two = dir.resolve("two.jfr");
+        ChildJvm.Result r = ChildJvm.workload(Workloads.Hello.class).asNobodyWith("bpf", "perfmon").in(dir)
+                .agent("file=" + two + ",probes=syscall").run(dir).assertSucceeded();
+        assertTrue(attached(two, "syscall"), r.output());
+
+        Path uprobes = dir.resolve("uprobes.jfr");
+        r = ChildJvm.workload(Workloads.Hello.class).asNobodyWith("bpf", "perfmon").in(dir)
+                .agent("file=" + uprobes).run(dir).assertSucceeded();
+        assertFalse(attached(uprobes, "file"), r.output());
+        String warning = r.agentLines().stream().filter(l -> l.contains("probe file not attached")).findFirst().orElse(r.output());
+        assertTrue(warning.contains("uprobes need CAP_SYS_ADMIN") && warning.contains("probes=syscall+file"), warning);
+
+        Path three = dir.resolve("three.jfr");
+        r = ChildJvm.workload(Workloads.Hello.class).asNobodyWith("bpf", "perfmon", "sys_admin").in(dir)
+                .agent("file=" + three).run(dir).assertSucceeded();
+        assertTrue(attached(three, "file"), r.output());
+    }
+
+    private static boolean attached(Path recording, String probe) throws Exception {
+        return ofType(Recordings.read(recording), "ebpf.ProbeStatus").stream()
+                .filter(s -> s.getString("probe").equals(probe)).findFirst()
+                .orElseThrow(() -> new AssertionError("no ProbeStatus for " + probe)).getBoolean("attached");
+    }
+
     /** A service built for JDK 17, as such a service would be (our test classes are JDK 25 class files). */
     private static Path compileForJdk17(Path dir, String name, String source) throws Exception {
         Path src = Files.createDirectories(dir.resolve("src17")).resolve(name + ".java");
