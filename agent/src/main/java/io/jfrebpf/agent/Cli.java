@@ -163,10 +163,6 @@ public final class Cli {
         if (dir == null) {
             return;
         }
-        try (var files = Files.walk(dir)) {
-            files.sorted((a, b) -> b.getNameCount() - a.getNameCount()).forEach(p -> p.toFile().delete());
-        } catch (Exception ignored) {
-            // a temp dir left behind
-        }
+        WorkDir.delete(dir);
     }
 }

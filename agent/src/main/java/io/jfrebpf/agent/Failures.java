@@ -1,16 +1,16 @@
 package io.jfrebpf.agent;
 
+import static io.jfrebpf.agent.os.Errno.EACCES;
+import static io.jfrebpf.agent.os.Errno.EINVAL;
+import static io.jfrebpf.agent.os.Errno.ENOENT;
+import static io.jfrebpf.agent.os.Errno.ENOSYS;
+import static io.jfrebpf.agent.os.Errno.EOPNOTSUPP;
+import static io.jfrebpf.agent.os.Errno.EPERM;
+
 import io.jfrebpf.agent.libbpf.BpfException;
 
 /** Turns a failure to load or attach into the one line a user can act on. */
 public final class Failures {
-    private static final int EPERM = 1;
-    private static final int EACCES = 13;
-    private static final int ENOENT = 2;
-    private static final int EINVAL = 22;
-    private static final int ENOSYS = 38;
-    private static final int EOPNOTSUPP = 95;
-
     private Failures() {
     }
 

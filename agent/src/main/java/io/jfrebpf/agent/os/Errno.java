@@ -3,7 +3,11 @@ package io.jfrebpf.agent.os;
 /** Linux errno names (asm-generic numbering, as on x86_64 and arm64). */
 public final class Errno {
     public static final int EPERM = 1;
+    public static final int ENOENT = 2;
     public static final int EACCES = 13;
+    public static final int EINVAL = 22;
+    public static final int ENOSYS = 38;
+    public static final int EOPNOTSUPP = 95;
 
     private static final String[] NAMES = {
         null, "EPERM", "ENOENT", "ESRCH", "EINTR", "EIO", "ENXIO", "E2BIG", "ENOEXEC", "EBADF", "ECHILD",
