@@ -59,8 +59,9 @@ static __always_inline void fill_header(struct event_header *h, __u64 pid_tgid, 
 	h->duration_ns = end_ns - start_ns;
 	h->pid = pid_tgid >> 32;
 	h->tid = (__u32)pid_tgid;
-	h->user_stack_id = NO_STACK;
+	h->user_stack = NO_USER_STACK;
 	h->kernel_stack_id = NO_STACK;
+	h->_pad = 0;
 	bpf_get_current_comm(h->comm, sizeof(h->comm));
 }
 

@@ -13,19 +13,22 @@
 
 #define TASK_COMM_LEN 16
 
-/* No stack captured for this record (the stack issue fills these in). */
+/* kernel_stack_id of a record without a kernel stack (user mode, or the kernel refused one) */
 #define NO_STACK (-1)
+/* user_stack of a record without a user stack */
+#define NO_USER_STACK 0
 
 struct event_header {
 	__u64 timestamp_ns;   /* bpf_ktime_get_ns() when the event began: CLOCK_MONOTONIC, the JVM's JFR tick clock */
 	__u64 duration_ns;    /* 0 for instant events */
 	__u32 pid;            /* tgid: always ours */
 	__u32 tid;            /* the OS thread the event happened on */
-	__s32 user_stack_id;  /* NO_STACK until stacks are captured */
-	__s32 kernel_stack_id;
+	__u64 user_stack;     /* key of the walked user stack in the user_stacks map (stack.h), or NO_USER_STACK */
+	__s32 kernel_stack_id; /* id in the kernel_stacks map, or NO_STACK */
+	__u32 _pad;
 	char comm[TASK_COMM_LEN]; /* the thread's name at the event: HotSpot sets it from the Java name */
 };
 
-_Static_assert(sizeof(struct event_header) == 48, "event_header layout is mirrored in Java");
+_Static_assert(sizeof(struct event_header) == 56, "event_header layout is mirrored in Java");
 
 #endif

@@ -10,6 +10,7 @@
  * The path is read when the call returns: the kernel has just read it, so it is paged in.
  */
 #include "common.bpf.h"
+#include "stack.bpf.h"
 #include "file_open.h"
 
 char LICENSE[] SEC("license") = "GPL";
@@ -33,6 +34,8 @@ struct pending {
 	__s32 dirfd;
 	__u32 flags;
 	__u32 mode;
+	__u64 user_stack;
+	__s32 kernel_stack_id;
 };
 
 struct {
@@ -54,7 +57,8 @@ struct {
 	__uint(max_entries, 1024 * 1024);
 } events SEC(".maps");
 
-static __always_inline int enter(const char *path, int dirfd, __u32 flags, __u32 mode)
+/* The stacks of the call are taken here, when the thread enters the function or the syscall. */
+static __always_inline int enter(bool uprobe, void *ctx, const char *path, int dirfd, __u32 flags, __u32 mode)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	if (!is_target(pid_tgid))
@@ -66,7 +70,16 @@ static __always_inline int enter(const char *path, int dirfd, __u32 flags, __u32
 		.dirfd = dirfd,
 		.flags = flags,
 		.mode = (flags & O_CREAT) || (flags & O_TMPFILE_MASK) == O_TMPFILE_MASK ? mode : 0,
+		.kernel_stack_id = NO_STACK,
 	};
+	if (uprobe) {
+		/* the uprobe's registers are the function's entry state: its caller is at the stack pointer */
+		struct pt_regs *regs = ctx;
+		p.user_stack = walk_user_stack(PT_REGS_IP(regs), PT_REGS_SP(regs), PT_REGS_FP(regs), true, STACK_SLOT_TASK);
+	} else {
+		p.user_stack = current_user_stack(STACK_SLOT_TASK);
+		p.kernel_stack_id = current_kernel_stack(ctx);
+	}
 	bpf_map_update_elem(&pending, &tid, &p, BPF_ANY);
 	return 0;
 }
@@ -88,6 +101,8 @@ static __always_inline int leave(long result, __u32 path_flags)
 		return 0;
 	}
 	fill_header(&r->header, pid_tgid, p->ns, now);
+	r->header.user_stack = p->user_stack;
+	r->header.kernel_stack_id = p->kernel_stack_id;
 	r->result = result;
 	r->dirfd = p->dirfd;
 	r->flags = p->flags;
@@ -118,19 +133,19 @@ static __always_inline int leave(long result, __u32 path_flags)
 SEC("uprobe")
 int BPF_KPROBE(uprobe_open, const char *path, int flags, int mode)
 {
-	return enter(path, FILE_OPEN_AT_FDCWD, flags, mode);
+	return enter(true, ctx, path, FILE_OPEN_AT_FDCWD, flags, mode);
 }
 
 SEC("uprobe")
 int BPF_KPROBE(uprobe_openat, int dirfd, const char *path, int flags, int mode)
 {
-	return enter(path, dirfd, flags, mode);
+	return enter(true, ctx, path, dirfd, flags, mode);
 }
 
 SEC("uprobe")
 int BPF_KPROBE(uprobe_creat, const char *path, int mode)
 {
-	return enter(path, FILE_OPEN_AT_FDCWD, O_CREAT | O_WRONLY | O_TRUNC, mode);
+	return enter(true, ctx, path, FILE_OPEN_AT_FDCWD, O_CREAT | O_WRONLY | O_TRUNC, mode);
 }
 
 SEC("uretprobe")
@@ -162,15 +177,15 @@ int BPF_PROG(tp_sys_enter_open, struct pt_regs *regs, long id)
 	__u64 a2 = BPF_CORE_READ(regs, dx);
 	__u64 a3 = BPF_CORE_READ(regs, r10);
 	if (id == nr_open)
-		return enter((const char *)a0, FILE_OPEN_AT_FDCWD, a1, a2);
+		return enter(false, ctx, (const char *)a0, FILE_OPEN_AT_FDCWD, a1, a2);
 	if (id == nr_creat)
-		return enter((const char *)a0, FILE_OPEN_AT_FDCWD, O_CREAT | O_WRONLY | O_TRUNC, a1);
+		return enter(false, ctx, (const char *)a0, FILE_OPEN_AT_FDCWD, O_CREAT | O_WRONLY | O_TRUNC, a1);
 	if (id == nr_openat)
-		return enter((const char *)a1, (int)a0, a2, a3);
+		return enter(false, ctx, (const char *)a1, (int)a0, a2, a3);
 	/* openat2(dirfd, path, struct open_how *how, size): how = { u64 flags; u64 mode; u64 resolve } */
 	__u64 how[2] = {};
 	bpf_probe_read_user(how, sizeof(how), (const void *)a2);
-	return enter((const char *)a1, (int)a0, (__u32)how[0], (__u32)how[1]);
+	return enter(false, ctx, (const char *)a1, (int)a0, (__u32)how[0], (__u32)how[1]);
 }
 
 SEC("tp_btf/sys_exit")

@@ -9,6 +9,9 @@
 #include "common.h"
 #include "syscall_latency.h"
 #include "file_open.h"
+#include "stack.h"
+#include "cpu_sample.h"
+#include "offcpu.h"
 
 #define SIZE(s) printf(#s ".size=%zu\n", sizeof(struct s))
 #define FIELD(s, f) printf(#s "." #f "=%zu\n", offsetof(struct s, f))
@@ -21,10 +24,36 @@ int main(void)
 	FIELD(event_header, duration_ns);
 	FIELD(event_header, pid);
 	FIELD(event_header, tid);
-	FIELD(event_header, user_stack_id);
+	FIELD(event_header, user_stack);
 	FIELD(event_header, kernel_stack_id);
 	FIELD(event_header, comm);
 	CONST(TASK_COMM_LEN);
+	CONST(NO_STACK);
+	CONST(NO_USER_STACK);
+
+	SIZE(user_frame);
+	FIELD(user_frame, pc);
+	FIELD(user_frame, aux);
+	SIZE(user_stack);
+	FIELD(user_stack, depth);
+	FIELD(user_stack, flags);
+	FIELD(user_stack, frames);
+	CONST(USER_STACK_MAX_DEPTH);
+	CONST(KERNEL_STACK_MAX_DEPTH);
+	CONST(USER_STACK_TRUNCATED);
+	printf("const.USER_FRAME_INTERPRETED=%llu\n", (unsigned long long)USER_FRAME_INTERPRETED);
+
+	SIZE(cpu_sample_record);
+	FIELD(cpu_sample_record, header);
+	FIELD(cpu_sample_record, cpu);
+	FIELD(cpu_sample_record, state);
+	CONST(CPU_STATE_USER);
+	CONST(CPU_STATE_KERNEL);
+
+	SIZE(offcpu_record);
+	FIELD(offcpu_record, header);
+	FIELD(offcpu_record, state);
+	FIELD(offcpu_record, waker_tid);
 
 	SIZE(syscall_latency_record);
 	FIELD(syscall_latency_record, header);

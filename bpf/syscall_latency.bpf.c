@@ -7,6 +7,7 @@
  * syscall hook slows every syscall on the host, which is why this probe is opt-in.
  */
 #include "common.bpf.h"
+#include "stack.bpf.h"
 #include "syscall_latency.h"
 
 char LICENSE[] SEC("license") = "GPL";
@@ -108,6 +109,9 @@ int BPF_PROG(syscall_exit, struct pt_regs *regs, long ret)
 		return 0;
 	}
 	fill_header(&r->header, pid_tgid, start, now);
+	/* the user registers are those of the call: the stack that made it */
+	r->header.user_stack = current_user_stack(STACK_SLOT_TASK);
+	r->header.kernel_stack_id = current_kernel_stack(ctx);
 	r->result = ret;
 	r->number = (__u32)nr;
 	r->_pad = 0;

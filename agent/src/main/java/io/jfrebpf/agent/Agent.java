@@ -8,6 +8,7 @@ import io.jfrebpf.agent.jfr.JvmRecording;
 import io.jfrebpf.agent.jfr.JvmThreadStarts;
 import io.jfrebpf.agent.jfr.JvmTicks;
 import io.jfrebpf.agent.jvm.ThreadRegistry;
+import io.jfrebpf.agent.stack.JvmStacks;
 import io.jfrebpf.agent.libbpf.RingBufferPoller;
 import io.jfrebpf.agent.os.SyscallTable;
 import io.jfrebpf.agent.os.Tid;
@@ -76,6 +77,7 @@ public final class Agent {
     private JvmRecording jvmRecording;
     private ChunkWriter writer;
     private ThreadRegistry threads;
+    private JvmStacks stacks;
     private Recorder recorder;
     private RingBufferPoller poller;
     private SyscallTable syscallTable;
@@ -310,7 +312,9 @@ public final class Agent {
             return;
         }
         poller = new RingBufferPoller();
-        ProbeContext context = new ProbeContext(pid, Tid.current(), writer.writerTid(), options, poller, recorder, this::syscalls);
+        stacks = JvmStacks.start(recorder);
+        ProbeContext context = new ProbeContext(pid, Tid.current(), writer.writerTid(), options, poller, recorder,
+                this::syscalls, stacks.maps());
         List<String> on = new ArrayList<>();
         for (Map.Entry<ProbeName, ProbeState> e : states.entrySet()) {
             ProbeState state = e.getValue();
@@ -398,6 +402,9 @@ public final class Agent {
         }
         if (poller != null) {
             poller.close();
+        }
+        if (stacks != null) {
+            stacks.close();
         }
         Path jvm = jvmRecording.finish();
         nameEndedThreads(jvm);

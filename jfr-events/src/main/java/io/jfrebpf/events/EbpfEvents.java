@@ -11,5 +11,7 @@ public final class EbpfEvents {
             SyscallLatencyEvent.class,
             SyscallStatisticsEvent.class,
             FileOpenEvent.class,
+            CPUSampleEvent.class,
+            OffCPUEvent.class,
             ProbeStatusEvent.class);
 }

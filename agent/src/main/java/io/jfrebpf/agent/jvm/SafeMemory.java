@@ -6,6 +6,8 @@ import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.OptionalInt;
 import java.util.OptionalLong;
 
@@ -42,6 +44,39 @@ public final class SafeMemory {
         } catch (Throwable t) {
             return false;
         }
+    }
+
+    /** {@code length} bytes at {@code address} as a little-endian buffer, or null if any is unreadable. */
+    public static ByteBuffer bytes(long address, int length) {
+        if (length <= 0) {
+            return null;
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment s = arena.allocate(length, 8);
+            if (!read(address, s)) {
+                return null;
+            }
+            return ByteBuffer.wrap(s.toArray(ValueLayout.JAVA_BYTE)).order(ByteOrder.LITTLE_ENDIAN);
+        }
+    }
+
+    /** A NUL-terminated string of at most {@code max} bytes at {@code address}, or null if unreadable. */
+    public static String cString(long address, int max) {
+        StringBuilder b = new StringBuilder();
+        for (int chunk = 0; chunk * 64 < max; chunk++) {
+            ByteBuffer buf = bytes(address + chunk * 64L, 64);
+            if (buf == null) {
+                return b.isEmpty() ? null : b.toString();
+            }
+            for (int i = 0; i < 64 && chunk * 64 + i < max; i++) {
+                byte c = buf.get(i);
+                if (c == 0) {
+                    return b.toString();
+                }
+                b.append((char) (c & 0xff));
+            }
+        }
+        return b.toString();
     }
 
     public static OptionalLong readLong(long address) {

@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.OptionalLong;
 
 /**
@@ -20,12 +21,29 @@ import java.util.OptionalLong;
 public final class VmStructs {
     private static final int MAX_ENTRIES = 20_000;
     private final Map<String, Long> offsets;
+    private final Map<String, Long> statics;
+    private final Map<String, Long> sizes;
+    private final Map<String, Integer> intConstants;
 
-    private VmStructs(Map<String, Long> offsets) {
+    private VmStructs(Map<String, Long> offsets, Map<String, Long> statics, Map<String, Long> sizes,
+            Map<String, Integer> intConstants) {
         this.offsets = offsets;
+        this.statics = statics;
+        this.sizes = sizes;
+        this.intConstants = intConstants;
     }
 
-    public static Optional<VmStructs> load() {
+    private static Optional<VmStructs> loaded;
+
+    /** The table of this JVM, read on first use (a few milliseconds) and kept. */
+    public static synchronized Optional<VmStructs> load() {
+        if (loaded == null) {
+            loaded = read();
+        }
+        return loaded;
+    }
+
+    private static Optional<VmStructs> read() {
         try {
             Optional<Path> libjvm = ProcMaps.self().libjvm();
             if (libjvm.isEmpty()) {
@@ -37,11 +55,13 @@ public final class VmStructs {
             long fieldNameOff = global(jvm, "gHotSpotVMStructEntryFieldNameOffset");
             long offsetOff = global(jvm, "gHotSpotVMStructEntryOffsetOffset");
             long isStaticOff = global(jvm, "gHotSpotVMStructEntryIsStaticOffset");
+            long addressOff = global(jvm, "gHotSpotVMStructEntryAddressOffset");
             long stride = global(jvm, "gHotSpotVMStructEntryArrayStride");
             if (table == 0 || stride <= 0 || stride > 1024) {
                 return Optional.empty();
             }
             Map<String, Long> offsets = new HashMap<>();
+            Map<String, Long> statics = new HashMap<>();
             for (int i = 0; i < MAX_ENTRIES; i++) {
                 long entry = table + i * stride;
                 long typeName = SafeMemory.readLong(entry + typeNameOff).orElse(0);
@@ -49,22 +69,67 @@ public final class VmStructs {
                     break;
                 }
                 long fieldName = SafeMemory.readLong(entry + fieldNameOff).orElse(0);
-                int isStatic = SafeMemory.readInt(entry + isStaticOff).orElse(1);
-                if (fieldName == 0 || isStatic != 0) {
+                OptionalInt isStatic = SafeMemory.readInt(entry + isStaticOff);
+                if (fieldName == 0 || isStatic.isEmpty()) {
                     continue;
                 }
                 String type = string(typeName);
                 String field = string(fieldName);
-                OptionalLong offset = SafeMemory.readLong(entry + offsetOff);
-                if (type != null && field != null && offset.isPresent()) {
-                    offsets.put(type + "::" + field, offset.getAsLong());
+                OptionalLong value = SafeMemory.readLong(entry + (isStatic.getAsInt() != 0 ? addressOff : offsetOff));
+                if (type != null && field != null && value.isPresent()) {
+                    (isStatic.getAsInt() != 0 ? statics : offsets).put(type + "::" + field, value.getAsLong());
                 }
             }
-            return offsets.isEmpty() ? Optional.empty() : Optional.of(new VmStructs(offsets));
+            if (offsets.isEmpty()) {
+                return Optional.empty();
+            }
+            return Optional.of(new VmStructs(offsets, statics, typeSizes(jvm), intConstants(jvm)));
         } catch (RuntimeException e) {
             Log.debug("VMStructs unavailable: %s", e);
             return Optional.empty();
         }
+    }
+
+    private static Map<String, Long> typeSizes(SymbolLookup jvm) {
+        long table = global(jvm, "gHotSpotVMTypes");
+        long nameOff = global(jvm, "gHotSpotVMTypeEntryTypeNameOffset");
+        long sizeOff = global(jvm, "gHotSpotVMTypeEntrySizeOffset");
+        long stride = global(jvm, "gHotSpotVMTypeEntryArrayStride");
+        Map<String, Long> sizes = new HashMap<>();
+        for (int i = 0; i < MAX_ENTRIES && stride > 0 && stride <= 1024; i++) {
+            long entry = table + i * stride;
+            long name = SafeMemory.readLong(entry + nameOff).orElse(0);
+            if (name == 0) {
+                break;
+            }
+            String type = string(name);
+            OptionalLong size = SafeMemory.readLong(entry + sizeOff);
+            if (type != null && size.isPresent()) {
+                sizes.put(type, size.getAsLong());
+            }
+        }
+        return sizes;
+    }
+
+    private static Map<String, Integer> intConstants(SymbolLookup jvm) {
+        long table = global(jvm, "gHotSpotVMIntConstants");
+        long nameOff = global(jvm, "gHotSpotVMIntConstantEntryNameOffset");
+        long valueOff = global(jvm, "gHotSpotVMIntConstantEntryValueOffset");
+        long stride = global(jvm, "gHotSpotVMIntConstantEntryArrayStride");
+        Map<String, Integer> constants = new HashMap<>();
+        for (int i = 0; i < MAX_ENTRIES && stride > 0 && stride <= 1024; i++) {
+            long entry = table + i * stride;
+            long name = SafeMemory.readLong(entry + nameOff).orElse(0);
+            if (name == 0) {
+                break;
+            }
+            String constant = string(name);
+            OptionalInt value = SafeMemory.readInt(entry + valueOff);
+            if (constant != null && value.isPresent()) {
+                constants.put(constant, value.getAsInt());
+            }
+        }
+        return constants;
     }
 
     private static long global(SymbolLookup jvm, String name) {
@@ -90,6 +155,24 @@ public final class VmStructs {
             }
         }
         return b.toString();
+    }
+
+    /** The address of a static field, e.g. ("CodeCache", "_heaps"). */
+    public OptionalLong staticAddress(String type, String field) {
+        Long a = statics.get(type + "::" + field);
+        return a == null ? OptionalLong.empty() : OptionalLong.of(a);
+    }
+
+    /** sizeof(type), e.g. "ConstMethod". */
+    public OptionalLong typeSize(String type) {
+        Long s = sizes.get(type);
+        return s == null ? OptionalLong.empty() : OptionalLong.of(s);
+    }
+
+    /** A named int constant, e.g. "InvocationEntryBci". */
+    public OptionalInt intConstant(String name) {
+        Integer v = intConstants.get(name);
+        return v == null ? OptionalInt.empty() : OptionalInt.of(v);
     }
 
     /** The offset of a non-static field, e.g. ("JavaThread", "_osthread"). */

@@ -70,6 +70,23 @@ public final class BpfMap {
         }
     }
 
+    /**
+     * Before load: use an existing map (a {@link SharedMap} of another object) instead of creating
+     * this one, so several objects fill the same map. Types and sizes must match.
+     */
+    public void reuse(SharedMap shared) throws BpfException {
+        LibBpf.checkedInt("bpf_map__reuse_fd(" + object.name() + "/" + name() + ")", LibBpf.MAP_REUSE_FD, map, shared.fd());
+    }
+
+    /** After load: this map under an fd of its own, which outlives the object (closed by its owner). */
+    public SharedMap share() throws BpfException {
+        int fd = LibBpf.callInt(LibBpf.DUP, fd());
+        if (fd < 0) {
+            throw LibBpf.failure("dup(" + object.name() + "/" + name() + ")", LibBpf.errno());
+        }
+        return new SharedMap(name(), fd, keySize(), valueSize());
+    }
+
     /** The CPUs a per-CPU map has a slot for. */
     public static int possibleCpus() {
         int n = possibleCpus;

@@ -77,6 +77,10 @@ final class LibBpf {
     static final MethodHandle MAP_LOOKUP_ELEM = fn("bpf_map_lookup_elem", INT, INT, PTR, PTR);
     static final MethodHandle MAP_UPDATE_ELEM = fn("bpf_map_update_elem", INT, INT, PTR, PTR, LONG);
     static final MethodHandle NUM_POSSIBLE_CPUS = fn("libbpf_num_possible_cpus", INT);
+    static final MethodHandle MAP_REUSE_FD = fn("bpf_map__reuse_fd", INT, PTR, INT);
+    // libc: the fds of maps shared between objects
+    static final MethodHandle DUP = libc("dup", INT, INT);
+    static final MethodHandle CLOSE = libc("close", INT, INT);
     // ring buffers
     static final MethodHandle RING_BUFFER_NEW = fn("ring_buffer__new", PTR, INT, PTR, PTR, PTR);
     static final MethodHandle RING_BUFFER_ADD = fn("ring_buffer__add", INT, PTR, INT, PTR, PTR);
@@ -119,6 +123,10 @@ final class LibBpf {
     private static MethodHandle fn(String name, MemoryLayout result, MemoryLayout... args) {
         FunctionDescriptor d = result == null ? FunctionDescriptor.ofVoid(args) : FunctionDescriptor.of(result, args);
         return LINKER.downcallHandle(LOOKUP.findOrThrow(name), d, ERRNO);
+    }
+
+    private static MethodHandle libc(String name, MemoryLayout result, MemoryLayout... args) {
+        return LINKER.downcallHandle(LINKER.defaultLookup().findOrThrow(name), FunctionDescriptor.of(result, args), ERRNO);
     }
 
     /** The capture segment of this thread, to pass as the first argument. */

@@ -158,6 +158,16 @@ public final class ElfFile implements AutoCloseable {
         throw new ElfFormatException(path + ": address 0x" + Long.toHexString(vaddr) + " is in no loadable segment");
     }
 
+    /** The virtual address of a file offset, through the loadable segment that holds it (else the offset itself). */
+    public long vaddr(long fileOffset) {
+        for (Segment s : segments) {
+            if (fileOffset >= s.offset && fileOffset < s.offset + s.filesz) {
+                return fileOffset - s.offset + s.vaddr;
+            }
+        }
+        return fileOffset;
+    }
+
     /** The function containing a virtual address (or the nearest one before it when sizes are 0). */
     public Optional<Symbol> symbolAt(long vaddr) {
         int i = Arrays.binarySearch(byAddress, new Symbol("", vaddr, 0), Comparator.comparingLong(Symbol::value));

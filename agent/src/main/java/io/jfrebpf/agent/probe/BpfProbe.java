@@ -47,8 +47,10 @@ public abstract class BpfProbe implements Probe {
             object.rodata().setInt("targ_tgid", context.pid());
             object.rodata().setInt("agent_tid", context.agentTid());
             object.rodata().setInt("agent_writer_tid", context.writerTid());
+            context.stacks().prepare(object);
             configure(object);
             object.load();
+            context.stacks().adopt(object);
             warmUp();
             attach(object);
             context.poller().add(object.map("events"), this::onRecord);

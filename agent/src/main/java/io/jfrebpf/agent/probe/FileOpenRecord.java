@@ -9,15 +9,15 @@ import java.lang.foreign.ValueLayout;
  */
 public record FileOpenRecord(EventHeader header, long result, int dirfd, int flags, int mode, boolean truncated,
         boolean errnoUnknown, String path) {
-    public static final long SIZE = 48 + 32 + 4096;
+    public static final long SIZE = 56 + 32 + 4096;
     public static final long HEADER = 0;
-    public static final long RESULT = 48;
-    public static final long DIRFD = 56;
-    public static final long FLAGS = 60;
-    public static final long MODE = 64;
-    public static final long PATH_FLAGS = 68;
-    public static final long PATH_LEN = 72;
-    public static final long PATH = 80;
+    public static final long RESULT = 56;
+    public static final long DIRFD = 64;
+    public static final long FLAGS = 68;
+    public static final long MODE = 72;
+    public static final long PATH_FLAGS = 76;
+    public static final long PATH_LEN = 80;
+    public static final long PATH = 88;
     public static final int FILE_PATH_MAX = 4096;
     public static final int FILE_OPEN_TRUNCATED = 1;
     public static final int FILE_OPEN_ERRNO_UNKNOWN = 2;

@@ -3,6 +3,7 @@ package io.jfrebpf.agent.probe;
 import io.jfrebpf.agent.Options;
 import io.jfrebpf.agent.libbpf.RingBufferPoller;
 import io.jfrebpf.agent.os.SyscallTable;
+import io.jfrebpf.agent.stack.StackMaps;
 import java.util.function.Supplier;
 
 /**
@@ -18,5 +19,6 @@ public record ProbeContext(
         Options options,
         RingBufferPoller poller,
         Recorder recorder,
-        Supplier<SyscallTable> syscalls) {
+        Supplier<SyscallTable> syscalls,
+        StackMaps stacks) {
 }

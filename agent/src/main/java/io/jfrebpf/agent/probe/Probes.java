@@ -13,7 +13,9 @@ public final class Probes {
         return switch (name) {
             case SYSCALL -> Optional.of(new SyscallLatencyProbe());
             case FILE -> Optional.of(new FileOpenProbe());
-            case CPU, OFFCPU, TCP, MALLOC, POSTGRES, SCHED -> Optional.empty();
+            case CPU -> Optional.of(new CpuSampleProbe());
+            case OFFCPU -> Optional.of(new OffCpuProbe());
+            case TCP, MALLOC, POSTGRES, SCHED -> Optional.empty();
         };
     }
 }

@@ -2,8 +2,10 @@ package io.jfrebpf.agent.probe;
 
 import io.jfrebpf.agent.Log;
 import io.jfrebpf.agent.jfr.ChunkWriter;
+import io.jfrebpf.agent.jfr.JfrStack;
 import io.jfrebpf.agent.jfr.JfrThread;
 import io.jfrebpf.agent.jvm.ThreadRegistry;
+import io.jfrebpf.agent.stack.Symbolizer;
 import io.jfrebpf.events.EbpfEvent;
 
 /**
@@ -14,6 +16,7 @@ import io.jfrebpf.events.EbpfEvent;
 public final class Recorder {
     private final ChunkWriter writer;
     private final ThreadRegistry threads;
+    private volatile Symbolizer symbolizer;
     private long written;
     private long dropped;
     private boolean failed;
@@ -23,24 +26,31 @@ public final class Recorder {
         this.threads = threads;
     }
 
-    /** An event that happened on the thread of {@code header}, at its time. */
+    /** From now on, events get the stacks their records carry. */
+    public void symbolizeWith(Symbolizer symbolizer) {
+        this.symbolizer = symbolizer;
+    }
+
+    /** An event that happened on the thread of {@code header}, at its time, with its stack. */
     public boolean emit(EbpfEvent event, EventHeader header) {
         JfrThread thread = threads.resolve(header.tid(), header.comm());
-        return write(event, header.timestampNs(), header.durationNs(), thread);
+        Symbolizer s = symbolizer;
+        JfrStack stack = s == null ? null : s.stack(header.userStack(), header.kernelStackId());
+        return write(event, header.timestampNs(), header.durationNs(), thread, stack);
     }
 
     /** An event of the process as a whole (statistics, status): no thread. */
     public boolean emit(EbpfEvent event, long startNs, long durationNs) {
-        return write(event, startNs, durationNs, null);
+        return write(event, startNs, durationNs, null, null);
     }
 
-    private boolean write(EbpfEvent event, long startNs, long durationNs, JfrThread thread) {
+    private boolean write(EbpfEvent event, long startNs, long durationNs, JfrThread thread, JfrStack stack) {
         if (failed) {
             dropped++;
             return false;
         }
         try {
-            writer.write(event, startNs, durationNs, thread, null);
+            writer.write(event, startNs, durationNs, thread, stack);
             written++;
             return true;
         } catch (Exception | OutOfMemoryError e) {

@@ -24,7 +24,9 @@ class CheckIT {
         assertEquals(0, r.exit, r.out);
         assertTrue(r.out.matches("(?s).*\\n  syscall +ok +tp_btf.*"), r.out);
         assertTrue(r.out.matches("(?s).*\\n  file +ok +uprobes.*"), r.out);
-        assertTrue(r.out.matches("(?s).*\\n  cpu +- +not available in this version.*"), r.out);
+        assertTrue(r.out.matches("(?s).*\\n  cpu +ok +perf_event cpu-clock at 99 Hz on \\d+ CPUs.*"), r.out);
+        assertTrue(r.out.matches("(?s).*\\n  offcpu +ok +tp_btf sched_switch.*"), r.out);
+        assertTrue(r.out.matches("(?s).*\\n  tcp +- +not available in this version.*"), r.out);
         assertTrue(r.out.contains("syscall names: ") && r.out.contains("all available probes can trace"), r.out);
     }
 

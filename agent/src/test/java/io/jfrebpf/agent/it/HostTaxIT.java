@@ -17,9 +17,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * What our JVM attaches, as the kernel lists it (bpftool perf show): by default only uprobes
- * for our own pid — no syscall tracepoint, which would tax every process on the host — and
- * the tracepoints only when the syscall probe is asked for. When the JVM is gone, so are they.
+ * What our JVM attaches, as the kernel lists it (bpftool perf show): by default uprobes for our
+ * own pid and the scheduler's sched_switch (off-CPU; the CPU sampler's perf events are not
+ * listed there) — no syscall tracepoint, which would tax every process on the host — and the
+ * syscall tracepoints only when the syscall probe is asked for. When the JVM is gone, so are they.
  */
 class HostTaxIT {
     @BeforeAll
@@ -28,12 +29,17 @@ class HostTaxIT {
     }
 
     @Test
-    void defaultProbesAttachOnlyOwnPidUprobes(@TempDir Path dir) throws Exception {
+    void defaultProbesAttachOwnPidUprobesAndTheSchedulerSwitchOnly(@TempDir Path dir) throws Exception {
         List<String> attachments = attachmentsWhileRunning(dir, "");
-        assertFalse(attachments.isEmpty(), "nothing attached");
+        assertTrue(attachments.stream().anyMatch(a -> a.contains("\"fd_type\":\"uprobe\"")), attachments.toString());
+        assertEquals(1, attachments.stream().filter(a -> a.contains("\"tracepoint\":\"sched_switch\"")).count(),
+                attachments.toString());
         for (String a : attachments) {
-            assertTrue(a.contains("\"fd_type\":\"uprobe\"") || a.contains("\"fd_type\":\"uretprobe\""), a);
-            assertTrue(a.contains("libc.so.6"), a);
+            boolean uprobe = (a.contains("\"fd_type\":\"uprobe\"") || a.contains("\"fd_type\":\"uretprobe\""))
+                    && a.contains("libc.so.6");
+            boolean schedSwitch = a.contains("\"fd_type\":\"raw_tracepoint\"") && a.contains("\"tracepoint\":\"sched_switch\"");
+            assertTrue(uprobe || schedSwitch, a);
+            assertFalse(a.contains("sys_enter") || a.contains("sys_exit"), a);
         }
     }
 

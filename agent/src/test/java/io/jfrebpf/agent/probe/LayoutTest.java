@@ -12,6 +12,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.Properties;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import io.jfrebpf.agent.stack.UserStack;
 
 /**
  * The Java mirrors against the C headers: bpf/build.sh compiles bpf/layout.c with the same
@@ -42,10 +43,45 @@ class LayoutTest {
         same("event_header.duration_ns", EventHeader.DURATION_NS);
         same("event_header.pid", EventHeader.PID);
         same("event_header.tid", EventHeader.TID);
-        same("event_header.user_stack_id", EventHeader.USER_STACK_ID);
+        same("event_header.user_stack", EventHeader.USER_STACK);
         same("event_header.kernel_stack_id", EventHeader.KERNEL_STACK_ID);
         same("event_header.comm", EventHeader.COMM);
         same("const.TASK_COMM_LEN", EventHeader.TASK_COMM_LEN);
+        same("const.NO_STACK", EventHeader.NO_STACK);
+        same("const.NO_USER_STACK", EventHeader.NO_USER_STACK);
+    }
+
+    @Test
+    void stacks() {
+        same("user_frame.size", UserStack.FRAME_SIZE);
+        same("user_frame.pc", UserStack.FRAME_PC);
+        same("user_frame.aux", UserStack.FRAME_AUX);
+        same("user_stack.size", UserStack.SIZE);
+        same("user_stack.depth", UserStack.DEPTH);
+        same("user_stack.flags", UserStack.FLAGS);
+        same("user_stack.frames", UserStack.FRAMES);
+        same("const.USER_STACK_MAX_DEPTH", UserStack.MAX_DEPTH);
+        same("const.KERNEL_STACK_MAX_DEPTH", UserStack.KERNEL_MAX_DEPTH);
+        same("const.USER_STACK_TRUNCATED", UserStack.TRUNCATED);
+        assertEquals(c.getProperty("const.USER_FRAME_INTERPRETED"), Long.toUnsignedString(UserStack.FRAME_INTERPRETED));
+    }
+
+    @Test
+    void cpuSample() {
+        same("cpu_sample_record.size", CpuSampleRecord.SIZE);
+        same("cpu_sample_record.header", CpuSampleRecord.HEADER);
+        same("cpu_sample_record.cpu", CpuSampleRecord.CPU);
+        same("cpu_sample_record.state", CpuSampleRecord.STATE);
+        same("const.CPU_STATE_USER", CpuSampleRecord.STATE_USER);
+        same("const.CPU_STATE_KERNEL", CpuSampleRecord.STATE_KERNEL);
+    }
+
+    @Test
+    void offCpu() {
+        same("offcpu_record.size", OffCpuRecord.SIZE);
+        same("offcpu_record.header", OffCpuRecord.HEADER);
+        same("offcpu_record.state", OffCpuRecord.STATE);
+        same("offcpu_record.waker_tid", OffCpuRecord.WAKER_TID);
     }
 
     @Test
@@ -89,7 +125,7 @@ class LayoutTest {
             r.set(ValueLayout.JAVA_LONG, EventHeader.DURATION_NS, 4_200L);
             r.set(ValueLayout.JAVA_INT, EventHeader.PID, 77);
             r.set(ValueLayout.JAVA_INT, EventHeader.TID, 78);
-            r.set(ValueLayout.JAVA_INT, EventHeader.USER_STACK_ID, -1);
+            r.set(ValueLayout.JAVA_LONG, EventHeader.USER_STACK, 0L);
             r.set(ValueLayout.JAVA_INT, EventHeader.KERNEL_STACK_ID, -1);
             MemorySegment.copy("opener\0".getBytes(StandardCharsets.UTF_8), 0, r, ValueLayout.JAVA_BYTE, EventHeader.COMM, 7);
             r.set(ValueLayout.JAVA_LONG, FileOpenRecord.RESULT, -2L);
@@ -100,7 +136,7 @@ class LayoutTest {
             MemorySegment.copy(path, 0, r, ValueLayout.JAVA_BYTE, FileOpenRecord.PATH, path.length);
 
             FileOpenRecord d = FileOpenRecord.decode(r);
-            assertEquals(new EventHeader(123_456_789L, 4_200L, 77, 78, -1, -1, "opener"), d.header());
+            assertEquals(new EventHeader(123_456_789L, 4_200L, 77, 78, 0L, -1, "opener"), d.header());
             assertEquals(-2L, d.result());
             assertEquals(FileOpenRecord.AT_FDCWD, d.dirfd());
             assertEquals(0x80000, d.flags());
@@ -123,7 +159,7 @@ class LayoutTest {
         try (Arena arena = Arena.ofConfined()) {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                     () -> SyscallLatencyRecord.decode(arena.allocate(20)));
-            assertEquals("syscall_latency_record record of 20 bytes, expected 64", e.getMessage());
+            assertEquals("syscall_latency_record record of 20 bytes, expected 72", e.getMessage());
         }
     }
 

@@ -1,0 +1,355 @@
+package io.jfrebpf.agent.jvm;
+
+import io.jfrebpf.agent.Log;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * HotSpot's code cache, read from the outside the way its serviceability agent does it: which
+ * code blob holds a pc (code heap segment map), its name and kind, and for a compiled Java method
+ * (nmethod) the chain of scopes at a pc — the method and bci of each inlined call, innermost
+ * first — from its debug information (PcDesc table and the UNSIGNED5-encoded scope stream).
+ *
+ * <p>Why this and not JVMTI CompiledMethodLoad events: it needs no native agent and costs nothing
+ * until a pc is symbolized, and a pc is decoded once (cached). The price is that an nmethod freed
+ * between the sample and its symbolization could be read as another one: blobs are re-read and
+ * checked (kind, bounds, compile id) on every cache miss, and every read goes through
+ * {@link SafeMemory}, so garbage gives an unresolved frame, never a crash.
+ */
+public final class CodeCache {
+    /** A scope at a pc of compiled code: the method (a {@code Method*}) and the bci in it. */
+    public record Scope(long method, int bci) {
+    }
+
+    /** A code blob: an nmethod ({@code method != 0}), the interpreter, or a stub. */
+    public record Blob(long address, String name, int kind, long codeBegin, long end, long method, int compileId) {
+        public boolean isNMethod() {
+            return method != 0;
+        }
+    }
+
+    private record Heap(long low, long high, long segmapLow, int log2SegmentSize) {
+    }
+
+    private record DebugInfo(int[] pcOffsets, int[] decodeOffsets, byte[] scopes, long metadataBegin) {
+    }
+
+    private static final int PC_DESC_SENTINEL = Integer.MAX_VALUE;
+    private static final int MAX_DEBUG_BYTES = 4 << 20;
+    private static final int MAX_INLINE_DEPTH = 64;
+    private static final int DEBUG_INFO_CACHE = 2048;
+
+    private final Layout l;
+    private final List<Heap> heaps;
+    private final long lowBound;
+    private final long highBound;
+    private final long interpreterStart;
+    private final long interpreterEnd;
+    private final long callStubReturn;
+    private final Map<Long, String> names = new LinkedHashMap<>();
+    private final Map<Long, DebugInfo> debugInfo = Collections.synchronizedMap(new LinkedHashMap<>(64, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<Long, DebugInfo> eldest) {
+            return size() > DEBUG_INFO_CACHE;
+        }
+    });
+
+    /** The field offsets this reader needs, all from VMStructs: no HotSpot layout is hard-coded. */
+    private record Layout(long heapMemory, long heapSegmap, long heapLog2, long vsLow, long vsHighBoundary,
+            long gaLen, long gaData, long blockUsed, long heapBlockSize, long blobName, long blobSize, long blobKind,
+            long blobCodeOffset, long blobDataOffset, long blobRelocationSize, long blobMutableData, long nmMethod,
+            long nmImmutableData, long nmImmutableDataSize, long nmScopesPcsOffset, long nmScopesDataOffset,
+            long nmCompileId, long nmSize, long pcDescSize, long pcOffset, long pcScopeDecodeOffset, int kindNMethod,
+            int invocationEntryBci, long stubBuffer, long bufferLimit) {
+    }
+
+    private CodeCache(Layout l, List<Heap> heaps, long lowBound, long highBound, long interpreterStart,
+            long interpreterEnd, long callStubReturn) {
+        this.l = l;
+        this.heaps = heaps;
+        this.lowBound = lowBound;
+        this.highBound = highBound;
+        this.interpreterStart = interpreterStart;
+        this.interpreterEnd = interpreterEnd;
+        this.callStubReturn = callStubReturn;
+    }
+
+    /** Reads the code heaps and the interpreter's bounds; empty (with the reason logged) if VMStructs lack a field. */
+    public static Optional<CodeCache> load(VmStructs vm) {
+        try {
+            Layout l = new Layout(field(vm, "CodeHeap", "_memory"), field(vm, "CodeHeap", "_segmap"),
+                    field(vm, "CodeHeap", "_log2_segment_size"), field(vm, "VirtualSpace", "_low"),
+                    field(vm, "VirtualSpace", "_high_boundary"), field(vm, "GrowableArrayBase", "_len"),
+                    field(vm, "GrowableArray<int>", "_data"), field(vm, "HeapBlock::Header", "_used"),
+                    size(vm, "HeapBlock"), field(vm, "CodeBlob", "_name"), field(vm, "CodeBlob", "_size"),
+                    field(vm, "CodeBlob", "_kind"), field(vm, "CodeBlob", "_code_offset"),
+                    field(vm, "CodeBlob", "_data_offset"), field(vm, "CodeBlob", "_relocation_size"),
+                    field(vm, "CodeBlob", "_mutable_data"), field(vm, "nmethod", "_method"),
+                    field(vm, "nmethod", "_immutable_data"), field(vm, "nmethod", "_immutable_data_size"),
+                    field(vm, "nmethod", "_scopes_pcs_offset"), field(vm, "nmethod", "_scopes_data_offset"),
+                    field(vm, "nmethod", "_compile_id"), size(vm, "nmethod"), size(vm, "PcDesc"),
+                    field(vm, "PcDesc", "_pc_offset"), field(vm, "PcDesc", "_scope_decode_offset"),
+                    constant(vm, "CodeBlobKind::Nmethod"), constant(vm, "InvocationEntryBci"),
+                    field(vm, "StubQueue", "_stub_buffer"), field(vm, "StubQueue", "_buffer_limit"));
+            long heapsArray = read(staticField(vm, "CodeCache", "_heaps"));
+            int count = SafeMemory.readInt(heapsArray + l.gaLen).orElse(0);
+            long data = read(heapsArray + l.gaData);
+            List<Heap> heaps = new ArrayList<>();
+            for (int i = 0; i < count && i < 16; i++) {
+                long heap = read(data + 8L * i);
+                long low = read(heap + l.heapMemory + l.vsLow);
+                long high = read(heap + l.heapMemory + l.vsHighBoundary);
+                long segmap = read(heap + l.heapSegmap + l.vsLow);
+                int log2 = SafeMemory.readInt(heap + l.heapLog2).orElse(-1);
+                if (low != 0 && high > low && segmap != 0 && log2 > 0 && log2 < 16) {
+                    heaps.add(new Heap(low, high, segmap, log2));
+                }
+            }
+            if (heaps.isEmpty()) {
+                throw new IllegalStateException("no code heap readable");
+            }
+            long queue = read(staticField(vm, "AbstractInterpreter", "_code"));
+            long interpreter = read(queue + l.stubBuffer);
+            int limit = SafeMemory.readInt(queue + l.bufferLimit).orElse(0);
+            long callStub = SafeMemory.readLong(staticField(vm, "StubRoutines", "_call_stub_return_address")).orElse(0);
+            long lowBound = read(staticField(vm, "CodeCache", "_low_bound"));
+            long highBound = read(staticField(vm, "CodeCache", "_high_bound"));
+            return Optional.of(new CodeCache(l, List.copyOf(heaps), lowBound, highBound, interpreter,
+                    interpreter + Math.max(0, limit), callStub));
+        } catch (RuntimeException e) {
+            Log.warn("Java frames cannot be named: HotSpot's code cache is not readable (%s)", e.getMessage());
+            return Optional.empty();
+        }
+    }
+
+    private static long field(VmStructs vm, String type, String field) {
+        return vm.fieldOffset(type, field).orElseThrow(() -> new IllegalStateException("VMStructs lack " + type + "::" + field));
+    }
+
+    private static long staticField(VmStructs vm, String type, String field) {
+        return vm.staticAddress(type, field).orElseThrow(() -> new IllegalStateException("VMStructs lack " + type + "::" + field));
+    }
+
+    private static long size(VmStructs vm, String type) {
+        return vm.typeSize(type).orElseThrow(() -> new IllegalStateException("VMStructs lack sizeof(" + type + ")"));
+    }
+
+    private static int constant(VmStructs vm, String name) {
+        return vm.intConstant(name).orElseThrow(() -> new IllegalStateException("VMStructs lack " + name));
+    }
+
+    private static long read(long address) {
+        long v = SafeMemory.readLong(address).orElse(0);
+        if (v == 0) {
+            throw new IllegalStateException("unreadable pointer at 0x" + Long.toHexString(address));
+        }
+        return v;
+    }
+
+    /** The template interpreter's code: a pc in here runs whatever Java method its frame says. */
+    public long interpreterStart() {
+        return interpreterStart;
+    }
+
+    public long interpreterEnd() {
+        return interpreterEnd;
+    }
+
+    public boolean inInterpreter(long pc) {
+        return pc >= interpreterStart && pc < interpreterEnd;
+    }
+
+    /** Whether pc is in the code cache's reserved range (JIT code, stubs, the interpreter). */
+    public boolean contains(long pc) {
+        return Long.compareUnsigned(pc, lowBound) >= 0 && Long.compareUnsigned(pc, highBound) < 0;
+    }
+
+    /** The return address of the call stub: the frame where Java code is entered from the VM. */
+    public boolean isCallStubReturn(long pc) {
+        return pc == callStubReturn && pc != 0;
+    }
+
+    /** The blob that holds pc, re-read from the JVM (callers cache by pc). */
+    public Optional<Blob> blobAt(long pc) {
+        for (Heap h : heaps) {
+            if (pc >= h.low && pc < h.high) {
+                return blobIn(h, pc);
+            }
+        }
+        return Optional.empty();
+    }
+
+    private Optional<Blob> blobIn(Heap h, long pc) {
+        long segment = (pc - h.low) >>> h.log2SegmentSize;
+        ByteBuffer window = null;
+        long windowStart = 0;
+        for (int hops = 0; hops < 1 << 16; hops++) {
+            if (window == null || segment < windowStart) {
+                windowStart = Math.max(0, segment - 1023);
+                window = SafeMemory.bytes(h.segmapLow + windowStart, (int) (segment - windowStart + 1));
+                if (window == null) {
+                    return Optional.empty();
+                }
+            }
+            int hop = Byte.toUnsignedInt(window.get((int) (segment - windowStart)));
+            if (hop == 0xFF) {
+                return Optional.empty(); // free segment
+            }
+            if (hop == 0) {
+                break;
+            }
+            segment -= hop;
+            if (segment < 0) {
+                return Optional.empty();
+            }
+        }
+        long block = h.low + (segment << h.log2SegmentSize);
+        ByteBuffer header = SafeMemory.bytes(block, (int) l.heapBlockSize);
+        if (header == null || header.get((int) l.blockUsed) == 0) {
+            return Optional.empty();
+        }
+        long blob = block + l.heapBlockSize;
+        ByteBuffer b = SafeMemory.bytes(blob, (int) l.nmSize);
+        if (b == null) {
+            return Optional.empty();
+        }
+        int size = b.getInt((int) l.blobSize);
+        int codeOffset = b.getInt((int) l.blobCodeOffset);
+        if (size <= 0 || pc >= blob + size || codeOffset < 0 || codeOffset > size) {
+            return Optional.empty();
+        }
+        int kind = Byte.toUnsignedInt(b.get((int) l.blobKind));
+        String name = name(b.getLong((int) l.blobName));
+        long method = kind == l.kindNMethod ? b.getLong((int) l.nmMethod) : 0;
+        int compileId = kind == l.kindNMethod ? b.getInt((int) l.nmCompileId) : 0;
+        return Optional.of(new Blob(blob, name, kind, blob + codeOffset, blob + size, method, compileId));
+    }
+
+    private String name(long pointer) {
+        synchronized (names) {
+            String n = names.get(pointer);
+            if (n == null) {
+                n = SafeMemory.cString(pointer, 256);
+                if (n == null || n.isEmpty()) {
+                    n = "[unknown stub]";
+                }
+                if (names.size() < 4096) {
+                    names.put(pointer, n);
+                }
+            }
+            return n;
+        }
+    }
+
+    /**
+     * The scopes at pc in an nmethod, innermost (the most deeply inlined method) first; the last
+     * is the nmethod's own method. pc is a return address or, for the innermost frame of a
+     * sample, any pc: the scope is the one recorded at the first PcDesc at or after it.
+     */
+    public List<Scope> scopesAt(Blob nm, long pc) {
+        if (!nm.isNMethod()) {
+            return List.of();
+        }
+        DebugInfo d = debugInfo(nm);
+        if (d == null) {
+            return List.of();
+        }
+        long rel = pc - nm.codeBegin();
+        if (rel < 0 || rel > Integer.MAX_VALUE) {
+            return List.of();
+        }
+        int i = firstAtOrAfter(d.pcOffsets, (int) rel);
+        if (i < 0) {
+            return List.of();
+        }
+        List<Scope> scopes = new ArrayList<>(4);
+        int offset = d.decodeOffsets[i];
+        while (offset > 0 && offset < d.scopes.length && scopes.size() < MAX_INLINE_DEPTH) {
+            Unsigned5 in = new Unsigned5(d.scopes, offset);
+            int sender = in.next();
+            int methodIndex = in.next();
+            int bci = in.next() + l.invocationEntryBci;
+            if (sender < 0 || methodIndex <= 0) {
+                break;
+            }
+            long method = SafeMemory.readLong(d.metadataBegin + 8L * (methodIndex - 1)).orElse(0);
+            if (method == 0) {
+                break;
+            }
+            scopes.add(new Scope(method, bci));
+            if (sender == offset) {
+                break;
+            }
+            offset = sender;
+        }
+        return scopes;
+    }
+
+    private static int firstAtOrAfter(int[] sorted, int value) {
+        int lo = 0;
+        int hi = sorted.length;
+        while (lo < hi) {
+            int mid = (lo + hi) >>> 1;
+            if (sorted[mid] < value) {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        return lo < sorted.length ? lo : -1;
+    }
+
+    private DebugInfo debugInfo(Blob nm) {
+        long key = nm.address() ^ ((long) nm.compileId() << 48);
+        DebugInfo d = debugInfo.get(key);
+        if (d != null) {
+            return d;
+        }
+        ByteBuffer b = SafeMemory.bytes(nm.address(), (int) l.nmSize);
+        if (b == null) {
+            return null;
+        }
+        long immutable = b.getLong((int) l.nmImmutableData);
+        int immutableSize = b.getInt((int) l.nmImmutableDataSize);
+        int pcsOffset = b.getInt((int) l.nmScopesPcsOffset);
+        int scopesOffset = b.getInt((int) l.nmScopesDataOffset);
+        long metadataBegin = b.getLong((int) l.blobMutableData) + b.getInt((int) l.blobRelocationSize);
+        // JDK 25: [dependencies...][PcDescs: pcsOffset..scopesOffset][scope data: scopesOffset..]
+        if (immutable == 0 || immutableSize <= 0 || immutableSize > MAX_DEBUG_BYTES || pcsOffset < 0
+                || scopesOffset < pcsOffset || scopesOffset >= immutableSize) {
+            return null;
+        }
+        ByteBuffer pcs = scopesOffset == pcsOffset ? null : SafeMemory.bytes(immutable + pcsOffset, scopesOffset - pcsOffset);
+        byte[] scopes = new byte[immutableSize - scopesOffset];
+        ByteBuffer scopeBytes = SafeMemory.bytes(immutable + scopesOffset, scopes.length);
+        if (pcs == null || scopeBytes == null) {
+            return null;
+        }
+        scopeBytes.get(scopes);
+        int stride = (int) l.pcDescSize;
+        int n = pcs.limit() / stride;
+        int[] pcOffsets = new int[n];
+        int[] decodeOffsets = new int[n];
+        int count = 0;
+        int last = Integer.MIN_VALUE;
+        for (int i = 0; i < n; i++) {
+            int pcOffset = pcs.getInt(i * stride + (int) l.pcOffset);
+            if (pcOffset == PC_DESC_SENTINEL || pcOffset < last) {
+                break;
+            }
+            last = pcOffset;
+            pcOffsets[count] = pcOffset;
+            decodeOffsets[count] = pcs.getInt(i * stride + (int) l.pcScopeDecodeOffset);
+            count++;
+        }
+        d = new DebugInfo(java.util.Arrays.copyOf(pcOffsets, count), java.util.Arrays.copyOf(decodeOffsets, count),
+                scopes, metadataBegin);
+        debugInfo.put(key, d);
+        return d;
+    }
+}

@@ -1,0 +1,233 @@
+package io.jfrebpf.agent.jvm;
+
+import io.jfrebpf.agent.Log;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * A HotSpot {@code Method*} as a Java method: holder class, name, descriptor and the line number
+ * of a bci (from the method's compressed line number table). Read through {@link SafeMemory} and
+ * checked for consistency (the holder's constant pool must be the method's), so a stale or
+ * garbage pointer gives nothing rather than a wrong name or a crash. Cached, bounded.
+ */
+public final class JavaMethods {
+    /** A resolved method; {@code lines} holds (bci, line) pairs as HotSpot stores them. */
+    public record JavaMethod(String className, String name, String descriptor, boolean isNative, long constMethod,
+            long bytecodeStart, int codeSize, int[] lines) {
+        /** The source line of a bci: the entry with the greatest start bci at or below it; -1 if none. */
+        public int line(int bci) {
+            int bestBci = -1;
+            int best = -1;
+            for (int i = 0; i + 1 < lines.length; i += 2) {
+                int start = lines[i];
+                if (start == bci) {
+                    return lines[i + 1];
+                }
+                if (start < bci && start >= bestBci) {
+                    bestBci = start;
+                    best = lines[i + 1];
+                }
+            }
+            return best;
+        }
+
+        /** The bci of a bytecode pointer into this method's code; -1 outside it. */
+        public int bci(long bcp) {
+            long bci = bcp - bytecodeStart;
+            return bci >= 0 && bci < Math.max(1, codeSize) ? (int) bci : -1;
+        }
+    }
+
+    private static final int JVM_ACC_NATIVE = 0x0100;
+    private static final int CACHE = 16_384;
+    private static final int MAX_LINE_TABLE = 64 << 10;
+
+    private final long methodConstMethod;
+    private final long methodAccessFlags;
+    private final long methodSize;
+    private final long cmConstants;
+    private final long cmFlags;
+    private final long cmCodeSize;
+    private final long cmNameIndex;
+    private final long cmSignatureIndex;
+    private final long cmSize;
+    private final long cpPoolHolder;
+    private final long cpLength;
+    private final long cpSize;
+    private final long klassName;
+    private final long ikConstants;
+    private final long symbolLength;
+    private final long symbolBody;
+    private final int hasLineNumberTable;
+    private final Map<Long, Optional<JavaMethod>> cache = new LinkedHashMap<>(256, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<Long, Optional<JavaMethod>> eldest) {
+            return size() > CACHE;
+        }
+    };
+
+    private JavaMethods(VmStructs vm) {
+        methodConstMethod = field(vm, "Method", "_constMethod");
+        methodAccessFlags = field(vm, "Method", "_access_flags");
+        methodSize = size(vm, "Method");
+        cmConstants = field(vm, "ConstMethod", "_constants");
+        cmFlags = field(vm, "ConstMethod", "_flags._flags");
+        cmCodeSize = field(vm, "ConstMethod", "_code_size");
+        cmNameIndex = field(vm, "ConstMethod", "_name_index");
+        cmSignatureIndex = field(vm, "ConstMethod", "_signature_index");
+        cmSize = size(vm, "ConstMethod");
+        cpPoolHolder = field(vm, "ConstantPool", "_pool_holder");
+        cpLength = field(vm, "ConstantPool", "_length");
+        cpSize = size(vm, "ConstantPool");
+        klassName = field(vm, "Klass", "_name");
+        ikConstants = field(vm, "InstanceKlass", "_constants");
+        symbolLength = field(vm, "Symbol", "_length");
+        symbolBody = field(vm, "Symbol", "_body[0]");
+        hasLineNumberTable = vm.intConstant("ConstMethodFlags::_misc_has_linenumber_table")
+                .orElseThrow(() -> new IllegalStateException("VMStructs lack ConstMethodFlags::_misc_has_linenumber_table"));
+    }
+
+    public static Optional<JavaMethods> load(VmStructs vm) {
+        try {
+            return Optional.of(new JavaMethods(vm));
+        } catch (RuntimeException e) {
+            Log.warn("Java frames cannot be named: %s", e.getMessage());
+            return Optional.empty();
+        }
+    }
+
+    private static long field(VmStructs vm, String type, String field) {
+        return vm.fieldOffset(type, field).orElseThrow(() -> new IllegalStateException("VMStructs lack " + type + "::" + field));
+    }
+
+    private static long size(VmStructs vm, String type) {
+        return vm.typeSize(type).orElseThrow(() -> new IllegalStateException("VMStructs lack sizeof(" + type + ")"));
+    }
+
+    /** The method at a {@code Method*}, or empty when the pointer does not lead to a consistent method. */
+    public synchronized Optional<JavaMethod> method(long method) {
+        if (method == 0 || (method & 7) != 0) {
+            return Optional.empty();
+        }
+        Optional<JavaMethod> m = cache.get(method);
+        if (m == null) {
+            m = read(method);
+            cache.put(method, m);
+        }
+        return m;
+    }
+
+    private Optional<JavaMethod> read(long method) {
+        ByteBuffer mb = SafeMemory.bytes(method, (int) methodSize);
+        if (mb == null) {
+            return Optional.empty();
+        }
+        long constMethod = mb.getLong((int) methodConstMethod);
+        int access = Short.toUnsignedInt(mb.getShort((int) methodAccessFlags));
+        ByteBuffer cm = constMethod == 0 || (constMethod & 7) != 0 ? null : SafeMemory.bytes(constMethod, (int) cmSize);
+        if (cm == null) {
+            return Optional.empty();
+        }
+        long cp = cm.getLong((int) cmConstants);
+        int flags = cm.getInt((int) cmFlags);
+        int codeSize = Short.toUnsignedInt(cm.getShort((int) cmCodeSize));
+        int nameIndex = Short.toUnsignedInt(cm.getShort((int) cmNameIndex));
+        int signatureIndex = Short.toUnsignedInt(cm.getShort((int) cmSignatureIndex));
+        ByteBuffer cpb = cp == 0 || (cp & 7) != 0 ? null : SafeMemory.bytes(cp, (int) cpSize);
+        if (cpb == null) {
+            return Optional.empty();
+        }
+        long holder = cpb.getLong((int) cpPoolHolder);
+        int length = cpb.getInt((int) cpLength);
+        if (holder == 0 || nameIndex <= 0 || signatureIndex <= 0 || nameIndex >= length || signatureIndex >= length) {
+            return Optional.empty();
+        }
+        // the holder's constant pool must be this one: a pointer into freed or foreign memory is not
+        if (SafeMemory.readLong(holder + ikConstants).orElse(0) != cp) {
+            return Optional.empty();
+        }
+        String className = symbol(SafeMemory.readLong(holder + klassName).orElse(0));
+        String name = symbol(SafeMemory.readLong(cp + cpSize + 8L * nameIndex).orElse(0));
+        String descriptor = symbol(SafeMemory.readLong(cp + cpSize + 8L * signatureIndex).orElse(0));
+        if (className == null || name == null || descriptor == null || !descriptor.startsWith("(")) {
+            return Optional.empty();
+        }
+        boolean isNative = (access & JVM_ACC_NATIVE) != 0;
+        long bytecodes = constMethod + cmSize;
+        int[] lines = (flags & hasLineNumberTable) != 0
+                ? lineTable(bytecodes + codeSize + (isNative ? 16 : 0))
+                : new int[0];
+        return Optional.of(new JavaMethod(className.replace('/', '.'), name, descriptor, isNative, constMethod,
+                bytecodes, codeSize, lines));
+    }
+
+    private String symbol(long symbol) {
+        if (symbol == 0 || (symbol & 7) != 0) {
+            return null;
+        }
+        ByteBuffer head = SafeMemory.bytes(symbol, (int) symbolBody);
+        if (head == null) {
+            return null;
+        }
+        int length = Short.toUnsignedInt(head.getShort((int) symbolLength));
+        if (length == 0) {
+            return "";
+        }
+        ByteBuffer body = SafeMemory.bytes(symbol + symbolBody, length);
+        if (body == null) {
+            return null;
+        }
+        byte[] bytes = new byte[length];
+        body.get(bytes);
+        return new String(bytes, StandardCharsets.UTF_8);
+    }
+
+    /** HotSpot's CompressedLineNumberReadStream: (bci, line) deltas, one byte or 0xFF + two signed UNSIGNED5. */
+    private static int[] lineTable(long address) {
+        int[] out = new int[32];
+        int n = 0;
+        int bci = 0;
+        int line = 0;
+        byte[] data = new byte[0];
+        int pos = 0;
+        while (pos < MAX_LINE_TABLE) {
+            if (pos + 11 > data.length) {
+                ByteBuffer more = SafeMemory.bytes(address + data.length, 512);
+                if (more == null) {
+                    break;
+                }
+                byte[] grown = Arrays.copyOf(data, data.length + 512);
+                more.get(grown, data.length, 512);
+                data = grown;
+            }
+            int next = Byte.toUnsignedInt(data[pos++]);
+            if (next == 0) {
+                break;
+            }
+            if (next == 0xFF) {
+                Unsigned5 in = new Unsigned5(data, pos);
+                int b = in.next();
+                int l = in.next();
+                if (b < 0 || l < 0) {
+                    break;
+                }
+                bci += Unsigned5.decodeSign(b);
+                line += Unsigned5.decodeSign(l);
+                pos = in.position();
+            } else {
+                bci += next >> 3;
+                line += next & 7;
+            }
+            if (n + 2 > out.length) {
+                out = Arrays.copyOf(out, out.length * 2);
+            }
+            out[n++] = bci;
+            out[n++] = line;
+        }
+        return Arrays.copyOf(out, n);
+    }
+}

@@ -1,0 +1,106 @@
+package io.jfrebpf.agent.os;
+
+import io.jfrebpf.agent.libbpf.BpfException;
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.VarHandle;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * perf_event_open(2) for the CPU sampler: one software cpu-clock event per online CPU, sampling
+ * at a frequency, for every task on that CPU (the BPF program keeps only ours). A software timer
+ * works where hardware counters do not (VMs).
+ */
+public final class PerfEvents {
+    private static final int SYS_PERF_EVENT_OPEN = 298; // x86_64
+    private static final int PERF_TYPE_SOFTWARE = 1;
+    private static final int PERF_COUNT_SW_CPU_CLOCK = 0;
+    private static final int PERF_ATTR_SIZE = 128; // PERF_ATTR_SIZE_VER7: every field we set is older
+    private static final long FLAG_FREQ = 1L << 10;
+    private static final long PERF_FLAG_FD_CLOEXEC = 8;
+
+    private static final Linker LINKER = Linker.nativeLinker();
+    private static final MemoryLayout STATE = Linker.Option.captureStateLayout();
+    private static final VarHandle ERRNO = STATE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
+    private static final MethodHandle SYSCALL = LINKER.downcallHandle(LINKER.defaultLookup().findOrThrow("syscall"),
+            FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.ADDRESS, ValueLayout.JAVA_INT,
+                    ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG),
+            Linker.Option.firstVariadicArg(1), Linker.Option.captureCallState("errno"));
+
+    private static final MethodHandle CLOSE = LINKER.downcallHandle(LINKER.defaultLookup().findOrThrow("close"),
+            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
+
+    private PerfEvents() {
+    }
+
+    /** Closes an event that was never handed to a link (a link closes its own). */
+    public static void close(int fd) {
+        try {
+            int rc = (int) CLOSE.invokeExact(fd);
+        } catch (Throwable ignored) {
+            // nothing to do: the fd is gone with the process at the latest
+        }
+    }
+
+    /** Opens a cpu-clock sampling event on one CPU for all tasks; the fd, or a BpfException with errno. */
+    public static int cpuClock(int cpu, int hz) throws BpfException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment attr = arena.allocate(PERF_ATTR_SIZE, 8);
+            attr.set(ValueLayout.JAVA_INT, 0, PERF_TYPE_SOFTWARE);
+            attr.set(ValueLayout.JAVA_INT, 4, PERF_ATTR_SIZE);
+            attr.set(ValueLayout.JAVA_LONG, 8, PERF_COUNT_SW_CPU_CLOCK);
+            attr.set(ValueLayout.JAVA_LONG, 16, hz);
+            attr.set(ValueLayout.JAVA_LONG, 40, FLAG_FREQ);
+            MemorySegment state = arena.allocate(STATE);
+            long fd = (long) SYSCALL.invokeExact(state, (long) SYS_PERF_EVENT_OPEN, attr, -1, cpu, -1, PERF_FLAG_FD_CLOEXEC);
+            if (fd < 0) {
+                int errno = (int) ERRNO.get(state, 0L);
+                throw new BpfException("perf_event_open(cpu-clock, cpu " + cpu + ", " + hz + " Hz) failed: "
+                        + Errno.name(errno), errno);
+            }
+            return (int) fd;
+        } catch (BpfException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException("perf_event_open downcall failed", t);
+        }
+    }
+
+    /** The online CPUs, from /sys/devices/system/cpu/online ("0-3,5"); all processors if unreadable. */
+    public static List<Integer> onlineCpus() {
+        try {
+            return parseCpuList(Files.readString(Path.of("/sys/devices/system/cpu/online")).strip());
+        } catch (IOException | RuntimeException e) {
+            List<Integer> all = new ArrayList<>();
+            for (int i = 0; i < Runtime.getRuntime().availableProcessors(); i++) {
+                all.add(i);
+            }
+            return all;
+        }
+    }
+
+    static List<Integer> parseCpuList(String text) {
+        List<Integer> cpus = new ArrayList<>();
+        for (String part : text.split(",")) {
+            if (part.isBlank()) {
+                continue;
+            }
+            int dash = part.indexOf('-');
+            int from = Integer.parseInt(part.substring(0, dash < 0 ? part.length() : dash).strip());
+            int to = dash < 0 ? from : Integer.parseInt(part.substring(dash + 1).strip());
+            for (int c = from; c <= to && cpus.size() < 4096; c++) {
+                cpus.add(c);
+            }
+        }
+        return cpus;
+    }
+}

@@ -1,0 +1,41 @@
+package io.jfrebpf.agent.probe;
+
+import io.jfrebpf.agent.libbpf.BpfException;
+import io.jfrebpf.agent.libbpf.BpfObject;
+import io.jfrebpf.events.OffCPUEvent;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * {@code offcpu}: time our threads spend off CPU — blocked, sleeping or preempted — at or above
+ * {@code offcpu.threshold}, with the stack where each blocked (kernel and user) and its state, as
+ * {@code ebpf.OffCPU}. One tp_btf program on sched_switch: every context switch on the host runs
+ * its first two comparisons.
+ */
+public final class OffCpuProbe extends BpfProbe {
+    public OffCpuProbe() {
+        super("offcpu", "offcpu");
+    }
+
+    @Override
+    protected void configure(BpfObject object) throws BpfException {
+        object.rodata().setLong("min_duration_ns", context.options().offcpuThreshold().toNanos());
+    }
+
+    @Override
+    protected void attach(BpfObject object) throws BpfException {
+        keep(object.program("sched_switch").attach());
+    }
+
+    @Override
+    public String attachedAs() {
+        return "tp_btf sched_switch, threshold " + context.options().offcpuThreshold().toNanos() / 1000 + " us";
+    }
+
+    @Override
+    protected void onRecord(MemorySegment segment) {
+        OffCpuRecord r = OffCpuRecord.decode(segment);
+        OffCPUEvent e = new OffCPUEvent();
+        e.state = OffCpuRecord.stateName(r.state());
+        emit(e, r.header());
+    }
+}

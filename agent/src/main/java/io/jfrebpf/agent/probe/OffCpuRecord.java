@@ -1,0 +1,55 @@
+package io.jfrebpf.agent.probe;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/** Mirror of {@code struct offcpu_record} (bpf/offcpu.h). */
+public record OffCpuRecord(EventHeader header, int state) {
+    public static final long SIZE = 64;
+    public static final long HEADER = 0;
+    public static final long STATE = 56;
+    public static final long WAKER_TID = 60;
+
+    public static OffCpuRecord decode(MemorySegment record) {
+        Records.requireSize(record, SIZE, "offcpu_record");
+        return new OffCpuRecord(EventHeader.decode(record), record.get(ValueLayout.JAVA_INT_UNALIGNED, STATE));
+    }
+
+    /**
+     * The state letter as {@code ps} shows it: R (preempted while runnable), S (sleeping,
+     * interruptible), D (uninterruptible: disk, some locks), T/t (stopped/traced), X/Z, I (idle),
+     * or the raw bits when they are none of these.
+     */
+    public static String stateName(int state) {
+        if (state == 0) {
+            return "R";
+        }
+        // TASK_INTERRUPTIBLE 1, TASK_UNINTERRUPTIBLE 2, __TASK_STOPPED 4, __TASK_TRACED 8, EXIT_DEAD 16,
+        // EXIT_ZOMBIE 32, TASK_PARKED 64, TASK_DEAD 128, TASK_WAKEKILL 256, TASK_NOLOAD 1024 (idle = D|NOLOAD)
+        if ((state & 0x402) == 0x402) {
+            return "I";
+        }
+        if ((state & 1) != 0) {
+            return "S";
+        }
+        if ((state & 2) != 0) {
+            return "D";
+        }
+        if ((state & 4) != 0) {
+            return "T";
+        }
+        if ((state & 8) != 0) {
+            return "t";
+        }
+        if ((state & 16) != 0) {
+            return "X";
+        }
+        if ((state & 32) != 0) {
+            return "Z";
+        }
+        if ((state & 64) != 0) {
+            return "P";
+        }
+        return "0x" + Integer.toHexString(state);
+    }
+}

@@ -1,0 +1,77 @@
+package io.jfrebpf.agent.stack;
+
+import io.jfrebpf.agent.Log;
+import io.jfrebpf.agent.jvm.CodeCache;
+import io.jfrebpf.agent.jvm.JavaMethods;
+import io.jfrebpf.agent.jvm.VmStructs;
+import io.jfrebpf.agent.probe.Recorder;
+import java.lang.management.ManagementFactory;
+import java.util.Optional;
+
+/**
+ * Stacks for one recording: the shared stack maps the probes fill, the symbolizer that reads
+ * them (HotSpot's code cache and methods through VMStructs), and the frame-pointer check.
+ */
+public final class JvmStacks implements AutoCloseable {
+    private final StackMaps maps;
+    private final Symbolizer symbolizer;
+
+    private JvmStacks(StackMaps maps, Symbolizer symbolizer) {
+        this.maps = maps;
+        this.symbolizer = symbolizer;
+    }
+
+    /** Reads what symbolization needs from this JVM and makes the recorder use it. */
+    public static JvmStacks start(Recorder recorder) {
+        warnWithoutFramePointers();
+        Optional<VmStructs> vm = VmStructs.load();
+        CodeCache code = vm.flatMap(CodeCache::load).orElse(null);
+        JavaMethods methods = vm.flatMap(JavaMethods::load).orElse(null);
+        StackMaps maps = new StackMaps(code == null ? 0 : code.interpreterStart(), code == null ? 0 : code.interpreterEnd());
+        Symbolizer symbolizer = new Symbolizer(maps, code, methods);
+        symbolizer.preload();
+        recorder.symbolizeWith(symbolizer);
+        return new JvmStacks(maps, symbolizer);
+    }
+
+    private static void warnWithoutFramePointers() {
+        if (!preservesFramePointers()) {
+            Log.warn("this JVM runs without -XX:+PreserveFramePointer: stacks end at the first JIT-compiled Java frame"
+                    + " (interpreted and native frames above it are lost). Start the JVM with -XX:+PreserveFramePointer"
+                    + " for whole stacks; it costs JIT code one register, typically 1-3%% CPU");
+        }
+    }
+
+    /** Whether JIT code keeps frame pointers (the option cannot change at run time). */
+    public static boolean preservesFramePointers() {
+        try {
+            var bean = ManagementFactory.getPlatformMXBean(com.sun.management.HotSpotDiagnosticMXBean.class);
+            return Boolean.parseBoolean(bean.getVMOption("PreserveFramePointer").getValue());
+        } catch (RuntimeException | LinkageError e) {
+            return false;
+        }
+    }
+
+    public StackMaps maps() {
+        return maps;
+    }
+
+    public Symbolizer symbolizer() {
+        return symbolizer;
+    }
+
+    /** Logs what symbolization did and frees the maps. */
+    @Override
+    public void close() {
+        Symbolizer.Stats s = symbolizer.stats();
+        if (s.stacks() > 0) {
+            Log.info(
+                    "stacks: %d (%d lost), %d frames: %.1f%% Java (%d interpreted, %d JIT, %d inlined), %d native,"
+                            + " %d kernel, %d unresolved; symbolization %.1f ms",
+                    s.stacks(), s.stacksLost(), s.frames(), s.frames() == 0 ? 0.0 : 100.0 * s.javaFrames() / s.frames(),
+                    s.interpretedFrames(), s.jitFrames(), s.inlinedFrames(), s.nativeFrames(), s.kernelFrames(),
+                    s.unresolvedFrames(), s.nanos() / 1e6);
+        }
+        maps.close();
+    }
+}

@@ -1,0 +1,103 @@
+package io.jfrebpf.agent.stack;
+
+import io.jfrebpf.agent.Log;
+import io.jfrebpf.agent.os.ElfFile;
+import io.jfrebpf.agent.os.ProcMaps;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Native frames: the mapped ELF object that holds a pc ({@code /proc/self/maps}, re-read when a
+ * pc falls outside every known mapping, at most once a second) and the function symbol at it
+ * ({@code .symtab}, else {@code .dynsym}). Symbol tables are kept for a bounded number of objects.
+ */
+public final class NativeSymbols {
+    /** Where a pc is: the object's file name, the symbol (null when none covers it) and the offset in the object. */
+    public record Location(String module, String symbol, long offset) {
+    }
+
+    private static final int MAX_OBJECTS = 64;
+    private static final long REREAD_NS = 1_000_000_000L;
+
+    private volatile List<ProcMaps.Mapping> executable = List.of();
+    private long lastRead = Long.MIN_VALUE / 2;
+    private final Map<String, Optional<ElfFile>> objects = new LinkedHashMap<>(16, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, Optional<ElfFile>> eldest) {
+            return size() > MAX_OBJECTS;
+        }
+    };
+
+    /** Reads the mappings and the symbol tables of every mapped object now (off the poller thread). */
+    public void preload() {
+        List<String> paths;
+        synchronized (this) {
+            reread();
+            paths = executable.stream().map(ProcMaps.Mapping::path).distinct().toList();
+        }
+        for (String path : paths) {
+            Optional<ElfFile> elf = open(path); // outside the lock: locate() goes on meanwhile
+            synchronized (this) {
+                objects.putIfAbsent(path, elf);
+            }
+        }
+    }
+
+    /** The location of pc, or empty when no file mapping holds it (anonymous memory: JIT code, stubs). */
+    public synchronized Optional<Location> locate(long pc) {
+        ProcMaps.Mapping m = mapping(pc);
+        if (m == null && System.nanoTime() - lastRead > REREAD_NS) {
+            reread();
+            m = mapping(pc);
+        }
+        if (m == null) {
+            return Optional.empty();
+        }
+        String module = Path.of(m.path()).getFileName().toString();
+        long fileOffset = pc - m.start() + m.offset();
+        Optional<ElfFile> elf = objects.computeIfAbsent(m.path(), NativeSymbols::open);
+        if (elf.isEmpty()) {
+            return Optional.of(new Location(module, null, fileOffset));
+        }
+        long vaddr = elf.get().vaddr(fileOffset);
+        return Optional.of(new Location(module,
+                elf.get().symbolAt(vaddr).map(s -> Demangler.demangle(s.name())).orElse(null), fileOffset));
+    }
+
+    private ProcMaps.Mapping mapping(long pc) {
+        for (ProcMaps.Mapping m : executable) {
+            if (Long.compareUnsigned(pc, m.start()) >= 0 && Long.compareUnsigned(pc, m.end()) < 0) {
+                return m;
+            }
+        }
+        return null;
+    }
+
+    private void reread() {
+        lastRead = System.nanoTime();
+        try {
+            List<ProcMaps.Mapping> list = new ArrayList<>();
+            for (ProcMaps.Mapping m : ProcMaps.self().mappings()) {
+                if (m.perms().contains("x") && m.path().startsWith("/")) {
+                    list.add(m);
+                }
+            }
+            executable = list;
+        } catch (RuntimeException e) {
+            Log.debug("cannot read /proc/self/maps: %s", e);
+        }
+    }
+
+    private static Optional<ElfFile> open(String path) {
+        try {
+            return Optional.of(ElfFile.open(Path.of(path.endsWith(" (deleted)") ? path.substring(0, path.length() - 10) : path)));
+        } catch (Exception e) {
+            Log.debug("no symbols for %s: %s", path, e.getMessage());
+            return Optional.empty();
+        }
+    }
+}

@@ -1,0 +1,115 @@
+package io.jfrebpf.agent.stack;
+
+import io.jfrebpf.agent.libbpf.BpfException;
+import io.jfrebpf.agent.libbpf.BpfMap;
+import io.jfrebpf.agent.libbpf.BpfObject;
+import io.jfrebpf.agent.libbpf.SharedMap;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.Optional;
+
+/**
+ * The two stack maps of bpf/stack.bpf.h, one pair for all probes: the first object loaded
+ * creates them, every later one reuses them (before its load), and the agent reads them here
+ * under fds of its own. Also hands every object the interpreter's bounds.
+ */
+public final class StackMaps implements AutoCloseable {
+    static final String USER = "user_stacks";
+    static final String KERNEL = "kernel_stacks";
+
+    private final long interpreterStart;
+    private final long interpreterEnd;
+    private SharedMap user;
+    private SharedMap kernel;
+
+    public StackMaps(long interpreterStart, long interpreterEnd) {
+        this.interpreterStart = interpreterStart;
+        this.interpreterEnd = interpreterEnd;
+    }
+
+    private static boolean capturesStacks(BpfObject object) {
+        return object.maps().stream().anyMatch(m -> m.name().equals(USER));
+    }
+
+    /** Before load. */
+    public synchronized void prepare(BpfObject object) throws BpfException {
+        if (!capturesStacks(object)) {
+            return;
+        }
+        object.rodata().setLong("interp_start", interpreterStart);
+        object.rodata().setLong("interp_end", interpreterEnd);
+        if (user != null) {
+            object.map(USER).reuse(user);
+            object.map(KERNEL).reuse(kernel);
+        }
+    }
+
+    /** After load: the first object's maps become the shared ones. */
+    public synchronized void adopt(BpfObject object) throws BpfException {
+        if (user != null || !capturesStacks(object)) {
+            return;
+        }
+        BpfMap u = object.map(USER);
+        BpfMap k = object.map(KERNEL);
+        if (u.valueSize() != UserStack.SIZE || k.valueSize() != 8L * UserStack.KERNEL_MAX_DEPTH) {
+            throw new BpfException("stack maps of " + object.name() + " do not match UserStack (" + u.valueSize()
+                    + ", " + k.valueSize() + " bytes)", 22);
+        }
+        user = u.share();
+        kernel = k.share();
+    }
+
+    /** The user stack of a key, or empty when it is gone (evicted) or there are no maps yet. */
+    public Optional<UserStack> user(long key) throws BpfException {
+        SharedMap m;
+        synchronized (this) {
+            m = user;
+        }
+        if (m == null || key == 0) {
+            return Optional.empty();
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment k = arena.allocate(ValueLayout.JAVA_LONG);
+            k.set(ValueLayout.JAVA_LONG, 0, key);
+            MemorySegment v = arena.allocate(UserStack.SIZE, 8);
+            return m.lookup(k, v) ? Optional.of(UserStack.decode(v)) : Optional.empty();
+        }
+    }
+
+    /** The kernel stack of an id (return addresses, innermost first), or empty. */
+    public Optional<long[]> kernel(int id) throws BpfException {
+        SharedMap m;
+        synchronized (this) {
+            m = kernel;
+        }
+        if (m == null || id < 0) {
+            return Optional.empty();
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment k = arena.allocate(ValueLayout.JAVA_INT);
+            k.set(ValueLayout.JAVA_INT, 0, id);
+            MemorySegment v = arena.allocate(8L * UserStack.KERNEL_MAX_DEPTH, 8);
+            if (!m.lookup(k, v)) {
+                return Optional.empty();
+            }
+            int n = 0;
+            while (n < UserStack.KERNEL_MAX_DEPTH && v.get(ValueLayout.JAVA_LONG, 8L * n) != 0) {
+                n++;
+            }
+            long[] ips = new long[n];
+            MemorySegment.copy(v, ValueLayout.JAVA_LONG, 0, ips, 0, n);
+            return Optional.of(ips);
+        }
+    }
+
+    @Override
+    public synchronized void close() {
+        if (user != null) {
+            user.close();
+        }
+        if (kernel != null) {
+            kernel.close();
+        }
+    }
+}

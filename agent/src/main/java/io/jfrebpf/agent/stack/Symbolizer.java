@@ -1,0 +1,295 @@
+package io.jfrebpf.agent.stack;
+
+import io.jfrebpf.agent.Log;
+import io.jfrebpf.agent.jfr.JfrFrame;
+import io.jfrebpf.agent.jfr.JfrStack;
+import io.jfrebpf.agent.jvm.CodeCache;
+import io.jfrebpf.agent.jvm.JavaMethods;
+import io.jfrebpf.agent.jvm.JavaMethods.JavaMethod;
+import io.jfrebpf.agent.libbpf.BpfException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * Turns the stacks captured in the kernel into JFR stack traces: kernel frames (kallsyms), then
+ * the user frames — interpreted Java frames from their Method* and bcp, JIT frames with the
+ * methods inlined at their pc, HotSpot stubs by name, native frames by ELF symbol. Runs on the
+ * agent's poller thread, never on an application thread. Everything is cached and bounded: a
+ * stack by its kernel keys, a pc by its value.
+ */
+public final class Symbolizer {
+    public static final String INTERPRETED = "Interpreted";
+    public static final String JIT = "JIT compiled";
+    public static final String INLINED = "Inlined";
+    public static final String NATIVE = "Native";
+    public static final String KERNEL = "Kernel";
+    /** The "class" of frames that are not Java methods: their module. */
+    public static final String KERNEL_MODULE = "[kernel]";
+    public static final String JVM_CODE = "[hotspot]";
+    public static final String UNKNOWN_MODULE = "[unknown]";
+
+    private static final int STACK_CACHE = 8192;
+    private static final int PC_CACHE = 65_536;
+
+    /** Counters for the status line and the benchmark. */
+    public record Stats(long stacks, long stacksLost, long frames, long javaFrames, long interpretedFrames,
+            long inlinedFrames, long jitFrames, long nativeFrames, long kernelFrames, long unresolvedFrames,
+            long nanos) {
+    }
+
+    private record StackKey(long user, int kernel) {
+    }
+
+    private final StackMaps maps;
+    private final CodeCache code;
+    private final JavaMethods methods;
+    private final NativeSymbols natives = new NativeSymbols();
+    private final CompletableFuture<KernelSymbols> kernelLoad;
+    private volatile boolean preloading;
+    private KernelSymbols kernel;
+    private final Map<StackKey, JfrStack> stacks = lru(STACK_CACHE);
+    private final Map<Long, List<JfrFrame>> pcs = lru(PC_CACHE);
+    private final Map<Integer, List<JfrFrame>> kernelStacks = lru(STACK_CACHE);
+    private long stackCount;
+    private long stacksLost;
+    private long frames;
+    private long javaFrames;
+    private long interpretedFrames;
+    private long inlinedFrames;
+    private long jitFrames;
+    private long nativeFrames;
+    private long kernelFrames;
+    private long unresolvedFrames;
+    private long nanos;
+
+    /** code and methods are null when HotSpot's structures are not readable: Java frames then show as unresolved. */
+    public Symbolizer(StackMaps maps, CodeCache code, JavaMethods methods) {
+        this.maps = maps;
+        this.code = code;
+        this.methods = methods;
+        this.kernelLoad = new CompletableFuture<>();
+    }
+
+    /**
+     * Reads the symbol tables every stack needs (kallsyms: ~0.3 s; libjvm's .symtab: ~0.1 s) on
+     * a thread of its own while the probes attach, so that the first events do not wait for them
+     * on the poller thread while the ring buffers fill.
+     */
+    public void preload() {
+        preloading = true;
+        Thread t = new Thread(() -> {
+            try {
+                kernelLoad.complete(KernelSymbols.load());
+                natives.preload();
+            } catch (Throwable e) {
+                kernelLoad.completeExceptionally(e);
+            }
+        }, "jfr-ebpf-symbols");
+        t.setDaemon(true);
+        t.start();
+    }
+
+    private static <K, V> Map<K, V> lru(int max) {
+        return new LinkedHashMap<>(256, 0.75f, true) {
+            @Override
+            protected boolean removeEldestEntry(Map.Entry<K, V> eldest) {
+                return size() > max;
+            }
+        };
+    }
+
+    /** The stack of an event: kernel frames first (innermost), then user frames; null when it has none. */
+    public synchronized JfrStack stack(long userStack, int kernelStackId) {
+        if (userStack == 0 && kernelStackId < 0) {
+            return null;
+        }
+        StackKey key = new StackKey(userStack, kernelStackId);
+        JfrStack s = stacks.get(key);
+        if (s != null) {
+            stackCount++;
+            return s;
+        }
+        long start = System.nanoTime();
+        try {
+            List<JfrFrame> out = new ArrayList<>();
+            boolean truncated = false;
+            if (kernelStackId >= 0) {
+                out.addAll(kernelFrames(kernelStackId));
+            }
+            if (userStack != 0) {
+                Optional<UserStack> u = maps.user(userStack);
+                if (u.isEmpty()) {
+                    stacksLost++;
+                    out.add(new JfrFrame(UNKNOWN_MODULE, "[stack lost]", "", -1, -1, NATIVE));
+                } else {
+                    truncated = u.get().truncated();
+                    userFrames(u.get(), out);
+                }
+            }
+            s = new JfrStack(List.copyOf(out), truncated);
+            stacks.put(key, s);
+            stackCount++;
+            return s;
+        } catch (BpfException | RuntimeException e) {
+            stacksLost++;
+            Log.debug("stack not resolved: %s", e);
+            return null;
+        } finally {
+            nanos += System.nanoTime() - start;
+        }
+    }
+
+    private List<JfrFrame> kernelFrames(int id) throws BpfException {
+        List<JfrFrame> cached = kernelStacks.get(id);
+        if (cached != null) {
+            kernelFrames += cached.size();
+            frames += cached.size();
+            return cached;
+        }
+        Optional<long[]> ips = maps.kernel(id);
+        if (ips.isEmpty()) {
+            return List.of();
+        }
+        if (kernel == null) {
+            kernel = kernelSymbols();
+        }
+        List<JfrFrame> list = new ArrayList<>(ips.get().length);
+        for (long ip : ips.get()) {
+            String name = kernel.symbol(ip);
+            if (list.isEmpty() && name != null && (name.startsWith("bpf_prog_") || name.startsWith("bpf_trace_run")
+                    || name.startsWith("__bpf_trace_") || name.startsWith("bpf_get_stack"))) {
+                continue; // our own program and its trampoline: not where the event happened
+            }
+            if (name == null) {
+                unresolvedFrames++;
+                name = "0x" + Long.toHexString(ip);
+            }
+            list.add(new JfrFrame(KERNEL_MODULE, name, "", -1, -1, KERNEL));
+        }
+        list = List.copyOf(list);
+        kernelStacks.put(id, list);
+        kernelFrames += list.size();
+        frames += list.size();
+        return list;
+    }
+
+    private void userFrames(UserStack u, List<JfrFrame> out) {
+        for (int i = 0; i < u.depth(); i++) {
+            if (u.interpreted(i)) {
+                out.add(interpreted(u.pcs()[i], u.bcps()[i]));
+                frames++;
+                continue;
+            }
+            List<JfrFrame> f = pcs.get(u.pcs()[i]);
+            if (f == null) {
+                f = resolve(u.pcs()[i]);
+                pcs.put(u.pcs()[i], f);
+            }
+            for (JfrFrame frame : f) {
+                count(frame);
+            }
+            out.addAll(f);
+        }
+    }
+
+    private void count(JfrFrame f) {
+        frames++;
+        switch (f.type()) {
+            case JIT -> {
+                jitFrames++;
+                javaFrames++;
+            }
+            case INLINED -> {
+                inlinedFrames++;
+                javaFrames++;
+            }
+            default -> {
+                nativeFrames++;
+                if (f.className().startsWith("[unknown") || f.methodName().startsWith("0x")) {
+                    unresolvedFrames++;
+                }
+            }
+        }
+    }
+
+    private JfrFrame interpreted(long method, long bcp) {
+        Optional<JavaMethod> m = methods == null ? Optional.empty() : methods.method(method);
+        if (m.isEmpty()) {
+            unresolvedFrames++;
+            return new JfrFrame(JVM_CODE, "Interpreter", "", -1, -1, INTERPRETED);
+        }
+        javaFrames++;
+        interpretedFrames++;
+        JavaMethod jm = m.get();
+        int bci = bcp > 0 ? jm.bci(bcp) : 0;
+        return new JfrFrame(jm.className(), jm.name(), jm.descriptor(), bci < 0 ? -1 : jm.line(bci), bci, INTERPRETED);
+    }
+
+    /** The frames of one pc of JIT code, a stub or native code; a JIT pc may stand for several inlined methods. */
+    private List<JfrFrame> resolve(long pc) {
+        if (code != null && code.contains(pc)) {
+            Optional<CodeCache.Blob> blob = code.blobAt(pc);
+            if (blob.isPresent()) {
+                CodeCache.Blob b = blob.get();
+                if (b.isNMethod() && methods != null) {
+                    List<JfrFrame> java = jitFrames(b, pc);
+                    if (!java.isEmpty()) {
+                        return java;
+                    }
+                }
+                String name = code.isCallStubReturn(pc) ? "call_stub" : b.name();
+                return List.of(new JfrFrame(JVM_CODE, name, "", -1, -1, NATIVE));
+            }
+            return List.of(new JfrFrame(JVM_CODE, "0x" + Long.toHexString(pc), "", -1, -1, NATIVE));
+        }
+        Optional<NativeSymbols.Location> loc = natives.locate(pc);
+        if (loc.isEmpty()) {
+            return List.of(new JfrFrame(UNKNOWN_MODULE, "0x" + Long.toHexString(pc), "", -1, -1, NATIVE));
+        }
+        NativeSymbols.Location l = loc.get();
+        String name = l.symbol() != null ? l.symbol() : "0x" + Long.toHexString(l.offset());
+        return List.of(new JfrFrame(l.module(), name, "", -1, -1, NATIVE));
+    }
+
+    private List<JfrFrame> jitFrames(CodeCache.Blob nm, long pc) {
+        List<CodeCache.Scope> scopes = code.scopesAt(nm, pc);
+        List<JfrFrame> list = new ArrayList<>(scopes.size());
+        for (int i = 0; i < scopes.size(); i++) {
+            CodeCache.Scope s = scopes.get(i);
+            Optional<JavaMethod> m = methods.method(s.method());
+            if (m.isEmpty()) {
+                continue;
+            }
+            JavaMethod jm = m.get();
+            String type = i == scopes.size() - 1 ? JIT : INLINED;
+            int bci = s.bci();
+            list.add(new JfrFrame(jm.className(), jm.name(), jm.descriptor(), bci >= 0 ? jm.line(bci) : -1, bci, type));
+        }
+        if (list.isEmpty()) {
+            // no debug information at this pc (e.g. a native method's wrapper): the nmethod's own method
+            methods.method(nm.method()).ifPresent(jm -> list.add(
+                    new JfrFrame(jm.className(), jm.name(), jm.descriptor(), -1, -1, JIT)));
+        }
+        return List.copyOf(list);
+    }
+
+    private KernelSymbols kernelSymbols() {
+        if (!preloading && !kernelLoad.isDone()) {
+            kernelLoad.complete(KernelSymbols.load()); // not preloaded: read it here
+        }
+        try {
+            return kernelLoad.join();
+        } catch (RuntimeException e) {
+            return KernelSymbols.load();
+        }
+    }
+
+    public synchronized Stats stats() {
+        return new Stats(stackCount, stacksLost, frames, javaFrames, interpretedFrames, inlinedFrames, jitFrames,
+                nativeFrames, kernelFrames, unresolvedFrames, nanos);
+    }
+}

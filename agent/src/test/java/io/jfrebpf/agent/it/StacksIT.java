@@ -1,0 +1,168 @@
+package io.jfrebpf.agent.it;
+
+import static io.jfrebpf.agent.it.Recordings.javaName;
+import static io.jfrebpf.agent.it.Recordings.where;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.function.Predicate;
+import jdk.jfr.consumer.RecordedEvent;
+import jdk.jfr.consumer.RecordedFrame;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Stacks end to end, in one run of {@link StackWorkload} under probes=cpu+offcpu+file: each kind
+ * of frame appears with its real name and frame type, CPU samples land in the method that burns
+ * the CPU, and off-CPU time adds up to the sleeps.
+ */
+class StacksIT {
+    static final String W = StackWorkload.class.getName();
+    static List<RecordedEvent> events;
+    static Path file;
+    static String output;
+
+    @BeforeAll
+    static void record(@TempDir Path dir) throws Exception {
+        BpfRequirement.require();
+        file = Files.writeString(dir.resolve("stack-target.txt"), "x").toRealPath();
+        Path recording = dir.resolve("stacks.jfr");
+        ChildJvm.Result result = ChildJvm.workload(StackWorkload.class, file.toString())
+                .flag("-XX:CompileCommand=quiet")
+                .flag("-XX:CompileCommand=exclude," + W + "::interpretedOnly")
+                .flag("-XX:CompileCommand=dontinline," + W + "::leaf")
+                .agent("file=" + recording + ",probes=cpu+offcpu+file,cpu.hz=199").run(dir).assertSucceeded();
+        output = result.output();
+        events = Recordings.read(recording);
+    }
+
+    static List<RecordedEvent> on(String type, String thread) {
+        return where(events, type, e -> thread.equals(javaName(e)));
+    }
+
+    static boolean has(RecordedEvent e, Predicate<RecordedFrame> frame) {
+        return e.getStackTrace() != null && e.getStackTrace().getFrames().stream().anyMatch(frame);
+    }
+
+    static Predicate<RecordedFrame> method(String name, String type) {
+        return f -> f.getMethod().getName().equals(name) && f.getType().equals(type)
+                && (!f.isJavaFrame() || f.getMethod().getType().getName().equals(W));
+    }
+
+    static String describe(RecordedEvent e) {
+        return e.getStackTrace() == null ? "no stack" : e.getStackTrace().getFrames().stream()
+                .map(f -> f.getMethod().getType().getName() + "." + f.getMethod().getName() + ":" + f.getLineNumber()
+                        + " [" + f.getType() + "]")
+                .toList().toString();
+    }
+
+    @Test
+    void anInterpretedMethodIsNamedWithItsLine() {
+        List<RecordedEvent> samples = on("ebpf.CPUSample", "interp");
+        assertTrue(samples.size() >= 20, "samples of interp: " + samples.size() + "\n" + output);
+        List<RecordedEvent> in = samples.stream().filter(e -> has(e, method("interpretedOnly", "Interpreted"))).toList();
+        assertTrue(in.size() * 2 > samples.size(), in.size() + " of " + samples.size() + " samples in interpretedOnly; first: "
+                + describe(samples.get(0)));
+        RecordedFrame f = in.get(0).getStackTrace().getFrames().stream()
+                .filter(method("interpretedOnly", "Interpreted")).findFirst().orElseThrow();
+        assertEquals("(I)J", f.getMethod().getDescriptor());
+        assertTrue(f.getLineNumber() > 0 && f.getBytecodeIndex() >= 0, "line " + f.getLineNumber() + " bci " + f.getBytecodeIndex());
+    }
+
+    @Test
+    void jitCompiledAndInlinedFramesAreNamed() {
+        List<RecordedEvent> samples = on("ebpf.CPUSample", "hot");
+        assertTrue(samples.size() >= 20, "samples of hot: " + samples.size());
+        long inOuter = samples.stream().filter(e -> has(e, f -> f.getMethod().getName().equals("outer"))).count();
+        assertTrue(inOuter * 10 >= samples.size() * 6, inOuter + " of " + samples.size() + " samples hold outer");
+        List<RecordedEvent> jit = samples.stream().filter(e -> has(e, method("outer", "JIT compiled"))
+                && has(e, method("middle", "Inlined")) && has(e, f -> f.getMethod().getName().equals("leaf"))).toList();
+        assertFalse(jit.isEmpty(), "no sample with leaf <- middle (Inlined) <- outer (JIT compiled); e.g. " + describe(samples.get(samples.size() - 1)));
+        List<RecordedFrame> frames = jit.get(0).getStackTrace().getFrames();
+        int leaf = indexOf(frames, "leaf");
+        int middle = indexOf(frames, "middle");
+        int outer = indexOf(frames, "outer");
+        assertTrue(leaf < middle && middle < outer, "order leaf < middle < outer: " + describe(jit.get(0)));
+        assertTrue(frames.get(middle).getLineNumber() > 0, "line of the inlined frame: " + describe(jit.get(0)));
+    }
+
+    static int indexOf(List<RecordedFrame> frames, String method) {
+        for (int i = 0; i < frames.size(); i++) {
+            if (frames.get(i).getMethod().getName().equals(method)) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    @Test
+    void aNativeFrameReachedThroughAnFfmDowncall() {
+        List<RecordedEvent> opens = where(events, "ebpf.FileOpen", e -> file.toString().equals(e.getString("path"))
+                && "ffm".equals(javaName(e)));
+        assertEquals(20, opens.size(), "opens of ffm; " + Recordings.ofType(events, "ebpf.ProbeStatus").stream()
+                .map(e -> e.getString("probe") + " lost " + e.getLong("lost")).toList());
+        for (RecordedEvent e : opens) {
+            List<RecordedFrame> frames = e.getStackTrace().getFrames();
+            RecordedFrame top = frames.get(0);
+            assertEquals("Native", top.getType(), describe(e));
+            assertTrue(top.getMethod().getName().startsWith("open"), describe(e));
+            assertEquals("libc.so.6", top.getMethod().getType().getName(), describe(e));
+            assertTrue(has(e, f -> f.getMethod().getName().equals("ffmOpen") && f.isJavaFrame()), describe(e));
+        }
+    }
+
+    @Test
+    void kernelFramesUnderAFileOpen() {
+        List<RecordedEvent> inKernel = where(events, "ebpf.CPUSample", e -> "opener".equals(javaName(e))
+                && "kernel".equals(e.getString("state")));
+        assertFalse(inKernel.isEmpty(), "no kernel-mode sample of opener");
+        List<RecordedEvent> underOpen = inKernel.stream().filter(e -> has(e, f -> f.getType().equals("Kernel")
+                && f.getMethod().getName().contains("open")) && has(e, f -> f.getMethod().getName().equals("kernelOpens"))).toList();
+        assertFalse(underOpen.isEmpty(), "no sample with a kernel *open* frame under kernelOpens; e.g. " + describe(inKernel.get(0)));
+        List<RecordedFrame> frames = underOpen.get(0).getStackTrace().getFrames();
+        assertEquals("Kernel", frames.get(0).getType(), describe(underOpen.get(0)));
+        assertEquals("[kernel]", frames.get(0).getMethod().getType().getName());
+    }
+
+    @Test
+    void offCpuTimeOfASleepingMethodAddsUpToItsSleep() {
+        List<RecordedEvent> off = where(events, "ebpf.OffCPU", e -> "sleeper".equals(javaName(e))
+                && has(e, f -> f.getMethod().getName().equals("sleepingMethod")));
+        Duration total = off.stream().map(RecordedEvent::getDuration).reduce(Duration.ZERO, Duration::plus);
+        assertTrue(total.toMillis() >= 990 && total.toMillis() <= 1300, "off-CPU in sleepingMethod: " + total + " over "
+                + off.size() + " events");
+        assertTrue(off.size() >= 10, "one event per sleep at least: " + off.size());
+        assertTrue(off.stream().allMatch(e -> "S".equals(e.getString("state"))), "states "
+                + off.stream().map(e -> e.getString("state")).distinct().toList());
+    }
+
+    @Test
+    void noFrameIsABareZero() {
+        for (RecordedEvent e : events) {
+            if (!e.getEventType().getName().startsWith("ebpf.") || e.getStackTrace() == null) {
+                continue;
+            }
+            for (RecordedFrame f : e.getStackTrace().getFrames()) {
+                String name = f.getMethod().getName();
+                assertFalse(name.isEmpty() || name.equals("0x0") || name.equals("0"), describe(e));
+                assertFalse(f.getMethod().getType().getName().isEmpty(), describe(e));
+            }
+        }
+    }
+
+    @Test
+    void everyEventWithAStackHasOne() {
+        for (String type : List.of("ebpf.CPUSample", "ebpf.OffCPU", "ebpf.FileOpen")) {
+            List<RecordedEvent> all = Recordings.ofType(events, type);
+            assertFalse(all.isEmpty(), type);
+            long without = all.stream().filter(e -> e.getStackTrace() == null || e.getStackTrace().getFrames().isEmpty()).count();
+            assertEquals(0, without, type + " events without a stack");
+        }
+    }
+}

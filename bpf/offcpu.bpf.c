@@ -1,0 +1,86 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * offcpu: the time each of our threads spends off CPU. At sched_switch, a thread of ours that
+ * leaves the CPU has its time, state and stacks (where it blocked) kept by tid; when it comes
+ * back the stretch is measured and, at or above min_duration_ns, sent. Other processes'
+ * switches return after two comparisons (tp_btf: no tracepoint buffer is filled).
+ */
+#include "common.bpf.h"
+#include "stack.bpf.h"
+#include "offcpu.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+const volatile __u64 min_duration_ns = 1000000;
+
+struct blocked {
+	__u64 ns;
+	__u64 user_stack;
+	__s32 kernel_stack_id;
+	__u32 state;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, struct blocked);
+} blocked SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 512 * 1024);
+} events SEC(".maps");
+
+static __always_inline bool ours(struct task_struct *t)
+{
+	__u32 tid = BPF_CORE_READ(t, pid);
+	return BPF_CORE_READ(t, tgid) == targ_tgid && tid != agent_tid && tid != agent_writer_tid;
+}
+
+SEC("tp_btf/sched_switch")
+int BPF_PROG(sched_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
+{
+	__u64 now = 0;
+	if (ours(prev)) {
+		/* prev is still the current task: its registers and kernel stack are the ones that block */
+		now = bpf_ktime_get_ns();
+		__u32 tid = BPF_CORE_READ(prev, pid);
+		struct blocked b = {
+			.ns = now,
+			.user_stack = current_user_stack(STACK_SLOT_SCHED),
+			.kernel_stack_id = current_kernel_stack(ctx),
+			.state = preempt ? 0 : (__u32)BPF_CORE_READ(prev, __state),
+		};
+		bpf_map_update_elem(&blocked, &tid, &b, BPF_ANY);
+	}
+	if (!ours(next))
+		return 0;
+	__u32 tid = BPF_CORE_READ(next, pid);
+	struct blocked *b = bpf_map_lookup_elem(&blocked, &tid);
+	if (!b)
+		return 0;
+	if (!now)
+		now = bpf_ktime_get_ns();
+	__u64 start = b->ns;
+	if (now - start >= min_duration_ns) {
+		struct offcpu_record *r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
+		if (r) {
+			r->header.timestamp_ns = start;
+			r->header.duration_ns = now - start;
+			r->header.pid = targ_tgid;
+			r->header.tid = tid;
+			r->header.user_stack = b->user_stack;
+			r->header.kernel_stack_id = b->kernel_stack_id;
+			r->header._pad = 0;
+			BPF_CORE_READ_STR_INTO(&r->header.comm, next, comm);
+			r->state = b->state;
+			r->waker_tid = 0;
+			bpf_ringbuf_submit(r, ringbuf_wakeup_flags(&events));
+		} else {
+			count_lost();
+		}
+	}
+	bpf_map_delete_elem(&blocked, &tid);
+	return 0;
+}

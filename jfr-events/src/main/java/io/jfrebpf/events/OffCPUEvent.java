@@ -1,0 +1,17 @@
+package io.jfrebpf.events;
+
+import jdk.jfr.Category;
+import jdk.jfr.Description;
+import jdk.jfr.Label;
+import jdk.jfr.Name;
+
+/** A stretch of time a thread of this JVM spent off CPU, with the stack where it blocked. */
+@Name("ebpf.OffCPU")
+@Label("Off-CPU")
+@Description("Time a thread of this JVM spent off CPU (at least offcpu.threshold), from the moment it was switched out until it ran again, with the stack where it blocked")
+@Category({"eBPF", "CPU"})
+public final class OffCPUEvent extends EbpfEvent {
+    @Label("State")
+    @Description("Task state when switched out: S sleeping (waits, sleeps, sockets), D uninterruptible (disk, some locks), R preempted while runnable")
+    public String state;
+}
