@@ -177,6 +177,13 @@ public final class Symbolizer {
         return list;
     }
 
+    /** The frames of a user stack alone (tests feed it garbage). */
+    synchronized List<JfrFrame> frames(UserStack u) {
+        List<JfrFrame> out = new ArrayList<>();
+        userFrames(u, out);
+        return out;
+    }
+
     private void userFrames(UserStack u, List<JfrFrame> out) {
         for (int i = 0; i < u.depth(); i++) {
             if (u.interpreted(i)) {
