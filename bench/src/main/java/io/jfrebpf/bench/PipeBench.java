@@ -21,8 +21,10 @@ import jdk.jfr.consumer.RecordingFile;
  * <ol>
  * <li>throughput of a syscall-heavy loop (small file reads) with no agent, with the default
  * probes, and with {@code probes=syscall+file}; events drained per second and losses;</li>
- * <li>the host-wide tax: ns per {@code getppid()} in another process while our JVM runs with no
- * agent, with the default probes, and with the syscall probe.</li>
+ * <li>the host-wide tax: ns per {@code getppid()} in another process, and ns per pipe round trip
+ * between two other processes (two context switches: what the off-CPU probe's sched_switch
+ * program costs others), while our JVM runs with no agent, with the default probes, and with
+ * the syscall probe.</li>
  * </ol>
  * The peer, async-profiler (CPU profiling at 100 Hz into a JFR file: its usual production setting),
  * runs the same loop when its library is given.
@@ -32,6 +34,7 @@ public final class PipeBench {
     private final Path agentJar;
     private final Path classes;
     private final Path getppid;
+    private final Path pingpong;
     private final Path out;
     private final int rounds;
     private final double seconds;
@@ -44,6 +47,7 @@ public final class PipeBench {
         agentJar = Path.of(args[0]).toAbsolutePath();
         classes = Path.of(args[1]).toAbsolutePath();
         getppid = Path.of(args[2]).toAbsolutePath();
+        pingpong = getppid.resolveSibling("pingpong");
         out = Path.of(args[3]).toAbsolutePath();
         rounds = args.length > 4 ? Integer.parseInt(args[4]) : 3;
         seconds = args.length > 5 ? Double.parseDouble(args[5]) : 5;
@@ -72,8 +76,11 @@ public final class PipeBench {
         Map<String, List<Double>> drained = new LinkedHashMap<>();
         Map<String, Long> lost = new LinkedHashMap<>();
         Map<String, List<Double>> tax = new LinkedHashMap<>();
+        Map<String, List<Double>> switchTax = new LinkedHashMap<>();
         tax.put("no JVM", new ArrayList<>());
+        switchTax.put("no JVM", new ArrayList<>());
         configs.keySet().forEach(k -> tax.put(k, new ArrayList<>()));
+        configs.keySet().forEach(k -> switchTax.put(k, new ArrayList<>()));
 
         for (int round = 1; round <= rounds; round++) {
             for (Map.Entry<String, String> c : configs.entrySet()) {
@@ -91,9 +98,12 @@ public final class PipeBench {
             }
             log("round %d/%d: host tax, no JVM", round, rounds);
             tax.get("no JVM").add(getppidNs());
+            switchTax.get("no JVM").add(pingpongNs());
             for (Map.Entry<String, String> c : configs.entrySet()) {
                 log("round %d/%d: host tax, JVM with %s", round, rounds, c.getKey());
-                tax.get(c.getKey()).add(getppidWhileJvm(c.getValue()));
+                double[] t = taxWhileJvm(c.getValue());
+                tax.get(c.getKey()).add(t[0]);
+                switchTax.get(c.getKey()).add(t[1]);
             }
         }
 
@@ -108,14 +118,18 @@ public final class PipeBench {
                     drained.containsKey(k) ? String.format(Locale.ROOT, "%,.0f", median(drained.get(k))) : "-",
                     lost.containsKey(k) ? String.valueOf(lost.get(k)) : "-"));
         }
-        report.append(String.format(Locale.ROOT, "%n## Host-wide tax: ns per getppid() in another process (best of 5x2M calls, median of %d)%n%n", rounds));
-        report.append("| while | ns/syscall | vs no JVM |\n|---|---|---|\n");
+        report.append(String.format(Locale.ROOT, "%n## Host-wide tax on other processes (median of %d rounds)%n%n", rounds));
+        report.append("| while | ns per getppid() (best of 5x2M) | vs no JVM | ns per pipe round trip, 2 context switches (best of 5x100k) | vs no JVM |\n|---|---|---|---|---|\n");
         double bare = median(tax.get("no JVM"));
+        double bareSwitch = median(switchTax.get("no JVM"));
         for (Map.Entry<String, List<Double>> e : tax.entrySet()) {
             double v = median(e.getValue());
-            report.append(String.format(Locale.ROOT, "| %s | %.1f | %+.1f ns |%n", e.getKey(), v, v - bare));
+            double sw = median(switchTax.get(e.getKey()));
+            report.append(String.format(Locale.ROOT, "| %s | %.1f | %+.1f ns | %.0f | %+.0f ns |%n", e.getKey(), v, v - bare, sw,
+                    sw - bareSwitch));
         }
-        report.append("\nall samples: throughput ").append(throughput).append("\n             tax ").append(tax).append('\n');
+        report.append("\nall samples: throughput ").append(throughput).append("\n             tax ").append(tax)
+                .append("\n             switch tax ").append(switchTax).append('\n');
         Files.writeString(out.resolve("pipe.md"), report);
         System.out.println();
         System.out.println(report);
@@ -148,7 +162,8 @@ public final class PipeBench {
         return List.of("-javaagent:" + agentJar + "=file=" + recording + (agentOptions.isEmpty() ? "" : "," + agentOptions));
     }
 
-    private double getppidWhileJvm(String agentOptions) throws Exception {
+    /** ns per getppid() and per pipe round trip in other processes while a JVM runs with these options. */
+    private double[] taxWhileJvm(String agentOptions) throws Exception {
         Path signal = out.resolve("signal");
         Files.deleteIfExists(signal);
         Path recording = out.resolve("idle.jfr");
@@ -166,7 +181,7 @@ public final class PipeBench {
                 throw new IOException("idle JVM did not start: " + Files.readString(log));
             }
             Thread.sleep(500);
-            return getppidNs();
+            return new double[] {getppidNs(), pingpongNs()};
         } finally {
             Files.writeString(signal, "stop");
             p.waitFor(60, TimeUnit.SECONDS);
@@ -174,6 +189,15 @@ public final class PipeBench {
             Files.deleteIfExists(log);
             Files.deleteIfExists(recording);
         }
+    }
+
+    private double pingpongNs() throws Exception {
+        Process p = new ProcessBuilder(pingpong.toString(), "100000", "5").redirectErrorStream(true).start();
+        String output = new String(p.getInputStream().readAllBytes());
+        if (!p.waitFor(5, TimeUnit.MINUTES) || p.exitValue() != 0) {
+            throw new IOException("pingpong failed: " + output);
+        }
+        return Double.parseDouble(output.strip());
     }
 
     private double getppidNs() throws Exception {

@@ -22,8 +22,10 @@ import one.convert.FlameGraph;
 
 /**
  * What the demo prints after its run: a short summary of the recording (events by type, probe
- * status, file opens, syscalls) and a CPU flame graph of the JVM's execution samples, rendered
- * with async-profiler's converter. Usage: {@code DemoReport recording.jfr flame.html}.
+ * status, hottest and most blocked Java methods, file opens, syscalls) and a CPU flame graph of
+ * the kernel's CPU samples with their mixed Java/native/kernel stacks (the JVM's own execution
+ * samples when there are none), rendered with async-profiler's converter.
+ * Usage: {@code DemoReport recording.jfr flame.html}.
  */
 public final class DemoReport {
     private final Map<String, Long> counts = new TreeMap<>();
@@ -33,6 +35,10 @@ public final class DemoReport {
     private final Map<String, long[]> syscalls = new HashMap<>();
     private final List<RecordedEvent> slowSyscalls = new ArrayList<>();
     private final Map<String, Long> collapsed = new HashMap<>();
+    private final Map<String, Long> jvmCollapsed = new HashMap<>();
+    private final Map<String, Long> hottest = new HashMap<>();
+    private final Map<String, Long> blockedNanos = new HashMap<>();
+    private long cpuSamples;
     private long opens;
     private long storeOpens;
 
@@ -45,7 +51,7 @@ public final class DemoReport {
         report.read(Path.of(args[0]));
         report.print(Path.of(args[0]));
         report.writeFlameGraph(Path.of(args[1]));
-        System.out.println("flame graph (JVM execution samples): " + Path.of(args[1]).toAbsolutePath());
+        System.out.println("flame graph (CPU samples with mixed stacks): " + Path.of(args[1]).toAbsolutePath());
     }
 
     void read(Path file) throws IOException {
@@ -65,7 +71,13 @@ public final class DemoReport {
                         s[3] = Math.max(s[3], e.getLong("maxTime"));
                     }
                     case "ebpf.SyscallLatency" -> slowSyscalls.add(e);
-                    case "jdk.ExecutionSample" -> sample(e.getStackTrace());
+                    case "ebpf.CPUSample" -> {
+                        cpuSamples++;
+                        sample(e.getStackTrace(), collapsed);
+                        hottest.merge(innermostJava(e.getStackTrace()), 1L, Long::sum);
+                    }
+                    case "ebpf.OffCPU" -> blockedNanos.merge(innermostJava(e.getStackTrace()), e.getDuration().toNanos(), Long::sum);
+                    case "jdk.ExecutionSample" -> sample(e.getStackTrace(), jvmCollapsed);
                     default -> { }
                 }
             }
@@ -87,7 +99,21 @@ public final class DemoReport {
         }
     }
 
-    private void sample(RecordedStackTrace stack) {
+    /** The innermost Java method of a stack: where the time goes in the application's terms. */
+    private static String innermostJava(RecordedStackTrace stack) {
+        if (stack != null) {
+            for (RecordedFrame f : stack.getFrames()) {
+                if (JAVA.contains(f.getType())) {
+                    return f.getMethod().getType().getName() + "." + f.getMethod().getName();
+                }
+            }
+        }
+        return "(no Java frame: JVM or native thread)";
+    }
+
+    private static final java.util.Set<String> JAVA = java.util.Set.of("Interpreted", "JIT compiled", "Inlined");
+
+    private static void sample(RecordedStackTrace stack, Map<String, Long> collapsed) {
         if (stack == null) {
             return;
         }
@@ -98,8 +124,12 @@ public final class DemoReport {
             if (b.length() > 0) {
                 b.append(';');
             }
-            b.append(f.getMethod().getType().getName()).append('.').append(f.getMethod().getName())
-                    .append(f.getType().equals("Inlined") ? "_[i]" : f.isJavaFrame() && f.getType().equals("JIT compiled") ? "_[j]" : "");
+            switch (f.getType()) {
+                case "Kernel" -> b.append(f.getMethod().getName()).append("_[k]");
+                case "Native" -> b.append(f.getMethod().getName());
+                default -> b.append(f.getMethod().getType().getName()).append('.').append(f.getMethod().getName())
+                        .append(f.getType().equals("Inlined") ? "_[i]" : f.getType().equals("JIT compiled") ? "_[j]" : "");
+            }
         }
         collapsed.merge(b.toString(), 1L, Long::sum);
     }
@@ -120,6 +150,17 @@ public final class DemoReport {
             System.out.printf("  %-9s %-12s events %,9d  lost %,6d  %s%n", s.getString("probe"),
                     s.getBoolean("attached") ? "attached" : "not attached", s.getLong("events"), s.getLong("lost"),
                     s.getString("reason"));
+        }
+
+        if (!hottest.isEmpty()) {
+            System.out.printf("%nhottest Java methods (innermost Java frame of %,d CPU samples, kernel time included):%n", cpuSamples);
+            hottest.entrySet().stream().sorted(Map.Entry.<String, Long>comparingByValue().reversed()).limit(6)
+                    .forEach(h -> System.out.printf("  %5.1f%%  %s%n", 100.0 * h.getValue() / cpuSamples, h.getKey()));
+        }
+        if (!blockedNanos.isEmpty()) {
+            System.out.println("\nmost time off CPU (blocked, sleeping, waiting), by innermost Java frame:");
+            blockedNanos.entrySet().stream().sorted(Map.Entry.<String, Long>comparingByValue().reversed()).limit(6)
+                    .forEach(h -> System.out.printf("  %12s  %s%n", time(h.getValue()), h.getKey()));
         }
 
         if (opens > 0) {
@@ -146,10 +187,11 @@ public final class DemoReport {
 
     void writeFlameGraph(Path out) throws IOException {
         Arguments arguments = new Arguments();
-        arguments.title = "CPU: JVM execution samples";
+        boolean mixed = !collapsed.isEmpty();
+        arguments.title = mixed ? "CPU: ebpf.CPUSample (Java, native and kernel frames)" : "CPU: JVM execution samples";
         FlameGraph flame = new FlameGraph(arguments);
         StringBuilder text = new StringBuilder();
-        collapsed.forEach((stack, n) -> text.append(stack).append(' ').append(n).append('\n'));
+        (mixed ? collapsed : jvmCollapsed).forEach((stack, n) -> text.append(stack).append(' ').append(n).append('\n'));
         flame.parseCollapsed(new StringReader(text.toString()));
         try (var stream = Files.newOutputStream(out)) {
             flame.dump(stream);

@@ -190,7 +190,8 @@ public final class CodeCache {
         long windowStart = 0;
         for (int hops = 0; hops < 1 << 16; hops++) {
             if (window == null || segment < windowStart) {
-                windowStart = Math.max(0, segment - 1023);
+                // most blobs start within a few segments: read a little, more only when needed
+                windowStart = Math.max(0, segment - (window == null ? 31 : 1023));
                 window = SafeMemory.bytes(h.segmapLow + windowStart, (int) (segment - windowStart + 1));
                 if (window == null) {
                     return Optional.empty();

@@ -52,7 +52,7 @@ public final class BpfMap {
 
     /** Looks a key up into {@code value}; false when the key is absent. Per-CPU maps fill one slot per possible CPU. */
     public boolean lookup(MemorySegment key, MemorySegment value) throws BpfException {
-        int rc = LibBpf.callInt(LibBpf.MAP_LOOKUP_ELEM, fd(), key, value);
+        int rc = LibBpf.mapLookup(fd(), key, value);
         if (rc == 0) {
             return true;
         }

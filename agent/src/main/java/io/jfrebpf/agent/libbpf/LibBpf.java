@@ -152,6 +152,39 @@ final class LibBpf {
         }
     }
 
+    /** bpf_map_lookup_elem without the varargs call path: the symbolizer's stack lookups are hot. */
+    static int mapLookup(int fd, MemorySegment key, MemorySegment value) {
+        try {
+            return (int) MAP_LOOKUP_ELEM.invokeExact(state(), fd, key, value);
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    /** ring_buffer__poll, every few milliseconds: no varargs call path. */
+    static int ringBufferPoll(MemorySegment ring, int timeoutMillis) {
+        try {
+            return (int) RING_BUFFER_POLL.invokeExact(state(), ring, timeoutMillis);
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    /** ring_buffer__consume, after every poll. */
+    static int ringBufferConsume(MemorySegment ring) {
+        try {
+            return (int) RING_BUFFER_CONSUME.invokeExact(state(), ring);
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
     static MemorySegment callPtr(MethodHandle h, Object... args) {
         return (MemorySegment) call(h, args);
     }

@@ -70,7 +70,7 @@ public final class RingBufferPoller implements AutoCloseable {
         if (ring.address() == 0) {
             return 0;
         }
-        int n = LibBpf.callInt(LibBpf.RING_BUFFER_POLL, ring, timeoutMillis);
+        int n = LibBpf.ringBufferPoll(ring, timeoutMillis);
         if (n < 0 && n != -4) { // EINTR is a normal wake-up
             throw LibBpf.failure("ring_buffer__poll", -n);
         }
@@ -82,7 +82,11 @@ public final class RingBufferPoller implements AutoCloseable {
         if (ring.address() == 0) {
             return 0;
         }
-        return LibBpf.checkedInt("ring_buffer__consume", LibBpf.RING_BUFFER_CONSUME, ring);
+        int n = LibBpf.ringBufferConsume(ring);
+        if (n < 0) {
+            throw LibBpf.failure("ring_buffer__consume", -n);
+        }
+        return n;
     }
 
     @SuppressWarnings("unused") // upcall from libbpf

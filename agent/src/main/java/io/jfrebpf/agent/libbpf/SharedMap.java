@@ -42,7 +42,7 @@ public final class SharedMap implements AutoCloseable {
         if (f < 0) {
             return false;
         }
-        int rc = LibBpf.callInt(LibBpf.MAP_LOOKUP_ELEM, f, key, value);
+        int rc = LibBpf.mapLookup(f, key, value);
         if (rc == 0) {
             return true;
         }

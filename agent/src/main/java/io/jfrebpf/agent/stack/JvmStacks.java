@@ -67,10 +67,10 @@ public final class JvmStacks implements AutoCloseable {
         if (s.stacks() > 0) {
             Log.info(
                     "stacks: %d (%d lost), %d frames: %.1f%% Java (%d interpreted, %d JIT, %d inlined), %d native,"
-                            + " %d kernel, %d unresolved; symbolization %.1f ms",
+                            + " %d kernel, %d unresolved; symbolization %.1f ms, of which %.1f ms loading symbol tables",
                     s.stacks(), s.stacksLost(), s.frames(), s.frames() == 0 ? 0.0 : 100.0 * s.javaFrames() / s.frames(),
                     s.interpretedFrames(), s.jitFrames(), s.inlinedFrames(), s.nativeFrames(), s.kernelFrames(),
-                    s.unresolvedFrames(), s.nanos() / 1e6);
+                    s.unresolvedFrames(), s.nanos() / 1e6, s.waitNanos() / 1e6);
         }
         maps.close();
     }

@@ -9,6 +9,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * Native frames: the mapped ELF object that holds a pc ({@code /proc/self/maps}, re-read when a
@@ -24,34 +25,47 @@ public final class NativeSymbols {
     private static final long REREAD_NS = 1_000_000_000L;
 
     private volatile List<ProcMaps.Mapping> executable = List.of();
+    private long loadNanos;
     private long lastRead = Long.MIN_VALUE / 2;
-    private final Map<String, Optional<ElfFile>> objects = new LinkedHashMap<>(16, 0.75f, true) {
+    /** Symbol tables by path: a future, so that a table being preloaded is waited for, not read twice. */
+    private final Map<String, CompletableFuture<Optional<ElfFile>>> objects = new LinkedHashMap<>(16, 0.75f, true) {
         @Override
-        protected boolean removeEldestEntry(Map.Entry<String, Optional<ElfFile>> eldest) {
+        protected boolean removeEldestEntry(Map.Entry<String, CompletableFuture<Optional<ElfFile>>> eldest) {
             return size() > MAX_OBJECTS;
         }
     };
 
     /** Reads the mappings and the symbol tables of every mapped object now (off the poller thread). */
     public void preload() {
-        List<String> paths;
+        Map<String, CompletableFuture<Optional<ElfFile>>> mine = new LinkedHashMap<>();
         synchronized (this) {
             reread();
-            paths = executable.stream().map(ProcMaps.Mapping::path).distinct().toList();
-        }
-        for (String path : paths) {
-            Optional<ElfFile> elf = open(path); // outside the lock: locate() goes on meanwhile
-            synchronized (this) {
-                objects.putIfAbsent(path, elf);
+            for (ProcMaps.Mapping m : executable) {
+                if (!objects.containsKey(m.path()) && mine.size() < MAX_OBJECTS) {
+                    CompletableFuture<Optional<ElfFile>> f = new CompletableFuture<>();
+                    objects.put(m.path(), f);
+                    mine.put(m.path(), f);
+                }
             }
         }
+        // outside the lock: locate() goes on meanwhile, and waits only for a table it needs
+        // (libjvm and libc first: every Java stack ends in them)
+        mine.entrySet().stream()
+                .sorted((a, b) -> Boolean.compare(!first(a.getKey()), !first(b.getKey())))
+                .forEach(e -> e.getValue().complete(open(e.getKey())));
+    }
+
+    private static boolean first(String path) {
+        return path.endsWith("/libjvm.so") || path.contains("/libc.so");
     }
 
     /** The location of pc, or empty when no file mapping holds it (anonymous memory: JIT code, stubs). */
     public synchronized Optional<Location> locate(long pc) {
         ProcMaps.Mapping m = mapping(pc);
         if (m == null && System.nanoTime() - lastRead > REREAD_NS) {
+            long start = System.nanoTime();
             reread();
+            loadNanos += System.nanoTime() - start;
             m = mapping(pc);
         }
         if (m == null) {
@@ -59,13 +73,31 @@ public final class NativeSymbols {
         }
         String module = Path.of(m.path()).getFileName().toString();
         long fileOffset = pc - m.start() + m.offset();
-        Optional<ElfFile> elf = objects.computeIfAbsent(m.path(), NativeSymbols::open);
+        CompletableFuture<Optional<ElfFile>> table = objects.get(m.path());
+        Optional<ElfFile> elf;
+        if (table != null && table.isDone()) {
+            elf = table.join();
+        } else {
+            long start = System.nanoTime();
+            if (table == null) {
+                elf = open(m.path());
+                objects.put(m.path(), CompletableFuture.completedFuture(elf));
+            } else {
+                elf = table.join(); // being preloaded
+            }
+            loadNanos += System.nanoTime() - start;
+        }
         if (elf.isEmpty()) {
             return Optional.of(new Location(module, null, fileOffset));
         }
         long vaddr = elf.get().vaddr(fileOffset);
         return Optional.of(new Location(module,
                 elf.get().symbolAt(vaddr).map(s -> Demangler.demangle(s.name())).orElse(null), fileOffset));
+    }
+
+    /** Time spent reading symbol tables and mappings in {@link #locate} (not in {@link #preload}). */
+    public synchronized long loadNanos() {
+        return loadNanos;
     }
 
     private ProcMaps.Mapping mapping(long pc) {

@@ -38,7 +38,7 @@ public final class Symbolizer {
     /** Counters for the status line and the benchmark. */
     public record Stats(long stacks, long stacksLost, long frames, long javaFrames, long interpretedFrames,
             long inlinedFrames, long jitFrames, long nativeFrames, long kernelFrames, long unresolvedFrames,
-            long nanos) {
+            long nanos, long waitNanos) {
     }
 
     private record StackKey(long user, int kernel) {
@@ -65,6 +65,7 @@ public final class Symbolizer {
     private long kernelFrames;
     private long unresolvedFrames;
     private long nanos;
+    private long waitNanos;
 
     /** code and methods are null when HotSpot's structures are not readable: Java frames then show as unresolved. */
     public Symbolizer(StackMaps maps, CodeCache code, JavaMethods methods) {
@@ -285,6 +286,15 @@ public final class Symbolizer {
     }
 
     private KernelSymbols kernelSymbols() {
+        long start = System.nanoTime();
+        try {
+            return awaitKernelSymbols();
+        } finally {
+            waitNanos += System.nanoTime() - start;
+        }
+    }
+
+    private KernelSymbols awaitKernelSymbols() {
         if (!preloading && !kernelLoad.isDone()) {
             kernelLoad.complete(KernelSymbols.load()); // not preloaded: read it here
         }
@@ -297,6 +307,6 @@ public final class Symbolizer {
 
     public synchronized Stats stats() {
         return new Stats(stackCount, stacksLost, frames, javaFrames, interpretedFrames, inlinedFrames, jitFrames,
-                nativeFrames, kernelFrames, unresolvedFrames, nanos);
+                nativeFrames, kernelFrames, unresolvedFrames, nanos, waitNanos + natives.loadNanos());
     }
 }

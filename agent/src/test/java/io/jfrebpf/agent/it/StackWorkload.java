@@ -84,17 +84,18 @@ public final class StackWorkload {
 
     public static void main(String[] args) throws Exception {
         Path file = Path.of(args[0]);
-        // first, alone: the flood of opens below must not crowd these out of the ring buffer
+        // first, alone: the flood of opens below must not crowd these out of the ring buffer; the
+        // thread lives on until the end, so that its events find their Java thread live
         Thread ffm = new Thread(() -> {
             try {
                 ffmOpen(file, 20);
+                Thread.sleep(RUN_NS / 1_000_000 + 500);
             } catch (Throwable t) {
                 throw new IllegalStateException(t);
             }
         }, "ffm");
         ffm.start();
-        ffm.join();
-        Thread.sleep(200);
+        Thread.sleep(300);
         Thread[] threads = {
             new Thread(() -> {
                 long end = System.nanoTime() + RUN_NS;
@@ -129,6 +130,7 @@ public final class StackWorkload {
         for (Thread t : threads) {
             t.join();
         }
+        ffm.join();
         System.out.println("done");
     }
 }

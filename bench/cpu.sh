@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# The CPU profiler benchmark: probes=cpu at 99 Hz against no profiler and against async-profiler
+# at the same rate, on the same CPU-bound workload, interleaved. Usage: bench/cpu.sh [rounds] [seconds]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/setup.sh
+mvn -B -ntp -q package -DskipTests
+out=$PWD/out/bench
+mkdir -p "$out"
+unzip -o -q -j bench/target/peer/async-profiler.jar linux-x64/libasyncProfiler.so -d "$out"
+java -cp bench/target/classes io.jfrebpf.bench.CpuBench agent/target/jfr-ebpf-agent.jar bench/target/classes \
+  "$out/libasyncProfiler.so" "$out" "${1:-3}" "${2:-10}"
