@@ -61,15 +61,24 @@ public final class CpuBench {
         long samplesWithJava;
         long userFrames;
         long javaFrames;
+        long aboveEntry;
+        long javaAboveEntry;
         long interpreted;
         long inlined;
 
         void add(List<RecordedFrame> frames) {
             samples++;
             String top = null;
+            boolean belowEntry = false;
             for (RecordedFrame f : frames) {
                 if ("Kernel".equals(f.getType())) {
                     continue;
+                }
+                // the thread's start-up frames under the Java entry (call_stub, JavaCalls, thread_native_entry)
+                belowEntry |= f.getMethod().getName().equals("call_stub");
+                if (!belowEntry) {
+                    aboveEntry++;
+                    javaAboveEntry += JAVA_TYPES.contains(f.getType()) ? 1 : 0;
                 }
                 userFrames++;
                 if (JAVA_TYPES.contains(f.getType())) {
@@ -93,6 +102,8 @@ public final class CpuBench {
             samplesWithJava += p.samplesWithJava;
             userFrames += p.userFrames;
             javaFrames += p.javaFrames;
+            aboveEntry += p.aboveEntry;
+            javaAboveEntry += p.javaAboveEntry;
             interpreted += p.interpreted;
             inlined += p.inlined;
         }
@@ -179,6 +190,8 @@ public final class CpuBench {
                 pct(peer.samplesWithJava, peer.samples)));
         r.append(String.format(Locale.ROOT, "| user frames resolved to a Java method | %s | %s |%n", pct(ours.javaFrames, ours.userFrames),
                 pct(peer.javaFrames, peer.userFrames)));
+        r.append(String.format(Locale.ROOT, "| user frames above the Java entry (call_stub) resolved to a Java method | %s | %s |%n",
+                pct(ours.javaAboveEntry, ours.aboveEntry), pct(peer.javaAboveEntry, peer.aboveEntry)));
         r.append(String.format(Locale.ROOT, "| of which interpreted / inlined | %s / %s | %s / %s |%n", pct(ours.interpreted, ours.javaFrames),
                 pct(ours.inlined, ours.javaFrames), pct(peer.interpreted, peer.javaFrames), pct(peer.inlined, peer.javaFrames)));
         r.append(String.format(Locale.ROOT, "%nSymbolization cost per sample on the agent's poller thread (its own count, every stack incl. cache hits, without the one-time wait for kallsyms/ELF tables), median: %.1f us; runs: %s%n",

@@ -14,7 +14,8 @@ import java.nio.file.Path;
  * runs {@link #outer} → {@link #middle} (inlined) → {@link #leaf} (not inlined), "sleeper" sleeps
  * in {@link #sleepingMethod} 10 × 100 ms, "ffm" opens a file through an FFM downcall to libc's
  * open in {@link #ffmOpen}, "opener" opens a file in a loop in {@link #kernelOpens} (time in the
- * kernel). Argument: the file to open.
+ * kernel), "deep" tries to open a missing file 200 calls deep in {@link #deep} (a stack longer
+ * than the kernel keeps). Argument: the file to open.
  */
 public final class StackWorkload {
     static final long RUN_NS = 2_000_000_000L;
@@ -75,6 +76,18 @@ public final class StackWorkload {
         }
     }
 
+    static void deep(int depth, Path missing) {
+        if (depth > 0) {
+            deep(depth - 1, missing);
+            return;
+        }
+        try (var in = new java.io.FileInputStream(missing.toFile())) {
+            sink += in.read();
+        } catch (java.io.IOException expected) {
+            sink++;
+        }
+    }
+
     static void kernelOpens(Path file) throws Exception {
         long end = System.nanoTime() + RUN_NS;
         while (System.nanoTime() < end) {
@@ -95,6 +108,15 @@ public final class StackWorkload {
             }
         }, "ffm");
         ffm.start();
+        Thread deep = new Thread(() -> {
+            deep(200, Path.of(file + ".deep"));
+            try {
+                Thread.sleep(RUN_NS / 1_000_000 + 500);
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+        }, "deep");
+        deep.start();
         Thread.sleep(300);
         Thread[] threads = {
             new Thread(() -> {
@@ -131,6 +153,7 @@ public final class StackWorkload {
             t.join();
         }
         ffm.join();
+        deep.join();
         System.out.println("done");
     }
 }

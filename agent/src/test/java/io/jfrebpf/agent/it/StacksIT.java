@@ -118,6 +118,23 @@ class StacksIT {
     }
 
     @Test
+    void aStackDeeperThanTheWalkIsMarkedTruncated() {
+        List<RecordedEvent> opens = where(events, "ebpf.FileOpen", e -> (file + ".deep").equals(e.getString("path")));
+        assertEquals(1, opens.size(), "the one open of the deep thread");
+        RecordedEvent e = opens.get(0);
+        assertEquals("ENOENT", e.getString("error"));
+        assertTrue(e.getStackTrace().isTruncated(), "200 calls deep, not truncated: " + describe(e));
+        long deepFrames = e.getStackTrace().getFrames().stream().filter(f -> f.getMethod().getName().equals("deep")).count();
+        assertTrue(deepFrames >= 100 && deepFrames <= 128, deepFrames + " frames of deep()");
+    }
+
+    @Test
+    void aShallowStackIsNotTruncated() {
+        RecordedEvent e = where(events, "ebpf.FileOpen", x -> "ffm".equals(javaName(x))).get(0);
+        assertFalse(e.getStackTrace().isTruncated(), describe(e));
+    }
+
+    @Test
     void kernelFramesUnderAFileOpen() {
         List<RecordedEvent> inKernel = where(events, "ebpf.CPUSample", e -> "opener".equals(javaName(e))
                 && "kernel".equals(e.getString("state")));
