@@ -44,6 +44,11 @@ class SyscallLatencyIT {
         assertTrue(nanosleep.getDuration().compareTo(SLEEP) >= 0, "nanosleep " + nanosleep.getDuration());
         assertEquals(0, nanosleep.getLong("result"));
         assertTrue(nanosleep.getStartTime().isAfter(futex.getStartTime()), "usleep comes after Thread.sleep");
+        // the stacks of the calls: Thread.sleep under the futex wait, the FFM downcall to usleep under the nanosleep
+        assertTrue(hasFrame(futex, "java.lang.Thread", "sleep"), "Thread.sleep in " + futex.getStackTrace());
+        assertTrue(hasFrame(nanosleep, Workloads.class.getName(), "usleep"), "Workloads.usleep in " + nanosleep.getStackTrace());
+        assertTrue(nanosleep.getStackTrace().getFrames().stream().anyMatch(f -> f.getType().equals("Kernel")),
+                "kernel frames at the syscall's exit: " + nanosleep.getStackTrace());
 
         for (RecordedEvent e : ofType(events, "ebpf.SyscallLatency")) {
             assertTrue(e.getDuration().toNanos() >= 1_000_000, "below the 1 ms default threshold: " + e);
@@ -92,6 +97,11 @@ class SyscallLatencyIT {
         assertTrue(seen + lost >= calls, "events " + seen + " + lost " + lost + " < calls " + calls);
         Matcher said = Pattern.compile("eBPF events, (\\d+) lost[;)]").matcher(r.output());
         assertTrue(said.find() && Long.parseLong(said.group(1)) >= lost, "the agent's last line tells the loss: " + r.output());
+    }
+
+    private static boolean hasFrame(RecordedEvent e, String className, String method) {
+        return e.getStackTrace() != null && e.getStackTrace().getFrames().stream().anyMatch(f -> f.isJavaFrame()
+                && f.getMethod().getType().getName().equals(className) && f.getMethod().getName().equals(method));
     }
 
     private static RecordedEvent one(List<RecordedEvent> events, Set<String> names) {
