@@ -1,5 +1,9 @@
 package io.jfrebpf.bench;
 
+import static io.jfrebpf.bench.Measure.log;
+import static io.jfrebpf.bench.Measure.median;
+import static io.jfrebpf.bench.Measure.parse;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -10,7 +14,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
@@ -232,32 +235,6 @@ public final class CpuBench {
         List<String> cmd = new ArrayList<>(List.of(java.toString(), "--enable-native-access=ALL-UNNAMED"));
         cmd.addAll(flags);
         cmd.addAll(List.of("-cp", classes.toString(), CpuWorkload.class.getName(), String.valueOf(threads), String.valueOf(seconds)));
-        Path log = Files.createTempFile(out, "jvm", ".log");
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-        if (!p.waitFor(5, TimeUnit.MINUTES) || p.exitValue() != 0) {
-            p.destroyForcibly();
-            throw new IOException("benchmark JVM failed: " + cmd + "\n" + Files.readString(log));
-        }
-        String output = Files.readString(log);
-        Files.delete(log);
-        return output;
-    }
-
-    private static double parse(String output, String regex) throws IOException {
-        Matcher m = Pattern.compile(regex).matcher(output);
-        if (!m.find()) {
-            throw new IOException("no " + regex + " in: " + output);
-        }
-        return Double.parseDouble(m.group(1));
-    }
-
-    private static double median(List<Double> values) {
-        List<Double> sorted = values.stream().sorted().toList();
-        int n = sorted.size();
-        return n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2;
-    }
-
-    private static void log(String format, Object... args) {
-        System.out.printf(Locale.ROOT, "bench: " + format + "%n", args);
+        return Measure.run(cmd, out);
     }
 }

@@ -1,5 +1,9 @@
 package io.jfrebpf.bench;
 
+import static io.jfrebpf.bench.Measure.log;
+import static io.jfrebpf.bench.Measure.median;
+import static io.jfrebpf.bench.Measure.parse;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -9,8 +13,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import jdk.jfr.consumer.RecordedEvent;
 import jdk.jfr.consumer.RecordingFile;
 
@@ -141,15 +143,7 @@ public final class PipeBench {
         cmd.addAll(agentFlags(agentOptions, recording));
         cmd.addAll(List.of("-cp", classes.toString(), FileReadLoop.class.getName()));
         cmd.addAll(List.of(args));
-        Path log = Files.createTempFile(out, "jvm", ".log");
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-        if (!p.waitFor(5, TimeUnit.MINUTES) || p.exitValue() != 0) {
-            p.destroyForcibly();
-            throw new IOException("benchmark JVM failed: " + cmd + "\n" + Files.readString(log));
-        }
-        String output = Files.readString(log);
-        Files.delete(log);
-        return output;
+        return Measure.run(cmd, out);
     }
 
     private List<String> agentFlags(String agentOptions, Path recording) {
@@ -224,23 +218,5 @@ public final class PipeBench {
             }
         }
         return new long[] {events, lost};
-    }
-
-    private static double parse(String output, String regex) throws IOException {
-        Matcher m = Pattern.compile(regex).matcher(output);
-        if (!m.find()) {
-            throw new IOException("no " + regex + " in: " + output);
-        }
-        return Double.parseDouble(m.group(1));
-    }
-
-    private static double median(List<Double> values) {
-        List<Double> sorted = values.stream().sorted().toList();
-        int n = sorted.size();
-        return n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2;
-    }
-
-    private static void log(String format, Object... args) {
-        System.out.printf(Locale.ROOT, "bench: " + format + "%n", args);
     }
 }

@@ -82,21 +82,21 @@ public final class CodeCache {
     /** Reads the code heaps and the interpreter's bounds; empty (with the reason logged) if VMStructs lack a field. */
     public static Optional<CodeCache> load(VmStructs vm) {
         try {
-            Layout l = new Layout(field(vm, "CodeHeap", "_memory"), field(vm, "CodeHeap", "_segmap"),
-                    field(vm, "CodeHeap", "_log2_segment_size"), field(vm, "VirtualSpace", "_low"),
-                    field(vm, "VirtualSpace", "_high_boundary"), field(vm, "GrowableArrayBase", "_len"),
-                    field(vm, "GrowableArray<int>", "_data"), field(vm, "HeapBlock::Header", "_used"),
-                    size(vm, "HeapBlock"), field(vm, "CodeBlob", "_name"), field(vm, "CodeBlob", "_size"),
-                    field(vm, "CodeBlob", "_kind"), field(vm, "CodeBlob", "_code_offset"),
-                    field(vm, "CodeBlob", "_data_offset"), field(vm, "CodeBlob", "_relocation_size"),
-                    field(vm, "CodeBlob", "_mutable_data"), field(vm, "nmethod", "_method"),
-                    field(vm, "nmethod", "_immutable_data"), field(vm, "nmethod", "_immutable_data_size"),
-                    field(vm, "nmethod", "_scopes_pcs_offset"), field(vm, "nmethod", "_scopes_data_offset"),
-                    field(vm, "nmethod", "_compile_id"), size(vm, "nmethod"), size(vm, "PcDesc"),
-                    field(vm, "PcDesc", "_pc_offset"), field(vm, "PcDesc", "_scope_decode_offset"),
-                    constant(vm, "CodeBlobKind::Nmethod"), constant(vm, "InvocationEntryBci"),
-                    field(vm, "StubQueue", "_stub_buffer"), field(vm, "StubQueue", "_buffer_limit"));
-            long heapsArray = read(staticField(vm, "CodeCache", "_heaps"));
+            Layout l = new Layout(vm.requireField("CodeHeap", "_memory"), vm.requireField("CodeHeap", "_segmap"),
+                    vm.requireField("CodeHeap", "_log2_segment_size"), vm.requireField("VirtualSpace", "_low"),
+                    vm.requireField("VirtualSpace", "_high_boundary"), vm.requireField("GrowableArrayBase", "_len"),
+                    vm.requireField("GrowableArray<int>", "_data"), vm.requireField("HeapBlock::Header", "_used"),
+                    vm.requireSize("HeapBlock"), vm.requireField("CodeBlob", "_name"), vm.requireField("CodeBlob", "_size"),
+                    vm.requireField("CodeBlob", "_kind"), vm.requireField("CodeBlob", "_code_offset"),
+                    vm.requireField("CodeBlob", "_data_offset"), vm.requireField("CodeBlob", "_relocation_size"),
+                    vm.requireField("CodeBlob", "_mutable_data"), vm.requireField("nmethod", "_method"),
+                    vm.requireField("nmethod", "_immutable_data"), vm.requireField("nmethod", "_immutable_data_size"),
+                    vm.requireField("nmethod", "_scopes_pcs_offset"), vm.requireField("nmethod", "_scopes_data_offset"),
+                    vm.requireField("nmethod", "_compile_id"), vm.requireSize("nmethod"), vm.requireSize("PcDesc"),
+                    vm.requireField("PcDesc", "_pc_offset"), vm.requireField("PcDesc", "_scope_decode_offset"),
+                    vm.requireConstant("CodeBlobKind::Nmethod"), vm.requireConstant("InvocationEntryBci"),
+                    vm.requireField("StubQueue", "_stub_buffer"), vm.requireField("StubQueue", "_buffer_limit"));
+            long heapsArray = read(vm.requireStatic("CodeCache", "_heaps"));
             int count = SafeMemory.readInt(heapsArray + l.gaLen).orElse(0);
             long data = read(heapsArray + l.gaData);
             List<Heap> heaps = new ArrayList<>();
@@ -113,34 +113,18 @@ public final class CodeCache {
             if (heaps.isEmpty()) {
                 throw new IllegalStateException("no code heap readable");
             }
-            long queue = read(staticField(vm, "AbstractInterpreter", "_code"));
+            long queue = read(vm.requireStatic("AbstractInterpreter", "_code"));
             long interpreter = read(queue + l.stubBuffer);
             int limit = SafeMemory.readInt(queue + l.bufferLimit).orElse(0);
-            long callStub = SafeMemory.readLong(staticField(vm, "StubRoutines", "_call_stub_return_address")).orElse(0);
-            long lowBound = read(staticField(vm, "CodeCache", "_low_bound"));
-            long highBound = read(staticField(vm, "CodeCache", "_high_bound"));
+            long callStub = SafeMemory.readLong(vm.requireStatic("StubRoutines", "_call_stub_return_address")).orElse(0);
+            long lowBound = read(vm.requireStatic("CodeCache", "_low_bound"));
+            long highBound = read(vm.requireStatic("CodeCache", "_high_bound"));
             return Optional.of(new CodeCache(l, List.copyOf(heaps), lowBound, highBound, interpreter,
                     interpreter + Math.max(0, limit), callStub));
         } catch (RuntimeException e) {
             Log.warn("Java frames cannot be named: HotSpot's code cache is not readable (%s)", e.getMessage());
             return Optional.empty();
         }
-    }
-
-    private static long field(VmStructs vm, String type, String field) {
-        return vm.fieldOffset(type, field).orElseThrow(() -> new IllegalStateException("VMStructs lack " + type + "::" + field));
-    }
-
-    private static long staticField(VmStructs vm, String type, String field) {
-        return vm.staticAddress(type, field).orElseThrow(() -> new IllegalStateException("VMStructs lack " + type + "::" + field));
-    }
-
-    private static long size(VmStructs vm, String type) {
-        return vm.typeSize(type).orElseThrow(() -> new IllegalStateException("VMStructs lack sizeof(" + type + ")"));
-    }
-
-    private static int constant(VmStructs vm, String name) {
-        return vm.intConstant(name).orElseThrow(() -> new IllegalStateException("VMStructs lack " + name));
     }
 
     private static long read(long address) {

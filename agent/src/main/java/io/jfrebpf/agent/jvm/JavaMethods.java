@@ -71,24 +71,23 @@ public final class JavaMethods {
     };
 
     private JavaMethods(VmStructs vm) {
-        methodConstMethod = field(vm, "Method", "_constMethod");
-        methodAccessFlags = field(vm, "Method", "_access_flags");
-        methodSize = size(vm, "Method");
-        cmConstants = field(vm, "ConstMethod", "_constants");
-        cmFlags = field(vm, "ConstMethod", "_flags._flags");
-        cmCodeSize = field(vm, "ConstMethod", "_code_size");
-        cmNameIndex = field(vm, "ConstMethod", "_name_index");
-        cmSignatureIndex = field(vm, "ConstMethod", "_signature_index");
-        cmSize = size(vm, "ConstMethod");
-        cpPoolHolder = field(vm, "ConstantPool", "_pool_holder");
-        cpLength = field(vm, "ConstantPool", "_length");
-        cpSize = size(vm, "ConstantPool");
-        klassName = field(vm, "Klass", "_name");
-        ikConstants = field(vm, "InstanceKlass", "_constants");
-        symbolLength = field(vm, "Symbol", "_length");
-        symbolBody = field(vm, "Symbol", "_body[0]");
-        hasLineNumberTable = vm.intConstant("ConstMethodFlags::_misc_has_linenumber_table")
-                .orElseThrow(() -> new IllegalStateException("VMStructs lack ConstMethodFlags::_misc_has_linenumber_table"));
+        methodConstMethod = vm.requireField("Method", "_constMethod");
+        methodAccessFlags = vm.requireField("Method", "_access_flags");
+        methodSize = vm.requireSize("Method");
+        cmConstants = vm.requireField("ConstMethod", "_constants");
+        cmFlags = vm.requireField("ConstMethod", "_flags._flags");
+        cmCodeSize = vm.requireField("ConstMethod", "_code_size");
+        cmNameIndex = vm.requireField("ConstMethod", "_name_index");
+        cmSignatureIndex = vm.requireField("ConstMethod", "_signature_index");
+        cmSize = vm.requireSize("ConstMethod");
+        cpPoolHolder = vm.requireField("ConstantPool", "_pool_holder");
+        cpLength = vm.requireField("ConstantPool", "_length");
+        cpSize = vm.requireSize("ConstantPool");
+        klassName = vm.requireField("Klass", "_name");
+        ikConstants = vm.requireField("InstanceKlass", "_constants");
+        symbolLength = vm.requireField("Symbol", "_length");
+        symbolBody = vm.requireField("Symbol", "_body[0]");
+        hasLineNumberTable = vm.requireConstant("ConstMethodFlags::_misc_has_linenumber_table");
     }
 
     public static Optional<JavaMethods> load(VmStructs vm) {
@@ -98,14 +97,6 @@ public final class JavaMethods {
             Log.warn("Java frames cannot be named: %s", e.getMessage());
             return Optional.empty();
         }
-    }
-
-    private static long field(VmStructs vm, String type, String field) {
-        return vm.fieldOffset(type, field).orElseThrow(() -> new IllegalStateException("VMStructs lack " + type + "::" + field));
-    }
-
-    private static long size(VmStructs vm, String type) {
-        return vm.typeSize(type).orElseThrow(() -> new IllegalStateException("VMStructs lack sizeof(" + type + ")"));
     }
 
     /** The method at a {@code Method*}, or empty when the pointer does not lead to a consistent method. */

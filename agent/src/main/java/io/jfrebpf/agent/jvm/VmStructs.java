@@ -90,46 +90,40 @@ public final class VmStructs {
         }
     }
 
+    /** sizeof of every type in gHotSpotVMTypes. */
     private static Map<String, Long> typeSizes(SymbolLookup jvm) {
-        long table = global(jvm, "gHotSpotVMTypes");
-        long nameOff = global(jvm, "gHotSpotVMTypeEntryTypeNameOffset");
-        long sizeOff = global(jvm, "gHotSpotVMTypeEntrySizeOffset");
-        long stride = global(jvm, "gHotSpotVMTypeEntryArrayStride");
-        Map<String, Long> sizes = new HashMap<>();
-        for (int i = 0; i < MAX_ENTRIES && stride > 0 && stride <= 1024; i++) {
-            long entry = table + i * stride;
-            long name = SafeMemory.readLong(entry + nameOff).orElse(0);
-            if (name == 0) {
-                break;
-            }
-            String type = string(name);
-            OptionalLong size = SafeMemory.readLong(entry + sizeOff);
-            if (type != null && size.isPresent()) {
-                sizes.put(type, size.getAsLong());
-            }
-        }
-        return sizes;
+        return namedTable(jvm, "gHotSpotVMTypes", "gHotSpotVMTypeEntryTypeNameOffset", "gHotSpotVMTypeEntrySizeOffset",
+                "gHotSpotVMTypeEntryArrayStride", address -> SafeMemory.readLong(address).stream().boxed().findFirst());
     }
 
+    /** Every int constant in gHotSpotVMIntConstants. */
     private static Map<String, Integer> intConstants(SymbolLookup jvm) {
-        long table = global(jvm, "gHotSpotVMIntConstants");
-        long nameOff = global(jvm, "gHotSpotVMIntConstantEntryNameOffset");
-        long valueOff = global(jvm, "gHotSpotVMIntConstantEntryValueOffset");
-        long stride = global(jvm, "gHotSpotVMIntConstantEntryArrayStride");
-        Map<String, Integer> constants = new HashMap<>();
+        return namedTable(jvm, "gHotSpotVMIntConstants", "gHotSpotVMIntConstantEntryNameOffset",
+                "gHotSpotVMIntConstantEntryValueOffset", "gHotSpotVMIntConstantEntryArrayStride",
+                address -> SafeMemory.readInt(address).stream().boxed().findFirst());
+    }
+
+    /** A table of (name, value) entries ending at a null name, as HotSpot exports them for its serviceability agent. */
+    private static <V> Map<String, V> namedTable(SymbolLookup jvm, String table, String nameOffset, String valueOffset,
+            String strideName, java.util.function.Function<Long, Optional<V>> value) {
+        long base = global(jvm, table);
+        long nameOff = global(jvm, nameOffset);
+        long valueOff = global(jvm, valueOffset);
+        long stride = global(jvm, strideName);
+        Map<String, V> entries = new HashMap<>();
         for (int i = 0; i < MAX_ENTRIES && stride > 0 && stride <= 1024; i++) {
-            long entry = table + i * stride;
+            long entry = base + i * stride;
             long name = SafeMemory.readLong(entry + nameOff).orElse(0);
             if (name == 0) {
                 break;
             }
-            String constant = string(name);
-            OptionalInt value = SafeMemory.readInt(entry + valueOff);
-            if (constant != null && value.isPresent()) {
-                constants.put(constant, value.getAsInt());
+            String key = string(name);
+            Optional<V> v = value.apply(entry + valueOff);
+            if (key != null && v.isPresent()) {
+                entries.put(key, v.get());
             }
         }
-        return constants;
+        return entries;
     }
 
     private static long global(SymbolLookup jvm, String name) {
@@ -173,6 +167,26 @@ public final class VmStructs {
     public OptionalInt intConstant(String name) {
         Integer v = intConstants.get(name);
         return v == null ? OptionalInt.empty() : OptionalInt.of(v);
+    }
+
+    /** {@link #fieldOffset}, or an IllegalStateException naming what this JVM's table lacks. */
+    public long requireField(String type, String field) {
+        return fieldOffset(type, field).orElseThrow(() -> new IllegalStateException("VMStructs lack " + type + "::" + field));
+    }
+
+    /** {@link #staticAddress}, or an IllegalStateException naming what is missing. */
+    public long requireStatic(String type, String field) {
+        return staticAddress(type, field).orElseThrow(() -> new IllegalStateException("VMStructs lack " + type + "::" + field));
+    }
+
+    /** {@link #typeSize}, or an IllegalStateException naming what is missing. */
+    public long requireSize(String type) {
+        return typeSize(type).orElseThrow(() -> new IllegalStateException("VMStructs lack sizeof(" + type + ")"));
+    }
+
+    /** {@link #intConstant}, or an IllegalStateException naming what is missing. */
+    public int requireConstant(String name) {
+        return intConstant(name).orElseThrow(() -> new IllegalStateException("VMStructs lack " + name));
     }
 
     /** The offset of a non-static field, e.g. ("JavaThread", "_osthread"). */
