@@ -62,7 +62,7 @@ public final class CodeCache {
     /** The field offsets this reader needs, all from VMStructs: no HotSpot layout is hard-coded. */
     private record Layout(long heapMemory, long heapSegmap, long heapLog2, long vsLow, long vsHighBoundary,
             long gaLen, long gaData, long blockUsed, long heapBlockSize, long blobName, long blobSize, long blobKind,
-            long blobCodeOffset, long blobDataOffset, long blobRelocationSize, long blobMutableData, long nmMethod,
+            long blobCodeOffset, long blobRelocationSize, long blobMutableData, long nmMethod,
             long nmImmutableData, long nmImmutableDataSize, long nmScopesPcsOffset, long nmScopesDataOffset,
             long nmCompileId, long nmSize, long pcDescSize, long pcOffset, long pcScopeDecodeOffset, int kindNMethod,
             int invocationEntryBci, long stubBuffer, long bufferLimit) {
@@ -87,8 +87,7 @@ public final class CodeCache {
                     vm.requireField("VirtualSpace", "_high_boundary"), vm.requireField("GrowableArrayBase", "_len"),
                     vm.requireField("GrowableArray<int>", "_data"), vm.requireField("HeapBlock::Header", "_used"),
                     vm.requireSize("HeapBlock"), vm.requireField("CodeBlob", "_name"), vm.requireField("CodeBlob", "_size"),
-                    vm.requireField("CodeBlob", "_kind"), vm.requireField("CodeBlob", "_code_offset"),
-                    vm.requireField("CodeBlob", "_data_offset"), vm.requireField("CodeBlob", "_relocation_size"),
+                    vm.requireField("CodeBlob", "_kind"), vm.requireField("CodeBlob", "_code_offset"), vm.requireField("CodeBlob", "_relocation_size"),
                     vm.requireField("CodeBlob", "_mutable_data"), vm.requireField("nmethod", "_method"),
                     vm.requireField("nmethod", "_immutable_data"), vm.requireField("nmethod", "_immutable_data_size"),
                     vm.requireField("nmethod", "_scopes_pcs_offset"), vm.requireField("nmethod", "_scopes_data_offset"),

@@ -132,23 +132,7 @@ public final class VmStructs {
     }
 
     private static String string(long address) {
-        StringBuilder b = new StringBuilder();
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment buf = arena.allocate(64);
-            for (int chunk = 0; chunk < 4; chunk++) {
-                if (!SafeMemory.read(address + chunk * 64L, buf)) {
-                    return b.isEmpty() ? null : b.toString();
-                }
-                for (int i = 0; i < 64; i++) {
-                    byte c = buf.get(ValueLayout.JAVA_BYTE, i);
-                    if (c == 0) {
-                        return b.toString();
-                    }
-                    b.append((char) c);
-                }
-            }
-        }
-        return b.toString();
+        return SafeMemory.cString(address, 256);
     }
 
     /** The address of a static field, e.g. ("CodeCache", "_heaps"). */

@@ -6,7 +6,6 @@ import java.lang.foreign.ValueLayout;
 
 /** One map of a {@link BpfObject}: sizes before load, element access after. */
 public final class BpfMap {
-    private static final int ENOENT = 2;
     private static volatile int possibleCpus;
 
     private final BpfObject object;
@@ -52,15 +51,7 @@ public final class BpfMap {
 
     /** Looks a key up into {@code value}; false when the key is absent. Per-CPU maps fill one slot per possible CPU. */
     public boolean lookup(MemorySegment key, MemorySegment value) throws BpfException {
-        int rc = LibBpf.mapLookup(fd(), key, value);
-        if (rc == 0) {
-            return true;
-        }
-        int errno = LibBpf.errno();
-        if (errno == ENOENT || rc == -ENOENT) {
-            return false;
-        }
-        throw LibBpf.failure("bpf_map_lookup_elem(" + object.name() + "/" + name() + ")", rc < -1 ? -rc : errno);
+        return LibBpf.lookup(() -> object.name() + "/" + name(), fd(), key, value);
     }
 
     public void update(MemorySegment key, MemorySegment value) throws BpfException {

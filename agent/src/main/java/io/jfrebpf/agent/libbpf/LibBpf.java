@@ -185,6 +185,20 @@ final class LibBpf {
         }
     }
 
+    /** A map lookup by fd: true when found, false when the key is absent, else the failure. */
+    static boolean lookup(java.util.function.Supplier<String> what, int fd, MemorySegment key, MemorySegment value)
+            throws BpfException {
+        int rc = mapLookup(fd, key, value);
+        if (rc == 0) {
+            return true;
+        }
+        int errno = errno();
+        if (errno == Errno.ENOENT || rc == -Errno.ENOENT) {
+            return false;
+        }
+        throw failure("bpf_map_lookup_elem(" + what.get() + ")", rc < -1 ? -rc : errno);
+    }
+
     static MemorySegment callPtr(MethodHandle h, Object... args) {
         return (MemorySegment) call(h, args);
     }

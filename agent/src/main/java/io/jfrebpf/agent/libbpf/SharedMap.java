@@ -7,7 +7,6 @@ import java.lang.foreign.MemorySegment;
  * load) and read by the agent after they are gone. Lookups are safe from any thread; close once.
  */
 public final class SharedMap implements AutoCloseable {
-    private static final int ENOENT = 2;
     private final String name;
     private final int keySize;
     private final int valueSize;
@@ -42,15 +41,7 @@ public final class SharedMap implements AutoCloseable {
         if (f < 0) {
             return false;
         }
-        int rc = LibBpf.mapLookup(f, key, value);
-        if (rc == 0) {
-            return true;
-        }
-        int errno = LibBpf.errno();
-        if (errno == ENOENT || rc == -ENOENT) {
-            return false;
-        }
-        throw LibBpf.failure("bpf_map_lookup_elem(" + name + ")", rc < -1 ? -rc : errno);
+        return LibBpf.lookup(() -> name, f, key, value);
     }
 
     @Override
