@@ -34,6 +34,12 @@ public final class Symbolizer {
 
     private static final int STACK_CACHE = 8192;
     private static final int PC_CACHE = 65_536;
+    /**
+     * How long a pc keeps its cached name: compiled code can be freed (deoptimization, class
+     * unloading, code cache flushing) and its memory reused for another method, so names of
+     * pcs and stacks are forgotten this often and read again.
+     */
+    static final long RENAME_NS = 60_000_000_000L;
 
     /** Counters for the status line and the benchmark. */
     public record Stats(long stacks, long stacksLost, long frames, long javaFrames, long interpretedFrames,
@@ -66,6 +72,7 @@ public final class Symbolizer {
     private long unresolvedFrames;
     private long nanos;
     private long waitNanos;
+    private long namedSince = System.nanoTime();
 
     /** code and methods are null when HotSpot's structures are not readable: Java frames then show as unresolved. */
     public Symbolizer(StackMaps maps, CodeCache code, JavaMethods methods) {
@@ -107,6 +114,11 @@ public final class Symbolizer {
     public synchronized JfrStack stack(long userStack, int kernelStackId) {
         if (userStack == 0 && kernelStackId < 0) {
             return null;
+        }
+        if (System.nanoTime() - namedSince > RENAME_NS) {
+            stacks.clear();
+            pcs.clear();
+            namedSince = System.nanoTime();
         }
         StackKey key = new StackKey(userStack, kernelStackId);
         JfrStack s = stacks.get(key);
