@@ -57,7 +57,7 @@ class SafetyIT {
      * need; with CAP_SYS_ADMIN added they attach too.
      */
     @Test
-    void capBpfAndPerfmonSufficeForTracepointsUprobesNeedSysAdmin(@TempDir Path dir) throws Exception {
+    void capBpfAndPerfmonSufficeForTracepointsAndSamplingUprobesNeedSysAdmin(@TempDir Path dir) throws Exception {
         Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxrwxrwx"));
         Path two = dir.resolve("two.jfr");
         ChildJvm.Result r = ChildJvm.workload(Workloads.Hello.class).asNobodyWith("bpf", "perfmon").in(dir)
@@ -68,6 +68,9 @@ class SafetyIT {
         r = ChildJvm.workload(Workloads.Hello.class).asNobodyWith("bpf", "perfmon").in(dir)
                 .agent("file=" + uprobes).run(dir).assertSucceeded();
         assertFalse(attached(uprobes, "file"), r.output());
+        // the CPU sampler's perf events and the off-CPU scheduler hook need nothing more
+        assertTrue(attached(uprobes, "cpu"), r.output());
+        assertTrue(attached(uprobes, "offcpu"), r.output());
         String warning = r.agentLines().stream().filter(l -> l.contains("probe file not attached")).findFirst().orElse(r.output());
         assertTrue(warning.contains("uprobes need CAP_SYS_ADMIN") && warning.contains("probes=syscall+file"), warning);
 
