@@ -18,6 +18,13 @@ public final class StackMaps implements AutoCloseable {
     static final String USER = "user_stacks";
     static final String KERNEL = "kernel_stacks";
 
+    /** Lookup buffers, one set per reading thread (the poller, in production): no allocation per stack. */
+    private static final ThreadLocal<MemorySegment[]> BUFFERS = ThreadLocal.withInitial(() -> {
+        Arena arena = Arena.ofAuto();
+        return new MemorySegment[] {arena.allocate(8, 8), arena.allocate(UserStack.SIZE, 8),
+            arena.allocate(8L * UserStack.KERNEL_MAX_DEPTH, 8)};
+    });
+
     private final long interpreterStart;
     private final long interpreterEnd;
     private SharedMap user;
@@ -69,12 +76,9 @@ public final class StackMaps implements AutoCloseable {
         if (m == null || key == 0) {
             return Optional.empty();
         }
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment k = arena.allocate(ValueLayout.JAVA_LONG);
-            k.set(ValueLayout.JAVA_LONG, 0, key);
-            MemorySegment v = arena.allocate(UserStack.SIZE, 8);
-            return m.lookup(k, v) ? Optional.of(UserStack.decode(v)) : Optional.empty();
-        }
+        MemorySegment[] b = BUFFERS.get();
+        b[0].set(ValueLayout.JAVA_LONG, 0, key);
+        return m.lookup(b[0], b[1]) ? Optional.of(UserStack.decode(b[1])) : Optional.empty();
     }
 
     /** The kernel stack of an id (return addresses, innermost first), or empty. */
@@ -86,21 +90,20 @@ public final class StackMaps implements AutoCloseable {
         if (m == null || id < 0) {
             return Optional.empty();
         }
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment k = arena.allocate(ValueLayout.JAVA_INT);
-            k.set(ValueLayout.JAVA_INT, 0, id);
-            MemorySegment v = arena.allocate(8L * UserStack.KERNEL_MAX_DEPTH, 8);
-            if (!m.lookup(k, v)) {
-                return Optional.empty();
-            }
-            int n = 0;
-            while (n < UserStack.KERNEL_MAX_DEPTH && v.get(ValueLayout.JAVA_LONG, 8L * n) != 0) {
-                n++;
-            }
-            long[] ips = new long[n];
-            MemorySegment.copy(v, ValueLayout.JAVA_LONG, 0, ips, 0, n);
-            return Optional.of(ips);
+        MemorySegment[] b = BUFFERS.get();
+        b[0].set(ValueLayout.JAVA_INT, 0, id);
+        MemorySegment v = b[2];
+        v.fill((byte) 0); // a shorter stack leaves the rest as it was
+        if (!m.lookup(b[0], v)) {
+            return Optional.empty();
         }
+        int n = 0;
+        while (n < UserStack.KERNEL_MAX_DEPTH && v.get(ValueLayout.JAVA_LONG, 8L * n) != 0) {
+            n++;
+        }
+        long[] ips = new long[n];
+        MemorySegment.copy(v, ValueLayout.JAVA_LONG, 0, ips, 0, n);
+        return Optional.of(ips);
     }
 
     @Override
