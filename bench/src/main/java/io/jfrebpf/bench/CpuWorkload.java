@@ -16,7 +16,9 @@ import java.util.zip.CRC32;
  * maps, strings, big integers, regular expressions, a sieve) so that the hottest methods form a
  * meaningful top ten to compare between profilers. Usage: {@code CpuWorkload threads seconds};
  * prints {@code ops/s=N} over the whole run and {@code steady-ops/s=N} over its last two thirds
- * (after the JIT compilers are done with the workload and with the profiler's own Java code).
+ * (after the JIT compilers are done with the workload and with the profiler's own Java code), and
+ * {@code ops/worker-cpu-s} and {@code worker-cpu-share}: whether a slower run did less per CPU
+ * second (slower code) or got less CPU (other threads ran).
  */
 public final class CpuWorkload {
     static volatile long sink;
@@ -105,6 +107,7 @@ public final class CpuWorkload {
         int threads = Integer.parseInt(args[0]);
         long runNs = (long) (Double.parseDouble(args[1]) * 1e9);
         java.util.concurrent.atomic.AtomicLongArray ops = new java.util.concurrent.atomic.AtomicLongArray(threads);
+        java.util.concurrent.atomic.AtomicLongArray cpuNs = new java.util.concurrent.atomic.AtomicLongArray(threads);
         Thread[] ts = new Thread[threads];
         long start = System.nanoTime();
         for (int t = 0; t < threads; t++) {
@@ -121,6 +124,7 @@ public final class CpuWorkload {
                 } catch (Exception e) {
                     throw new IllegalStateException(e);
                 }
+                cpuNs.set(id, java.lang.management.ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime());
             }, "worker-" + t);
             ts[t].start();
         }
@@ -137,6 +141,9 @@ public final class CpuWorkload {
         long total = sum(ops);
         System.out.printf("ops/s=%d%n", (long) (total / ((end - start) / 1e9)));
         System.out.printf("steady-ops/s=%d%n", (long) ((total - warmOps) / ((end - warmAt) / 1e9)));
+        // whether a slower run got less CPU (something else ran) or did less per CPU second (slower code)
+        System.out.printf("ops/worker-cpu-s=%d worker-cpu-share=%.3f%n", (long) (total / (sum(cpuNs) / 1e9)),
+                sum(cpuNs) / 1e9 / threads / ((end - start) / 1e9));
     }
 
     private static long sum(java.util.concurrent.atomic.AtomicLongArray a) {
