@@ -99,6 +99,11 @@ public final class JavaMethods {
         }
     }
 
+    /** Forgets every cached method: a class unloaded since may have left its Method* to another. */
+    public synchronized void forget() {
+        cache.clear();
+    }
+
     /** The method at a {@code Method*}, or empty when the pointer does not lead to a consistent method. */
     public synchronized Optional<JavaMethod> method(long method) {
         if (method == 0 || (method & 7) != 0) {

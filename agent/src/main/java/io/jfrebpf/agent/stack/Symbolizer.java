@@ -36,8 +36,9 @@ public final class Symbolizer {
     private static final int PC_CACHE = 65_536;
     /**
      * How long a pc keeps its cached name: compiled code can be freed (deoptimization, class
-     * unloading, code cache flushing) and its memory reused for another method, so names of
-     * pcs and stacks are forgotten this often and read again.
+     * unloading, code cache flushing) and its memory reused for another method, and an unloaded
+     * class's Method* reused for another, so names of pcs, stacks and methods are forgotten this
+     * often and read again.
      */
     static final long RENAME_NS = 60_000_000_000L;
 
@@ -118,6 +119,9 @@ public final class Symbolizer {
         if (System.nanoTime() - namedSince > RENAME_NS) {
             stacks.clear();
             pcs.clear();
+            if (methods != null) {
+                methods.forget();
+            }
             namedSince = System.nanoTime();
         }
         StackKey key = new StackKey(userStack, kernelStackId);
