@@ -27,10 +27,14 @@ public final class Symbolizer {
     public static final String INLINED = "Inlined";
     public static final String NATIVE = "Native";
     public static final String KERNEL = "Kernel";
-    /** The "class" of frames that are not Java methods: their module. */
-    public static final String KERNEL_MODULE = "[kernel]";
-    public static final String JVM_CODE = "[hotspot]";
-    public static final String UNKNOWN_MODULE = "[unknown]";
+    /**
+     * The "class" of frames that are not Java methods: their module (libc.so.6), or one of these.
+     * Not "[kernel]": JMC reads a class name that starts with '[' as an array descriptor and
+     * fails on the frame.
+     */
+    public static final String KERNEL_MODULE = "kernel";
+    public static final String JVM_CODE = "hotspot";
+    public static final String UNKNOWN_MODULE = "unknown";
 
     private static final int STACK_CACHE = 8192;
     private static final int PC_CACHE = 65_536;
@@ -233,7 +237,7 @@ public final class Symbolizer {
             }
             default -> {
                 nativeFrames++;
-                if (f.className().startsWith("[unknown") || f.methodName().startsWith("0x")) {
+                if (f.className().equals(UNKNOWN_MODULE) || f.methodName().startsWith("0x")) {
                     unresolvedFrames++;
                 }
             }

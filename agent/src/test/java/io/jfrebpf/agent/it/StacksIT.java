@@ -14,6 +14,15 @@ import java.util.function.Predicate;
 import jdk.jfr.consumer.RecordedEvent;
 import jdk.jfr.consumer.RecordedFrame;
 import org.junit.jupiter.api.BeforeAll;
+import org.openjdk.jmc.common.IMCFrame;
+import org.openjdk.jmc.common.IMCStackTrace;
+import org.openjdk.jmc.common.item.IItem;
+import org.openjdk.jmc.common.item.IItemCollection;
+import org.openjdk.jmc.common.item.IItemIterable;
+import org.openjdk.jmc.common.item.IMemberAccessor;
+import org.openjdk.jmc.common.item.ItemFilters;
+import org.openjdk.jmc.flightrecorder.JfrAttributes;
+import org.openjdk.jmc.flightrecorder.JfrLoaderToolkit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -25,6 +34,7 @@ import org.junit.jupiter.api.io.TempDir;
 class StacksIT {
     static final String W = StackWorkload.class.getName();
     static List<RecordedEvent> events;
+    static Path recordingFile;
     static Path file;
     static String output;
 
@@ -39,6 +49,7 @@ class StacksIT {
                 .flag("-XX:CompileCommand=dontinline," + W + "::leaf")
                 .agent("file=" + recording + ",probes=cpu+offcpu+file,cpu.hz=199").run(dir).assertSucceeded();
         output = result.output();
+        recordingFile = recording;
         events = Recordings.read(recording);
     }
 
@@ -144,7 +155,7 @@ class StacksIT {
         assertFalse(underOpen.isEmpty(), "no sample with a kernel *open* frame under kernelOpens; e.g. " + describe(inKernel.get(0)));
         List<RecordedFrame> frames = underOpen.get(0).getStackTrace().getFrames();
         assertEquals("Kernel", frames.get(0).getType(), describe(underOpen.get(0)));
-        assertEquals("[kernel]", frames.get(0).getMethod().getType().getName());
+        assertEquals("kernel", frames.get(0).getMethod().getType().getName());
     }
 
     @Test
@@ -170,6 +181,39 @@ class StacksIT {
                 assertFalse(name.isEmpty() || name.equals("0x0") || name.equals("0"), describe(e));
                 assertFalse(f.getMethod().getType().getName().isEmpty(), describe(e));
             }
+        }
+    }
+
+    /** JDK Mission Control's parser reads every frame: names, types and lines, Java or not. */
+    @Test
+    void jmcReadsEveryFrame() throws Exception {
+        IItemCollection items = JfrLoaderToolkit.loadEvents(recordingFile.toFile());
+        java.util.Map<String, Integer> types = new java.util.TreeMap<>();
+        java.util.Set<String> kernelClasses = new java.util.HashSet<>();
+        int stacks = 0;
+        for (IItemIterable it : items.apply(ItemFilters.type(java.util.Set.of("ebpf.CPUSample", "ebpf.OffCPU", "ebpf.FileOpen")))) {
+            IMemberAccessor<IMCStackTrace, IItem> stack = JfrAttributes.EVENT_STACKTRACE.getAccessor(it.getType());
+            for (IItem item : it) {
+                IMCStackTrace st = stack.getMember(item);
+                if (st == null) {
+                    continue;
+                }
+                stacks++;
+                for (IMCFrame f : st.getFrames()) {
+                    String name = f.getMethod().getType().getFullName() + "." + f.getMethod().getMethodName();
+                    assertFalse(name.isBlank(), "frame " + f);
+                    types.merge(String.valueOf(f.getType()), 1, Integer::sum);
+                    if (f.getMethod().getMethodName().startsWith("do_syscall_64")) {
+                        kernelClasses.add(f.getMethod().getType().getFullName());
+                    }
+                }
+            }
+        }
+        assertTrue(stacks > 100, "stacks JMC read: " + stacks);
+        assertEquals(java.util.Set.of("kernel"), kernelClasses, "the kernel frames' class as JMC shows it");
+        for (IMCFrame.Type t : List.of(IMCFrame.Type.INTERPRETED, IMCFrame.Type.JIT_COMPILED, IMCFrame.Type.INLINED,
+                IMCFrame.Type.NATIVE, IMCFrame.Type.KERNEL)) {
+            assertTrue(types.containsKey(String.valueOf(t)), t + " frames as JMC reads them: " + types);
         }
     }
 
