@@ -66,19 +66,33 @@ public final class KernelSymbols {
         if (count == 0) {
             Log.info("kernel frames stay unresolved: %s shows no addresses to this user (kptr_restrict)", file);
         }
-        Integer[] order = new Integer[count];
-        for (int i = 0; i < count; i++) {
-            order[i] = i;
-        }
-        final long[] fa = a;
-        Arrays.sort(order, (x, y) -> Long.compareUnsigned(fa[x], fa[y]));
-        long[] addresses = new long[count];
-        String[] names = new String[count];
-        for (int i = 0; i < count; i++) {
-            addresses[i] = a[order[i]];
-            names[i] = n[order[i]].intern();
+        long[] addresses = Arrays.copyOf(a, count);
+        String[] names = Arrays.copyOf(n, count);
+        if (!sorted(addresses)) {
+            // kallsyms lists the kernel's text in address order and modules after it: rarely needed
+            Integer[] order = new Integer[count];
+            for (int i = 0; i < count; i++) {
+                order[i] = i;
+            }
+            Arrays.sort(order, (x, y) -> Long.compareUnsigned(addresses[x], addresses[y]));
+            long[] sortedAddresses = new long[count];
+            String[] sortedNames = new String[count];
+            for (int i = 0; i < count; i++) {
+                sortedAddresses[i] = addresses[order[i]];
+                sortedNames[i] = names[order[i]];
+            }
+            return new KernelSymbols(sortedAddresses, sortedNames);
         }
         return new KernelSymbols(addresses, names);
+    }
+
+    private static boolean sorted(long[] addresses) {
+        for (int i = 1; i < addresses.length; i++) {
+            if (Long.compareUnsigned(addresses[i - 1], addresses[i]) > 0) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** The function at a kernel address, or null. */

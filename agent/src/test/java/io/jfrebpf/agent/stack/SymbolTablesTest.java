@@ -31,6 +31,19 @@ class SymbolTablesTest {
     }
 
     @Test
+    void kallsymsOutOfOrderIsSorted(@TempDir Path dir) throws Exception {
+        Path f = Files.writeString(dir.resolve("kallsyms"), """
+                ffffffffc0001000 t helper	[somemodule]
+                ffffffff81003000 T do_sys_openat2
+                ffffffff81001000 t do_one_initcall
+                """);
+        KernelSymbols k = KernelSymbols.load(f);
+        assertEquals("do_one_initcall", k.symbol(0xffffffff81001800L));
+        assertEquals("do_sys_openat2", k.symbol(0xffffffff81003004L));
+        assertEquals("helper", k.symbol(0xffffffffc0001010L));
+    }
+
+    @Test
     void kallsymsWithoutAddressesResolvesNothing(@TempDir Path dir) throws Exception {
         Path f = Files.writeString(dir.resolve("kallsyms"), "0000000000000000 T _stext\n0000000000000000 T do_sys_openat2\n");
         assertEquals(0, KernelSymbols.load(f).size());
