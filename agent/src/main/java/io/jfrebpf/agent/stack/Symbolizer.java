@@ -78,12 +78,18 @@ public final class Symbolizer {
     private long nanos;
     private long waitNanos;
     private long namedSince = System.nanoTime();
+    private final long renameNs;
 
     /** code and methods are null when HotSpot's structures are not readable: Java frames then show as unresolved. */
     public Symbolizer(StackMaps maps, CodeCache code, JavaMethods methods) {
+        this(maps, code, methods, RENAME_NS);
+    }
+
+    Symbolizer(StackMaps maps, CodeCache code, JavaMethods methods, long renameNs) {
         this.maps = maps;
         this.code = code;
         this.methods = methods;
+        this.renameNs = renameNs;
         this.kernelLoad = new CompletableFuture<>();
     }
 
@@ -120,7 +126,7 @@ public final class Symbolizer {
         if (userStack == 0 && kernelStackId < 0) {
             return null;
         }
-        if (System.nanoTime() - namedSince > RENAME_NS) {
+        if (System.nanoTime() - namedSince >= renameNs) {
             stacks.clear();
             pcs.clear();
             if (methods != null) {
