@@ -95,6 +95,12 @@ public final class KernelSymbols {
         return true;
     }
 
+    /**
+     * The farthest an address is taken to belong to the symbol before it: kallsyms has no sizes,
+     * and past the kernel's last symbol lie BPF programs and modules loaded after it was read.
+     */
+    static final long MAX_FUNCTION_SIZE = 64 * 1024;
+
     /** The function at a kernel address, or null. */
     public String symbol(long address) {
         int lo = 0;
@@ -109,7 +115,7 @@ public final class KernelSymbols {
                 hi = mid - 1;
             }
         }
-        return found < 0 ? null : names[found];
+        return found < 0 || address - addresses[found] > MAX_FUNCTION_SIZE ? null : names[found];
     }
 
     public int size() {

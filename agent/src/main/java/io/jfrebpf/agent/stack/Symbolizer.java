@@ -184,16 +184,23 @@ public final class Symbolizer {
         if (kernel == null) {
             kernel = kernelSymbols();
         }
-        List<JfrFrame> list = new ArrayList<>(ips.get().length);
-        for (long ip : ips.get()) {
-            String name = kernel.symbol(ip);
-            if (list.isEmpty() && name != null && (name.startsWith("bpf_prog_") || name.startsWith("bpf_trace_run")
-                    || name.startsWith("__bpf_trace_") || name.startsWith("bpf_get_stack"))) {
-                continue; // our own program and its trampoline: not where the event happened
+        long[] stack = ips.get();
+        // a stack taken from a tracepoint program starts in that program and the trampoline that
+        // ran it (bpf_trace_run<n>): not where the event happened. The program itself may have no
+        // name (kallsyms was read before it was loaded), so the cut is at the trampoline.
+        int from = 0;
+        for (int i = 0; i < Math.min(4, stack.length); i++) {
+            String name = kernel.symbol(stack[i]);
+            if (name != null && (name.startsWith("bpf_trace_run") || name.startsWith("__bpf_trace_"))) {
+                from = i + 1;
             }
+        }
+        List<JfrFrame> list = new ArrayList<>(stack.length - from);
+        for (int i = from; i < stack.length; i++) {
+            String name = kernel.symbol(stack[i]);
             if (name == null) {
                 unresolvedFrames++;
-                name = "0x" + Long.toHexString(ip);
+                name = "0x" + Long.toHexString(stack[i]);
             }
             list.add(new JfrFrame(KERNEL_MODULE, name, "", -1, -1, KERNEL));
         }

@@ -133,6 +133,7 @@ public final class StackWorkload {
             }, "hot"),
             new Thread(() -> {
                 try {
+                    System.out.println("sleeper tid=" + Workloads.gettid());
                     sleepingMethod();
                 } catch (InterruptedException e) {
                     throw new IllegalStateException(e);

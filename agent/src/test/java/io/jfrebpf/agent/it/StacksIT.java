@@ -160,11 +160,17 @@ class StacksIT {
 
     @Test
     void offCpuTimeOfASleepingMethodAddsUpToItsSleep() {
-        List<RecordedEvent> off = where(events, "ebpf.OffCPU", e -> "sleeper".equals(javaName(e))
-                && has(e, f -> f.getMethod().getName().equals("sleepingMethod")));
+        // the thread by its OS tid (exact; its Java name is the business of other tests)
+        java.util.regex.Matcher tid = java.util.regex.Pattern.compile("sleeper tid=(\\d+)").matcher(output);
+        assertTrue(tid.find(), output);
+        long sleeper = Long.parseLong(tid.group(1));
+        List<RecordedEvent> off = where(events, "ebpf.OffCPU", e -> e.getThread() != null
+                && e.getThread().getOSThreadId() == sleeper && has(e, f -> f.getMethod().getName().equals("sleepingMethod")));
         Duration total = off.stream().map(RecordedEvent::getDuration).reduce(Duration.ZERO, Duration::plus);
         assertTrue(total.toMillis() >= 990 && total.toMillis() <= 1300, "off-CPU in sleepingMethod: " + total + " over "
-                + off.size() + " events");
+                + off.size() + " events; all of the thread: " + where(events, "ebpf.OffCPU", e -> e.getThread() != null
+                        && e.getThread().getOSThreadId() == sleeper).stream().map(e -> e.getDuration().toMillis() + " ms "
+                                + describe(e)).toList());
         assertTrue(off.size() >= 10, "one event per sleep at least: " + off.size());
         assertTrue(off.stream().allMatch(e -> "S".equals(e.getString("state"))), "states "
                 + off.stream().map(e -> e.getString("state")).distinct().toList());
