@@ -47,7 +47,7 @@ public final class Symbolizer {
     static final long RENAME_NS = 60_000_000_000L;
 
     /** Counters for the status line and the benchmark. */
-    public record Stats(long stacks, long stacksLost, long frames, long javaFrames, long interpretedFrames,
+    public record Stats(long stacks, long stacksLost, long mapLookups, long frames, long javaFrames, long interpretedFrames,
             long inlinedFrames, long jitFrames, long nativeFrames, long kernelFrames, long unresolvedFrames,
             long nanos, long waitNanos) {
     }
@@ -67,6 +67,7 @@ public final class Symbolizer {
     private final Map<Integer, List<JfrFrame>> kernelStacks = lru(STACK_CACHE);
     private long stackCount;
     private long stacksLost;
+    private long mapLookups;
     private long frames;
     private long javaFrames;
     private long interpretedFrames;
@@ -144,12 +145,15 @@ public final class Symbolizer {
         try {
             List<JfrFrame> out = new ArrayList<>();
             boolean truncated = false;
+            boolean lost = false;
             if (kernelStackId >= 0) {
                 out.addAll(kernelFrames(kernelStackId));
             }
             if (userStack != 0) {
+                mapLookups++;
                 Optional<UserStack> u = maps.user(userStack);
                 if (u.isEmpty()) {
+                    lost = true;
                     stacksLost++;
                     out.add(new JfrFrame(UNKNOWN_MODULE, "[stack lost]", "", -1, -1, NATIVE));
                 } else {
@@ -158,7 +162,9 @@ public final class Symbolizer {
                 }
             }
             s = new JfrStack(List.copyOf(out), truncated);
-            stacks.put(key, s);
+            if (!lost) {
+                stacks.put(key, s); // a lost stack is looked up again: the kernel stores it anew when it recurs
+            }
             stackCount++;
             return s;
         } catch (BpfException | RuntimeException e) {
@@ -177,6 +183,7 @@ public final class Symbolizer {
             frames += cached.size();
             return cached;
         }
+        mapLookups++;
         Optional<long[]> ips = maps.kernel(id);
         if (ips.isEmpty()) {
             return List.of();
@@ -339,7 +346,7 @@ public final class Symbolizer {
     }
 
     public synchronized Stats stats() {
-        return new Stats(stackCount, stacksLost, frames, javaFrames, interpretedFrames, inlinedFrames, jitFrames,
+        return new Stats(stackCount, stacksLost, mapLookups, frames, javaFrames, interpretedFrames, inlinedFrames, jitFrames,
                 nativeFrames, kernelFrames, unresolvedFrames, nanos, waitNanos + natives.loadNanos());
     }
 }
