@@ -57,11 +57,17 @@ public final class BpfProgram {
         }
     }
 
-    /** Attaches to an open perf event (e.g. a cpu-clock sampling event). */
+    /** Attaches to an open perf event (e.g. a cpu-clock sampling event); the fd is the link's, or closed if it fails. */
     public BpfLink attachPerfEvent(int perfEventFd) throws BpfException {
         LibBpf.clearWarnings();
-        MemorySegment link = LibBpf.checkedPtr(what("bpf_program__attach_perf_event"), LibBpf.PROGRAM_ATTACH_PERF_EVENT,
-                program, perfEventFd);
+        MemorySegment link;
+        try {
+            link = LibBpf.checkedPtr(what("bpf_program__attach_perf_event"), LibBpf.PROGRAM_ATTACH_PERF_EVENT,
+                    program, perfEventFd);
+        } catch (BpfException | RuntimeException e) {
+            LibBpf.callInt(LibBpf.CLOSE, perfEventFd); // the link owns the fd only once it exists
+            throw e;
+        }
         return new BpfLink(link, name() + " perf_event fd " + perfEventFd);
     }
 

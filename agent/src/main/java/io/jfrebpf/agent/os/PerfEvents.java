@@ -36,19 +36,7 @@ public final class PerfEvents {
                     ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG),
             Linker.Option.firstVariadicArg(1), Linker.Option.captureCallState("errno"));
 
-    private static final MethodHandle CLOSE = LINKER.downcallHandle(LINKER.defaultLookup().findOrThrow("close"),
-            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
-
     private PerfEvents() {
-    }
-
-    /** Closes an event that was never handed to a link (a link closes its own). */
-    public static void close(int fd) {
-        try {
-            int rc = (int) CLOSE.invokeExact(fd);
-        } catch (Throwable ignored) {
-            // nothing to do: the fd is gone with the process at the latest
-        }
     }
 
     /** Opens a cpu-clock sampling event on one CPU for all tasks; the fd, or a BpfException with errno. */

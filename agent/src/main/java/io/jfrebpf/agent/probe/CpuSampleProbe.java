@@ -44,10 +44,9 @@ public final class CpuSampleProbe extends BpfProbe {
                 continue;
             }
             try {
-                keep(program.attachPerfEvent(fd));
+                keep(program.attachPerfEvent(fd)); // takes the fd, also when it fails
                 cpus++;
             } catch (BpfException e) {
-                PerfEvents.close(fd);
                 failedCpus.add(cpu);
                 first = first == null ? e : first;
             }
