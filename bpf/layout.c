@@ -12,6 +12,7 @@
 #include "stack.h"
 #include "cpu_sample.h"
 #include "offcpu.h"
+#include "tcp.h"
 
 #define SIZE(s) printf(#s ".size=%zu\n", sizeof(struct s))
 #define FIELD(s, f) printf(#s "." #f "=%zu\n", offsetof(struct s, f))
@@ -54,6 +55,36 @@ int main(void)
 	FIELD(offcpu_record, header);
 	FIELD(offcpu_record, state);
 	FIELD(offcpu_record, waker_tid);
+
+	SIZE(tcp_record);
+	FIELD(tcp_record, header);
+	FIELD(tcp_record, sock);
+	FIELD(tcp_record, open_ns);
+	FIELD(tcp_record, kind);
+	FIELD(tcp_record, error);
+	FIELD(tcp_record, state);
+	FIELD(tcp_record, retransmits);
+	FIELD(tcp_record, endpoints);
+	FIELD(tcp_record, bytes_sent);
+	FIELD(tcp_record, bytes_received);
+	FIELD(tcp_record, segments_out);
+	FIELD(tcp_record, segments_in);
+	FIELD(tcp_record, srtt_us);
+	FIELD(tcp_record, direction);
+	SIZE(tcp_endpoints);
+	FIELD(tcp_endpoints, local_addr);
+	FIELD(tcp_endpoints, remote_addr);
+	FIELD(tcp_endpoints, local_port);
+	FIELD(tcp_endpoints, remote_port);
+	FIELD(tcp_endpoints, family);
+	CONST(TCP_RECORD_CONNECT);
+	CONST(TCP_RECORD_ACCEPT);
+	CONST(TCP_RECORD_CLOSE);
+	CONST(TCP_RECORD_RETRANSMIT);
+	CONST(TCP_RECORD_OPEN);
+	CONST(TCP_OUTBOUND);
+	CONST(TCP_ACCEPTED);
+	CONST(TCP_ERROR_CLOSED_BEFORE_ESTABLISHED);
 
 	SIZE(syscall_latency_record);
 	FIELD(syscall_latency_record, header);

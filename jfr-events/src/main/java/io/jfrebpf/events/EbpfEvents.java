@@ -13,5 +13,8 @@ public final class EbpfEvents {
             FileOpenEvent.class,
             CPUSampleEvent.class,
             OffCPUEvent.class,
+            TcpConnectEvent.class,
+            TcpConnectionEvent.class,
+            TcpRetransmitEvent.class,
             ProbeStatusEvent.class);
 }

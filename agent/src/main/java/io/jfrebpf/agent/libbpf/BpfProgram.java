@@ -1,5 +1,7 @@
 package io.jfrebpf.agent.libbpf;
 
+import io.jfrebpf.agent.os.Errno;
+import java.io.ByteArrayOutputStream;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -79,6 +81,44 @@ public final class BpfProgram {
                     LibBpf.PROGRAM_ATTACH_USDT, program, pid, arena.allocateFrom(binaryPath), arena.allocateFrom(provider),
                     arena.allocateFrom(probe), MemorySegment.NULL);
             return new BpfLink(link, name() + " usdt " + provider + ":" + probe);
+        }
+    }
+
+    /**
+     * Runs an iterator program ({@code SEC("iter/...")}) once, attaching it for the time of the
+     * run, and returns what it wrote with bpf_seq_write/printf: at most {@code maxBytes}, the rest
+     * is not read (the kernel stops the walk when the reader stops).
+     */
+    public byte[] runIterator(int maxBytes) throws BpfException {
+        LibBpf.clearWarnings();
+        MemorySegment link = LibBpf.checkedPtr(what("bpf_program__attach_iter"), LibBpf.PROGRAM_ATTACH_ITER, program,
+                MemorySegment.NULL);
+        try (Arena arena = Arena.ofConfined()) {
+            int fd = LibBpf.checkedInt(what("bpf_iter_create"), LibBpf.ITER_CREATE,
+                    LibBpf.callInt(LibBpf.LINK_FD, link));
+            try {
+                ByteArrayOutputStream out = new ByteArrayOutputStream();
+                MemorySegment buffer = arena.allocate(64 * 1024);
+                while (out.size() < maxBytes) {
+                    long n = (long) LibBpf.call(LibBpf.READ, fd, buffer, Math.min(buffer.byteSize(), maxBytes - out.size()));
+                    if (n < 0) {
+                        int errno = LibBpf.errno();
+                        if (errno == Errno.EINTR || errno == Errno.EAGAIN) {
+                            continue;
+                        }
+                        throw LibBpf.failure(what("read of the iterator"), errno);
+                    }
+                    if (n == 0) {
+                        break;
+                    }
+                    out.write(buffer.asSlice(0, n).toArray(ValueLayout.JAVA_BYTE), 0, (int) n);
+                }
+                return out.toByteArray();
+            } finally {
+                LibBpf.callInt(LibBpf.CLOSE, fd);
+            }
+        } finally {
+            LibBpf.call(LibBpf.LINK_DESTROY, link);
         }
     }
 

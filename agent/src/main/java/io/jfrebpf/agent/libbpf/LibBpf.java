@@ -64,6 +64,9 @@ final class LibBpf {
     static final MethodHandle PROGRAM_ATTACH_PERF_EVENT = fn("bpf_program__attach_perf_event", PTR, PTR, INT);
     static final MethodHandle PROGRAM_ATTACH_USDT = fn("bpf_program__attach_usdt", PTR, PTR, INT, PTR, PTR, PTR, PTR);
     static final MethodHandle PROG_TEST_RUN = fn("bpf_prog_test_run_opts", INT, INT, PTR);
+    static final MethodHandle PROGRAM_ATTACH_ITER = fn("bpf_program__attach_iter", PTR, PTR, PTR);
+    static final MethodHandle ITER_CREATE = fn("bpf_iter_create", INT, INT);
+    static final MethodHandle LINK_FD = fn("bpf_link__fd", INT, PTR);
     static final MethodHandle LINK_DESTROY = fn("bpf_link__destroy", INT, PTR);
     // maps
     static final MethodHandle MAP_NAME = fn("bpf_map__name", PTR, PTR);
@@ -81,6 +84,7 @@ final class LibBpf {
     // libc: the fds of maps shared between objects
     static final MethodHandle DUP = libc("dup", INT, INT);
     static final MethodHandle CLOSE = libc("close", INT, INT);
+    static final MethodHandle READ = libc("read", LONG, INT, PTR, LONG);
     // ring buffers
     static final MethodHandle RING_BUFFER_NEW = fn("ring_buffer__new", PTR, INT, PTR, PTR, PTR);
     static final MethodHandle RING_BUFFER_ADD = fn("ring_buffer__add", INT, PTR, INT, PTR, PTR);

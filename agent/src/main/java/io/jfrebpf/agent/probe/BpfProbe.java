@@ -102,6 +102,14 @@ public abstract class BpfProbe implements Probe {
         count(context.recorder().emit(event, header));
     }
 
+    /** Emits an event on a thread and stack resolved earlier ({@link Recorder#origin}). */
+    protected final void emit(EbpfEvent event, long startNs, long durationNs, Recorder.Origin origin) {
+        if (warming) {
+            return;
+        }
+        count(context.recorder().emit(event, startNs, durationNs, origin));
+    }
+
     /** Emits an event of the process as a whole. */
     protected final void emit(EbpfEvent event, long startNs, long durationNs) {
         if (warming) {

@@ -8,7 +8,6 @@ import io.jfrebpf.agent.libbpf.BpfProgram;
 import io.jfrebpf.agent.os.ElfFile;
 import io.jfrebpf.agent.os.Errno;
 import io.jfrebpf.agent.os.OpenFlags;
-import io.jfrebpf.agent.os.ProcMaps;
 import io.jfrebpf.agent.os.SyscallTable;
 import io.jfrebpf.events.FileOpenEvent;
 import java.io.IOException;
@@ -107,7 +106,7 @@ public final class FileOpenProbe extends BpfProbe {
             attachedAs = "syscall tracepoints (the syscall probe is on)";
             return;
         }
-        libc = ProcMaps.self().libc().orElseThrow(() -> new IOException("no libc.so.6 mapped in this process"));
+        libc = LibcFunctions.libc();
         Map<Long, Entry> byAddress = new LinkedHashMap<>();
         Map<Long, String> names = new LinkedHashMap<>();
         try (ElfFile elf = ElfFile.open(libc)) {

@@ -15,7 +15,8 @@ public final class Probes {
             case FILE -> Optional.of(new FileOpenProbe());
             case CPU -> Optional.of(new CpuSampleProbe());
             case OFFCPU -> Optional.of(new OffCpuProbe());
-            case TCP, MALLOC, POSTGRES, SCHED -> Optional.empty();
+            case TCP -> Optional.of(new TcpProbe());
+            case MALLOC, POSTGRES, SCHED -> Optional.empty();
         };
     }
 }

@@ -39,6 +39,26 @@ public final class Recorder {
         return write(event, header.timestampNs(), header.durationNs(), thread, stack);
     }
 
+    /**
+     * The Java thread and stack of a record, resolved now: for an event written later about the
+     * same moment (a connection's close reports where it was opened), when the thread may have
+     * ended and its stack may have left the kernel's map by then.
+     */
+    public Origin origin(EventHeader header) {
+        Symbolizer s = symbolizer;
+        return new Origin(threads.resolve(header.tid(), header.comm()),
+                s == null ? null : s.stack(header.userStack(), header.kernelStackId()));
+    }
+
+    /** A thread and stack resolved earlier. */
+    public record Origin(JfrThread thread, JfrStack stack) {
+    }
+
+    /** An event that happened on an origin resolved earlier. */
+    public boolean emit(EbpfEvent event, long startNs, long durationNs, Origin origin) {
+        return write(event, startNs, durationNs, origin.thread(), origin.stack());
+    }
+
     /** An event of the process as a whole (statistics, status): no thread. */
     public boolean emit(EbpfEvent event, long startNs, long durationNs) {
         return write(event, startNs, durationNs, null, null);

@@ -85,6 +85,39 @@ class LayoutTest {
     }
 
     @Test
+    void tcp() {
+        same("tcp_record.size", TcpRecord.SIZE);
+        same("tcp_record.header", TcpRecord.HEADER);
+        same("tcp_record.sock", TcpRecord.SOCK);
+        same("tcp_record.open_ns", TcpRecord.OPEN_NS);
+        same("tcp_record.kind", TcpRecord.KIND);
+        same("tcp_record.error", TcpRecord.ERROR);
+        same("tcp_record.state", TcpRecord.STATE);
+        same("tcp_record.retransmits", TcpRecord.RETRANSMITS);
+        same("tcp_record.endpoints", TcpRecord.ENDPOINTS);
+        same("tcp_record.bytes_sent", TcpRecord.BYTES_SENT);
+        same("tcp_record.bytes_received", TcpRecord.BYTES_RECEIVED);
+        same("tcp_record.segments_out", TcpRecord.SEGMENTS_OUT);
+        same("tcp_record.segments_in", TcpRecord.SEGMENTS_IN);
+        same("tcp_record.srtt_us", TcpRecord.SRTT_US);
+        same("tcp_record.direction", TcpRecord.DIRECTION);
+        same("tcp_endpoints.size", TcpRecord.ENDPOINTS_SIZE);
+        same("tcp_endpoints.local_addr", TcpRecord.LOCAL_ADDR);
+        same("tcp_endpoints.remote_addr", TcpRecord.REMOTE_ADDR);
+        same("tcp_endpoints.local_port", TcpRecord.LOCAL_PORT);
+        same("tcp_endpoints.remote_port", TcpRecord.REMOTE_PORT);
+        same("tcp_endpoints.family", TcpRecord.FAMILY);
+        same("const.TCP_RECORD_CONNECT", TcpRecord.CONNECT);
+        same("const.TCP_RECORD_ACCEPT", TcpRecord.ACCEPT);
+        same("const.TCP_RECORD_CLOSE", TcpRecord.CLOSE);
+        same("const.TCP_RECORD_RETRANSMIT", TcpRecord.RETRANSMIT);
+        same("const.TCP_RECORD_OPEN", TcpRecord.OPEN);
+        same("const.TCP_OUTBOUND", TcpRecord.OUTBOUND);
+        same("const.TCP_ACCEPTED", TcpRecord.ACCEPTED);
+        same("const.TCP_ERROR_CLOSED_BEFORE_ESTABLISHED", TcpRecord.ERROR_CLOSED_BEFORE_ESTABLISHED);
+    }
+
+    @Test
     void syscallLatency() {
         same("syscall_latency_record.size", SyscallLatencyRecord.SIZE);
         same("syscall_latency_record.header", SyscallLatencyRecord.HEADER);

@@ -1,0 +1,39 @@
+package io.jfrebpf.agent.probe;
+
+import io.jfrebpf.agent.os.ElfFile;
+import io.jfrebpf.agent.os.ProcMaps;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/** Functions of the libc this JVM maps, located for uprobes (which attach at file offsets). */
+final class LibcFunctions {
+    private LibcFunctions() {
+    }
+
+    /** The libc mapped into this process. */
+    static Path libc() throws IOException {
+        return ProcMaps.self().libc().orElseThrow(() -> new IOException("no libc.so.6 mapped in this process"));
+    }
+
+    /**
+     * The file offset of each of {@code names} that the library exports, keyed by offset: aliases
+     * of one function (accept and __libc_accept, open and open64) share an address and must get
+     * one uprobe, or the program would run twice per call. The value is the first name seen.
+     */
+    static Map<Long, String> offsets(Path library, List<String> names) throws IOException {
+        Map<Long, String> byOffset = new LinkedHashMap<>();
+        try (ElfFile elf = ElfFile.open(library)) {
+            for (String name : names) {
+                Optional<ElfFile.Symbol> s = elf.symbol(name);
+                if (s.isPresent()) {
+                    byOffset.putIfAbsent(elf.fileOffset(s.get().value()), name);
+                }
+            }
+        }
+        return byOffset;
+    }
+}

@@ -1,0 +1,193 @@
+package io.jfrebpf.agent.probe;
+
+import io.jfrebpf.agent.Log;
+import io.jfrebpf.agent.libbpf.BpfException;
+import io.jfrebpf.agent.libbpf.BpfObject;
+import io.jfrebpf.agent.os.Errno;
+import io.jfrebpf.events.TcpConnectEvent;
+import io.jfrebpf.events.TcpConnectionEvent;
+import io.jfrebpf.events.TcpRetransmitEvent;
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * {@code tcp}: the TCP connections of our process — {@code ebpf.TcpConnect} (connect latency or
+ * error), {@code ebpf.TcpConnection} (lifetime, bytes, segments, retransmits, RTT; at the close,
+ * and at the end for those still open) and {@code ebpf.TcpRetransmit} — each with the Java
+ * thread and stack that opened the connection or last wrote to it (bpf/tcp.bpf.c says how).
+ *
+ * <p>The opener of a connection is resolved when it opens and kept here by socket until the
+ * close: by then the thread may have ended and its stack left the kernel's LRU map.
+ */
+public final class TcpProbe extends BpfProbe {
+    static final List<String> ACCEPT_SYMBOLS = List.of("accept", "accept4");
+    static final List<String> TRACEPOINT_PROGRAMS =
+            List.of("inet_sock_set_state", "sock_send_length", "tcp_retransmit_skb");
+    /** As many as the kernel's map of connections holds. */
+    static final int MAX_OPEN_CONNECTIONS = 65536;
+    private static final int RECORD = (int) TcpRecord.SIZE;
+
+    private final Map<Long, Recorder.Origin> openers = new LinkedHashMap<>(1024, 0.75f, false) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<Long, Recorder.Origin> eldest) {
+            if (size() > MAX_OPEN_CONNECTIONS) {
+                forgottenOpeners++;
+                return true;
+            }
+            return false;
+        }
+    };
+    private long forgottenOpeners;
+    private String attachedAs = "";
+
+    public TcpProbe() {
+        super("tcp", "tcp");
+    }
+
+    @Override
+    protected void configure(BpfObject object) {
+    }
+
+    @Override
+    protected void attach(BpfObject object) throws Exception {
+        for (String name : TRACEPOINT_PROGRAMS) {
+            keep(object.program(name).attach());
+        }
+        Path libc = LibcFunctions.libc();
+        Map<Long, String> accept = LibcFunctions.offsets(libc, ACCEPT_SYMBOLS);
+        if (accept.isEmpty()) {
+            throw new IOException(libc + " exports neither accept nor accept4");
+        }
+        int pid = context.pid();
+        try {
+            for (long offset : accept.keySet()) {
+                keep(object.program("uretprobe_accept").attachUprobe(true, pid, libc.toString(), offset));
+            }
+        } catch (BpfException e) {
+            if (e.errno() == Errno.EPERM || e.errno() == Errno.EACCES) {
+                throw e.withHint("not permitted: the tcp probe's uretprobes on accept need CAP_SYS_ADMIN besides"
+                        + " CAP_BPF and CAP_PERFMON");
+            }
+            throw e;
+        }
+        attachedAs = "tp_btf inet_sock_set_state, sock_send_length, tcp_retransmit_skb; uretprobes for pid " + pid
+                + " on " + libc + " (" + String.join(", ", accept.values()) + ")";
+        Log.debug("tcp: %s", attachedAs);
+    }
+
+    @Override
+    public String attachedAs() {
+        return attachedAs;
+    }
+
+    @Override
+    protected void onRecord(MemorySegment segment) {
+        TcpRecord r = TcpRecord.decode(segment);
+        EventHeader h = r.header();
+        switch (r.kind()) {
+            case TcpRecord.CONNECT -> {
+                Recorder.Origin opener = context.recorder().origin(h);
+                if (r.error() == 0) {
+                    openers.put(r.sock(), opener);
+                }
+                emit(connectEvent(r), h.timestampNs(), h.durationNs(), opener);
+            }
+            case TcpRecord.ACCEPT -> openers.put(r.sock(), context.recorder().origin(h));
+            case TcpRecord.CLOSE -> {
+                Recorder.Origin opener = openers.remove(r.sock());
+                emit(connectionEvent(r, false), h.timestampNs(), h.durationNs(),
+                        opener != null ? opener : context.recorder().origin(h));
+            }
+            case TcpRecord.RETRANSMIT -> emit(retransmitEvent(r), h);
+            case 0 -> {
+                // the warm-up's empty record
+            }
+            default -> Log.debug("tcp: record of unknown kind %d ignored", r.kind());
+        }
+    }
+
+    /** The connections still open: read from the kernel's sockets by the iterator, once. */
+    @Override
+    public void finish(long nowNs) {
+        if (object == null) {
+            return;
+        }
+        byte[] bytes;
+        try {
+            bytes = object.program("still_open").runIterator(MAX_OPEN_CONNECTIONS * RECORD);
+        } catch (BpfException | RuntimeException e) {
+            Log.warn("tcp: the connections still open could not be listed (%s); they are not reported", e.getMessage());
+            return;
+        }
+        int count = bytes.length / RECORD;
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment all = arena.allocate(Math.max(bytes.length, 1));
+            MemorySegment.copy(MemorySegment.ofArray(bytes), 0, all, 0, bytes.length);
+            for (int i = 0; i < count; i++) {
+                TcpRecord r = TcpRecord.decode(all.asSlice((long) i * RECORD, RECORD));
+                Recorder.Origin opener = openers.remove(r.sock());
+                EventHeader h = r.header();
+                emit(connectionEvent(r, true), h.timestampNs(), h.durationNs(),
+                        opener != null ? opener : context.recorder().origin(h));
+            }
+        }
+        Log.debug("tcp: %d connections still open at the end; %d openers forgotten (more than %d open)", count,
+                forgottenOpeners, MAX_OPEN_CONNECTIONS);
+    }
+
+    static TcpConnectEvent connectEvent(TcpRecord r) {
+        TcpConnectEvent e = new TcpConnectEvent();
+        TcpRecord.Endpoints p = r.endpoints();
+        e.localAddress = p.localAddress();
+        e.localPort = p.localPort();
+        e.remoteAddress = p.remoteAddress();
+        e.remotePort = p.remotePort();
+        e.error = errorName(r.error());
+        return e;
+    }
+
+    static String errorName(int error) {
+        if (error == 0) {
+            return null;
+        }
+        if (error == TcpRecord.ERROR_CLOSED_BEFORE_ESTABLISHED) {
+            return "closed before established";
+        }
+        return Errno.name(error);
+    }
+
+    static TcpConnectionEvent connectionEvent(TcpRecord r, boolean stillOpen) {
+        TcpConnectionEvent e = new TcpConnectionEvent();
+        TcpRecord.Endpoints p = r.endpoints();
+        e.localAddress = p.localAddress();
+        e.localPort = p.localPort();
+        e.remoteAddress = p.remoteAddress();
+        e.remotePort = p.remotePort();
+        e.direction = TcpRecord.directionName(r.direction());
+        e.bytesSent = r.bytesSent();
+        e.bytesReceived = r.bytesReceived();
+        e.segmentsOut = r.segmentsOut();
+        e.segmentsIn = r.segmentsIn();
+        e.retransmits = r.retransmits();
+        e.smoothedRtt = r.srttMicros();
+        e.stillOpen = stillOpen;
+        return e;
+    }
+
+    static TcpRetransmitEvent retransmitEvent(TcpRecord r) {
+        TcpRetransmitEvent e = new TcpRetransmitEvent();
+        TcpRecord.Endpoints p = r.endpoints();
+        e.localAddress = p.localAddress();
+        e.localPort = p.localPort();
+        e.remoteAddress = p.remoteAddress();
+        e.remotePort = p.remotePort();
+        e.state = TcpRecord.stateName(r.state());
+        e.retransmits = r.retransmits();
+        return e;
+    }
+}
