@@ -364,6 +364,10 @@ int BPF_PROG(tcp_retransmit_skb, const struct sock *sk, const struct sk_buff *sk
 	struct tcp_record *r = reserve(TCP_RECORD_RETRANSMIT, sk, c, c->writer.ns ? &c->writer : &c->opener, now, now);
 	if (r) {
 		r->retransmits = BPF_CORE_READ((const struct tcp_sock *)sk, total_retrans);
+		/* one buffer can carry several segments (GSO): tcp_skb_pcount() */
+		__u16 segs = 0;
+		bpf_core_read(&segs, sizeof(segs), &((struct tcp_skb_cb *)&skb->cb[0])->tcp_gso_segs);
+		r->segments_out = segs ? segs : 1;
 		submit(r);
 	}
 	return 0;

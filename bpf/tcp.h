@@ -41,7 +41,7 @@ struct tcp_record {
 	struct tcp_endpoints endpoints;
 	__u64 bytes_sent;           /* payload bytes sent, each once (bytes_sent - bytes_retrans: no SYN/FIN) */
 	__u64 bytes_received;       /* payload bytes received (bytes_received without the FIN) */
-	__u32 segments_out;
+	__u32 segments_out;         /* RETRANSMIT: the segments this retransmission resent */
 	__u32 segments_in;
 	__u32 srtt_us;              /* smoothed round-trip time, microseconds */
 	__u32 direction;            /* TCP_OUTBOUND or TCP_ACCEPTED */

@@ -29,6 +29,11 @@ public final class TcpRetransmitEvent extends EbpfEvent {
     @Description("TCP state of the connection, e.g. ESTABLISHED, SYN_SENT, FIN_WAIT1")
     public String state;
 
+    @Label("Segments")
+    @Description("Segments resent by this retransmission: one buffer can carry several (segmentation offload)")
+    @Unsigned
+    public long segments;
+
     @Label("Retransmits So Far")
     @Description("Segments retransmitted on this connection up to and including this one")
     @Unsigned

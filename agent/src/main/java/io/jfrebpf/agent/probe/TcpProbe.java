@@ -187,6 +187,7 @@ public final class TcpProbe extends BpfProbe {
         e.remoteAddress = p.remoteAddress();
         e.remotePort = p.remotePort();
         e.state = TcpRecord.stateName(r.state());
+        e.segments = r.segmentsOut();
         e.retransmits = r.retransmits();
         return e;
     }

@@ -68,6 +68,12 @@ final class ChildJvm {
         return this;
     }
 
+    /** Runs the JVM in a network namespace, through ip netns exec. */
+    ChildJvm netns(String name) {
+        prefix.addAll(List.of("ip", "netns", "exec", name));
+        return this;
+    }
+
     /** Runs the JVM as another user, through runuser. */
     ChildJvm as(String user) {
         prefix.addAll(List.of("runuser", "-u", user, "--"));

@@ -180,6 +180,23 @@ final class TcpWorkloads {
         }
     }
 
+    /** Connects to host:port with a timeout from thread "tcp-connector": expects the timeout. */
+    static final class ConnectTimeout {
+        public static void main(String[] args) throws Exception {
+            InetAddress host = InetAddress.getByName(args[0]);
+            int port = Integer.parseInt(args[1]);
+            int timeoutMs = Integer.parseInt(args[2]);
+            Workloads.onThread("tcp-connector", () -> {
+                try (Socket s = new Socket()) {
+                    s.connect(new InetSocketAddress(host, port), timeoutMs);
+                    throw new IllegalStateException("connected to " + host + ":" + port);
+                } catch (java.net.SocketTimeoutException expected) {
+                    System.out.println("timed out: " + expected.getMessage());
+                }
+            });
+        }
+    }
+
     /** Listens on host:port, reads each connection to its end and answers 'k'. Runs until killed. */
     static final class Sink {
         public static void main(String[] args) throws Exception {
