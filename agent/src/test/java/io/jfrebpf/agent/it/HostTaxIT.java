@@ -18,27 +18,35 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * What our JVM attaches, as the kernel lists it (bpftool perf show): by default uprobes for our
- * own pid and the scheduler's sched_switch (off-CPU; the CPU sampler's perf events are not
- * listed there) — no syscall tracepoint, which would tax every process on the host — and the
+ * own pid, the scheduler's sched_switch (off-CPU; the CPU sampler's perf events are not listed
+ * there) and three TCP/socket tracepoints (their programs return after one comparison for other
+ * processes) — no syscall tracepoint, which would tax every process on the host — and the
  * syscall tracepoints only when the syscall probe is asked for. When the JVM is gone, so are they.
  */
 class HostTaxIT {
+    /** offcpu, then tcp: connection state changes, socket sends (the last writer), retransmissions. */
+    static final List<String> TRACEPOINTS =
+            List.of("sched_switch", "inet_sock_set_state", "sock_send_length", "tcp_retransmit_skb");
+
     @BeforeAll
     static void bpf() {
         BpfRequirement.require();
     }
 
     @Test
-    void defaultProbesAttachOwnPidUprobesAndTheSchedulerSwitchOnly(@TempDir Path dir) throws Exception {
+    void defaultProbesAttachOwnPidUprobesTheSchedulerSwitchAndTcpTracepointsOnly(@TempDir Path dir) throws Exception {
         List<String> attachments = attachmentsWhileRunning(dir, "");
         assertTrue(attachments.stream().anyMatch(a -> a.contains("\"fd_type\":\"uprobe\"")), attachments.toString());
-        assertEquals(1, attachments.stream().filter(a -> a.contains("\"tracepoint\":\"sched_switch\"")).count(),
-                attachments.toString());
+        for (String tracepoint : TRACEPOINTS) {
+            assertEquals(1, attachments.stream().filter(a -> a.contains("\"tracepoint\":\"" + tracepoint + "\"")).count(),
+                    tracepoint + " in " + attachments);
+        }
         for (String a : attachments) {
             boolean uprobe = (a.contains("\"fd_type\":\"uprobe\"") || a.contains("\"fd_type\":\"uretprobe\""))
                     && a.contains("libc.so.6");
-            boolean schedSwitch = a.contains("\"fd_type\":\"raw_tracepoint\"") && a.contains("\"tracepoint\":\"sched_switch\"");
-            assertTrue(uprobe || schedSwitch, a);
+            boolean tracepoint = a.contains("\"fd_type\":\"raw_tracepoint\"")
+                    && TRACEPOINTS.stream().anyMatch(t -> a.contains("\"tracepoint\":\"" + t + "\""));
+            assertTrue(uprobe || tracepoint, a);
             assertFalse(a.contains("sys_enter") || a.contains("sys_exit"), a);
         }
     }
