@@ -38,6 +38,11 @@ public final class DemoReport {
     private final Map<String, Long> jvmCollapsed = new HashMap<>();
     private final Map<String, Long> hottest = new HashMap<>();
     private final Map<String, Long> blockedNanos = new HashMap<>();
+    private final Map<String, long[]> connections = new TreeMap<>(); // direction -> count, sent, received, retransmits
+    private final Map<String, Long> openedAt = new HashMap<>();
+    private final Map<String, Long> connectErrors = new TreeMap<>();
+    private final List<Long> connectNanos = new ArrayList<>();
+    private long retransmitEvents;
     private long cpuSamples;
     private long opens;
     private long storeOpens;
@@ -78,6 +83,23 @@ public final class DemoReport {
                     }
                     case "ebpf.OffCPU" -> blockedNanos.merge(innermostJava(e.getStackTrace()), e.getDuration().toNanos(), Long::sum);
                     case "jdk.ExecutionSample" -> sample(e.getStackTrace(), jvmCollapsed);
+                    case "ebpf.TcpConnection" -> {
+                        long[] c = connections.computeIfAbsent(e.getString("direction"), k -> new long[4]);
+                        c[0]++;
+                        c[1] += e.getLong("bytesSent");
+                        c[2] += e.getLong("bytesReceived");
+                        c[3] += e.getLong("retransmits");
+                        openedAt.merge(e.getString("direction") + " at " + callSite(e.getStackTrace()), 1L, Long::sum);
+                    }
+                    case "ebpf.TcpConnect" -> {
+                        String error = e.getString("error");
+                        if (error == null) {
+                            connectNanos.add(e.getDuration().toNanos());
+                        } else {
+                            connectErrors.merge(error, 1L, Long::sum);
+                        }
+                    }
+                    case "ebpf.TcpRetransmit" -> retransmitEvents++;
                     default -> { }
                 }
             }
@@ -112,6 +134,20 @@ public final class DemoReport {
     }
 
     private static final java.util.Set<String> JAVA = java.util.Set.of("Interpreted", "JIT compiled", "Inlined");
+
+    /** The innermost Java frame outside the JDK: the application code behind a JDK call. */
+    private static String callSite(RecordedStackTrace stack) {
+        if (stack != null) {
+            for (RecordedFrame f : stack.getFrames()) {
+                String type = f.getMethod().getType().getName();
+                if (JAVA.contains(f.getType()) && !type.startsWith("java.") && !type.startsWith("sun.")
+                        && !type.startsWith("jdk.") && !type.startsWith("com.sun.")) {
+                    return type + "." + f.getMethod().getName() + (f.getLineNumber() > 0 ? ":" + f.getLineNumber() : "");
+                }
+            }
+        }
+        return innermostJava(stack);
+    }
 
     private static void sample(RecordedStackTrace stack, Map<String, Long> collapsed) {
         if (stack == null) {
@@ -170,6 +206,24 @@ public final class DemoReport {
                     .forEach(t -> System.out.printf("  %-28s %,8d%n", t.getKey(), t.getValue()));
         }
 
+        if (!connections.isEmpty() || !connectNanos.isEmpty()) {
+            System.out.println("\nTCP connections (counters read from each socket at its close):");
+            connections.forEach((direction, c) -> System.out.printf("  %-9s %,7d  sent %10s  received %10s  retransmits %,d%n",
+                    direction, c[0], bytes(c[1]), bytes(c[2]), c[3]));
+            if (!connectNanos.isEmpty()) {
+                List<Long> sorted = connectNanos.stream().sorted().toList();
+                System.out.printf("  connects: %,d, latency median %s, p99 %s, max %s%s%n", sorted.size(),
+                        time(sorted.get(sorted.size() / 2)), time(sorted.get((int) (sorted.size() * 0.99))),
+                        time(sorted.get(sorted.size() - 1)), connectErrors.isEmpty() ? "" : "; failed: " + connectErrors);
+            }
+            if (retransmitEvents > 0) {
+                System.out.printf("  retransmissions: %,d (ebpf.TcpRetransmit, on the last writer's stack)%n", retransmitEvents);
+            }
+            System.out.println("  opened at:");
+            openedAt.entrySet().stream().sorted(Map.Entry.<String, Long>comparingByValue().reversed()).limit(4)
+                    .forEach(o -> System.out.printf("  %,9d  %s%n", o.getValue(), o.getKey()));
+        }
+
         if (!syscalls.isEmpty()) {
             System.out.println("\nsyscalls by total time (every call counted in the kernel):");
             System.out.printf("  %-18s %10s %8s %12s %12s%n", "syscall", "count", "errors", "total", "max");
@@ -196,6 +250,11 @@ public final class DemoReport {
         try (var stream = Files.newOutputStream(out)) {
             flame.dump(stream);
         }
+    }
+
+    private static String bytes(long n) {
+        return n >= 1 << 20 ? String.format(Locale.ROOT, "%.1f MB", n / 1048576.0)
+                : n >= 1 << 10 ? String.format(Locale.ROOT, "%.1f KB", n / 1024.0) : n + " B";
     }
 
     private static String time(long nanos) {

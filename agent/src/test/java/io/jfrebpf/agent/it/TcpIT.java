@@ -42,14 +42,22 @@ class TcpIT {
         BpfRequirement.require();
     }
 
+    /**
+     * 127.0.0.1 through Java's default dual-stack (AF_INET6, IPv4-mapped) sockets, through plain
+     * AF_INET sockets (preferIPv4Stack), and IPv6.
+     */
     @ParameterizedTest
-    @ValueSource(strings = {"127.0.0.1", "::1"})
-    void everyConnectionOnLoopbackIsCountedOnceOnEachEndWithItsBytesThreadAndStack(String host, @TempDir Path dir)
+    @ValueSource(strings = {"127.0.0.1", "127.0.0.1 -Djava.net.preferIPv4Stack=true", "::1"})
+    void everyConnectionOnLoopbackIsCountedOnceOnEachEndWithItsBytesThreadAndStack(String hostAndFlag, @TempDir Path dir)
             throws Exception {
+        String host = hostAndFlag.split(" ")[0];
         Path recording = dir.resolve("tcp.jfr");
-        ChildJvm.Result result = ChildJvm.workload(TcpWorkloads.Exchange.class, host, String.valueOf(N),
-                String.valueOf(CLIENT_BYTES), String.valueOf(SERVER_BYTES))
-                .agent("file=" + recording + ",probes=tcp").run(dir).assertSucceeded();
+        ChildJvm child = ChildJvm.workload(TcpWorkloads.Exchange.class, host, String.valueOf(N),
+                String.valueOf(CLIENT_BYTES), String.valueOf(SERVER_BYTES)).agent("file=" + recording + ",probes=tcp");
+        if (hostAndFlag.contains(" ")) {
+            child.flag(hostAndFlag.split(" ")[1]);
+        }
+        ChildJvm.Result result = child.run(dir).assertSucceeded();
         int port = group(result.output(), "(?m)^port=(\\d+)");
         int refusedPort = group(result.output(), "refused port=(\\d+)");
         int keptOpenPort = group(result.output(), "client local port (\\d+)");
