@@ -117,12 +117,17 @@ static __always_inline __u32 netns_of(const struct sock *sk)
 	return BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
 }
 
-static __always_inline void current_origin(struct origin *o, void *ctx, __u64 pid_tgid, __u64 now)
+/*
+ * The thread and its user stack (Java and native frames). Not the kernel stack: at a connect or
+ * a send it always reads the same (the syscall down to tcp_v4_connect or sock_sendmsg), and
+ * bpf_get_stackid's unwinding cost 3.6 us per capture on our VM, four times the user walk.
+ */
+static __always_inline void current_origin(struct origin *o, __u64 pid_tgid, __u64 now)
 {
 	o->ns = now;
 	o->tid = (__u32)pid_tgid;
 	o->user_stack = current_user_stack(STACK_SLOT_TASK);
-	o->kernel_stack_id = current_kernel_stack(ctx);
+	o->kernel_stack_id = NO_STACK;
 	bpf_get_current_comm(o->comm, sizeof(o->comm));
 }
 
@@ -220,7 +225,7 @@ int BPF_PROG(inet_sock_set_state, const struct sock *sk, const int oldstate, con
 			return 0;
 		__u64 now = bpf_ktime_get_ns();
 		struct conn c = {.open_ns = now, .direction = TCP_OUTBOUND};
-		current_origin(&c.opener, ctx, pid_tgid, now);
+		current_origin(&c.opener, pid_tgid, now);
 		if (bpf_map_update_elem(&conns, &key, &c, BPF_ANY))
 			count_lost();
 		return 0;
@@ -347,7 +352,7 @@ int BPF_PROG(sock_send_length, struct sock *sk, int ret, int flags)
 	__u64 now = bpf_ktime_get_ns();
 	if (c->writer.ns && now - c->writer.ns < WRITER_REFRESH_NS && c->writer.tid == (__u32)pid_tgid)
 		return 0;
-	current_origin(&c->writer, ctx, pid_tgid, now);
+	current_origin(&c->writer, pid_tgid, now);
 	return 0;
 }
 

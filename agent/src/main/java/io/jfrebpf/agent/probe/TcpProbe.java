@@ -4,6 +4,7 @@ import io.jfrebpf.agent.Log;
 import io.jfrebpf.agent.libbpf.BpfException;
 import io.jfrebpf.agent.libbpf.BpfObject;
 import io.jfrebpf.agent.os.Errno;
+import io.jfrebpf.agent.os.KernelBtf;
 import io.jfrebpf.events.TcpConnectEvent;
 import io.jfrebpf.events.TcpConnectionEvent;
 import io.jfrebpf.events.TcpRetransmitEvent;
@@ -42,21 +43,37 @@ public final class TcpProbe extends BpfProbe {
             return false;
         }
     };
+    static final String WRITER_TRACEPOINT = "sock_send_length";
     private long forgottenOpeners;
+    private boolean lastWriter;
     private String attachedAs = "";
 
     public TcpProbe() {
         super("tcp", "tcp");
     }
 
+    /**
+     * The sock_send_length tracepoint came with Linux 6.5: on older kernels its program is not
+     * loaded (a tp_btf program whose tracepoint is missing fails the whole object), and
+     * retransmissions are attributed to the thread and stack that opened the connection.
+     */
     @Override
-    protected void configure(BpfObject object) {
+    protected void configure(BpfObject object) throws BpfException {
+        try {
+            lastWriter = KernelBtf.hasTracepoint(WRITER_TRACEPOINT);
+        } catch (IOException e) {
+            Log.debug("tcp: cannot read the kernel's BTF (%s); loading %s anyway", e.getMessage(), WRITER_TRACEPOINT);
+            lastWriter = true;
+        }
+        object.program(WRITER_TRACEPOINT).setAutoload(lastWriter);
     }
 
     @Override
     protected void attach(BpfObject object) throws Exception {
         for (String name : TRACEPOINT_PROGRAMS) {
-            keep(object.program(name).attach());
+            if (lastWriter || !name.equals(WRITER_TRACEPOINT)) {
+                keep(object.program(name).attach());
+            }
         }
         Path libc = LibcFunctions.libc();
         Map<Long, String> accept = LibcFunctions.offsets(libc, ACCEPT_SYMBOLS);
@@ -75,8 +92,10 @@ public final class TcpProbe extends BpfProbe {
             }
             throw e;
         }
-        attachedAs = "tp_btf inet_sock_set_state, sock_send_length, tcp_retransmit_skb; uretprobes for pid " + pid
-                + " on " + libc + " (" + String.join(", ", accept.values()) + ")";
+        attachedAs = "tp_btf " + (lastWriter ? String.join(", ", TRACEPOINT_PROGRAMS)
+                : String.join(", ", TRACEPOINT_PROGRAMS.stream().filter(n -> !n.equals(WRITER_TRACEPOINT)).toList())
+                        + " (this kernel has no " + WRITER_TRACEPOINT + ": retransmits go to the opener's stack)")
+                + "; uretprobes for pid " + pid + " on " + libc + " (" + String.join(", ", accept.values()) + ")";
         Log.debug("tcp: %s", attachedAs);
     }
 
