@@ -13,6 +13,7 @@
 #include "cpu_sample.h"
 #include "offcpu.h"
 #include "tcp.h"
+#include "malloc.h"
 
 #define SIZE(s) printf(#s ".size=%zu\n", sizeof(struct s))
 #define FIELD(s, f) printf(#s "." #f "=%zu\n", offsetof(struct s, f))
@@ -85,6 +86,26 @@ int main(void)
 	CONST(TCP_OUTBOUND);
 	CONST(TCP_ACCEPTED);
 	CONST(TCP_ERROR_CLOSED_BEFORE_ESTABLISHED);
+
+	SIZE(malloc_record);
+	FIELD(malloc_record, header);
+	FIELD(malloc_record, address);
+	FIELD(malloc_record, bytes);
+	FIELD(malloc_record, weight);
+	FIELD(malloc_record, function);
+	SIZE(live_allocation);
+	FIELD(live_allocation, ns);
+	FIELD(live_allocation, bytes);
+	FIELD(live_allocation, weight);
+	FIELD(live_allocation, user_stack);
+	FIELD(live_allocation, tid);
+	FIELD(live_allocation, function);
+	CONST(MALLOC_MALLOC);
+	CONST(MALLOC_CALLOC);
+	CONST(MALLOC_REALLOC);
+	CONST(MALLOC_POSIX_MEMALIGN);
+	CONST(MALLOC_ALIGNED_ALLOC);
+	CONST(LIVE_MAX_ENTRIES);
 
 	SIZE(syscall_latency_record);
 	FIELD(syscall_latency_record, header);

@@ -27,6 +27,8 @@ public record Options(
         Duration syscallThreshold,
         Duration offcpuThreshold,
         long mallocInterval,
+        Optional<Duration> mallocDuration,
+        Duration mallocAge,
         JfrSettings jfr,
         Optional<Duration> duration,
         Optional<URI> upload,
@@ -66,7 +68,7 @@ public record Options(
             ProbeName.CPU, ProbeName.OFFCPU, ProbeName.FILE, ProbeName.TCP, ProbeName.POSTGRES));
 
     private static final List<String> KEYS = List.of("file", "probes", "cpu.hz", "syscall.threshold",
-            "offcpu.threshold", "malloc.interval", "jfr", "duration", "upload", "interval", "log");
+            "offcpu.threshold", "malloc.interval", "malloc.duration", "malloc.age", "jfr", "duration", "upload", "interval", "log");
 
     public static Options defaults() {
         return parse("");
@@ -118,7 +120,9 @@ public record Options(
                 (int) positiveLong("cpu.hz", v.get("cpu.hz"), 99, 1, 10_000),
                 duration("syscall.threshold", v.get("syscall.threshold"), Duration.ofMillis(1), true),
                 duration("offcpu.threshold", v.get("offcpu.threshold"), Duration.ofMillis(1), true),
-                size("malloc.interval", v.get("malloc.interval"), 512 * 1024),
+                mallocInterval(v.get("malloc.interval")),
+                Optional.ofNullable(v.get("malloc.duration")).map(t -> duration("malloc.duration", t, null, false)),
+                duration("malloc.age", v.get("malloc.age"), Duration.ofSeconds(10), true),
                 jfr(v.get("jfr")),
                 Optional.ofNullable(v.get("duration")).map(s -> duration("duration", s, null, false)),
                 Optional.ofNullable(v.get("upload")).map(Options::upload),
@@ -190,6 +194,18 @@ public record Options(
         } catch (ArithmeticException e) {
             throw new IllegalArgumentException("option '" + key + "' value '" + text + "' is too large; accepted: " + accepted);
         }
+    }
+
+    /** The kernel computes size * 2^32 / interval in 64 bits: the interval must stay below 4 GiB. */
+    static final long MAX_MALLOC_INTERVAL = (1L << 32) - 1;
+
+    private static long mallocInterval(String text) {
+        long n = size("malloc.interval", text, 512 * 1024);
+        if (n > MAX_MALLOC_INTERVAL) {
+            throw new IllegalArgumentException("option 'malloc.interval' value '" + text
+                    + "' is too large; accepted: 0 (every call) to 4g - 1 bytes, e.g. 512k");
+        }
+        return n;
     }
 
     private static final Pattern SIZE = Pattern.compile("(\\d+)([kmg]?)b?");

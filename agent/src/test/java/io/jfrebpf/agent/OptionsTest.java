@@ -27,6 +27,8 @@ class OptionsTest {
         assertEquals(Duration.ofMillis(1), o.syscallThreshold());
         assertEquals(Duration.ofMillis(1), o.offcpuThreshold());
         assertEquals(512 * 1024, o.mallocInterval());
+        assertEquals(Optional.empty(), o.mallocDuration());
+        assertEquals(Duration.ofSeconds(10), o.mallocAge());
         assertEquals(JfrSettings.DEFAULT, o.jfr());
         assertEquals(Optional.empty(), o.duration());
         assertEquals(Optional.empty(), o.upload());
@@ -37,7 +39,7 @@ class OptionsTest {
     @Test
     void everyKeyParses() {
         Options o = Options.parse("file=/tmp/x-%p-%t.jfr, probes=syscall+file,cpu.hz=49,syscall.threshold=0,"
-                + "offcpu.threshold=250us,malloc.interval=1m,jfr=profile,duration=20s,upload=http://127.0.0.1:4040,"
+                + "offcpu.threshold=250us,malloc.interval=1m,malloc.duration=30s,malloc.age=0,jfr=profile,duration=20s,upload=http://127.0.0.1:4040,"
                 + "interval=10m,log=debug");
         assertEquals("/tmp/x-%p-%t.jfr", o.file());
         assertEquals(EnumSet.of(ProbeName.SYSCALL, ProbeName.FILE), o.probes());
@@ -45,6 +47,8 @@ class OptionsTest {
         assertEquals(Duration.ZERO, o.syscallThreshold());
         assertEquals(Duration.ofNanos(250_000), o.offcpuThreshold());
         assertEquals(1 << 20, o.mallocInterval());
+        assertEquals(Optional.of(Duration.ofSeconds(30)), o.mallocDuration());
+        assertEquals(Duration.ZERO, o.mallocAge());
         assertEquals(JfrSettings.PROFILE, o.jfr());
         assertEquals(Optional.of(Duration.ofSeconds(20)), o.duration());
         assertEquals(Optional.of(URI.create("http://127.0.0.1:4040")), o.upload());
@@ -92,6 +96,9 @@ class OptionsTest {
             "interval=0s|'interval' must be greater than 0",
             "malloc.interval=lots|'malloc.interval' has bad value 'lots'",
             "malloc.interval=99999999999999999999|too large",
+            "malloc.interval=4g|accepted: 0 (every call) to 4g - 1 bytes",
+            "malloc.duration=0|'malloc.duration' must be greater than 0",
+            "malloc.age=soon|'malloc.age' has bad value 'soon'",
             "jfr=everything|accepted: default profile none",
             "upload=ftp://host|the base URL of a Pyroscope server",
             "log=verbose|accepted: error warn info debug",

@@ -16,5 +16,7 @@ public final class EbpfEvents {
             TcpConnectEvent.class,
             TcpConnectionEvent.class,
             TcpRetransmitEvent.class,
+            NativeAllocationEvent.class,
+            NativeLeakEvent.class,
             ProbeStatusEvent.class);
 }

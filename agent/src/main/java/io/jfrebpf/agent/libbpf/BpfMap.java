@@ -1,8 +1,10 @@
 package io.jfrebpf.agent.libbpf;
 
+import io.jfrebpf.agent.os.Errno;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.function.BiConsumer;
 
 /** One map of a {@link BpfObject}: sizes before load, element access after. */
 public final class BpfMap {
@@ -52,6 +54,40 @@ public final class BpfMap {
     /** Looks a key up into {@code value}; false when the key is absent. Per-CPU maps fill one slot per possible CPU. */
     public boolean lookup(MemorySegment key, MemorySegment value) throws BpfException {
         return LibBpf.lookup(() -> object.name() + "/" + name(), fd(), key, value);
+    }
+
+    /**
+     * Calls {@code visit} with each key and value of a hash map, at most {@code limit} entries
+     * (the map changes meanwhile: entries added or removed during the walk may be missed, none is
+     * visited twice unless the kernel restarts the walk after a deletion). The segments are
+     * reused between calls. Returns how many were visited.
+     */
+    public long forEach(long limit, BiConsumer<MemorySegment, MemorySegment> visit) throws BpfException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment key = arena.allocate(keySize(), 8);
+            MemorySegment next = arena.allocate(keySize(), 8);
+            MemorySegment value = arena.allocate(valueSize(), 8);
+            MemorySegment previous = MemorySegment.NULL;
+            long visited = 0;
+            int fd = fd();
+            while (visited < limit) {
+                int rc = LibBpf.callInt(LibBpf.MAP_GET_NEXT_KEY, fd, previous, next);
+                if (rc != 0) {
+                    int errno = rc < -1 ? -rc : LibBpf.errno();
+                    if (errno == Errno.ENOENT) {
+                        return visited; // the end
+                    }
+                    throw LibBpf.failure("bpf_map_get_next_key(" + object.name() + "/" + name() + ")", errno);
+                }
+                MemorySegment.copy(next, 0, key, 0, keySize());
+                previous = key;
+                if (lookup(key, value)) { // deleted since: skipped
+                    visit.accept(key, value);
+                    visited++;
+                }
+            }
+            return visited;
+        }
     }
 
     public void update(MemorySegment key, MemorySegment value) throws BpfException {

@@ -78,6 +78,7 @@ final class LibBpf {
     static final MethodHandle MAP_SET_MAX_ENTRIES = fn("bpf_map__set_max_entries", INT, PTR, INT);
     static final MethodHandle MAP_INITIAL_VALUE = fn("bpf_map__initial_value", PTR, PTR, PTR);
     static final MethodHandle MAP_LOOKUP_ELEM = fn("bpf_map_lookup_elem", INT, INT, PTR, PTR);
+    static final MethodHandle MAP_GET_NEXT_KEY = fn("bpf_map_get_next_key", INT, INT, PTR, PTR);
     static final MethodHandle MAP_UPDATE_ELEM = fn("bpf_map_update_elem", INT, INT, PTR, PTR, LONG);
     static final MethodHandle NUM_POSSIBLE_CPUS = fn("libbpf_num_possible_cpus", INT);
     static final MethodHandle MAP_REUSE_FD = fn("bpf_map__reuse_fd", INT, PTR, INT);

@@ -90,6 +90,18 @@ public abstract class BpfProbe implements Probe {
         links.add(link);
     }
 
+    /** Detaches every program now; the maps stay readable until {@link #close()}. */
+    protected final void detach() {
+        for (int i = links.size() - 1; i >= 0; i--) {
+            try {
+                links.get(i).close();
+            } catch (RuntimeException e) {
+                Log.debug("probe %s: detach failed: %s", name, e);
+            }
+        }
+        links.clear();
+    }
+
     protected final int linkCount() {
         return links.size();
     }
@@ -151,14 +163,7 @@ public abstract class BpfProbe implements Probe {
     @Override
     public void close() {
         readKernelLost();
-        for (int i = links.size() - 1; i >= 0; i--) {
-            try {
-                links.get(i).close();
-            } catch (RuntimeException e) {
-                Log.debug("probe %s: detach failed: %s", name, e);
-            }
-        }
-        links.clear();
+        detach();
         if (object != null) {
             try {
                 object.close();

@@ -16,7 +16,8 @@ public final class Probes {
             case CPU -> Optional.of(new CpuSampleProbe());
             case OFFCPU -> Optional.of(new OffCpuProbe());
             case TCP -> Optional.of(new TcpProbe());
-            case MALLOC, POSTGRES, SCHED -> Optional.empty();
+            case MALLOC -> Optional.of(new MallocProbe());
+            case POSTGRES, SCHED -> Optional.empty();
         };
     }
 }

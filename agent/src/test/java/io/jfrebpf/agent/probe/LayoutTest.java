@@ -118,6 +118,29 @@ class LayoutTest {
     }
 
     @Test
+    void malloc() {
+        same("malloc_record.size", MallocRecord.SIZE);
+        same("malloc_record.header", MallocRecord.HEADER);
+        same("malloc_record.address", MallocRecord.ADDRESS);
+        same("malloc_record.bytes", MallocRecord.BYTES);
+        same("malloc_record.weight", MallocRecord.WEIGHT);
+        same("malloc_record.function", MallocRecord.FUNCTION);
+        same("live_allocation.size", MallocRecord.Live.SIZE);
+        same("live_allocation.ns", MallocRecord.Live.NS);
+        same("live_allocation.bytes", MallocRecord.Live.BYTES);
+        same("live_allocation.weight", MallocRecord.Live.WEIGHT);
+        same("live_allocation.user_stack", MallocRecord.Live.USER_STACK);
+        same("live_allocation.tid", MallocRecord.Live.TID);
+        same("live_allocation.function", MallocRecord.Live.FUNCTION);
+        same("const.MALLOC_MALLOC", MallocRecord.MALLOC);
+        same("const.MALLOC_CALLOC", MallocRecord.CALLOC);
+        same("const.MALLOC_REALLOC", MallocRecord.REALLOC);
+        same("const.MALLOC_POSIX_MEMALIGN", MallocRecord.POSIX_MEMALIGN);
+        same("const.MALLOC_ALIGNED_ALLOC", MallocRecord.ALIGNED_ALLOC);
+        same("const.LIVE_MAX_ENTRIES", MallocProbe.LIVE_MAX_ENTRIES);
+    }
+
+    @Test
     void syscallLatency() {
         same("syscall_latency_record.size", SyscallLatencyRecord.SIZE);
         same("syscall_latency_record.header", SyscallLatencyRecord.HEADER);

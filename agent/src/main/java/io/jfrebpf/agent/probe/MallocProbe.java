@@ -1,0 +1,253 @@
+package io.jfrebpf.agent.probe;
+
+import io.jfrebpf.agent.Log;
+import io.jfrebpf.agent.libbpf.BpfException;
+import io.jfrebpf.agent.libbpf.BpfObject;
+import io.jfrebpf.agent.os.Errno;
+import io.jfrebpf.events.NativeAllocationEvent;
+import io.jfrebpf.events.NativeLeakEvent;
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * {@code malloc} (opt-in): sampled native allocations of our process as
+ * {@code ebpf.NativeAllocation}, and a leak report, {@code ebpf.NativeLeak} per stack, of the
+ * sampled allocations still not freed and at least {@code malloc.age} old — at the end of the
+ * recording, or when the {@code malloc.duration} window closes (then every malloc probe detaches:
+ * frees would go unseen after it). bpf/malloc.bpf.c says how it samples and why the weights are
+ * unbiased.
+ *
+ * <p>Uprobes on the libc this JVM maps, for our pid only. Each traced call is a breakpoint trap:
+ * that is the cost (README), paid on every call while attached, sampled or not.
+ */
+public final class MallocProbe extends BpfProbe {
+    /** Entry programs by libc function; functions sharing an address get one probe. */
+    static final Map<String, String> ENTRIES = entries();
+    static final String ALLOC_RETURN = "uretprobe_alloc";
+    static final String POSIX_MEMALIGN_RETURN = "uretprobe_posix_memalign";
+    static final int LIVE_MAX_ENTRIES = 256 * 1024;
+    static final int EVERY_CALL_RING_BYTES = 8 << 20;
+    /** Leak report: at most this many stacks, the largest first. */
+    static final int MAX_LEAK_STACKS = 10_000;
+
+    private String attachedAs = "";
+    private long windowEndNs = Long.MAX_VALUE;
+    private boolean reported;
+    private long untracked;
+
+    public MallocProbe() {
+        super("malloc", "malloc");
+    }
+
+    private static Map<String, String> entries() {
+        Map<String, String> m = new LinkedHashMap<>();
+        m.put("malloc", "uprobe_malloc");
+        m.put("calloc", "uprobe_calloc");
+        m.put("realloc", "uprobe_realloc");
+        m.put("posix_memalign", "uprobe_posix_memalign");
+        m.put("aligned_alloc", "uprobe_aligned_alloc");
+        m.put("memalign", "uprobe_aligned_alloc");
+        return m;
+    }
+
+    @Override
+    protected void configure(BpfObject object) throws BpfException {
+        long interval = context.options().mallocInterval();
+        object.rodata().setLong("interval", interval);
+        if (interval == 0) {
+            // every call is a record: the JVM's start-up bursts are tens of thousands of mallocs in a poll
+            object.map("events").setMaxEntries(EVERY_CALL_RING_BYTES);
+        }
+    }
+
+    @Override
+    protected void attach(BpfObject object) throws Exception {
+        Path libc = LibcFunctions.libc();
+        Map<Long, String> byOffset = LibcFunctions.offsets(libc, List.copyOf(ENTRIES.keySet()));
+        Map<Long, String> free = LibcFunctions.offsets(libc, List.of("free"));
+        if (!byOffset.containsValue("malloc") || free.isEmpty()) {
+            throw new IOException(libc + " exports no malloc or no free");
+        }
+        int pid = context.pid();
+        List<String> attached = new ArrayList<>();
+        try {
+            for (Map.Entry<Long, String> e : byOffset.entrySet()) {
+                String function = e.getValue();
+                keep(object.program(ENTRIES.get(function)).attachUprobe(false, pid, libc.toString(), e.getKey()));
+                String ret = function.equals("posix_memalign") ? POSIX_MEMALIGN_RETURN : ALLOC_RETURN;
+                keep(object.program(ret).attachUprobe(true, pid, libc.toString(), e.getKey()));
+                attached.add(function);
+            }
+            long freeEntry = free.keySet().iterator().next();
+            long freeAt = freeEntry + cheapFreeOffset(libc, freeEntry);
+            keep(object.program("uprobe_free").attachUprobe(false, pid, libc.toString(), freeAt));
+            attached.add(freeAt == freeEntry ? "free" : "free+" + (freeAt - freeEntry));
+        } catch (BpfException e) {
+            if (e.errno() == Errno.EPERM || e.errno() == Errno.EACCES) {
+                throw e.withHint("not permitted: the malloc probe's uprobes need CAP_SYS_ADMIN besides CAP_BPF and CAP_PERFMON");
+            }
+            throw e;
+        }
+        long interval = context.options().mallocInterval();
+        attachedAs = "uprobes for pid " + pid + " on " + libc + " (" + String.join(", ", attached) + "), "
+                + (interval == 0 ? "every call" : "one sample per " + interval + " bytes")
+                + context.options().mallocDuration().map(d -> ", for " + d.toSeconds() + " s").orElse("");
+        context.options().mallocDuration().ifPresent(d -> windowEndNs = System.nanoTime() + d.toNanos());
+        Log.info("malloc: %s; every malloc and free of this JVM now traps into the kernel (see README for the cost)",
+                attachedAs);
+    }
+
+    /**
+     * Where on free() the uprobe costs least. glibc's free begins with {@code test rdi,rdi; je},
+     * and the kernel single-steps a {@code test} out of line (~30 us per call on our VM) but
+     * emulates a {@code push} (~7 us): when those bytes are there, the probe goes on the
+     * instruction after the branch, which only non-NULL frees reach, with the pointer still in
+     * rdi. Anything else: the entry.
+     */
+    static long cheapFreeOffset(Path library, long fileOffset) {
+        byte[] code = new byte[12];
+        try (RandomAccessFile f = new RandomAccessFile(library.toFile(), "r")) {
+            f.seek(fileOffset);
+            f.readFully(code);
+        } catch (IOException e) {
+            return 0;
+        }
+        return cheapFreeOffset(code);
+    }
+
+    static long cheapFreeOffset(byte[] code) {
+        boolean testRdi = (code[0] & 0xff) == 0x48 && (code[1] & 0xff) == 0x85 && (code[2] & 0xff) == 0xff;
+        if (!testRdi) {
+            return 0;
+        }
+        int next;
+        if ((code[3] & 0xff) == 0x0f && (code[4] & 0xff) == 0x84) {
+            next = 9; // je rel32
+        } else if ((code[3] & 0xff) == 0x74) {
+            next = 5; // je rel8
+        } else {
+            return 0;
+        }
+        int op = code[next] & 0xff;
+        boolean push = (op >= 0x50 && op <= 0x57)
+                || (op == 0x41 && (code[next + 1] & 0xff) >= 0x50 && (code[next + 1] & 0xff) <= 0x57);
+        return push ? next : 0;
+    }
+
+    @Override
+    public String attachedAs() {
+        return attachedAs;
+    }
+
+    @Override
+    protected void onRecord(MemorySegment segment) {
+        MallocRecord r = MallocRecord.decode(segment);
+        if (r.function() == 0) {
+            return; // the warm-up's empty record
+        }
+        NativeAllocationEvent e = new NativeAllocationEvent();
+        e.address = r.address();
+        e.size = r.size();
+        e.weight = r.weight();
+        e.function = MallocRecord.functionName(r.function());
+        emit(e, r.header());
+    }
+
+    /** Closes the malloc.duration window: the leak report now, then every malloc probe goes. */
+    @Override
+    public void periodic(long nowNs) {
+        if (!reported && nowNs >= windowEndNs) {
+            reportLeaks(nowNs);
+            detach();
+            Log.info("malloc: the %s window is over; the probes are detached", context.options().mallocDuration().orElseThrow());
+        }
+    }
+
+    @Override
+    public void finish(long nowNs) {
+        if (!reported) {
+            reportLeaks(nowNs);
+        }
+    }
+
+    /** One stack's outstanding sampled allocations. */
+    private static final class Suspect {
+        long userStack;
+        double bytes;
+        double allocations;
+        long samples;
+        long oldestNs = Long.MAX_VALUE;
+        final Map<Integer, Double> bytesByTid = new HashMap<>();
+
+        void add(MallocRecord.Live a) {
+            bytes += a.weight();
+            allocations += a.size() == 0 ? 1 : (double) a.weight() / a.size();
+            samples++;
+            oldestNs = Math.min(oldestNs, a.ns());
+            bytesByTid.merge(a.tid(), (double) a.weight(), Double::sum);
+        }
+
+        int mainTid() {
+            return bytesByTid.entrySet().stream().max(Map.Entry.comparingByValue()).map(Map.Entry::getKey).orElse(0);
+        }
+    }
+
+    private void reportLeaks(long nowNs) {
+        reported = true;
+        if (object == null) {
+            return;
+        }
+        long minAgeNs = context.options().mallocAge().toNanos();
+        Map<Long, Suspect> byStack = new HashMap<>();
+        long[] live = new long[2];
+        try {
+            untracked = object.map("untracked").sumPerCpuLong(0);
+            object.map("live").forEach(LIVE_MAX_ENTRIES, (key, value) -> {
+                MallocRecord.Live a = MallocRecord.Live.decode(value);
+                live[0]++;
+                if (nowNs - a.ns() < minAgeNs) {
+                    return;
+                }
+                live[1]++;
+                Suspect s = byStack.computeIfAbsent(a.userStack(), k -> new Suspect());
+                s.userStack = a.userStack();
+                s.add(a);
+            });
+        } catch (BpfException | RuntimeException e) {
+            Log.warn("malloc: the leak report could not read the kernel's map of live allocations (%s)", e.getMessage());
+            return;
+        }
+        List<Suspect> suspects = new ArrayList<>(byStack.values());
+        suspects.sort(Comparator.comparingDouble((Suspect s) -> s.bytes).reversed());
+        int pid = context.pid();
+        int n = 0;
+        for (Suspect s : suspects) {
+            if (n++ >= MAX_LEAK_STACKS) {
+                break;
+            }
+            NativeLeakEvent e = new NativeLeakEvent();
+            e.bytes = Math.round(s.bytes);
+            e.allocations = Math.max(1, Math.round(s.allocations));
+            e.samples = s.samples;
+            EventHeader h = new EventHeader(s.oldestNs, 0, pid, s.mainTid(), s.userStack, EventHeader.NO_STACK, "");
+            emit(e, s.oldestNs, nowNs - s.oldestNs, context.recorder().origin(h));
+        }
+        Log.info("malloc: leak report: %d sampled allocations not freed, %d at least %s old, at %d stacks%s%s",
+                live[0], live[1], context.options().mallocAge(), suspects.size(),
+                suspects.size() > MAX_LEAK_STACKS ? " (the " + MAX_LEAK_STACKS + " largest reported)" : "",
+                untracked > 0 ? "; " + untracked + " samples were not tracked (more than " + LIVE_MAX_ENTRIES + " live)" : "");
+    }
+
+    @Override
+    public long lost() {
+        return super.lost() + untracked;
+    }
+}

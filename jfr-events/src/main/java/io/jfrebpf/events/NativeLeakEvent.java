@@ -1,0 +1,31 @@
+package io.jfrebpf.events;
+
+import jdk.jfr.Category;
+import jdk.jfr.DataAmount;
+import jdk.jfr.Description;
+import jdk.jfr.Label;
+import jdk.jfr.Name;
+import jdk.jfr.Unsigned;
+
+/** Native memory allocated at one stack and not freed, at least malloc.age old, at the report. */
+@Name("ebpf.NativeLeak")
+@Label("Native Leak Suspect")
+@Description("Native memory allocated at one stack (malloc family) and still not freed when the report was made (end of the recording or of malloc.duration), counting only allocations at least malloc.age old; start time = the oldest one, thread = the thread that allocated most of it")
+@Category({"eBPF", "Memory"})
+public final class NativeLeakEvent extends EbpfEvent {
+    @Label("Bytes")
+    @Description("Estimated bytes outstanding: the sum of the weights of the sampled allocations")
+    @DataAmount
+    @Unsigned
+    public long bytes;
+
+    @Label("Allocations")
+    @Description("Estimated allocations outstanding (each sample stands for weight / size of them)")
+    @Unsigned
+    public long allocations;
+
+    @Label("Samples")
+    @Description("Sampled allocations the estimate rests on: with few samples it is rough (relative error about 1 / sqrt(samples) for allocations below malloc.interval)")
+    @Unsigned
+    public long samples;
+}
