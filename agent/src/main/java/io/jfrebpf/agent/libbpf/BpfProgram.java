@@ -122,6 +122,44 @@ public final class BpfProgram {
         }
     }
 
+    /** BPF_TRACE_UPROBE_SESSION (Linux 6.13+). */
+    public static final int UPROBE_SESSION = 57;
+    private static final int BPF_LINK_CREATE = 28;
+    private static final int LINK_CREATE_UPROBE_MULTI_SIZE = 64;
+
+    /** The attach type the kernel checks at load (e.g. {@link #UPROBE_SESSION}); before load. */
+    public void setExpectedAttachType(int attachType) throws BpfException {
+        LibBpf.checkedInt(what("bpf_program__set_expected_attach_type"), LibBpf.PROGRAM_SET_EXPECTED_ATTACH_TYPE, program,
+                attachType);
+    }
+
+    /**
+     * A uprobe session at a file offset of a binary, for one pid: the program runs at the entry
+     * and, when the entry returned 0, at the return. Through BPF_LINK_CREATE with uprobe_multi
+     * (this libbpf predates the API); the program must have been loaded with
+     * {@link #UPROBE_SESSION} as its expected attach type.
+     */
+    public BpfLink attachUprobeSession(int pid, String binaryPath, long fileOffset) throws BpfException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment path = arena.allocateFrom(binaryPath);
+            MemorySegment offsets = arena.allocateFrom(ValueLayout.JAVA_LONG, fileOffset);
+            MemorySegment attr = arena.allocate(LINK_CREATE_UPROBE_MULTI_SIZE, 8); // zeroed
+            attr.set(ValueLayout.JAVA_INT, 0, fd());                  // prog_fd
+            attr.set(ValueLayout.JAVA_INT, 8, UPROBE_SESSION);        // attach_type
+            attr.set(ValueLayout.JAVA_LONG, 16, path.address());     // uprobe_multi.path
+            attr.set(ValueLayout.JAVA_LONG, 24, offsets.address());  // uprobe_multi.offsets
+            attr.set(ValueLayout.JAVA_INT, 48, 1);                    // uprobe_multi.cnt
+            attr.set(ValueLayout.JAVA_INT, 56, pid);                  // uprobe_multi.pid
+            long fd = (long) LibBpf.call(LibBpf.SYSCALL_BPF, LibBpf.SYS_BPF, BPF_LINK_CREATE, attr,
+                    LINK_CREATE_UPROBE_MULTI_SIZE);
+            String at = binaryPath + "+0x" + Long.toHexString(fileOffset);
+            if (fd < 0) {
+                throw LibBpf.failure(what("BPF_LINK_CREATE uprobe session") + " at " + at, LibBpf.errno());
+            }
+            return new BpfLink((int) fd, name() + " uprobe session " + at);
+        }
+    }
+
     /** Runs a {@code SEC("syscall")} program once (BPF_PROG_TEST_RUN); returns its return value. */
     public int testRun() throws BpfException {
         try (Arena arena = Arena.ofConfined()) {

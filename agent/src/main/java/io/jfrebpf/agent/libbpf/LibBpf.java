@@ -59,6 +59,7 @@ final class LibBpf {
     static final MethodHandle PROGRAM_SECTION = fn("bpf_program__section_name", PTR, PTR);
     static final MethodHandle PROGRAM_SET_AUTOLOAD = fn("bpf_program__set_autoload", INT, PTR, BOOL);
     static final MethodHandle PROGRAM_FD = fn("bpf_program__fd", INT, PTR);
+    static final MethodHandle PROGRAM_SET_EXPECTED_ATTACH_TYPE = fn("bpf_program__set_expected_attach_type", INT, PTR, INT);
     static final MethodHandle PROGRAM_ATTACH = fn("bpf_program__attach", PTR, PTR);
     static final MethodHandle PROGRAM_ATTACH_UPROBE = fn("bpf_program__attach_uprobe", PTR, PTR, BOOL, INT, PTR, LONG);
     static final MethodHandle PROGRAM_ATTACH_PERF_EVENT = fn("bpf_program__attach_perf_event", PTR, PTR, INT);
@@ -86,6 +87,10 @@ final class LibBpf {
     static final MethodHandle DUP = libc("dup", INT, INT);
     static final MethodHandle CLOSE = libc("close", INT, INT);
     static final MethodHandle READ = libc("read", LONG, INT, PTR, LONG);
+    /** syscall(SYS_bpf, cmd, attr, size): for the link types this libbpf (1.1) has no API for. */
+    static final MethodHandle SYSCALL_BPF = LINKER.downcallHandle(LINKER.defaultLookup().findOrThrow("syscall"),
+            FunctionDescriptor.of(LONG, LONG, INT, PTR, INT), ERRNO, Linker.Option.firstVariadicArg(1));
+    static final long SYS_BPF = "aarch64".equals(System.getProperty("os.arch")) ? 280 : 321;
     // ring buffers
     static final MethodHandle RING_BUFFER_NEW = fn("ring_buffer__new", PTR, INT, PTR, PTR, PTR);
     static final MethodHandle RING_BUFFER_ADD = fn("ring_buffer__add", INT, PTR, INT, PTR, PTR);

@@ -3,7 +3,9 @@ package io.jfrebpf.agent.probe;
 import io.jfrebpf.agent.Log;
 import io.jfrebpf.agent.libbpf.BpfException;
 import io.jfrebpf.agent.libbpf.BpfObject;
+import io.jfrebpf.agent.libbpf.BpfProgram;
 import io.jfrebpf.agent.os.Errno;
+import io.jfrebpf.agent.os.KernelBtf;
 import io.jfrebpf.events.NativeAllocationEvent;
 import io.jfrebpf.events.NativeLeakEvent;
 import java.io.IOException;
@@ -43,8 +45,33 @@ public final class MallocProbe extends BpfProbe {
     private boolean reported;
     private long untracked;
 
+    /** Internal switch for the tests of the classic path on a kernel that has sessions. */
+    static final String SESSIONS_PROPERTY = "jfrebpf.malloc.sessions";
+    private final boolean sessions;
+
     public MallocProbe() {
-        super("malloc", "malloc");
+        this(sessionsAvailable());
+    }
+
+    private MallocProbe(boolean sessions) {
+        super("malloc", sessions ? "malloc_session" : "malloc");
+        this.sessions = sessions;
+    }
+
+    /**
+     * Uprobe sessions (Linux 6.13+) let the entry program skip the return trap of the calls it
+     * does not sample: the kernel then has the bpf_session_is_return kfunc.
+     */
+    static boolean sessionsAvailable() {
+        if ("false".equals(System.getProperty(SESSIONS_PROPERTY))) {
+            return false;
+        }
+        try {
+            return KernelBtf.hasString("bpf_session_is_return");
+        } catch (IOException e) {
+            Log.debug("malloc: cannot read the kernel's BTF (%s); using uprobes and uretprobes", e.getMessage());
+            return false;
+        }
     }
 
     private static Map<String, String> entries() {
@@ -60,6 +87,11 @@ public final class MallocProbe extends BpfProbe {
 
     @Override
     protected void configure(BpfObject object) throws BpfException {
+        if (sessions) {
+            for (String program : new java.util.LinkedHashSet<>(ENTRIES.values())) {
+                object.program(program).setExpectedAttachType(BpfProgram.UPROBE_SESSION);
+            }
+        }
         long interval = context.options().mallocInterval();
         object.rodata().setLong("interval", interval);
         if (interval == 0) {
@@ -81,9 +113,14 @@ public final class MallocProbe extends BpfProbe {
         try {
             for (Map.Entry<Long, String> e : byOffset.entrySet()) {
                 String function = e.getValue();
-                keep(object.program(ENTRIES.get(function)).attachUprobe(false, pid, libc.toString(), e.getKey()));
-                String ret = function.equals("posix_memalign") ? POSIX_MEMALIGN_RETURN : ALLOC_RETURN;
-                keep(object.program(ret).attachUprobe(true, pid, libc.toString(), e.getKey()));
+                BpfProgram entry = object.program(ENTRIES.get(function));
+                if (sessions) {
+                    keep(entry.attachUprobeSession(pid, libc.toString(), e.getKey()));
+                } else {
+                    keep(entry.attachUprobe(false, pid, libc.toString(), e.getKey()));
+                    String ret = function.equals("posix_memalign") ? POSIX_MEMALIGN_RETURN : ALLOC_RETURN;
+                    keep(object.program(ret).attachUprobe(true, pid, libc.toString(), e.getKey()));
+                }
                 attached.add(function);
             }
             long freeEntry = free.keySet().iterator().next();
@@ -97,7 +134,7 @@ public final class MallocProbe extends BpfProbe {
             throw e;
         }
         long interval = context.options().mallocInterval();
-        attachedAs = "uprobes for pid " + pid + " on " + libc + " (" + String.join(", ", attached) + "), "
+        attachedAs = (sessions ? "uprobe sessions" : "uprobes and uretprobes") + " for pid " + pid + " on " + libc + " (" + String.join(", ", attached) + "), "
                 + (interval == 0 ? "every call" : "one sample per " + interval + " bytes")
                 + context.options().mallocDuration().map(d -> ", for " + d.toSeconds() + " s").orElse("");
         context.options().mallocDuration().ifPresent(d -> windowEndNs = System.nanoTime() + d.toNanos());

@@ -110,4 +110,26 @@ final class NativeWorkloads {
             }
         }
     }
+
+    /**
+     * On thread "native-leaker": {@code n} blocks of 1 MiB never freed (leakNative), a pause of
+     * {@code pauseMs}, then {@code n} more (leakLater).
+     */
+    static final class LeaksTwice {
+        public static void main(String[] args) throws Exception {
+            int n = Integer.parseInt(args[0]);
+            long pauseMs = Long.parseLong(args[1]);
+            Workloads.onThread("native-leaker", () -> {
+                Leaks.leakNative(n, 1 << 20);
+                System.out.println("first leaks done");
+                Thread.sleep(pauseMs);
+                leakLater(n);
+                System.out.println("second leaks done");
+            });
+        }
+
+        static void leakLater(int n) {
+            Leaks.leakNative(n, 1 << 20);
+        }
+    }
 }
