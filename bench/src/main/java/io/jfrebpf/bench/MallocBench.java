@@ -36,10 +36,12 @@ public final class MallocBench {
         Map<String, List<String>> configs = new LinkedHashMap<>();
         configs.put("no agent", List.of());
         configs.put("probes=malloc (interval 512k)", List.of("-javaagent:" + agentJar + "=file=" + recording + ",probes=malloc"));
+        configs.put("probes=malloc (interval 512k), uprobe + uretprobe as on kernels before 6.13",
+                List.of("-Djfrebpf.malloc.sessions=false", "-javaagent:" + agentJar + "=file=" + recording + ",probes=malloc"));
         configs.put("probes=malloc, malloc.interval=0 (every call)",
                 List.of("-javaagent:" + agentJar + "=file=" + recording + ",probes=malloc,malloc.interval=0"));
         if (asyncProfiler != null) {
-            configs.put("async-profiler nativemem=512k",
+            configs.put("async-profiler 4.2 nativemem=512k (does not see these calls, see README)",
                     List.of("-agentpath:" + asyncProfiler + "=start,nativemem=524288,jfr,file=" + recording));
         }
         Path java = Path.of(System.getProperty("java.home"), "bin", "java");
