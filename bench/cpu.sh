@@ -3,10 +3,6 @@
 # at the same rate, on the same CPU-bound workload, interleaved. Usage: bench/cpu.sh [rounds] [seconds]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-source scripts/setup.sh
-mvn -B -ntp -q package -DskipTests
-out=$PWD/out/bench
-mkdir -p "$out"
-unzip -o -q -j bench/target/peer/async-profiler.jar linux-x64/libasyncProfiler.so -d "$out"
+source bench/prepare.sh
 java -cp bench/target/classes io.jfrebpf.bench.CpuBench agent/target/jfr-ebpf-agent.jar bench/target/classes \
   "$out/libasyncProfiler.so" "$out" "${1:-3}" "${2:-10}"

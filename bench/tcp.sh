@@ -5,11 +5,7 @@
 # Usage: bench/tcp.sh [rounds] [seconds]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-source scripts/setup.sh
-mvn -B -ntp -q package -DskipTests
-out=$PWD/out/bench
-mkdir -p "$out"
+source bench/prepare.sh
 cc -O2 -o "$out/sendloop" bench/sendloop.c
-unzip -o -q -j bench/target/peer/async-profiler.jar linux-x64/libasyncProfiler.so -d "$out"
 java -cp bench/target/classes io.jfrebpf.bench.TcpBench agent/target/jfr-ebpf-agent.jar bench/target/classes \
   "$out/sendloop" "$out" "${1:-3}" "${2:-5}" "$out/libasyncProfiler.so"

@@ -141,14 +141,21 @@ static __always_inline void track(__u32 tid, struct pending *p, __u64 address)
 	bpf_ringbuf_submit(r, ringbuf_wakeup_flags(&events));
 }
 
-/* malloc, calloc, realloc, aligned_alloc/memalign returned the address (NULL on failure). */
-static __always_inline void leave_alloc(__u64 address)
+/* At a return: what the entry of this thread's call remembered, or NULL (not sampled, not ours). */
+static __always_inline struct pending *pending_call(__u32 *tid)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	if (!is_target(pid_tgid))
-		return;
-	__u32 tid = (__u32)pid_tgid;
-	struct pending *p = bpf_map_lookup_elem(&pending, &tid);
+		return NULL;
+	*tid = (__u32)pid_tgid;
+	return bpf_map_lookup_elem(&pending, tid);
+}
+
+/* malloc, calloc, realloc, aligned_alloc/memalign returned the address (NULL on failure). */
+static __always_inline void leave_alloc(__u64 address)
+{
+	__u32 tid;
+	struct pending *p = pending_call(&tid);
 	if (!p)
 		return;
 	/* realloc moved or freed the old block (realloc(p, 0) frees it and may return NULL);
@@ -163,11 +170,8 @@ static __always_inline void leave_alloc(__u64 address)
 /* posix_memalign returned 0 and wrote the address to *out. */
 static __always_inline void leave_posix_memalign(int ret)
 {
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	if (!is_target(pid_tgid))
-		return;
-	__u32 tid = (__u32)pid_tgid;
-	struct pending *p = bpf_map_lookup_elem(&pending, &tid);
+	__u32 tid;
+	struct pending *p = pending_call(&tid);
 	if (!p)
 		return;
 	__u64 address = 0;

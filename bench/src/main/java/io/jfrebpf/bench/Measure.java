@@ -41,6 +41,52 @@ final class Measure {
         }
     }
 
+    /** The configuration "async-profiler's CPU sampling at 10 ms into JFR" among agent options. */
+    static final String PEER = "\0async-profiler";
+
+    /** JVM flags of a configuration: none (null), our agent with these options, or the peer. */
+    static java.util.List<String> agentFlags(java.nio.file.Path agentJar, java.nio.file.Path asyncProfiler, String options,
+            java.nio.file.Path recording) {
+        if (options == null) {
+            return java.util.List.of();
+        }
+        if (options.equals(PEER)) {
+            return java.util.List.of("-agentpath:" + asyncProfiler + "=start,event=cpu,interval=10ms,jfr,file=" + recording);
+        }
+        return java.util.List.of("-javaagent:" + agentJar + "=file=" + recording + (options.isEmpty() ? "" : "," + options));
+    }
+
+    /**
+     * Measures something in other processes while a JVM with these flags idles (FileReadLoop idle):
+     * what its probes cost the rest of the host.
+     */
+    static <T> T whileIdleJvm(java.nio.file.Path javaBinary, java.util.List<String> flags, java.nio.file.Path classes,
+            java.nio.file.Path out, java.util.concurrent.Callable<T> measure) throws Exception {
+        java.nio.file.Path signal = out.resolve("signal");
+        java.nio.file.Files.deleteIfExists(signal);
+        java.util.List<String> cmd = new java.util.ArrayList<>(java.util.List.of(javaBinary.toString(), "--enable-native-access=ALL-UNNAMED"));
+        cmd.addAll(flags);
+        cmd.addAll(java.util.List.of("-cp", classes.toString(), FileReadLoop.class.getName(), "idle", signal.toString()));
+        java.nio.file.Path log = java.nio.file.Files.createTempFile(out, "idle", ".log");
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        try {
+            long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
+            while (!java.nio.file.Files.readString(log).contains("ready") && p.isAlive() && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+            if (!java.nio.file.Files.readString(log).contains("ready")) {
+                throw new IOException("idle JVM did not start: " + java.nio.file.Files.readString(log));
+            }
+            Thread.sleep(500);
+            return measure.call();
+        } finally {
+            java.nio.file.Files.writeString(signal, "stop");
+            p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS);
+            p.destroyForcibly();
+            java.nio.file.Files.deleteIfExists(log);
+        }
+    }
+
     static void log(String format, Object... args) {
         System.out.printf(Locale.ROOT, "bench: " + format + "%n", args);
     }

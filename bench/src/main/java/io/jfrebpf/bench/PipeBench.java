@@ -42,7 +42,7 @@ public final class PipeBench {
     private final double seconds;
     private final Path asyncProfiler;
     /** Marks the async-profiler configuration among agent option strings. */
-    static final String PEER = "\0async-profiler";
+    static final String PEER = Measure.PEER;
     private final Path java = Path.of(System.getProperty("java.home"), "bin", "java");
 
     private PipeBench(String[] args) {
@@ -147,40 +147,15 @@ public final class PipeBench {
     }
 
     private List<String> agentFlags(String agentOptions, Path recording) {
-        if (agentOptions == null) {
-            return List.of();
-        }
-        if (agentOptions.equals(PEER)) {
-            return List.of("-agentpath:" + asyncProfiler + "=start,event=cpu,interval=10ms,jfr,file=" + recording);
-        }
-        return List.of("-javaagent:" + agentJar + "=file=" + recording + (agentOptions.isEmpty() ? "" : "," + agentOptions));
+        return Measure.agentFlags(agentJar, asyncProfiler, agentOptions, recording);
     }
 
     /** ns per getppid() and per pipe round trip in other processes while a JVM runs with these options. */
     private double[] taxWhileJvm(String agentOptions) throws Exception {
-        Path signal = out.resolve("signal");
-        Files.deleteIfExists(signal);
         Path recording = out.resolve("idle.jfr");
-        List<String> cmd = new ArrayList<>(List.of(java.toString(), "--enable-native-access=ALL-UNNAMED"));
-        cmd.addAll(agentFlags(agentOptions, recording));
-        cmd.addAll(List.of("-cp", classes.toString(), FileReadLoop.class.getName(), "idle", signal.toString()));
-        Path log = Files.createTempFile(out, "idle", ".log");
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
         try {
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-            while (!Files.readString(log).contains("ready") && p.isAlive() && System.nanoTime() < deadline) {
-                Thread.sleep(20);
-            }
-            if (!Files.readString(log).contains("ready")) {
-                throw new IOException("idle JVM did not start: " + Files.readString(log));
-            }
-            Thread.sleep(500);
-            return new double[] {getppidNs(), pingpongNs()};
+            return Measure.whileIdleJvm(java, agentFlags(agentOptions, recording), classes, out, () -> new double[] {getppidNs(), pingpongNs()});
         } finally {
-            Files.writeString(signal, "stop");
-            p.waitFor(60, TimeUnit.SECONDS);
-            p.destroyForcibly();
-            Files.deleteIfExists(log);
             Files.deleteIfExists(recording);
         }
     }

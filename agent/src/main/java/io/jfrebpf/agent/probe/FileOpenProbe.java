@@ -136,12 +136,8 @@ public final class FileOpenProbe extends BpfProbe {
                 keep(object.program(RETURN_PROGRAM).attachUprobe(true, pid, libc.toString(), e.getKey()));
             }
         } catch (BpfException e) {
-            if (e.errno() == Errno.EPERM || e.errno() == Errno.EACCES) {
-                // measured: CAP_BPF + CAP_PERFMON load the programs, the perf uprobe events want more
-                throw e.withHint("not permitted: the file probe's uprobes need CAP_SYS_ADMIN besides CAP_BPF and"
-                        + " CAP_PERFMON; probes=syscall+file needs only those two, but taxes every process's syscalls");
-            }
-            throw e;
+            throw LibcFunctions.explained(e, "file",
+                    "; probes=syscall+file needs only those two, but taxes every process's syscalls");
         }
         attachedAs = "uprobes for pid " + pid + " on " + libc + " (" + String.join(", ", names.values()) + ")";
         Log.debug("file: %s", attachedAs);

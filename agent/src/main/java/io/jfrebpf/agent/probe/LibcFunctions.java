@@ -1,6 +1,8 @@
 package io.jfrebpf.agent.probe;
 
+import io.jfrebpf.agent.libbpf.BpfException;
 import io.jfrebpf.agent.os.ElfFile;
+import io.jfrebpf.agent.os.Errno;
 import io.jfrebpf.agent.os.ProcMaps;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -12,6 +14,18 @@ import java.util.Optional;
 /** Functions of the libc this JVM maps, located for uprobes (which attach at file offsets). */
 final class LibcFunctions {
     private LibcFunctions() {
+    }
+
+    /**
+     * A uprobe attach that failed: when for lack of privilege, says so (measured: CAP_BPF and
+     * CAP_PERFMON load the programs, the perf uprobe events also need CAP_SYS_ADMIN).
+     */
+    static BpfException explained(BpfException e, String probe, String alternative) {
+        if (e.errno() == Errno.EPERM || e.errno() == Errno.EACCES) {
+            return e.withHint("not permitted: the " + probe + " probe's uprobes need CAP_SYS_ADMIN besides CAP_BPF and"
+                    + " CAP_PERFMON" + alternative);
+        }
+        return e;
     }
 
     /** The libc mapped into this process. */

@@ -4,7 +4,6 @@ import io.jfrebpf.agent.Log;
 import io.jfrebpf.agent.libbpf.BpfException;
 import io.jfrebpf.agent.libbpf.BpfObject;
 import io.jfrebpf.agent.libbpf.BpfProgram;
-import io.jfrebpf.agent.os.Errno;
 import io.jfrebpf.agent.os.KernelBtf;
 import io.jfrebpf.events.NativeAllocationEvent;
 import io.jfrebpf.events.NativeLeakEvent;
@@ -128,10 +127,7 @@ public final class MallocProbe extends BpfProbe {
             keep(object.program("uprobe_free").attachUprobe(false, pid, libc.toString(), freeAt));
             attached.add(freeAt == freeEntry ? "free" : "free+" + (freeAt - freeEntry));
         } catch (BpfException e) {
-            if (e.errno() == Errno.EPERM || e.errno() == Errno.EACCES) {
-                throw e.withHint("not permitted: the malloc probe's uprobes need CAP_SYS_ADMIN besides CAP_BPF and CAP_PERFMON");
-            }
-            throw e;
+            throw LibcFunctions.explained(e, "malloc", "");
         }
         long interval = context.options().mallocInterval();
         attachedAs = (sessions ? "uprobe sessions" : "uprobes and uretprobes") + " for pid " + pid + " on " + libc + " (" + String.join(", ", attached) + "), "

@@ -86,11 +86,7 @@ public final class TcpProbe extends BpfProbe {
                 keep(object.program("uretprobe_accept").attachUprobe(true, pid, libc.toString(), offset));
             }
         } catch (BpfException e) {
-            if (e.errno() == Errno.EPERM || e.errno() == Errno.EACCES) {
-                throw e.withHint("not permitted: the tcp probe's uretprobes on accept need CAP_SYS_ADMIN besides"
-                        + " CAP_BPF and CAP_PERFMON");
-            }
-            throw e;
+            throw LibcFunctions.explained(e, "tcp", "");
         }
         attachedAs = "tp_btf " + (lastWriter ? String.join(", ", TRACEPOINT_PROGRAMS)
                 : String.join(", ", TRACEPOINT_PROGRAMS.stream().filter(n -> !n.equals(WRITER_TRACEPOINT)).toList())
