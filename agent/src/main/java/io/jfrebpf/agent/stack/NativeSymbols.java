@@ -3,6 +3,9 @@ package io.jfrebpf.agent.stack;
 import io.jfrebpf.agent.Log;
 import io.jfrebpf.agent.os.ElfFile;
 import io.jfrebpf.agent.os.ProcMaps;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -22,6 +25,11 @@ public final class NativeSymbols {
     }
 
     private static final int MAX_OBJECTS = 64;
+    /** The kernel's vDSO (clock_gettime, gettimeofday: System.nanoTime and currentTimeMillis land there). */
+    static final String VDSO = "[vdso]";
+    /** Its module name in frames: JMC does not take brackets in a frame's class name. */
+    static final String VDSO_MODULE = "vdso";
+    private static final long MAX_VDSO_BYTES = 64 * 1024;
     private static final long REREAD_NS = 1_000_000_000L;
 
     private volatile List<ProcMaps.Mapping> executable = List.of();
@@ -71,7 +79,7 @@ public final class NativeSymbols {
         if (m == null) {
             return Optional.empty();
         }
-        String module = Path.of(m.path()).getFileName().toString();
+        String module = m.path().equals(VDSO) ? VDSO_MODULE : Path.of(m.path()).getFileName().toString();
         long fileOffset = pc - m.start() + m.offset();
         CompletableFuture<Optional<ElfFile>> table = objects.get(m.path());
         Optional<ElfFile> elf;
@@ -95,6 +103,41 @@ public final class NativeSymbols {
                 elf.get().symbolAt(vaddr).map(s -> Demangler.demangle(s.name())).orElse(null), fileOffset));
     }
 
+    /**
+     * The vDSO is an ELF image the kernel maps into every process, with no file behind it: its
+     * bytes are copied from our own memory into a temporary file that the ELF reader can open.
+     */
+    private Optional<ElfFile> openVdso() {
+        ProcMaps.Mapping vdso = null;
+        for (ProcMaps.Mapping m : executable) {
+            if (m.path().equals(VDSO)) {
+                vdso = m;
+            }
+        }
+        if (vdso == null || vdso.offset() != 0 || vdso.end() - vdso.start() > MAX_VDSO_BYTES) {
+            return Optional.empty();
+        }
+        Path copy = null;
+        try {
+            byte[] image = MemorySegment.ofAddress(vdso.start()).reinterpret(vdso.end() - vdso.start())
+                    .toArray(ValueLayout.JAVA_BYTE);
+            copy = Files.createTempFile("jfr-ebpf-vdso", ".so");
+            Files.write(copy, image);
+            return Optional.of(ElfFile.open(copy));
+        } catch (Exception e) {
+            Log.debug("no symbols for the vDSO: %s", e.getMessage());
+            return Optional.empty();
+        } finally {
+            if (copy != null) {
+                try {
+                    Files.deleteIfExists(copy);
+                } catch (java.io.IOException ignored) {
+                    // a temp file of a few KB
+                }
+            }
+        }
+    }
+
     /** Time spent reading symbol tables and mappings in {@link #locate} (not in {@link #preload}). */
     public synchronized long loadNanos() {
         return loadNanos;
@@ -114,7 +157,7 @@ public final class NativeSymbols {
         try {
             List<ProcMaps.Mapping> list = new ArrayList<>();
             for (ProcMaps.Mapping m : ProcMaps.self().mappings()) {
-                if (m.perms().contains("x") && m.path().startsWith("/")) {
+                if (m.perms().contains("x") && (m.path().startsWith("/") || m.path().equals(VDSO))) {
                     list.add(m);
                 }
             }
@@ -124,7 +167,10 @@ public final class NativeSymbols {
         }
     }
 
-    private static Optional<ElfFile> open(String path) {
+    private Optional<ElfFile> open(String path) {
+        if (path.equals(VDSO)) {
+            return openVdso();
+        }
         try {
             return Optional.of(ElfFile.open(Path.of(path.endsWith(" (deleted)") ? path.substring(0, path.length() - 10) : path)));
         } catch (Exception e) {
