@@ -171,8 +171,11 @@ class StacksIT {
                 + off.size() + " events; all of the thread: " + where(events, "ebpf.OffCPU", e -> e.getThread() != null
                         && e.getThread().getOSThreadId() == sleeper).stream().map(e -> e.getDuration().toMillis() + " ms "
                                 + describe(e)).toList());
-        assertTrue(off.size() >= 10, "one event per sleep at least: " + off.size());
-        assertTrue(off.stream().allMatch(e -> "S".equals(e.getString("state"))), "states "
+        // each sleep is an S stretch; on a loaded machine the thread may also be preempted (R) for a
+        // millisecond or more on its way in or out of a sleep, inside the same method
+        assertTrue(off.stream().filter(e -> "S".equals(e.getString("state"))).count() >= 10, "one S event per sleep at least: "
+                + off.stream().map(e -> e.getString("state")).toList());
+        assertTrue(off.stream().allMatch(e -> "S".equals(e.getString("state")) || "R".equals(e.getString("state"))), "states "
                 + off.stream().map(e -> e.getString("state")).distinct().toList());
     }
 
