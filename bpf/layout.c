@@ -14,6 +14,7 @@
 #include "offcpu.h"
 #include "tcp.h"
 #include "malloc.h"
+#include "sched.h"
 
 #define SIZE(s) printf(#s ".size=%zu\n", sizeof(struct s))
 #define FIELD(s, f) printf(#s "." #f "=%zu\n", offsetof(struct s, f))
@@ -106,6 +107,11 @@ int main(void)
 	CONST(MALLOC_POSIX_MEMALIGN);
 	CONST(MALLOC_ALIGNED_ALLOC);
 	CONST(LIVE_MAX_ENTRIES);
+
+	SIZE(runq_record);
+	FIELD(runq_record, header);
+	FIELD(runq_record, cpu);
+	FIELD(runq_record, preempted);
 
 	SIZE(syscall_latency_record);
 	FIELD(syscall_latency_record, header);

@@ -12,6 +12,7 @@ import io.jfrebpf.agent.stack.JvmStacks;
 import io.jfrebpf.agent.libbpf.RingBufferPoller;
 import io.jfrebpf.agent.os.SyscallTable;
 import io.jfrebpf.agent.os.Tid;
+import io.jfrebpf.agent.probe.ContainerInfo;
 import io.jfrebpf.agent.probe.Probe;
 import io.jfrebpf.agent.probe.ProbeContext;
 import io.jfrebpf.agent.probe.Probes;
@@ -272,6 +273,13 @@ public final class Agent {
             Log.error("probes could not start (%s); recording the JVM's own events only", Failures.explain(t));
         } finally {
             attached.countDown();
+        }
+        try {
+            if (polling) { // not when the JVM ended before the probes were up
+                recorder.emit(ContainerInfo.read(), System.nanoTime(), 0);
+            }
+        } catch (Throwable t) {
+            Log.debug("no ebpf.ContainerInfo: %s", Failures.explain(t));
         }
         Log.debug("probes attached; the poller thread used %d ms CPU so far",
                 java.lang.management.ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime() / 1_000_000);

@@ -26,6 +26,7 @@ public record Options(
         int cpuHz,
         Duration syscallThreshold,
         Duration offcpuThreshold,
+        Duration schedThreshold,
         long mallocInterval,
         Optional<Duration> mallocDuration,
         Duration mallocAge,
@@ -68,7 +69,7 @@ public record Options(
             ProbeName.CPU, ProbeName.OFFCPU, ProbeName.FILE, ProbeName.TCP, ProbeName.POSTGRES));
 
     private static final List<String> KEYS = List.of("file", "probes", "cpu.hz", "syscall.threshold",
-            "offcpu.threshold", "malloc.interval", "malloc.duration", "malloc.age", "jfr", "duration", "upload", "interval", "log");
+            "offcpu.threshold", "sched.threshold", "malloc.interval", "malloc.duration", "malloc.age", "jfr", "duration", "upload", "interval", "log");
 
     public static Options defaults() {
         return parse("");
@@ -120,6 +121,7 @@ public record Options(
                 (int) positiveLong("cpu.hz", v.get("cpu.hz"), 99, 1, 10_000),
                 duration("syscall.threshold", v.get("syscall.threshold"), Duration.ofMillis(1), true),
                 duration("offcpu.threshold", v.get("offcpu.threshold"), Duration.ofMillis(1), true),
+                duration("sched.threshold", v.get("sched.threshold"), Duration.ofMillis(1), true),
                 mallocInterval(v.get("malloc.interval")),
                 Optional.ofNullable(v.get("malloc.duration")).map(t -> duration("malloc.duration", t, null, false)),
                 duration("malloc.age", v.get("malloc.age"), Duration.ofSeconds(10), true),

@@ -26,6 +26,7 @@ class OptionsTest {
         assertEquals(99, o.cpuHz());
         assertEquals(Duration.ofMillis(1), o.syscallThreshold());
         assertEquals(Duration.ofMillis(1), o.offcpuThreshold());
+        assertEquals(Duration.ofMillis(1), o.schedThreshold());
         assertEquals(512 * 1024, o.mallocInterval());
         assertEquals(Optional.empty(), o.mallocDuration());
         assertEquals(Duration.ofSeconds(10), o.mallocAge());
@@ -39,13 +40,14 @@ class OptionsTest {
     @Test
     void everyKeyParses() {
         Options o = Options.parse("file=/tmp/x-%p-%t.jfr, probes=syscall+file,cpu.hz=49,syscall.threshold=0,"
-                + "offcpu.threshold=250us,malloc.interval=1m,malloc.duration=30s,malloc.age=0,jfr=profile,duration=20s,upload=http://127.0.0.1:4040,"
+                + "offcpu.threshold=250us,sched.threshold=20ms,malloc.interval=1m,malloc.duration=30s,malloc.age=0,jfr=profile,duration=20s,upload=http://127.0.0.1:4040,"
                 + "interval=10m,log=debug");
         assertEquals("/tmp/x-%p-%t.jfr", o.file());
         assertEquals(EnumSet.of(ProbeName.SYSCALL, ProbeName.FILE), o.probes());
         assertEquals(49, o.cpuHz());
         assertEquals(Duration.ZERO, o.syscallThreshold());
         assertEquals(Duration.ofNanos(250_000), o.offcpuThreshold());
+        assertEquals(Duration.ofMillis(20), o.schedThreshold());
         assertEquals(1 << 20, o.mallocInterval());
         assertEquals(Optional.of(Duration.ofSeconds(30)), o.mallocDuration());
         assertEquals(Duration.ZERO, o.mallocAge());

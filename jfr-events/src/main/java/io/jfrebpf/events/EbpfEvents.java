@@ -18,5 +18,8 @@ public final class EbpfEvents {
             TcpRetransmitEvent.class,
             NativeAllocationEvent.class,
             NativeLeakEvent.class,
+            RunQueueLatencyEvent.class,
+            CPUThrottleEvent.class,
+            ContainerInfoEvent.class,
             ProbeStatusEvent.class);
 }

@@ -17,7 +17,8 @@ public final class Probes {
             case OFFCPU -> Optional.of(new OffCpuProbe());
             case TCP -> Optional.of(new TcpProbe());
             case MALLOC -> Optional.of(new MallocProbe());
-            case POSTGRES, SCHED -> Optional.empty();
+            case SCHED -> Optional.of(new SchedProbe());
+            case POSTGRES -> Optional.empty();
         };
     }
 }

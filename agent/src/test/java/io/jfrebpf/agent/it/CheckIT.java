@@ -28,6 +28,7 @@ class CheckIT {
         assertTrue(r.out.matches("(?s).*\\n  offcpu +ok +tp_btf sched_switch.*"), r.out);
         assertTrue(r.out.matches("(?s).*\\n  tcp +ok +tp_btf inet_sock_set_state, sock_send_length, tcp_retransmit_skb; uretprobes.*"), r.out);
         assertTrue(r.out.matches("(?s).*\\n  malloc +ok +uprobe sessions for pid \\d+ on .*libc.so.6 \\(malloc, calloc, realloc, posix_memalign, aligned_alloc, free\\+9\\).*"), r.out);
+        assertTrue(r.out.matches("(?s).*\\n  sched +ok +tp_btf sched_wakeup, sched_wakeup_new, sched_switch.*"), r.out);
         assertTrue(r.out.matches("(?s).*\\n  postgres +- +not available in this version.*"), r.out);
         assertTrue(r.out.contains("syscall names: ") && r.out.contains("all available probes can trace"), r.out);
     }

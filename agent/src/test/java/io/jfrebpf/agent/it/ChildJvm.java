@@ -74,6 +74,17 @@ final class ChildJvm {
         return this;
     }
 
+    /** Starts the JVM inside these cgroups (their cgroup.procs files), through sh: its first thread is already in them. */
+    ChildJvm inCgroups(List<Path> procsFiles) {
+        StringBuilder script = new StringBuilder();
+        for (Path f : procsFiles) {
+            script.append("echo $$ > '").append(f).append("' && ");
+        }
+        script.append("exec \"$0\" \"$@\"");
+        prefix.addAll(List.of("sh", "-c", script.toString()));
+        return this;
+    }
+
     /** Runs the JVM as another user, through runuser. */
     ChildJvm as(String user) {
         prefix.addAll(List.of("runuser", "-u", user, "--"));

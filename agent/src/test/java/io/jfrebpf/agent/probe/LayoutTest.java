@@ -141,6 +141,14 @@ class LayoutTest {
     }
 
     @Test
+    void sched() {
+        same("runq_record.size", RunQueueRecord.SIZE);
+        same("runq_record.header", RunQueueRecord.HEADER);
+        same("runq_record.cpu", RunQueueRecord.CPU);
+        same("runq_record.preempted", RunQueueRecord.PREEMPTED);
+    }
+
+    @Test
     void syscallLatency() {
         same("syscall_latency_record.size", SyscallLatencyRecord.SIZE);
         same("syscall_latency_record.header", SyscallLatencyRecord.HEADER);

@@ -1,0 +1,18 @@
+package io.jfrebpf.agent.probe;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/** Mirror of {@code struct runq_record} (bpf/sched.h). */
+public record RunQueueRecord(EventHeader header, int cpu, boolean preempted) {
+    public static final long SIZE = 64;
+    public static final long HEADER = 0;
+    public static final long CPU = 56;
+    public static final long PREEMPTED = 60;
+
+    public static RunQueueRecord decode(MemorySegment record) {
+        Records.requireSize(record, SIZE, "runq_record");
+        return new RunQueueRecord(EventHeader.decode(record), record.get(ValueLayout.JAVA_INT_UNALIGNED, CPU),
+                record.get(ValueLayout.JAVA_INT_UNALIGNED, PREEMPTED) != 0);
+    }
+}

@@ -1,0 +1,121 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * sched: run-queue latency of our threads — the time from becoming runnable (woken up, or taken
+ * off a CPU while still runnable: preempted, or throttled by the cgroup's CPU quota) until they
+ * run again — at or above min_latency_ns, with the user stack where the thread was when it
+ * stopped running. The stack is walked at every switch-out of our threads (user frames only,
+ * ~1 us; kernel stacks are the off-CPU probe's): when it leaves the CPU, nobody knows yet how
+ * long it will wait.
+ */
+#include "common.bpf.h"
+#include "stack.bpf.h"
+#include "sched.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+const volatile __u64 min_latency_ns = 1000000;
+
+struct runnable {
+	__u64 ns;
+	__u64 user_stack;
+	__u32 preempted;
+	__u32 _pad;
+};
+
+/* Threads of ours waiting to run, since when. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, struct runnable);
+} runq SEC(".maps");
+
+/* Where each sleeping thread of ours stopped: its stack when it is woken up. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, __u64);
+} slept_at SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 512 * 1024);
+} events SEC(".maps");
+
+static __always_inline bool ours(struct task_struct *t)
+{
+	__u32 tid = BPF_CORE_READ(t, pid);
+	return BPF_CORE_READ(t, tgid) == targ_tgid && tid != agent_tid && tid != agent_writer_tid;
+}
+
+static __always_inline void woken(struct task_struct *p)
+{
+	if (!ours(p))
+		return;
+	__u32 tid = BPF_CORE_READ(p, pid);
+	__u64 *stack = bpf_map_lookup_elem(&slept_at, &tid);
+	struct runnable r = {.ns = bpf_ktime_get_ns(), .user_stack = stack ? *stack : NO_USER_STACK};
+	bpf_map_update_elem(&runq, &tid, &r, BPF_ANY);
+}
+
+SEC("tp_btf/sched_wakeup")
+int BPF_PROG(sched_wakeup, struct task_struct *p)
+{
+	woken(p);
+	return 0;
+}
+
+SEC("tp_btf/sched_wakeup_new")
+int BPF_PROG(sched_wakeup_new, struct task_struct *p)
+{
+	woken(p);
+	return 0;
+}
+
+SEC("tp_btf/sched_switch")
+int BPF_PROG(sched_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
+{
+	__u64 now = 0;
+	if (ours(prev)) {
+		/* prev is still the current task: its user registers are the ones to walk */
+		now = bpf_ktime_get_ns();
+		__u32 tid = BPF_CORE_READ(prev, pid);
+		__u64 stack = current_user_stack(STACK_SLOT_SCHED);
+		if (preempt || BPF_CORE_READ(prev, __state) == 0) {
+			struct runnable r = {.ns = now, .user_stack = stack, .preempted = 1};
+			bpf_map_update_elem(&runq, &tid, &r, BPF_ANY);
+		} else {
+			bpf_map_update_elem(&slept_at, &tid, &stack, BPF_ANY);
+		}
+	}
+	if (!ours(next))
+		return 0;
+	__u32 tid = BPF_CORE_READ(next, pid);
+	struct runnable *w = bpf_map_lookup_elem(&runq, &tid);
+	if (!w)
+		return 0;
+	if (!now)
+		now = bpf_ktime_get_ns();
+	__u64 start = w->ns;
+	if (now > start && now - start >= min_latency_ns) {
+		struct runq_record *r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
+		if (r) {
+			r->header.timestamp_ns = start;
+			r->header.duration_ns = now - start;
+			r->header.pid = targ_tgid;
+			r->header.tid = tid;
+			r->header.user_stack = w->user_stack;
+			r->header.kernel_stack_id = NO_STACK;
+			r->header._pad = 0;
+			BPF_CORE_READ_STR_INTO(&r->header.comm, next, comm);
+			r->cpu = bpf_get_smp_processor_id();
+			r->preempted = w->preempted;
+			bpf_ringbuf_submit(r, ringbuf_wakeup_flags(&events));
+		} else {
+			count_lost();
+		}
+	}
+	bpf_map_delete_elem(&runq, &tid);
+	return 0;
+}
