@@ -87,6 +87,7 @@ public final class Agent {
     private Recorder recorder;
     private RingBufferPoller poller;
     private SyscallTable syscallTable;
+    private final ContainerInfo.Watch container = new ContainerInfo.Watch();
     private Thread pollerThread;
     private final AtomicReference<CompletableFuture<List<Path>>> snapshotRequest = new AtomicReference<>();
     private final Thread shutdownHook = new Thread(() -> end("JVM exit"), "jfr-ebpf-shutdown");
@@ -274,12 +275,8 @@ public final class Agent {
         } finally {
             attached.countDown();
         }
-        try {
-            if (polling) { // not when the JVM ended before the probes were up
-                recorder.emit(ContainerInfo.read(), System.nanoTime(), 0);
-            }
-        } catch (Throwable t) {
-            Log.debug("no ebpf.ContainerInfo: %s", Failures.explain(t));
+        if (polling) { // not when the JVM ended before the probes were up
+            watchContainer();
         }
         Log.debug("probes attached; the poller thread used %d ms CPU so far",
                 java.lang.management.ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime() / 1_000_000);
@@ -302,6 +299,7 @@ public final class Agent {
                         p.periodic(now);
                     }
                     threads.refresh();
+                    watchContainer();
                 }
             } catch (Throwable t) {
                 Log.error("polling failed (%s); no more kernel events are recorded", Failures.explain(t));
@@ -361,6 +359,15 @@ public final class Agent {
             syscallTable = SyscallTable.load();
         }
         return syscallTable;
+    }
+
+    /** ebpf.ContainerInfo at the start and whenever the process has moved to other cgroups. */
+    private void watchContainer() {
+        try {
+            container.poll().ifPresent(e -> recorder.emit(e, System.nanoTime(), 0));
+        } catch (Throwable t) {
+            Log.debug("no ebpf.ContainerInfo: %s", Failures.explain(t));
+        }
     }
 
     /** Ends the recording once, whoever asks first; the others wait for the file. */

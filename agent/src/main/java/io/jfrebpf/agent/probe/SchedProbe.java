@@ -70,7 +70,22 @@ public final class SchedProbe extends BpfProbe {
     /** The throttling of the period since the last call. */
     @Override
     public void periodic(long nowNs) {
-        if (cgroups == null || last == null) {
+        if (cgroups == null) {
+            return;
+        }
+        try {
+            Cgroups now = Cgroups.self();
+            if (!now.dir("cpu").equals(cgroups.dir("cpu"))) {
+                // moved to another cgroup: its counters start a new series (ebpf.ContainerInfo says where)
+                cgroups = now;
+                last = now.cpuStat().orElse(null);
+                lastNs = nowNs;
+                return;
+            }
+        } catch (IOException | RuntimeException e) {
+            Log.debug("sched: cgroups unreadable: %s", e.getMessage());
+        }
+        if (last == null) {
             return;
         }
         Optional<Cgroups.CpuStat> stat = cgroups.cpuStat();

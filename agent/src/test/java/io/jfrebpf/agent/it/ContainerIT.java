@@ -40,9 +40,8 @@ class ContainerIT {
         }
     }
 
-    @Test
-    void aThrottledCgroupShowsThrottlingAndRunQueueWaitsAndItsLimits(@TempDir Path dir) throws Exception {
-        String name = "jfrebpf-test-" + ProcessHandle.current().pid();
+    /** A cgroup of half a CPU and 2 GiB, v1 or v2 as the machine has; its cgroup.procs files. */
+    private List<Path> limitedGroup(String name) throws IOException {
         List<Path> procs = new ArrayList<>();
         Path v1cpu = Path.of("/sys/fs/cgroup/cpu");
         if (Files.exists(v1cpu.resolve("cpu.cfs_quota_us"))) {
@@ -65,6 +64,51 @@ class ContainerIT {
             Files.writeString(group.resolve("memory.max"), String.valueOf(MEMORY_LIMIT));
             procs.add(group.resolve("cgroup.procs"));
         }
+
+        return procs;
+    }
+
+    /**
+     * A JVM moved into the group while it runs (as an orchestrator may do): a second
+     * ebpf.ContainerInfo names the new group, and the throttling after the move is the new group's.
+     */
+    @Test
+    void aProcessMovedIntoTheGroupIsSeenThere(@TempDir Path dir) throws Exception {
+        String name = "jfrebpf-move-" + ProcessHandle.current().pid();
+        List<Path> procs = limitedGroup(name);
+        Path recording = dir.resolve("moved.jfr");
+        Path log = dir.resolve("child.log");
+        Process p = ChildJvm.workload(CpuBurn.class, "4", "6").agent("file=" + recording + ",probes=sched,sched.threshold=20ms")
+                .start(log);
+        ChildJvm.awaitOutput(p, log, "go");
+        Thread.sleep(1500);
+        for (Path f : procs) {
+            Files.writeString(f, String.valueOf(p.pid()));
+        }
+        assertTrue(p.waitFor(2, java.util.concurrent.TimeUnit.MINUTES), Files.readString(log));
+        assertEquals(0, p.exitValue(), Files.readString(log));
+
+        List<RecordedEvent> events = Recordings.read(recording);
+        List<RecordedEvent> info = where(events, "ebpf.ContainerInfo", e -> true).stream()
+                .sorted(java.util.Comparator.comparing(RecordedEvent::getStartTime)).toList();
+        assertEquals(2, info.size(), "at the start and after the move: " + info);
+        assertTrue(!info.get(0).getString("cgroupPath").equals("/" + name), info.get(0).toString());
+        assertEquals(-1.0, info.get(0).getDouble("cpuQuota"), 1e-9);
+        assertEquals("/" + name, info.get(1).getString("cgroupPath"));
+        assertEquals(0.5, info.get(1).getDouble("cpuQuota"), 1e-9);
+        java.time.Instant moved = info.get(1).getStartTime();
+        long before = where(events, "ebpf.CPUThrottle", e -> e.getEndTime().isBefore(moved)).stream()
+                .mapToLong(e -> e.getLong("throttledPeriods")).sum();
+        long after = where(events, "ebpf.CPUThrottle", e -> e.getStartTime().isAfter(moved)).stream()
+                .mapToLong(e -> e.getLong("throttledPeriods")).sum();
+        assertEquals(0, before, "no quota before the move");
+        assertTrue(after > 5, "throttled periods after the move: " + after);
+    }
+
+    @Test
+    void aThrottledCgroupShowsThrottlingAndRunQueueWaitsAndItsLimits(@TempDir Path dir) throws Exception {
+        String name = "jfrebpf-test-" + ProcessHandle.current().pid();
+        List<Path> procs = limitedGroup(name);
 
         Path recording = dir.resolve("throttled.jfr");
         ChildJvm.workload(CpuBurn.class, "4", "4").inCgroups(procs)
