@@ -10,7 +10,11 @@ import io.jfrebpf.agent.os.ElfFormatException;
 import io.jfrebpf.agent.os.Errno;
 import io.jfrebpf.agent.os.OpenFlags;
 import io.jfrebpf.agent.os.ProcMaps;
+import io.jfrebpf.agent.os.Cgroups;
 import io.jfrebpf.agent.probe.FileOpenRecord;
+import io.jfrebpf.agent.probe.MallocRecord;
+import io.jfrebpf.agent.probe.RunQueueRecord;
+import io.jfrebpf.agent.probe.TcpRecord;
 import io.jfrebpf.agent.probe.SyscallLatencyRecord;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
@@ -83,6 +87,70 @@ class OutsideInputPropertiesTest {
         } catch (IllegalArgumentException e) {
             assertTrue(bytes.length < SyscallLatencyRecord.SIZE, "rejected a record of " + bytes.length + " bytes: " + e);
         }
+    }
+
+    @Property(tries = 2000)
+    void anyTcpRecordDecodesOrIsTooShort(@ForAll @Size(max = 200) byte[] bytes) {
+        try {
+            TcpRecord r = TcpRecord.decode(MemorySegment.ofArray(bytes));
+            TcpRecord.Endpoints e = r.endpoints();
+            assertNotNull(e.localAddress());
+            assertNotNull(e.remoteAddress());
+            assertTrue(e.localPort() >= 0 && e.localPort() <= 65535 && e.remotePort() >= 0 && e.remotePort() <= 65535);
+            assertTrue(r.retransmits() >= 0 && r.segmentsIn() >= 0 && r.segmentsOut() >= 0 && r.srttMicros() >= 0);
+            assertFalse(TcpRecord.stateName(r.state()).isEmpty());
+            assertFalse(TcpRecord.directionName(r.direction()).isEmpty());
+        } catch (IllegalArgumentException e) {
+            assertTrue(bytes.length < TcpRecord.SIZE, "rejected a record of " + bytes.length + " bytes: " + e);
+        }
+    }
+
+    @Property(tries = 1000)
+    void anyMallocOrRunQueueRecordDecodesOrIsTooShort(@ForAll @Size(max = 120) byte[] bytes) {
+        MemorySegment record = MemorySegment.ofArray(bytes);
+        try {
+            assertFalse(MallocRecord.functionName(MallocRecord.decode(record).function()).isEmpty());
+        } catch (IllegalArgumentException e) {
+            assertTrue(bytes.length < MallocRecord.SIZE, "rejected a malloc record of " + bytes.length + " bytes: " + e);
+        }
+        try {
+            assertNotNull(MallocRecord.Live.decode(record));
+        } catch (IllegalArgumentException e) {
+            assertTrue(bytes.length < MallocRecord.Live.SIZE, "rejected a live allocation of " + bytes.length + " bytes: " + e);
+        }
+        try {
+            assertNotNull(RunQueueRecord.decode(record));
+        } catch (IllegalArgumentException e) {
+            assertTrue(bytes.length < RunQueueRecord.SIZE, "rejected a run-queue record of " + bytes.length + " bytes: " + e);
+        }
+    }
+
+    /** /proc/pid/cgroup, mountinfo, cpu.stat and cpu.max as any text: parsed or skipped, never thrown. */
+    @Property(tries = 2000)
+    void cgroupFilesParseWhateverTheyHold(@ForAll("cgroupText") String text) {
+        for (Cgroups.Membership m : Cgroups.parseMemberships(text)) {
+            assertNotNull(m.path());
+        }
+        for (Cgroups.Mount m : Cgroups.parseMounts(text).values()) {
+            assertNotNull(m.mountPoint());
+        }
+        Cgroups.CpuStat stat = Cgroups.parseCpuStat(text);
+        assertNotNull(stat);
+        Cgroups.parseCpuMax(text).ifPresent(l -> assertTrue(l.quotaMicros() > 0 && l.periodMicros() > 0));
+        Cgroups.containerId(text).ifPresent(id -> assertTrue(id.matches("[0-9a-f]{64}"), id));
+        Cgroups.podUid(text).ifPresent(uid -> assertTrue(uid.matches("[0-9a-f-]{36}"), uid));
+        assertNotNull(new Cgroups(Cgroups.parseMemberships(text), Cgroups.parseMounts(text)).path());
+    }
+
+    @Provide
+    Arbitrary<String> cgroupText() {
+        Arbitrary<String> line = Arbitraries.oneOf(
+                Arbitraries.strings().withChars("0123456789:,/abcdefpux -=_.\\").ofMaxLength(80),
+                Arbitraries.of("12:cpu,cpuacct:/docker/", "0::/", "31 30 0:27 / /sys/fs/cgroup/cpu rw - cgroup cgroup rw,cpu",
+                        "34 30 0:30 / /x rw - cgroup2 cgroup2 rw", "nr_periods 12", "throttled_usec 5", "max 100000",
+                        "50000 100000", "kubepods-pod0a1b2c3d_4e5f_6a7b_8c9d_0e1f2a3b4c5d.slice",
+                        "3f1c2d5e8a9b0c7d6e5f4a3b2c1d0e9f8a7b6c5d4e3f2a1b0c9d8e7f6a5b4c3d", " - ", "\\040"));
+        return line.list().ofMaxSize(8).map(l -> String.join(l.size() % 2 == 0 ? "\n" : "", l));
     }
 
     @Property(tries = 300)
