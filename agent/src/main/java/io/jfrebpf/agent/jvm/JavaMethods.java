@@ -2,6 +2,8 @@ package io.jfrebpf.agent.jvm;
 
 import io.jfrebpf.agent.Log;
 import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -149,7 +151,7 @@ public final class JavaMethods {
         String className = symbol(SafeMemory.readLong(holder + klassName).orElse(0));
         String name = symbol(SafeMemory.readLong(cp + cpSize + 8L * nameIndex).orElse(0));
         String descriptor = symbol(SafeMemory.readLong(cp + cpSize + 8L * signatureIndex).orElse(0));
-        if (className == null || name == null || descriptor == null || !descriptor.startsWith("(")) {
+        if (!validClassName(className) || !validMethodName(name) || descriptor == null || !descriptor.startsWith("(")) {
             return Optional.empty();
         }
         boolean isNative = (access & JVM_ACC_NATIVE) != 0;
@@ -179,7 +181,53 @@ public final class JavaMethods {
         }
         byte[] bytes = new byte[length];
         body.get(bytes);
-        return new String(bytes, StandardCharsets.UTF_8);
+        return name(bytes);
+    }
+
+    /**
+     * A Symbol's bytes as a name, or null when they cannot be one: not UTF-8, or a control
+     * character. A Method* whose class was unloaded can still pass the holder check for a while
+     * and lead to a Symbol that was freed and reused: its bytes are then anything (ClassUnloadingIT
+     * saw a "class name" of binary garbage).
+     */
+    static String name(byte[] bytes) {
+        String s;
+        try {
+            s = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(bytes)).toString();
+        } catch (CharacterCodingException e) {
+            return null;
+        }
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c < 0x20 || c == 0x7f) {
+                return null;
+            }
+        }
+        return s;
+    }
+
+    /** JVMS 4.2.1: a class's binary name in internal form, never an array for a method's holder. */
+    static boolean validClassName(String name) {
+        return name != null && !name.isEmpty() && name.indexOf(';') < 0 && name.indexOf('.') < 0 && name.charAt(0) != '['
+                && !name.startsWith("/") && !name.endsWith("/") && !name.contains("//");
+    }
+
+    /** JVMS 4.2.2: no . ; [ / in a method name, and < > only in <init> and <clinit>. */
+    static boolean validMethodName(String name) {
+        if (name == null || name.isEmpty()) {
+            return false;
+        }
+        if (name.equals("<init>") || name.equals("<clinit>")) {
+            return true;
+        }
+        for (int i = 0; i < name.length(); i++) {
+            char c = name.charAt(i);
+            if (c == '.' || c == ';' || c == '[' || c == '/' || c == '<' || c == '>') {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** HotSpot's CompressedLineNumberReadStream: (bci, line) deltas, one byte or 0xFF + two signed UNSIGNED5. */
