@@ -57,10 +57,11 @@ public final class BpfMap {
     }
 
     /**
-     * Calls {@code visit} with each key and value of a hash map, at most {@code limit} entries
-     * (the map changes meanwhile: entries added or removed during the walk may be missed, none is
-     * visited twice unless the kernel restarts the walk after a deletion). The segments are
-     * reused between calls. Returns how many were visited.
+     * Calls {@code visit} with each key and value of a hash map, at most {@code limit} times. The
+     * map may change meanwhile: entries added or removed during the walk may be missed, and when
+     * the key the walk stands on is deleted the kernel starts over at the first key, so a key can
+     * be visited more than once: callers that count must keep the keys they saw. The segments
+     * are reused between calls. Returns how many were visited.
      */
     public long forEach(long limit, BiConsumer<MemorySegment, MemorySegment> visit) throws BpfException {
         try (Arena arena = Arena.ofConfined()) {

@@ -10,13 +10,16 @@ import io.jfrebpf.events.NativeLeakEvent;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * {@code malloc} (opt-in): sampled native allocations of our process as
@@ -241,9 +244,15 @@ public final class MallocProbe extends BpfProbe {
         long minAgeNs = context.options().mallocAge().toNanos();
         Map<Long, Suspect> byStack = new HashMap<>();
         long[] live = new long[2];
+        // the application frees meanwhile, and a walk whose last key was deleted starts over at the
+        // first: each address is counted once (MallocIT once saw 155 MiB leaked of 100)
+        Set<Long> seen = new HashSet<>();
         try {
             untracked = object.map("untracked").sumPerCpuLong(0);
-            object.map("live").forEach(LIVE_MAX_ENTRIES, (key, value) -> {
+            object.map("live").forEach(4L * LIVE_MAX_ENTRIES, (key, value) -> {
+                if (!seen.add(key.get(ValueLayout.JAVA_LONG, 0))) {
+                    return;
+                }
                 MallocRecord.Live a = MallocRecord.Live.decode(value);
                 live[0]++;
                 if (nowNs - a.ns() < minAgeNs) {
