@@ -53,6 +53,13 @@ static __always_inline bool is_target(__u64 pid_tgid)
 	return (__u32)(pid_tgid >> 32) == targ_tgid && tid != agent_tid && tid != agent_writer_tid;
 }
 
+/* The same test for a task that is not necessarily the current one (scheduler tracepoints). */
+static __always_inline bool is_target_task(struct task_struct *t)
+{
+	__u32 tid = BPF_CORE_READ(t, pid);
+	return BPF_CORE_READ(t, tgid) == targ_tgid && tid != agent_tid && tid != agent_writer_tid;
+}
+
 static __always_inline void fill_header(struct event_header *h, __u64 pid_tgid, __u64 start_ns, __u64 end_ns)
 {
 	h->timestamp_ns = start_ns;

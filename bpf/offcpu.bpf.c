@@ -32,17 +32,11 @@ struct {
 	__uint(max_entries, 512 * 1024);
 } events SEC(".maps");
 
-static __always_inline bool ours(struct task_struct *t)
-{
-	__u32 tid = BPF_CORE_READ(t, pid);
-	return BPF_CORE_READ(t, tgid) == targ_tgid && tid != agent_tid && tid != agent_writer_tid;
-}
-
 SEC("tp_btf/sched_switch")
 int BPF_PROG(sched_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
 {
 	__u64 now = 0;
-	if (ours(prev)) {
+	if (is_target_task(prev)) {
 		/* prev is still the current task: its registers and kernel stack are the ones that block */
 		now = bpf_ktime_get_ns();
 		__u32 tid = BPF_CORE_READ(prev, pid);
@@ -54,7 +48,7 @@ int BPF_PROG(sched_switch, bool preempt, struct task_struct *prev, struct task_s
 		};
 		bpf_map_update_elem(&blocked, &tid, &b, BPF_ANY);
 	}
-	if (!ours(next))
+	if (!is_target_task(next))
 		return 0;
 	__u32 tid = BPF_CORE_READ(next, pid);
 	struct blocked *b = bpf_map_lookup_elem(&blocked, &tid);

@@ -43,15 +43,9 @@ struct {
 	__uint(max_entries, 512 * 1024);
 } events SEC(".maps");
 
-static __always_inline bool ours(struct task_struct *t)
-{
-	__u32 tid = BPF_CORE_READ(t, pid);
-	return BPF_CORE_READ(t, tgid) == targ_tgid && tid != agent_tid && tid != agent_writer_tid;
-}
-
 static __always_inline void woken(struct task_struct *p)
 {
-	if (!ours(p))
+	if (!is_target_task(p))
 		return;
 	__u32 tid = BPF_CORE_READ(p, pid);
 	__u64 *stack = bpf_map_lookup_elem(&slept_at, &tid);
@@ -77,7 +71,7 @@ SEC("tp_btf/sched_switch")
 int BPF_PROG(sched_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
 {
 	__u64 now = 0;
-	if (ours(prev)) {
+	if (is_target_task(prev)) {
 		/* prev is still the current task: its user registers are the ones to walk */
 		now = bpf_ktime_get_ns();
 		__u32 tid = BPF_CORE_READ(prev, pid);
@@ -89,7 +83,7 @@ int BPF_PROG(sched_switch, bool preempt, struct task_struct *prev, struct task_s
 			bpf_map_update_elem(&slept_at, &tid, &stack, BPF_ANY);
 		}
 	}
-	if (!ours(next))
+	if (!is_target_task(next))
 		return 0;
 	__u32 tid = BPF_CORE_READ(next, pid);
 	struct runnable *w = bpf_map_lookup_elem(&runq, &tid);
