@@ -56,7 +56,9 @@ int main(void)
 	SIZE(offcpu_record);
 	FIELD(offcpu_record, header);
 	FIELD(offcpu_record, state);
-	FIELD(offcpu_record, waker_tid);
+	FIELD(offcpu_record, kernel_depth);
+	FIELD(offcpu_record, kernel_ips);
+	CONST(OFFCPU_KERNEL_MAX);
 
 	SIZE(tcp_record);
 	FIELD(tcp_record, header);

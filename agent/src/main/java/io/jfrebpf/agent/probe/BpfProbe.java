@@ -114,6 +114,14 @@ public abstract class BpfProbe implements Probe {
         count(context.recorder().emit(event, header));
     }
 
+    /** Emits an event whose kernel frames came in the record itself rather than through the kernel stack map. */
+    protected final void emit(EbpfEvent event, EventHeader header, long[] kernelPcs) {
+        if (warming) {
+            return;
+        }
+        count(context.recorder().emit(event, header, kernelPcs));
+    }
+
     /** Emits an event on a thread and stack resolved earlier ({@link Recorder#origin}). */
     protected final void emit(EbpfEvent event, long startNs, long durationNs, Recorder.Origin origin) {
         if (warming) {

@@ -36,6 +36,6 @@ public final class OffCpuProbe extends BpfProbe {
         OffCpuRecord r = OffCpuRecord.decode(segment);
         OffCPUEvent e = new OffCPUEvent();
         e.state = OffCpuRecord.stateName(r.state());
-        emit(e, r.header());
+        emit(e, r.header(), r.kernelIps());
     }
 }

@@ -4,15 +4,20 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
 /** Mirror of {@code struct offcpu_record} (bpf/offcpu.h). */
-public record OffCpuRecord(EventHeader header, int state) {
-    public static final long SIZE = 64;
+public record OffCpuRecord(EventHeader header, int state, long[] kernelIps) {
+    public static final int KERNEL_MAX = 48;
+    public static final long SIZE = 64 + 8 * KERNEL_MAX;
     public static final long HEADER = 0;
     public static final long STATE = 56;
-    public static final long WAKER_TID = 60;
+    public static final long KERNEL_DEPTH = 60;
+    public static final long KERNEL_IPS = 64;
 
     public static OffCpuRecord decode(MemorySegment record) {
         Records.requireSize(record, SIZE, "offcpu_record");
-        return new OffCpuRecord(EventHeader.decode(record), record.get(ValueLayout.JAVA_INT_UNALIGNED, STATE));
+        int depth = Math.min(Math.max(record.get(ValueLayout.JAVA_INT_UNALIGNED, KERNEL_DEPTH), 0), KERNEL_MAX);
+        long[] ips = new long[depth];
+        MemorySegment.copy(record, ValueLayout.JAVA_LONG_UNALIGNED, KERNEL_IPS, ips, 0, depth);
+        return new OffCpuRecord(EventHeader.decode(record), record.get(ValueLayout.JAVA_INT_UNALIGNED, STATE), ips);
     }
 
     /**

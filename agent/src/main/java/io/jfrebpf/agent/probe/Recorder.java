@@ -39,6 +39,14 @@ public final class Recorder {
         return write(event, header.timestampNs(), header.durationNs(), thread, stack);
     }
 
+    /** The same, with the kernel frames the record carried itself (innermost first). */
+    public boolean emit(EbpfEvent event, EventHeader header, long[] kernelPcs) {
+        JfrThread thread = threads.resolve(header.tid(), header.comm());
+        Symbolizer s = symbolizer;
+        JfrStack stack = s == null ? null : s.stack(header.userStack(), kernelPcs);
+        return write(event, header.timestampNs(), header.durationNs(), thread, stack);
+    }
+
     /**
      * The Java thread and stack of a record, resolved now: for an event written later about the
      * same moment (a connection's close reports where it was opened), when the thread may have

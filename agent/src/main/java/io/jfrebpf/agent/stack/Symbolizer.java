@@ -52,7 +52,20 @@ public final class Symbolizer {
             long nanos, long waitNanos) {
     }
 
-    private record StackKey(long user, int kernel) {
+    /** Kernel frames carried in a record: compared by value. */
+    private record KernelPcs(long[] pcs) {
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof KernelPcs k && java.util.Arrays.equals(pcs, k.pcs);
+        }
+
+        @Override
+        public int hashCode() {
+            return java.util.Arrays.hashCode(pcs);
+        }
+    }
+
+    private record StackKey(long user, int kernel, KernelPcs inline) {
     }
 
     private final StackMaps maps;
@@ -65,6 +78,7 @@ public final class Symbolizer {
     private final Map<StackKey, JfrStack> stacks = lru(STACK_CACHE);
     private final Map<Long, List<JfrFrame>> pcs = lru(PC_CACHE);
     private final Map<Integer, List<JfrFrame>> kernelStacks = lru(STACK_CACHE);
+    private final Map<KernelPcs, List<JfrFrame>> inlineKernelStacks = lru(STACK_CACHE);
     private long stackCount;
     private long stacksLost;
     private long mapLookups;
@@ -124,7 +138,16 @@ public final class Symbolizer {
 
     /** The stack of an event: kernel frames first (innermost), then user frames; null when it has none. */
     public synchronized JfrStack stack(long userStack, int kernelStackId) {
-        if (userStack == 0 && kernelStackId < 0) {
+        return stack(userStack, kernelStackId, null);
+    }
+
+    /** The stack of an event whose kernel frames (innermost first) came in the record itself. */
+    public synchronized JfrStack stack(long userStack, long[] kernelPcs) {
+        return stack(userStack, -1, kernelPcs.length == 0 ? null : new KernelPcs(kernelPcs));
+    }
+
+    private JfrStack stack(long userStack, int kernelStackId, KernelPcs inline) {
+        if (userStack == 0 && kernelStackId < 0 && inline == null) {
             return null;
         }
         if (System.nanoTime() - namedSince >= renameNs) {
@@ -135,7 +158,7 @@ public final class Symbolizer {
             }
             namedSince = System.nanoTime();
         }
-        StackKey key = new StackKey(userStack, kernelStackId);
+        StackKey key = new StackKey(userStack, kernelStackId, inline);
         JfrStack s = stacks.get(key);
         if (s != null) {
             stackCount++;
@@ -148,6 +171,8 @@ public final class Symbolizer {
             boolean lost = false;
             if (kernelStackId >= 0) {
                 out.addAll(kernelFrames(kernelStackId));
+            } else if (inline != null) {
+                out.addAll(kernelFrames(inline));
             }
             if (userStack != 0) {
                 mapLookups++;
@@ -188,10 +213,28 @@ public final class Symbolizer {
         if (ips.isEmpty()) {
             return List.of();
         }
+        List<JfrFrame> list = kernelNames(ips.get());
+        kernelStacks.put(id, list);
+        kernelFrames += list.size();
+        frames += list.size();
+        return list;
+    }
+
+    private List<JfrFrame> kernelFrames(KernelPcs inline) {
+        List<JfrFrame> cached = inlineKernelStacks.get(inline);
+        if (cached == null) {
+            cached = kernelNames(inline.pcs());
+            inlineKernelStacks.put(inline, cached);
+        }
+        kernelFrames += cached.size();
+        frames += cached.size();
+        return cached;
+    }
+
+    private List<JfrFrame> kernelNames(long[] stack) {
         if (kernel == null) {
             kernel = kernelSymbols();
         }
-        long[] stack = ips.get();
         // a stack taken from a tracepoint program starts in that program and the trampoline that
         // ran it (bpf_trace_run<n>): not where the event happened. The program itself may have no
         // name (kallsyms was read before it was loaded), so the cut is at the trampoline.
@@ -211,11 +254,7 @@ public final class Symbolizer {
             }
             list.add(new JfrFrame(KERNEL_MODULE, name, "", -1, -1, KERNEL));
         }
-        list = List.copyOf(list);
-        kernelStacks.put(id, list);
-        kernelFrames += list.size();
-        frames += list.size();
-        return list;
+        return List.copyOf(list);
     }
 
     /** The frames of a user stack alone (tests feed it garbage). */

@@ -81,7 +81,9 @@ class LayoutTest {
         same("offcpu_record.size", OffCpuRecord.SIZE);
         same("offcpu_record.header", OffCpuRecord.HEADER);
         same("offcpu_record.state", OffCpuRecord.STATE);
-        same("offcpu_record.waker_tid", OffCpuRecord.WAKER_TID);
+        same("offcpu_record.kernel_depth", OffCpuRecord.KERNEL_DEPTH);
+        same("offcpu_record.kernel_ips", OffCpuRecord.KERNEL_IPS);
+        same("const.OFFCPU_KERNEL_MAX", OffCpuRecord.KERNEL_MAX);
     }
 
     @Test
