@@ -60,6 +60,20 @@ static __always_inline bool is_target_task(struct task_struct *t)
 	return BPF_CORE_READ(t, tgid) == targ_tgid && tid != agent_tid && tid != agent_writer_tid;
 }
 
+/* The header of a record about a task of ours that need not be the current one (scheduler tracepoints). */
+static __always_inline void fill_task_header(struct event_header *h, struct task_struct *t, __u64 start_ns, __u64 end_ns,
+					     __u64 user_stack)
+{
+	h->timestamp_ns = start_ns;
+	h->duration_ns = end_ns - start_ns;
+	h->pid = targ_tgid;
+	h->tid = BPF_CORE_READ(t, pid);
+	h->user_stack = user_stack;
+	h->kernel_stack_id = NO_STACK;
+	h->_pad = 0;
+	BPF_CORE_READ_STR_INTO(&h->comm, t, comm);
+}
+
 static __always_inline void fill_header(struct event_header *h, __u64 pid_tgid, __u64 start_ns, __u64 end_ns)
 {
 	h->timestamp_ns = start_ns;

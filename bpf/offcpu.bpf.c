@@ -62,14 +62,7 @@ int BPF_PROG(sched_switch, bool preempt, struct task_struct *prev, struct task_s
 	if (now - start >= min_duration_ns) {
 		struct offcpu_record *r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
 		if (r) {
-			r->header.timestamp_ns = start;
-			r->header.duration_ns = now - start;
-			r->header.pid = targ_tgid;
-			r->header.tid = tid;
-			r->header.user_stack = b->user_stack;
-			r->header.kernel_stack_id = NO_STACK;
-			r->header._pad = 0;
-			BPF_CORE_READ_STR_INTO(&r->header.comm, next, comm);
+			fill_task_header(&r->header, next, start, now, b->user_stack);
 			r->state = b->state;
 			/* next has not run yet: its kernel stack is still the one it blocked with */
 			long bytes = bpf_get_task_stack(next, r->kernel_ips, sizeof(r->kernel_ips), 0);

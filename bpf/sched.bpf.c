@@ -95,14 +95,7 @@ int BPF_PROG(sched_switch, bool preempt, struct task_struct *prev, struct task_s
 	if (now > start && now - start >= min_latency_ns) {
 		struct runq_record *r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
 		if (r) {
-			r->header.timestamp_ns = start;
-			r->header.duration_ns = now - start;
-			r->header.pid = targ_tgid;
-			r->header.tid = tid;
-			r->header.user_stack = w->user_stack;
-			r->header.kernel_stack_id = NO_STACK;
-			r->header._pad = 0;
-			BPF_CORE_READ_STR_INTO(&r->header.comm, next, comm);
+			fill_task_header(&r->header, next, start, now, w->user_stack);
 			r->cpu = bpf_get_smp_processor_id();
 			r->preempted = w->preempted;
 			bpf_ringbuf_submit(r, ringbuf_wakeup_flags(&events));
