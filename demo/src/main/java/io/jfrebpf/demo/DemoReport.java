@@ -43,6 +43,7 @@ public final class DemoReport {
     private final Map<String, Long> connectErrors = new TreeMap<>();
     private final List<Long> connectNanos = new ArrayList<>();
     private long retransmitEvents;
+    private RecordedEvent container;
     private long cpuSamples;
     private long opens;
     private long storeOpens;
@@ -100,6 +101,7 @@ public final class DemoReport {
                         }
                     }
                     case "ebpf.TcpRetransmit" -> retransmitEvents++;
+                    case "ebpf.ContainerInfo" -> container = e;
                     default -> { }
                 }
             }
@@ -181,6 +183,12 @@ public final class DemoReport {
             }
         });
 
+        if (container != null) {
+            System.out.printf("%ncgroup %s%s, CPU quota %s, memory limit %s%n", container.getString("cgroupPath"),
+                    container.getString("containerId") == null ? "" : " (container " + container.getString("containerId").substring(0, 12) + ")",
+                    container.getDouble("cpuQuota") < 0 ? "none" : String.format(Locale.ROOT, "%.2f CPUs", container.getDouble("cpuQuota")),
+                    container.getLong("memoryLimit") < 0 ? "none" : bytes(container.getLong("memoryLimit")));
+        }
         System.out.println("\nprobes:");
         for (RecordedEvent s : probeStatus) {
             System.out.printf("  %-9s %-12s events %,9d  lost %,6d  %s%n", s.getString("probe"),
