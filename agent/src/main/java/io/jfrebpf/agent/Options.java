@@ -34,6 +34,7 @@ public record Options(
         Optional<Duration> duration,
         Optional<URI> upload,
         Optional<Duration> interval,
+        List<String> redactPaths,
         Log.Level log) {
 
     public static final String ENV = "JFR_EBPF_OPTIONS";
@@ -69,7 +70,7 @@ public record Options(
             ProbeName.CPU, ProbeName.OFFCPU, ProbeName.FILE, ProbeName.TCP, ProbeName.POSTGRES));
 
     private static final List<String> KEYS = List.of("file", "probes", "cpu.hz", "syscall.threshold",
-            "offcpu.threshold", "sched.threshold", "malloc.interval", "malloc.duration", "malloc.age", "jfr", "duration", "upload", "interval", "log");
+            "offcpu.threshold", "sched.threshold", "malloc.interval", "malloc.duration", "malloc.age", "jfr", "duration", "upload", "interval", "redact.paths", "log");
 
     public static Options defaults() {
         return parse("");
@@ -129,7 +130,28 @@ public record Options(
                 Optional.ofNullable(v.get("duration")).map(s -> duration("duration", s, null, false)),
                 Optional.ofNullable(v.get("upload")).map(Options::upload),
                 Optional.ofNullable(v.get("interval")).map(s -> duration("interval", s, null, false)),
+                redactPaths(v.get("redact.paths")),
                 log(v.get("log")));
+    }
+
+    /** Absolute directories joined with +, e.g. /home+/run/secrets; trailing slashes dropped. */
+    private static List<String> redactPaths(String text) {
+        if (text == null || text.isBlank()) {
+            return List.of();
+        }
+        List<String> prefixes = new java.util.ArrayList<>();
+        for (String part : text.split("\\+")) {
+            String p = part.strip();
+            while (p.length() > 1 && p.endsWith("/")) {
+                p = p.substring(0, p.length() - 1);
+            }
+            if (!p.startsWith("/") || p.equals("/")) {
+                throw new IllegalArgumentException("option 'redact.paths' has bad value '" + part
+                        + "'; accepted: absolute directories other than / joined with +, e.g. /home+/run/secrets");
+            }
+            prefixes.add(p);
+        }
+        return List.copyOf(prefixes);
     }
 
     private static Set<ProbeName> probes(String text) {

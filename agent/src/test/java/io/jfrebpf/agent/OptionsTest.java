@@ -9,6 +9,7 @@ import io.jfrebpf.agent.Options.ProbeName;
 import java.net.URI;
 import java.time.Duration;
 import java.util.EnumSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
@@ -34,7 +35,13 @@ class OptionsTest {
         assertEquals(Optional.empty(), o.duration());
         assertEquals(Optional.empty(), o.upload());
         assertEquals(Optional.empty(), o.interval());
+        assertEquals(List.of(), o.redactPaths());
         assertEquals(Log.Level.INFO, o.log());
+    }
+
+    @Test
+    void redactedPathsAreAbsoluteDirectories() {
+        assertEquals(List.of("/home", "/run/secrets"), Options.parse("redact.paths=/home/+/run/secrets").redactPaths());
     }
 
     @Test
@@ -106,7 +113,9 @@ class OptionsTest {
             "log=verbose|accepted: error warn info debug",
             "file=|option 'file' is empty",
             "probes|is not key=value",
-            "log=info,log=debug|given twice"})
+            "log=info,log=debug|given twice",
+            "redact.paths=home|'redact.paths' has bad value 'home'",
+            "redact.paths=/|absolute directories other than /"})
     void badValuesNameTheKeyAndTheAcceptedValues(String text, String expected) {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Options.parse(text));
         assertTrue(e.getMessage().contains(expected), e.getMessage());

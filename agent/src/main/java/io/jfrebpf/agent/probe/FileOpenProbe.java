@@ -152,7 +152,7 @@ public final class FileOpenProbe extends BpfProbe {
     protected void onRecord(MemorySegment segment) {
         FileOpenRecord r = FileOpenRecord.decode(segment);
         FileOpenEvent e = new FileOpenEvent();
-        e.path = resolve(r.dirfd(), r.path());
+        e.path = PathRedaction.apply(resolve(r.dirfd(), r.path()), context.options().redactPaths());
         e.pathTruncated = r.truncated();
         e.flags = OpenFlags.format(r.flags());
         e.fd = r.result() >= 0 ? (int) r.result() : -1;

@@ -73,6 +73,30 @@ class FileOpenIT {
         assertEquals(false, relative.getBoolean("pathTruncated"));
     }
 
+    /** redact.paths: opens under the directory keep only the directory; the others are untouched. */
+    @Test
+    void pathsUnderARedactedDirectoryKeepOnlyTheDirectory(@TempDir Path dir) throws Exception {
+        Path data = Files.createDirectory(dir.resolve("data")).toRealPath();
+        for (int i = 0; i < N; i++) {
+            Files.writeString(data.resolve("f-" + i), "content " + i);
+        }
+        Files.writeString(data.resolve("relative.txt"), "relative");
+        Path recording = dir.resolve("r.jfr");
+        ChildJvm.workload(Workloads.OpenFiles.class, data.toString(), String.valueOf(N))
+                .agent("file=" + recording + ",redact.paths=" + data).in(data).run(dir).assertSucceeded();
+        List<RecordedEvent> events = Recordings.read(recording);
+        List<RecordedEvent> ours = where(events, "ebpf.FileOpen", e -> e.getString("path").startsWith(data + "/"));
+        assertEquals(N + 2, ours.size(), "opens under " + data + ": " + ours);
+        for (RecordedEvent e : ours) {
+            assertEquals(data + "/<redacted>", e.getString("path"), "recorded path");
+        }
+        assertEquals(1, ours.stream().filter(e -> "ENOENT".equals(e.getString("error"))).count(), "the missing file still fails");
+        assertTrue(where(events, "ebpf.FileOpen", e -> e.getString("path").matches(".*/f-\\d+$")
+                || e.getString("path").contains("relative.txt")).isEmpty(), "no name of the directory's files leaks");
+        assertTrue(!where(events, "ebpf.FileOpen", e -> e.getString("path").endsWith(".jar")
+                || e.getString("path").startsWith("/usr/lib/jvm")).isEmpty(), "paths elsewhere are kept");
+    }
+
     /**
      * Threads that end within a millisecond of their only open: most are gone before the agent
      * sees their event, and still get their Java thread (from the JVM recording's thread starts).
