@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # The soak benchmark: a JVM under the agent for a long time at a steady high event rate;
-# memory, fds, mappings and threads sampled from outside. Usage: bench/soak.sh [minutes] [opens/s]
+# memory, fds, mappings and threads sampled from outside.
+# Usage: bench/soak.sh [minutes] [opens/s] [files|tcp]  (tcp: connection churn under the default probes)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
 mvn -B -ntp -q package -DskipTests
 out=$PWD/out/bench
-java -cp bench/target/classes io.jfrebpf.bench.Soak agent/target/jfr-ebpf-agent.jar bench/target/classes "$out" "${1:-10}" "${2:-20000}"
-echo "written to $out/soak.md"
+mode=${3:-files}
+java -cp bench/target/classes io.jfrebpf.bench.Soak agent/target/jfr-ebpf-agent.jar bench/target/classes "$out" "${1:-10}" "${2:-20000}" "$mode"
+if [ "$mode" = tcp ]; then echo "written to $out/soak-tcp.md"; else echo "written to $out/soak.md"; fi

@@ -16,7 +16,9 @@ import jdk.jfr.consumer.RecordingFile;
  * (default probes plus syscall statistics). Every 10 s it samples the process from outside —
  * resident memory, open file descriptors, memory mappings, threads — and at the end reads the
  * JVM's own recording for the heap after each GC. Bounded means: no trend from the first
- * minutes to the last. Usage: {@code Soak agent.jar bench-classes out-dir [minutes] [opens/s]}.
+ * minutes to the last. With {@code tcp} as the workload it runs {@link TcpWorkload}'s
+ * new-connection-per-request loop as fast as it goes under the default probes instead.
+ * Usage: {@code Soak agent.jar bench-classes out-dir [minutes] [opens/s] [files|tcp]}.
  */
 public final class Soak {
     private Soak() {
@@ -34,11 +36,18 @@ public final class Soak {
         Path recording = out.resolve("soak.jfr");
         Files.deleteIfExists(recording);
         Path log = out.resolve("soak.log");
+        boolean tcp = args.length > 5 && args[5].equals("tcp");
         Path java = Path.of(System.getProperty("java.home"), "bin", "java");
-        List<String> cmd = List.of(java.toString(), "--enable-native-access=ALL-UNNAMED", "-Xmx512m",
-                "-javaagent:" + agentJar + "=file=" + recording + ",probes=file+syscall,syscall.threshold=10ms",
-                "-cp", classes.toString(), FileReadLoop.class.getName(), "paced", String.valueOf(minutes * 60), String.valueOf(rate));
-        System.out.printf(Locale.ROOT, "soak: %.1f min at %,d opens/s under the agent; sampling every 10 s%n", minutes, rate);
+        List<String> cmd = tcp
+                ? List.of(java.toString(), "--enable-native-access=ALL-UNNAMED", "-Xmx512m", "-XX:+PreserveFramePointer",
+                        "-javaagent:" + agentJar + "=file=" + recording,
+                        "-cp", classes.toString(), TcpWorkload.class.getName(), "churn", String.valueOf(minutes * 60))
+                : List.of(java.toString(), "--enable-native-access=ALL-UNNAMED", "-Xmx512m",
+                        "-javaagent:" + agentJar + "=file=" + recording + ",probes=file+syscall,syscall.threshold=10ms",
+                        "-cp", classes.toString(), FileReadLoop.class.getName(), "paced", String.valueOf(minutes * 60), String.valueOf(rate));
+        String what = tcp ? "a new loopback connection per request, as fast as it goes, default probes"
+                : String.format(Locale.ROOT, "%,d file opens/s from 4 threads, probes=file+syscall", rate);
+        System.out.printf(Locale.ROOT, "soak: %.1f min, %s; sampling every 10 s%n", minutes, what);
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
         long started = System.nanoTime();
         List<Sample> samples = new ArrayList<>();
@@ -58,7 +67,7 @@ public final class Soak {
             throw new IOException("soak JVM failed:\n" + Files.readString(log));
         }
         StringBuilder report = new StringBuilder();
-        report.append(String.format(Locale.ROOT, "## Soak: %.1f min, %,d file opens/s from 4 threads, probes=file+syscall%n%n", minutes, rate));
+        report.append(String.format(Locale.ROOT, "## Soak: %.1f min, %s%n%n", minutes, what));
         report.append("| minute | RSS kB | open fds | mappings | threads |\n|---|---|---|---|---|\n");
         int step = Math.max(1, samples.size() / 10);
         for (int i = 0; i < samples.size(); i += step) {
@@ -69,7 +78,10 @@ public final class Soak {
         report.append("agent's last line: ").append(Files.readAllLines(log).stream().filter(l -> l.contains("recording written"))
                 .findFirst().orElse("(none)")).append('\n');
         report.append(String.format(Locale.ROOT, "recording: %,d bytes%n", Files.size(recording)));
-        Files.writeString(out.resolve("soak.md"), report);
+        if (tcp) {
+            report.append(Files.readAllLines(log).stream().filter(l -> l.startsWith("ops/s=")).findFirst().orElse("")).append('\n');
+        }
+        Files.writeString(out.resolve(tcp ? "soak-tcp.md" : "soak.md"), report);
         System.out.println();
         System.out.println(report);
         Files.delete(recording);
