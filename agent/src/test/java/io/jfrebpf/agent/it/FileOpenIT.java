@@ -93,8 +93,8 @@ class FileOpenIT {
         assertEquals(1, ours.stream().filter(e -> "ENOENT".equals(e.getString("error"))).count(), "the missing file still fails");
         assertTrue(where(events, "ebpf.FileOpen", e -> e.getString("path").matches(".*/f-\\d+$")
                 || e.getString("path").contains("relative.txt")).isEmpty(), "no name of the directory's files leaks");
-        assertTrue(!where(events, "ebpf.FileOpen", e -> e.getString("path").endsWith(".jar")
-                || e.getString("path").startsWith("/usr/lib/jvm")).isEmpty(), "paths elsewhere are kept");
+        // (paths outside the directory are kept: PathRedactionTest; this JVM's other opens depend on
+        // its class data sharing and timing, so they are no fixed sample here)
     }
 
     /**
