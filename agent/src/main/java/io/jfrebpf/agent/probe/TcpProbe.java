@@ -9,7 +9,6 @@ import io.jfrebpf.events.TcpConnectEvent;
 import io.jfrebpf.events.TcpConnectionEvent;
 import io.jfrebpf.events.TcpRetransmitEvent;
 import java.io.IOException;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -140,16 +139,13 @@ public final class TcpProbe extends BpfProbe {
             return;
         }
         int count = bytes.length / RECORD;
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment all = arena.allocate(Math.max(bytes.length, 1));
-            MemorySegment.copy(MemorySegment.ofArray(bytes), 0, all, 0, bytes.length);
-            for (int i = 0; i < count; i++) {
-                TcpRecord r = TcpRecord.decode(all.asSlice((long) i * RECORD, RECORD));
-                Recorder.Origin opener = openers.remove(r.sock());
-                EventHeader h = r.header();
-                emit(connectionEvent(r, true), h.timestampNs(), h.durationNs(),
-                        opener != null ? opener : context.recorder().origin(h));
-            }
+        MemorySegment all = MemorySegment.ofArray(bytes); // the decoders read unaligned: a heap segment will do
+        for (int i = 0; i < count; i++) {
+            TcpRecord r = TcpRecord.decode(all.asSlice((long) i * RECORD, RECORD));
+            Recorder.Origin opener = openers.remove(r.sock());
+            EventHeader h = r.header();
+            emit(connectionEvent(r, true), h.timestampNs(), h.durationNs(),
+                    opener != null ? opener : context.recorder().origin(h));
         }
         Log.debug("tcp: %d connections still open at the end; %d openers forgotten (more than %d open)", count,
                 forgottenOpeners, MAX_OPEN_CONNECTIONS);
