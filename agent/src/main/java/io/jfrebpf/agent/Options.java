@@ -35,6 +35,7 @@ public record Options(
         Optional<URI> upload,
         Optional<Duration> interval,
         List<String> redactPaths,
+        boolean postgresRedact,
         Log.Level log) {
 
     public static final String ENV = "JFR_EBPF_OPTIONS";
@@ -70,7 +71,7 @@ public record Options(
             ProbeName.CPU, ProbeName.OFFCPU, ProbeName.FILE, ProbeName.TCP, ProbeName.POSTGRES));
 
     private static final List<String> KEYS = List.of("file", "probes", "cpu.hz", "syscall.threshold",
-            "offcpu.threshold", "sched.threshold", "malloc.interval", "malloc.duration", "malloc.age", "jfr", "duration", "upload", "interval", "redact.paths", "log");
+            "offcpu.threshold", "sched.threshold", "malloc.interval", "malloc.duration", "malloc.age", "jfr", "duration", "upload", "interval", "redact.paths", "postgres.redact", "log");
 
     public static Options defaults() {
         return parse("");
@@ -131,6 +132,7 @@ public record Options(
                 Optional.ofNullable(v.get("upload")).map(Options::upload),
                 Optional.ofNullable(v.get("interval")).map(s -> duration("interval", s, null, false)),
                 redactPaths(v.get("redact.paths")),
+                bool("postgres.redact", v.get("postgres.redact"), true),
                 log(v.get("log")));
     }
 
@@ -299,6 +301,18 @@ public record Options(
         }
         throw new IllegalArgumentException("option 'upload' has bad value '" + text
                 + "'; accepted: the base URL of a Pyroscope server, e.g. http://127.0.0.1:4040");
+    }
+
+    static boolean bool(String key, String text, boolean fallback) {
+        if (text == null) {
+            return fallback;
+        }
+        return switch (text.toLowerCase(Locale.ROOT)) {
+            case "true", "yes", "on" -> true;
+            case "false", "no", "off" -> false;
+            default -> throw new IllegalArgumentException("option '" + key + "' has bad value '" + text
+                    + "'; accepted: true false");
+        };
     }
 
     private static Log.Level log(String text) {

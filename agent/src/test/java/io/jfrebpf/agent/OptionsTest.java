@@ -1,6 +1,7 @@
 package io.jfrebpf.agent;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -36,12 +37,20 @@ class OptionsTest {
         assertEquals(Optional.empty(), o.upload());
         assertEquals(Optional.empty(), o.interval());
         assertEquals(List.of(), o.redactPaths());
+        assertTrue(o.postgresRedact(), "SQL literals are redacted unless asked not to");
         assertEquals(Log.Level.INFO, o.log());
     }
 
     @Test
     void redactedPathsAreAbsoluteDirectories() {
         assertEquals(List.of("/home", "/run/secrets"), Options.parse("redact.paths=/home/+/run/secrets").redactPaths());
+    }
+
+    @Test
+    void sqlLiteralsAreKeptOnlyWhenAskedFor() {
+        assertFalse(Options.parse("postgres.redact=false").postgresRedact());
+        assertFalse(Options.parse("postgres.redact=OFF").postgresRedact());
+        assertTrue(Options.parse("postgres.redact=true").postgresRedact());
     }
 
     @Test
@@ -115,7 +124,8 @@ class OptionsTest {
             "probes|is not key=value",
             "log=info,log=debug|given twice",
             "redact.paths=home|'redact.paths' has bad value 'home'",
-            "redact.paths=/|absolute directories other than /"})
+            "redact.paths=/|absolute directories other than /",
+            "postgres.redact=maybe|'postgres.redact' has bad value 'maybe'; accepted: true false"})
     void badValuesNameTheKeyAndTheAcceptedValues(String text, String expected) {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Options.parse(text));
         assertTrue(e.getMessage().contains(expected), e.getMessage());
