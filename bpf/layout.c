@@ -15,6 +15,7 @@
 #include "tcp.h"
 #include "malloc.h"
 #include "sched.h"
+#include "postgres.h"
 
 #define SIZE(s) printf(#s ".size=%zu\n", sizeof(struct s))
 #define FIELD(s, f) printf(#s "." #f "=%zu\n", offsetof(struct s, f))
@@ -142,5 +143,20 @@ int main(void)
 	CONST(FILE_OPEN_TRUNCATED);
 	CONST(FILE_OPEN_ERRNO_UNKNOWN);
 	CONST(FILE_OPEN_AT_FDCWD);
+	SIZE(pg_query_record);
+	FIELD(pg_query_record, header);
+	FIELD(pg_query_record, lock_wait_ns);
+	FIELD(pg_query_record, backend_pid);
+	FIELD(pg_query_record, protocol);
+	FIELD(pg_query_record, flags);
+	FIELD(pg_query_record, query_len);
+	FIELD(pg_query_record, query);
+	SIZE(pg_backend);
+	FIELD(pg_backend, debug_query_string);
+	CONST(PG_QUERY_MAX);
+	CONST(PG_PROTOCOL_SIMPLE);
+	CONST(PG_PROTOCOL_EXTENDED);
+	CONST(PG_FLAG_TRUNCATED);
+	CONST(PG_FLAG_FAILED);
 	return 0;
 }

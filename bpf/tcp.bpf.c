@@ -25,12 +25,10 @@
 #include "stack.bpf.h"
 #include <bpf/bpf_endian.h>
 #include "tcp.h"
+#include "sock.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
-#define AF_INET 2
-#define AF_INET6 10
-#define IPPROTO_TCP 6
 #define SOCK_STREAM 1
 
 /* include/net/tcp_states.h */
@@ -107,12 +105,6 @@ struct {
 	__type(value, struct tcp_record);
 } iter_scratch SEC(".maps");
 
-static __always_inline bool is_tcp(const struct sock *sk)
-{
-	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
-	return BPF_CORE_READ(sk, sk_protocol) == IPPROTO_TCP && (family == AF_INET || family == AF_INET6);
-}
-
 static __always_inline __u32 netns_of(const struct sock *sk)
 {
 	return BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
@@ -130,24 +122,6 @@ static __always_inline void current_origin(struct origin *o, __u64 pid_tgid, __u
 	o->user_stack = current_user_stack(STACK_SLOT_TASK);
 	o->kernel_stack_id = NO_STACK;
 	bpf_get_current_comm(o->comm, sizeof(o->comm));
-}
-
-static __always_inline void read_endpoints(struct tcp_endpoints *e, const struct sock *sk)
-{
-	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
-	__builtin_memset(e, 0, sizeof(*e));
-	e->family = family;
-	/* inet_sport, not skc_num: the close gives the port back (inet_put_port zeroes skc_num) before
-	 * the state changes, and a connect changes the state before it picks the port */
-	e->local_port = bpf_ntohs(BPF_CORE_READ((const struct inet_sock *)sk, inet_sport));
-	e->remote_port = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
-	if (family == AF_INET) {
-		bpf_core_read(e->local_addr, 4, &sk->__sk_common.skc_rcv_saddr);
-		bpf_core_read(e->remote_addr, 4, &sk->__sk_common.skc_daddr);
-	} else {
-		bpf_core_read(e->local_addr, 16, &sk->__sk_common.skc_v6_rcv_saddr);
-		bpf_core_read(e->remote_addr, 16, &sk->__sk_common.skc_v6_daddr);
-	}
 }
 
 /* The socket's own counters, as the application's bytes: without the SYN and FIN. */

@@ -12,6 +12,7 @@ import io.jfrebpf.agent.stack.JvmStacks;
 import io.jfrebpf.agent.libbpf.RingBufferPoller;
 import io.jfrebpf.agent.os.SyscallTable;
 import io.jfrebpf.agent.os.Tid;
+import io.jfrebpf.agent.probe.ConnectListeners;
 import io.jfrebpf.agent.probe.ContainerInfo;
 import io.jfrebpf.agent.probe.Probe;
 import io.jfrebpf.agent.probe.ProbeContext;
@@ -293,6 +294,9 @@ public final class Agent {
                     }
                 }
                 long now = System.nanoTime();
+                for (Probe p : running) {
+                    p.afterPoll(now);
+                }
                 if (now >= nextPeriod) {
                     nextPeriod = now + TimeUnit.MILLISECONDS.toNanos(PERIOD_MS);
                     for (Probe p : running) {
@@ -332,7 +336,7 @@ public final class Agent {
         poller = new RingBufferPoller();
         stacks = JvmStacks.start(recorder);
         ProbeContext context = new ProbeContext(pid, Tid.current(), writer.writerTid(), options, poller, recorder,
-                this::syscalls, stacks.maps());
+                this::syscalls, stacks.maps(), new ConnectListeners());
         List<String> on = new ArrayList<>();
         for (Map.Entry<ProbeName, ProbeState> e : states.entrySet()) {
             ProbeState state = e.getValue();
@@ -465,7 +469,8 @@ public final class Agent {
             ProbeStatusEvent status = new ProbeStatusEvent();
             status.probe = e.getKey().key();
             status.attached = s.attached;
-            status.reason = s.reason;
+            // a probe that attaches as it finds its targets (postgres) says at the end what it found
+            status.reason = s.probe != null && s.attached ? s.probe.attachedAs() : s.reason;
             status.events = s.probe != null ? s.probe.events() : 0;
             status.lost = s.probe != null && s.attached ? s.probe.lost() : 0;
             recorder.emit(status, endNs, 0);

@@ -10,6 +10,7 @@ import io.jfrebpf.agent.os.KernelInfo;
 import io.jfrebpf.agent.os.SyscallTable;
 import io.jfrebpf.agent.os.Tid;
 import io.jfrebpf.agent.stack.StackMaps;
+import io.jfrebpf.agent.probe.ConnectListeners;
 import io.jfrebpf.agent.probe.Probe;
 import io.jfrebpf.agent.probe.ProbeContext;
 import io.jfrebpf.agent.probe.Probes;
@@ -112,7 +113,8 @@ public final class Cli {
                     }
                     // each probe alone, as it attaches by default (file: uprobes unless syscall is on)
                     ProbeContext context = new ProbeContext((int) ProcessHandle.current().pid(), Tid.current(),
-                            writer.writerTid(), Options.parse("probes=" + name.key()), poller, recorder, syscalls, stacks);
+                            writer.writerTid(), Options.parse("probes=" + name.key()), poller, recorder, syscalls, stacks,
+                            new ConnectListeners());
                     try (Probe p = probe.get()) {
                         p.start(context);
                         out.printf(Locale.ROOT, "  %-9s %-6s %s%s%n", name.key(), "ok", p.attachedAs(), costNote(name));

@@ -20,6 +20,7 @@ public final class EbpfEvents {
             NativeLeakEvent.class,
             RunQueueLatencyEvent.class,
             CPUThrottleEvent.class,
+            PostgresQueryEvent.class,
             ContainerInfoEvent.class,
             ProbeStatusEvent.class);
 }

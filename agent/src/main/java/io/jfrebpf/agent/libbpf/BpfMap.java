@@ -98,6 +98,19 @@ public final class BpfMap {
         }
     }
 
+    /** Deletes a key of a hash map; false when it was not there. */
+    public boolean delete(MemorySegment key) throws BpfException {
+        int rc = LibBpf.callInt(LibBpf.MAP_DELETE_ELEM, fd(), key);
+        if (rc != 0) {
+            int errno = rc < -1 ? -rc : LibBpf.errno();
+            if (errno == Errno.ENOENT) {
+                return false;
+            }
+            throw LibBpf.failure("bpf_map_delete_elem(" + object.name() + "/" + name() + ")", errno);
+        }
+        return true;
+    }
+
     /**
      * Before load: use an existing map (a {@link SharedMap} of another object) instead of creating
      * this one, so several objects fill the same map. Types and sizes must match.

@@ -81,6 +81,7 @@ final class LibBpf {
     static final MethodHandle MAP_LOOKUP_ELEM = fn("bpf_map_lookup_elem", INT, INT, PTR, PTR);
     static final MethodHandle MAP_GET_NEXT_KEY = fn("bpf_map_get_next_key", INT, INT, PTR, PTR);
     static final MethodHandle MAP_UPDATE_ELEM = fn("bpf_map_update_elem", INT, INT, PTR, PTR, LONG);
+    static final MethodHandle MAP_DELETE_ELEM = fn("bpf_map_delete_elem", INT, INT, PTR);
     static final MethodHandle NUM_POSSIBLE_CPUS = fn("libbpf_num_possible_cpus", INT);
     static final MethodHandle MAP_REUSE_FD = fn("bpf_map__reuse_fd", INT, PTR, INT);
     // libc: the fds of maps shared between objects

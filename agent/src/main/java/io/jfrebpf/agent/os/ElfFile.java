@@ -33,16 +33,19 @@ public final class ElfFile implements AutoCloseable {
     static final long MAX_TABLE = 256L << 20;
     private static final int SHT_SYMTAB = 2;
     private static final int SHT_DYNSYM = 11;
+    private static final int STT_OBJECT = 1;
     private static final int STT_FUNC = 2;
     private static final int STT_GNU_IFUNC = 10;
     private static final int PT_LOAD = 1;
 
     private final Path path;
     private final Map<String, Symbol> byName = new HashMap<>();
+    /** Data symbols (variables), only when opened with {@link #openWithData}. */
+    private final Map<String, Symbol> objects = new HashMap<>();
     private final Symbol[] byAddress;
     private final List<Segment> segments = new ArrayList<>();
 
-    private ElfFile(Path path, FileChannel ch) throws IOException {
+    private ElfFile(Path path, FileChannel ch, boolean withData) throws IOException {
         this.path = path;
         long fileSize = ch.size();
         ByteBuffer h = read(ch, 0, 64, fileSize);
@@ -88,6 +91,13 @@ public final class ElfFile implements AutoCloseable {
                 int e = (int) (s * entsize);
                 int info = symbols.get(e + 4) & 0xf;
                 long value = symbols.getLong(e + 8);
+                if (withData && info == STT_OBJECT && value != 0 && symbols.getShort(e + 6) != 0) {
+                    String name = string(strings, symbols.getInt(e));
+                    if (!name.isEmpty()) {
+                        objects.putIfAbsent(name, new Symbol(name, value, symbols.getLong(e + 16)));
+                    }
+                    continue;
+                }
                 if ((info != STT_FUNC && info != STT_GNU_IFUNC) || value == 0 || symbols.getShort(e + 6) == 0) {
                     continue;
                 }
@@ -104,8 +114,17 @@ public final class ElfFile implements AutoCloseable {
     }
 
     public static ElfFile open(Path path) throws IOException {
+        return open(path, false);
+    }
+
+    /** Also reads the data symbols (global variables), for {@link #dataSymbol}. */
+    public static ElfFile openWithData(Path path) throws IOException {
+        return open(path, true);
+    }
+
+    private static ElfFile open(Path path, boolean withData) throws IOException {
         try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
-            return new ElfFile(path, ch);
+            return new ElfFile(path, ch, withData);
         } catch (IndexOutOfBoundsException | IllegalArgumentException e) {
             throw new ElfFormatException(path + ": " + e.getMessage());
         }
@@ -146,6 +165,19 @@ public final class ElfFile implements AutoCloseable {
     /** A defined function symbol by name. */
     public Optional<Symbol> symbol(String name) {
         return Optional.ofNullable(byName.get(name));
+    }
+
+    /** A defined data symbol (a global variable) by name; only in a file opened with {@link #openWithData}. */
+    public Optional<Symbol> dataSymbol(String name) {
+        return Optional.ofNullable(objects.get(name));
+    }
+
+    /**
+     * The run-time address of a link-time virtual address in a process that mapped this file at
+     * {@code mappingStart} from file offset {@code mappingOffset} (a line of /proc/pid/maps).
+     */
+    public long runtimeAddress(long vaddr, long mappingStart, long mappingOffset) throws IOException {
+        return vaddr - vaddr(mappingOffset) + mappingStart;
     }
 
     /** The file offset of a virtual address, through the loadable segment that holds it. */

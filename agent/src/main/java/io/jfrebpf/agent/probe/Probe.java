@@ -15,6 +15,10 @@ public interface Probe extends AutoCloseable {
     /** How the probe is attached, for the log and {@code ebpf.ProbeStatus.reason}. */
     String attachedAs();
 
+    /** Called on the poller thread after each poll (every few ms): for work that cannot wait a second. */
+    default void afterPoll(long nowNs) {
+    }
+
     /** Called about once a second on the poller thread: periodic events (statistics). */
     default void periodic(long nowNs) {
     }

@@ -20,5 +20,6 @@ public record ProbeContext(
         RingBufferPoller poller,
         Recorder recorder,
         Supplier<SyscallTable> syscalls,
-        StackMaps stacks) {
+        StackMaps stacks,
+        ConnectListeners connects) {
 }

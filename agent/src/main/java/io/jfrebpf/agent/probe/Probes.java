@@ -18,7 +18,7 @@ public final class Probes {
             case TCP -> Optional.of(new TcpProbe());
             case MALLOC -> Optional.of(new MallocProbe());
             case SCHED -> Optional.of(new SchedProbe());
-            case POSTGRES -> Optional.empty();
+            case POSTGRES -> Optional.of(new PostgresProbe());
         };
     }
 }

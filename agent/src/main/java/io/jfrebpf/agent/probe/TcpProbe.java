@@ -92,6 +92,7 @@ public final class TcpProbe extends BpfProbe {
                         + " (this kernel has no " + WRITER_TRACEPOINT + ": retransmits go to the opener's stack)")
                 + "; uretprobes for pid " + pid + " on " + libc + " (" + String.join(", ", accept.values()) + ")";
         Log.debug("tcp: %s", attachedAs);
+        context.connects().markProducing();
     }
 
     @Override
@@ -110,6 +111,9 @@ public final class TcpProbe extends BpfProbe {
                     openers.put(r.sock(), opener);
                 }
                 emit(connectEvent(r), h.timestampNs(), h.durationNs(), opener);
+                if (r.error() == 0) {
+                    context.connects().connected(r.endpoints());
+                }
             }
             case TcpRecord.ACCEPT -> openers.put(r.sock(), context.recorder().origin(h));
             case TcpRecord.CLOSE -> {

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -28,7 +29,7 @@ final class ChildJvm {
     private String agentOptions;
     private final List<String> jvmFlags = new ArrayList<>(List.of("-XX:+PreserveFramePointer", "--enable-native-access=ALL-UNNAMED"));
     private String mainClass;
-    private Path classPath = TEST_CLASSES;
+    private String classPath = TEST_CLASSES.toString();
     private final List<String> args = new ArrayList<>();
 
     static ChildJvm workload(Class<?> main, String... args) {
@@ -41,10 +42,16 @@ final class ChildJvm {
     /** A main class from another class path (e.g. compiled for an older JDK). */
     static ChildJvm main(Path classPath, String mainClass, String... args) {
         ChildJvm c = new ChildJvm();
-        c.classPath = classPath;
+        c.classPath = classPath.toString();
         c.mainClass = mainClass;
         c.args.addAll(Arrays.asList(args));
         return c;
+    }
+
+    /** Adds a jar or directory after the class path (e.g. a driver the workload uses). */
+    ChildJvm alsoOnClassPath(Path entry) {
+        classPath = classPath + File.pathSeparator + entry.toAbsolutePath();
+        return this;
     }
 
     ChildJvm agent(String options) {
@@ -107,7 +114,7 @@ final class ChildJvm {
         if (agentOptions != null) {
             command.add("-javaagent:" + AGENT_JAR + (agentOptions.isEmpty() ? "" : "=" + agentOptions));
         }
-        command.addAll(List.of("-cp", classPath.toString(), mainClass));
+        command.addAll(List.of("-cp", classPath, mainClass));
         command.addAll(args);
         return command;
     }

@@ -120,6 +120,25 @@ class LayoutTest {
     }
 
     @Test
+    void postgres() {
+        same("pg_query_record.size", PostgresRecord.SIZE);
+        same("pg_query_record.header", PostgresRecord.HEADER);
+        same("pg_query_record.lock_wait_ns", PostgresRecord.LOCK_WAIT_NS);
+        same("pg_query_record.backend_pid", PostgresRecord.BACKEND_PID);
+        same("pg_query_record.protocol", PostgresRecord.PROTOCOL);
+        same("pg_query_record.flags", PostgresRecord.FLAGS);
+        same("pg_query_record.query_len", PostgresRecord.QUERY_LEN);
+        same("pg_query_record.query", PostgresRecord.QUERY);
+        same("pg_backend.size", PostgresRecord.BACKEND_SIZE);
+        same("pg_backend.debug_query_string", PostgresRecord.BACKEND_DEBUG_QUERY_STRING);
+        same("const.PG_QUERY_MAX", PostgresRecord.QUERY_MAX);
+        same("const.PG_PROTOCOL_SIMPLE", PostgresRecord.PROTOCOL_SIMPLE);
+        same("const.PG_PROTOCOL_EXTENDED", PostgresRecord.PROTOCOL_EXTENDED);
+        same("const.PG_FLAG_TRUNCATED", PostgresRecord.FLAG_TRUNCATED);
+        same("const.PG_FLAG_FAILED", PostgresRecord.FLAG_FAILED);
+    }
+
+    @Test
     void malloc() {
         same("malloc_record.size", MallocRecord.SIZE);
         same("malloc_record.header", MallocRecord.HEADER);

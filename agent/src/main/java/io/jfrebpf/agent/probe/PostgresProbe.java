@@ -1,0 +1,344 @@
+package io.jfrebpf.agent.probe;
+
+import io.jfrebpf.agent.Log;
+import io.jfrebpf.agent.libbpf.BpfException;
+import io.jfrebpf.agent.libbpf.BpfLink;
+import io.jfrebpf.agent.libbpf.BpfObject;
+import io.jfrebpf.agent.os.ElfFile;
+import io.jfrebpf.agent.os.KernelBtf;
+import io.jfrebpf.agent.os.ProcMaps;
+import io.jfrebpf.events.PostgresQueryEvent;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.TreeSet;
+
+/**
+ * {@code postgres}: {@code ebpf.PostgresQuery} for each statement a PostgreSQL server on this host
+ * runs for one of our connections, timed by the server through its USDT probes, on the Java
+ * thread and stack that sent it (bpf/postgres.bpf.c says how).
+ *
+ * <p>Nothing is attached until a backend serving us is found ({@link PostgresDiscovery}: at
+ * start, once a second, and at once after the tcp probe sees a connect to a PostgreSQL port):
+ * then the USDT programs are attached to that backend's pid alone, and detached when its
+ * connection closes. With no colocated server this probe costs a read of our socket table per
+ * second and taxes no other process.
+ */
+public final class PostgresProbe extends BpfProbe {
+    record Usdt(String program, String probe) {
+    }
+
+    static final String PROVIDER = "postgresql";
+    static final List<Usdt> USDTS = List.of(
+            new Usdt("query_start", "query__start"),
+            new Usdt("query_done", "query__done"),
+            new Usdt("query_parse_start", "query__parse__start"),
+            new Usdt("query_plan_start", "query__plan__start"),
+            new Usdt("query_execute_start", "query__execute__start"),
+            new Usdt("query_execute_done", "query__execute__done"),
+            new Usdt("lock_wait_start", "lock__wait__start"),
+            new Usdt("lock_wait_done", "lock__wait__done"),
+            new Usdt("transaction_abort", "transaction__abort"));
+    /** As many as bpf/postgres.bpf.c's maps hold (PG_BACKENDS_MAX). */
+    static final int MAX_BACKENDS = 128;
+    static final String SENDER_TRACEPOINT = "sock_send_length";
+
+    private static final class Followed {
+        final PostgresDiscovery.Backend backend;
+        final List<BpfLink> links = new ArrayList<>();
+        final byte[] connectionKey;
+        final long followedAtNs = System.nanoTime();
+        String database;
+
+        Followed(PostgresDiscovery.Backend backend, byte[] connectionKey) {
+            this.backend = backend;
+            this.connectionKey = connectionKey;
+        }
+    }
+
+    private final Map<Integer, Followed> followed = new HashMap<>();
+    private final PostgresDiscovery discovery = new PostgresDiscovery();
+    private final TreeSet<String> binaries = new TreeSet<>();
+    /** Per binary version: debug_query_string's distance from where the binary's first page is mapped. */
+    private final Map<String, OptionalLong> debugQueryStringOffsets = new HashMap<>();
+    private boolean redact;
+    private boolean senderAvailable;
+    private BpfLink senderLink;
+    private long backendsFollowed;
+    private long backendsNotFollowed;
+    private String lastFailure;
+    private long lastTableScanNs;
+    /** Time spent finding backends and attaching to them, on the poller thread. */
+    private long lookNanos;
+
+    public PostgresProbe() {
+        super("postgres", "postgres");
+    }
+
+    @Override
+    protected void configure(BpfObject object) throws BpfException {
+        redact = context.options().postgresRedact();
+        try {
+            senderAvailable = KernelBtf.hasTracepoint(SENDER_TRACEPOINT);
+        } catch (IOException e) {
+            Log.debug("postgres: cannot read the kernel's BTF (%s); loading %s anyway", e.getMessage(), SENDER_TRACEPOINT);
+            senderAvailable = true;
+        }
+        object.program(SENDER_TRACEPOINT).setAutoload(senderAvailable);
+    }
+
+    @Override
+    protected void attach(BpfObject object) throws Exception {
+        context.connects().add(this::onConnect);
+        long now = System.nanoTime();
+        scanTables(now); // connections opened before the agent (attach to a running JVM)
+        if (followed.isEmpty()) {
+            Log.info("postgres: no PostgreSQL server on this host serves this JVM yet; nothing attached%s",
+                    discovery.servers(now).isEmpty() ? " (no postmaster found)" : "");
+        }
+    }
+
+    /** A connect of ours completed: if to a local PostgreSQL server, its backend is looked for from the next poll on. */
+    private void onConnect(TcpRecord.Endpoints endpoints) {
+        PostgresDiscovery.Ours ours = ours(endpoints);
+        if (ours != null) {
+            discovery.connected(ours, System.nanoTime());
+        }
+    }
+
+    static PostgresDiscovery.Ours ours(TcpRecord.Endpoints e) {
+        try {
+            return new PostgresDiscovery.Ours(e.family(), raw(e.localAddress(), e.family()), e.localPort(),
+                    raw(e.remoteAddress(), e.family()), e.remotePort());
+        } catch (IllegalArgumentException ex) {
+            return null;
+        }
+    }
+
+    /** The bytes a socket of this family holds for an address as the tcp probe printed it (IPv4-mapped ones as IPv4). */
+    static byte[] raw(String text, int family) {
+        byte[] a = InetAddress.ofLiteral(text).getAddress();
+        if (family == TcpRecord.AF_INET6 && a.length == 4) {
+            byte[] mapped = new byte[16];
+            mapped[10] = (byte) 0xff;
+            mapped[11] = (byte) 0xff;
+            System.arraycopy(a, 0, mapped, 12, 4);
+            return mapped;
+        }
+        return a;
+    }
+
+    @Override
+    public void afterPoll(long nowNs) {
+        if (discovery.hasPending()) {
+            long t0 = System.nanoTime();
+            for (PostgresDiscovery.Backend b : discovery.resolvePending(nowNs)) {
+                follow(b);
+            }
+            lookNanos += System.nanoTime() - t0;
+        }
+    }
+
+    @Override
+    public void periodic(long nowNs) {
+        for (Iterator<Followed> it = followed.values().iterator(); it.hasNext();) {
+            Followed f = it.next();
+            if (!Files.isDirectory(Path.of("/proc/" + f.backend.pid()))) { // a backend exits when its connection closes
+                unfollow(f);
+                it.remove();
+            }
+        }
+        if (!context.connects().producing() && nowNs - lastTableScanNs >= PostgresDiscovery.TABLE_SCAN_NS) {
+            scanTables(nowNs);
+        }
+    }
+
+    private void scanTables(long nowNs) {
+        lastTableScanNs = nowNs;
+        long t0 = System.nanoTime();
+        try {
+            for (PostgresDiscovery.Backend b : discovery.scanTables(nowNs, followed.keySet())) {
+                follow(b);
+            }
+        } catch (IOException | RuntimeException e) {
+            Log.debug("postgres: scan failed: %s", e);
+        }
+        lookNanos += System.nanoTime() - t0;
+    }
+
+    private void follow(PostgresDiscovery.Backend b) {
+        if (followed.size() >= MAX_BACKENDS) {
+            backendsNotFollowed++;
+            lastFailure = "more than " + MAX_BACKENDS + " backends at once";
+            Log.debug("postgres: backend %d not followed: %s", b.pid(), lastFailure);
+            return;
+        }
+        byte[] key = PostgresRecord.connectionKey(b.ours().family(), b.ours().localAddress(), b.ours().localPort(),
+                b.ours().remoteAddress(), b.ours().remotePort());
+        Followed f = new Followed(b, key);
+        String exe = "/proc/" + b.pid() + "/exe";
+        try (Arena arena = Arena.ofConfined()) {
+            long debugQueryString = debugQueryStringAddress(b.pid());
+            object.map("backends").update(intKey(arena, b.pid()), arena.allocateFrom(ValueLayout.JAVA_BYTE,
+                    PostgresRecord.backend(debugQueryString)));
+            object.map("pg_conns").update(arena.allocateFrom(ValueLayout.JAVA_BYTE, key), intKey(arena, b.pid()));
+            for (Usdt u : USDTS) {
+                f.links.add(object.program(u.program()).attachUsdt(b.pid(), exe, PROVIDER, u.probe()));
+            }
+            if (senderAvailable && senderLink == null) {
+                senderLink = object.program(SENDER_TRACEPOINT).attach();
+            }
+        } catch (BpfException | IOException | RuntimeException e) {
+            unfollow(f);
+            backendsNotFollowed++;
+            lastFailure = "backend " + b.pid() + ": " + e.getMessage();
+            Log.warn("postgres: cannot follow backend %d of our connection from port %d: %s", b.pid(), b.ours().localPort(),
+                    e.getMessage());
+            return;
+        }
+        followed.put(b.pid(), f);
+        backendsFollowed++;
+        binaries.add(binaryOf(b.pid()));
+        Log.debug("postgres: following backend %d (postmaster %d) of our connection from port %d (%d us to attach)",
+                b.pid(), b.postmasterPid(), b.ours().localPort(), (System.nanoTime() - f.followedAtNs) / 1000);
+    }
+
+    private void unfollow(Followed f) {
+        for (BpfLink l : f.links) {
+            l.close();
+        }
+        f.links.clear();
+        if (object == null) {
+            return;
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment pid = intKey(arena, f.backend.pid());
+            object.map("backends").delete(pid);
+            object.map("senders").delete(pid);
+            object.map("pg_conns").delete(arena.allocateFrom(ValueLayout.JAVA_BYTE, f.connectionKey));
+        } catch (BpfException | RuntimeException e) {
+            Log.debug("postgres: cleaning up after backend %d: %s", f.backend.pid(), e);
+        }
+    }
+
+    private static MemorySegment intKey(Arena arena, int value) {
+        return arena.allocateFrom(ValueLayout.JAVA_INT, value);
+    }
+
+    /**
+     * Where the backend keeps {@code debug_query_string} (the statement being executed, also a
+     * named one parsed long ago), or 0 when its binary does not export it: the text then comes
+     * from the parse and query__start probes only. The binary is read once per file version.
+     */
+    long debugQueryStringAddress(int pid) throws IOException {
+        Path exe = Path.of("/proc/" + pid + "/exe");
+        String real = Files.readSymbolicLink(exe).toString();
+        String version = real + "@" + Files.getLastModifiedTime(exe).toMillis() + "/" + Files.size(exe);
+        OptionalLong fromStart = debugQueryStringOffsets.get(version);
+        if (fromStart == null) {
+            ElfFile elf = ElfFile.openWithData(exe);
+            Optional<ElfFile.Symbol> symbol = elf.dataSymbol("debug_query_string");
+            fromStart = symbol.isPresent() ? OptionalLong.of(symbol.get().value() - elf.vaddr(0)) : OptionalLong.empty();
+            if (debugQueryStringOffsets.size() > 16) {
+                debugQueryStringOffsets.clear(); // upgraded binaries: bounded
+            }
+            debugQueryStringOffsets.put(version, fromStart);
+        }
+        if (fromStart.isEmpty()) {
+            return 0;
+        }
+        for (ProcMaps.Mapping m : ProcMaps.of(pid).mappings()) {
+            if (m.offset() == 0 && m.path().equals(real)) {
+                return m.start() + fromStart.getAsLong();
+            }
+        }
+        return 0;
+    }
+
+    private static String binaryOf(int pid) {
+        try {
+            return Files.readSymbolicLink(Path.of("/proc/" + pid + "/exe")).toString();
+        } catch (IOException e) {
+            return "/proc/" + pid + "/exe";
+        }
+    }
+
+    @Override
+    protected void onRecord(MemorySegment segment) {
+        PostgresRecord r = PostgresRecord.decode(segment);
+        if (r.backendPid() == 0) {
+            return; // the warm-up's empty record
+        }
+        PostgresQueryEvent e = new PostgresQueryEvent();
+        String text = redact ? SqlRedaction.redact(r.query()) : r.query();
+        e.query = r.truncated() ? text + "…" : text;
+        e.backendPid = r.backendPid();
+        e.protocol = PostgresRecord.protocolName(r.protocol());
+        e.lockWait = r.lockWaitNs();
+        e.failed = r.failed();
+        Followed f = followed.get(r.backendPid());
+        if (f != null) {
+            e.clientPort = f.backend.ours().localPort();
+            if (f.database == null) {
+                f.database = databaseOf(r.backendPid());
+            }
+            e.database = f.database;
+        }
+        EventHeader h = r.header();
+        if (h.tid() != 0) {
+            emit(e, h);
+        } else {
+            emit(e, h.timestampNs(), h.durationNs()); // no send of ours seen on that connection
+        }
+    }
+
+    private static String databaseOf(int pid) {
+        try {
+            return PostgresDiscovery.databaseFromTitle(Files.readString(Path.of("/proc/" + pid + "/cmdline")));
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    @Override
+    public String attachedAs() {
+        if (backendsFollowed == 0) {
+            String why = discovery.problem() != null ? discovery.problem() : lastFailure;
+            return "no colocated PostgreSQL server served this JVM: nothing attached" + (why != null ? " (" + why + ")" : "");
+        }
+        return "usdt " + PROVIDER + " on " + backendsFollowed + " backend(s) serving our connections (" + followed.size()
+                + " now) of " + String.join(", ", binaries) + (senderAvailable ? "; tp_btf " + SENDER_TRACEPOINT
+                        : "; this kernel has no " + SENDER_TRACEPOINT + ": queries have no Java thread")
+                + (backendsNotFollowed > 0 ? "; " + backendsNotFollowed + " not followed (" + lastFailure + ")" : "");
+    }
+
+    @Override
+    public void finish(long nowNs) {
+        Log.debug("postgres: %d backends followed, %d not; %d ms finding and attaching (%d socket table reads)",
+                backendsFollowed, backendsNotFollowed, lookNanos / 1_000_000, discovery.tableScans());
+    }
+
+    @Override
+    public void close() {
+        for (Followed f : followed.values()) {
+            unfollow(f);
+        }
+        followed.clear();
+        if (senderLink != null) {
+            senderLink.close();
+            senderLink = null;
+        }
+        super.close();
+    }
+}

@@ -1,0 +1,81 @@
+package io.jfrebpf.agent.probe;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+
+/**
+ * Mirror of {@code struct pg_query_record} and {@code struct pg_backend} (bpf/postgres.h), and
+ * the bytes of a {@code pg_conns} key (a {@code struct tcp_endpoints}: our end of a connection).
+ */
+public record PostgresRecord(EventHeader header, long lockWaitNs, int backendPid, int protocol, int flags, String query) {
+    public static final long SIZE = 2128;
+    public static final long HEADER = 0;
+    public static final long LOCK_WAIT_NS = 56;
+    public static final long BACKEND_PID = 64;
+    public static final long PROTOCOL = 68;
+    public static final long FLAGS = 72;
+    public static final long QUERY_LEN = 76;
+    public static final long QUERY = 80;
+    public static final int QUERY_MAX = 2048;
+
+    public static final long BACKEND_SIZE = 48 + QUERY_MAX;
+    public static final long BACKEND_DEBUG_QUERY_STRING = 0;
+
+    public static final int PROTOCOL_SIMPLE = 1;
+    public static final int PROTOCOL_EXTENDED = 2;
+    public static final int FLAG_TRUNCATED = 1;
+    public static final int FLAG_FAILED = 2;
+
+    private static final ValueLayout.OfLong U64 = ValueLayout.JAVA_LONG_UNALIGNED;
+    private static final ValueLayout.OfInt U32 = ValueLayout.JAVA_INT_UNALIGNED;
+
+    public static PostgresRecord decode(MemorySegment record) {
+        Records.requireSize(record, SIZE, "pg_query_record");
+        int length = Math.clamp(Integer.toUnsignedLong(record.get(U32, QUERY_LEN)), 0, QUERY_MAX - 1);
+        return new PostgresRecord(EventHeader.decode(record), record.get(U64, LOCK_WAIT_NS), record.get(U32, BACKEND_PID),
+                record.get(U32, PROTOCOL), record.get(U32, FLAGS), Records.cString(record, QUERY, length));
+    }
+
+    public boolean truncated() {
+        return (flags & FLAG_TRUNCATED) != 0;
+    }
+
+    public boolean failed() {
+        return (flags & FLAG_FAILED) != 0;
+    }
+
+    public static String protocolName(int protocol) {
+        return switch (protocol) {
+            case PROTOCOL_SIMPLE -> "simple";
+            case PROTOCOL_EXTENDED -> "extended";
+            default -> "unknown " + protocol;
+        };
+    }
+
+    /** A fresh {@code pg_backend} value: only the address of the backend's debug_query_string set. */
+    public static byte[] backend(long debugQueryStringAddress) {
+        return ByteBuffer.allocate((int) BACKEND_SIZE).order(ByteOrder.nativeOrder())
+                .putLong((int) BACKEND_DEBUG_QUERY_STRING, debugQueryStringAddress).array();
+    }
+
+    /**
+     * A {@code pg_conns} key: our end of a connection as the kernel's socket reads it. IPv4
+     * sockets hold 4-byte addresses; Java's dual-stack sockets are AF_INET6 with IPv4-mapped
+     * addresses, all 16 bytes.
+     */
+    public static byte[] connectionKey(int family, byte[] localAddress, int localPort, byte[] remoteAddress, int remotePort) {
+        int width = family == TcpRecord.AF_INET ? 4 : 16;
+        if (localAddress.length != width || remoteAddress.length != width) {
+            throw new IllegalArgumentException("addresses of " + width + " bytes expected for family " + family);
+        }
+        ByteBuffer b = ByteBuffer.allocate((int) TcpRecord.ENDPOINTS_SIZE).order(ByteOrder.nativeOrder());
+        b.put((int) TcpRecord.LOCAL_ADDR, localAddress);
+        b.put((int) TcpRecord.REMOTE_ADDR, remoteAddress);
+        b.putShort((int) TcpRecord.LOCAL_PORT, (short) localPort);
+        b.putShort((int) TcpRecord.REMOTE_PORT, (short) remotePort);
+        b.putShort((int) TcpRecord.FAMILY, (short) family);
+        return b.array();
+    }
+}

@@ -1,0 +1,143 @@
+package io.jfrebpf.agent.it;
+
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+
+/** JDBC workloads run by PostgresIT in a JVM under the agent, through the real pgjdbc driver. */
+final class PostgresWorkloads {
+    private PostgresWorkloads() {
+    }
+
+    static final int POOL = 3;
+    static final int EXECUTIONS = 8; // pgjdbc switches to a named server-side statement at the 5th
+    static final String SLEEP_SECONDS = "0.05";
+
+    /**
+     * A pool of {@link #POOL} connections opened at start, each used by its own worker thread
+     * (prepared statement executed {@link #EXECUTIONS} times, a statement with literals, a
+     * failing one); then a lock wait between two connections, then the pool grows by one.
+     * Args: JDBC URL.
+     */
+    static final class Pool {
+        public static void main(String[] args) throws Exception {
+            String url = args[0];
+            List<Connection> pool = new ArrayList<>();
+            for (int i = 0; i < POOL; i++) {
+                pool.add(DriverManager.getConnection(url));
+            }
+            Thread.sleep(500); // a pool opens its connections at start; traffic comes later
+            List<Thread> workers = new ArrayList<>();
+            for (int i = 0; i < POOL; i++) {
+                int n = i;
+                Thread t = new Thread(() -> {
+                    try {
+                        workerQueries(pool.get(n), n);
+                    } catch (SQLException e) {
+                        throw new IllegalStateException(e);
+                    }
+                }, "pg-worker-" + i);
+                workers.add(t);
+                t.start();
+            }
+            for (Thread t : workers) {
+                t.join();
+            }
+            lockWait(pool.get(0), pool.get(1));
+            growPool(url);
+            for (Connection c : pool) {
+                c.close();
+            }
+            System.out.println("done");
+        }
+
+        static void workerQueries(Connection c, int n) throws SQLException {
+            System.out.println("worker " + n + " tid=" + Workloads.gettid() + " port=" + clientPort(c));
+            try (PreparedStatement ps = c.prepareStatement("SELECT pg_sleep(" + SLEEP_SECONDS + "), ?::text AS secret_marker")) {
+                for (int i = 0; i < EXECUTIONS; i++) {
+                    ps.setString(1, "sekrit-" + n);
+                    try (ResultSet rs = ps.executeQuery()) {
+                        rs.next();
+                    }
+                }
+            }
+            try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT 'hunter2-" + n + "' AS pw, 42")) {
+                rs.next();
+            }
+            try (Statement s = c.createStatement()) {
+                s.executeQuery("SELECT 1/0 AS fails");
+                throw new IllegalStateException("division by zero did not fail");
+            } catch (SQLException expected) {
+                // the server's error: reported as a failed query
+            }
+        }
+
+        /** Connection a locks a table for 300 ms; connection b (another thread) waits for it. */
+        static void lockWait(Connection a, Connection b) throws Exception {
+            try (Statement s = a.createStatement()) {
+                s.execute("CREATE TABLE IF NOT EXISTS locked_table (id int)");
+            }
+            a.setAutoCommit(false);
+            try (Statement s = a.createStatement()) {
+                s.execute("LOCK TABLE locked_table IN ACCESS EXCLUSIVE MODE");
+            }
+            CountDownLatch started = new CountDownLatch(1);
+            Thread waiter = new Thread(() -> {
+                try (Statement s = b.createStatement()) {
+                    started.countDown();
+                    s.executeQuery("SELECT count(*) AS waited_for_lock FROM locked_table").close();
+                } catch (SQLException e) {
+                    throw new IllegalStateException(e);
+                }
+            }, "pg-lock-waiter");
+            waiter.start();
+            started.await();
+            Thread.sleep(300);
+            a.commit();
+            a.setAutoCommit(true);
+            waiter.join();
+        }
+
+        /** A connection opened while running, used after a pool's usual idle time. */
+        static void growPool(String url) throws Exception {
+            try (Connection c = DriverManager.getConnection(url)) {
+                Thread.sleep(500);
+                System.out.println("grown tid=" + Workloads.gettid() + " port=" + clientPort(c));
+                grownQuery(c);
+            }
+        }
+
+        static void grownQuery(Connection c) throws SQLException {
+            try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT 7 AS grown")) {
+                rs.next();
+            }
+        }
+
+        static int clientPort(Connection c) throws SQLException {
+            try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT inet_client_port() AS client_port")) {
+                rs.next();
+                return rs.getInt(1);
+            }
+        }
+    }
+
+    /** One connection: a statement with a literal, and one longer than the probe keeps. Args: JDBC URL. */
+    static final class Literals {
+        public static void main(String[] args) throws Exception {
+            try (Connection c = DriverManager.getConnection(args[0])) {
+                Thread.sleep(500);
+                try (Statement s = c.createStatement()) {
+                    s.executeQuery("SELECT 'hunter2' AS pw").close();
+                    s.executeQuery("SELECT '" + "x".repeat(3000) + "' AS long_one").close();
+                }
+            }
+            System.out.println("done");
+        }
+    }
+}

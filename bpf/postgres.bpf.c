@@ -1,0 +1,283 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * postgres: the statements that PostgreSQL backends serving our connections run, timed by the
+ * server, each joined to the Java thread and stack of ours that sent it.
+ *
+ * The agent finds the backends (a postgres process holding the other end of one of our TCP
+ * connections) and attaches the USDT programs below to each of them by pid: no other backend,
+ * and no other client's query, ever traps. Each backend's state is one `backends` entry.
+ *
+ *   query__start / query__done        the simple protocol (a Query message: psql, SET ...), text = arg0
+ *   query__parse__start               the extended protocol (JDBC) parses a statement: a query begins, text = arg0
+ *   query__plan__start                planning at Bind: a query begins unless parse already began it
+ *   query__execute__start / done      PortalRun: the outermost one is the query of the extended protocol
+ *                                     (its text from debug_query_string, which PostgreSQL points at the
+ *                                     statement's source also for a named statement parsed long ago);
+ *                                     inside the simple protocol it is only counted
+ *   lock__wait__start / done          heavyweight lock waits, summed into the query
+ *   transaction__abort                the query failed: it is reported with PG_FLAG_FAILED
+ *
+ *   sock_send_length                  (tracepoint, our threads only) the thread and stack that last sent on
+ *                                     each connection to a followed backend: the query's eventThread/stack
+ */
+#include "common.bpf.h"
+#include "stack.bpf.h"
+#include "sock.bpf.h"
+#define BPF_USDT_MAX_SPEC_CNT 2048 /* libbpf spends a few specs per backend and probe: room for PG_BACKENDS_MAX */
+#include <bpf/usdt.bpf.h>
+#include "postgres.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+/* Backends followed at once; the agent counts the others as not followed. */
+#define PG_BACKENDS_MAX 128
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, PG_BACKENDS_MAX);
+	__type(key, __u32); /* the backend's pid */
+	__type(value, struct pg_backend);
+} backends SEC(".maps");
+
+/* Our end of each followed connection -> the backend's pid (written by the agent). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, PG_BACKENDS_MAX);
+	__type(key, struct pg_conn_key);
+	__type(value, __u32);
+} pg_conns SEC(".maps");
+
+struct sender {
+	__u64 ns;
+	__u64 user_stack;
+	__u32 tid;
+	__u32 _pad;
+	char comm[TASK_COMM_LEN];
+};
+
+/* The last of our threads to send on a followed connection, by backend pid. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, PG_BACKENDS_MAX);
+	__type(key, __u32);
+	__type(value, struct sender);
+} senders SEC(".maps");
+
+/* 2 KB a query: 1 MB holds a burst of ~490 */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1024 * 1024);
+} events SEC(".maps");
+
+static __always_inline struct pg_backend *current_backend(__u32 *pid)
+{
+	*pid = bpf_get_current_pid_tgid() >> 32;
+	return bpf_map_lookup_elem(&backends, pid);
+}
+
+/* Keeps a query's text from the backend's memory; flags it when longer than PG_QUERY_MAX - 1 bytes. */
+static __always_inline void keep_text(struct pg_backend *b, const char *text)
+{
+	b->flags &= ~PG_FLAG_TRUNCATED;
+	b->query_len = 0;
+	b->query[0] = 0;
+	if (!text)
+		return;
+	long n = bpf_probe_read_user_str(b->query, sizeof(b->query), text);
+	if (n <= 0) {
+		b->query[0] = 0;
+		return;
+	}
+	b->query_len = n - 1;
+	if (n == sizeof(b->query)) {
+		char next = 0;
+		bpf_probe_read_user(&next, 1, text + sizeof(b->query) - 1);
+		if (next)
+			b->flags |= PG_FLAG_TRUNCATED;
+	}
+}
+
+static __always_inline void begin(struct pg_backend *b, __u64 now)
+{
+	b->start_ns = now;
+	b->lock_wait_ns = 0;
+	b->lock_start_ns = 0;
+	b->flags &= ~PG_FLAG_FAILED;
+}
+
+static __always_inline void report(struct pg_backend *b, __u32 pid, __u32 protocol, __u32 extra_flags, __u64 now)
+{
+	if (!b->start_ns)
+		return;
+	struct pg_query_record *r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
+	if (!r) {
+		count_lost();
+		b->start_ns = 0;
+		return;
+	}
+	struct event_header *h = &r->header;
+	h->timestamp_ns = b->start_ns;
+	h->duration_ns = now - b->start_ns;
+	h->pid = targ_tgid;
+	h->kernel_stack_id = NO_STACK;
+	h->_pad = 0;
+	struct sender *s = bpf_map_lookup_elem(&senders, &pid);
+	if (s) {
+		h->tid = s->tid;
+		h->user_stack = s->user_stack;
+		__builtin_memcpy(h->comm, s->comm, sizeof(h->comm));
+	} else {
+		h->tid = 0;
+		h->user_stack = NO_USER_STACK;
+		__builtin_memset(h->comm, 0, sizeof(h->comm));
+	}
+	__u64 lock_wait = b->lock_wait_ns;
+	if (b->lock_start_ns)
+		lock_wait += now - b->lock_start_ns; /* still waiting when the query failed */
+	r->lock_wait_ns = lock_wait;
+	r->backend_pid = pid;
+	r->protocol = protocol;
+	r->flags = (b->flags & PG_FLAG_TRUNCATED) | extra_flags;
+	r->query_len = b->query_len < PG_QUERY_MAX ? b->query_len : PG_QUERY_MAX - 1;
+	bpf_probe_read_kernel(r->query, sizeof(r->query), b->query);
+	bpf_ringbuf_submit(r, ringbuf_wakeup_flags(&events));
+	b->start_ns = 0;
+	b->lock_start_ns = 0;
+}
+
+SEC("usdt")
+int BPF_USDT(query_start, const char *query)
+{
+	__u32 pid;
+	struct pg_backend *b = current_backend(&pid);
+	if (!b)
+		return 0;
+	begin(b, bpf_ktime_get_ns());
+	b->simple = 1;
+	b->exec_depth = 0;
+	keep_text(b, query);
+	return 0;
+}
+
+SEC("usdt")
+int BPF_USDT(query_done, const char *query)
+{
+	__u32 pid;
+	struct pg_backend *b = current_backend(&pid);
+	if (!b || !b->simple)
+		return 0;
+	b->simple = 0;
+	report(b, pid, PG_PROTOCOL_SIMPLE, 0, bpf_ktime_get_ns());
+	return 0;
+}
+
+SEC("usdt")
+int BPF_USDT(query_parse_start, const char *query)
+{
+	__u32 pid;
+	struct pg_backend *b = current_backend(&pid);
+	if (!b || b->simple || b->exec_depth)
+		return 0; /* the simple protocol parses its own text; nested: a function's SQL */
+	begin(b, bpf_ktime_get_ns());
+	keep_text(b, query);
+	return 0;
+}
+
+SEC("usdt")
+int BPF_USDT(query_plan_start)
+{
+	__u32 pid;
+	struct pg_backend *b = current_backend(&pid);
+	if (!b || b->simple || b->exec_depth || b->start_ns)
+		return 0;
+	begin(b, bpf_ktime_get_ns()); /* Bind of a statement parsed earlier: planning is the first step */
+	return 0;
+}
+
+SEC("usdt")
+int BPF_USDT(query_execute_start)
+{
+	__u32 pid;
+	struct pg_backend *b = current_backend(&pid);
+	if (!b)
+		return 0;
+	if (!b->simple && b->exec_depth == 0) {
+		if (!b->start_ns)
+			begin(b, bpf_ktime_get_ns());
+		const char *text = NULL;
+		if (b->debug_query_string)
+			bpf_probe_read_user(&text, sizeof(text), (const void *)b->debug_query_string);
+		if (text)
+			keep_text(b, text);
+	}
+	if (b->exec_depth < 64)
+		b->exec_depth++;
+	return 0;
+}
+
+SEC("usdt")
+int BPF_USDT(query_execute_done)
+{
+	__u32 pid;
+	struct pg_backend *b = current_backend(&pid);
+	if (!b || !b->exec_depth)
+		return 0;
+	b->exec_depth--;
+	if (!b->simple && b->exec_depth == 0)
+		report(b, pid, PG_PROTOCOL_EXTENDED, 0, bpf_ktime_get_ns());
+	return 0;
+}
+
+SEC("usdt")
+int BPF_USDT(lock_wait_start)
+{
+	__u32 pid;
+	struct pg_backend *b = current_backend(&pid);
+	if (b && b->start_ns)
+		b->lock_start_ns = bpf_ktime_get_ns();
+	return 0;
+}
+
+SEC("usdt")
+int BPF_USDT(lock_wait_done)
+{
+	__u32 pid;
+	struct pg_backend *b = current_backend(&pid);
+	if (!b || !b->lock_start_ns)
+		return 0;
+	b->lock_wait_ns += bpf_ktime_get_ns() - b->lock_start_ns;
+	b->lock_start_ns = 0;
+	return 0;
+}
+
+SEC("usdt")
+int BPF_USDT(transaction_abort)
+{
+	__u32 pid;
+	struct pg_backend *b = current_backend(&pid);
+	if (!b)
+		return 0;
+	__u32 protocol = b->simple ? PG_PROTOCOL_SIMPLE : PG_PROTOCOL_EXTENDED;
+	b->simple = 0;
+	b->exec_depth = 0;
+	report(b, pid, protocol, PG_FLAG_FAILED, bpf_ktime_get_ns());
+	return 0;
+}
+
+SEC("tp_btf/sock_send_length")
+int BPF_PROG(sock_send_length, struct sock *sk, int ret, int flags)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	if (ret <= 0 || !is_target(pid_tgid) || !is_tcp(sk))
+		return 0;
+	struct pg_conn_key key;
+	read_endpoints(&key, sk);
+	__u32 *backend = bpf_map_lookup_elem(&pg_conns, &key);
+	if (!backend)
+		return 0;
+	struct sender s = {.ns = bpf_ktime_get_ns(), .tid = (__u32)pid_tgid};
+	s.user_stack = current_user_stack(STACK_SLOT_TASK);
+	bpf_get_current_comm(s.comm, sizeof(s.comm));
+	bpf_map_update_elem(&senders, backend, &s, BPF_ANY);
+	return 0;
+}

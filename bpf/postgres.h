@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Records and maps of postgres.bpf.c shared with Java (PostgresRecord, PostgresProbe; checked by LayoutTest). */
+#ifndef JFR_EBPF_POSTGRES_H
+#define JFR_EBPF_POSTGRES_H
+
+#include "common.h"
+#include "tcp.h"
+
+/* Bytes of query text kept, with its NUL; a longer text is cut and flagged PG_FLAG_TRUNCATED. */
+#define PG_QUERY_MAX 2048
+
+/* protocol of a query */
+#define PG_PROTOCOL_SIMPLE 1   /* a Query message: query__start .. query__done (psql, Statement without parameters in some drivers) */
+#define PG_PROTOCOL_EXTENDED 2 /* Parse/Bind/Execute: the first of parse, plan or execute .. query__execute__done (JDBC) */
+
+/* flags of a query */
+#define PG_FLAG_TRUNCATED 1 /* the text was longer than PG_QUERY_MAX - 1 bytes */
+#define PG_FLAG_FAILED 2    /* the transaction aborted before the query completed: duration until the abort */
+
+/* One statement a backend serving one of our connections ran, as the server timed it. */
+struct pg_query_record {
+	struct event_header header; /* start/duration: the server's; thread and stack: our thread that last sent
+				       on the backend's connection before the query completed (tid 0: none seen) */
+	__u64 lock_wait_ns;         /* time the backend waited for heavyweight locks during the query */
+	__u32 backend_pid;
+	__u32 protocol;             /* PG_PROTOCOL_* */
+	__u32 flags;                /* PG_FLAG_* */
+	__u32 query_len;            /* bytes of text in query, without the NUL */
+	char query[PG_QUERY_MAX];   /* NUL-terminated, literals included: the agent redacts them */
+};
+
+_Static_assert(sizeof(struct pg_query_record) == 56 + 24 + PG_QUERY_MAX, "mirrored in Java");
+
+/*
+ * A backend we follow, by its pid: written by the agent when it attaches (debug_query_string
+ * only, the rest zero), then kept up to date by the probes.
+ */
+struct pg_backend {
+	__u64 debug_query_string; /* address, in the backend, of PostgreSQL's global `const char *debug_query_string` */
+	__u64 start_ns;           /* the current query began; 0: none in progress */
+	__u64 lock_start_ns;
+	__u64 lock_wait_ns;
+	__u32 simple;             /* inside query__start .. query__done */
+	__u32 exec_depth;         /* nesting of PortalRun (query__execute__start .. done) */
+	__u32 flags;
+	__u32 query_len;
+	char query[PG_QUERY_MAX];
+};
+
+_Static_assert(sizeof(struct pg_backend) == 48 + PG_QUERY_MAX, "mirrored in Java");
+
+/* Key of pg_conns: our end of a connection to a followed backend (the value is the backend's pid). */
+#define pg_conn_key tcp_endpoints
+
+#endif
