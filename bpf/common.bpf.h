@@ -15,6 +15,8 @@ const volatile __u32 targ_tgid = 0;
  * application's, and tracing them would feed our output back into our input. */
 const volatile __u32 agent_tid = 0;
 const volatile __u32 agent_writer_tid = 0;
+/* ... and its background thread (detaching probes, which waits for the kernel's grace periods) */
+const volatile __u32 agent_aux_tid = 0;
 
 /* Records that did not fit in the ring buffer: read and summed over CPUs by the agent. */
 struct {
@@ -50,14 +52,14 @@ static __always_inline bool is_target(__u64 pid_tgid)
 {
 	__u32 tid = (__u32)pid_tgid;
 
-	return (__u32)(pid_tgid >> 32) == targ_tgid && tid != agent_tid && tid != agent_writer_tid;
+	return (__u32)(pid_tgid >> 32) == targ_tgid && tid != agent_tid && tid != agent_writer_tid && tid != agent_aux_tid;
 }
 
 /* The same test for a task that is not necessarily the current one (scheduler tracepoints). */
 static __always_inline bool is_target_task(struct task_struct *t)
 {
 	__u32 tid = BPF_CORE_READ(t, pid);
-	return BPF_CORE_READ(t, tgid) == targ_tgid && tid != agent_tid && tid != agent_writer_tid;
+	return BPF_CORE_READ(t, tgid) == targ_tgid && tid != agent_tid && tid != agent_writer_tid && tid != agent_aux_tid;
 }
 
 /* The header of a record about a task of ours that need not be the current one (scheduler tracepoints). */

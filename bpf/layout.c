@@ -158,5 +158,23 @@ int main(void)
 	CONST(PG_PROTOCOL_EXTENDED);
 	CONST(PG_FLAG_TRUNCATED);
 	CONST(PG_FLAG_FAILED);
+	CONST(PG_QUERY_START);
+	CONST(PG_QUERY_DONE);
+	CONST(PG_QUERY_PARSE_START);
+	CONST(PG_QUERY_PLAN_START);
+	CONST(PG_QUERY_EXECUTE_START);
+	CONST(PG_QUERY_EXECUTE_DONE);
+	CONST(PG_LOCK_WAIT_START);
+	CONST(PG_LOCK_WAIT_DONE);
+	CONST(PG_TRANSACTION_ABORT);
+	CONST(PG_ARG_NONE);
+	CONST(PG_ARG_REGISTER);
+	CONST(PG_ARG_MEMORY);
+	/* a cookie as the agent builds it (probe 7, 8 bytes at %rbp - 144), decoded by the macros the program uses */
+	printf("pg_cookie_sample.value=%lld\n", (long long)0xffffff7000200207ull);
+	printf("pg_cookie_sample.probe=%u\n", PG_PROBE(0xffffff7000200207ull));
+	printf("pg_cookie_sample.kind=%u\n", PG_ARG_KIND(0xffffff7000200207ull));
+	printf("pg_cookie_sample.reg_offset=%u\n", PG_ARG_REG_OFFSET(0xffffff7000200207ull));
+	printf("pg_cookie_sample.displacement=%d\n", PG_ARG_DISPLACEMENT(0xffffff7000200207ull));
 	return 0;
 }

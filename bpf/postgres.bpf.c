@@ -4,8 +4,11 @@
  * server, each joined to the Java thread and stack of ours that sent it.
  *
  * The agent finds the backends (a postgres process holding the other end of one of our TCP
- * connections) and attaches the USDT programs below to each of them by pid: no other backend,
- * and no other client's query, ever traps. Each backend's state is one `backends` entry.
+ * connections) and attaches `pg_usdt` to each of them by pid, at every site of the USDT probes
+ * below: no other backend, and no other client's query, ever traps. One program for all the
+ * probes, so that a backend costs one uprobe_multi link (its detach waits for one RCU grace
+ * period, not one per probe); the BPF cookie of each site says which probe it is and where its
+ * first argument is (postgres.h). Each backend's state is one `backends` entry.
  *
  *   query__start / query__done        the simple protocol (a Query message: psql, SET ...), text = arg0
  *   query__parse__start               the extended protocol (JDBC) parses a statement: a query begins, text = arg0
@@ -23,8 +26,6 @@
 #include "common.bpf.h"
 #include "stack.bpf.h"
 #include "sock.bpf.h"
-#define BPF_USDT_MAX_SPEC_CNT 2048 /* libbpf spends a few specs per backend and probe: room for PG_BACKENDS_MAX */
-#include <bpf/usdt.bpf.h>
 #include "postgres.h"
 
 char LICENSE[] SEC("license") = "GPL";
@@ -145,8 +146,7 @@ static __always_inline void report(struct pg_backend *b, __u32 pid, __u32 protoc
 	b->lock_start_ns = 0;
 }
 
-SEC("usdt")
-int BPF_USDT(query_start, const char *query)
+static __always_inline int query_start(const char *query)
 {
 	__u32 pid;
 	struct pg_backend *b = current_backend(&pid);
@@ -159,8 +159,7 @@ int BPF_USDT(query_start, const char *query)
 	return 0;
 }
 
-SEC("usdt")
-int BPF_USDT(query_done, const char *query)
+static __always_inline int query_done(void)
 {
 	__u32 pid;
 	struct pg_backend *b = current_backend(&pid);
@@ -171,8 +170,7 @@ int BPF_USDT(query_done, const char *query)
 	return 0;
 }
 
-SEC("usdt")
-int BPF_USDT(query_parse_start, const char *query)
+static __always_inline int query_parse_start(const char *query)
 {
 	__u32 pid;
 	struct pg_backend *b = current_backend(&pid);
@@ -183,8 +181,7 @@ int BPF_USDT(query_parse_start, const char *query)
 	return 0;
 }
 
-SEC("usdt")
-int BPF_USDT(query_plan_start)
+static __always_inline int query_plan_start(void)
 {
 	__u32 pid;
 	struct pg_backend *b = current_backend(&pid);
@@ -194,8 +191,7 @@ int BPF_USDT(query_plan_start)
 	return 0;
 }
 
-SEC("usdt")
-int BPF_USDT(query_execute_start)
+static __always_inline int query_execute_start(void)
 {
 	__u32 pid;
 	struct pg_backend *b = current_backend(&pid);
@@ -215,8 +211,7 @@ int BPF_USDT(query_execute_start)
 	return 0;
 }
 
-SEC("usdt")
-int BPF_USDT(query_execute_done)
+static __always_inline int query_execute_done(void)
 {
 	__u32 pid;
 	struct pg_backend *b = current_backend(&pid);
@@ -228,8 +223,7 @@ int BPF_USDT(query_execute_done)
 	return 0;
 }
 
-SEC("usdt")
-int BPF_USDT(lock_wait_start)
+static __always_inline int lock_wait_start(void)
 {
 	__u32 pid;
 	struct pg_backend *b = current_backend(&pid);
@@ -238,8 +232,7 @@ int BPF_USDT(lock_wait_start)
 	return 0;
 }
 
-SEC("usdt")
-int BPF_USDT(lock_wait_done)
+static __always_inline int lock_wait_done(void)
 {
 	__u32 pid;
 	struct pg_backend *b = current_backend(&pid);
@@ -250,8 +243,7 @@ int BPF_USDT(lock_wait_done)
 	return 0;
 }
 
-SEC("usdt")
-int BPF_USDT(transaction_abort)
+static __always_inline int transaction_abort(void)
 {
 	__u32 pid;
 	struct pg_backend *b = current_backend(&pid);
@@ -261,6 +253,50 @@ int BPF_USDT(transaction_abort)
 	b->simple = 0;
 	b->exec_depth = 0;
 	report(b, pid, protocol, PG_FLAG_FAILED, bpf_ktime_get_ns());
+	return 0;
+}
+
+/* The probe's first argument, where the cookie says it is: a register, or memory at a register plus an offset. */
+static __always_inline __u64 first_argument(struct pt_regs *ctx, __u64 cookie)
+{
+	__u32 kind = PG_ARG_KIND(cookie);
+	__u32 reg = PG_ARG_REG_OFFSET(cookie);
+	__u64 value = 0;
+	if (kind == PG_ARG_NONE || reg > sizeof(struct pt_regs) - sizeof(__u64))
+		return 0;
+	bpf_probe_read_kernel(&value, sizeof(value), (void *)ctx + reg);
+	if (kind == PG_ARG_MEMORY) {
+		__u64 at = value + (__s64)PG_ARG_DISPLACEMENT(cookie);
+		value = 0;
+		bpf_probe_read_user(&value, sizeof(value), (const void *)at);
+	}
+	return value;
+}
+
+SEC("uprobe")
+int pg_usdt(struct pt_regs *ctx)
+{
+	__u64 cookie = bpf_get_attach_cookie(ctx);
+	switch (PG_PROBE(cookie)) {
+	case PG_QUERY_START:
+		return query_start((const char *)first_argument(ctx, cookie));
+	case PG_QUERY_DONE:
+		return query_done();
+	case PG_QUERY_PARSE_START:
+		return query_parse_start((const char *)first_argument(ctx, cookie));
+	case PG_QUERY_PLAN_START:
+		return query_plan_start();
+	case PG_QUERY_EXECUTE_START:
+		return query_execute_start();
+	case PG_QUERY_EXECUTE_DONE:
+		return query_execute_done();
+	case PG_LOCK_WAIT_START:
+		return lock_wait_start();
+	case PG_LOCK_WAIT_DONE:
+		return lock_wait_done();
+	case PG_TRANSACTION_ABORT:
+		return transaction_abort();
+	}
 	return 0;
 }
 

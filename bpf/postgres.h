@@ -49,6 +49,30 @@ struct pg_backend {
 
 _Static_assert(sizeof(struct pg_backend) == 48 + PG_QUERY_MAX, "mirrored in Java");
 
+/*
+ * The BPF cookie of each USDT site pg_usdt is attached to: which probe, and where its first
+ * argument is, as the site's note says (x86_64: "8@%rdi" a register, "8@-144(%rbp)" memory at a
+ * register plus an offset). Built by the agent (UsdtArgument, PostgresProbe).
+ */
+#define PG_QUERY_START 1
+#define PG_QUERY_DONE 2
+#define PG_QUERY_PARSE_START 3
+#define PG_QUERY_PLAN_START 4
+#define PG_QUERY_EXECUTE_START 5
+#define PG_QUERY_EXECUTE_DONE 6
+#define PG_LOCK_WAIT_START 7
+#define PG_LOCK_WAIT_DONE 8
+#define PG_TRANSACTION_ABORT 9
+
+#define PG_ARG_NONE 0     /* not given, or a form not read (a constant, %rip-relative) */
+#define PG_ARG_REGISTER 1 /* the value of a register */
+#define PG_ARG_MEMORY 2   /* 8 bytes at a register's value plus a displacement */
+
+#define PG_PROBE(cookie) ((__u32)((cookie) & 0xff))
+#define PG_ARG_KIND(cookie) ((__u32)(((cookie) >> 8) & 0xff))
+#define PG_ARG_REG_OFFSET(cookie) ((__u32)(((cookie) >> 16) & 0xffff)) /* offset in struct pt_regs */
+#define PG_ARG_DISPLACEMENT(cookie) ((__s32)((cookie) >> 32))
+
 /* Key of pg_conns: our end of a connection to a followed backend (the value is the backend's pid). */
 #define pg_conn_key tcp_endpoints
 

@@ -12,6 +12,7 @@ import io.jfrebpf.agent.stack.JvmStacks;
 import io.jfrebpf.agent.libbpf.RingBufferPoller;
 import io.jfrebpf.agent.os.SyscallTable;
 import io.jfrebpf.agent.os.Tid;
+import io.jfrebpf.agent.probe.BackgroundWork;
 import io.jfrebpf.agent.probe.ConnectListeners;
 import io.jfrebpf.agent.probe.ContainerInfo;
 import io.jfrebpf.agent.probe.Probe;
@@ -86,6 +87,7 @@ public final class Agent {
     /** CPU time the poller thread used (decoding, symbolization, thread lookup), for the last log line. */
     private volatile long pollerCpuNanos = -1;
     private Recorder recorder;
+    private BackgroundWork background;
     private RingBufferPoller poller;
     private SyscallTable syscallTable;
     private final ContainerInfo.Watch container = new ContainerInfo.Watch();
@@ -335,8 +337,9 @@ public final class Agent {
         }
         poller = new RingBufferPoller();
         stacks = JvmStacks.start(recorder);
+        background = BackgroundWork.start();
         ProbeContext context = new ProbeContext(pid, Tid.current(), writer.writerTid(), options, poller, recorder,
-                this::syscalls, stacks.maps(), new ConnectListeners());
+                this::syscalls, stacks.maps(), new ConnectListeners(), background);
         List<String> on = new ArrayList<>();
         for (Map.Entry<ProbeName, ProbeState> e : states.entrySet()) {
             ProbeState state = e.getValue();
@@ -433,6 +436,9 @@ public final class Agent {
         }
         if (poller != null) {
             poller.close();
+        }
+        if (background != null) {
+            background.close(); // what it still has to detach goes on in the background
         }
         if (stacks != null) {
             stacks.close();

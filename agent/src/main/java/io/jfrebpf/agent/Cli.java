@@ -10,6 +10,7 @@ import io.jfrebpf.agent.os.KernelInfo;
 import io.jfrebpf.agent.os.SyscallTable;
 import io.jfrebpf.agent.os.Tid;
 import io.jfrebpf.agent.stack.StackMaps;
+import io.jfrebpf.agent.probe.BackgroundWork;
 import io.jfrebpf.agent.probe.ConnectListeners;
 import io.jfrebpf.agent.probe.Probe;
 import io.jfrebpf.agent.probe.ProbeContext;
@@ -102,7 +103,8 @@ public final class Cli {
             dir = Files.createTempDirectory("jfr-ebpf-check");
             ChunkWriter writer = new ChunkWriter(dir.resolve("check.jfr"), EbpfEvents.ALL, JvmTicks.MONOTONIC);
             Recorder recorder = new Recorder(writer, ThreadRegistry.create(null));
-            try (RingBufferPoller poller = new RingBufferPoller(); StackMaps stacks = new StackMaps(0, 0)) {
+            try (RingBufferPoller poller = new RingBufferPoller(); StackMaps stacks = new StackMaps(0, 0);
+                    BackgroundWork background = BackgroundWork.start()) {
                 Supplier<SyscallTable> syscalls = () -> table[0] == null ? table[0] = SyscallTable.load() : table[0];
                 out.printf(Locale.ROOT, "%n  %-9s %-6s %s%n", "probe", "status", "detail");
                 for (ProbeName name : EnumSet.allOf(ProbeName.class)) {
@@ -114,7 +116,7 @@ public final class Cli {
                     // each probe alone, as it attaches by default (file: uprobes unless syscall is on)
                     ProbeContext context = new ProbeContext((int) ProcessHandle.current().pid(), Tid.current(),
                             writer.writerTid(), Options.parse("probes=" + name.key()), poller, recorder, syscalls, stacks,
-                            new ConnectListeners());
+                            new ConnectListeners(), background);
                     try (Probe p = probe.get()) {
                         p.start(context);
                         out.printf(Locale.ROOT, "  %-9s %-6s %s%s%n", name.key(), "ok", p.attachedAs(), costNote(name));

@@ -59,6 +59,28 @@ public final class BpfProgram {
         }
     }
 
+    /** libbpf 1.1 sizeof(struct bpf_uprobe_opts): sz, ref_ctr_offset@8, bpf_cookie@16, retprobe@24, func_name@32. */
+    private static final long UPROBE_OPTS_SIZE = 40;
+
+    /**
+     * A uprobe at a file offset for one pid, with a BPF cookie (bpf_get_attach_cookie) and the
+     * file offset of a USDT semaphore the kernel raises while it is attached (0: none).
+     */
+    public BpfLink attachUprobe(int pid, String binaryPath, long fileOffset, long cookie, long semaphoreOffset)
+            throws BpfException {
+        LibBpf.clearWarnings();
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment opts = arena.allocate(UPROBE_OPTS_SIZE, 8);
+            opts.set(ValueLayout.JAVA_LONG, 0, UPROBE_OPTS_SIZE);
+            opts.set(ValueLayout.JAVA_LONG, 8, semaphoreOffset);
+            opts.set(ValueLayout.JAVA_LONG, 16, cookie);
+            String at = binaryPath + "+0x" + Long.toHexString(fileOffset);
+            MemorySegment link = LibBpf.checkedPtr(what("bpf_program__attach_uprobe_opts") + " at " + at,
+                    LibBpf.PROGRAM_ATTACH_UPROBE_OPTS, program, pid, arena.allocateFrom(binaryPath), fileOffset, opts);
+            return new BpfLink(link, name() + " uprobe " + at);
+        }
+    }
+
     /** Attaches to an open perf event (e.g. a cpu-clock sampling event); the fd is the link's, or closed if it fails. */
     public BpfLink attachPerfEvent(int perfEventFd) throws BpfException {
         LibBpf.clearWarnings();
@@ -135,28 +157,49 @@ public final class BpfProgram {
 
     /**
      * A uprobe session at a file offset of a binary, for one pid: the program runs at the entry
-     * and, when the entry returned 0, at the return. Through BPF_LINK_CREATE with uprobe_multi
-     * (this libbpf predates the API); the program must have been loaded with
+     * and, when the entry returned 0, at the return. The program must have been loaded with
      * {@link #UPROBE_SESSION} as its expected attach type.
      */
     public BpfLink attachUprobeSession(int pid, String binaryPath, long fileOffset) throws BpfException {
+        return attachUprobeMulti(UPROBE_SESSION, pid, binaryPath, new long[] {fileOffset}, null, null);
+    }
+
+    /** BPF_TRACE_UPROBE_MULTI (Linux 6.6+). */
+    public static final int UPROBE_MULTI = 48;
+
+    /**
+     * One link for uprobes at several file offsets of a binary, for one pid, each with its BPF
+     * cookie and USDT semaphore offset (arrays may be null): attached in one call, and detached
+     * with one wait for the kernel's grace period instead of one per probe. Through
+     * BPF_LINK_CREATE with uprobe_multi (this libbpf predates the API); the program must have
+     * been loaded with {@code attachType} ({@link #UPROBE_MULTI} or {@link #UPROBE_SESSION}) as
+     * its expected attach type.
+     */
+    public BpfLink attachUprobeMulti(int attachType, int pid, String binaryPath, long[] offsets, long[] cookies,
+            long[] semaphoreOffsets) throws BpfException {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment path = arena.allocateFrom(binaryPath);
-            MemorySegment offsets = arena.allocateFrom(ValueLayout.JAVA_LONG, fileOffset);
             MemorySegment attr = arena.allocate(LINK_CREATE_UPROBE_MULTI_SIZE, 8); // zeroed
             attr.set(ValueLayout.JAVA_INT, 0, fd());                  // prog_fd
-            attr.set(ValueLayout.JAVA_INT, 8, UPROBE_SESSION);        // attach_type
+            attr.set(ValueLayout.JAVA_INT, 8, attachType);            // attach_type
             attr.set(ValueLayout.JAVA_LONG, 16, path.address());     // uprobe_multi.path
-            attr.set(ValueLayout.JAVA_LONG, 24, offsets.address());  // uprobe_multi.offsets
-            attr.set(ValueLayout.JAVA_INT, 48, 1);                    // uprobe_multi.cnt
+            attr.set(ValueLayout.JAVA_LONG, 24, arena.allocateFrom(ValueLayout.JAVA_LONG, offsets).address());
+            if (semaphoreOffsets != null) {
+                attr.set(ValueLayout.JAVA_LONG, 32, arena.allocateFrom(ValueLayout.JAVA_LONG, semaphoreOffsets).address());
+            }
+            if (cookies != null) {
+                attr.set(ValueLayout.JAVA_LONG, 40, arena.allocateFrom(ValueLayout.JAVA_LONG, cookies).address());
+            }
+            attr.set(ValueLayout.JAVA_INT, 48, offsets.length);       // uprobe_multi.cnt
             attr.set(ValueLayout.JAVA_INT, 56, pid);                  // uprobe_multi.pid
             long fd = (long) LibBpf.call(LibBpf.SYSCALL_BPF, LibBpf.SYS_BPF, BPF_LINK_CREATE, attr,
                     LINK_CREATE_UPROBE_MULTI_SIZE);
-            String at = binaryPath + "+0x" + Long.toHexString(fileOffset);
+            String at = binaryPath + (offsets.length == 1 ? "+0x" + Long.toHexString(offsets[0]) : " (" + offsets.length
+                    + " offsets)") + " pid " + pid;
             if (fd < 0) {
-                throw LibBpf.failure(what("BPF_LINK_CREATE uprobe session") + " at " + at, LibBpf.errno());
+                throw LibBpf.failure(what("BPF_LINK_CREATE uprobe_multi") + " at " + at, LibBpf.errno());
             }
-            return new BpfLink((int) fd, name() + " uprobe session " + at);
+            return new BpfLink((int) fd, name() + (attachType == UPROBE_SESSION ? " uprobe session " : " uprobe_multi ") + at);
         }
     }
 

@@ -62,6 +62,7 @@ final class LibBpf {
     static final MethodHandle PROGRAM_SET_EXPECTED_ATTACH_TYPE = fn("bpf_program__set_expected_attach_type", INT, PTR, INT);
     static final MethodHandle PROGRAM_ATTACH = fn("bpf_program__attach", PTR, PTR);
     static final MethodHandle PROGRAM_ATTACH_UPROBE = fn("bpf_program__attach_uprobe", PTR, PTR, BOOL, INT, PTR, LONG);
+    static final MethodHandle PROGRAM_ATTACH_UPROBE_OPTS = fn("bpf_program__attach_uprobe_opts", PTR, PTR, INT, PTR, LONG, PTR);
     static final MethodHandle PROGRAM_ATTACH_PERF_EVENT = fn("bpf_program__attach_perf_event", PTR, PTR, INT);
     static final MethodHandle PROGRAM_ATTACH_USDT = fn("bpf_program__attach_usdt", PTR, PTR, INT, PTR, PTR, PTR, PTR);
     static final MethodHandle PROG_TEST_RUN = fn("bpf_prog_test_run_opts", INT, INT, PTR);

@@ -1,6 +1,7 @@
 package io.jfrebpf.agent.os;
 
 import java.io.IOException;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -13,8 +14,9 @@ public final class ProcFds {
     }
 
     /**
-     * Inodes of the sockets of {@code pid} ("self" for ours). Reading another user's process
-     * needs CAP_SYS_PTRACE: the {@link IOException} says so (AccessDeniedException).
+     * Inodes of the sockets of {@code pid} ("self" for ours). Another user's process takes
+     * CAP_DAC_READ_SEARCH (to list the directory) and CAP_SYS_PTRACE (to read the links):
+     * without them, an {@link AccessDeniedException}.
      */
     public static Set<Long> socketInodes(String pid) throws IOException {
         Set<Long> inodes = new HashSet<>();
@@ -23,6 +25,8 @@ public final class ProcFds {
                 String target;
                 try {
                     target = Files.readSymbolicLink(fd).toString();
+                } catch (AccessDeniedException e) {
+                    throw e; // listing another user's fds takes CAP_DAC_READ_SEARCH, reading them CAP_SYS_PTRACE
                 } catch (IOException e) {
                     continue; // closed meanwhile
                 }

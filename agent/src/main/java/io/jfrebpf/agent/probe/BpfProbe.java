@@ -47,6 +47,7 @@ public abstract class BpfProbe implements Probe {
             object.rodata().setInt("targ_tgid", context.pid());
             object.rodata().setInt("agent_tid", context.agentTid());
             object.rodata().setInt("agent_writer_tid", context.writerTid());
+            object.rodata().setInt("agent_aux_tid", context.background().tid());
             context.stacks().prepare(object);
             configure(object);
             object.load();

@@ -20,9 +20,10 @@ import java.util.Set;
 /**
  * Finds the PostgreSQL backends at the other end of our TCP connections, from {@code /proc}.
  *
- * <p>Servers: a {@code postgres} process whose {@code postmaster.pid} (in its data directory,
- * its working directory) names it is a postmaster; that file gives its port. Looked for at start
- * and every {@link #SERVERS_REFRESH_NS}.
+ * <p>Servers: a {@code postgres} process whose parent is not one is a postmaster; its port comes
+ * from the {@code postmaster.pid} of its data directory (its working directory), or where that
+ * is not readable, from the socket it listens on. Looked for at start and every
+ * {@link #SERVERS_REFRESH_NS}.
  *
  * <p>Backends: the postmaster forks one per connection and titles it {@code postgres: user
  * database host(port) activity} — the port being our end's. A connect of ours to a server's
@@ -78,15 +79,17 @@ final class PostgresDiscovery {
         if (!serversRead || nowNs - serversReadNs >= SERVERS_REFRESH_NS) {
             serversRead = true;
             serversReadNs = nowNs;
+            Map<Integer, Server> before = new HashMap<>(serversByPid);
             serversByPid.clear();
             try (DirectoryStream<Path> procs = Files.newDirectoryStream(Path.of("/proc"), p -> isPid(p.getFileName().toString()))) {
                 for (Path proc : procs) {
-                    if (isPostgres(proc)) {
-                        int pid = Integer.parseInt(proc.getFileName().toString());
-                        Server s = server(proc, pid);
-                        if (s != null) {
-                            serversByPid.put(pid, s);
-                        }
+                    if (!isPostgres(proc) || isPostgres(Path.of("/proc", String.valueOf(parentOf(proc))))) {
+                        continue; // not postgres, or a postmaster's child
+                    }
+                    int pid = Integer.parseInt(proc.getFileName().toString());
+                    Server s = before.containsKey(pid) ? before.get(pid) : server(proc, pid);
+                    if (s != null) {
+                        serversByPid.put(pid, s);
                     }
                 }
             } catch (IOException | RuntimeException e) {
@@ -96,15 +99,34 @@ final class PostgresDiscovery {
         return serversByPid;
     }
 
+    /**
+     * A postmaster's port: from the postmaster.pid of its data directory (its working
+     * directory), else — that directory is the server user's alone, mode 0700 — from the TCP
+     * sockets it listens on (its descriptors and its namespace's socket table, read once).
+     */
     private Server server(Path proc, int pid) {
         try {
             Integer port = portFromPidFile(Files.readString(proc.resolve("cwd").resolve("postmaster.pid")), pid);
-            return port == null ? null : new Server(pid, port);
+            if (port != null) {
+                return new Server(pid, port);
+            }
+        } catch (IOException e) {
+            // not readable by us: try its sockets
+        }
+        try {
+            Set<Long> inodes = ProcFds.socketInodes(String.valueOf(pid));
+            tableScans++;
+            for (ProcNetTcp.Socket s : ProcNetTcp.read(String.valueOf(pid))) {
+                if (s.state() == ProcNetTcp.LISTEN && inodes.contains(s.inode())) {
+                    return new Server(pid, s.localPort());
+                }
+            }
+            return null; // Unix sockets only
         } catch (AccessDeniedException e) {
             denied(pid, e);
             return null;
         } catch (IOException e) {
-            return null; // a backend or helper process: its pid is not the file's
+            return null; // ended meanwhile
         }
     }
 
@@ -120,6 +142,11 @@ final class PostgresDiscovery {
         } catch (NumberFormatException e) {
             return null;
         }
+    }
+
+    /** The postmasters as last read, without reading again. */
+    Map<Integer, Server> knownServers() {
+        return Map.copyOf(serversByPid);
     }
 
     /** A connect of ours completed: if to a local PostgreSQL server, its backend will be looked for. */
@@ -219,9 +246,13 @@ final class PostgresDiscovery {
         return tableScans;
     }
 
-    /** Why the last backend could not be found, or null. */
+    /** Why the last backend could not be found, or why postgres processes could not be looked into; or null. */
     String problem() {
-        return problem;
+        if (problem != null) {
+            return problem;
+        }
+        return deniedPids.isEmpty() ? null
+                : "could not look into postgres process " + deniedPids.iterator().next() + deniedHint();
     }
 
     /** The child of the postmaster whose title names our end (address and port) as its client. */
@@ -305,7 +336,8 @@ final class PostgresDiscovery {
     }
 
     private static String deniedHint() {
-        return "; a JVM running as another user than PostgreSQL needs CAP_SYS_PTRACE to find and follow its backends";
+        return "; a JVM running as another user than PostgreSQL needs CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH to find and"
+                + " follow its backends";
     }
 
     /** Loopback, or the address the kernel gives an unbound local socket: a server on this host. */

@@ -4,9 +4,12 @@ import io.jfrebpf.agent.Log;
 import io.jfrebpf.agent.libbpf.BpfException;
 import io.jfrebpf.agent.libbpf.BpfLink;
 import io.jfrebpf.agent.libbpf.BpfObject;
+import io.jfrebpf.agent.libbpf.BpfProgram;
 import io.jfrebpf.agent.os.ElfFile;
 import io.jfrebpf.agent.os.KernelBtf;
 import io.jfrebpf.agent.os.ProcMaps;
+import io.jfrebpf.agent.os.UsdtArgument;
+import io.jfrebpf.agent.os.UsdtNotes;
 import io.jfrebpf.events.PostgresQueryEvent;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -18,6 +21,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -36,23 +40,34 @@ import java.util.TreeSet;
  * second and taxes no other process.
  */
 public final class PostgresProbe extends BpfProbe {
-    record Usdt(String program, String probe) {
+    /** A USDT probe of PostgreSQL and its number in pg_usdt's cookie (bpf/postgres.h); {@code text}: its first argument is the SQL. */
+    record Usdt(String probe, int kind, boolean text) {
     }
 
     static final String PROVIDER = "postgresql";
+    static final String PROGRAM = "pg_usdt";
     static final List<Usdt> USDTS = List.of(
-            new Usdt("query_start", "query__start"),
-            new Usdt("query_done", "query__done"),
-            new Usdt("query_parse_start", "query__parse__start"),
-            new Usdt("query_plan_start", "query__plan__start"),
-            new Usdt("query_execute_start", "query__execute__start"),
-            new Usdt("query_execute_done", "query__execute__done"),
-            new Usdt("lock_wait_start", "lock__wait__start"),
-            new Usdt("lock_wait_done", "lock__wait__done"),
-            new Usdt("transaction_abort", "transaction__abort"));
+            new Usdt("query__start", 1, true),
+            new Usdt("query__done", 2, false),
+            new Usdt("query__parse__start", 3, true),
+            new Usdt("query__plan__start", 4, false),
+            new Usdt("query__execute__start", 5, false),
+            new Usdt("query__execute__done", 6, false),
+            new Usdt("lock__wait__start", 7, false),
+            new Usdt("lock__wait__done", 8, false),
+            new Usdt("transaction__abort", 9, false));
+    static final int ARG_NONE = 0;
+    static final int ARG_REGISTER = 1;
+    static final int ARG_MEMORY = 2;
     /** As many as bpf/postgres.bpf.c's maps hold (PG_BACKENDS_MAX). */
     static final int MAX_BACKENDS = 128;
     static final String SENDER_TRACEPOINT = "sock_send_length";
+    /**
+     * Attaching to a backend takes 6-15 ms of the agent's thread here (the kernel registers a
+     * uprobe per site): a service opening connections faster than this (no pool) is followed
+     * for this many a second, the others counted in ProbeStatus.
+     */
+    static final int MAX_FOLLOWS_PER_SECOND = 20;
 
     private static final class Followed {
         final PostgresDiscovery.Backend backend;
@@ -60,6 +75,7 @@ public final class PostgresProbe extends BpfProbe {
         final byte[] connectionKey;
         final long followedAtNs = System.nanoTime();
         String database;
+        int sites;
 
         Followed(PostgresDiscovery.Backend backend, byte[] connectionKey) {
             this.backend = backend;
@@ -74,6 +90,20 @@ public final class PostgresProbe extends BpfProbe {
     private final Map<String, OptionalLong> debugQueryStringOffsets = new HashMap<>();
     private boolean redact;
     private boolean senderAvailable;
+    /** uprobe_multi links (Linux 6.6+): one link a backend; else one perf uprobe a site. */
+    private boolean multi;
+    /** Per binary version: the sites of the probes, their cookies and semaphores. */
+    private final Map<String, Sites> sitesByBinary = new HashMap<>();
+    /** Backends let go of recently: their last records may still be in the ring buffer. */
+    private final Map<Integer, Followed> retired = new LinkedHashMap<>(64, 0.75f, false) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<Integer, Followed> eldest) {
+            return size() > MAX_BACKENDS;
+        }
+    };
+    private long detachesRefused;
+    private long followWindowNs;
+    private int followsInWindow;
     private BpfLink senderLink;
     private long backendsFollowed;
     private long backendsNotFollowed;
@@ -96,6 +126,66 @@ public final class PostgresProbe extends BpfProbe {
             senderAvailable = true;
         }
         object.program(SENDER_TRACEPOINT).setAutoload(senderAvailable);
+        try {
+            multi = KernelBtf.hasString("bpf_uprobe_multi_link");
+        } catch (IOException e) {
+            multi = false;
+        }
+        if (multi) {
+            object.program(PROGRAM).setExpectedAttachType(BpfProgram.UPROBE_MULTI);
+        }
+    }
+
+    /** pg_usdt's attach points in one binary: file offsets, cookies (bpf/postgres.h), semaphore offsets. */
+    record Sites(long[] offsets, long[] cookies, long[] semaphores, int probes) {
+    }
+
+    /** The sites of the USDT probes we use in a PostgreSQL binary, read once per binary version. */
+    Sites sites(Path exe, String version) throws IOException {
+        Sites cached = sitesByBinary.get(version);
+        if (cached != null) {
+            return cached;
+        }
+        List<long[]> found = new ArrayList<>();
+        java.util.Set<String> probes = new java.util.HashSet<>();
+        for (UsdtNotes.Site site : UsdtNotes.read(exe)) {
+            if (!site.provider().equals(PROVIDER)) {
+                continue;
+            }
+            for (Usdt u : USDTS) {
+                if (u.probe().equals(site.name())) {
+                    List<String> args = site.argumentList();
+                    UsdtArgument first = u.text() && !args.isEmpty() ? UsdtArgument.parse(args.get(0)) : UsdtArgument.NONE;
+                    found.add(new long[] {site.offset(), cookie(u.kind(), first), site.semaphoreOffset()});
+                    probes.add(u.probe());
+                }
+            }
+        }
+        if (found.isEmpty()) {
+            throw new IOException(exe + " has no USDT probes of provider " + PROVIDER
+                    + " (PostgreSQL built without --enable-dtrace)");
+        }
+        Sites sites = new Sites(found.stream().mapToLong(f -> f[0]).toArray(), found.stream().mapToLong(f -> f[1]).toArray(),
+                found.stream().mapToLong(f -> f[2]).toArray(), probes.size());
+        if (sitesByBinary.size() > 16) {
+            sitesByBinary.clear(); // upgraded binaries: bounded
+        }
+        sitesByBinary.put(version, sites);
+        return sites;
+    }
+
+    /** pg_usdt's cookie: the probe, and where its first argument is (8-byte values only). */
+    static long cookie(int kind, UsdtArgument first) {
+        int argKind = switch (first.kind()) {
+            case REGISTER -> ARG_REGISTER;
+            case MEMORY -> ARG_MEMORY;
+            case NONE -> ARG_NONE;
+        };
+        if (first.size() != 8) {
+            argKind = ARG_NONE;
+        }
+        return (kind & 0xffL) | ((long) argKind << 8) | ((long) (first.ptRegsOffset() & 0xffff) << 16)
+                | ((long) first.displacement() << 32);
     }
 
     @Override
@@ -178,27 +268,46 @@ public final class PostgresProbe extends BpfProbe {
     }
 
     private void follow(PostgresDiscovery.Backend b) {
-        if (followed.size() >= MAX_BACKENDS) {
+        long now = System.nanoTime();
+        if (now - followWindowNs >= 1_000_000_000L) {
+            followWindowNs = now;
+            followsInWindow = 0;
+        }
+        String refusal = followed.size() >= MAX_BACKENDS ? "more than " + MAX_BACKENDS + " backends at once"
+                : followsInWindow >= MAX_FOLLOWS_PER_SECOND ? "more than " + MAX_FOLLOWS_PER_SECOND + " new connections a second"
+                : null;
+        if (refusal != null) {
             backendsNotFollowed++;
-            lastFailure = "more than " + MAX_BACKENDS + " backends at once";
-            Log.debug("postgres: backend %d not followed: %s", b.pid(), lastFailure);
+            lastFailure = refusal;
+            Log.debug("postgres: backend %d not followed: %s", b.pid(), refusal);
             return;
         }
+        followsInWindow++;
         byte[] key = PostgresRecord.connectionKey(b.ours().family(), b.ours().localAddress(), b.ours().localPort(),
                 b.ours().remoteAddress(), b.ours().remotePort());
         Followed f = new Followed(b, key);
         String exe = "/proc/" + b.pid() + "/exe";
         try (Arena arena = Arena.ofConfined()) {
-            long debugQueryString = debugQueryStringAddress(b.pid());
+            String version = binaryVersion(b.pid());
+            Sites sites = sites(Path.of(exe), version);
+            long debugQueryString = debugQueryStringAddress(b.pid(), version);
             object.map("backends").update(intKey(arena, b.pid()), arena.allocateFrom(ValueLayout.JAVA_BYTE,
                     PostgresRecord.backend(debugQueryString)));
             object.map("pg_conns").update(arena.allocateFrom(ValueLayout.JAVA_BYTE, key), intKey(arena, b.pid()));
-            for (Usdt u : USDTS) {
-                f.links.add(object.program(u.program()).attachUsdt(b.pid(), exe, PROVIDER, u.probe()));
+            BpfProgram program = object.program(PROGRAM);
+            if (multi) {
+                f.links.add(program.attachUprobeMulti(BpfProgram.UPROBE_MULTI, b.pid(), exe, sites.offsets(), sites.cookies(),
+                        sites.semaphores()));
+            } else {
+                for (int i = 0; i < sites.offsets().length; i++) {
+                    f.links.add(program.attachUprobe(b.pid(), exe, sites.offsets()[i], sites.cookies()[i],
+                            sites.semaphores()[i]));
+                }
             }
             if (senderAvailable && senderLink == null) {
                 senderLink = object.program(SENDER_TRACEPOINT).attach();
             }
+            f.sites = sites.offsets().length;
         } catch (BpfException | IOException | RuntimeException e) {
             unfollow(f);
             backendsNotFollowed++;
@@ -214,11 +323,19 @@ public final class PostgresProbe extends BpfProbe {
                 b.pid(), b.postmasterPid(), b.ours().localPort(), (System.nanoTime() - f.followedAtNs) / 1000);
     }
 
+    /**
+     * Lets go of a backend: its map entries now, its links on the background thread (each
+     * detach waits for the kernel's grace period). Its records still in the ring buffer keep
+     * their port and database ({@link #retired}).
+     */
     private void unfollow(Followed f) {
-        for (BpfLink l : f.links) {
-            l.close();
-        }
+        retired.put(f.backend.pid(), f);
+        List<BpfLink> links = List.copyOf(f.links);
         f.links.clear();
+        if (!links.isEmpty() && !context.background().submit(() -> links.forEach(BpfLink::close))) {
+            detachesRefused++;
+            links.forEach(BpfLink::close);
+        }
         if (object == null) {
             return;
         }
@@ -241,10 +358,9 @@ public final class PostgresProbe extends BpfProbe {
      * named one parsed long ago), or 0 when its binary does not export it: the text then comes
      * from the parse and query__start probes only. The binary is read once per file version.
      */
-    long debugQueryStringAddress(int pid) throws IOException {
+    long debugQueryStringAddress(int pid, String version) throws IOException {
         Path exe = Path.of("/proc/" + pid + "/exe");
         String real = Files.readSymbolicLink(exe).toString();
-        String version = real + "@" + Files.getLastModifiedTime(exe).toMillis() + "/" + Files.size(exe);
         OptionalLong fromStart = debugQueryStringOffsets.get(version);
         if (fromStart == null) {
             ElfFile elf = ElfFile.openWithData(exe);
@@ -264,6 +380,12 @@ public final class PostgresProbe extends BpfProbe {
             }
         }
         return 0;
+    }
+
+    /** A binary's path, time and size: what its probes and symbols are cached by. */
+    static String binaryVersion(int pid) throws IOException {
+        Path exe = Path.of("/proc/" + pid + "/exe");
+        return Files.readSymbolicLink(exe) + "@" + Files.getLastModifiedTime(exe).toMillis() + "/" + Files.size(exe);
     }
 
     private static String binaryOf(int pid) {
@@ -288,6 +410,9 @@ public final class PostgresProbe extends BpfProbe {
         e.lockWait = r.lockWaitNs();
         e.failed = r.failed();
         Followed f = followed.get(r.backendPid());
+        if (f == null) {
+            f = retired.get(r.backendPid());
+        }
         if (f != null) {
             e.clientPort = f.backend.ours().localPort();
             if (f.database == null) {
@@ -315,9 +440,15 @@ public final class PostgresProbe extends BpfProbe {
     public String attachedAs() {
         if (backendsFollowed == 0) {
             String why = discovery.problem() != null ? discovery.problem() : lastFailure;
-            return "no colocated PostgreSQL server served this JVM: nothing attached" + (why != null ? " (" + why + ")" : "");
+            Map<Integer, PostgresDiscovery.Server> servers = discovery.knownServers();
+            String seen = servers.isEmpty() ? "no postmaster seen on this host"
+                    : "postmasters seen: " + String.join(", ", servers.values().stream()
+                            .map(v -> "pid " + v.postmasterPid() + " port " + v.port()).sorted().toList());
+            return "no colocated PostgreSQL server served this JVM: nothing attached (" + seen + (why != null ? "; " + why : "")
+                    + ")";
         }
-        return "usdt " + PROVIDER + " on " + backendsFollowed + " backend(s) serving our connections (" + followed.size()
+        return "usdt " + PROVIDER + " (" + USDTS.size() + " probes, " + (multi ? "one uprobe_multi link" : "perf uprobes")
+                + " a backend) on " + backendsFollowed + " backend(s) serving our connections (" + followed.size()
                 + " now) of " + String.join(", ", binaries) + (senderAvailable ? "; tp_btf " + SENDER_TRACEPOINT
                         : "; this kernel has no " + SENDER_TRACEPOINT + ": queries have no Java thread")
                 + (backendsNotFollowed > 0 ? "; " + backendsNotFollowed + " not followed (" + lastFailure + ")" : "");
@@ -325,8 +456,9 @@ public final class PostgresProbe extends BpfProbe {
 
     @Override
     public void finish(long nowNs) {
-        Log.debug("postgres: %d backends followed, %d not; %d ms finding and attaching (%d socket table reads)",
-                backendsFollowed, backendsNotFollowed, lookNanos / 1_000_000, discovery.tableScans());
+        Log.debug("postgres: %d backends followed, %d not; %d ms finding and attaching (%d socket table reads); %d detaches"
+                + " done on the agent's thread (background queue full)", backendsFollowed, backendsNotFollowed,
+                lookNanos / 1_000_000, discovery.tableScans(), detachesRefused);
     }
 
     @Override

@@ -21,5 +21,6 @@ public record ProbeContext(
         Recorder recorder,
         Supplier<SyscallTable> syscalls,
         StackMaps stacks,
-        ConnectListeners connects) {
+        ConnectListeners connects,
+        BackgroundWork background) {
 }

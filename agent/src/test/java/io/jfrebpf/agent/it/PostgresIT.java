@@ -5,7 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
@@ -162,6 +164,41 @@ class PostgresIT {
                 status.toString());
         assertEquals(0, status.getLong("events"));
         assertTrue(where(events, "ebpf.PostgresQuery", e -> true).isEmpty());
+    }
+
+    /**
+     * Least privilege, measured: a JVM running as another user than the server (nobody) with the
+     * capabilities the other probes need cannot look into the server's processes; it takes
+     * CAP_SYS_PTRACE (read their descriptors, maps and binary) and CAP_DAC_READ_SEARCH (list
+     * their descriptors), each alone is not enough.
+     */
+    @Test
+    void aJvmOfAnotherUserNeedsCapSysPtraceAndDacReadSearchToFollowTheServersBackends(@TempDir Path dir) throws Exception {
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxrwxrwx"));
+        Path driver = Files.copy(driverJar(), dir.resolve("postgresql.jar"));
+        Files.setPosixFilePermissions(driver, PosixFilePermissions.fromString("rw-r--r--"));
+        for (String extra : List.of("", "sys_ptrace", "dac_read_search")) {
+            Path without = dir.resolve("without-" + extra + ".jfr");
+            List<String> caps = new java.util.ArrayList<>(List.of("bpf", "perfmon", "sys_admin"));
+            if (!extra.isEmpty()) {
+                caps.add(extra);
+            }
+            ChildJvm.Result r = ChildJvm.workload(PostgresWorkloads.Literals.class, cluster.jdbcUrl()).alsoOnClassPath(driver)
+                    .asNobodyWith(caps.toArray(String[]::new)).in(dir).agent("file=" + without + ",probes=tcp+postgres")
+                    .run(dir).assertSucceeded();
+            List<RecordedEvent> events = Recordings.read(without);
+            assertTrue(where(events, "ebpf.PostgresQuery", e -> true).isEmpty(), caps + ": " + r.output());
+            RecordedEvent status = where(events, "ebpf.ProbeStatus", e -> e.getString("probe").equals("postgres")).get(0);
+            assertTrue(status.getString("reason").contains("nothing attached")
+                    && status.getString("reason").contains("needs CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH"), caps + ": " + status);
+        }
+        Path with = dir.resolve("with.jfr");
+        ChildJvm.Result r = ChildJvm.workload(PostgresWorkloads.Literals.class, cluster.jdbcUrl()).alsoOnClassPath(driver)
+                .asNobodyWith("bpf", "perfmon", "sys_admin", "sys_ptrace", "dac_read_search").in(dir)
+                .agent("file=" + with + ",probes=tcp+postgres").run(dir).assertSucceeded();
+        List<RecordedEvent> queries = where(Recordings.read(with), "ebpf.PostgresQuery", e -> true);
+        assertEquals(1, where(queries, "ebpf.PostgresQuery", e -> e.getString("query").equals("SELECT ? AS pw")).size(),
+                r.output() + describe(queries));
     }
 
     private static void assertOnWorker(RecordedEvent e, int worker, long tid, String method) {

@@ -136,6 +136,19 @@ class LayoutTest {
         same("const.PG_PROTOCOL_EXTENDED", PostgresRecord.PROTOCOL_EXTENDED);
         same("const.PG_FLAG_TRUNCATED", PostgresRecord.FLAG_TRUNCATED);
         same("const.PG_FLAG_FAILED", PostgresRecord.FLAG_FAILED);
+        same("const.PG_ARG_NONE", PostgresProbe.ARG_NONE);
+        same("const.PG_ARG_REGISTER", PostgresProbe.ARG_REGISTER);
+        same("const.PG_ARG_MEMORY", PostgresProbe.ARG_MEMORY);
+        for (PostgresProbe.Usdt u : PostgresProbe.USDTS) {
+            same("const.PG_" + u.probe().replace("__", "_").toUpperCase(java.util.Locale.ROOT), u.kind());
+        }
+        // the cookie the agent builds is the one the program decodes
+        io.jfrebpf.agent.os.UsdtArgument rbpMinus144 = io.jfrebpf.agent.os.UsdtArgument.parse("8@-144(%rbp)");
+        same("pg_cookie_sample.value", PostgresProbe.cookie(7, rbpMinus144));
+        same("pg_cookie_sample.probe", 7);
+        same("pg_cookie_sample.kind", PostgresProbe.ARG_MEMORY);
+        same("pg_cookie_sample.reg_offset", rbpMinus144.ptRegsOffset());
+        same("pg_cookie_sample.displacement", rbpMinus144.displacement());
     }
 
     @Test

@@ -1,0 +1,170 @@
+package io.jfrebpf.agent.os;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The USDT probes a binary carries: SystemTap's {@code .note.stapsdt} notes (what
+ * {@code readelf -n} lists as "stapsdt"), each with its site, its semaphore and the location of
+ * its arguments. Addresses are turned into file offsets, as uprobes take them.
+ */
+public final class UsdtNotes {
+    /** One site of a probe: the file offsets of the instruction and of the semaphore (0: none), and the argument specs. */
+    public record Site(String provider, String name, long offset, long semaphoreOffset, String arguments) {
+        /** The argument specs, e.g. ["8@%rdi", "-4@-20(%rbp)"]. */
+        public List<String> argumentList() {
+            return arguments.isBlank() ? List.of() : List.of(arguments.strip().split("\\s+"));
+        }
+    }
+
+    private static final int SHT_NOTE = 7;
+    private static final int NT_STAPSDT = 3;
+    private static final int PT_LOAD = 1;
+    static final long MAX_SECTION = 16L << 20;
+
+    private record Segment(long vaddr, long offset, long filesz) {
+    }
+
+    private record Section(String name, int type, long addr, long offset, long size) {
+    }
+
+    private UsdtNotes() {
+    }
+
+    public static List<Site> read(Path file) throws IOException {
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            return read(ch, file.toString());
+        } catch (IndexOutOfBoundsException | IllegalArgumentException e) {
+            throw new ElfFormatException(file + ": " + e.getMessage());
+        }
+    }
+
+    private static List<Site> read(FileChannel ch, String what) throws IOException {
+        long size = ch.size();
+        ByteBuffer h = bytes(ch, 0, 64, size, what);
+        if (h.getInt(0) != 0x464c457f || h.get(4) != 2 || h.get(5) != 1) {
+            throw new ElfFormatException(what + " is not an ELF64 little-endian file");
+        }
+        long phoff = h.getLong(32);
+        long shoff = h.getLong(40);
+        int phentsize = Short.toUnsignedInt(h.getShort(54));
+        int phnum = Short.toUnsignedInt(h.getShort(56));
+        int shentsize = Short.toUnsignedInt(h.getShort(58));
+        int shnum = Short.toUnsignedInt(h.getShort(60));
+        int shstrndx = Short.toUnsignedInt(h.getShort(62));
+        if ((phnum > 0 && phentsize < 56) || shentsize < 64 || shstrndx >= shnum) {
+            throw new ElfFormatException(what + ": bad header");
+        }
+        List<Segment> segments = new ArrayList<>();
+        ByteBuffer ph = bytes(ch, phoff, (long) phnum * phentsize, size, what);
+        for (int i = 0; i < phnum; i++) {
+            int b = i * phentsize;
+            if (ph.getInt(b) == PT_LOAD) {
+                segments.add(new Segment(ph.getLong(b + 16), ph.getLong(b + 8), ph.getLong(b + 32)));
+            }
+        }
+        ByteBuffer sh = bytes(ch, shoff, (long) shnum * shentsize, size, what);
+        int sb = shstrndx * shentsize;
+        ByteBuffer names = bytes(ch, sh.getLong(sb + 24), sh.getLong(sb + 32), size, what);
+        List<Section> sections = new ArrayList<>();
+        for (int i = 0; i < shnum; i++) {
+            int b = i * shentsize;
+            sections.add(new Section(string(names, sh.getInt(b)), sh.getInt(b + 4), sh.getLong(b + 16), sh.getLong(b + 24),
+                    sh.getLong(b + 32)));
+        }
+        Long base = null;
+        for (Section s : sections) {
+            if (s.name.equals(".stapsdt.base")) {
+                base = s.addr;
+            }
+        }
+        List<Site> sites = new ArrayList<>();
+        for (Section s : sections) {
+            if (s.type != SHT_NOTE || !s.name.equals(".note.stapsdt")) {
+                continue;
+            }
+            ByteBuffer notes = bytes(ch, s.offset, s.size, size, what);
+            int at = 0;
+            while (at + 12 <= notes.limit()) {
+                int nameSize = notes.getInt(at);
+                int descSize = notes.getInt(at + 4);
+                int type = notes.getInt(at + 8);
+                int nameAt = at + 12;
+                int descAt = nameAt + align4(nameSize);
+                int next = descAt + align4(descSize);
+                if (nameSize < 0 || descSize < 0 || next > notes.limit() || next <= at) {
+                    throw new ElfFormatException(what + ": bad note at " + at + " of .note.stapsdt");
+                }
+                if (type == NT_STAPSDT && string(notes, nameAt).equals("stapsdt") && descSize >= 24) {
+                    long pc = notes.getLong(descAt);
+                    long noteBase = notes.getLong(descAt + 8);
+                    long semaphore = notes.getLong(descAt + 16);
+                    if (base != null) { // prelinked: the note's addresses move with .stapsdt.base
+                        pc += base - noteBase;
+                        if (semaphore != 0) {
+                            semaphore += base - noteBase;
+                        }
+                    }
+                    ByteBuffer desc = notes.slice(descAt, descSize).order(ByteOrder.LITTLE_ENDIAN);
+                    String provider = string(desc, 24);
+                    String name = string(desc, 24 + utf8Length(provider) + 1);
+                    String args = string(desc, 24 + utf8Length(provider) + 1 + utf8Length(name) + 1);
+                    sites.add(new Site(provider, name, fileOffset(segments, pc, what),
+                            semaphore == 0 ? 0 : fileOffset(segments, semaphore, what), args));
+                }
+                at = next;
+            }
+        }
+        return sites;
+    }
+
+    private static long fileOffset(List<Segment> segments, long vaddr, String what) throws ElfFormatException {
+        for (Segment s : segments) {
+            if (vaddr >= s.vaddr && vaddr < s.vaddr + s.filesz) {
+                return vaddr - s.vaddr + s.offset;
+            }
+        }
+        throw new ElfFormatException(what + ": USDT address 0x" + Long.toHexString(vaddr) + " is in no loadable segment");
+    }
+
+    private static int align4(int n) {
+        return (n + 3) & ~3;
+    }
+
+    private static int utf8Length(String s) {
+        return s.getBytes(StandardCharsets.UTF_8).length;
+    }
+
+    private static ByteBuffer bytes(FileChannel ch, long offset, long length, long fileSize, String what) throws IOException {
+        if (offset < 0 || length < 0 || length > MAX_SECTION || offset > fileSize || length > fileSize - offset) {
+            throw new ElfFormatException(what + ": " + length + " bytes at " + offset + " are outside the file");
+        }
+        ByteBuffer b = ByteBuffer.allocate((int) length).order(ByteOrder.LITTLE_ENDIAN);
+        while (b.hasRemaining()) {
+            if (ch.read(b, offset + b.position()) < 0) {
+                throw new ElfFormatException(what + ": truncated");
+            }
+        }
+        return b.flip();
+    }
+
+    private static String string(ByteBuffer b, int offset) {
+        if (offset < 0 || offset >= b.limit()) {
+            return "";
+        }
+        int end = offset;
+        while (end < b.limit() && b.get(end) != 0) {
+            end++;
+        }
+        byte[] bytes = new byte[end - offset];
+        b.get(offset, bytes);
+        return new String(bytes, StandardCharsets.UTF_8);
+    }
+}
