@@ -17,7 +17,8 @@
 #define PG_FLAG_TRUNCATED 1 /* the text was longer than PG_QUERY_MAX - 1 bytes */
 #define PG_FLAG_FAILED 2    /* the transaction aborted before the query completed: duration until the abort */
 
-/* One statement a backend serving one of our connections ran, as the server timed it. */
+/* One statement a backend serving one of our connections ran, as the server timed it. Sent
+ * without the unused end of query: the record is offsetof(query) + query_len + 1 bytes, rounded up to 8. */
 struct pg_query_record {
 	struct event_header header; /* start/duration: the server's; thread and stack: our thread that last sent
 				       on the backend's connection before the query completed (tid 0: none seen) */

@@ -9,11 +9,18 @@ mvn -B -ntp -q package
 out=$PWD/out/demo
 mkdir -p "$out"
 rm -f "$out/demo.jfr" "$out/flame.html"
+# The service keeps an audit log in PostgreSQL: a cluster of the demo's own, on loopback.
+source scripts/pg-cluster.sh
+pg_port=${DEMO_PG_PORT:-54398}
+trap 'pg_cluster_stop "$out/pg"' EXIT
+echo "demo: starting PostgreSQL 15 (out/demo/pg, 127.0.0.1:$pg_port)"
+pg_cluster_start "$out/pg" "$pg_port"
 # The default probes plus syscall: the demo shows syscall statistics too. syscall is opt-in in
 # production because, while attached, every process on the host pays more per syscall (README).
 java -XX:+PreserveFramePointer --enable-native-access=ALL-UNNAMED \
   "-javaagent:agent/target/jfr-ebpf-agent.jar=file=$out/demo.jfr,probes=cpu+offcpu+file+tcp+postgres+syscall" \
-  -Ddemo.seconds="${DEMO_SECONDS:-20}" -jar demo/target/jfr-ebpf-demo.jar
+  -Ddemo.seconds="${DEMO_SECONDS:-20}" -Ddemo.jdbc="jdbc:postgresql://127.0.0.1:$pg_port/postgres?user=postgres" \
+  -jar demo/target/jfr-ebpf-demo.jar
 if [ ! -s "$out/demo.jfr" ]; then
   echo "demo: no recording at $out/demo.jfr (see the [jfr-ebpf] lines above)" >&2
   exit 1

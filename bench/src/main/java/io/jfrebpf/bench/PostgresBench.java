@@ -72,22 +72,26 @@ public final class PostgresBench {
         Map<String, List<Double>> tax = new LinkedHashMap<>();
         tax.put("no JVM", new ArrayList<>());
         configs.keySet().forEach(k -> tax.put(k, new ArrayList<>()));
+        List<String> kinds = List.of("trivial", "range");
         for (int round = 1; round <= rounds; round++) {
-            for (Map.Entry<String, String> c : configs.entrySet()) {
-                log("round %d/%d: throughput, %s", round, rounds, c.getKey());
-                Path recording = out.resolve("pg-" + round + ".jfr");
-                Files.deleteIfExists(recording);
-                List<String> cmd = jvm(c.getValue(), recording);
-                cmd.addAll(List.of(PostgresWorkload.class.getName(), "throughput", url(), "2", String.valueOf(seconds)));
-                String output = Measure.run(cmd, out);
-                throughput.computeIfAbsent(c.getKey(), k -> new ArrayList<>()).add(parse(output, "ops/s=([0-9.]+)"));
-                if (c.getValue() != null && !c.getValue().equals(Measure.PEER)) {
-                    long[] n = events.computeIfAbsent(c.getKey(), k -> new long[2]);
-                    long[] counted = queriesAndLost(recording);
-                    n[0] += counted[0];
-                    n[1] += counted[1];
+            for (String kind : kinds) {
+                for (Map.Entry<String, String> c : configs.entrySet()) {
+                    log("round %d/%d: throughput, %s statement, %s", round, rounds, kind, c.getKey());
+                    Path recording = out.resolve("pg-" + round + ".jfr");
+                    Files.deleteIfExists(recording);
+                    List<String> cmd = jvm(c.getValue(), recording);
+                    cmd.addAll(List.of(PostgresWorkload.class.getName(), "throughput", url(), "2", String.valueOf(seconds), kind));
+                    String output = Measure.run(cmd, out);
+                    String key = kind + "|" + c.getKey();
+                    throughput.computeIfAbsent(key, k -> new ArrayList<>()).add(parse(output, "ops/s=([0-9.]+)"));
+                    if (c.getValue() != null && !c.getValue().equals(Measure.PEER)) {
+                        long[] n = events.computeIfAbsent(key, k -> new long[2]);
+                        long[] counted = queriesAndLost(recording);
+                        n[0] += counted[0];
+                        n[1] += counted[1];
+                    }
+                    Files.deleteIfExists(recording);
                 }
-                Files.deleteIfExists(recording);
             }
             log("round %d/%d: another client (pgbench -S), no JVM", round, rounds);
             tax.get("no JVM").add(pgbenchTps());
@@ -97,15 +101,21 @@ public final class PostgresBench {
             }
         }
         StringBuilder report = new StringBuilder();
-        report.append(String.format(Locale.ROOT,
-                "## JDBC prepared SELECT on 2 connections (%.0f s, median of %d)%n%n", seconds, rounds));
-        report.append("| configuration | queries/s | vs no agent | PostgresQuery events (all rounds) | lost |\n|---|---|---|---|---|\n");
-        double base = median(throughput.get("no agent"));
+        report.append(String.format(Locale.ROOT, "## JDBC prepared statements on 2 connections (%.0f s, median of %d)%n%n"
+                + "`trivial`: `%s` (the server does next to nothing); `range`: `%s`%n%n", seconds, rounds,
+                PostgresWorkload.TRIVIAL, PostgresWorkload.RANGE));
+        report.append("| configuration | trivial queries/s | vs no agent | range queries/s | vs no agent | PostgresQuery events (all) | lost |\n"
+                + "|---|---|---|---|---|---|---|\n");
+        double baseTrivial = median(throughput.get("trivial|no agent"));
+        double baseRange = median(throughput.get("range|no agent"));
         for (String k : configs.keySet()) {
-            double m = median(throughput.get(k));
-            long[] n = events.get(k);
-            report.append(String.format(Locale.ROOT, "| %s | %.0f | %.3f | %s | %s |%n", k, m, m / base,
-                    n == null ? "-" : String.format(Locale.ROOT, "%,d", n[0]), n == null ? "-" : String.valueOf(n[1])));
+            double t = median(throughput.get("trivial|" + k));
+            double r = median(throughput.get("range|" + k));
+            long[] a = events.get("trivial|" + k);
+            long[] b = events.get("range|" + k);
+            report.append(String.format(Locale.ROOT, "| %s | %.0f | %.3f | %.0f | %.3f | %s | %s |%n", k, t, t / baseTrivial, r,
+                    r / baseRange, a == null ? "-" : String.format(Locale.ROOT, "%,d", a[0] + b[0]),
+                    a == null ? "-" : String.valueOf(a[1] + b[1])));
         }
         report.append(String.format(Locale.ROOT,
                 "%n## Another client of the same server: pgbench -S, 1 connection, %.0f s, while a JVM has 2 followed backends (median of %d)%n%n",

@@ -13,8 +13,9 @@ import java.util.concurrent.atomic.LongAdder;
 /**
  * JDBC load for PostgresBench, in a JVM with or without an agent; the pgjdbc driver on the class path.
  * <ul>
- * <li>{@code throughput URL THREADS SECONDS}: each thread its own connection, a prepared
- * {@code SELECT ?::int + 1} in a loop; prints {@code ops/s=}.
+ * <li>{@code throughput URL THREADS SECONDS [trivial|range]}: each thread its own connection, a
+ * prepared statement in a loop — {@code SELECT ?::int + 1} (the server does next to nothing), or
+ * a sum over 1,000 rows of pgbench's accounts table; prints {@code ops/s=}.
  * <li>{@code latency URL CONNECTIONS}: one connection after another, each running
  * {@code SELECT <ms since connect>} every 2 ms for 300 ms right after it opened: the recording
  * tells how soon after its opening a connection's statements are seen.
@@ -29,14 +30,19 @@ public final class PostgresWorkload {
     public static void main(String[] args) throws Exception {
         String url = args[1];
         switch (args[0]) {
-            case "throughput" -> throughput(url, Integer.parseInt(args[2]), Double.parseDouble(args[3]));
+            case "throughput" -> throughput(url, Integer.parseInt(args[2]), Double.parseDouble(args[3]),
+                    args.length > 4 ? args[4] : "trivial");
             case "latency" -> latency(url, Integer.parseInt(args[2]));
             case "idle" -> idle(url, java.nio.file.Path.of(args[2]));
             default -> throw new IllegalArgumentException("mode: throughput, latency or idle");
         }
     }
 
-    static void throughput(String url, int threads, double seconds) throws Exception {
+    static final String TRIVIAL = "SELECT ?::int + 1";
+    static final String RANGE = "SELECT sum(abalance) FROM pgbench_accounts WHERE aid BETWEEN ? AND ? + 999";
+
+    static void throughput(String url, int threads, double seconds, String kind) throws Exception {
+        boolean range = kind.equals("range");
         LongAdder ops = new LongAdder();
         List<Connection> connections = new ArrayList<>();
         for (int i = 0; i < threads; i++) {
@@ -48,10 +54,13 @@ public final class PostgresWorkload {
         long start = System.nanoTime();
         for (Connection c : connections) {
             Thread t = new Thread(() -> {
-                try (PreparedStatement ps = c.prepareStatement("SELECT ?::int + 1")) {
+                try (PreparedStatement ps = c.prepareStatement(range ? RANGE : TRIVIAL)) {
                     int i = 0;
                     while (System.nanoTime() < end) {
-                        ps.setInt(1, i++);
+                        ps.setInt(1, range ? 1 + (i++ * 7919) % 99_000 : i++);
+                        if (range) {
+                            ps.setInt(2, 1 + ((i - 1) * 7919) % 99_000);
+                        }
                         try (ResultSet rs = ps.executeQuery()) {
                             rs.next();
                         }

@@ -43,6 +43,11 @@ public final class DemoReport {
     private final Map<String, Long> connectErrors = new TreeMap<>();
     private final List<Long> connectNanos = new ArrayList<>();
     private long retransmitEvents;
+    /** statement -> server durations (ns); statement -> call site -> count */
+    private final Map<String, List<Long>> queryNanos = new HashMap<>();
+    private final Map<String, Map<String, Long>> querySites = new HashMap<>();
+    private final Map<String, Long> queryLockWait = new HashMap<>();
+    private long failedQueries;
     private RecordedEvent container;
     private long cpuSamples;
     private long opens;
@@ -101,6 +106,15 @@ public final class DemoReport {
                         }
                     }
                     case "ebpf.TcpRetransmit" -> retransmitEvents++;
+                    case "ebpf.PostgresQuery" -> {
+                        String q = e.getString("query");
+                        queryNanos.computeIfAbsent(q, k -> new ArrayList<>()).add(e.getDuration().toNanos());
+                        querySites.computeIfAbsent(q, k -> new HashMap<>()).merge(callSite(e.getStackTrace()), 1L, Long::sum);
+                        queryLockWait.merge(q, e.getDuration("lockWait").toNanos(), Long::sum);
+                        if (e.getBoolean("failed")) {
+                            failedQueries++;
+                        }
+                    }
                     case "ebpf.ContainerInfo" -> container = e;
                     default -> { }
                 }
@@ -230,6 +244,26 @@ public final class DemoReport {
             System.out.println("  opened at:");
             openedAt.entrySet().stream().sorted(Map.Entry.<String, Long>comparingByValue().reversed()).limit(4)
                     .forEach(o -> System.out.printf("  %,9d  %s%n", o.getValue(), o.getKey()));
+        }
+
+        if (!queryNanos.isEmpty()) {
+            long n = queryNanos.values().stream().mapToLong(List::size).sum();
+            System.out.printf("%nPostgreSQL: %,d statements timed by the server (ebpf.PostgresQuery, literals redacted)%s,"
+                    + " by total server time:%n", n, failedQueries == 0 ? "" : String.format(", %,d failed", failedQueries));
+            System.out.printf("  %8s %10s %10s %10s  %s%n", "count", "total", "median", "max", "statement  <- sent from");
+            queryNanos.entrySet().stream()
+                    .sorted(Comparator.comparingLong((Map.Entry<String, List<Long>> x) -> x.getValue().stream()
+                            .mapToLong(Long::longValue).sum()).reversed())
+                    .limit(5).forEach(x -> {
+                        List<Long> d = x.getValue().stream().sorted().toList();
+                        String site = querySites.get(x.getKey()).entrySet().stream().max(Map.Entry.comparingByValue())
+                                .map(Map.Entry::getKey).orElse("?");
+                        long lock = queryLockWait.getOrDefault(x.getKey(), 0L);
+                        String text = x.getKey().length() > 70 ? x.getKey().substring(0, 69) + "…" : x.getKey();
+                        System.out.printf("  %,8d %10s %10s %10s  %s  <- %s%s%n", d.size(),
+                                time(d.stream().mapToLong(Long::longValue).sum()), time(d.get(d.size() / 2)),
+                                time(d.get(d.size() - 1)), text, site, lock > 0 ? " (lock waits " + time(lock) + ")" : "");
+                    });
         }
 
         if (!syscalls.isEmpty()) {

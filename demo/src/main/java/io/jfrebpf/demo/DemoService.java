@@ -15,6 +15,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.sql.SQLException;
 import java.time.Duration;
 import java.util.Comparator;
 import java.util.concurrent.ExecutorService;
@@ -29,14 +30,18 @@ import java.util.stream.Stream;
  * checksums every document. A load generator in the same JVM drives it for
  * {@code demo.seconds} (default 20) with a few client threads, so the recording holds file
  * opens (including failed ones), socket and sleep syscalls, and CPU work, on named threads.
+ * Given {@code demo.jdbc} (a PostgreSQL URL), writes are also recorded in an audit table, and
+ * the index reads each document's revision count from it ({@link AuditLog}).
  */
 public final class DemoService {
     private final Path store;
     private final HttpServer server;
     private final ExecutorService handlers;
+    private final AuditLog audit;
 
-    DemoService(Path store) throws IOException {
+    DemoService(Path store, AuditLog audit) throws IOException {
         this.store = store;
+        this.audit = audit;
         this.server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 64);
         this.handlers = Executors.newFixedThreadPool(4, r -> {
             Thread t = new Thread(r);
@@ -71,8 +76,18 @@ public final class DemoService {
             Path file = store.resolve(name);
             switch (exchange.getRequestMethod()) {
                 case "PUT" -> {
+                    byte[] body;
                     try (InputStream in = exchange.getRequestBody()) {
-                        Files.write(file, in.readAllBytes());
+                        body = in.readAllBytes();
+                    }
+                    Files.write(file, body);
+                    if (audit != null) {
+                        try {
+                            audit.recordWrite(name, body.length);
+                        } catch (SQLException e) {
+                            respond(exchange, 503, "audit log: " + e.getMessage());
+                            return;
+                        }
                     }
                     respond(exchange, 201, "stored " + name);
                 }
@@ -92,7 +107,15 @@ public final class DemoService {
         try (exchange; Stream<Path> files = Files.list(store)) {
             StringBuilder body = new StringBuilder();
             for (Path p : files.sorted(Comparator.naturalOrder()).toList()) {
-                body.append(p.getFileName()).append(' ').append(checksum(Files.readAllBytes(p))).append('\n');
+                body.append(p.getFileName()).append(' ').append(checksum(Files.readAllBytes(p)));
+                if (audit != null) {
+                    try {
+                        body.append(' ').append(audit.revisions(p.getFileName().toString())).append(" revisions");
+                    } catch (SQLException e) {
+                        body.append(" (audit log: ").append(e.getMessage()).append(')');
+                    }
+                }
+                body.append('\n');
             }
             respond(exchange, 200, body.toString());
         }
@@ -121,10 +144,12 @@ public final class DemoService {
         int seconds = Integer.getInteger("demo.seconds", 20);
         int clients = Integer.getInteger("demo.clients", 3);
         Path store = Files.createTempDirectory("jfr-ebpf-demo-store");
-        DemoService service = new DemoService(store);
+        String jdbc = System.getProperty("demo.jdbc");
+        AuditLog audit = jdbc == null || jdbc.isBlank() ? null : new AuditLog(jdbc, 2);
+        DemoService service = new DemoService(store, audit);
         service.start();
-        System.out.printf("demo: document store on http://127.0.0.1:%d, %d clients for %d s, files in %s%n",
-                service.port(), clients, seconds, store);
+        System.out.printf("demo: document store on http://127.0.0.1:%d, %d clients for %d s, files in %s%s%n",
+                service.port(), clients, seconds, store, audit == null ? "" : ", audit log in PostgreSQL (" + jdbc + ")");
 
         AtomicLong requests = new AtomicLong();
         AtomicLong notFound = new AtomicLong();
@@ -149,6 +174,9 @@ public final class DemoService {
             t.join();
         }
         service.stop();
+        if (audit != null) {
+            audit.close();
+        }
         try (Stream<Path> files = Files.list(store)) {
             for (Path p : files.toList()) {
                 Files.delete(p);

@@ -6,7 +6,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
 /**
- * Mirror of {@code struct pg_query_record} and {@code struct pg_backend} (bpf/postgres.h), and
+ * Mirror of {@code struct pg_query_record} (sent without the unused end of its text) and {@code struct pg_backend} (bpf/postgres.h), and
  * the bytes of a {@code pg_conns} key (a {@code struct tcp_endpoints}: our end of a connection).
  */
 public record PostgresRecord(EventHeader header, long lockWaitNs, int backendPid, int protocol, int flags, String query) {
@@ -32,8 +32,9 @@ public record PostgresRecord(EventHeader header, long lockWaitNs, int backendPid
     private static final ValueLayout.OfInt U32 = ValueLayout.JAVA_INT_UNALIGNED;
 
     public static PostgresRecord decode(MemorySegment record) {
-        Records.requireSize(record, SIZE, "pg_query_record");
-        int length = Math.clamp(Integer.toUnsignedLong(record.get(U32, QUERY_LEN)), 0, QUERY_MAX - 1);
+        Records.requireSize(record, QUERY, "pg_query_record"); // sent with its text only
+        long room = Math.min(record.byteSize() - QUERY, QUERY_MAX - 1);
+        int length = (int) Math.clamp(Integer.toUnsignedLong(record.get(U32, QUERY_LEN)), 0, room);
         return new PostgresRecord(EventHeader.decode(record), record.get(U64, LOCK_WAIT_NS), record.get(U32, BACKEND_PID),
                 record.get(U32, PROTOCOL), record.get(U32, FLAGS), Records.cString(record, QUERY, length));
     }

@@ -103,6 +103,9 @@ class PostgresIT {
                 assertFalse(e.getBoolean("failed"));
                 assertOnWorker(e, w, tid, "workerQueries");
             }
+            List<RecordedEvent> others = where(queries, "ebpf.PostgresQuery",
+                    e -> e.getString("query").equals("SELECT $1::int AS other_marker") && e.getInt("clientPort") == port);
+            assertEquals(PostgresWorkloads.EXECUTIONS, others.size(), "named statements keep their text:\n" + all);
             List<RecordedEvent> literals = where(queries, "ebpf.PostgresQuery",
                     e -> e.getString("query").equals("SELECT ? AS pw, ?") && e.getInt("clientPort") == port);
             assertEquals(1, literals.size(), all);

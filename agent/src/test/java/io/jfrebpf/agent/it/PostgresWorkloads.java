@@ -59,10 +59,17 @@ final class PostgresWorkloads {
 
         static void workerQueries(Connection c, int n) throws SQLException {
             System.out.println("worker " + n + " tid=" + Workloads.gettid() + " port=" + clientPort(c));
-            try (PreparedStatement ps = c.prepareStatement("SELECT pg_sleep(" + SLEEP_SECONDS + "), ?::text AS secret_marker")) {
+            // two statements in turn: once pgjdbc has made both named server-side statements (at the
+            // 5th execution) no Parse precedes an execution, and only debug_query_string tells them apart
+            try (PreparedStatement ps = c.prepareStatement("SELECT pg_sleep(" + SLEEP_SECONDS + "), ?::text AS secret_marker");
+                    PreparedStatement other = c.prepareStatement("SELECT ?::int AS other_marker")) {
                 for (int i = 0; i < EXECUTIONS; i++) {
                     ps.setString(1, "sekrit-" + n);
                     try (ResultSet rs = ps.executeQuery()) {
+                        rs.next();
+                    }
+                    other.setInt(1, i);
+                    try (ResultSet rs = other.executeQuery()) {
                         rs.next();
                     }
                 }
