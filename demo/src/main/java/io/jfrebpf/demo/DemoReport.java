@@ -109,7 +109,8 @@ public final class DemoReport {
                     case "ebpf.PostgresQuery" -> {
                         String q = e.getString("query");
                         queryNanos.computeIfAbsent(q, k -> new ArrayList<>()).add(e.getDuration().toNanos());
-                        querySites.computeIfAbsent(q, k -> new HashMap<>()).merge(callSite(e.getStackTrace()), 1L, Long::sum);
+                        querySites.computeIfAbsent(q, k -> new HashMap<>())
+                                .merge(callSite(e.getStackTrace(), "java.", "sun.", "jdk.", "com.sun.", "org.postgresql."), 1L, Long::sum);
                         queryLockWait.merge(q, e.getDuration("lockWait").toNanos(), Long::sum);
                         if (e.getBoolean("failed")) {
                             failedQueries++;
@@ -153,11 +154,15 @@ public final class DemoReport {
 
     /** The innermost Java frame outside the JDK: the application code behind a JDK call. */
     private static String callSite(RecordedStackTrace stack) {
+        return callSite(stack, "java.", "sun.", "jdk.", "com.sun.");
+    }
+
+    /** The innermost Java frame outside these packages. */
+    private static String callSite(RecordedStackTrace stack, String... skipped) {
         if (stack != null) {
             for (RecordedFrame f : stack.getFrames()) {
                 String type = f.getMethod().getType().getName();
-                if (JAVA.contains(f.getType()) && !type.startsWith("java.") && !type.startsWith("sun.")
-                        && !type.startsWith("jdk.") && !type.startsWith("com.sun.")) {
+                if (JAVA.contains(f.getType()) && java.util.Arrays.stream(skipped).noneMatch(type::startsWith)) {
                     return type + "." + f.getMethod().getName() + (f.getLineNumber() > 0 ? ":" + f.getLineNumber() : "");
                 }
             }

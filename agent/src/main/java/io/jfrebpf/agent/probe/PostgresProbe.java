@@ -102,6 +102,13 @@ public final class PostgresProbe extends BpfProbe {
         }
     };
     private long detachesRefused;
+    /** Statements repeat: each text is redacted once (at most 512 kept: 4 MB at worst, with texts of 2,047 bytes). */
+    private final Map<String, String> redacted = new LinkedHashMap<>(64, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, String> eldest) {
+            return size() > 512;
+        }
+    };
     private long followWindowNs;
     private int followsInWindow;
     private BpfLink senderLink;
@@ -403,7 +410,7 @@ public final class PostgresProbe extends BpfProbe {
             return; // the warm-up's empty record
         }
         PostgresQueryEvent e = new PostgresQueryEvent();
-        String text = redact ? SqlRedaction.redact(r.query()) : r.query();
+        String text = redact ? redacted.computeIfAbsent(r.query(), SqlRedaction::redact) : r.query();
         e.query = r.truncated() ? text + "…" : text;
         e.backendPid = r.backendPid();
         e.protocol = PostgresRecord.protocolName(r.protocol());
