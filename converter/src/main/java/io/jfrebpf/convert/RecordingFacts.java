@@ -1,0 +1,318 @@
+package io.jfrebpf.convert;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import jdk.jfr.consumer.RecordedEvent;
+import jdk.jfr.consumer.RecordedFrame;
+import jdk.jfr.consumer.RecordedStackTrace;
+import jdk.jfr.consumer.RecordedThread;
+import jdk.jfr.consumer.RecordingFile;
+
+/**
+ * What the summary and the gate need from a recording, read in one pass: per syscall, per
+ * file path, per remote endpoint, per SQL statement and per leaking stack, the counts, times and
+ * bytes, and the CPU samples by innermost Java method. Bounded by what the recording names
+ * (distinct syscalls, paths, statements), not by its event count.
+ */
+public final class RecordingFacts {
+    /** Durations kept per key for percentiles: beyond this, a uniform sample (reservoir). */
+    static final int KEPT_DURATIONS = 10_000;
+
+    public static final class Syscall {
+        public long count;
+        public long errors;
+        public long totalNs;
+        public long maxNs;
+        /** calls per log2 bucket lower bound (ns) */
+        public final TreeMap<Long, Long> histogram = new TreeMap<>();
+
+        /** The upper bound of the log2 bucket holding the q-quantile (at most the longest call). */
+        public long quantileNs(double q) {
+            long all = histogram.values().stream().mapToLong(Long::longValue).sum();
+            if (all == 0) {
+                return 0;
+            }
+            long need = (long) Math.ceil(q * all);
+            long seen = 0;
+            for (Map.Entry<Long, Long> b : histogram.entrySet()) {
+                seen += b.getValue();
+                if (seen >= need) {
+                    return Math.min(Math.max(1, b.getKey() * 2), maxNs > 0 ? maxNs : Long.MAX_VALUE);
+                }
+            }
+            return maxNs;
+        }
+    }
+
+    /** Durations of one kind of thing (a statement, a path's opens, connects to an endpoint). */
+    public static final class Timed {
+        public long count;
+        public long totalNs;
+        public long maxNs;
+        public long failed;
+        public final List<Long> durations = new ArrayList<>();
+        public final Map<String, Long> sites = new HashMap<>();
+        private long seed = 0x9E3779B97F4A7C15L;
+
+        void add(long ns, String site) {
+            count++;
+            totalNs += ns;
+            maxNs = Math.max(maxNs, ns);
+            if (durations.size() < KEPT_DURATIONS) {
+                durations.add(ns);
+            } else {
+                seed = seed * 6364136223846793005L + 1442695040888963407L;
+                long slot = Long.remainderUnsigned(seed >>> 1, count);
+                if (slot < KEPT_DURATIONS) {
+                    durations.set((int) slot, ns);
+                }
+            }
+            if (site != null && sites.size() < 1000) {
+                sites.merge(site, 1L, Long::sum);
+            }
+        }
+
+        public long quantileNs(double q) {
+            if (durations.isEmpty()) {
+                return 0;
+            }
+            List<Long> sorted = durations.stream().sorted().toList();
+            int i = (int) Math.min(sorted.size() - 1, Math.max(0, Math.ceil(q * sorted.size()) - 1));
+            return sorted.get(i);
+        }
+
+        public String topSite() {
+            return sites.entrySet().stream().max(Map.Entry.comparingByValue()).map(Map.Entry::getKey).orElse("?");
+        }
+    }
+
+    public static final class Endpoint {
+        public long connections;
+        public long bytesSent;
+        public long bytesReceived;
+        public long retransmits;
+        public long stillOpen;
+        public final Timed connects = new Timed();
+        public long connectErrors;
+    }
+
+    public record Leak(String site, long bytes, long allocations, String stackTop) {
+    }
+
+    public record Probe(String name, boolean attached, String reason, long events, long lost) {
+    }
+
+    public final Map<String, Long> eventCounts = new TreeMap<>();
+    public final Map<String, Syscall> syscalls = new HashMap<>();
+    public final Map<String, Timed> opensByPath = new HashMap<>();
+    public final List<RecordedEvent> slowestOpens = new ArrayList<>();
+    public final Map<String, Long> openErrors = new TreeMap<>();
+    public final Map<String, Endpoint> endpoints = new HashMap<>();
+    public final Map<String, Timed> queries = new HashMap<>();
+    public final List<Leak> leaks = new ArrayList<>();
+    public final Map<String, Long> cpuSelf = new HashMap<>();
+    public long cpuSamples;
+    public String cpuSource = "none";
+    public final List<Probe> probes = new ArrayList<>();
+    public long retransmitEvents;
+    public Instant first;
+    public Instant last;
+
+    private final Map<String, Long> jvmCpuSelf = new HashMap<>();
+    private long jvmSamples;
+
+    public static RecordingFacts read(Path file, PrintStream err) throws IOException {
+        RecordingFacts f = new RecordingFacts();
+        Progress progress = new Progress(err, file.getFileName().toString());
+        try (RecordingFile in = new RecordingFile(file)) {
+            while (in.hasMoreEvents()) {
+                f.add(in.readEvent());
+                progress.tick();
+            }
+        }
+        progress.done();
+        if (f.cpuSamples == 0 && f.jvmSamples > 0) {
+            f.cpuSelf.putAll(f.jvmCpuSelf);
+            f.cpuSamples = f.jvmSamples;
+            f.cpuSource = "jdk.ExecutionSample";
+        }
+        return f;
+    }
+
+    public Duration span() {
+        return first == null ? Duration.ZERO : Duration.between(first, last);
+    }
+
+    public long lost() {
+        return probes.stream().mapToLong(Probe::lost).sum();
+    }
+
+    private void add(RecordedEvent e) {
+        String type = e.getEventType().getName();
+        eventCounts.merge(type, 1L, Long::sum);
+        Instant t = e.getStartTime();
+        if (first == null || t.isBefore(first)) {
+            first = t;
+        }
+        Instant end = e.getEndTime();
+        if (last == null || end.isAfter(last)) {
+            last = end;
+        }
+        switch (type) {
+            case "ebpf.SyscallStatistics" -> {
+                Syscall s = syscalls.computeIfAbsent(e.getString("syscall"), k -> new Syscall());
+                s.count += e.getLong("count");
+                s.errors += e.getLong("errors");
+                s.totalNs += e.getLong("totalTime");
+                s.maxNs = Math.max(s.maxNs, e.getLong("maxTime"));
+                String h = e.getString("histogram");
+                if (h != null) {
+                    for (String pair : h.trim().split("\\s+")) {
+                        int colon = pair.indexOf(':');
+                        if (colon > 0) {
+                            try {
+                                s.histogram.merge(Long.parseLong(pair.substring(0, colon)), Long.parseLong(pair.substring(colon + 1)),
+                                        Long::sum);
+                            } catch (NumberFormatException ignored) {
+                                // a malformed pair: the others still count
+                            }
+                        }
+                    }
+                }
+            }
+            case "ebpf.FileOpen" -> {
+                String path = e.getString("path");
+                opensByPath.computeIfAbsent(path == null ? "?" : path, k -> new Timed()).add(e.getDuration().toNanos(),
+                        callSite(e.getStackTrace()));
+                String error = e.getString("error");
+                if (error != null) {
+                    openErrors.merge(error, 1L, Long::sum);
+                }
+                keepSlowest(slowestOpens, e, 10);
+            }
+            case "ebpf.TcpConnection" -> {
+                Endpoint p = endpoint(e);
+                p.connections++;
+                p.bytesSent += e.getLong("bytesSent");
+                p.bytesReceived += e.getLong("bytesReceived");
+                p.retransmits += e.getLong("retransmits");
+                if (e.getBoolean("stillOpen")) {
+                    p.stillOpen++;
+                }
+            }
+            case "ebpf.TcpConnect" -> {
+                Endpoint p = endpoint(e);
+                if (e.getString("error") != null) {
+                    p.connectErrors++;
+                } else {
+                    p.connects.add(e.getDuration().toNanos(), callSite(e.getStackTrace()));
+                }
+            }
+            case "ebpf.TcpRetransmit" -> retransmitEvents++;
+            case "ebpf.PostgresQuery" -> {
+                Timed q = queries.computeIfAbsent(e.getString("query"), k -> new Timed());
+                q.add(e.getDuration().toNanos(), callSite(e.getStackTrace(), "org.postgresql."));
+                if (e.getBoolean("failed")) {
+                    q.failed++;
+                }
+            }
+            case "ebpf.NativeLeak" -> leaks.add(new Leak(callSite(e.getStackTrace()), e.getLong("bytes"),
+                    e.getLong("allocations"), stackTop(e.getStackTrace())));
+            case "ebpf.CPUSample" -> {
+                cpuSamples++;
+                cpuSource = "ebpf.CPUSample";
+                cpuSelf.merge(innermostJava(e.getStackTrace()), 1L, Long::sum);
+            }
+            case "jdk.ExecutionSample" -> {
+                jvmSamples++;
+                jvmCpuSelf.merge(innermostJava(e.getStackTrace()), 1L, Long::sum);
+            }
+            case "ebpf.ProbeStatus" -> probes.add(new Probe(e.getString("probe"), e.getBoolean("attached"),
+                    e.getString("reason"), e.getLong("events"), e.getLong("lost")));
+            default -> {
+            }
+        }
+    }
+
+    private Endpoint endpoint(RecordedEvent e) {
+        String remote = e.getString("remoteAddress");
+        String key = (remote != null && remote.contains(":") ? "[" + remote + "]" : remote) + ":" + e.getInt("remotePort");
+        if (e.hasField("direction") && "accepted".equals(e.getString("direction"))) {
+            key = "accepted on port " + e.getInt("localPort");
+        }
+        return endpoints.computeIfAbsent(key, k -> new Endpoint());
+    }
+
+    private static void keepSlowest(List<RecordedEvent> slowest, RecordedEvent e, int n) {
+        if (slowest.size() < n) {
+            slowest.add(e);
+        } else {
+            RecordedEvent fastest = slowest.stream().min((a, b) -> a.getDuration().compareTo(b.getDuration())).orElseThrow();
+            if (e.getDuration().compareTo(fastest.getDuration()) > 0) {
+                slowest.remove(fastest);
+                slowest.add(e);
+            }
+        }
+    }
+
+    public static final String NO_JAVA_FRAME = "(no Java frame)";
+
+    static final java.util.Set<String> JAVA_FRAMES = java.util.Set.of("Interpreted", "JIT compiled", "Inlined", "C1 compiled");
+
+    /** The innermost Java method of a stack ("(no Java frame)" for JVM and native threads). */
+    public static String innermostJava(RecordedStackTrace stack) {
+        if (stack != null) {
+            for (RecordedFrame f : stack.getFrames()) {
+                if (JAVA_FRAMES.contains(f.getType()) && f.getMethod() != null) {
+                    return f.getMethod().getType().getName() + "." + f.getMethod().getName();
+                }
+            }
+        }
+        return NO_JAVA_FRAME;
+    }
+
+    /** The innermost Java frame outside the JDK (and these packages): the application code behind a call. */
+    public static String callSite(RecordedStackTrace stack, String... alsoSkipped) {
+        if (stack != null) {
+            for (RecordedFrame f : stack.getFrames()) {
+                if (!JAVA_FRAMES.contains(f.getType()) || f.getMethod() == null) {
+                    continue;
+                }
+                String type = f.getMethod().getType().getName();
+                if (type.startsWith("java.") || type.startsWith("sun.") || type.startsWith("jdk.") || type.startsWith("com.sun.")) {
+                    continue;
+                }
+                boolean skip = false;
+                for (String p : alsoSkipped) {
+                    skip |= type.startsWith(p);
+                }
+                if (!skip) {
+                    return type + "." + f.getMethod().getName() + (f.getLineNumber() > 0 ? ":" + f.getLineNumber() : "");
+                }
+            }
+        }
+        return innermostJava(stack);
+    }
+
+    static String stackTop(RecordedStackTrace stack) {
+        if (stack == null || stack.getFrames().isEmpty()) {
+            return "?";
+        }
+        return FoldedStacks.frameName(stack.getFrames().get(0));
+    }
+
+    static String thread(RecordedThread t) {
+        if (t == null) {
+            return "?";
+        }
+        return t.getJavaName() != null ? t.getJavaName() : t.getOSName();
+    }
+}

@@ -1,0 +1,169 @@
+package io.jfrebpf.convert.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.openjdk.jmc.common.IMCStackTrace;
+import org.openjdk.jmc.common.item.IItem;
+import org.openjdk.jmc.common.item.IItemCollection;
+import org.openjdk.jmc.common.item.IItemIterable;
+import org.openjdk.jmc.common.item.IMemberAccessor;
+import org.openjdk.jmc.common.item.ItemFilters;
+import org.openjdk.jmc.flightrecorder.JfrAttributes;
+import org.openjdk.jmc.flightrecorder.JfrLoaderToolkit;
+
+/**
+ * Golden tests of the converter CLI (the shaded jar) on recordings the real agent makes here:
+ * a workload that burns CPU in Burner.hot and Burner.cold, twice alike, and once with three
+ * times the work in hot.
+ */
+class ConverterIT {
+    static final String HOT = "io.jfrebpf.convert.it.Burner.hot";
+    @TempDir
+    static Path dir;
+    static Path base;
+    static Path again;
+    static Path regressed;
+
+    @BeforeAll
+    static void record() throws Exception {
+        assertEquals("0", uid(), "the golden tests record with the agent, which loads BPF programs: run as root");
+        base = Jvm.burn(dir.resolve("base.jfr"), 1, 1, 2000);
+        again = Jvm.burn(dir.resolve("again.jfr"), 1, 1, 2000);
+        regressed = Jvm.burn(dir.resolve("regressed.jfr"), 3, 1, 2000);
+    }
+
+    static String uid() throws Exception {
+        return Files.readString(Path.of("/proc/self/status")).lines().filter(l -> l.startsWith("Uid:")).findFirst()
+                .orElse("Uid: ?").split("\\s+")[2];
+    }
+
+    @Test
+    void theFlameGraphShowsTheHotMethodAndOpensInChromiumWithoutScriptErrors() throws Exception {
+        Path html = dir.resolve("flame.html");
+        Jvm.Result r = Jvm.convert("flame", base.toString(), html.toString());
+        assertEquals(0, r.exit(), r.out());
+        assertTrue(r.out().contains("ebpf.CPUSample events"), r.out());
+        FlamePage graph = FlamePage.of(Files.readString(html));
+        assertTrue(graph.hasFrame(HOT + "_[j]") || graph.hasFrame(HOT), "the hot method in the graph: " + graph.names());
+        assertTrue(graph.hasFrame("Burner.cold"), "and the cold one");
+        Chromium.Page page = Chromium.open(html, dir.resolve("flame.png"));
+        assertEquals(List.of(), page.scriptErrors(), page.log());
+        assertTrue(page.coloredFraction() > 0.05, "the screenshot shows frames: " + page.coloredFraction() + " of its pixels coloured");
+    }
+
+    @Test
+    void collapsedWeightsAddUpToTheSampleCountJmcCounts() throws Exception {
+        Path txt = dir.resolve("collapsed.txt");
+        Jvm.Result r = Jvm.convert("collapsed", base.toString(), txt.toString());
+        assertEquals(0, r.exit(), r.out());
+        long sum = 0;
+        long hot = 0;
+        for (String line : Files.readAllLines(txt)) {
+            int space = line.lastIndexOf(' ');
+            long w = Long.parseLong(line.substring(space + 1));
+            sum += w;
+            if (line.contains(HOT)) {
+                hot += w;
+            }
+        }
+        assertEquals(samplesWithStacks(base), sum, "collapsed weights = CPU samples with stacks, as JMC's parser counts them");
+        assertTrue(hot > sum / 4, "Burner.hot in " + hot + " of " + sum + " samples");
+    }
+
+    @Test
+    void theGatePassesOnTheSameWorkloadAndFailsOnThreeTimesTheCpuInOneMethod() throws Exception {
+        Jvm.Result same = Jvm.convert("gate", base.toString(), again.toString());
+        assertEquals(0, same.exit(), same.out());
+        assertTrue(same.out().contains("gate: PASSED"), same.out());
+
+        Jvm.Result worse = Jvm.convert("gate", base.toString(), regressed.toString());
+        assertEquals(1, worse.exit(), worse.out());
+        assertTrue(worse.out().contains("gate: FAILED"), worse.out());
+        Matcher m = Pattern.compile("(?m)^\\s*CPU share " + Pattern.quote(HOT) + "\\s+(\\S+)%\\s+(\\S+)%\\s+\\+(\\S+) pp.*REGRESSION$")
+                .matcher(worse.out());
+        assertTrue(m.find(), "the hot method's line says REGRESSION:\n" + worse.out());
+        double before = Double.parseDouble(m.group(1));
+        double after = Double.parseDouble(m.group(2));
+        assertTrue(before > 35 && before < 65 && after > 62 && after < 88, "about 50% -> 75%: " + before + " -> " + after);
+
+        Jvm.Result relaxed = Jvm.convert("gate", base.toString(), regressed.toString(), "cpu=40");
+        assertEquals(0, relaxed.exit(), "a limit above the change passes:\n" + relaxed.out());
+    }
+
+    @Test
+    void theDiffColoursTheHotMethodRedAndTheColdOneBlue() throws Exception {
+        Path html = dir.resolve("diff.html");
+        Jvm.Result r = Jvm.convert("diff", base.toString(), regressed.toString(), html.toString());
+        assertEquals(0, r.exit(), r.out());
+        FlamePage d = FlamePage.of(Files.readString(html));
+        assertTrue(d.diffFor("Burner.hot") > 0, "hot grew: " + d.diffByFrame());
+        assertTrue(d.diffFor("Burner.cold") < 0, "cold's share shrank: " + d.diffByFrame());
+        Chromium.Page page = Chromium.open(html, dir.resolve("diff.png"));
+        assertEquals(List.of(), page.scriptErrors(), page.log());
+    }
+
+    @Test
+    void theSummaryNamesTheHotMethodAndTheProbes() throws Exception {
+        Jvm.Result r = Jvm.convert("summary", base.toString());
+        assertEquals(0, r.exit(), r.out());
+        assertTrue(r.out().contains("probes (nothing lost)"), r.out());
+        assertTrue(Pattern.compile("(?m)^\\s+\\d+\\.\\d%\\s+[\\d,]+\\s+" + Pattern.quote(HOT) + "$").matcher(r.out()).find(), r.out());
+    }
+
+    @Test
+    void aPlainJvmRecordingWorksToo() throws Exception {
+        Path jfr = dir.resolve("plain.jfr");
+        Jvm.Result rec = Jvm.run(List.of(Jvm.JAVA.toString(), "-XX:StartFlightRecording=filename=" + jfr + ",settings=profile",
+                "-cp", Jvm.TEST_CLASSES.toString(), Burner.class.getName(), "1", "1", "600"));
+        assertEquals(0, rec.exit(), rec.out());
+        Path html = dir.resolve("plain.html");
+        Jvm.Result r = Jvm.convert("flame", jfr.toString(), html.toString());
+        assertEquals(0, r.exit(), r.out());
+        assertTrue(r.out().contains("jdk.ExecutionSample events"), r.out());
+        assertTrue(FlamePage.of(Files.readString(html)).hasFrame("Burner.hot"));
+    }
+
+    @Test
+    void badInputSaysWhatIsWrongInOneLine() throws Exception {
+        Jvm.Result missing = Jvm.convert("flame", dir.resolve("nope.jfr").toString(), dir.resolve("x.html").toString());
+        assertEquals(2, missing.exit());
+        assertTrue(missing.out().startsWith("convert: no such file: "), missing.out());
+        Jvm.Result noEvents = Jvm.convert("flame", "--event", "ebpf.OffCPU", base.toString(), dir.resolve("x.html").toString());
+        assertEquals(2, noEvents.exit());
+        assertTrue(noEvents.out().contains("has no ebpf.OffCPU events with stacks; event types with stacks in it:")
+                && noEvents.out().contains("ebpf.CPUSample"), noEvents.out());
+        assertFalse(Files.exists(dir.resolve("x.html")), "no output file on failure");
+        Path garbage = Files.writeString(dir.resolve("garbage.jfr"), "not a recording");
+        Jvm.Result bad = Jvm.convert("summary", garbage.toString());
+        assertEquals(2, bad.exit(), bad.out());
+        assertTrue(bad.out().startsWith("convert: "), bad.out());
+        Jvm.Result limit = Jvm.convert("gate", base.toString(), again.toString(), "cpu=lots");
+        assertEquals(2, limit.exit());
+        assertTrue(limit.out().contains("limit cpu has bad value 'lots'"), limit.out());
+        assertEquals(2, Jvm.convert("frobnicate").exit());
+    }
+
+    static long samplesWithStacks(Path file) throws Exception {
+        IItemCollection items = JfrLoaderToolkit.loadEvents(file.toFile());
+        long n = 0;
+        for (IItemIterable it : items.apply(ItemFilters.type("ebpf.CPUSample"))) {
+            IMemberAccessor<IMCStackTrace, IItem> stack = JfrAttributes.EVENT_STACKTRACE.getAccessor(it.getType());
+            for (IItem i : it) {
+                if (stack != null && stack.getMember(i) != null && !stack.getMember(i).getFrames().isEmpty()) {
+                    n++;
+                }
+            }
+        }
+        return n;
+    }
+}
