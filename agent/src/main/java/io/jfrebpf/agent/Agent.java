@@ -210,6 +210,29 @@ public final class Agent {
         }
     }
 
+    /** Whether the agent is recording in this JVM (for the JUnit extension, which calls it reflectively). */
+    public static boolean recording() {
+        synchronized (LOCK) {
+            return current != null;
+        }
+    }
+
+    /**
+     * Each probe asked for: "attached: how" or "not attached: why" (empty when not recording);
+     * for the JUnit extension, which calls it reflectively to explain a missing event.
+     */
+    public static Map<String, String> probeStates() {
+        Agent a;
+        synchronized (LOCK) {
+            a = current;
+        }
+        Map<String, String> states = new java.util.LinkedHashMap<>();
+        if (a != null) {
+            a.states.forEach((name, s) -> states.put(name.key(), (s.attached ? "attached: " : "not attached: ") + s.reason));
+        }
+        return states;
+    }
+
     /** Ends the running recording now and writes the file; for tests and the CLI. */
     public static Path stopCurrent() {
         Agent a;

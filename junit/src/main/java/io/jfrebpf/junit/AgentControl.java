@@ -1,0 +1,92 @@
+package io.jfrebpf.junit;
+
+import java.io.File;
+import java.lang.reflect.Method;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import net.bytebuddy.agent.ByteBuddyAgent;
+
+/**
+ * The agent in this JVM, reached reflectively through the system class loader (where
+ * {@code -javaagent:} and a dynamic attach both put it): is it recording, what did each probe
+ * do, and a dump of the recording so far. Attaches it when it is not there.
+ */
+final class AgentControl {
+    static final String AGENT_CLASS = "io.jfrebpf.agent.Agent";
+    static final String JAR_PROPERTY = "jfrebpf.agent.jar";
+    static final String JAR_ENV = "JFR_EBPF_AGENT_JAR";
+
+    private AgentControl() {
+    }
+
+    static synchronized void ensureRecording(String options, Path directory) throws Exception {
+        if (recording()) {
+            return;
+        }
+        Path jar = agentJar();
+        Files.createDirectories(directory);
+        String file = directory.resolve("junit-%p-%t.jfr").toString();
+        String args = options.contains("file=") ? options : options + (options.isBlank() ? "" : ",") + "file=" + file;
+        ByteBuddyAgent.attach(jar.toFile(), String.valueOf(ProcessHandle.current().pid()), args);
+        long deadline = System.nanoTime() + 30_000_000_000L;
+        while (!recording() && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+        }
+        if (!recording()) {
+            throw new IllegalStateException("the jfr-ebpf agent was attached from " + jar + " with '" + args
+                    + "' but is not recording: see its [jfr-ebpf] lines on stderr");
+        }
+    }
+
+    static Path agentJar() {
+        String name = System.getProperty(JAR_PROPERTY, System.getenv(JAR_ENV));
+        if (name == null || name.isBlank()) {
+            throw new IllegalStateException("@EbpfRecording needs the agent: run the tests with -javaagent:jfr-ebpf-agent.jar, "
+                    + "or set the system property " + JAR_PROPERTY + " (or " + JAR_ENV + ") to the jar's path");
+        }
+        Path jar = Path.of(name).toAbsolutePath();
+        if (!Files.isRegularFile(jar)) {
+            throw new IllegalStateException(JAR_PROPERTY + " names " + jar + ", which is not a file");
+        }
+        return jar;
+    }
+
+    static boolean recording() {
+        try {
+            return (Boolean) method("recording").invoke(null);
+        } catch (ClassNotFoundException e) {
+            return false;
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException("the jfr-ebpf agent in this JVM does not answer: " + e, e);
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    static Map<String, String> probeStates() {
+        try {
+            return (Map<String, String>) method("probeStates").invoke(null);
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            return Map.of();
+        }
+    }
+
+    /** The recording so far, written to {@code file}; the recording goes on. */
+    static Path dump(Path file) throws Exception {
+        Path written = (Path) method("dumpCurrent", Path.class).invoke(null, file);
+        if (written == null) {
+            throw new IllegalStateException("the jfr-ebpf agent could not write its recording so far to " + file
+                    + ": see its [jfr-ebpf] lines on stderr");
+        }
+        return written;
+    }
+
+    private static Method method(String name, Class<?>... parameters) throws ClassNotFoundException, NoSuchMethodException {
+        Class<?> agent = Class.forName(AGENT_CLASS, true, ClassLoader.getSystemClassLoader());
+        return agent.getMethod(name, parameters);
+    }
+
+    static File temporaryDirectory() {
+        return new File(System.getProperty("java.io.tmpdir"));
+    }
+}
