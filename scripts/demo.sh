@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Builds everything, runs the demo service for ~20 s under the agent, and prints where the
-# recording is, a short summary and the flame graph's path. Output goes to out/demo/.
+# Builds everything, runs the demo service for ~20 s under the agent, and prints the converter's
+# summary of the recording and the paths of its flame graphs (CPU, off-CPU). Output: out/demo/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
@@ -25,6 +25,11 @@ if [ ! -s "$out/demo.jfr" ]; then
   echo "demo: no recording at $out/demo.jfr (see the [jfr-ebpf] lines above)" >&2
   exit 1
 fi
-java -cp demo/target/jfr-ebpf-demo.jar io.jfrebpf.demo.DemoReport "$out/demo.jfr" "$out/flame.html"
+convert="java -jar converter/target/jfr-ebpf-convert.jar"
+echo
+$convert summary "$out/demo.jfr"
+echo
+$convert flame "$out/demo.jfr" "$out/flame.html"
+$convert flame --event ebpf.OffCPU "$out/demo.jfr" "$out/offcpu.html"
 echo
 echo "open it: jfr print --events 'ebpf.*' $out/demo.jfr | less   (or JDK Mission Control)"

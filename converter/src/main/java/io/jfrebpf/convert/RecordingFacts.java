@@ -123,6 +123,10 @@ public final class RecordingFacts {
     public String cpuSource = "none";
     public final List<Probe> probes = new ArrayList<>();
     public long retransmitEvents;
+    /** off-CPU time (ns) by innermost Java frame */
+    public final Map<String, Long> offCpuNanos = new HashMap<>();
+    /** the last ebpf.ContainerInfo: cgroup, container, limits */
+    public String container;
     public Instant first;
     public Instant last;
 
@@ -235,6 +239,12 @@ public final class RecordingFacts {
                 jvmSamples++;
                 jvmCpuSelf.merge(innermostJava(e.getStackTrace()), 1L, Long::sum);
             }
+            case "ebpf.OffCPU" -> offCpuNanos.merge(innermostJava(e.getStackTrace()), e.getDuration().toNanos(), Long::sum);
+            case "ebpf.ContainerInfo" -> container = String.format(java.util.Locale.ROOT, "cgroup %s%s, CPU quota %s, memory limit %s",
+                    e.getString("cgroupPath"), e.getString("containerId") == null ? ""
+                            : " (container " + e.getString("containerId").substring(0, Math.min(12, e.getString("containerId").length())) + ")",
+                    e.getDouble("cpuQuota") < 0 ? "none" : String.format(java.util.Locale.ROOT, "%.2f CPUs", e.getDouble("cpuQuota")),
+                    e.getLong("memoryLimit") < 0 ? "none" : Table.bytes(e.getLong("memoryLimit")));
             case "ebpf.ProbeStatus" -> probes.add(new Probe(e.getString("probe"), e.getBoolean("attached"),
                     e.getString("reason"), e.getLong("events"), e.getLong("lost")));
             default -> {

@@ -18,6 +18,20 @@ final class Summary {
         out.printf("%s: %s, %s eBPF events, %s JVM events%n", file.getFileName(), Table.time(f.span().toNanos()),
                 Table.count(ebpf), Table.count(jvm));
 
+        Table types = new Table("eBPF event", ">count");
+        f.eventCounts.forEach((type, n) -> {
+            if (type.startsWith("ebpf.")) {
+                types.row(type, Table.count(n));
+            }
+        });
+        if (!types.isEmpty()) {
+            out.println();
+            types.print(out);
+        }
+        if (f.container != null) {
+            out.println("\n" + f.container);
+        }
+
         if (!f.probes.isEmpty()) {
             long lost = f.lost();
             out.println(lost > 0 ? "\nprobes — THIS RECORDING LOST " + Table.count(lost) + " EVENTS: counts below are lower bounds"
@@ -33,6 +47,14 @@ final class Summary {
             Table t = new Table(">share", ">samples", "method");
             f.cpuSelf.entrySet().stream().sorted(Map.Entry.<String, Long>comparingByValue().reversed()).limit(TOP)
                     .forEach(e -> t.row(Table.percent(e.getValue() / (double) f.cpuSamples), Table.count(e.getValue()), e.getKey()));
+            t.print(out);
+        }
+
+        if (!f.offCpuNanos.isEmpty()) {
+            out.println("\noff CPU: most time blocked, sleeping or waiting (ebpf.OffCPU, by innermost Java frame)");
+            Table t = new Table(">time", "method");
+            f.offCpuNanos.entrySet().stream().sorted(Map.Entry.<String, Long>comparingByValue().reversed()).limit(TOP)
+                    .forEach(e -> t.row(Table.time(e.getValue()), e.getKey()));
             t.print(out);
         }
 
