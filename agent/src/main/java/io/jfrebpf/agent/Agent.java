@@ -13,6 +13,7 @@ import io.jfrebpf.agent.libbpf.RingBufferPoller;
 import io.jfrebpf.agent.os.SyscallTable;
 import io.jfrebpf.agent.os.Tid;
 import io.jfrebpf.agent.probe.BackgroundWork;
+import io.jfrebpf.agent.upload.PyroscopeUpload;
 import io.jfrebpf.agent.probe.ConnectListeners;
 import io.jfrebpf.agent.probe.ContainerInfo;
 import io.jfrebpf.agent.probe.Probe;
@@ -88,6 +89,12 @@ public final class Agent {
     private volatile long pollerCpuNanos = -1;
     private Recorder recorder;
     private BackgroundWork background;
+    private final Instant started = Instant.now();
+    private Slices slices;
+    private Instant sliceStart;
+    private long nextSliceNs;
+    private int slicesCut;
+    private PyroscopeUpload upload;
     private RingBufferPoller poller;
     private SyscallTable syscallTable;
     private final ContainerInfo.Watch container = new ContainerInfo.Watch();
@@ -247,9 +254,19 @@ public final class Agent {
     }
 
     private void begin() throws IOException {
-        for (String unsupported : unsupportedOptions()) {
-            Log.warn("option '%s' is not supported by this version yet; ignored", unsupported);
-        }
+        background = BackgroundWork.start();
+        options.interval().ifPresent(i -> {
+            slices = new Slices(options.file(), ProcessHandle.current().pid(), options.maxFiles(), options.maxSize());
+            sliceStart = Instant.now();
+            nextSliceNs = System.nanoTime() + i.toNanos();
+            Log.info("recording in slices of %s into %s (%s)", i, slices.directory(), options.maxFiles() > 0 || options.maxSize() > 0
+                    ? "at most " + (options.maxFiles() > 0 ? options.maxFiles() + " files" : "")
+                            + (options.maxFiles() > 0 && options.maxSize() > 0 ? " and " : "")
+                            + (options.maxSize() > 0 ? (options.maxSize() >> 20) + " MB" : "") + ", the oldest deleted"
+                    : "no bound on their number: give maxfiles= or maxsize=");
+        });
+        options.upload().ifPresent(u -> upload = new PyroscopeUpload(u, options.service().orElseGet(PyroscopeUpload::defaultService),
+                PyroscopeUpload.labels(containerId()), background, options.cpuHz()));
         if (!Agent.class.getModule().isNativeAccessEnabled()) {
             Log.info("add --enable-native-access=ALL-UNNAMED to the java command to silence the JDK's restricted-method warning");
         }
@@ -285,11 +302,62 @@ public final class Agent {
         });
     }
 
-    private List<String> unsupportedOptions() {
-        List<String> list = new ArrayList<>();
-        options.upload().ifPresent(u -> list.add("upload"));
-        options.interval().ifPresent(i -> list.add("interval"));
-        return list;
+    private static String containerId() {
+        try {
+            return io.jfrebpf.agent.os.Cgroups.containerId(io.jfrebpf.agent.os.Cgroups.self().path()).orElse(null);
+        } catch (IOException | RuntimeException e) {
+            return null;
+        }
+    }
+
+    /**
+     * Ends the current slice (interval=): our chunks so far and the JVM's recording of the slice
+     * are merged into the slice's file on the background thread, which then bounds the slices on
+     * disk and queues the upload. Runs on the poller thread, the one that writes events.
+     */
+    private void cutSlice(long nowNs) {
+        Instant end = Instant.now();
+        Instant start = sliceStart;
+        sliceStart = end;
+        int n = ++slicesCut;
+        try {
+            writeProbeStatus(nowNs); // each slice says how its probes were doing (counts so far)
+            List<Path> ours = writer.takeChunks();
+            Path jvm = jvmRecording.rotate(workDir.resolve("jvm-slice-" + n + ".jfr"));
+            Path target = slices.next(start);
+            Runnable write = () -> writeSlice(jvm, ours, target, start, end);
+            if (!background.submit(write)) {
+                write.run();
+            }
+        } catch (IOException | RuntimeException e) {
+            Log.error("slice %d could not be cut (%s); its events go into the next one", n, Failures.explain(e));
+        }
+    }
+
+    private void writeSlice(Path jvm, List<Path> ours, Path target, Instant start, Instant end) {
+        try {
+            JfrFiles.merge(jvm, ours, target);
+            Log.info("slice written to %s (%s to %s)", target, start, end);
+            for (Path deleted : slices.enforce()) {
+                Log.info("slice %s deleted (maxfiles=%d, maxsize=%d)", deleted.getFileName(), options.maxFiles(), options.maxSize());
+            }
+            if (upload != null) {
+                upload.enqueue(target, start, end);
+            }
+        } catch (IOException | RuntimeException e) {
+            Log.error("slice %s could not be written: %s", target, Failures.explain(e));
+        } finally {
+            try {
+                for (Path p : ours) {
+                    Files.deleteIfExists(p);
+                }
+                if (jvm != null) {
+                    Files.deleteIfExists(jvm);
+                }
+            } catch (IOException e) {
+                Log.debug("slice parts not deleted: %s", e);
+            }
+        }
     }
 
     /** The poller thread: attach, then poll until the end. */
@@ -321,6 +389,10 @@ public final class Agent {
                 long now = System.nanoTime();
                 for (Probe p : running) {
                     p.afterPoll(now);
+                }
+                if (slices != null && now >= nextSliceNs) {
+                    nextSliceNs = now + options.interval().orElseThrow().toNanos();
+                    cutSlice(now);
                 }
                 if (now >= nextPeriod) {
                     nextPeriod = now + TimeUnit.MILLISECONDS.toNanos(PERIOD_MS);
@@ -360,7 +432,6 @@ public final class Agent {
         }
         poller = new RingBufferPoller();
         stacks = JvmStacks.start(recorder);
-        background = BackgroundWork.start();
         ProbeContext context = new ProbeContext(pid, Tid.current(), writer.writerTid(), options, poller, recorder,
                 this::syscalls, stacks.maps(), new ConnectListeners(), background);
         List<String> on = new ArrayList<>();
@@ -460,19 +531,31 @@ public final class Agent {
         if (poller != null) {
             poller.close();
         }
-        if (background != null) {
-            background.close(); // what it still has to detach goes on in the background
-        }
         if (stacks != null) {
             stacks.close();
         }
         Path jvm = jvmRecording.finish();
         nameEndedThreads(jvm);
         writer.close();
-        JfrFiles.merge(jvm, writer.chunks(), output);
-        Log.info("recording written to %s (%s; %d eBPF events, %d lost; the agent's poller thread used %d ms CPU)",
-                output, why, recorder.written(), running.stream().mapToLong(Probe::lost).sum() + recorder.dropped(),
-                pollerCpuNanos / 1_000_000);
+        if (slices != null) {
+            background.drain(10_000); // the slices cut before this one are on disk first
+        }
+        Instant start = slices != null ? sliceStart : started;
+        Path target = slices != null ? slices.next(start) : output;
+        JfrFiles.merge(jvm, writer.chunks(), target);
+        Log.info("%s written to %s (%s; %d eBPF events, %d lost; the agent's poller thread used %d ms CPU)",
+                slices != null ? "last slice" : "recording", target, why, recorder.written(),
+                running.stream().mapToLong(Probe::lost).sum() + recorder.dropped(), pollerCpuNanos / 1_000_000);
+        if (slices != null) {
+            for (Path deleted : slices.enforce()) {
+                Log.info("slice %s deleted (maxfiles=%d, maxsize=%d)", deleted.getFileName(), options.maxFiles(), options.maxSize());
+            }
+        }
+        if (upload != null) {
+            upload.sendNow(target, start, Instant.now()); // once, on this thread: the JVM is exiting or the agent stopping
+            Log.info("upload: %s", upload.stats());
+        }
+        background.close(); // what it still has to detach goes on in the background
     }
 
     /**

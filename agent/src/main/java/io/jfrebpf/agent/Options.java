@@ -36,6 +36,9 @@ public record Options(
         Optional<Duration> interval,
         List<String> redactPaths,
         boolean postgresRedact,
+        int maxFiles,
+        long maxSize,
+        Optional<String> service,
         Log.Level log) {
 
     public static final String ENV = "JFR_EBPF_OPTIONS";
@@ -71,7 +74,7 @@ public record Options(
             ProbeName.CPU, ProbeName.OFFCPU, ProbeName.FILE, ProbeName.TCP, ProbeName.POSTGRES));
 
     private static final List<String> KEYS = List.of("file", "probes", "cpu.hz", "syscall.threshold",
-            "offcpu.threshold", "sched.threshold", "malloc.interval", "malloc.duration", "malloc.age", "jfr", "duration", "upload", "interval", "redact.paths", "postgres.redact", "log");
+            "offcpu.threshold", "sched.threshold", "malloc.interval", "malloc.duration", "malloc.age", "jfr", "duration", "upload", "interval", "redact.paths", "postgres.redact", "maxfiles", "maxsize", "service", "log");
 
     public static Options defaults() {
         return parse("");
@@ -117,6 +120,14 @@ public record Options(
         if (file.isBlank()) {
             throw new IllegalArgumentException("option 'file' is empty; give a path, e.g. file=/tmp/app-%p.jfr (%p pid, %t timestamp)");
         }
+        if ((v.containsKey("maxfiles") || v.containsKey("maxsize")) && !v.containsKey("interval")) {
+            throw new IllegalArgumentException("options 'maxfiles' and 'maxsize' bound the slices of a recording cut by"
+                    + " 'interval'; give interval= too, e.g. interval=10m,maxfiles=12");
+        }
+        Optional<Duration> interval = Optional.ofNullable(v.get("interval")).map(x -> duration("interval", x, null, false));
+        if (interval.isPresent() && interval.get().compareTo(Duration.ofSeconds(1)) < 0) {
+            throw new IllegalArgumentException("option 'interval' must be at least 1s (a slice is a whole recording)");
+        }
         return new Options(
                 file,
                 probes(v.get("probes")),
@@ -130,9 +141,12 @@ public record Options(
                 jfr(v.get("jfr")),
                 Optional.ofNullable(v.get("duration")).map(s -> duration("duration", s, null, false)),
                 Optional.ofNullable(v.get("upload")).map(Options::upload),
-                Optional.ofNullable(v.get("interval")).map(s -> duration("interval", s, null, false)),
+                interval,
                 redactPaths(v.get("redact.paths")),
                 bool("postgres.redact", v.get("postgres.redact"), true),
+                (int) positiveLong("maxfiles", v.get("maxfiles"), 0, 1, 1_000_000),
+                size("maxsize", v.get("maxsize"), 0),
+                Optional.ofNullable(v.get("service")).map(Options::service),
                 log(v.get("log")));
     }
 
@@ -301,6 +315,16 @@ public record Options(
         }
         throw new IllegalArgumentException("option 'upload' has bad value '" + text
                 + "'; accepted: the base URL of a Pyroscope server, e.g. http://127.0.0.1:4040");
+    }
+
+    /** A Pyroscope application name: letters, digits and . _ - (it becomes part of a URL query and a label). */
+    private static String service(String text) {
+        String name = text.strip();
+        if (!name.matches("[A-Za-z0-9._-]{1,100}")) {
+            throw new IllegalArgumentException("option 'service' has bad value '" + text
+                    + "'; accepted: 1 to 100 letters, digits, '.', '_' or '-', e.g. service=checkout");
+        }
+        return name;
     }
 
     static boolean bool(String key, String text, boolean fallback) {

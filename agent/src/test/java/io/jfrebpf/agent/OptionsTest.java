@@ -47,6 +47,15 @@ class OptionsTest {
     }
 
     @Test
+    void slicesAreBoundedByCountOrSize() {
+        Options o = Options.parse("interval=10m,maxfiles=12,maxsize=2g,upload=http://127.0.0.1:4040,service=checkout");
+        assertEquals(Optional.of(Duration.ofMinutes(10)), o.interval());
+        assertEquals(12, o.maxFiles());
+        assertEquals(2L << 30, o.maxSize());
+        assertEquals(Optional.of("checkout"), o.service());
+    }
+
+    @Test
     void sqlLiteralsAreKeptOnlyWhenAskedFor() {
         assertFalse(Options.parse("postgres.redact=false").postgresRedact());
         assertFalse(Options.parse("postgres.redact=OFF").postgresRedact());
@@ -125,7 +134,11 @@ class OptionsTest {
             "log=info,log=debug|given twice",
             "redact.paths=home|'redact.paths' has bad value 'home'",
             "redact.paths=/|absolute directories other than /",
-            "postgres.redact=maybe|'postgres.redact' has bad value 'maybe'; accepted: true false"})
+            "postgres.redact=maybe|'postgres.redact' has bad value 'maybe'; accepted: true false",
+            "maxfiles=3|bound the slices of a recording cut by 'interval'; give interval= too",
+            "interval=10m,maxfiles=0|'maxfiles' has bad value '0'; accepted: a whole number from 1",
+            "interval=500ms|'interval' must be at least 1s",
+            "service=my app|'service' has bad value 'my app'"})
     void badValuesNameTheKeyAndTheAcceptedValues(String text, String expected) {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Options.parse(text));
         assertTrue(e.getMessage().contains(expected), e.getMessage());

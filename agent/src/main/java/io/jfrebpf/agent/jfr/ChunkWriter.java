@@ -68,6 +68,7 @@ public final class ChunkWriter implements AutoCloseable {
     private final Path base;
     private final List<Class<? extends EbpfEvent>> eventTypes;
     private final List<Path> chunks = new ArrayList<>();
+    private int chunksWritten;
     private final int maxEventsPerChunk;
     private final JvmTicks ticks;
     private final ExecutorService writerThread;
@@ -134,8 +135,8 @@ public final class ChunkWriter implements AutoCloseable {
         }
         List<Pending> events = buffer;
         buffer = new ArrayList<>();
-        int chunkIndex = chunks.size();
-        Path file = chunks.isEmpty() ? base : base.resolveSibling(base.getFileName() + "." + chunkIndex);
+        int chunkIndex = chunksWritten++; // over the whole recording: names stay unique and pool ids alternate across slices
+        Path file = chunkIndex == 0 ? base : base.resolveSibling(base.getFileName() + "." + chunkIndex);
         chunks.add(file);
         try {
             pendingChunks.acquire();
@@ -180,6 +181,16 @@ public final class ChunkWriter implements AutoCloseable {
             throw f;
         }
         return List.copyOf(chunks);
+    }
+
+    /**
+     * Like {@link #flushAndWait()}, and hands the chunks over: the next ones belong to the next
+     * slice (interval=), the caller now owns these files.
+     */
+    public List<Path> takeChunks() throws IOException {
+        List<Path> written = flushAndWait();
+        chunks.clear();
+        return written;
     }
 
     /**

@@ -20,17 +20,19 @@ public final class JvmRecording implements AutoCloseable {
     static final long WAIT_FOR_JFR_MS = 10_000;
     static final long STALLED_MS = 1_000;
 
-    private final Recording recording;
+    private volatile Recording recording;
     private final Path destination;
+    private final Configuration configuration;
 
-    private JvmRecording(Recording recording, Path destination) {
+    private JvmRecording(Recording recording, Path destination, Configuration configuration) {
         this.recording = recording;
         this.destination = destination;
+        this.configuration = configuration;
     }
 
     public static JvmRecording start(JfrSettings settings, Path workDir) throws IOException {
         if (settings == JfrSettings.NONE) {
-            return new JvmRecording(null, null);
+            return new JvmRecording(null, null, null);
         }
         Configuration configuration;
         try {
@@ -38,14 +40,41 @@ public final class JvmRecording implements AutoCloseable {
         } catch (ParseException e) {
             throw new IOException("JFR settings '" + settings.key() + "' cannot be read: " + e.getMessage(), e);
         }
+        Path destination = workDir.resolve("jvm.jfr");
+        return new JvmRecording(begin(configuration, destination), destination, configuration);
+    }
+
+    private static Recording begin(Configuration configuration, Path destination) throws IOException {
         Recording r = new Recording(configuration);
         r.setName("jfr-ebpf");
         r.setToDisk(true);
-        Path destination = workDir.resolve("jvm.jfr");
         r.setDestination(destination);
         r.setDumpOnExit(true);
         r.start();
-        return new JvmRecording(r, destination);
+        return r;
+    }
+
+    /**
+     * Ends a slice (interval=): a new recording starts, then the running one stops and is written
+     * to {@code file}; returns it, or null with {@code jfr=none}. The two overlap for the moment
+     * between: an event of that moment can be in both slices, none is in neither.
+     */
+    public Path rotate(Path file) throws IOException {
+        Recording old = recording;
+        if (old == null) {
+            return null;
+        }
+        recording = begin(configuration, destination);
+        try {
+            old.setDumpOnExit(false);
+            old.setDestination(file);
+            old.stop(); // writes file
+        } catch (IllegalStateException e) {
+            throw new IOException("the JVM's recording could not be cut into a slice: " + e.getMessage(), e);
+        } finally {
+            old.close();
+        }
+        return file;
     }
 
     /** Stops the recording and returns the file holding it, or null with {@code jfr=none}. */

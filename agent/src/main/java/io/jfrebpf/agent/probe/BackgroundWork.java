@@ -2,35 +2,39 @@ package io.jfrebpf.agent.probe;
 
 import io.jfrebpf.agent.Log;
 import io.jfrebpf.agent.os.Tid;
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * The agent's thread for kernel work that waits: detaching a uprobe waits for an RCU grace
- * period (~130 ms a probe measured here), which on the poller thread would hold every ring
- * buffer that long. Its tid is known before the probes load, so that no probe traces it
- * ({@code agent_aux_tid}). Tasks beyond {@link #CAPACITY} waiting are refused (the caller
- * counts them); a task's failure is logged, never passed on.
+ * The agent's thread for work that waits: detaching a uprobe waits for an RCU grace period
+ * (~130 ms a probe measured here), merging a slice copies its chunks, an upload waits for the
+ * network. On the poller thread any of them would hold every ring buffer that long. Its tid is
+ * known before the probes load, so that no probe traces it ({@code agent_aux_tid}): its file
+ * writes and connections are the agent's, not the application's. At most {@link #CAPACITY}
+ * tasks wait (the caller counts refusals); a task's failure is logged, never passed on.
  */
 public final class BackgroundWork implements AutoCloseable {
     static final int CAPACITY = 4096;
 
-    private final BlockingQueue<Runnable> tasks = new ArrayBlockingQueue<>(CAPACITY);
-    private final Thread thread;
+    private final ScheduledThreadPoolExecutor executor;
+    private final AtomicInteger waiting = new AtomicInteger();
     private volatile int tid;
-    private volatile boolean closing;
 
     private BackgroundWork() {
         CountDownLatch started = new CountDownLatch(1);
-        thread = new Thread(() -> {
-            tid = Tid.current();
-            started.countDown();
-            run();
-        }, "jfr-ebpf-background");
-        thread.setDaemon(true);
-        thread.start();
+        executor = new ScheduledThreadPoolExecutor(1, r -> {
+            Thread t = new Thread(() -> {
+                tid = Tid.current();
+                started.countDown();
+                r.run();
+            }, "jfr-ebpf-background");
+            t.setDaemon(true);
+            return t;
+        });
+        executor.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
+        executor.prestartCoreThread();
         try {
             started.await(5, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
@@ -47,36 +51,45 @@ public final class BackgroundWork implements AutoCloseable {
         return tid;
     }
 
-    /** Queues a task; false when too many are waiting. */
+    /** Queues a task; false when too many are waiting or the work is closing. */
     public boolean submit(Runnable task) {
-        return tasks.offer(task);
+        return schedule(task, 0);
     }
 
-    private void run() {
-        while (true) {
-            Runnable task;
-            try {
-                task = closing ? tasks.poll() : tasks.poll(1, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                return;
-            }
-            if (task == null) {
-                if (closing) {
-                    return;
+    /** Runs a task after a delay (retries); false when too many are waiting or the work is closing. */
+    public boolean schedule(Runnable task, long delayMillis) {
+        if (waiting.incrementAndGet() > CAPACITY || executor.isShutdown()) {
+            waiting.decrementAndGet();
+            return false;
+        }
+        try {
+            executor.schedule(() -> {
+                waiting.decrementAndGet();
+                try {
+                    task.run();
+                } catch (RuntimeException | Error e) {
+                    Log.debug("background task failed: %s", e);
                 }
-                continue;
-            }
-            try {
-                task.run();
-            } catch (RuntimeException | Error e) {
-                Log.debug("background task failed: %s", e);
-            }
+            }, delayMillis, TimeUnit.MILLISECONDS);
+            return true;
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            waiting.decrementAndGet();
+            return false;
         }
     }
 
-    /** Lets the queued tasks finish on the (daemon) thread, and takes no more; does not wait. */
+    /** Waits (at most {@code millis}) for the tasks queued so far without delay to run. */
+    public void drain(long millis) {
+        try {
+            executor.submit(() -> { }).get(millis, TimeUnit.MILLISECONDS);
+        } catch (Exception e) {
+            Log.debug("background work not drained in %d ms: %s", millis, e);
+        }
+    }
+
+    /** Lets the queued tasks run on the (daemon) thread, delayed ones (retries) dropped; takes no more; does not wait. */
     @Override
     public void close() {
-        closing = true;
+        executor.shutdown();
     }
 }
