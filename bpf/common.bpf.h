@@ -17,6 +17,32 @@ const volatile __u32 agent_tid = 0;
 const volatile __u32 agent_writer_tid = 0;
 /* ... and its background thread (detaching probes, which waits for the kernel's grace periods) */
 const volatile __u32 agent_aux_tid = 0;
+/*
+ * The ids above are the kernel's (the host's pid namespace: what bpf_get_current_pid_tgid
+ * returns). The JVM may run in a pid namespace of its own (a container): this is its level (0:
+ * the host's), and the thread ids sent to the agent are the ones the JVM knows, at that level.
+ */
+const volatile __u32 targ_pidns_level = 0;
+
+/* The id of a thread in the JVM's pid namespace (its tid as HotSpot and the container's /proc know it). */
+static __always_inline __u32 ns_tid_of(struct task_struct *t)
+{
+	__u32 level = targ_pidns_level;
+	if (level == 0 || level > 32)
+		return BPF_CORE_READ(t, pid);
+	struct pid *p = BPF_CORE_READ(t, thread_pid);
+	if (!p || BPF_CORE_READ(p, level) < level)
+		return BPF_CORE_READ(t, pid);
+	int nr = 0;
+	bpf_probe_read_kernel(&nr, sizeof(nr), (void *)p + bpf_core_field_offset(struct pid, numbers) + level * sizeof(struct upid)
+					       + bpf_core_field_offset(struct upid, nr));
+	return nr;
+}
+
+static __always_inline __u32 ns_tid_current(void)
+{
+	return targ_pidns_level ? ns_tid_of(bpf_get_current_task_btf()) : (__u32)bpf_get_current_pid_tgid();
+}
 
 /* Records that did not fit in the ring buffer: read and summed over CPUs by the agent. */
 struct {
@@ -69,7 +95,7 @@ static __always_inline void fill_task_header(struct event_header *h, struct task
 	h->timestamp_ns = start_ns;
 	h->duration_ns = end_ns - start_ns;
 	h->pid = targ_tgid;
-	h->tid = BPF_CORE_READ(t, pid);
+	h->tid = ns_tid_of(t);
 	h->user_stack = user_stack;
 	h->kernel_stack_id = NO_STACK;
 	h->_pad = 0;
@@ -81,7 +107,7 @@ static __always_inline void fill_header(struct event_header *h, __u64 pid_tgid, 
 	h->timestamp_ns = start_ns;
 	h->duration_ns = end_ns - start_ns;
 	h->pid = pid_tgid >> 32;
-	h->tid = (__u32)pid_tgid;
+	h->tid = targ_pidns_level ? ns_tid_current() : (__u32)pid_tgid;
 	h->user_stack = NO_USER_STACK;
 	h->kernel_stack_id = NO_STACK;
 	h->_pad = 0;

@@ -116,7 +116,7 @@ static __always_inline void track(__u32 tid, struct pending *p, __u64 address)
 		.bytes = p->size,
 		.weight = p->weight,
 		.user_stack = p->user_stack,
-		.tid = tid,
+		.tid = targ_pidns_level ? ns_tid_current() : tid, /* reported: the JVM's own thread id */
 		.function = p->function,
 	};
 	if (bpf_map_update_elem(&live, &address, &a, BPF_ANY)) {

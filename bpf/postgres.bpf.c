@@ -334,7 +334,7 @@ int BPF_PROG(sock_send_length, struct sock *sk, int ret, int flags)
 	__u32 *backend = bpf_map_lookup_elem(&pg_conns, &key);
 	if (!backend)
 		return 0;
-	struct sender s = {.ns = bpf_ktime_get_ns(), .tid = (__u32)pid_tgid};
+	struct sender s = {.ns = bpf_ktime_get_ns(), .tid = ns_tid_current()};
 	s.user_stack = current_user_stack(STACK_SLOT_TASK);
 	bpf_get_current_comm(s.comm, sizeof(s.comm));
 	bpf_map_update_elem(&senders, backend, &s, BPF_ANY);

@@ -118,7 +118,7 @@ static __always_inline __u32 netns_of(const struct sock *sk)
 static __always_inline void current_origin(struct origin *o, __u64 pid_tgid, __u64 now)
 {
 	o->ns = now;
-	o->tid = (__u32)pid_tgid;
+	o->tid = ns_tid_current(); /* reported: the JVM's own thread id */
 	o->user_stack = current_user_stack(STACK_SLOT_TASK);
 	o->kernel_stack_id = NO_STACK;
 	bpf_get_current_comm(o->comm, sizeof(o->comm));
@@ -300,7 +300,7 @@ int BPF_KRETPROBE(uretprobe_accept, long rax)
 	if (handshake)
 		bpf_map_delete_elem(&handshakes, &key);
 	c.opener.ns = now;
-	c.opener.tid = (__u32)pid_tgid;
+	c.opener.tid = ns_tid_current();
 	c.opener.user_stack = walk_user_stack(PT_REGS_IP(ctx), PT_REGS_SP(ctx), PT_REGS_FP(ctx), false, STACK_SLOT_TASK);
 	c.opener.kernel_stack_id = NO_STACK;
 	bpf_get_current_comm(c.opener.comm, sizeof(c.opener.comm));
@@ -325,7 +325,7 @@ int BPF_PROG(sock_send_length, struct sock *sk, int ret, int flags)
 	if (!c)
 		return 0;
 	__u64 now = bpf_ktime_get_ns();
-	if (c->writer.ns && now - c->writer.ns < WRITER_REFRESH_NS && c->writer.tid == (__u32)pid_tgid)
+	if (c->writer.ns && now - c->writer.ns < WRITER_REFRESH_NS && c->writer.tid == ns_tid_current())
 		return 0;
 	current_origin(&c->writer, pid_tgid, now);
 	return 0;

@@ -9,9 +9,9 @@ import io.jfrebpf.agent.jfr.JvmThreadStarts;
 import io.jfrebpf.agent.jfr.JvmTicks;
 import io.jfrebpf.agent.jvm.ThreadRegistry;
 import io.jfrebpf.agent.stack.JvmStacks;
+import io.jfrebpf.agent.libbpf.KernelIds;
 import io.jfrebpf.agent.libbpf.RingBufferPoller;
 import io.jfrebpf.agent.os.SyscallTable;
-import io.jfrebpf.agent.os.Tid;
 import io.jfrebpf.agent.probe.BackgroundWork;
 import io.jfrebpf.agent.upload.PyroscopeUpload;
 import io.jfrebpf.agent.probe.ConnectListeners;
@@ -432,7 +432,7 @@ public final class Agent {
         }
         poller = new RingBufferPoller();
         stacks = JvmStacks.start(recorder);
-        ProbeContext context = new ProbeContext(pid, Tid.current(), writer.writerTid(), options, poller, recorder,
+        ProbeContext context = new ProbeContext(pid, KernelIds.hostTid(), writer.writerTid(), options, poller, recorder,
                 this::syscalls, stacks.maps(), new ConnectListeners(), background);
         List<String> on = new ArrayList<>();
         for (Map.Entry<ProbeName, ProbeState> e : states.entrySet()) {

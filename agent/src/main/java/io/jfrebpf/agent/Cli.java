@@ -4,11 +4,11 @@ import io.jfrebpf.agent.Options.ProbeName;
 import io.jfrebpf.agent.jfr.ChunkWriter;
 import io.jfrebpf.agent.jfr.JvmTicks;
 import io.jfrebpf.agent.jvm.ThreadRegistry;
+import io.jfrebpf.agent.libbpf.KernelIds;
 import io.jfrebpf.agent.libbpf.RingBufferPoller;
 import io.jfrebpf.agent.os.Capabilities;
 import io.jfrebpf.agent.os.KernelInfo;
 import io.jfrebpf.agent.os.SyscallTable;
-import io.jfrebpf.agent.os.Tid;
 import io.jfrebpf.agent.stack.StackMaps;
 import io.jfrebpf.agent.probe.BackgroundWork;
 import io.jfrebpf.agent.probe.ConnectListeners;
@@ -114,7 +114,7 @@ public final class Cli {
                         continue;
                     }
                     // each probe alone, as it attaches by default (file: uprobes unless syscall is on)
-                    ProbeContext context = new ProbeContext((int) ProcessHandle.current().pid(), Tid.current(),
+                    ProbeContext context = new ProbeContext((int) ProcessHandle.current().pid(), KernelIds.hostTid(),
                             writer.writerTid(), Options.parse("probes=" + name.key()), poller, recorder, syscalls, stacks,
                             new ConnectListeners(), background);
                     try (Probe p = probe.get()) {

@@ -1,7 +1,7 @@
 package io.jfrebpf.agent.jfr;
 
 import io.jfrebpf.agent.Log;
-import io.jfrebpf.agent.os.Tid;
+import io.jfrebpf.agent.libbpf.KernelIds;
 import io.jfrebpf.events.EbpfEvent;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
@@ -98,7 +98,7 @@ public final class ChunkWriter implements AutoCloseable {
         });
         int tid;
         try {
-            tid = writerThread.submit(Tid::current).get();
+            tid = writerThread.submit(KernelIds::hostTid).get();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             tid = 0;

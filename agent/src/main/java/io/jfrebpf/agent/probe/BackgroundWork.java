@@ -1,7 +1,7 @@
 package io.jfrebpf.agent.probe;
 
 import io.jfrebpf.agent.Log;
-import io.jfrebpf.agent.os.Tid;
+import io.jfrebpf.agent.libbpf.KernelIds;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -26,7 +26,7 @@ public final class BackgroundWork implements AutoCloseable {
         CountDownLatch started = new CountDownLatch(1);
         executor = new ScheduledThreadPoolExecutor(1, r -> {
             Thread t = new Thread(() -> {
-                tid = Tid.current();
+                tid = KernelIds.hostTid();
                 started.countDown();
                 r.run();
             }, "jfr-ebpf-background");

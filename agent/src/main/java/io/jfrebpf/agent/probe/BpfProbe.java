@@ -4,6 +4,7 @@ import io.jfrebpf.agent.Log;
 import io.jfrebpf.agent.libbpf.BpfException;
 import io.jfrebpf.agent.libbpf.BpfLink;
 import io.jfrebpf.agent.libbpf.BpfObject;
+import io.jfrebpf.agent.libbpf.KernelIds;
 import io.jfrebpf.events.EbpfEvent;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -44,7 +45,9 @@ public abstract class BpfProbe implements Probe {
         this.context = context;
         object = BpfObject.openResource(objectName);
         try {
-            object.rodata().setInt("targ_tgid", context.pid());
+            KernelIds.Ids ids = KernelIds.current();
+            object.rodata().setInt("targ_tgid", ids.hostTgid()); // the host's: what the programs compare
+            object.rodata().setInt("targ_pidns_level", ids.pidnsLevel());
             object.rodata().setInt("agent_tid", context.agentTid());
             object.rodata().setInt("agent_writer_tid", context.writerTid());
             object.rodata().setInt("agent_aux_tid", context.background().tid());

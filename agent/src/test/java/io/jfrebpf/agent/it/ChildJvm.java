@@ -92,6 +92,12 @@ final class ChildJvm {
         return this;
     }
 
+    /** Runs the JVM in a pid namespace of its own (as in a container: it is pid 1 there), through unshare. */
+    ChildJvm inPidNamespace() {
+        prefix.addAll(List.of("unshare", "--pid", "--fork", "--mount-proc"));
+        return this;
+    }
+
     /** Runs the JVM as another user, through runuser. */
     ChildJvm as(String user) {
         prefix.addAll(List.of("runuser", "-u", user, "--"));
