@@ -19,21 +19,20 @@ public final class KernelIds {
     public record Ids(int hostTgid, int hostTid, int nsTid, int pidnsLevel) {
     }
 
-    private static BpfObject object;
     private static boolean unavailable;
 
     private KernelIds() {
     }
 
+    /**
+     * Loads, runs and unloads the program each time (a few ms; the agent asks once per thread of
+     * its own): a program kept loaded would outlive a {@code stop} of the agent.
+     */
     public static Ids current() {
         synchronized (KernelIds.class) {
             if (!unavailable) {
-                try {
-                    if (object == null) {
-                        BpfObject o = BpfObject.openResource("whoami");
-                        o.load();
-                        object = o;
-                    }
+                try (BpfObject object = BpfObject.openResource("whoami")) {
+                    object.load();
                     object.program("whoami").testRun();
                     BpfMap bss = object.maps().stream().filter(m -> m.name().endsWith(".bss")).findFirst()
                             .orElseThrow(() -> new BpfException("whoami has no .bss", 2));

@@ -47,7 +47,7 @@ public final class SqlRedaction {
                 int quote = sql.indexOf('\'', i);
                 i = quotedEnd(sql, quote + 1, '\'', escapes);
                 out.append(MARK);
-            } else if (c == '$' && !identifierBefore(sql, i)) {
+            } else if (c == '$') { // not inside an identifier (a$b): those are consumed whole below
                 int tagEnd = dollarTagEnd(sql, i);
                 if (tagEnd > 0) {
                     String tag = sql.substring(i, tagEnd);
@@ -62,7 +62,7 @@ public final class SqlRedaction {
                     out.append(sql, i, end);
                     i = end;
                 }
-            } else if ((isDigit(c) || (c == '.' && isDigit(next))) && !identifierBefore(sql, i)) {
+            } else if (isDigit(c) || (c == '.' && isDigit(next))) { // t1, a1b2: consumed whole as identifiers
                 i = numberEnd(sql, i);
                 out.append(MARK);
             } else if (isIdentifierStart(c)) {
@@ -80,11 +80,8 @@ public final class SqlRedaction {
         return out.toString();
     }
 
-    /** E'..', B'..', X'..', N'..', U&'..' starting at i, not inside a longer identifier. */
+    /** E'..', B'..', X'..', N'..', U&'..' starting at i (a token's start: identifiers are consumed whole). */
     private static boolean startsPrefixedString(String sql, int i) {
-        if (identifierBefore(sql, i)) {
-            return false;
-        }
         char c = Character.toUpperCase(sql.charAt(i));
         if ((c == 'E' || c == 'B' || c == 'X' || c == 'N') && i + 1 < sql.length() && sql.charAt(i + 1) == '\'') {
             return true;
@@ -186,11 +183,6 @@ public final class SqlRedaction {
             }
         }
         return j;
-    }
-
-    /** Whether the character before i continues an identifier (t1, a$b): then i is not a literal's start. */
-    private static boolean identifierBefore(String sql, int i) {
-        return i > 0 && (isIdentifierPart(sql.charAt(i - 1)));
     }
 
     private static boolean isDigit(char c) {
