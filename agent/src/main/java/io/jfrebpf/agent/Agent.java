@@ -270,7 +270,7 @@ public final class Agent {
         if (!Agent.class.getModule().isNativeAccessEnabled()) {
             Log.info("add --enable-native-access=ALL-UNNAMED to the java command to silence the JDK's restricted-method warning");
         }
-        jvmRecording = JvmRecording.start(options.jfr(), workDir);
+        jvmRecording = JvmRecording.start(options.jfr(), workDir, options.jfrEnvironment());
         JvmTicks ticks = options.jfr() == Options.JfrSettings.NONE ? JvmTicks.MONOTONIC : JvmTicks.measure(instrumentation);
         writer = new ChunkWriter(workDir.resolve("ebpf.jfr"), EbpfEvents.ALL, ticks);
         threads = ThreadRegistry.create(instrumentation);

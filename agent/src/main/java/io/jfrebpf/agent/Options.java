@@ -39,6 +39,7 @@ public record Options(
         int maxFiles,
         long maxSize,
         Optional<String> service,
+        boolean jfrEnvironment,
         Log.Level log) {
 
     public static final String ENV = "JFR_EBPF_OPTIONS";
@@ -74,7 +75,7 @@ public record Options(
             ProbeName.CPU, ProbeName.OFFCPU, ProbeName.FILE, ProbeName.TCP, ProbeName.POSTGRES));
 
     private static final List<String> KEYS = List.of("file", "probes", "cpu.hz", "syscall.threshold",
-            "offcpu.threshold", "sched.threshold", "malloc.interval", "malloc.duration", "malloc.age", "jfr", "duration", "upload", "interval", "redact.paths", "postgres.redact", "maxfiles", "maxsize", "service", "log");
+            "offcpu.threshold", "sched.threshold", "malloc.interval", "malloc.duration", "malloc.age", "jfr", "duration", "upload", "interval", "redact.paths", "postgres.redact", "maxfiles", "maxsize", "service", "jfr.environment", "log");
 
     public static Options defaults() {
         return parse("");
@@ -147,6 +148,7 @@ public record Options(
                 (int) positiveLong("maxfiles", v.get("maxfiles"), 0, 1, 1_000_000),
                 size("maxsize", v.get("maxsize"), 0),
                 Optional.ofNullable(v.get("service")).map(Options::service),
+                bool("jfr.environment", v.get("jfr.environment"), false),
                 log(v.get("log")));
     }
 

@@ -17,8 +17,10 @@ import jdk.jfr.consumer.RecordingFile;
  * resident memory, open file descriptors, memory mappings, threads — and at the end reads the
  * JVM's own recording for the heap after each GC. Bounded means: no trend from the first
  * minutes to the last. With {@code tcp} as the workload it runs {@link TcpWorkload}'s
- * new-connection-per-request loop as fast as it goes under the default probes instead.
- * Usage: {@code Soak agent.jar bench-classes out-dir [minutes] [opens/s] [files|tcp]}.
+ * new-connection-per-request loop as fast as it goes under the default probes instead; with
+ * {@code malloc}, {@link MallocWorkload}'s malloc+free loop (4 KiB blocks) under probes=malloc
+ * sampling one block in four.
+ * Usage: {@code Soak agent.jar bench-classes out-dir [minutes] [opens/s] [files|tcp|malloc]}.
  */
 public final class Soak {
     private Soak() {
@@ -36,16 +38,23 @@ public final class Soak {
         Path recording = out.resolve("soak.jfr");
         Files.deleteIfExists(recording);
         Path log = out.resolve("soak.log");
-        boolean tcp = args.length > 5 && args[5].equals("tcp");
+        String mode = args.length > 5 ? args[5] : "files";
+        boolean tcp = mode.equals("tcp");
+        boolean malloc = mode.equals("malloc");
         Path java = Path.of(System.getProperty("java.home"), "bin", "java");
-        List<String> cmd = tcp
+        List<String> cmd = malloc
+                ? List.of(java.toString(), "--enable-native-access=ALL-UNNAMED", "-Xmx512m", "-XX:+PreserveFramePointer",
+                        "-javaagent:" + agentJar + "=file=" + recording + ",probes=malloc,malloc.interval=16k",
+                        "-cp", classes.toString(), MallocWorkload.class.getName(), String.valueOf(minutes * 60), "4096")
+                : tcp
                 ? List.of(java.toString(), "--enable-native-access=ALL-UNNAMED", "-Xmx512m", "-XX:+PreserveFramePointer",
                         "-javaagent:" + agentJar + "=file=" + recording,
                         "-cp", classes.toString(), TcpWorkload.class.getName(), "churn", String.valueOf(minutes * 60))
                 : List.of(java.toString(), "--enable-native-access=ALL-UNNAMED", "-Xmx512m",
                         "-javaagent:" + agentJar + "=file=" + recording + ",probes=file+syscall,syscall.threshold=10ms",
                         "-cp", classes.toString(), FileReadLoop.class.getName(), "paced", String.valueOf(minutes * 60), String.valueOf(rate));
-        String what = tcp ? "a new loopback connection per request, as fast as it goes, default probes"
+        String what = malloc ? "malloc+free of 4 KiB blocks as fast as it goes, probes=malloc sampling one in four (malloc.interval=16k)"
+                : tcp ? "a new loopback connection per request, as fast as it goes, default probes"
                 : String.format(Locale.ROOT, "%,d file opens/s from 4 threads, probes=file+syscall", rate);
         System.out.printf(Locale.ROOT, "soak: %.1f min, %s; sampling every 10 s%n", minutes, what);
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
@@ -78,10 +87,11 @@ public final class Soak {
         report.append("agent's last line: ").append(Files.readAllLines(log).stream().filter(l -> l.contains("recording written"))
                 .findFirst().orElse("(none)")).append('\n');
         report.append(String.format(Locale.ROOT, "recording: %,d bytes%n", Files.size(recording)));
-        if (tcp) {
-            report.append(Files.readAllLines(log).stream().filter(l -> l.startsWith("ops/s=")).findFirst().orElse("")).append('\n');
+        if (tcp || malloc) {
+            report.append(Files.readAllLines(log).stream().filter(l -> l.startsWith("ops/s=") || l.startsWith("ns/pair="))
+                    .findFirst().orElse("")).append('\n');
         }
-        Files.writeString(out.resolve(tcp ? "soak-tcp.md" : "soak.md"), report);
+        Files.writeString(out.resolve(tcp ? "soak-tcp.md" : malloc ? "soak-malloc.md" : "soak.md"), report);
         System.out.println();
         System.out.println(report);
         Files.delete(recording);

@@ -5,6 +5,8 @@ import io.jfrebpf.agent.Options.JfrSettings;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
 import java.text.ParseException;
 import jdk.jfr.Configuration;
 import jdk.jfr.Recording;
@@ -22,15 +24,18 @@ public final class JvmRecording implements AutoCloseable {
 
     private volatile Recording recording;
     private final Path destination;
-    private final Configuration configuration;
+    private final Map<String, String> configuration;
 
-    private JvmRecording(Recording recording, Path destination, Configuration configuration) {
+    private JvmRecording(Recording recording, Path destination, Map<String, String> configuration) {
         this.recording = recording;
         this.destination = destination;
         this.configuration = configuration;
     }
 
-    public static JvmRecording start(JfrSettings settings, Path workDir) throws IOException {
+    /** JFR's event holding every environment variable of the JVM: off unless asked for (they often carry secrets). */
+    static final String ENVIRONMENT_EVENT = "jdk.InitialEnvironmentVariable";
+
+    public static JvmRecording start(JfrSettings settings, Path workDir, boolean environment) throws IOException {
         if (settings == JfrSettings.NONE) {
             return new JvmRecording(null, null, null);
         }
@@ -41,11 +46,15 @@ public final class JvmRecording implements AutoCloseable {
             throw new IOException("JFR settings '" + settings.key() + "' cannot be read: " + e.getMessage(), e);
         }
         Path destination = workDir.resolve("jvm.jfr");
-        return new JvmRecording(begin(configuration, destination), destination, configuration);
+        Map<String, String> chosen = new HashMap<>(configuration.getSettings());
+        if (!environment) {
+            chosen.put(ENVIRONMENT_EVENT + "#enabled", "false");
+        }
+        return new JvmRecording(begin(chosen, destination), destination, chosen);
     }
 
-    private static Recording begin(Configuration configuration, Path destination) throws IOException {
-        Recording r = new Recording(configuration);
+    private static Recording begin(Map<String, String> settings, Path destination) throws IOException {
+        Recording r = new Recording(settings);
         r.setName("jfr-ebpf");
         r.setToDisk(true);
         r.setDestination(destination);

@@ -31,6 +31,7 @@ final class ChildJvm {
     private String mainClass;
     private String classPath = TEST_CLASSES.toString();
     private final List<String> args = new ArrayList<>();
+    private final java.util.Map<String, String> environment = new java.util.HashMap<>();
 
     static ChildJvm workload(Class<?> main, String... args) {
         ChildJvm c = new ChildJvm();
@@ -92,6 +93,11 @@ final class ChildJvm {
         return this;
     }
 
+    ChildJvm env(String name, String value) {
+        environment.put(name, value);
+        return this;
+    }
+
     /** Runs the JVM in a pid namespace of its own (as in a container: it is pid 1 there), through unshare. */
     ChildJvm inPidNamespace() {
         prefix.addAll(List.of("unshare", "--pid", "--fork", "--mount-proc"));
@@ -132,6 +138,7 @@ final class ChildJvm {
             pb.directory(directory.toFile());
         }
         pb.environment().remove("JFR_EBPF_OPTIONS");
+        pb.environment().putAll(environment);
         return pb.start();
     }
 

@@ -28,6 +28,22 @@ class RecordingIT {
         BpfRequirement.require();
     }
 
+    /** Environment variables often carry secrets (Kubernetes injects them so): JFR's event of them is off unless asked for. */
+    @Test
+    void environmentVariablesStayOutUnlessAskedFor(@TempDir Path dir) throws Exception {
+        Path off = dir.resolve("off.jfr");
+        ChildJvm.workload(Workloads.Hello.class).env("DB_PASSWORD", "hunter2").agent("file=" + off + ",probes=cpu").run(dir)
+                .assertSucceeded();
+        List<RecordedEvent> events = Recordings.read(off);
+        assertTrue(Recordings.ofType(events, "jdk.InitialEnvironmentVariable").isEmpty(), "no environment in the file");
+        assertFalse(Recordings.ofType(events, "jdk.JVMInformation").isEmpty(), "the rest of JFR's defaults are there");
+        Path on = dir.resolve("on.jfr");
+        ChildJvm.workload(Workloads.Hello.class).env("DB_PASSWORD", "hunter2").agent("file=" + on + ",probes=cpu,jfr.environment=true")
+                .run(dir).assertSucceeded();
+        assertTrue(Recordings.where(Recordings.read(on), "jdk.InitialEnvironmentVariable",
+                e -> "DB_PASSWORD".equals(e.getString("key"))).size() == 1, "jfr.environment=true records it");
+    }
+
     @Test
     void oneFileHoldsTheJvmsEventsAndOursOnTheSameClockAndEveryToolReadsIt(@TempDir Path dir) throws Exception {
         Path recording = dir.resolve("r.jfr");
