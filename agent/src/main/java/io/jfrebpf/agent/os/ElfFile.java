@@ -2,9 +2,7 @@ package io.jfrebpf.agent.os;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
@@ -131,31 +129,13 @@ public final class ElfFile implements AutoCloseable {
     }
 
     private ByteBuffer read(FileChannel ch, long offset, long length, long fileSize) throws IOException {
-        if (offset < 0 || length < 0 || length > MAX_TABLE || offset > fileSize || length > fileSize - offset) {
-            throw new ElfFormatException(path + ": table at " + offset + " of " + length + " bytes is outside the file");
-        }
-        ByteBuffer b = ByteBuffer.allocate((int) length).order(ByteOrder.LITTLE_ENDIAN);
-        while (b.hasRemaining()) {
-            if (ch.read(b, offset + b.position()) < 0) {
-                throw new ElfFormatException(path + ": truncated");
-            }
-        }
-        return b.flip();
+        return ElfBytes.read(ch, offset, length, fileSize, MAX_TABLE, path + ": table");
     }
 
     private static String string(ByteBuffer strings, int offset) {
-        if (offset < 0 || offset >= strings.limit()) {
-            return "";
-        }
-        int end = offset;
-        while (end < strings.limit() && strings.get(end) != 0) {
-            end++;
-        }
-        byte[] bytes = new byte[end - offset];
-        strings.get(offset, bytes);
-        String s = new String(bytes, StandardCharsets.UTF_8);
+        String s = ElfBytes.cString(strings, offset);
         int at = s.indexOf('@');
-        return at > 0 ? s.substring(0, at) : s;
+        return at > 0 ? s.substring(0, at) : s; // versioned names: malloc@GLIBC_2.2.5
     }
 
     public Path path() {

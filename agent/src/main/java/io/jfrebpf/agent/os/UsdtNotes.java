@@ -143,28 +143,10 @@ public final class UsdtNotes {
     }
 
     private static ByteBuffer bytes(FileChannel ch, long offset, long length, long fileSize, String what) throws IOException {
-        if (offset < 0 || length < 0 || length > MAX_SECTION || offset > fileSize || length > fileSize - offset) {
-            throw new ElfFormatException(what + ": " + length + " bytes at " + offset + " are outside the file");
-        }
-        ByteBuffer b = ByteBuffer.allocate((int) length).order(ByteOrder.LITTLE_ENDIAN);
-        while (b.hasRemaining()) {
-            if (ch.read(b, offset + b.position()) < 0) {
-                throw new ElfFormatException(what + ": truncated");
-            }
-        }
-        return b.flip();
+        return ElfBytes.read(ch, offset, length, fileSize, MAX_SECTION, what);
     }
 
     private static String string(ByteBuffer b, int offset) {
-        if (offset < 0 || offset >= b.limit()) {
-            return "";
-        }
-        int end = offset;
-        while (end < b.limit() && b.get(end) != 0) {
-            end++;
-        }
-        byte[] bytes = new byte[end - offset];
-        b.get(offset, bytes);
-        return new String(bytes, StandardCharsets.UTF_8);
+        return ElfBytes.cString(b, offset);
     }
 }

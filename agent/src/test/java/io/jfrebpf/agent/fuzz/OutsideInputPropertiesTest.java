@@ -38,7 +38,7 @@ import net.jqwik.api.constraints.Size;
  */
 class OutsideInputPropertiesTest {
 
-    @Property(tries = 3000)
+    @Property
     void optionsParseOrSayWhichKeyIsWrong(@ForAll("optionStrings") String text) {
         try {
             assertNotNull(Options.parse(text));
@@ -59,7 +59,7 @@ class OutsideInputPropertiesTest {
         return item.list().ofMaxSize(6).map(items -> String.join(",", items));
     }
 
-    @Property(tries = 2000)
+    @Property
     void anyFileOpenRecordDecodesOrIsTooShort(@ForAll @Size(max = 4300) byte[] bytes) {
         MemorySegment record = MemorySegment.ofArray(bytes);
         try {
@@ -71,7 +71,7 @@ class OutsideInputPropertiesTest {
         }
     }
 
-    @Property(tries = 2000)
+    @Property
     void aFileOpenRecordWithAnyPathLengthStaysInsideTheRecord(@ForAll int pathLength, @ForAll @Size(max = 200) byte[] path) {
         ByteBuffer b = ByteBuffer.allocate((int) FileOpenRecord.PATH + path.length).order(ByteOrder.nativeOrder());
         b.putInt((int) FileOpenRecord.PATH_LEN, pathLength);
@@ -80,7 +80,7 @@ class OutsideInputPropertiesTest {
         assertTrue(r.path().getBytes(java.nio.charset.StandardCharsets.UTF_8).length <= path.length * 3, r.path());
     }
 
-    @Property(tries = 1000)
+    @Property
     void anySyscallLatencyRecordDecodesOrIsTooShort(@ForAll @Size(max = 100) byte[] bytes) {
         try {
             assertNotNull(SyscallLatencyRecord.decode(MemorySegment.ofArray(bytes)));
@@ -89,7 +89,7 @@ class OutsideInputPropertiesTest {
         }
     }
 
-    @Property(tries = 2000)
+    @Property
     void anyTcpRecordDecodesOrIsTooShort(@ForAll @Size(max = 200) byte[] bytes) {
         try {
             TcpRecord r = TcpRecord.decode(MemorySegment.ofArray(bytes));
@@ -105,7 +105,7 @@ class OutsideInputPropertiesTest {
         }
     }
 
-    @Property(tries = 1000)
+    @Property
     void anyMallocOrRunQueueRecordDecodesOrIsTooShort(@ForAll @Size(max = 120) byte[] bytes) {
         MemorySegment record = MemorySegment.ofArray(bytes);
         try {
@@ -126,7 +126,7 @@ class OutsideInputPropertiesTest {
     }
 
     /** /proc/pid/cgroup, mountinfo, cpu.stat and cpu.max as any text: parsed or skipped, never thrown. */
-    @Property(tries = 2000)
+    @Property
     void cgroupFilesParseWhateverTheyHold(@ForAll("cgroupText") String text) {
         for (Cgroups.Membership m : Cgroups.parseMemberships(text)) {
             assertNotNull(m.path());
@@ -153,7 +153,7 @@ class OutsideInputPropertiesTest {
         return line.list().ofMaxSize(8).map(l -> String.join(l.size() % 2 == 0 ? "\n" : "", l));
     }
 
-    @Property(tries = 300)
+    @Property
     void anyFileIsAnElfFileOrAClearError(@ForAll("elfLike") byte[] bytes) throws IOException {
         Path file = Files.createTempFile("fuzz", ".so");
         try {
@@ -187,7 +187,7 @@ class OutsideInputPropertiesTest {
                 Arbitraries.integers().between(0, head.length).map(n -> java.util.Arrays.copyOf(head, n)));
     }
 
-    @Property(tries = 2000)
+    @Property
     void procMapsTakesWhatParsesAndSkipsTheRest(@ForAll("mapsText") String text) {
         ProcMaps maps = ProcMaps.parse(text);
         for (ProcMaps.Mapping m : maps.mappings()) {
@@ -208,7 +208,7 @@ class OutsideInputPropertiesTest {
         return line.list().ofMaxSize(20).map(lines -> String.join("\n", lines));
     }
 
-    @Property(tries = 2000)
+    @Property
     void flagsAndErrnoNamesAreNeverEmpty(@ForAll int value) {
         assertFalse(OpenFlags.format(value).isEmpty());
         assertFalse(Errno.name(value).isEmpty());

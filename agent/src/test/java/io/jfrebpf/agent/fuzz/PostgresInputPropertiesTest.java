@@ -31,14 +31,14 @@ import net.jqwik.api.constraints.StringLength;
  * a binary found on the host. Each returns or throws its one documented exception.
  */
 class PostgresInputPropertiesTest {
-    @Property(tries = 5000)
+    @Property
     void redactionNeverFailsAndIsStable(@ForAll("sqlish") String sql) {
         String once = SqlRedaction.redact(sql);
         assertNotNull(once);
         assertEquals(once, SqlRedaction.redact(once), "redacting twice changes nothing: " + sql);
     }
 
-    @Property(tries = 3000)
+    @Property
     void noLiteralSurvivesWhateverSurroundsIt(@ForAll("sqlAround") String[] around, @ForAll @AlphaChars @StringLength(min = 6, max = 20) String secret,
             @ForAll("quoting") String quoting) {
         String literal = switch (quoting) {
@@ -75,7 +75,7 @@ class PostgresInputPropertiesTest {
         return Arbitraries.of("plain", "escaped", "doubled", "dollar", "empty-dollar");
     }
 
-    @Property(tries = 2000)
+    @Property
     void anyQueryRecordDecodesOrIsTooShort(@ForAll @Size(max = 2200) byte[] bytes) {
         try {
             PostgresRecord r = PostgresRecord.decode(MemorySegment.ofArray(bytes));
@@ -85,7 +85,7 @@ class PostgresInputPropertiesTest {
         }
     }
 
-    @Property(tries = 2000)
+    @Property
     void socketTablesTitlesAndPidFilesNeverThrow(@ForAll("procText") String text, @ForAll int port) {
         assertNotNull(ProcNetTcp.parse(text, ProcNetTcp.AF_INET));
         assertNotNull(ProcNetTcp.parse(text, ProcNetTcp.AF_INET6));
@@ -97,7 +97,7 @@ class PostgresInputPropertiesTest {
         return Arbitraries.strings().withChars("0123456789ABCDEF: \n()postgres.-abc[]\0").ofMaxLength(200);
     }
 
-    @Property(tries = 2000)
+    @Property
     void usdtArgumentsParseOrSayWhy(@ForAll("specs") String spec) {
         try {
             assertNotNull(UsdtArgument.parse(spec));
@@ -111,7 +111,7 @@ class PostgresInputPropertiesTest {
         return Arbitraries.strings().withChars("-0123456789@%()rbpdixsal$,+").ofMaxLength(16);
     }
 
-    @Property(tries = 300)
+    @Property
     void anyFileHasUsdtNotesOrIsAClearError(@ForAll @Size(max = 512) byte[] tail) throws IOException {
         byte[] bytes = new byte[64 + tail.length];
         bytes[0] = 0x7f;

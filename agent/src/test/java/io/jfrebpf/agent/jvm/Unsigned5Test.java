@@ -24,7 +24,7 @@ class Unsigned5Test {
         }
     }
 
-    @Property(tries = 5000)
+    @Property
     void roundTrips(@ForAll @IntRange(min = 0, max = Integer.MAX_VALUE) int a, @ForAll @IntRange(min = 0, max = 70_000) int b) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         encode(a, out);

@@ -56,13 +56,13 @@ class GarbageStacksPropertiesTest {
         return b;
     }
 
-    @Property(tries = 3000)
+    @Property
     void garbageMethodPointersResolveToNothing(@ForAll("pointers") long method) {
         // an arbitrary address is not a Method* whose holder's constant pool points back at it
         assertTrue(methods.method(method).isEmpty(), () -> "0x" + Long.toHexString(method) + " read as " + methods.method(method));
     }
 
-    @Property(tries = 3000)
+    @Property
     void garbagePcsGiveUnresolvedOrStubFrames(@ForAll("pointers") long pc) {
         code.blobAt(pc).ifPresent(b -> code.scopesAt(b, pc));
         List<JfrFrame> frames = symbolizer.frames(new UserStack(new long[] {pc}, new long[] {0}, false));
@@ -72,14 +72,14 @@ class GarbageStacksPropertiesTest {
         }
     }
 
-    @Property(tries = 3000)
+    @Property
     void garbageInterpretedFramesAreNamedInterpreter(@ForAll("pointers") long method, @ForAll("pointers") long bcp) {
         List<JfrFrame> frames = symbolizer.frames(new UserStack(new long[] {method}, new long[] {bcp == 0 ? -1 : bcp}, false));
         assertEquals(1, frames.size());
         assertEquals(Symbolizer.INTERPRETED, frames.get(0).type());
     }
 
-    @Property(tries = 200)
+    @Property
     void interpreterPcsAreTheInterpreterBlob(@ForAll("offsets") long offset) {
         long pc = code.interpreterStart() + offset;
         assertTrue(code.inInterpreter(pc));
