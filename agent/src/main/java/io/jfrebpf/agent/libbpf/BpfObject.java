@@ -1,5 +1,6 @@
 package io.jfrebpf.agent.libbpf;
 
+import io.jfrebpf.agent.os.SignalMask;
 import java.io.IOException;
 import java.io.InputStream;
 import java.lang.foreign.Arena;
@@ -136,9 +137,15 @@ public final class BpfObject implements AutoCloseable {
         return rodata;
     }
 
+    /**
+     * Loads every program through the verifier, with this thread's signals held
+     * ({@link SignalMask}): a signal arriving mid-verification fails the load with EAGAIN.
+     */
     public void load() throws BpfException {
         LibBpf.clearWarnings();
-        LibBpf.checkedInt("bpf_object__load(" + name + ")", LibBpf.OBJECT_LOAD, handle());
+        try (SignalMask held = SignalMask.blockAll()) {
+            LibBpf.checkedInt("bpf_object__load(" + name + ")", LibBpf.OBJECT_LOAD, handle());
+        }
         loaded = true;
     }
 

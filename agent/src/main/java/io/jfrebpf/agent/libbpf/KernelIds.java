@@ -20,6 +20,8 @@ public final class KernelIds {
     }
 
     private static boolean unavailable;
+    /** The process's host tgid and namespace level: the same on every thread, asked once. */
+    private static Ids process;
 
     private KernelIds() {
     }
@@ -52,6 +54,14 @@ public final class KernelIds {
         }
         int tid = Tid.current();
         return new Ids((int) ProcessHandle.current().pid(), tid, tid, 0);
+    }
+
+    /** Host tgid and pid namespace level of this process (the tids in it are the first caller's). */
+    public static synchronized Ids process() {
+        if (process == null) {
+            process = current();
+        }
+        return process;
     }
 
     /** The calling thread's host tid (what the probes' agent_*_tid compare with). */

@@ -68,6 +68,12 @@ public final class RingBufferPoller implements AutoCloseable {
      */
     public synchronized int poll(int timeoutMillis) throws BpfException {
         if (ring.address() == 0) {
+            // no ring (every probe failed to attach): wait as a poll would, or the agent's loop spins a CPU
+            try {
+                Thread.sleep(timeoutMillis);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
             return 0;
         }
         int n = LibBpf.ringBufferPoll(ring, timeoutMillis);

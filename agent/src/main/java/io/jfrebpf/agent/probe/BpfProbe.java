@@ -45,7 +45,7 @@ public abstract class BpfProbe implements Probe {
         this.context = context;
         object = BpfObject.openResource(objectName);
         try {
-            KernelIds.Ids ids = KernelIds.current();
+            KernelIds.Ids ids = KernelIds.process();
             object.rodata().setInt("targ_tgid", ids.hostTgid()); // the host's: what the programs compare
             object.rodata().setInt("targ_pidns_level", ids.pidnsLevel());
             object.rodata().setInt("agent_tid", context.agentTid());

@@ -75,7 +75,6 @@ public final class PostgresProbe extends BpfProbe {
         final byte[] connectionKey;
         final long followedAtNs = System.nanoTime();
         String database;
-        int sites;
 
         Followed(PostgresDiscovery.Backend backend, byte[] connectionKey) {
             this.backend = backend;
@@ -314,7 +313,6 @@ public final class PostgresProbe extends BpfProbe {
             if (senderAvailable && senderLink == null) {
                 senderLink = object.program(SENDER_TRACEPOINT).attach();
             }
-            f.sites = sites.offsets().length;
         } catch (BpfException | IOException | RuntimeException e) {
             unfollow(f);
             backendsNotFollowed++;

@@ -115,4 +115,39 @@ class SafetyIT {
             assertTrue(s.getString("reason").contains("not permitted"), s.toString());
         }
     }
+
+    /** With no probe attached the agent's thread must idle, not spin a CPU over an empty poller (it did). */
+    @Test
+    void withNoProbeAttachedTheAgentsThreadIdles(@TempDir Path dir) throws Exception {
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxrwxrwx"));
+        Path recording = dir.resolve("idle.jfr");
+        ChildJvm.Result r = ChildJvm.workload(Workloads.Sleeper.class, "3000").as("nobody").in(dir)
+                .agent("file=" + recording + ",probes=cpu+file").run(dir).assertSucceeded();
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("poller thread used (\\d+) ms CPU").matcher(r.output());
+        assertTrue(m.find(), r.output());
+        assertTrue(Long.parseLong(m.group(1)) < 600, "3 s with nothing to poll: " + m.group(1) + " ms CPU\n" + r.output());
+    }
+
+    /**
+     * Beside async-profiler sampling every millisecond (signals to every thread), the BPF
+     * verifier used to give up with EAGAIN: no probe loaded. The agent holds its thread's signals
+     * while loading.
+     */
+    @Test
+    void probesLoadBesideAsyncProfilerSignallingEveryMillisecond(@TempDir Path dir) throws Exception {
+        Path lib = dir.resolve("libasyncProfiler.so");
+        try (var jar = new java.util.jar.JarFile(Path.of(one.profiler.AsyncProfiler.class.getProtectionDomain().getCodeSource()
+                .getLocation().toURI()).toFile()); var in = jar.getInputStream(jar.getEntry("linux-x64/libasyncProfiler.so"))) {
+            Files.copy(in, lib);
+        }
+        Path recording = dir.resolve("beside.jfr");
+        ChildJvm.Result r = ChildJvm.workload(CpuBurn.class, "1", "2")
+                .flag("-agentpath:" + lib + "=start,event=cpu,interval=1ms,file=" + dir.resolve("ap.txt") + ",collapsed")
+                .agent("file=" + recording + ",probes=cpu+file").run(dir).assertSucceeded();
+        List<RecordedEvent> events = Recordings.read(recording);
+        for (RecordedEvent s : ofType(events, "ebpf.ProbeStatus")) {
+            assertTrue(s.getBoolean("attached"), s + "\n" + r.output());
+        }
+        assertTrue(ofType(events, "ebpf.CPUSample").size() > 50, r.output());
+    }
 }

@@ -142,6 +142,13 @@ final class Workloads {
         }
     }
 
+    /** Sleeps the milliseconds of its argument: an application that does nothing. */
+    static final class Sleeper {
+        public static void main(String[] args) throws Exception {
+            Thread.sleep(Long.parseLong(args[0]));
+        }
+    }
+
     /** Prints "ready" and waits until the file named by the argument exists (60 s at most). */
     static final class WaitForFile {
         public static void main(String[] args) throws Exception {
