@@ -1,0 +1,168 @@
+package io.jfrebpf.jmc;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.openjdk.jmc.common.IMCFrame;
+import org.openjdk.jmc.common.IMCStackTrace;
+import org.openjdk.jmc.common.IMCThread;
+import org.openjdk.jmc.common.item.IAccessorKey;
+import org.openjdk.jmc.common.item.IItem;
+import org.openjdk.jmc.common.item.IItemCollection;
+import org.openjdk.jmc.common.item.IItemIterable;
+import org.openjdk.jmc.common.item.IMemberAccessor;
+import org.openjdk.jmc.common.item.IType;
+import org.openjdk.jmc.common.item.ItemFilters;
+import org.openjdk.jmc.common.unit.IQuantity;
+import org.openjdk.jmc.common.unit.UnitLookup;
+import org.openjdk.jmc.flightrecorder.JfrAttributes;
+
+/**
+ * The eBPF events of a recording as the rules read them: fields by their names in the event
+ * catalog (jfr-events), durations in nanoseconds, the thread and the code behind an event.
+ */
+final class Events {
+    /** One event and its type's accessors. */
+    static final class Event {
+        private final IItem item;
+        private final IType<IItem> type;
+
+        Event(IItem item, IType<IItem> type) {
+            this.item = item;
+            this.type = type;
+        }
+
+        private Object value(String field) {
+            for (IAccessorKey<?> key : type.getAccessorKeys().keySet()) {
+                if (key.getIdentifier().equals(field)) {
+                    IMemberAccessor<?, IItem> a = type.getAccessor(key);
+                    return a == null ? null : a.getMember(item);
+                }
+            }
+            return null;
+        }
+
+        String text(String field) {
+            Object v = value(field);
+            return v == null ? null : v.toString();
+        }
+
+        long number(String field) {
+            Object v = value(field);
+            return v instanceof IQuantity q ? q.longValue() : v instanceof Number n ? n.longValue() : 0;
+        }
+
+        long nanos(String field) {
+            Object v = value(field);
+            return v instanceof IQuantity q ? q.clampedLongValueIn(UnitLookup.NANOSECOND) : 0;
+        }
+
+        long bytes(String field) {
+            Object v = value(field);
+            if (v instanceof IQuantity q) {
+                return q.getUnit().getContentType() == UnitLookup.MEMORY ? q.clampedLongValueIn(UnitLookup.BYTE) : q.longValue();
+            }
+            return 0;
+        }
+
+        boolean flag(String field) {
+            return Boolean.TRUE.equals(value(field));
+        }
+
+        long durationNanos() {
+            IMemberAccessor<IQuantity, IItem> a = JfrAttributes.DURATION.getAccessor(type);
+            IQuantity q = a == null ? null : a.getMember(item);
+            return q == null ? 0 : q.clampedLongValueIn(UnitLookup.NANOSECOND);
+        }
+
+        /** The thread's name, or null for events of the process. */
+        String thread() {
+            IMemberAccessor<IMCThread, IItem> a = JfrAttributes.EVENT_THREAD.getAccessor(type);
+            IMCThread t = a == null ? null : a.getMember(item);
+            return t == null ? null : t.getThreadName();
+        }
+
+        /** A Java thread of the application: it has a Java id, and is not the agent's or the JVM's own. */
+        boolean onApplicationThread() {
+            IMemberAccessor<IMCThread, IItem> a = JfrAttributes.EVENT_THREAD.getAccessor(type);
+            IMCThread t = a == null ? null : a.getMember(item);
+            if (t == null || t.getThreadId() == null || t.getThreadName() == null) {
+                return false;
+            }
+            String n = t.getThreadName();
+            return !n.startsWith("jfr-ebpf") && !n.startsWith("JFR ") && !n.equals("Reference Handler") && !n.equals("Finalizer")
+                    && !n.equals("Signal Dispatcher") && !n.equals("Common-Cleaner");
+        }
+
+        IMCStackTrace stack() {
+            IMemberAccessor<IMCStackTrace, IItem> a = JfrAttributes.EVENT_STACKTRACE.getAccessor(type);
+            return a == null ? null : a.getMember(item);
+        }
+
+        /** The innermost Java frame outside the JDK (and these packages): the code behind the event. */
+        String callSite(String... alsoSkipped) {
+            IMCStackTrace s = stack();
+            if (s != null) {
+                for (IMCFrame f : s.getFrames()) {
+                    if (!JAVA.contains(f.getType()) || f.getMethod() == null) {
+                        continue;
+                    }
+                    String cls = f.getMethod().getType().getFullName();
+                    if (skipped(cls, alsoSkipped)) {
+                        continue;
+                    }
+                    Integer line = f.getFrameLineNumber();
+                    return cls + "." + f.getMethod().getMethodName() + (line != null && line > 0 ? ":" + line : "");
+                }
+            }
+            return innermostJava();
+        }
+
+        /** The innermost Java frame: where a thread was, in the application's terms. */
+        String innermostJava() {
+            IMCStackTrace s = stack();
+            if (s != null) {
+                for (IMCFrame f : s.getFrames()) {
+                    if (JAVA.contains(f.getType()) && f.getMethod() != null) {
+                        return f.getMethod().getType().getFullName() + "." + f.getMethod().getMethodName();
+                    }
+                }
+            }
+            return "(no Java frame)";
+        }
+    }
+
+    static final Set<IMCFrame.Type> JAVA = Set.of(IMCFrame.Type.INTERPRETED, IMCFrame.Type.JIT_COMPILED, IMCFrame.Type.INLINED);
+
+    private Events() {
+    }
+
+    static List<Event> of(IItemCollection items, String typeId) {
+        List<Event> events = new ArrayList<>();
+        for (IItemIterable iterable : items.apply(ItemFilters.type(typeId))) {
+            IType<IItem> type = iterable.getType();
+            for (IItem item : iterable) {
+                events.add(new Event(item, type));
+            }
+        }
+        return events;
+    }
+
+    private static boolean skipped(String cls, String[] also) {
+        if (cls.startsWith("java.") || cls.startsWith("sun.") || cls.startsWith("jdk.") || cls.startsWith("com.sun.")) {
+            return true;
+        }
+        for (String p : also) {
+            if (cls.startsWith(p)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Counts by key, the largest first. */
+    static <K> List<Map.Entry<K, Long>> top(Map<K, Long> counts, int n) {
+        return counts.entrySet().stream().sorted(Map.Entry.<K, Long>comparingByValue().reversed()).limit(n).toList();
+    }
+}
