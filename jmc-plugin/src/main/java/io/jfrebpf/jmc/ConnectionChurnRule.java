@@ -27,21 +27,21 @@ public final class ConnectionChurnRule extends EbpfRule {
             return notApplicable(p, "No ebpf.TcpConnection events: the JVM had no connection, or probes=tcp was off.");
         }
         Map<String, List<Long>> lifetimes = new HashMap<>();
-        Map<String, String> site = new HashMap<>();
+        Map<String, Map<String, Long>> sites = new HashMap<>();
         for (Events.Event e : connections) {
             if (!"outbound".equals(e.text("direction")) || e.flag("stillOpen")) {
                 continue;
             }
             String peer = e.text("remoteAddress") + ":" + e.number("remotePort");
             lifetimes.computeIfAbsent(peer, k -> new ArrayList<>()).add(e.durationNanos());
-            site.putIfAbsent(peer, e.callSite());
+            sites.computeIfAbsent(peer, k -> new HashMap<>()).merge(e.callSite(), 1L, Long::sum);
         }
         long limit = number(p, CONNECTIONS);
         for (Map.Entry<String, List<Long>> e : lifetimes.entrySet()) {
             List<Long> sorted = e.getValue().stream().sorted().toList();
             if (sorted.size() >= limit && sorted.get(sorted.size() / 2) < SHORT_NS) {
                 return result(p, WARNING, sorted.size() + " connections to " + e.getKey() + ", living " + ms(sorted.get(sorted.size() / 2))
-                        + " each at the median, opened from " + site.get(e.getKey()) + ".",
+                        + " each at the median, opened from " + Events.top(sites.get(e.getKey()), 1).get(0).getKey() + ".",
                         "A new connection per request pays a handshake (and TLS, and authentication) each time, and leaves sockets"
                                 + " in TIME_WAIT behind.",
                         "Reuse connections: a pool (database), keep-alive (HTTP), or one long-lived connection.");

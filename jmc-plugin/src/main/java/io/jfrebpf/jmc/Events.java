@@ -91,8 +91,8 @@ final class Events {
                 return false;
             }
             String n = t.getThreadName();
-            return !n.startsWith("jfr-ebpf") && !n.startsWith("JFR ") && !n.equals("Reference Handler") && !n.equals("Finalizer")
-                    && !n.equals("Signal Dispatcher") && !n.equals("Common-Cleaner");
+            return !n.startsWith("jfr-ebpf") && !n.startsWith("JFR ") && !JVM_THREADS.contains(n) && !n.startsWith("C1 CompilerThread")
+                    && !n.startsWith("C2 CompilerThread");
         }
 
         IMCStackTrace stack() {
@@ -119,6 +119,31 @@ final class Events {
             return innermostJava();
         }
 
+        /**
+         * Allocated by the JVM for itself (code blobs, symbols, metadata — NMT's business): a
+         * frame of libjvm comes before any Java frame. Memory that JNI, FFM or a native library
+         * allocates has libc, its library and the JVM's call stubs there, never libjvm — but
+         * for Unsafe.allocateMemory (direct buffers, FFM arenas), which is the application's.
+         */
+        boolean allocatedByTheJvm() {
+            IMCStackTrace s = stack();
+            boolean jvm = false;
+            boolean unsafe = false;
+            if (s != null) {
+                for (IMCFrame f : s.getFrames()) {
+                    if (JAVA.contains(f.getType())) {
+                        break;
+                    }
+                    if (f.getMethod() != null && f.getMethod().getType() != null
+                            && f.getMethod().getType().getFullName().startsWith("libjvm")) {
+                        jvm = true;
+                        unsafe |= f.getMethod().getMethodName() != null && f.getMethod().getMethodName().startsWith("Unsafe_");
+                    }
+                }
+            }
+            return jvm && !unsafe;
+        }
+
         /** The innermost Java frame: where a thread was, in the application's terms. */
         String innermostJava() {
             IMCStackTrace s = stack();
@@ -132,6 +157,10 @@ final class Events {
             return "(no Java frame)";
         }
     }
+
+    /** Java threads of the JVM itself (compiler threads are matched by prefix). */
+    static final Set<String> JVM_THREADS = Set.of("Reference Handler", "Finalizer", "Signal Dispatcher", "Common-Cleaner",
+            "Service Thread", "Monitor Deflation Thread", "Notification Thread", "Attach Listener");
 
     static final Set<IMCFrame.Type> JAVA = Set.of(IMCFrame.Type.INTERPRETED, IMCFrame.Type.JIT_COMPILED, IMCFrame.Type.INLINED);
 

@@ -25,12 +25,12 @@ public final class FileOpenStormRule extends EbpfRule {
             return notApplicable(p, "No ebpf.FileOpen events: record with probes=file (on by default).");
         }
         Map<String, Long> byPath = new HashMap<>();
-        Map<String, String> site = new HashMap<>();
+        Map<String, Map<String, Long>> sites = new HashMap<>();
         for (Events.Event e : opens) {
             String path = e.text("path");
             if (path != null && e.onApplicationThread()) {
                 byPath.merge(path, 1L, Long::sum);
-                site.putIfAbsent(path, e.callSite());
+                sites.computeIfAbsent(path, k -> new HashMap<>()).merge(e.callSite(), 1L, Long::sum);
             }
         }
         long limit = number(p, OPENS);
@@ -40,7 +40,7 @@ public final class FileOpenStormRule extends EbpfRule {
         }
         Map.Entry<String, Long> worst = Events.top(byPath, 1).get(0);
         return result(p, WARNING, storms + " paths opened " + limit + " times or more; the most: " + worst.getKey() + " ("
-                + worst.getValue() + " opens, from " + site.get(worst.getKey()) + ").",
+                + worst.getValue() + " opens, from " + Events.top(sites.get(worst.getKey()), 1).get(0).getKey() + ").",
                 "Each open walks the path in the kernel and costs a syscall and a file descriptor; the same file opened again"
                         + " and again usually means its content or handle is not kept.",
                 "Cache the content (or keep the file open) in the code named.");

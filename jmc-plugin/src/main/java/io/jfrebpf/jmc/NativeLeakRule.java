@@ -1,6 +1,8 @@
 package io.jfrebpf.jmc;
 
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import org.openjdk.jmc.common.item.IItemCollection;
 import org.openjdk.jmc.common.unit.IQuantity;
 import org.openjdk.jmc.common.util.IPreferenceValueProvider;
@@ -24,15 +26,27 @@ public final class NativeLeakRule extends EbpfRule {
                     ? ok(p, "No native allocation outlived malloc.age without being freed.")
                     : notApplicable(p, "No ebpf.NativeLeak events: record with probes=malloc (opt-in) to find native leaks.");
         }
-        long bytes = leaks.stream().mapToLong(e -> e.bytes("bytes")).sum();
-        if (bytes < number(p, BYTES)) {
-            return ok(p, "Only " + bytes + " bytes of native memory not freed.");
+        Map<String, Long> bySite = new HashMap<>();
+        long jvmBytes = 0;
+        for (Events.Event e : leaks) {
+            if (e.allocatedByTheJvm()) {
+                jvmBytes += e.bytes("bytes");
+            } else {
+                bySite.merge(e.callSite(), e.bytes("bytes"), Long::sum);
+            }
         }
-        Events.Event top = leaks.stream().max((a, b) -> Long.compare(a.bytes("bytes"), b.bytes("bytes"))).orElseThrow();
-        return result(p, WARNING, (bytes >> 10) + " KiB of native memory allocated and never freed; the most ("
-                + (top.bytes("bytes") >> 10) + " KiB) from " + top.callSite() + ".",
+        long bytes = bySite.values().stream().mapToLong(Long::longValue).sum();
+        String jvm = (jvmBytes >> 10) + " KiB that the JVM allocated for itself left out";
+        if (bytes < number(p, BYTES)) {
+            return ok(p, "Only " + (bytes >> 10) + " KiB of native memory allocated by application code not freed (" + jvm + ").");
+        }
+        Map.Entry<String, Long> top = Events.top(bySite, 1).get(0);
+        return result(p, WARNING, (bytes >> 10) + " KiB of native memory allocated by application code and never freed; the most ("
+                + (top.getValue() >> 10) + " KiB) from " + top.getKey() + ".",
                 "Sampled malloc/calloc/realloc calls whose blocks were still allocated at the report and older than malloc.age:"
-                        + " JNI or FFM code, direct buffers, native libraries.",
+                        + " JNI or FFM code, direct buffers, native libraries. Allocations of the JVM for itself (a libjvm frame"
+                        + " before any Java frame: code, symbols, metadata; -XX:NativeMemoryTracking accounts for them) are not"
+                        + " counted: " + jvm + ".",
                 "Free what the code named allocates (Arena scopes for FFM, close() for native resources).");
     }
 }

@@ -102,6 +102,10 @@ class ContainerIT {
         long after = where(events, "ebpf.CPUThrottle", e -> e.getStartTime().isAfter(moved)).stream()
                 .mapToLong(e -> e.getLong("throttledPeriods")).sum();
         assertEquals(0, before, "no quota before the move");
+        // a JVM that burns 4 threads on 2 CPUs without a quota is not throttled
+        Path free = dir.resolve("free.jfr");
+        ChildJvm.workload(CpuBurn.class, "4", "2").agent("file=" + free + ",probes=sched").run(dir).assertSucceeded();
+        JmcRules.on(free).quiet("CpuThrottle");
         assertTrue(after > 5, "throttled periods after the move: " + after);
     }
 
@@ -128,6 +132,7 @@ class ContainerIT {
         Duration throttledTime = throttle.stream().map(e -> e.getDuration("throttledTime")).reduce(Duration.ZERO, Duration::plus);
         assertTrue(throttled > 10 && throttled <= periods, throttled + " of " + periods + " periods throttled: " + throttle);
         assertTrue(throttledTime.toMillis() > 500, "throttled for " + throttledTime);
+        JmcRules.on(recording).fires("CpuThrottle", throttled + " of " + periods + " quota periods");
 
         List<RecordedEvent> waits = where(events, "ebpf.RunQueueLatency",
                 e -> javaName(e) != null && javaName(e).startsWith("burner-"));

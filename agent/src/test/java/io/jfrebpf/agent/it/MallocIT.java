@@ -75,6 +75,8 @@ class MallocIT {
                 && hasFrame(e, "reallocChain") && fromDowncall(e)).size(), "the realloc chain's events");
         RecordedEvent status = where(events, "ebpf.ProbeStatus", e -> "malloc".equals(e.getString("probe"))).get(0);
         assertEquals(0, status.getLong("lost"), status.toString());
+        // the innermost application frame: the workload's malloc helper, under leakNative
+        JmcRules.on(recording).fires("NativeLeak", "from io.jfrebpf.agent.it.NativeWorkloads.malloc:").quiet("LostEvents");
     }
 
     /**

@@ -136,6 +136,24 @@ class PostgresIT {
         assertTrue(status.getBoolean("attached"), status.toString());
         assertTrue(status.getString("reason").contains("4 backend(s)"), "3 pooled + 1 grown: " + status);
         assertEquals(0, status.getLong("lost"), status.toString());
+        // a few executions per statement and connection: no N+1; the statement that waited 300 ms for a lock is slow
+        JmcRules.on(recording).quiet("NPlusOne", "LostEvents").fires("SlowQuery", "waiting for locks");
+    }
+
+    /** The JMC rules on a report written the N+1 way: they name the loop and the slow statement, each with its code. */
+    @Test
+    void theRulesNameTheNPlusOneLoopAndTheSlowStatementWithTheirCode(@TempDir Path dir) throws Exception {
+        Path recording = dir.resolve("report.jfr");
+        ChildJvm.workload(PostgresWorkloads.OrderReport.class, cluster.jdbcUrl()).alsoOnClassPath(driverJar())
+                .agent("file=" + recording + ",probes=tcp+postgres").run(dir).assertSucceeded();
+        List<RecordedEvent> lines = where(Recordings.read(recording), "ebpf.PostgresQuery", e -> hasFrame(e, "loadLines"));
+        assertEquals(PostgresWorkloads.OrderReport.ORDERS, lines.size(), "one event per order's statement");
+        JmcRules.on(recording)
+                .fires("NPlusOne", PostgresWorkloads.OrderReport.ORDERS + " executions of one statement",
+                        "generate_series(?, ?)", "PostgresWorkloads$OrderReport.loadLines")
+                .fires("SlowQuery", "1 of " + (PostgresWorkloads.OrderReport.ORDERS + 2) + " statements",
+                        "pg_sleep(?)", "PostgresWorkloads$OrderReport.slowTotals")
+                .quiet("LostEvents");
     }
 
     @Test

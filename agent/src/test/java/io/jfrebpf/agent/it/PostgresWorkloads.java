@@ -147,4 +147,54 @@ final class PostgresWorkloads {
             System.out.println("done");
         }
     }
+
+    /**
+     * A report as an ORM may write it: the orders in one statement, then the lines of each order
+     * one statement at a time (the N+1 pattern), then a slow aggregate. Args: JDBC URL.
+     */
+    static final class OrderReport {
+        static final int ORDERS = 600;
+
+        public static void main(String[] args) throws Exception {
+            try (Connection c = DriverManager.getConnection(args[0])) {
+                Thread.sleep(500);
+                long lines = 0;
+                for (int order : loadOrders(c)) {
+                    lines += loadLines(c, order);
+                }
+                slowTotals(c);
+                System.out.println("orders=" + ORDERS + " lines=" + lines);
+            }
+            System.out.println("done");
+        }
+
+        static List<Integer> loadOrders(Connection c) throws SQLException {
+            List<Integer> orders = new ArrayList<>();
+            try (Statement s = c.createStatement(); ResultSet r = s.executeQuery("SELECT id FROM generate_series(1, " + ORDERS + ") AS id")) {
+                while (r.next()) {
+                    orders.add(r.getInt(1));
+                }
+            }
+            return orders;
+        }
+
+        static int loadLines(Connection c, int order) throws SQLException {
+            try (PreparedStatement s = c.prepareStatement("SELECT ? * 10 + g AS line FROM generate_series(1, 3) AS g")) {
+                s.setInt(1, order);
+                int n = 0;
+                try (ResultSet r = s.executeQuery()) {
+                    while (r.next()) {
+                        n++;
+                    }
+                }
+                return n;
+            }
+        }
+
+        static void slowTotals(Connection c) throws SQLException {
+            try (Statement s = c.createStatement()) {
+                s.executeQuery("SELECT count(*) AS totals FROM generate_series(1, 1000) AS g, pg_sleep(0.2)").close();
+            }
+        }
+    }
 }

@@ -140,6 +140,9 @@ class TcpIT {
         RecordedEvent status = where(events, "ebpf.ProbeStatus", e -> "tcp".equals(e.getString("probe"))).get(0);
         assertTrue(status.getBoolean("attached"), status.toString());
         assertEquals(0, status.getLong("lost"));
+        // 20 connections reused for their exchange, no loss: only the refused connect is worth a look
+        JmcRules.on(recording).quiet("Retransmits", "ConnectionChurn", "LostEvents")
+                .fires("SlowConnect", "1 of " + (N + 2) + " connects", "ECONNREFUSED", "TcpWorkloads$Exchange");
     }
 
     /**
@@ -201,6 +204,8 @@ class TcpIT {
                     segments += e.getLong("segments");
                 }
                 assertEquals(retransmits, segments, "segments of the " + resent.size() + " retransmit events");
+                JmcRules.on(recording).fires("Retransmits", retransmits + " segments retransmitted", "TcpWorkloads.writeBytes", // the innermost application frame: writeAll's helper
+                        Namespaces.SINK_ADDRESS + ":9000").quiet("ConnectionChurn", "LostEvents", "SlowConnect");
             } finally {
                 sink.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
             }
@@ -222,6 +227,8 @@ class TcpIT {
                 assertEquals("tcp-connector", javaName(e), "nobody wrote: the connecting thread");
             }
             assertTrue(where(events, "ebpf.TcpConnection", e -> e.getInt("remotePort") == 9001).isEmpty());
+            JmcRules.on(recording).fires("SlowConnect", Namespaces.SINK_ADDRESS + ":9001", "closed before established",
+                    "TcpWorkloads$ConnectTimeout");
         }
     }
 
