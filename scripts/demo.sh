@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds everything, runs the demo service for ~20 s under the agent, and prints the converter's
-# summary of the recording and the paths of its flame graphs (CPU, off-CPU). Output: out/demo/.
+# summary of the recording, the findings of JMC's rules (the JDK's and our plugin's) and the
+# paths of its flame graphs (CPU, off-CPU) and of the rules report. Output: out/demo/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
@@ -8,7 +9,7 @@ echo "demo: building (mvn package, with the unit tests)"
 mvn -B -ntp -q package
 out=$PWD/out/demo
 mkdir -p "$out"
-rm -f "$out/demo.jfr" "$out/flame.html"
+rm -f "$out/demo.jfr" "$out/flame.html" "$out/offcpu.html" "$out/report.html"
 # The service keeps an audit log in PostgreSQL: a cluster of the demo's own, on loopback.
 source scripts/pg-cluster.sh
 pg_port=${DEMO_PG_PORT:-54398}
@@ -32,4 +33,6 @@ echo
 $convert flame "$out/demo.jfr" "$out/flame.html"
 $convert flame --event ebpf.OffCPU "$out/demo.jfr" "$out/offcpu.html"
 echo
-echo "open it: jfr print --events 'ebpf.*' $out/demo.jfr | less   (or JDK Mission Control)"
+$convert report "$out/demo.jfr" "$out/report.html"
+echo
+echo "open it: jfr print --events 'ebpf.*' $out/demo.jfr | less   (or JDK Mission Control, with jmc-plugin/target/jfr-ebpf-jmc-plugin.jar in its dropins/)"

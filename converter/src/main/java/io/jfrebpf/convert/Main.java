@@ -11,7 +11,7 @@ import java.util.List;
 
 /**
  * {@code java -jar jfr-ebpf-convert.jar <command> ...}: flame graphs, folded stacks,
- * differential flame graphs, summary tables and a CI gate over .jfr recordings (of the agent,
+ * differential flame graphs, summary tables, a CI gate and JMC's rules report over .jfr recordings (of the agent,
  * or plain JVM recordings). Exit status: 0 done, 1 the gate found a regression, 2 bad usage or
  * an unreadable input (one line saying which).
  */
@@ -27,6 +27,7 @@ public final class Main {
               diff [--event TYPE] base.jfr new.jfr out.html   differential flame graph of new against base
               summary in.jfr                            tables: syscalls, file opens, connections, queries, leaks, CPU, probes
               gate base.jfr new.jfr [limit=value ...]   compare figures; exit 1 when one is over its limit
+              report in.jfr out.html                    JMC's automated analysis (JDK rules and jfr-ebpf's) as JMC's HTML report
             weights: samples for CPU samplers, bytes for ebpf.NativeLeak/NativeAllocation, the duration for
             events that have one (ebpf.OffCPU, ebpf.SyscallLatency, ebpf.PostgresQuery...), else one per event.
             gate limits (defaults): %s""";
@@ -51,6 +52,7 @@ public final class Main {
                 case "diff" -> Commands.diff(rest, out, err);
                 case "summary" -> Commands.summary(rest, out, err);
                 case "gate" -> Gate.run(rest, out, err);
+                case "report" -> Report.run(rest, out, err);
                 default -> throw new IllegalArgumentException("unknown command '" + args[0] + "'");
             };
         } catch (IllegalArgumentException e) {

@@ -133,6 +133,39 @@ class ConverterIT {
         assertTrue(FlamePage.of(Files.readString(html)).hasFrame("Burner.hot"));
     }
 
+    /**
+     * report: JMC's rules engine with the JDK rules and ours, into JMC's HTML report; a storm of
+     * opens of one file is named on the terminal with the code that opens it, every rule of the
+     * plugin is in the page, and the page opens in Chromium without script errors.
+     */
+    @Test
+    void theReportRunsJmcsRulesAndOursAndNamesTheFileOpenStorm() throws Exception {
+        Path jfr = dir.resolve("storm.jfr");
+        Path config = dir.resolve("config.properties");
+        Jvm.Result rec = Jvm.run(List.of(Jvm.JAVA.toString(), "-XX:+PreserveFramePointer", "--enable-native-access=ALL-UNNAMED",
+                "-javaagent:" + Jvm.AGENT + "=file=" + jfr + ",probes=cpu+file", "-cp", Jvm.TEST_CLASSES.toString(),
+                Rereader.class.getName(), config.toString(), "300"));
+        assertEquals(0, rec.exit(), rec.out());
+        Path html = dir.resolve("report.html");
+        Jvm.Result r = Jvm.convert("report", jfr.toString(), html.toString());
+        assertEquals(0, r.exit(), r.out());
+        Matcher counts = Pattern.compile("storm.jfr: (\\d+) rules \\(11 of jfr-ebpf\\), (\\d+) findings").matcher(r.out());
+        assertTrue(counts.find() && Integer.parseInt(counts.group(1)) > 11, "JMC's JDK rules and our 11: " + r.out());
+        assertTrue(Pattern.compile("(?m)^\\s+Warning\\s+File-Open Storms\\s+1 paths opened 200 times or more; the most: "
+                + Pattern.quote(config + " (301 opens, from io.jfrebpf.convert.it.Rereader.readAgain")).matcher(r.out()).find(), r.out());
+        assertFalse(r.out().contains("WARNING: Could not find field"), "JMC's parser kept quiet: " + r.out());
+        String page = Files.readString(html);
+        for (String rule : List.of("eBPF Events Lost", "Slow System Calls on Application Threads", "File-Open Storms",
+                "Slow or Failed TCP Connects", "TCP Retransmissions", "Connection Churn (Missing Pool)", "Slow PostgreSQL Statements",
+                "N+1 PostgreSQL Statements", "Native Memory Leak Suspects", "Off-CPU Hot Spots", "Container CPU Throttling")) {
+            assertTrue(page.contains(rule), rule + " in the report");
+        }
+        assertTrue(page.contains("Method Profiling"), "JMC's JDK rules in the report");
+        assertTrue(page.contains("Rereader.readAgain"), "the storm's code in the report");
+        Chromium.Page shown = Chromium.open(html, dir.resolve("report.png"));
+        assertEquals(List.of(), shown.scriptErrors(), shown.log());
+    }
+
     @Test
     void badInputSaysWhatIsWrongInOneLine() throws Exception {
         Jvm.Result missing = Jvm.convert("flame", dir.resolve("nope.jfr").toString(), dir.resolve("x.html").toString());
@@ -147,6 +180,10 @@ class ConverterIT {
         Jvm.Result bad = Jvm.convert("summary", garbage.toString());
         assertEquals(2, bad.exit(), bad.out());
         assertTrue(bad.out().startsWith("convert: "), bad.out());
+        Jvm.Result badReport = Jvm.convert("report", garbage.toString(), dir.resolve("x.html").toString());
+        assertEquals(2, badReport.exit(), badReport.out());
+        assertTrue(badReport.out().startsWith("convert: not a readable recording: "), badReport.out());
+        assertFalse(Files.exists(dir.resolve("x.html")), "no report of garbage");
         Jvm.Result limit = Jvm.convert("gate", base.toString(), again.toString(), "cpu=lots");
         assertEquals(2, limit.exit());
         assertTrue(limit.out().contains("limit cpu has bad value 'lots'"), limit.out());
