@@ -35,12 +35,25 @@ public final class ThreadRegistry {
     private final Field eetop;
     private final long osthreadOffset;
     private final long threadIdOffset;
-    private final Map<Integer, JfrThread> known = new LinkedHashMap<>(1024, 0.75f, true) {
+    private final Map<Integer, Seen> known = new LinkedHashMap<>(1024, 0.75f, true) {
         @Override
-        protected boolean removeEldestEntry(Map.Entry<Integer, JfrThread> eldest) {
+        protected boolean removeEldestEntry(Map.Entry<Integer, Seen> eldest) {
             return size() > MAX_ENTRIES;
         }
     };
+
+    /**
+     * A tid's Java thread as last seen, and the one it was before a re-read found it changed at
+     * {@code sinceNs}: a thread renamed, or another thread on the same OS thread — the main
+     * thread ends and HotSpot's DestroyJavaVM takes its OS thread. Events are read after they
+     * happen (up to a poll later, all of them at the end of a short run): those from before
+     * the change keep the thread they happened on.
+     */
+    private record Seen(JfrThread thread, long sinceNs, JfrThread before) {
+        JfrThread at(long eventNs) {
+            return before != null && eventNs < sinceNs ? before : thread;
+        }
+    }
     /** Tids not (yet) found among the Java threads → when they were first seen. */
     private final Map<Integer, Long> natives = new LinkedHashMap<>(256, 0.75f, true) {
         @Override
@@ -96,17 +109,18 @@ public final class ThreadRegistry {
     }
 
     /**
-     * The thread of an event: a Java thread if it is (or was, when last seen) one, else a native
+     * The thread of an event at {@code eventNs} (System.nanoTime's clock, which is the kernel's
+     * CLOCK_MONOTONIC like the records' timestamps): a Java thread if it is (or was, when last seen) one, else a native
      * thread named by the kernel name the event carries. An unknown tid triggers re-reads of the
      * Java threads (at most one per {@link #MIN_REFRESH_INTERVAL_NS}) until a re-read made
      * {@link #SETTLE_NS} after its first event still does not find it (a new thread runs a little
      * before Java lists it): then it is native, and JVM-internal threads cost nothing more.
      * Nothing here reads /proc.
      */
-    public JfrThread resolve(int tid, String kernelComm) {
-        JfrThread t = known.get(tid);
-        if (t != null) {
-            return t;
+    public JfrThread resolve(int tid, String kernelComm, long eventNs) {
+        Seen seen = known.get(tid);
+        if (seen != null) {
+            return seen.at(eventNs);
         }
         long now = System.nanoTime();
         Long firstSeen = natives.get(tid);
@@ -117,9 +131,9 @@ public final class ThreadRegistry {
         boolean settled = lastRefresh - firstSeen >= SETTLE_NS;
         if (!settled && now - lastRefresh >= MIN_REFRESH_INTERVAL_NS) {
             refresh();
-            t = known.get(tid);
-            if (t != null) {
-                return t;
+            seen = known.get(tid);
+            if (seen != null) {
+                return seen.at(eventNs);
             }
         }
         return JfrThread.nativeThread(tid, kernelComm == null || kernelComm.isEmpty() ? "tid " + tid : kernelComm);
@@ -159,7 +173,7 @@ public final class ThreadRegistry {
             if (tid.isPresent()) {
                 int id = (int) tid.getAsLong();
                 tids.put(th, id);
-                known.put(id, javaThread(id, th));
+                learn(id, javaThread(id, th));
                 natives.remove(id);
                 continue;
             }
@@ -221,13 +235,22 @@ public final class ThreadRegistry {
                 if (comm.isPresent()) {
                     Thread th = byName.get(comm.get());
                     if (th != null) {
-                        known.put(tid, javaThread(tid, th));
+                        learn(tid, javaThread(tid, th));
                         natives.remove(tid);
                     }
                 }
             }
         } catch (Exception e) {
             Log.debug("threads: cannot list /proc/self/task: %s", e);
+        }
+    }
+
+    private void learn(int tid, JfrThread thread) {
+        Seen seen = known.get(tid);
+        if (seen == null) {
+            known.put(tid, new Seen(thread, lastRefresh, null));
+        } else if (!seen.thread().equals(thread)) {
+            known.put(tid, new Seen(thread, lastRefresh, seen.thread()));
         }
     }
 

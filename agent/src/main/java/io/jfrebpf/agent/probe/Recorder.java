@@ -33,7 +33,7 @@ public final class Recorder {
 
     /** An event that happened on the thread of {@code header}, at its time, with its stack. */
     public boolean emit(EbpfEvent event, EventHeader header) {
-        JfrThread thread = threads.resolve(header.tid(), header.comm());
+        JfrThread thread = threads.resolve(header.tid(), header.comm(), header.timestampNs());
         Symbolizer s = symbolizer;
         JfrStack stack = s == null ? null : s.stack(header.userStack(), header.kernelStackId());
         return write(event, header.timestampNs(), header.durationNs(), thread, stack);
@@ -41,7 +41,7 @@ public final class Recorder {
 
     /** The same, with the kernel frames the record carried itself (innermost first). */
     public boolean emit(EbpfEvent event, EventHeader header, long[] kernelPcs) {
-        JfrThread thread = threads.resolve(header.tid(), header.comm());
+        JfrThread thread = threads.resolve(header.tid(), header.comm(), header.timestampNs());
         Symbolizer s = symbolizer;
         JfrStack stack = s == null ? null : s.stack(header.userStack(), kernelPcs);
         return write(event, header.timestampNs(), header.durationNs(), thread, stack);
@@ -54,7 +54,7 @@ public final class Recorder {
      */
     public Origin origin(EventHeader header) {
         Symbolizer s = symbolizer;
-        return new Origin(threads.resolve(header.tid(), header.comm()),
+        return new Origin(threads.resolve(header.tid(), header.comm(), header.timestampNs()),
                 s == null ? null : s.stack(header.userStack(), header.kernelStackId()));
     }
 

@@ -121,6 +121,26 @@ class FileOpenIT {
         }
     }
 
+    /**
+     * Work done by the main thread just before main returns is read by the agent after HotSpot's
+     * DestroyJavaVM has taken the main thread's OS thread: it is still main's.
+     */
+    @Test
+    void opensOfTheMainThreadJustBeforeItEndsAreMains(@TempDir Path dir) throws Exception {
+        Path file = Files.writeString(dir.resolve("last.txt"), "last").toRealPath();
+        Path recording = dir.resolve("r.jfr");
+        ChildJvm.Result r = ChildJvm.workload(Workloads.OpensAtTheEndOfMain.class, file.toString(), "50")
+                .agent("file=" + recording + ",probes=file").run(dir).assertSucceeded();
+        Matcher id = Pattern.compile("main id=(\\d+)").matcher(r.output());
+        assertTrue(id.find(), r.output());
+        List<RecordedEvent> opens = where(Recordings.read(recording), "ebpf.FileOpen", e -> e.getString("path").equals(file.toString()));
+        assertEquals(50, opens.size(), opens.toString());
+        for (RecordedEvent e : opens) {
+            assertEquals("main", javaName(e), "thread of " + e);
+            assertEquals(Long.parseLong(id.group(1)), e.getThread().getJavaThreadId(), "main's Java thread id: " + e.getThread());
+        }
+    }
+
     private static RecordedEvent only(List<RecordedEvent> events, String path) {
         List<RecordedEvent> matching = events.stream().filter(e -> e.getString("path").equals(path)).toList();
         assertEquals(1, matching.size(), "events for " + path);

@@ -85,6 +85,19 @@ final class Workloads {
         }
     }
 
+    /**
+     * The main thread opens a file n times and returns at once: HotSpot's DestroyJavaVM then
+     * takes the main thread's OS thread, before the agent has read the opens. Args: file n.
+     */
+    static final class OpensAtTheEndOfMain {
+        public static void main(String[] args) throws Exception {
+            System.out.println("main id=" + Thread.currentThread().threadId());
+            for (int i = 0, n = Integer.parseInt(args[1]); i < n; i++) {
+                Files.readAllBytes(Path.of(args[0]));
+            }
+        }
+    }
+
     /** Threads short-0..short-(n-1), one after the other, each opening s-i of a directory and ending at once. */
     static final class ShortLivedThreads {
         public static void main(String[] args) throws Exception {
