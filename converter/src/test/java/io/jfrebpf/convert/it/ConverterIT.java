@@ -58,7 +58,8 @@ class ConverterIT {
         assertTrue(graph.hasFrame("Burner.cold"), "and the cold one");
         Chromium.Page page = Chromium.open(html, dir.resolve("flame.png"));
         assertEquals(List.of(), page.scriptErrors(), page.log());
-        assertTrue(page.coloredFraction() > 0.05, "the screenshot shows frames: " + page.coloredFraction() + " of its pixels coloured");
+        // the root and the frames down to Burner.hot/cold span the width: at least 5 rows of 16 px
+        assertTrue(page.coloredPixels() > 5 * 16 * 1200, "the screenshot shows frames: " + page.coloredPixels() + " pixels coloured");
     }
 
     @Test
