@@ -144,6 +144,42 @@ final class Events {
             return jvm && !unsafe;
         }
 
+        /**
+         * The stack reaches its thread's start (or was cut at the depth limit): a frame-pointer
+         * walk that lost its way in a library built without frame pointers ends early, on a
+         * stale frame (in the demo, parked HttpClient workers "in" Http1AsyncReceiver.checkRequestMore,
+         * 46 of 32,186 off-CPU stacks).
+         */
+        boolean complete() {
+            IMCStackTrace s = stack();
+            if (s == null) {
+                return false;
+            }
+            if (s.getTruncationState() != null && s.getTruncationState().isTruncated()) {
+                return true;
+            }
+            for (IMCFrame f : s.getFrames()) {
+                if (f.getMethod() != null && THREAD_ROOTS.contains(f.getMethod().getMethodName())) {
+                    return true;
+                }
+            }
+            return false;
+        }
+
+        /** A Java frame of one of these methods (class.method) anywhere in the stack. */
+        boolean hasJavaFrame(Set<String> methods) {
+            IMCStackTrace s = stack();
+            if (s != null) {
+                for (IMCFrame f : s.getFrames()) {
+                    if (JAVA.contains(f.getType()) && f.getMethod() != null
+                            && methods.contains(f.getMethod().getType().getFullName() + "." + f.getMethod().getMethodName())) {
+                        return true;
+                    }
+                }
+            }
+            return false;
+        }
+
         /** The innermost Java frame: where a thread was, in the application's terms. */
         String innermostJava() {
             IMCStackTrace s = stack();
@@ -161,6 +197,10 @@ final class Events {
     /** Java threads of the JVM itself (compiler threads are matched by prefix). */
     static final Set<String> JVM_THREADS = Set.of("Reference Handler", "Finalizer", "Signal Dispatcher", "Common-Cleaner",
             "Service Thread", "Monitor Deflation Thread", "Notification Thread", "Attach Listener");
+
+    /** Where every thread's stack begins: the JVM's thread entry, the launcher's main, libc's. */
+    static final Set<String> THREAD_ROOTS = Set.of("thread_native_entry", "JavaMain", "ThreadJavaMain", "start_thread", "clone3",
+            "clone", "__libc_start_main", "__libc_start_call_main");
 
     static final Set<IMCFrame.Type> JAVA = Set.of(IMCFrame.Type.INTERPRETED, IMCFrame.Type.JIT_COMPILED, IMCFrame.Type.INLINED);
 

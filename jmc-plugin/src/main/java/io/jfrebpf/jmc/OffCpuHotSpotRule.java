@@ -15,10 +15,15 @@ public final class OffCpuHotSpotRule extends EbpfRule {
     static final TypedPreference<IQuantity> THRESHOLD = time("offcpu.hotspot", "Off-CPU hot spot",
             "A method in which application threads were blocked this long in all is reported", 1000);
     /** Innermost Java frames of threads that wait for work: idle by design. */
-    static final Set<String> IDLE = Set.of("jdk.internal.misc.Unsafe.park", "java.lang.Object.wait0", "java.lang.Thread.sleepNanos0",
-            "java.lang.Thread.sleep0", "sun.nio.ch.EPoll.wait", "sun.nio.ch.Net.poll", "sun.nio.ch.Net.accept",
-            "java.lang.ref.Reference.waitForReferencePendingList", "sun.nio.ch.SocketDispatcher.read0", "java.lang.Thread.yield0",
-            "(no Java frame)");
+    static final Set<String> IDLE = Set.of("java.lang.Object.wait0", "java.lang.Object.wait", "java.lang.Thread.sleepNanos0",
+            "java.lang.Thread.sleep0", "java.lang.Thread.sleepNanos", "java.lang.Thread.sleep", "sun.nio.ch.EPoll.wait",
+            "sun.nio.ch.Net.poll", "sun.nio.ch.Net.accept", "java.lang.ref.Reference.waitForReferencePendingList",
+            "sun.nio.ch.SocketDispatcher.read0", "java.lang.Thread.yield0", "(no Java frame)");
+    /** Parking: idle (a pool waiting for tasks, a queue for elements) unless it is inside a lock's acquire. */
+    static final Set<String> PARK = Set.of("jdk.internal.misc.Unsafe.park", "java.util.concurrent.locks.LockSupport.park",
+            "java.util.concurrent.locks.LockSupport.parkNanos", "java.util.concurrent.locks.LockSupport.parkUntil");
+    static final Set<String> LOCK_ACQUIRE = Set.of("java.util.concurrent.locks.AbstractQueuedSynchronizer.acquire",
+            "java.util.concurrent.locks.AbstractQueuedLongSynchronizer.acquire");
 
     public OffCpuHotSpotRule() {
         super("OffCpuHotSpot", "Off-CPU Hot Spots", THRESHOLD);
@@ -31,19 +36,43 @@ public final class OffCpuHotSpotRule extends EbpfRule {
             return notApplicable(p, "No ebpf.OffCPU events: record with probes=offcpu (on by default).");
         }
         Map<String, Long> blocked = new HashMap<>();
+        Map<String, Map<String, Long>> callers = new HashMap<>();
+        long preempted = 0;
+        long incomplete = 0;
         for (Events.Event e : stretches) {
             String where = e.innermostJava();
-            if (e.onApplicationThread() && !IDLE.contains(where)) {
-                blocked.merge(where, e.durationNanos(), Long::sum);
+            if (PARK.contains(where)) {
+                if (!e.hasJavaFrame(LOCK_ACQUIRE)) {
+                    continue; // waiting for work
+                }
+                where = "a java.util.concurrent lock taken in " + e.callSite("java.", "jdk.");
             }
+            if (!e.onApplicationThread() || IDLE.contains(where)) {
+                continue;
+            }
+            if (!e.complete()) {
+                incomplete += e.durationNanos(); // the walk lost its way: the innermost Java frame may be stale
+                continue;
+            }
+            if ("R".equals(e.text("state"))) {
+                preempted += e.durationNanos(); // runnable, waiting for a CPU: not blocked in the method
+                continue;
+            }
+            blocked.merge(where, e.durationNanos(), Long::sum);
+            callers.computeIfAbsent(where, k -> new HashMap<>()).merge(e.callSite(), e.durationNanos(), Long::sum);
         }
+        String waitingForCpu = (preempted > 0 ? "; " + ms(preempted) + " preempted while runnable left out (CPU contention, see"
+                + " ebpf.RunQueueLatency)" : "") + (incomplete > 0 ? "; " + ms(incomplete) + " on incomplete stacks left out" : "");
         long threshold = nanos(p, THRESHOLD);
         if (blocked.isEmpty() || Events.top(blocked, 1).get(0).getValue() < threshold) {
-            return ok(p, "No method kept application threads blocked for " + ms(threshold) + " in all (idle waits left out).");
+            return ok(p, "No method kept application threads blocked for " + ms(threshold) + " in all (idle waits left out"
+                    + waitingForCpu + ").");
         }
         Map.Entry<String, Long> top = Events.top(blocked, 1).get(0);
-        return result(p, INFO + 10, "Application threads were blocked " + ms(top.getValue()) + " in " + top.getKey() + ".",
-                "Time off CPU while not waiting for work: disk I/O (state D), lock contention, page faults, throttling — the kernel"
+        String caller = Events.top(callers.get(top.getKey()), 1).get(0).getKey();
+        return result(p, INFO + 10, "Application threads were blocked " + ms(top.getValue()) + " in " + top.getKey()
+                + (caller.startsWith(top.getKey()) || top.getKey().endsWith(caller) ? "" : ", called from " + caller) + " (idle waits left out" + waitingForCpu + ").",
+                "Time off CPU while not waiting for work: disk I/O (state D), lock contention, page faults, blocking calls — the kernel"
                         + " stack of the ebpf.OffCPU events says which.",
                 "Open the off-CPU flame graph (converter flame --event ebpf.OffCPU) at the method named.");
     }

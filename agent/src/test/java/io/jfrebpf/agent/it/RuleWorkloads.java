@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Properties;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * Workloads made to trigger one JMC rule each, written the way the mistake looks in real code,
@@ -80,34 +81,61 @@ final class RuleWorkloads {
         }
     }
 
-    /** A request thread blocked on a lock another thread holds for 1.5 s (a slow critical section). */
+    /**
+     * A request thread blocked on a lock another thread holds for 1.5 s (a slow critical
+     * section): a monitor (synchronized) or a ReentrantLock. Args: monitor|lock.
+     */
     static final class Contention {
         static final Object LOCK = new Object();
+        static final ReentrantLock REENTRANT = new ReentrantLock();
         static long counter;
 
         public static void main(String[] args) throws Exception {
+            boolean monitor = args[0].equals("monitor");
             Thread holder = new Thread(() -> {
-                synchronized (LOCK) {
-                    System.out.println("holding");
+                if (monitor) {
+                    synchronized (LOCK) {
+                        hold();
+                    }
+                } else {
+                    REENTRANT.lock();
                     try {
-                        Thread.sleep(1500);
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
+                        hold();
+                    } finally {
+                        REENTRANT.unlock();
                     }
                 }
             }, "lock-holder");
             holder.start();
             Thread.sleep(200);
-            Thread waiter = new Thread(Contention::updateShared, "request-worker");
+            Thread waiter = new Thread(monitor ? Contention::updateShared : Contention::updateGuarded, "request-worker");
             waiter.start();
             holder.join();
             waiter.join();
             System.out.println("counter " + counter);
         }
 
+        static void hold() {
+            System.out.println("holding");
+            try {
+                Thread.sleep(1500);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+
         static void updateShared() {
             synchronized (LOCK) {
                 counter++;
+            }
+        }
+
+        static void updateGuarded() {
+            REENTRANT.lock();
+            try {
+                counter++;
+            } finally {
+                REENTRANT.unlock();
             }
         }
     }
