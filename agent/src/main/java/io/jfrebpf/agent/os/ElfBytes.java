@@ -11,6 +11,22 @@ final class ElfBytes {
     private ElfBytes() {
     }
 
+    /** The ELF64 header's table positions and sizes, from its first 64 bytes (checked: magic, class, byte order, entry sizes). */
+    record Header(long phoff, long shoff, int phentsize, int phnum, int shentsize, int shnum, int shstrndx) {
+        static Header of(ByteBuffer h, String what) throws ElfFormatException {
+            if (h.getInt(0) != 0x464c457f || h.get(4) != 2 || h.get(5) != 1) {
+                throw new ElfFormatException(what + " is not an ELF64 little-endian file");
+            }
+            Header r = new Header(h.getLong(32), h.getLong(40), Short.toUnsignedInt(h.getShort(54)),
+                    Short.toUnsignedInt(h.getShort(56)), Short.toUnsignedInt(h.getShort(58)), Short.toUnsignedInt(h.getShort(60)),
+                    Short.toUnsignedInt(h.getShort(62)));
+            if ((r.phnum > 0 && r.phentsize < 56) || (r.shnum > 0 && r.shentsize < 64)) {
+                throw new ElfFormatException(what + ": bad header entry sizes");
+            }
+            return r;
+        }
+    }
+
     /** {@code length} bytes at {@code offset}, little-endian; an {@link ElfFormatException} when outside the file or over {@code max}. */
     static ByteBuffer read(FileChannel ch, long offset, long length, long fileSize, long max, String what) throws IOException {
         if (offset < 0 || length < 0 || length > max || offset > fileSize || length > fileSize - offset) {

@@ -46,19 +46,13 @@ public final class ElfFile implements AutoCloseable {
     private ElfFile(Path path, FileChannel ch, boolean withData) throws IOException {
         this.path = path;
         long fileSize = ch.size();
-        ByteBuffer h = read(ch, 0, 64, fileSize);
-        if (h.getInt(0) != 0x464c457f || h.get(4) != 2 || h.get(5) != 1) {
-            throw new ElfFormatException(path + " is not an ELF64 little-endian file");
-        }
-        long phoff = h.getLong(32);
-        long shoff = h.getLong(40);
-        int phentsize = Short.toUnsignedInt(h.getShort(54));
-        int phnum = Short.toUnsignedInt(h.getShort(56));
-        int shentsize = Short.toUnsignedInt(h.getShort(58));
-        int shnum = Short.toUnsignedInt(h.getShort(60));
-        if ((phnum > 0 && phentsize < 56) || (shnum > 0 && shentsize < 64)) {
-            throw new ElfFormatException(path + ": bad header entry sizes");
-        }
+        ElfBytes.Header h = ElfBytes.Header.of(read(ch, 0, 64, fileSize), path.toString());
+        long phoff = h.phoff();
+        long shoff = h.shoff();
+        int phentsize = h.phentsize();
+        int phnum = h.phnum();
+        int shentsize = h.shentsize();
+        int shnum = h.shnum();
         ByteBuffer ph = read(ch, phoff, (long) phnum * phentsize, fileSize);
         for (int i = 0; i < phnum; i++) {
             int b = i * phentsize;

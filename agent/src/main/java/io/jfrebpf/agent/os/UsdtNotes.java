@@ -48,19 +48,16 @@ public final class UsdtNotes {
 
     private static List<Site> read(FileChannel ch, String what) throws IOException {
         long size = ch.size();
-        ByteBuffer h = bytes(ch, 0, 64, size, what);
-        if (h.getInt(0) != 0x464c457f || h.get(4) != 2 || h.get(5) != 1) {
-            throw new ElfFormatException(what + " is not an ELF64 little-endian file");
-        }
-        long phoff = h.getLong(32);
-        long shoff = h.getLong(40);
-        int phentsize = Short.toUnsignedInt(h.getShort(54));
-        int phnum = Short.toUnsignedInt(h.getShort(56));
-        int shentsize = Short.toUnsignedInt(h.getShort(58));
-        int shnum = Short.toUnsignedInt(h.getShort(60));
-        int shstrndx = Short.toUnsignedInt(h.getShort(62));
-        if ((phnum > 0 && phentsize < 56) || shentsize < 64 || shstrndx >= shnum) {
-            throw new ElfFormatException(what + ": bad header");
+        ElfBytes.Header h = ElfBytes.Header.of(bytes(ch, 0, 64, size, what), what);
+        long phoff = h.phoff();
+        long shoff = h.shoff();
+        int phentsize = h.phentsize();
+        int phnum = h.phnum();
+        int shentsize = h.shentsize();
+        int shnum = h.shnum();
+        int shstrndx = h.shstrndx();
+        if (shstrndx >= shnum) {
+            throw new ElfFormatException(what + ": no section names (shstrndx " + shstrndx + " of " + shnum + " sections)");
         }
         List<Segment> segments = new ArrayList<>();
         ByteBuffer ph = bytes(ch, phoff, (long) phnum * phentsize, size, what);
