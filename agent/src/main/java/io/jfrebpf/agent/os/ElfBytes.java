@@ -5,6 +5,9 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.OptionalLong;
 
 /** Reading the parts of an ELF file (tables, sections, notes): bounded by the file and a size cap, NUL-terminated strings. */
 final class ElfBytes {
@@ -24,6 +27,33 @@ final class ElfBytes {
                 throw new ElfFormatException(what + ": bad header entry sizes");
             }
             return r;
+        }
+    }
+
+    /** A loadable segment (PT_LOAD): where its bytes are in the file and at which link-time addresses. */
+    record Segment(long vaddr, long offset, long filesz) {
+        private static final int PT_LOAD = 1;
+
+        /** The loadable segments of the program header table. */
+        static List<Segment> of(ByteBuffer programHeaders, Header h) {
+            List<Segment> segments = new ArrayList<>();
+            for (int i = 0; i < h.phnum(); i++) {
+                int b = i * h.phentsize();
+                if (programHeaders.getInt(b) == PT_LOAD) {
+                    segments.add(new Segment(programHeaders.getLong(b + 16), programHeaders.getLong(b + 8), programHeaders.getLong(b + 32)));
+                }
+            }
+            return segments;
+        }
+
+        /** The file offset of a link-time address, through the segment that holds it. */
+        static OptionalLong fileOffset(List<Segment> segments, long vaddr) {
+            for (Segment s : segments) {
+                if (vaddr >= s.vaddr && vaddr < s.vaddr + s.filesz) {
+                    return OptionalLong.of(vaddr - s.vaddr + s.offset);
+                }
+            }
+            return OptionalLong.empty();
         }
     }
 

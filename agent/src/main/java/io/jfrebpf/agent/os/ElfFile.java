@@ -24,9 +24,6 @@ public final class ElfFile implements AutoCloseable {
     public record Symbol(String name, long value, long size) {
     }
 
-    private record Segment(long vaddr, long offset, long filesz) {
-    }
-
     /** Bound on one table read into memory (libjvm's .symtab is a few MiB). */
     static final long MAX_TABLE = 256L << 20;
     private static final int SHT_SYMTAB = 2;
@@ -34,33 +31,22 @@ public final class ElfFile implements AutoCloseable {
     private static final int STT_OBJECT = 1;
     private static final int STT_FUNC = 2;
     private static final int STT_GNU_IFUNC = 10;
-    private static final int PT_LOAD = 1;
 
     private final Path path;
     private final Map<String, Symbol> byName = new HashMap<>();
     /** Data symbols (variables), only when opened with {@link #openWithData}. */
     private final Map<String, Symbol> objects = new HashMap<>();
     private final Symbol[] byAddress;
-    private final List<Segment> segments = new ArrayList<>();
+    private final List<ElfBytes.Segment> segments;
 
     private ElfFile(Path path, FileChannel ch, boolean withData) throws IOException {
         this.path = path;
         long fileSize = ch.size();
         ElfBytes.Header h = ElfBytes.Header.of(read(ch, 0, 64, fileSize), path.toString());
-        long phoff = h.phoff();
-        long shoff = h.shoff();
-        int phentsize = h.phentsize();
-        int phnum = h.phnum();
         int shentsize = h.shentsize();
         int shnum = h.shnum();
-        ByteBuffer ph = read(ch, phoff, (long) phnum * phentsize, fileSize);
-        for (int i = 0; i < phnum; i++) {
-            int b = i * phentsize;
-            if (ph.getInt(b) == PT_LOAD) {
-                segments.add(new Segment(ph.getLong(b + 16), ph.getLong(b + 8), ph.getLong(b + 32)));
-            }
-        }
-        ByteBuffer sh = read(ch, shoff, (long) shnum * shentsize, fileSize);
+        segments = ElfBytes.Segment.of(read(ch, h.phoff(), (long) h.phnum() * h.phentsize(), fileSize), h);
+        ByteBuffer sh = read(ch, h.shoff(), (long) shnum * shentsize, fileSize);
         List<Symbol> all = new ArrayList<>();
         for (int i = 0; i < shnum; i++) {
             int b = i * shentsize;
@@ -156,19 +142,15 @@ public final class ElfFile implements AutoCloseable {
 
     /** The file offset of a virtual address, through the loadable segment that holds it. */
     public long fileOffset(long vaddr) throws IOException {
-        for (Segment s : segments) {
-            if (vaddr >= s.vaddr && vaddr < s.vaddr + s.filesz) {
-                return vaddr - s.vaddr + s.offset;
-            }
-        }
-        throw new ElfFormatException(path + ": address 0x" + Long.toHexString(vaddr) + " is in no loadable segment");
+        return ElfBytes.Segment.fileOffset(segments, vaddr).orElseThrow(
+                () -> new ElfFormatException(path + ": address 0x" + Long.toHexString(vaddr) + " is in no loadable segment"));
     }
 
     /** The virtual address of a file offset, through the loadable segment that holds it (else the offset itself). */
     public long vaddr(long fileOffset) {
-        for (Segment s : segments) {
-            if (fileOffset >= s.offset && fileOffset < s.offset + s.filesz) {
-                return fileOffset - s.offset + s.vaddr;
+        for (ElfBytes.Segment s : segments) {
+            if (fileOffset >= s.offset() && fileOffset < s.offset() + s.filesz()) {
+                return fileOffset - s.offset() + s.vaddr();
             }
         }
         return fileOffset;

@@ -26,11 +26,7 @@ public final class UsdtNotes {
 
     private static final int SHT_NOTE = 7;
     private static final int NT_STAPSDT = 3;
-    private static final int PT_LOAD = 1;
     static final long MAX_SECTION = 16L << 20;
-
-    private record Segment(long vaddr, long offset, long filesz) {
-    }
 
     private record Section(String name, int type, long addr, long offset, long size) {
     }
@@ -49,25 +45,14 @@ public final class UsdtNotes {
     private static List<Site> read(FileChannel ch, String what) throws IOException {
         long size = ch.size();
         ElfBytes.Header h = ElfBytes.Header.of(bytes(ch, 0, 64, size, what), what);
-        long phoff = h.phoff();
-        long shoff = h.shoff();
-        int phentsize = h.phentsize();
-        int phnum = h.phnum();
         int shentsize = h.shentsize();
         int shnum = h.shnum();
         int shstrndx = h.shstrndx();
         if (shstrndx >= shnum) {
             throw new ElfFormatException(what + ": no section names (shstrndx " + shstrndx + " of " + shnum + " sections)");
         }
-        List<Segment> segments = new ArrayList<>();
-        ByteBuffer ph = bytes(ch, phoff, (long) phnum * phentsize, size, what);
-        for (int i = 0; i < phnum; i++) {
-            int b = i * phentsize;
-            if (ph.getInt(b) == PT_LOAD) {
-                segments.add(new Segment(ph.getLong(b + 16), ph.getLong(b + 8), ph.getLong(b + 32)));
-            }
-        }
-        ByteBuffer sh = bytes(ch, shoff, (long) shnum * shentsize, size, what);
+        List<ElfBytes.Segment> segments = ElfBytes.Segment.of(bytes(ch, h.phoff(), (long) h.phnum() * h.phentsize(), size, what), h);
+        ByteBuffer sh = bytes(ch, h.shoff(), (long) shnum * shentsize, size, what);
         int sb = shstrndx * shentsize;
         ByteBuffer names = bytes(ch, sh.getLong(sb + 24), sh.getLong(sb + 32), size, what);
         List<Section> sections = new ArrayList<>();
@@ -122,13 +107,9 @@ public final class UsdtNotes {
         return sites;
     }
 
-    private static long fileOffset(List<Segment> segments, long vaddr, String what) throws ElfFormatException {
-        for (Segment s : segments) {
-            if (vaddr >= s.vaddr && vaddr < s.vaddr + s.filesz) {
-                return vaddr - s.vaddr + s.offset;
-            }
-        }
-        throw new ElfFormatException(what + ": USDT address 0x" + Long.toHexString(vaddr) + " is in no loadable segment");
+    private static long fileOffset(List<ElfBytes.Segment> segments, long vaddr, String what) throws ElfFormatException {
+        return ElfBytes.Segment.fileOffset(segments, vaddr).orElseThrow(
+                () -> new ElfFormatException(what + ": USDT address 0x" + Long.toHexString(vaddr) + " is in no loadable segment"));
     }
 
     private static int align4(int n) {
