@@ -168,16 +168,23 @@ final class Events {
 
         /** A Java frame of one of these methods (class.method) anywhere in the stack. */
         boolean hasJavaFrame(Set<String> methods) {
+            return javaFrameIn(methods) != null;
+        }
+
+        /** The innermost Java frame of one of these methods (class.method), or null. */
+        String javaFrameIn(Set<String> methods) {
             IMCStackTrace s = stack();
             if (s != null) {
                 for (IMCFrame f : s.getFrames()) {
-                    if (JAVA.contains(f.getType()) && f.getMethod() != null
-                            && methods.contains(f.getMethod().getType().getFullName() + "." + f.getMethod().getMethodName())) {
-                        return true;
+                    if (JAVA.contains(f.getType()) && f.getMethod() != null) {
+                        String name = f.getMethod().getType().getFullName() + "." + f.getMethod().getMethodName();
+                        if (methods.contains(name)) {
+                            return name;
+                        }
                     }
                 }
             }
-            return false;
+            return null;
         }
 
         /** The innermost Java frame: where a thread was, in the application's terms. */

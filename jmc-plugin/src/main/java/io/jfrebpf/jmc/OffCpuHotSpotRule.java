@@ -18,12 +18,25 @@ public final class OffCpuHotSpotRule extends EbpfRule {
     static final Set<String> IDLE = Set.of("java.lang.Object.wait0", "java.lang.Object.wait", "java.lang.Thread.sleepNanos0",
             "java.lang.Thread.sleep0", "java.lang.Thread.sleepNanos", "java.lang.Thread.sleep", "sun.nio.ch.EPoll.wait",
             "sun.nio.ch.Net.poll", "sun.nio.ch.Net.accept", "java.lang.ref.Reference.waitForReferencePendingList",
-            "sun.nio.ch.SocketDispatcher.read0", "java.lang.Thread.yield0", "(no Java frame)");
+            "sun.nio.ch.SocketDispatcher.read0", "java.lang.Thread.yield0", "(no Java frame)",
+            "java.util.concurrent.locks.AbstractQueuedSynchronizer$ConditionObject.await",
+            "java.util.concurrent.locks.AbstractQueuedSynchronizer$ConditionObject.awaitNanos",
+            "java.util.concurrent.locks.AbstractQueuedSynchronizer$ConditionObject.awaitUntil",
+            "java.util.concurrent.locks.AbstractQueuedSynchronizer$ConditionObject.awaitUninterruptibly",
+            "java.util.concurrent.locks.AbstractQueuedLongSynchronizer$ConditionObject.await",
+            "java.util.concurrent.locks.AbstractQueuedLongSynchronizer$ConditionObject.awaitNanos");
     /** Parking: idle (a pool waiting for tasks, a queue for elements) unless it is inside a lock's acquire. */
     static final Set<String> PARK = Set.of("jdk.internal.misc.Unsafe.park", "java.util.concurrent.locks.LockSupport.park",
             "java.util.concurrent.locks.LockSupport.parkNanos", "java.util.concurrent.locks.LockSupport.parkUntil");
+    static final Set<String> WAITS = union(IDLE, PARK);
     static final Set<String> LOCK_ACQUIRE = Set.of("java.util.concurrent.locks.AbstractQueuedSynchronizer.acquire",
             "java.util.concurrent.locks.AbstractQueuedLongSynchronizer.acquire");
+
+    private static Set<String> union(Set<String> a, Set<String> b) {
+        Set<String> u = new java.util.HashSet<>(a);
+        u.addAll(b);
+        return Set.copyOf(u);
+    }
 
     public OffCpuHotSpotRule() {
         super("OffCpuHotSpot", "Off-CPU Hot Spots", THRESHOLD);
@@ -40,7 +53,12 @@ public final class OffCpuHotSpotRule extends EbpfRule {
         long preempted = 0;
         long incomplete = 0;
         for (Events.Event e : stretches) {
-            String where = e.innermostJava();
+            // a wait anywhere in the stack is where the thread waits: the frames a frame-pointer walk
+            // finds above it, after losing its way in libc, are stale (in the demo: HttpClient workers
+            // parked in ThreadPoolExecutor.getTask "in" Exchange.lambda$startSendingBody$0, handler
+            // threads awaiting a LinkedBlockingQueue's condition "in" a request handler's lambda)
+            String wait = e.javaFrameIn(WAITS);
+            String where = wait != null ? wait : e.innermostJava();
             if (PARK.contains(where)) {
                 if (!e.hasJavaFrame(LOCK_ACQUIRE)) {
                     continue; // waiting for work
