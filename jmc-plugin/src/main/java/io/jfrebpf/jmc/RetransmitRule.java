@@ -4,18 +4,29 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.openjdk.jmc.common.item.IItemCollection;
+import org.openjdk.jmc.common.unit.IQuantity;
 import org.openjdk.jmc.common.util.IPreferenceValueProvider;
+import org.openjdk.jmc.common.util.TypedPreference;
 import org.openjdk.jmc.flightrecorder.rules.IResult;
 
-/** Retransmitted segments, with the code that wrote to the connection: lost packets the application paid for. */
+/**
+ * Retransmitted segments, with the code that wrote to the connection: lost packets the
+ * application paid for. A warning from a share of the segments sent (a few retransmissions
+ * happen on any busy host, loopback included: tail-loss probes, a timer firing late), else
+ * information.
+ */
 public final class RetransmitRule extends EbpfRule {
+    static final TypedPreference<IQuantity> PER_MILLE = count("tcp.retransmit.permille", "TCP retransmissions",
+            "Retransmitted segments per thousand sent (on the recorded connections) from which the rule warns", 10);
+
     public RetransmitRule() {
-        super("Retransmits", "TCP Retransmissions");
+        super("Retransmits", "TCP Retransmissions", PER_MILLE);
     }
 
     @Override
     IResult evaluate(IItemCollection items, IPreferenceValueProvider p) {
-        if (Events.of(items, "ebpf.TcpConnection").isEmpty() && Events.of(items, "ebpf.TcpConnect").isEmpty()) {
+        List<Events.Event> connections = Events.of(items, "ebpf.TcpConnection");
+        if (connections.isEmpty() && Events.of(items, "ebpf.TcpConnect").isEmpty()) {
             return notApplicable(p, "No TCP events: the JVM had no connection, or probes=tcp was off.");
         }
         List<Events.Event> retransmits = Events.of(items, "ebpf.TcpRetransmit");
@@ -30,8 +41,12 @@ public final class RetransmitRule extends EbpfRule {
             bySite.merge(e.callSite() + " to " + e.text("remoteAddress") + ":" + e.number("remotePort"), n, Long::sum);
         }
         Map.Entry<String, Long> top = Events.top(bySite, 1).get(0);
-        return result(p, WARNING, segments + " segments retransmitted in " + retransmits.size() + " retransmissions; most by "
-                + top.getKey() + " (" + top.getValue() + ").",
+        long sent = connections.stream().mapToLong(e -> e.number("segmentsOut")).sum();
+        boolean warn = sent == 0 || segments * 1000 >= sent * number(p, PER_MILLE);
+        String share = sent == 0 ? "" : String.format(java.util.Locale.ROOT, " (%.2f%% of the %d segments sent on the recorded connections)",
+                segments * 100.0 / sent, sent);
+        return result(p, warn ? WARNING : INFO, segments + " segments retransmitted in " + retransmits.size() + " retransmissions"
+                + share + "; most by " + top.getKey() + " (" + top.getValue() + ").",
                 "Each retransmission waited for a timeout or duplicate acknowledgements: the writing thread's requests were"
                         + " slowed by packet loss on the path to that peer.",
                 "Check the network path (interface errors, congestion, MTU) to the peer named; consider fewer, larger writes.");

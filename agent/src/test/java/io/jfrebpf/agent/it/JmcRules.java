@@ -69,6 +69,10 @@ final class JmcRules {
         return this;
     }
 
+    Severity severity(String rule) {
+        return result(rule).getSeverity();
+    }
+
     String summary(String rule) {
         return result(rule).getSummary();
     }

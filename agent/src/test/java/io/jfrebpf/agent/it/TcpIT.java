@@ -204,8 +204,11 @@ class TcpIT {
                     segments += e.getLong("segments");
                 }
                 assertEquals(retransmits, segments, "segments of the " + resent.size() + " retransmit events");
-                JmcRules.on(recording).fires("Retransmits", retransmits + " segments retransmitted", "TcpWorkloads.writeBytes", // the innermost application frame: writeAll's helper
+                JmcRules rules = JmcRules.on(recording).fires("Retransmits", retransmits + " segments retransmitted",
+                        "TcpWorkloads.writeBytes", // the innermost application frame: writeAll's helper
                         Namespaces.SINK_ADDRESS + ":9000").quiet("ConnectionChurn", "LostEvents", "SlowConnect");
+                assertEquals(org.openjdk.jmc.flightrecorder.rules.Severity.WARNING, rules.severity("Retransmits"),
+                        "10% loss is far above 1% of the segments: " + rules.summary("Retransmits"));
             } finally {
                 sink.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
             }
