@@ -206,7 +206,8 @@ class TcpIT {
                 assertEquals(retransmits, segments, "segments of the " + resent.size() + " retransmit events");
                 JmcRules rules = JmcRules.on(recording).fires("Retransmits", retransmits + " segments retransmitted",
                         "TcpWorkloads.writeBytes", // the innermost application frame: writeAll's helper
-                        Namespaces.SINK_ADDRESS + ":9000").quiet("ConnectionChurn", "LostEvents", "SlowConnect");
+                        Namespaces.SINK_ADDRESS + ":9000").quiet("ConnectionChurn", "LostEvents");
+                // (SlowConnect may fire or not here: the 10% loss drops the SYN itself now and then, a 1 s wait)
                 assertEquals(org.openjdk.jmc.flightrecorder.rules.Severity.WARNING, rules.severity("Retransmits"),
                         "10% loss is far above 1% of the segments: " + rules.summary("Retransmits"));
             } finally {
