@@ -109,10 +109,11 @@ public final class ThreadRegistry {
     }
 
     /**
-     * The thread of an event at {@code eventNs} (System.nanoTime's clock, which is the kernel's
-     * CLOCK_MONOTONIC like the records' timestamps): a Java thread if it is (or was, when last seen) one, else a native
-     * thread named by the kernel name the event carries. An unknown tid triggers re-reads of the
-     * Java threads (at most one per {@link #MIN_REFRESH_INTERVAL_NS}) until a re-read made
+     * The thread of an event at {@code eventNs} (System.nanoTime's clock, the kernel's
+     * CLOCK_MONOTONIC like the records' timestamps): a Java thread if it is (or was, when last
+     * seen) one, else a native thread named by the kernel name the event carries. An unknown
+     * tid triggers re-reads of the Java threads (at most one per
+     * {@link #MIN_REFRESH_INTERVAL_NS}) until a re-read made
      * {@link #SETTLE_NS} after its first event still does not find it (a new thread runs a little
      * before Java lists it): then it is native, and JVM-internal threads cost nothing more.
      * Nothing here reads /proc.
