@@ -41,7 +41,7 @@ public final class ConnectionChurnRule extends EbpfRule {
             List<Long> sorted = e.getValue().stream().sorted().toList();
             if (sorted.size() >= limit && sorted.get(sorted.size() / 2) < SHORT_NS) {
                 return result(p, WARNING, sorted.size() + " connections to " + e.getKey() + ", living " + ms(sorted.get(sorted.size() / 2))
-                        + " each at the median, opened from " + Events.top(sites.get(e.getKey()), 1).get(0).getKey() + ".",
+                        + " each at the median, opened from " + Events.topSite(sites.get(e.getKey())) + ".",
                         "A new connection per request pays a handshake (and TLS, and authentication) each time, and leaves sockets"
                                 + " in TIME_WAIT behind.",
                         "Reuse connections: a pool (database), keep-alive (HTTP), or one long-lived connection.");

@@ -103,6 +103,9 @@ final class Events {
         /** The innermost Java frame outside the JDK (and these packages): the code behind the event. */
         String callSite(String... alsoSkipped) {
             IMCStackTrace s = stack();
+            if (s != null && !complete()) {
+                return INCOMPLETE;
+            }
             if (s != null) {
                 for (IMCFrame f : s.getFrames()) {
                     if (!JAVA.contains(f.getType()) || f.getMethod() == null) {
@@ -204,6 +207,20 @@ final class Events {
     /** Java threads of the JVM itself (compiler threads are matched by prefix). */
     static final Set<String> JVM_THREADS = Set.of("Reference Handler", "Finalizer", "Signal Dispatcher", "Common-Cleaner",
             "Service Thread", "Monitor Deflation Thread", "Notification Thread", "Attach Listener");
+
+    /**
+     * The call site of an event whose stack does not reach its thread's start: its frames may be
+     * stale (a walk resumed from an old frame pointer left in a native function's frame) and
+     * name code that was not running. Rules name the code of complete stacks only.
+     */
+    static final String INCOMPLETE = "(incomplete stack)";
+
+    /** The most frequent call site of a tally, complete stacks first. */
+    static String topSite(Map<String, Long> sites) {
+        Map<String, Long> complete = new java.util.HashMap<>(sites);
+        complete.remove(INCOMPLETE);
+        return (complete.isEmpty() ? top(sites, 1) : top(complete, 1)).get(0).getKey();
+    }
 
     /** Where every thread's stack begins: the JVM's thread entry, the launcher's main, libc's. */
     static final Set<String> THREAD_ROOTS = Set.of("thread_native_entry", "JavaMain", "ThreadJavaMain", "start_thread", "clone3",

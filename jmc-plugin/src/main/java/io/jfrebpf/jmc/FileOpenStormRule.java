@@ -40,7 +40,7 @@ public final class FileOpenStormRule extends EbpfRule {
         }
         Map.Entry<String, Long> worst = Events.top(byPath, 1).get(0);
         return result(p, WARNING, storms + " paths opened " + limit + " times or more; the most: " + worst.getKey() + " ("
-                + worst.getValue() + " opens, from " + Events.top(sites.get(worst.getKey()), 1).get(0).getKey() + ").",
+                + worst.getValue() + " opens, from " + Events.topSite(sites.get(worst.getKey())) + ").",
                 "Each open walks the path in the kernel and costs a syscall and a file descriptor; the same file opened again"
                         + " and again usually means its content or handle is not kept.",
                 "Cache the content (or keep the file open) in the code named.");
