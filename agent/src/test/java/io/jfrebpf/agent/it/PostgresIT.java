@@ -172,6 +172,8 @@ class PostgresIT {
         assertEquals(1, longOnes.size(), all);
         String text = longOnes.get(0).getString("query");
         assertEquals("SELECT '" + "x".repeat(2047 - "SELECT '".length()) + "…", text, "2,047 bytes kept, then the mark");
+        // two quick statements, once each: neither slow nor repeated
+        JmcRules.on(recording).quiet("SlowQuery", "NPlusOne", "LostEvents");
     }
 
     @Test
