@@ -7,6 +7,14 @@
  * the interpreter's pc is the same for every Java method. The walk follows frame pointers,
  * which JIT code keeps only with -XX:+PreserveFramePointer (the agent says so at start); a
  * walker for code without them would replace walk_user_stack() and nothing else.
+ *
+ * Native code without frame pointers (libc) can send a frame-pointer walk into stale frames: old
+ * saved frame pointers lie in unwritten slots of live frames. A Java thread in native code, in
+ * the VM or blocked has told HotSpot where its last Java frame is (JavaThread::_anchor: the
+ * last Java sp, fp and pc), so below that frame only native frames can be: the walk checks the
+ * native part against it and, when the chain does not lead exactly there, drops it and resumes
+ * at the anchor. The JavaThread is found like Thread::current() finds it: libjvm's thread-local
+ * Thread::_thr_current, through the thread's TLS block (fs base -> glibc's dtv -> libjvm's block).
  */
 #ifndef JFR_EBPF_STACK_BPF_H
 #define JFR_EBPF_STACK_BPF_H
@@ -17,6 +25,22 @@
 /* [interp_start, interp_end): HotSpot's template interpreter, found by the agent (VMStructs). */
 const volatile __u64 interp_start = 0;
 const volatile __u64 interp_end = 0;
+/* [code_low, code_high): HotSpot's code cache (compiled Java code, stubs, the interpreter). */
+const volatile __u64 code_low = 0;
+const volatile __u64 code_high = 0;
+/*
+ * Where the current JavaThread is (io.jfrebpf.agent.jvm.FrameAnchors): libjvm's TLS module id
+ * (0: unknown, no anchor is read), the offset of Thread::_thr_current in its TLS block, and
+ * offsets in JavaThread (VMStructs): _anchor (_last_Java_sp, _last_Java_pc, _last_Java_fp
+ * follow each other there), _thread_state, _stack_base. anchor_states: a bit per thread state
+ * (1 << state) in which the anchor is set: native, VM, blocked and their transitions.
+ */
+const volatile __u64 jt_tls_module = 0;
+const volatile __u64 jt_tls_offset = 0;
+const volatile __u64 jt_anchor_offset = 0;
+const volatile __u64 jt_state_offset = 0;
+const volatile __u64 jt_stack_base_offset = 0;
+const volatile __u64 jt_anchor_states = 0;
 
 /* Shared by every probe: the agent loads the first and hands its maps to the others. */
 struct {
@@ -79,22 +103,165 @@ static __always_inline bool is_frame(__u64 fp, __u64 above)
 	return frame[0] > fp && frame[0] - fp <= MAX_FRAME_SPAN && !(frame[0] & 7) && frame[1] >= 4096;
 }
 
-/* The first word above sp that is a frame pointer of a chain (see above), or 0. */
-static __always_inline __u64 scan_for_frame(__u64 sp, __u32 slot)
+static __always_inline bool in_interpreter(__u64 pc)
+{
+	return pc >= interp_start && pc < interp_end;
+}
+
+static __always_inline bool in_code_cache(__u64 pc)
+{
+	return pc >= code_low && pc < code_high;
+}
+
+/* The frame anchor of a Java thread stopped outside Java code: its last Java frame. */
+struct java_anchor {
+	__u64 sp; /* 0: none (not a Java thread, in Java code, or unknown) */
+	__u64 pc;
+	__u64 fp; /* the last Java frame's frame pointer, when known (see read_java_anchor) */
+};
+
+/* A compiled frame (a native method's wrapper, a runtime stub) keeps its frame record this close above its sp. */
+#define ANCHOR_RECORD_SPAN 4096
+
+static __always_inline void read_java_anchor(__u64 sp, struct java_anchor *a)
+{
+	__u64 fsbase, dtv, block, jt, base = 0;
+	__u32 state = 0;
+	a->sp = 0;
+	if (!jt_tls_module)
+		return;
+	struct task_struct *task = bpf_get_current_task_btf();
+	fsbase = BPF_CORE_READ(task, thread.fsbase);
+	/* glibc's tcbhead_t: the dtv pointer is its second word; a dtv entry is {block, to_free} */
+	if (!fsbase || bpf_probe_read_user(&dtv, sizeof(dtv), (void *)(fsbase + 8)) || !dtv)
+		return;
+	if (bpf_probe_read_user(&block, sizeof(block), (void *)(dtv + 16 * jt_tls_module)) || !block || block == ~0ull)
+		return;
+	if (bpf_probe_read_user(&jt, sizeof(jt), (void *)(block + jt_tls_offset)) || !jt || (jt & 7))
+		return;
+	if (bpf_probe_read_user(&state, sizeof(state), (void *)(jt + jt_state_offset)) || state >= 64 ||
+	    !(jt_anchor_states & (1ull << state)))
+		return;
+	if (bpf_probe_read_user(&base, sizeof(base), (void *)(jt + jt_stack_base_offset)))
+		return;
+	if (bpf_probe_read_user(a, sizeof(*a), (void *)(jt + jt_anchor_offset))) {
+		a->sp = 0;
+		return;
+	}
+	/* the anchor is believed only inside this thread's stack, above the registers we walk from */
+	if (a->sp <= sp || a->sp >= base || base - sp > MAX_FRAME_SPAN || (a->sp & 7))
+		a->sp = 0;
+	if (a->sp && !a->pc)
+		bpf_probe_read_user(&a->pc, sizeof(a->pc), (void *)(a->sp - 8));
+	if (!a->sp || !a->pc) {
+		a->sp = 0;
+		return;
+	}
+	if (in_interpreter(a->pc))
+		return; /* the interpreter sets the anchor's fp */
+	/*
+	 * Compiled code (a native method's wrapper, a downcall or runtime stub) does not: it calls
+	 * with its sp at the anchor's, so the callee's return address is just below it and, when the
+	 * callee keeps frame pointers, the caller's fp pushed below that. Believed only if it leads to
+	 * a frame record whose return address is Java code.
+	 */
+	__u64 record[2] = {}, fp = 0;
+	a->fp = 0;
+	if (bpf_probe_read_user(&fp, sizeof(fp), (void *)(a->sp - 16)) || fp <= a->sp || fp - a->sp > ANCHOR_RECORD_SPAN ||
+	    (fp & 7) || bpf_probe_read_user(record, sizeof(record), (void *)fp))
+		return;
+	if (record[0] > fp && record[0] - fp <= MAX_FRAME_SPAN && in_code_cache(record[1]))
+		a->fp = fp;
+}
+
+/*
+ * Whether a frame record read below the last Java frame is the native frame whose caller is that
+ * Java frame: its saved frame pointer is the interpreter's (the interpreter gives it in the
+ * anchor) or lies just above the compiled frame's sp, and its return address is Java code.
+ */
+static __always_inline bool enters_java(const struct java_anchor *a, __u64 saved_fp, __u64 ret)
+{
+	if (!in_code_cache(ret) || saved_fp <= a->sp)
+		return false;
+	return a->fp ? saved_fp == a->fp : saved_fp - a->sp <= ANCHOR_RECORD_SPAN;
+}
+
+struct record_scan {
+	__u64 sp;
+	__u64 found;
+	__u32 slot;
+};
+
+static long record_step(__u64 i, void *ctx)
+{
+	struct record_scan *c = ctx;
+	__u32 slot = c->slot;
+	__u64 *words = bpf_map_lookup_elem(&scan_scratch, &slot);
+	if (!words)
+		return 1;
+	__u64 at = c->sp + 8 * i;
+	__u64 w = words[i & (SCAN_WORDS - 1)];
+	if (w > at && w - at <= MAX_FRAME_SPAN && !(w & 7) && in_code_cache(words[(i + 1) & (SCAN_WORDS - 1)])) {
+		c->found = at;
+		return 1;
+	}
+	return 0;
+}
+
+/* The frame record of a compiled last Java frame: the first (saved fp, return into Java code) above its sp. */
+static __always_inline __u64 anchor_record(__u64 sp, __u32 slot)
 {
 	__u64 *words = bpf_map_lookup_elem(&scan_scratch, &slot);
 	if (!words || bpf_probe_read_user(words, SCAN_WORDS * sizeof(__u64), (void *)sp))
 		return 0;
-	for (int i = 0; i < SCAN_WORDS; i++) {
-		__u64 w = words[i];
-		if (w > sp && w - sp < 65536 && is_frame(w, sp)) {
-			__u64 next = 0;
-			bpf_probe_read_user(&next, sizeof(next), (void *)w);
-			if (is_frame(next, w))
-				return w;
-		}
-	}
-	return 0;
+	struct record_scan c = {.sp = sp, .slot = slot};
+	bpf_loop(SCAN_WORDS - 1, record_step, &c, 0);
+	return c.found;
+}
+
+struct scan {
+	__u64 sp;
+	__u64 found;
+	struct java_anchor a;
+	__u32 slot;
+};
+
+/* Looks at the i-th word above sp (scan_for_frame); 1 when it is the one. */
+static long scan_step(__u64 i, void *ctx)
+{
+	struct scan *c = ctx;
+	__u32 slot = c->slot;
+	__u64 *words = bpf_map_lookup_elem(&scan_scratch, &slot);
+	if (!words)
+		return 1;
+	__u64 sp = c->sp;
+	__u64 w = words[i & (SCAN_WORDS - 1)];
+	if (w <= sp || w - sp >= 65536 || !is_frame(w, sp))
+		return 0;
+	__u64 next[2] = {};
+	bpf_probe_read_user(next, sizeof(next), (void *)w);
+	if (!is_frame(next[0], w))
+		return 0;
+	/* below the last Java frame, a chain that runs into Java code (or enters it off its record) is stale */
+	if (c->a.sp && w < c->a.sp &&
+	    (next[0] >= c->a.sp ? !enters_java(&c->a, next[0], next[1]) : in_code_cache(next[1])))
+		return 0;
+	c->found = w;
+	return 1;
+}
+
+/*
+ * The first word above sp that is a frame pointer of a chain (see above), or 0. Below the last
+ * Java frame of a thread (anchor), a chain that runs into Java code there is stale and skipped.
+ */
+static __always_inline __u64 scan_for_frame(__u64 sp, __u32 slot, const struct java_anchor *a)
+{
+	__u64 *words = bpf_map_lookup_elem(&scan_scratch, &slot);
+	if (!words || bpf_probe_read_user(words, SCAN_WORDS * sizeof(__u64), (void *)sp))
+		return 0;
+	struct scan c = {.sp = sp, .slot = slot, .a = *a};
+	bpf_loop(SCAN_WORDS, scan_step, &c, 0);
+	return c.found;
 }
 
 static __always_inline __u64 mix(__u64 h, __u64 w)
@@ -104,74 +271,131 @@ static __always_inline __u64 mix(__u64 h, __u64 w)
 	return h ^ (h >> 29);
 }
 
-static __always_inline bool in_interpreter(__u64 pc)
-{
-	return pc >= interp_start && pc < interp_end;
-}
-
 /*
  * Walks the user stack from the registers the thread will return to user space with. With
  * at_entry (a uprobe on the first instruction of a function) the function has not pushed a
  * frame yet: its caller is the return address at the stack pointer, which the frame chain
  * would skip. Returns the key of the stack in user_stacks, or NO_USER_STACK.
+ *
+ * For a Java thread outside Java code the frames below its last Java frame (anchor) must be
+ * native: a chain that meets Java code there, or enters the Java frame anywhere but at its
+ * record, is stale. Its frames are dropped, the innermost kept, and the walk resumes at the
+ * anchor (USER_STACK_RESUMED); so does a chain that simply ends there, keeping its frames.
  */
+/*
+ * The walk between two frames: what walk_step (a bpf_loop callback) works on. The frame count
+ * lives in the stack being built (user_stack.depth), not here: read back from a map it is not a
+ * known number to the verifier, so the callback's states converge after a step or two instead of
+ * being verified once per depth.
+ */
+struct walk {
+	__u64 pc;     /* of the frame to record next */
+	__u64 fp;     /* its frame pointer */
+	__u64 h;      /* hash of the frames recorded */
+	__u64 h_keep; /* ... of the first keep frames */
+	struct java_anchor a;
+	__u32 flags;
+	__u32 keep; /* frames kept when a stale native part is dropped */
+	__u32 slot;
+	bool native; /* below the last Java frame (a.sp != 0 and not yet past it) */
+};
+
+/* Records one frame and moves to its caller; 1 ends the walk. */
+static long walk_step(__u64 i, void *ctx)
+{
+	struct walk *w = ctx;
+	__u32 slot = w->slot;
+	struct user_stack *s = bpf_map_lookup_elem(&stack_scratch, &slot);
+	if (!s)
+		return 1;
+	__u32 depth = s->depth;
+	if (depth >= USER_STACK_MAX_DEPTH) {
+		w->flags |= USER_STACK_TRUNCATED;
+		return 1;
+	}
+	__u64 pc = w->pc, fp = w->fp;
+	struct user_frame *f = &s->frames[depth & (USER_STACK_MAX_DEPTH - 1)];
+	f->pc = pc;
+	f->aux = 0;
+	if (in_interpreter(pc) && fp) {
+		/* interpreter frame: Method* at fp[-3], bcp at fp[-8] */
+		__u64 words[8];
+		if (!bpf_probe_read_user(words, sizeof(words), (void *)(fp - 64)) && words[5]) {
+			f->pc = words[5];
+			f->aux = USER_FRAME_INTERPRETED | (words[0] & ~USER_FRAME_INTERPRETED);
+		}
+	}
+	w->h = mix(mix(w->h, f->pc), f->aux);
+	s->depth = ++depth;
+	if (depth == w->keep)
+		w->h_keep = w->h;
+
+	__u64 frame[2] = {}; /* saved frame pointer, return address */
+	bool linked = fp && !(fp & 7) && !bpf_probe_read_user(frame, sizeof(frame), (void *)fp) && frame[0] > fp &&
+		      frame[0] - fp <= MAX_FRAME_SPAN && frame[1] != 0;
+	if (w->native) {
+		bool resume = fp >= w->a.sp || !linked, stale = false;
+		if (!resume && frame[0] >= w->a.sp) {
+			if (enters_java(&w->a, frame[0], frame[1]))
+				w->native = false; /* the chain reaches the last Java frame: go on */
+			else
+				resume = stale = true;
+		} else if (!resume && in_code_cache(frame[1])) {
+			resume = stale = true; /* Java code below the last Java frame */
+		}
+		if (resume) {
+			if (stale) {
+				w->flags |= USER_STACK_RESUMED;
+				s->depth = w->keep;
+				w->h = w->h_keep;
+			}
+			w->native = false;
+			w->pc = w->a.pc;
+			w->fp = w->a.fp ? w->a.fp : anchor_record(w->a.sp, slot);
+			return 0;
+		}
+	}
+	if (!linked)
+		return 1;
+	w->fp = frame[0];
+	w->pc = frame[1];
+	return 0;
+}
+
 static __always_inline __u64 walk_user_stack(__u64 pc, __u64 sp, __u64 fp, bool at_entry, __u32 slot)
 {
 	struct user_stack *s = bpf_map_lookup_elem(&stack_scratch, &slot);
 	if (!s || pc == 0)
 		return NO_USER_STACK;
-	__u64 h = 0xcbf29ce484222325ull;
-	__u32 depth = 0;
-	__u32 flags = 0;
+	struct walk w = {.h = 0xcbf29ce484222325ull, .slot = slot};
+	read_java_anchor(sp, &w.a);
+	w.native = w.a.sp != 0;
+	s->depth = 0;
 
-	if (at_entry && depth < USER_STACK_MAX_DEPTH) {
+	if (at_entry) {
 		s->frames[0].pc = pc;
 		s->frames[0].aux = 0;
-		h = mix(h, pc);
-		depth = 1;
+		w.h = mix(mix(w.h, pc), 0);
+		s->depth = 1;
 		if (bpf_probe_read_user(&pc, sizeof(pc), (void *)sp) || pc == 0)
 			goto done;
 	}
 	if (!at_entry && !in_interpreter(pc) && !is_frame(fp, sp > 8 ? sp - 8 : 0)) {
-		__u64 found = scan_for_frame(sp, slot);
+		__u64 found = scan_for_frame(sp, slot, &w.a);
 		if (found) {
 			/* the innermost frame is kept; its frame pointer is the one found */
 			fp = found;
 		}
 	}
-	for (int i = 0; i < USER_STACK_MAX_DEPTH; i++) {
-		if (depth >= USER_STACK_MAX_DEPTH) {
-			flags |= USER_STACK_TRUNCATED;
-			break;
-		}
-		struct user_frame *f = &s->frames[depth & (USER_STACK_MAX_DEPTH - 1)];
-		f->pc = pc;
-		f->aux = 0;
-		if (in_interpreter(pc) && fp) {
-			/* interpreter frame: Method* at fp[-3], bcp at fp[-8] */
-			__u64 words[8];
-			if (!bpf_probe_read_user(words, sizeof(words), (void *)(fp - 64)) && words[5]) {
-				f->pc = words[5];
-				f->aux = USER_FRAME_INTERPRETED | (words[0] & ~USER_FRAME_INTERPRETED);
-			}
-		}
-		h = mix(h, f->pc);
-		h = mix(h, f->aux);
-		depth++;
-		if (fp == 0 || (fp & 7))
-			break;
-		__u64 frame[2]; /* saved frame pointer, return address */
-		if (bpf_probe_read_user(frame, sizeof(frame), (void *)fp))
-			break;
-		if (frame[0] <= fp || frame[0] - fp > MAX_FRAME_SPAN || frame[1] == 0)
-			break;
-		fp = frame[0];
-		pc = frame[1];
-	}
+	w.pc = pc;
+	w.fp = fp;
+	/* where the thread is (and at a function's entry its caller) */
+	w.keep = at_entry ? 2 : 1;
+	w.h_keep = w.h;
+	bpf_loop(USER_STACK_MAX_DEPTH + 1, walk_step, &w, 0);
 done:
-	s->depth = depth;
-	s->flags = flags;
-	h = mix(h, ((__u64)flags << 32) | depth);
+	s->flags = w.flags;
+	__u64 h = mix(w.h, ((__u64)w.flags << 32) | s->depth);
 	if (h == NO_USER_STACK)
 		h = 1;
 	if (!bpf_map_lookup_elem(&user_stacks, &h))

@@ -24,6 +24,8 @@
 
 /* user_stack.flags */
 #define USER_STACK_TRUNCATED 1u  /* the walk stopped at USER_STACK_MAX_DEPTH: the stack goes on */
+#define USER_STACK_RESUMED 2u    /* the native frames under the last Java frame were not found (the frame
+                                    chain lost its way there): the innermost frame, then the Java frames */
 
 /* user_frame.aux: set for an interpreted frame, whose pc field holds its Method* and aux its bcp */
 #define USER_FRAME_INTERPRETED (1ull << 63)
@@ -35,7 +37,7 @@ struct user_frame {
 
 struct user_stack {
 	__u32 depth;  /* frames used */
-	__u32 flags;  /* USER_STACK_TRUNCATED */
+	__u32 flags;  /* USER_STACK_TRUNCATED, USER_STACK_RESUMED */
 	struct user_frame frames[USER_STACK_MAX_DEPTH];
 };
 

@@ -103,7 +103,7 @@ public final class Cli {
             dir = Files.createTempDirectory("jfr-ebpf-check");
             ChunkWriter writer = new ChunkWriter(dir.resolve("check.jfr"), EbpfEvents.ALL, JvmTicks.MONOTONIC);
             Recorder recorder = new Recorder(writer, ThreadRegistry.create(null));
-            try (RingBufferPoller poller = new RingBufferPoller(); StackMaps stacks = new StackMaps(0, 0);
+            try (RingBufferPoller poller = new RingBufferPoller(); StackMaps stacks = new StackMaps();
                     BackgroundWork background = BackgroundWork.start()) {
                 Supplier<SyscallTable> syscalls = () -> table[0] == null ? table[0] = SyscallTable.load() : table[0];
                 out.printf(Locale.ROOT, "%n  %-9s %-6s %s%n", "probe", "status", "detail");

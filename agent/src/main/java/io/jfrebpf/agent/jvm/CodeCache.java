@@ -147,6 +147,15 @@ public final class CodeCache {
         return pc >= interpreterStart && pc < interpreterEnd;
     }
 
+    /** The code cache's reserved range, [lowBound, highBound): JIT code, stubs, the interpreter. */
+    public long lowBound() {
+        return lowBound;
+    }
+
+    public long highBound() {
+        return highBound;
+    }
+
     /** Whether pc is in the code cache's reserved range (JIT code, stubs, the interpreter). */
     public boolean contains(long pc) {
         return Long.compareUnsigned(pc, lowBound) >= 0 && Long.compareUnsigned(pc, highBound) < 0;

@@ -2,6 +2,7 @@ package io.jfrebpf.agent.stack;
 
 import io.jfrebpf.agent.Log;
 import io.jfrebpf.agent.jvm.CodeCache;
+import io.jfrebpf.agent.jvm.FrameAnchors;
 import io.jfrebpf.agent.jvm.JavaMethods;
 import io.jfrebpf.agent.jvm.VmStructs;
 import io.jfrebpf.agent.probe.Recorder;
@@ -27,7 +28,8 @@ public final class JvmStacks implements AutoCloseable {
         Optional<VmStructs> vm = VmStructs.load();
         CodeCache code = vm.flatMap(CodeCache::load).orElse(null);
         JavaMethods methods = vm.flatMap(JavaMethods::load).orElse(null);
-        StackMaps maps = new StackMaps(code == null ? 0 : code.interpreterStart(), code == null ? 0 : code.interpreterEnd());
+        FrameAnchors anchors = vm.flatMap(FrameAnchors::find).orElse(null);
+        StackMaps maps = new StackMaps(code, anchors);
         Symbolizer symbolizer = new Symbolizer(maps, code, methods);
         symbolizer.preload();
         recorder.symbolizeWith(symbolizer);
@@ -66,9 +68,9 @@ public final class JvmStacks implements AutoCloseable {
         Symbolizer.Stats s = symbolizer.stats();
         if (s.stacks() > 0) {
             Log.info(
-                    "stacks: %d (%d lost), %d frames: %.1f%% Java (%d interpreted, %d JIT, %d inlined), %d native,"
+                    "stacks: %d (%d lost; %d distinct ones resumed at their last Java frame), %d frames: %.1f%% Java (%d interpreted, %d JIT, %d inlined), %d native,"
                             + " %d kernel, %d unresolved; symbolization %.1f ms, of which %.1f ms loading symbol tables",
-                    s.stacks(), s.stacksLost(), s.frames(), s.frames() == 0 ? 0.0 : 100.0 * s.javaFrames() / s.frames(),
+                    s.stacks(), s.stacksLost(), s.stacksResumed(), s.frames(), s.frames() == 0 ? 0.0 : 100.0 * s.javaFrames() / s.frames(),
                     s.interpretedFrames(), s.jitFrames(), s.inlinedFrames(), s.nativeFrames(), s.kernelFrames(),
                     s.unresolvedFrames(), s.nanos() / 1e6, s.waitNanos() / 1e6);
         }

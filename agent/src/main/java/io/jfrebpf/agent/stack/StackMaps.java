@@ -1,5 +1,7 @@
 package io.jfrebpf.agent.stack;
 
+import io.jfrebpf.agent.jvm.CodeCache;
+import io.jfrebpf.agent.jvm.FrameAnchors;
 import io.jfrebpf.agent.libbpf.BpfException;
 import io.jfrebpf.agent.libbpf.BpfMap;
 import io.jfrebpf.agent.libbpf.BpfObject;
@@ -12,7 +14,8 @@ import java.util.Optional;
 /**
  * The two stack maps of bpf/stack.bpf.h, one pair for all probes: the first object loaded
  * creates them, every later one reuses them (before its load), and the agent reads them here
- * under fds of its own. Also hands every object the interpreter's bounds.
+ * under fds of its own. Also hands every object what its walk needs of this JVM: the bounds of
+ * the interpreter and of the code cache, and where the frame anchors are ({@link FrameAnchors}).
  */
 public final class StackMaps implements AutoCloseable {
     static final String USER = "user_stacks";
@@ -27,12 +30,24 @@ public final class StackMaps implements AutoCloseable {
 
     private final long interpreterStart;
     private final long interpreterEnd;
+    private final long codeLow;
+    private final long codeHigh;
+    private final FrameAnchors anchors;
     private SharedMap user;
     private SharedMap kernel;
 
-    public StackMaps(long interpreterStart, long interpreterEnd) {
-        this.interpreterStart = interpreterStart;
-        this.interpreterEnd = interpreterEnd;
+    /** Maps for walks that know nothing of HotSpot (no JVM to read: the attach command line). */
+    public StackMaps() {
+        this(null, null);
+    }
+
+    /** code, anchors: null when this JVM's could not be read (walks go on without them). */
+    public StackMaps(CodeCache code, FrameAnchors anchors) {
+        this.interpreterStart = code == null ? 0 : code.interpreterStart();
+        this.interpreterEnd = code == null ? 0 : code.interpreterEnd();
+        this.codeLow = code == null ? 0 : code.lowBound();
+        this.codeHigh = code == null ? 0 : code.highBound();
+        this.anchors = code == null ? null : anchors; // the check of native frames needs the code cache's bounds
     }
 
     private static boolean capturesStacks(BpfObject object) {
@@ -46,6 +61,16 @@ public final class StackMaps implements AutoCloseable {
         }
         object.rodata().setLong("interp_start", interpreterStart);
         object.rodata().setLong("interp_end", interpreterEnd);
+        object.rodata().setLong("code_low", codeLow);
+        object.rodata().setLong("code_high", codeHigh);
+        if (anchors != null) {
+            object.rodata().setLong("jt_tls_module", anchors.tlsModule());
+            object.rodata().setLong("jt_tls_offset", anchors.tlsOffset());
+            object.rodata().setLong("jt_anchor_offset", anchors.anchorOffset());
+            object.rodata().setLong("jt_state_offset", anchors.stateOffset());
+            object.rodata().setLong("jt_stack_base_offset", anchors.stackBaseOffset());
+            object.rodata().setLong("jt_anchor_states", anchors.anchorStates());
+        }
         if (user != null) {
             object.map(USER).reuse(user);
             object.map(KERNEL).reuse(kernel);

@@ -47,7 +47,7 @@ public final class Symbolizer {
     static final long RENAME_NS = 60_000_000_000L;
 
     /** Counters for the status line and the benchmark. */
-    public record Stats(long stacks, long stacksLost, long mapLookups, long frames, long javaFrames, long interpretedFrames,
+    public record Stats(long stacks, long stacksLost, long stacksResumed, long mapLookups, long frames, long javaFrames, long interpretedFrames,
             long inlinedFrames, long jitFrames, long nativeFrames, long kernelFrames, long unresolvedFrames,
             long nanos, long waitNanos) {
     }
@@ -81,6 +81,8 @@ public final class Symbolizer {
     private final Map<KernelPcs, List<JfrFrame>> inlineKernelStacks = lru(STACK_CACHE);
     private long stackCount;
     private long stacksLost;
+    /** Distinct user stacks whose native frames the kernel's walk left out as stale (UserStack.resumed). */
+    private long stacksResumed;
     private long mapLookups;
     private long frames;
     private long javaFrames;
@@ -183,6 +185,9 @@ public final class Symbolizer {
                     out.add(new JfrFrame(UNKNOWN_MODULE, "[stack lost]", "", -1, -1, NATIVE));
                 } else {
                     truncated = u.get().truncated();
+                    if (u.get().resumed()) {
+                        stacksResumed++;
+                    }
                     userFrames(u.get(), out);
                 }
             }
@@ -385,7 +390,7 @@ public final class Symbolizer {
     }
 
     public synchronized Stats stats() {
-        return new Stats(stackCount, stacksLost, mapLookups, frames, javaFrames, interpretedFrames, inlinedFrames, jitFrames,
+        return new Stats(stackCount, stacksLost, stacksResumed, mapLookups, frames, javaFrames, interpretedFrames, inlinedFrames, jitFrames,
                 nativeFrames, kernelFrames, unresolvedFrames, nanos, waitNanos + natives.loadNanos());
     }
 }

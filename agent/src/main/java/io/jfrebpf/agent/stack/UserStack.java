@@ -6,9 +6,10 @@ import java.lang.foreign.ValueLayout;
 /**
  * Mirror of {@code struct user_stack} (bpf/stack.h): the frames of a user stack as the kernel
  * walked them, innermost first. A frame is a pc, or for an interpreted frame its {@code Method*}
- * (in {@code pcs}) and bytecode pointer (in {@code bcps}, 0 for other frames).
+ * (in {@code pcs}) and bytecode pointer (in {@code bcps}, 0 for other frames). {@code resumed}:
+ * the native frames under the last Java frame were stale and left out (bpf/stack.bpf.h).
  */
-public record UserStack(long[] pcs, long[] bcps, boolean truncated) {
+public record UserStack(long[] pcs, long[] bcps, boolean truncated, boolean resumed) {
     public static final long SIZE = 8 + 16L * 128;
     public static final long DEPTH = 0;
     public static final long FLAGS = 4;
@@ -19,6 +20,7 @@ public record UserStack(long[] pcs, long[] bcps, boolean truncated) {
     public static final int MAX_DEPTH = 128;
     public static final int KERNEL_MAX_DEPTH = 127;
     public static final int TRUNCATED = 1;
+    public static final int RESUMED = 2;
     public static final long FRAME_INTERPRETED = 1L << 63;
 
     public static UserStack decode(MemorySegment s) {
@@ -35,7 +37,7 @@ public record UserStack(long[] pcs, long[] bcps, boolean truncated) {
                 bcps[i] = -1; // interpreted, bcp not yet set (method entry)
             }
         }
-        return new UserStack(pcs, bcps, (flags & TRUNCATED) != 0);
+        return new UserStack(pcs, bcps, (flags & TRUNCATED) != 0, (flags & RESUMED) != 0);
     }
 
     public int depth() {

@@ -63,6 +63,7 @@ class LayoutTest {
         same("const.USER_STACK_MAX_DEPTH", UserStack.MAX_DEPTH);
         same("const.KERNEL_STACK_MAX_DEPTH", UserStack.KERNEL_MAX_DEPTH);
         same("const.USER_STACK_TRUNCATED", UserStack.TRUNCATED);
+        same("const.USER_STACK_RESUMED", UserStack.RESUMED);
         assertEquals(c.getProperty("const.USER_FRAME_INTERPRETED"), Long.toUnsignedString(UserStack.FRAME_INTERPRETED));
     }
 

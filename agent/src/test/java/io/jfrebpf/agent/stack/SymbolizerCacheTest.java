@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Test;
 class SymbolizerCacheTest {
     @Test
     void aStackIsLookedUpOnceWhileItsNameIsFresh() {
-        try (StackMaps maps = new StackMaps(0, 0)) {
+        try (StackMaps maps = new StackMaps()) {
             Symbolizer s = new Symbolizer(maps, null, null, Long.MAX_VALUE);
             JfrStack first = s.stack(0, 7);
             assertEquals(first, s.stack(0, 7));
@@ -25,7 +25,7 @@ class SymbolizerCacheTest {
 
     @Test
     void namesAreForgottenAfterTheirTime() {
-        try (StackMaps maps = new StackMaps(0, 0)) {
+        try (StackMaps maps = new StackMaps()) {
             Symbolizer s = new Symbolizer(maps, null, null, 0);
             s.stack(0, 7);
             s.stack(0, 7);
@@ -35,7 +35,7 @@ class SymbolizerCacheTest {
 
     @Test
     void aLostUserStackIsLookedUpAgain() {
-        try (StackMaps maps = new StackMaps(0, 0)) {
+        try (StackMaps maps = new StackMaps()) {
             Symbolizer s = new Symbolizer(maps, null, null, Long.MAX_VALUE);
             assertEquals("[stack lost]", s.stack(42, -1).frames().get(0).methodName());
             s.stack(42, -1);
@@ -46,7 +46,7 @@ class SymbolizerCacheTest {
 
     @Test
     void anEventWithoutStacksHasNone() {
-        try (StackMaps maps = new StackMaps(0, 0)) {
+        try (StackMaps maps = new StackMaps()) {
             assertNull(new Symbolizer(maps, null, null).stack(0, -1));
         }
     }

@@ -1,0 +1,129 @@
+package io.jfrebpf.agent.jvm;
+
+import io.jfrebpf.agent.Log;
+import io.jfrebpf.agent.os.ElfFile;
+import io.jfrebpf.agent.os.ProcMaps;
+import io.jfrebpf.agent.os.Tid;
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SymbolLookup;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+import java.nio.file.Path;
+import java.util.Optional;
+
+/**
+ * Where a BPF program finds the frame anchor of the Java thread it interrupted: the last Java
+ * frame (sp, pc, fp) that HotSpot records in {@code JavaThread::_anchor} whenever the thread
+ * leaves Java code for native code or the VM. The stack walk (bpf/stack.bpf.h) checks native
+ * frames against it and resumes there when a frame-pointer chain through code without frame
+ * pointers (libc) ran into stale frames.
+ *
+ * <p>The JavaThread is found the way {@code Thread::current()} finds it: libjvm's thread-local
+ * {@code Thread::_thr_current}, in libjvm's TLS block, which glibc's dtv (second word of the
+ * thread control block at the fs base) lists by module id. The module id comes from
+ * {@code dlinfo(RTLD_DI_TLS_MODID)}, the variable's offset from libjvm's symbol table, field
+ * offsets and thread states from VMStructs; the whole path is then checked on the calling
+ * thread (its JavaThread's OS thread id must be its own) before a program relies on it.
+ *
+ * @param tlsModule libjvm's TLS module id (index in the dtv)
+ * @param tlsOffset offset of {@code Thread::_thr_current} in libjvm's TLS block
+ * @param anchorOffset offset of {@code JavaThread::_anchor} (last Java sp, pc, fp follow each other)
+ * @param stateOffset offset of {@code JavaThread::_thread_state}
+ * @param stackBaseOffset offset of the thread's stack base (its highest address)
+ * @param anchorStates a bit per thread state ({@code 1 << state}) in which the anchor is set
+ */
+public record FrameAnchors(long tlsModule, long tlsOffset, long anchorOffset, long stateOffset, long stackBaseOffset,
+        long anchorStates) {
+    private static final String THR_CURRENT = "_ZN6Thread12_thr_currentE";
+    private static final int RTLD_LAZY = 1;
+    private static final int RTLD_NOLOAD = 4;
+    private static final int RTLD_DI_TLS_MODID = 9;
+    private static final String[] ANCHORED_STATES = {"_thread_in_native", "_thread_in_native_trans", "_thread_in_vm",
+        "_thread_in_vm_trans", "_thread_blocked", "_thread_blocked_trans"};
+
+    /** The anchors of this JVM, or empty with the reason logged (stacks are then walked without them). */
+    public static Optional<FrameAnchors> find(VmStructs vm) {
+        try {
+            Path libjvm = ProcMaps.self().libjvm().orElseThrow(() -> new IllegalStateException("libjvm not mapped"));
+            long offset;
+            try (ElfFile elf = ElfFile.open(libjvm)) {
+                offset = elf.threadLocalSymbol(THR_CURRENT)
+                        .orElseThrow(() -> new IllegalStateException("libjvm has no symbol " + THR_CURRENT)).value();
+            }
+            long anchor = vm.requireField("JavaThread", "_anchor");
+            if (vm.requireField("JavaFrameAnchor", "_last_Java_sp") != 0 || vm.requireField("JavaFrameAnchor", "_last_Java_pc") != 8
+                    || vm.requireField("JavaFrameAnchor", "_last_Java_fp") != 16) {
+                throw new IllegalStateException("JavaFrameAnchor is not laid out as (sp, pc, fp)");
+            }
+            long states = 0;
+            for (String name : ANCHORED_STATES) {
+                int state = vm.requireConstant(name);
+                if (state < 0 || state >= 64) {
+                    throw new IllegalStateException(name + " = " + state);
+                }
+                states |= 1L << state;
+            }
+            long stackBase = vm.fieldOffset("JavaThread", "_stack_base").orElseGet(() -> vm.requireField("Thread", "_stack_base"));
+            FrameAnchors a = new FrameAnchors(tlsModule(libjvm), offset, anchor, vm.requireField("JavaThread", "_thread_state"),
+                    stackBase, states);
+            a.check(vm);
+            return Optional.of(a);
+        } catch (Throwable e) {
+            Log.info("stacks are walked without HotSpot's frame anchors (%s): frames after native code without frame"
+                    + " pointers may be stale", e.getMessage());
+            return Optional.empty();
+        }
+    }
+
+    /** libjvm's TLS module id, from the dynamic linker. */
+    private static long tlsModule(Path libjvm) throws Throwable {
+        Linker linker = Linker.nativeLinker();
+        SymbolLookup libc = linker.defaultLookup();
+        MethodHandle dlopen = linker.downcallHandle(libc.find("dlopen").orElseThrow(),
+                FunctionDescriptor.of(ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.JAVA_INT));
+        MethodHandle dlinfo = linker.downcallHandle(libc.find("dlinfo").orElseThrow(),
+                FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.ADDRESS));
+        MethodHandle dlclose = linker.downcallHandle(libc.find("dlclose").orElseThrow(),
+                FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS));
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment handle = (MemorySegment) dlopen.invokeExact(arena.allocateFrom(libjvm.toString()), RTLD_LAZY | RTLD_NOLOAD);
+            if (handle.address() == 0) {
+                throw new IllegalStateException("dlopen(RTLD_NOLOAD) does not know " + libjvm);
+            }
+            try {
+                MemorySegment id = arena.allocate(ValueLayout.JAVA_LONG);
+                int rc = (int) dlinfo.invokeExact(handle, RTLD_DI_TLS_MODID, id);
+                long module = id.get(ValueLayout.JAVA_LONG, 0);
+                if (rc != 0 || module <= 0 || module > 4096) {
+                    throw new IllegalStateException("dlinfo(RTLD_DI_TLS_MODID) gave " + rc + ", module " + module);
+                }
+                return module;
+            } finally {
+                int ignored = (int) dlclose.invokeExact(handle);
+            }
+        }
+    }
+
+    /** Follows the path a program will follow, on this thread: it must lead to this thread's JavaThread. */
+    private void check(VmStructs vm) throws Throwable {
+        MethodHandle pthreadSelf = Linker.nativeLinker().downcallHandle(
+                Linker.nativeLinker().defaultLookup().find("pthread_self").orElseThrow(), FunctionDescriptor.of(ValueLayout.JAVA_LONG));
+        long tcb = (long) pthreadSelf.invokeExact(); // glibc on x86-64: the thread control block, at the fs base
+        long dtv = SafeMemory.readLong(tcb + 8).orElse(0);
+        long block = dtv == 0 ? 0 : SafeMemory.readLong(dtv + 16 * tlsModule).orElse(0);
+        long thread = block == 0 ? 0 : SafeMemory.readLong(block + tlsOffset).orElse(0);
+        long osThread = thread == 0 ? 0 : SafeMemory.readLong(thread + vm.requireField("Thread", "_osthread")).orElse(0);
+        int tid = osThread == 0 ? 0 : SafeMemory.readInt(osThread + vm.requireField("OSThread", "_thread_id")).orElse(0);
+        long base = thread == 0 ? 0 : SafeMemory.readLong(thread + stackBaseOffset).orElse(0);
+        int self = Tid.current();
+        if (self == 0 || tid != self || base == 0) {
+            throw new IllegalStateException(String.format("the TLS path does not lead to this thread's JavaThread (dtv 0x%x,"
+                    + " block 0x%x, thread 0x%x, tid %d, expected %d)", dtv, block, thread, tid, self));
+        }
+        Log.debug("frame anchors: libjvm TLS module %d, Thread::_thr_current at +0x%x, JavaThread::_anchor at +%d", tlsModule,
+                tlsOffset, anchorOffset);
+    }
+}
