@@ -32,8 +32,9 @@ const volatile __u64 code_high = 0;
  * Where the current JavaThread is (io.jfrebpf.agent.jvm.FrameAnchors): libjvm's TLS module id
  * (0: unknown, no anchor is read), the offset of Thread::_thr_current in its TLS block, and
  * offsets in JavaThread (VMStructs): _anchor (_last_Java_sp, _last_Java_pc, _last_Java_fp
- * follow each other there), _thread_state, _stack_base. anchor_states: a bit per thread state
- * (1 << state) in which the anchor is set: native, VM, blocked and their transitions.
+ * follow each other there), _thread_state, _stack_base, all inside the window of
+ * jt_window_size bytes at jt_window_offset, read at once. anchor_states: a bit per thread
+ * state (1 << state) in which the anchor is set: native, VM, blocked and their transitions.
  */
 const volatile __u64 jt_tls_module = 0;
 const volatile __u64 jt_tls_offset = 0;
@@ -41,6 +42,8 @@ const volatile __u64 jt_anchor_offset = 0;
 const volatile __u64 jt_state_offset = 0;
 const volatile __u64 jt_stack_base_offset = 0;
 const volatile __u64 jt_anchor_states = 0;
+const volatile __u64 jt_window_offset = 0;
+const volatile __u64 jt_window_size = 0;
 
 /* Shared by every probe: the agent loads the first and hands its maps to the others. */
 struct {
@@ -123,12 +126,12 @@ struct java_anchor {
 /* A compiled frame (a native method's wrapper, a runtime stub) keeps its frame record this close above its sp. */
 #define ANCHOR_RECORD_SPAN 4096
 
-static __always_inline void read_java_anchor(__u64 sp, struct java_anchor *a)
+static __always_inline void read_java_anchor(__u64 sp, struct java_anchor *a, __u32 slot)
 {
-	__u64 fsbase, dtv, block, jt, base = 0;
-	__u32 state = 0;
+	__u64 fsbase, dtv, block, jt, base;
+	__u32 state;
 	a->sp = 0;
-	if (!jt_tls_module)
+	if (!jt_tls_module || !jt_window_size || jt_window_size > SCAN_WORDS * sizeof(__u64))
 		return;
 	struct task_struct *task = bpf_get_current_task_btf();
 	fsbase = BPF_CORE_READ(task, thread.fsbase);
@@ -139,15 +142,20 @@ static __always_inline void read_java_anchor(__u64 sp, struct java_anchor *a)
 		return;
 	if (bpf_probe_read_user(&jt, sizeof(jt), (void *)(block + jt_tls_offset)) || !jt || (jt & 7))
 		return;
-	if (bpf_probe_read_user(&state, sizeof(state), (void *)(jt + jt_state_offset)) || state >= 64 ||
-	    !(jt_anchor_states & (1ull << state)))
+	/* the JavaThread's fields in one read, into the scan's scratch (free until the scan) */
+	char *window = bpf_map_lookup_elem(&scan_scratch, &slot);
+	if (!window || bpf_probe_read_user(window, jt_window_size, (void *)(jt + jt_window_offset)))
 		return;
-	if (bpf_probe_read_user(&base, sizeof(base), (void *)(jt + jt_stack_base_offset)))
+	__u64 at_state = jt_state_offset - jt_window_offset;
+	__u64 at_base = jt_stack_base_offset - jt_window_offset;
+	__u64 at_anchor = jt_anchor_offset - jt_window_offset;
+	if (at_state > SCAN_WORDS * 8 - 4 || at_base > SCAN_WORDS * 8 - 8 || at_anchor > SCAN_WORDS * 8 - sizeof(*a))
 		return;
-	if (bpf_probe_read_user(a, sizeof(*a), (void *)(jt + jt_anchor_offset))) {
-		a->sp = 0;
+	state = *(__u32 *)(window + at_state);
+	if (state >= 64 || !(jt_anchor_states & (1ull << state)))
 		return;
-	}
+	base = *(__u64 *)(window + at_base);
+	__builtin_memcpy(a, window + at_anchor, sizeof(*a));
 	/* the anchor is believed only inside this thread's stack, above the registers we walk from */
 	if (a->sp <= sp || a->sp >= base || base - sp > MAX_FRAME_SPAN || (a->sp & 7))
 		a->sp = 0;
@@ -278,7 +286,7 @@ static __always_inline __u64 mix(__u64 h, __u64 w)
  * would skip. Returns the key of the stack in user_stacks, or NO_USER_STACK.
  *
  * For a Java thread outside Java code the frames below its last Java frame (anchor) must be
- * native: a chain that meets Java code there, or enters the Java frame anywhere but at its
+ * native (checked unless at_entry, whose chain starts whole): a chain that meets Java code there, or enters the Java frame anywhere but at its
  * record, is stale. Its frames are dropped, the innermost kept, and the walk resumes at the
  * anchor (USER_STACK_RESUMED); so does a chain that simply ends there, keeping its frames.
  */
@@ -368,7 +376,10 @@ static __always_inline __u64 walk_user_stack(__u64 pc, __u64 sp, __u64 fp, bool 
 	if (!s || pc == 0)
 		return NO_USER_STACK;
 	struct walk w = {.h = 0xcbf29ce484222325ull, .slot = slot};
-	read_java_anchor(sp, &w.a);
+	/* at a function's entry the frame pointer is still the caller's: the chain is whole (and
+	 * the anchor's reads, ~0.7 us, are saved); elsewhere libc may have reused the register */
+	if (!at_entry)
+		read_java_anchor(sp, &w.a, slot);
 	w.native = w.a.sp != 0;
 	s->depth = 0;
 

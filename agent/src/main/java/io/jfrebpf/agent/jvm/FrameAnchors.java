@@ -37,6 +37,9 @@ import java.util.Optional;
  */
 public record FrameAnchors(long tlsModule, long tlsOffset, long anchorOffset, long stateOffset, long stackBaseOffset,
         long anchorStates) {
+    /** The program reads the three fields in one read of at most this many bytes (its scratch buffer). */
+    static final long MAX_WINDOW = 512;
+
     private static final String THR_CURRENT = "_ZN6Thread12_thr_currentE";
     private static final int RTLD_LAZY = 1;
     private static final int RTLD_NOLOAD = 4;
@@ -69,6 +72,10 @@ public record FrameAnchors(long tlsModule, long tlsOffset, long anchorOffset, lo
             long stackBase = vm.fieldOffset("JavaThread", "_stack_base").orElseGet(() -> vm.requireField("Thread", "_stack_base"));
             FrameAnchors a = new FrameAnchors(tlsModule(libjvm), offset, anchor, vm.requireField("JavaThread", "_thread_state"),
                     stackBase, states);
+            if (a.windowSize() > MAX_WINDOW || (stackBase & 7) != 0 || (anchor & 7) != 0 || (a.stateOffset & 3) != 0) {
+                throw new IllegalStateException("JavaThread's anchor, state and stack base are not within one read ("
+                        + a.windowSize() + " bytes)");
+            }
             a.check(vm);
             return Optional.of(a);
         } catch (Throwable e) {
@@ -76,6 +83,16 @@ public record FrameAnchors(long tlsModule, long tlsOffset, long anchorOffset, lo
                     + " pointers may be stale", e.getMessage());
             return Optional.empty();
         }
+    }
+
+    /** Where the one read of the JavaThread's fields starts (8-aligned). */
+    public long windowOffset() {
+        return Math.min(anchorOffset, Math.min(stateOffset, stackBaseOffset)) & ~7L;
+    }
+
+    /** How many bytes that read takes: up to the end of the last of the fields. */
+    public long windowSize() {
+        return Math.max(anchorOffset + 24, Math.max(stateOffset + 4, stackBaseOffset + 8)) - windowOffset();
     }
 
     /** libjvm's TLS module id, from the dynamic linker. */

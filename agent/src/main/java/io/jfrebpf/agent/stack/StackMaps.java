@@ -70,6 +70,8 @@ public final class StackMaps implements AutoCloseable {
             object.rodata().setLong("jt_state_offset", anchors.stateOffset());
             object.rodata().setLong("jt_stack_base_offset", anchors.stackBaseOffset());
             object.rodata().setLong("jt_anchor_states", anchors.anchorStates());
+            object.rodata().setLong("jt_window_offset", anchors.windowOffset());
+            object.rodata().setLong("jt_window_size", anchors.windowSize());
         }
         if (user != null) {
             object.map(USER).reuse(user);

@@ -1,0 +1,54 @@
+package io.jfrebpf.agent.jvm;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.jfrebpf.agent.os.ElfFile;
+import io.jfrebpf.agent.os.ProcMaps;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The path a BPF program follows to a thread's frame anchor (bpf/stack.bpf.h), in this very JVM:
+ * found from libjvm's symbols, the dynamic linker and VMStructs, and checked (by find) to lead
+ * from a thread's control block to that thread's own JavaThread — on two different threads, since
+ * each has its own TLS block.
+ */
+class FrameAnchorsTest {
+    static VmStructs vm() {
+        return VmStructs.load().orElseThrow(() -> new AssertionError("VMStructs of this JVM not readable"));
+    }
+
+    @Test
+    void theThreadLocalOfThreadCurrentIsInLibjvmsSymbols() throws Exception {
+        try (ElfFile elf = ElfFile.open(ProcMaps.self().libjvm().orElseThrow())) {
+            ElfFile.Symbol s = elf.threadLocalSymbol("_ZN6Thread12_thr_currentE").orElseThrow();
+            assertEquals(8, s.size(), "a pointer");
+            assertTrue(s.value() >= 0 && s.value() < 4096, "an offset in the TLS block, not an address: " + s.value());
+            assertTrue(elf.symbol("_ZN6Thread12_thr_currentE").isEmpty(), "not a function");
+        }
+    }
+
+    @Test
+    void foundAndCheckedOnThisThreadAndAnother() throws Exception {
+        FrameAnchors here = FrameAnchors.find(vm()).orElseThrow(() -> new AssertionError("no frame anchors (see the log)"));
+        assertTrue(here.tlsModule() >= 1, "libjvm's TLS module id: " + here.tlsModule());
+        assertTrue(here.anchorOffset() > 0 && here.stateOffset() > 0 && here.stackBaseOffset() > 0, here.toString());
+        assertTrue(here.windowSize() <= FrameAnchors.MAX_WINDOW && here.windowOffset() % 8 == 0, "one read of the fields: "
+                + here.windowOffset() + " + " + here.windowSize());
+        int inNative = vm().requireConstant("_thread_in_native");
+        int inJava = vm().requireConstant("_thread_in_Java");
+        int blocked = vm().requireConstant("_thread_blocked");
+        assertNotEquals(0, here.anchorStates() & (1L << inNative), "native has an anchor");
+        assertNotEquals(0, here.anchorStates() & (1L << blocked), "blocked has an anchor");
+        assertEquals(0, here.anchorStates() & (1L << inJava), "Java code has none");
+
+        AtomicReference<Optional<FrameAnchors>> there = new AtomicReference<>();
+        Thread other = new Thread(() -> there.set(FrameAnchors.find(vm())), "other");
+        other.start();
+        other.join();
+        assertEquals(Optional.of(here), there.get(), "the same module and offsets from another thread's TLS block");
+    }
+}
