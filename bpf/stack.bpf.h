@@ -227,6 +227,29 @@ static __always_inline __u64 anchor_record(__u64 sp, __u32 slot)
 	return c.found;
 }
 
+/*
+ * Whether the bytes before ret end with a call instruction, as they must before a return
+ * address: call rel32 (e8), or an indirect call (ff /2) through a register, memory, a
+ * displacement or rip. A word of data (a heap pointer) passes by chance about once in fifty.
+ */
+static __always_inline bool after_call(__u64 ret)
+{
+	__u8 c[8];
+	if (ret < 4096 || bpf_probe_read_user(c, sizeof(c), (void *)(ret - 8)))
+		return false;
+	if (c[3] == 0xe8)
+		return true;                                                       /* e8 rel32 */
+	if (c[6] == 0xff && (c[7] & 0x38) == 0x10 && ((c[7] & 0xc0) == 0xc0 || (c[7] & 0xc0) == 0))
+		return true;                                                       /* ff d0+r, ff 10+r */
+	if (c[5] == 0xff && (c[6] & 0x38) == 0x10 && (c[6] & 0xc0) == 0x40)
+		return true;                                                       /* ff 50+r d8 */
+	if (c[4] == 0xff && (c[5] & 0x38) == 0x10 && (c[5] & 0xc7) == 0x44)
+		return true;                                                       /* ff 54 sib d8 */
+	if (c[2] == 0xff && (c[3] & 0x38) == 0x10 && ((c[3] & 0xc7) == 0x05 || (c[3] & 0xc0) == 0x80))
+		return true;                                                       /* ff 15 rip32, ff 90+r d32 */
+	return c[1] == 0xff && (c[2] & 0x38) == 0x10 && (c[2] & 0xc7) == 0x84;  /* ff 94 sib d32 */
+}
+
 struct scan {
 	__u64 sp;
 	__u64 found;
@@ -249,6 +272,9 @@ static long scan_step(__u64 i, void *ctx)
 	__u64 next[2] = {};
 	bpf_probe_read_user(next, sizeof(next), (void *)w);
 	if (!is_frame(next[0], w))
+		return 0;
+	/* a found record's return address must follow a call (JIT code is trusted: its bounds are known) */
+	if (!in_code_cache(next[1]) && !after_call(next[1]))
 		return 0;
 	/* below the last Java frame, a chain that runs into Java code (or enters it off its record) is stale */
 	if (c->a.sp && w < c->a.sp &&
