@@ -27,7 +27,10 @@ public final class Main {
               diff [--event TYPE] base.jfr new.jfr out.html   differential flame graph of new against base
               summary in.jfr                            tables: syscalls, file opens, connections, queries, leaks, CPU, probes
               gate base.jfr new.jfr [limit=value ...]   compare figures; exit 1 when one is over its limit
-              report in.jfr out.html                    JMC's automated analysis (JDK rules and jfr-ebpf's) as JMC's HTML report
+              report [--set SETTING=VALUE ...] [--fail-on warning|info] in.jfr out.html
+                                                        JMC's automated analysis (JDK rules and jfr-ebpf's) as JMC's HTML
+                                                        report; --fail-on: exit 1 on such findings (CI)
+              report --list-settings                    the rules' settings (thresholds), with their defaults
             weights: samples for CPU samplers, bytes for ebpf.NativeLeak/NativeAllocation, the duration for
             events that have one (ebpf.OffCPU, ebpf.SyscallLatency, ebpf.PostgresQuery...), else one per event.
             gate limits (defaults): %s""";

@@ -18,6 +18,8 @@ import java.util.concurrent.TimeoutException;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import org.openjdk.jmc.common.item.IItemCollection;
+import org.openjdk.jmc.common.util.IPreferenceValueProvider;
+import org.openjdk.jmc.common.util.TypedPreference;
 import org.openjdk.jmc.flightrecorder.CouldNotLoadRecordingException;
 import org.openjdk.jmc.flightrecorder.JfrLoaderToolkit;
 import org.openjdk.jmc.flightrecorder.rules.IResult;
@@ -25,13 +27,15 @@ import org.openjdk.jmc.flightrecorder.rules.IRule;
 import org.openjdk.jmc.flightrecorder.rules.ResultToolkit;
 import org.openjdk.jmc.flightrecorder.rules.RuleRegistry;
 import org.openjdk.jmc.flightrecorder.rules.Severity;
-import org.openjdk.jmc.flightrecorder.rules.report.html.JfrHtmlRulesReport;
 import org.openjdk.jmc.flightrecorder.rules.util.RulesToolkit;
 
 /**
  * {@code report in.jfr out.html}: JMC's rules engine — the JDK rules and the jfr-ebpf plugin's —
  * over the recording, into JMC's HTML report (the page of JMC's automated analysis); the
- * findings worth a look are listed on the terminal too, the most severe first.
+ * findings worth a look are listed on the terminal too, the most severe first. The rules'
+ * thresholds are JMC preferences: {@code --set id=value} changes one for this report
+ * ({@link RulePreferences}), {@code --list-settings} lists them; {@code --fail-on warning} makes
+ * the command a CI check (exit 1 when a rule warns).
  */
 final class Report {
     /** JMC's parser logs each field it does not know (e.g. JDK 21+'s Thread.virtual) through java.util.logging: kept to errors. */
@@ -41,10 +45,17 @@ final class Report {
     }
 
     static int run(List<String> args, PrintStream out, PrintStream err) throws IOException {
+        JMC_LOG.setLevel(Level.SEVERE);
+        Collection<IRule> rules = RuleRegistry.getRules();
+        if (args.remove("--list-settings")) {
+            listSettings(rules, out);
+            return Main.OK;
+        }
+        RulePreferences settings = RulePreferences.take(args, rules);
+        Severity failOn = failOn(args);
         Commands.arity(args, 2, "report");
         Path in = Main.input(args.get(0));
         Path target = Path.of(args.get(1));
-        JMC_LOG.setLevel(Level.SEVERE);
         long started = System.nanoTime();
         IItemCollection items;
         try {
@@ -54,9 +65,8 @@ final class Report {
         }
         err.printf(Locale.ROOT, "convert: %s loaded by JMC's parser in %.1f s%n", in.getFileName(), seconds(started));
 
-        Collection<IRule> rules = RuleRegistry.getRules();
-        List<IResult> results = evaluate(rules, items, err);
-        String html = JfrHtmlRulesReport.createReport(items);
+        List<IResult> results = evaluate(rules, items, settings, err);
+        String html = ReportPage.html(results);
         Path dir = target.toAbsolutePath().getParent();
         Files.createDirectories(dir);
         Path tmp = Files.createTempFile(dir, "." + target.getFileName(), ".tmp");
@@ -80,14 +90,64 @@ final class Report {
             }
             t.print(out);
         }
+        if (!settings.overrides().isEmpty()) {
+            out.printf(Locale.ROOT, "settings: %s%n", settings.overrides());
+        }
         out.printf(Locale.ROOT, "report written to %s%n", target.toAbsolutePath());
+        if (failOn != null) {
+            long failing = findings.stream().filter(r -> r.getSeverity() == Severity.WARNING
+                    || (failOn == Severity.INFO && r.getSeverity() == Severity.INFO)).count();
+            if (failing > 0) {
+                out.printf(Locale.ROOT, "report: %d finding(s) at %s or above (--fail-on): exit %d%n", failing,
+                        failOn.getLocalizedName().toLowerCase(Locale.ROOT), Main.REGRESSION);
+                return Main.REGRESSION;
+            }
+        }
         return Main.OK;
     }
 
+    /** Takes "--fail-on warning|info" out of args; null when absent. */
+    static Severity failOn(List<String> args) {
+        int i = args.indexOf("--fail-on");
+        if (i < 0) {
+            return null;
+        }
+        String level = i + 1 < args.size() ? args.remove(i + 1) : "";
+        args.remove(i);
+        return switch (level.toLowerCase(Locale.ROOT)) {
+            case "warning" -> Severity.WARNING;
+            case "info" -> Severity.INFO;
+            default -> throw new IllegalArgumentException("--fail-on takes warning or info, not '" + level + "'");
+        };
+    }
+
+    /** Every setting of every rule: id, default, what it is, and its rules. */
+    static void listSettings(Collection<IRule> rules, PrintStream out) {
+        Map<String, List<String>> ruleNames = new java.util.TreeMap<>();
+        for (IRule r : rules) {
+            for (TypedPreference<?> p : r.getConfigurationAttributes()) {
+                ruleNames.computeIfAbsent(p.getIdentifier(), k -> new ArrayList<>()).add(r.getName());
+            }
+        }
+        Table t = new Table("setting", "default", "rule", "what");
+        Map<String, TypedPreference<?>> known = RulePreferences.known(rules);
+        // ours first, then JMC's
+        List<String> ids = new ArrayList<>(known.keySet());
+        ids.sort(Comparator.comparing((String id) -> id.startsWith("ebpf.") ? 0 : 1).thenComparing(id -> id));
+        for (String id : ids) {
+            TypedPreference<?> p = known.get(id);
+            t.row(id, Table.shorten(RulePreferences.defaultText(p), 24), Table.shorten(String.join(", ", ruleNames.get(id)), 40),
+                    Table.shorten(p.getName(), 60));
+        }
+        t.print(out);
+        out.println("set one with: report --set <setting>=<value> in.jfr out.html (a number, or a quantity with its unit: --set ebpf.syscall.slow=\"5 ms\")");
+    }
+
     /** Every rule's result; a rule that fails or hangs is reported and left out, not the whole report. */
-    static List<IResult> evaluate(Collection<IRule> rules, IItemCollection items, PrintStream err) {
+    static List<IResult> evaluate(Collection<IRule> rules, IItemCollection items, IPreferenceValueProvider settings,
+            PrintStream err) {
         long started = System.nanoTime();
-        Map<IRule, Future<IResult>> futures = RulesToolkit.evaluateParallel(rules, items, null, 0);
+        Map<IRule, Future<IResult>> futures = RulesToolkit.evaluateParallel(rules, items, settings, 0);
         List<IResult> results = new ArrayList<>();
         long lastNs = started;
         for (Map.Entry<IRule, Future<IResult>> e : futures.entrySet()) {

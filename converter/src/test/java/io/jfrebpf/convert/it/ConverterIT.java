@@ -163,8 +163,39 @@ class ConverterIT {
         }
         assertTrue(page.contains("Method Profiling"), "JMC's JDK rules in the report");
         assertTrue(page.contains("Rereader.readAgain"), "the storm's code in the report");
+        assertTrue(page.indexOf("Kernel: jfr-ebpf") >= 0 && page.indexOf("Kernel: jfr-ebpf") < page.indexOf("File-Open Storms"),
+                "our rules in a group of their own");
         Chromium.Page shown = Chromium.open(html, dir.resolve("report.png"));
         assertEquals(List.of(), shown.scriptErrors(), shown.log());
+
+        // as a CI check: the storm fails it; raised above 301 opens, the same recording passes
+        Jvm.Result gated = Jvm.convert("report", "--fail-on", "warning", jfr.toString(), html.toString());
+        assertEquals(1, gated.exit(), gated.out());
+        assertTrue(gated.out().contains("finding(s) at warning or above (--fail-on): exit 1"), gated.out());
+        Path raised = dir.resolve("raised.html");
+        Jvm.Result calm = Jvm.convert("report", "--set", "ebpf.file.storm=400", "--fail-on", "warning", jfr.toString(),
+                raised.toString());
+        assertEquals(0, calm.exit(), calm.out());
+        assertFalse(calm.out().contains("File-Open Storms"), "no storm at 400 opens: " + calm.out());
+        assertTrue(calm.out().contains("settings: {ebpf.file.storm=400}"), calm.out());
+        assertTrue(Files.readString(raised).contains("File-Open Storms"), "the rule is in the page, quiet");
+        assertFalse(Files.readString(raised).contains("1 paths opened 400 times"), "the page uses the setting too");
+        Jvm.Result lowered = Jvm.convert("report", "--set", "ebpf.file.storm=100", jfr.toString(), raised.toString());
+        assertTrue(lowered.out().contains("1 paths opened 100 times or more"), lowered.out());
+
+        Jvm.Result list = Jvm.convert("report", "--list-settings");
+        assertEquals(0, list.exit(), list.out());
+        assertTrue(Pattern.compile("(?m)^\\s*ebpf\\.file\\.storm\\s+200\\s+File-Open Storms").matcher(list.out()).find(), list.out());
+        assertTrue(Pattern.compile("(?m)^\\s*ebpf\\.syscall\\.slow\\s+10 ms\\s").matcher(list.out()).find(), list.out());
+        Jvm.Result unknown = Jvm.convert("report", "--set", "ebpf.file.strom=5", jfr.toString(), dir.resolve("y.html").toString());
+        assertEquals(2, unknown.exit(), unknown.out());
+        assertTrue(unknown.out().contains("no rule has a setting 'ebpf.file.strom'") && unknown.out().contains("ebpf.file.storm"),
+                unknown.out());
+        Jvm.Result badValue = Jvm.convert("report", "--set", "ebpf.syscall.slow=soon", jfr.toString(), dir.resolve("y.html").toString());
+        assertEquals(2, badValue.exit(), badValue.out());
+        assertTrue(badValue.out().contains("--set ebpf.syscall.slow=soon: not a value of") && badValue.out().contains("its default is 10 ms"),
+                badValue.out());
+        assertFalse(Files.exists(dir.resolve("y.html")), "no report on a usage error");
     }
 
     @Test
