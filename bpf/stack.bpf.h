@@ -194,22 +194,46 @@ static __always_inline bool enters_java(const struct java_anchor *a, __u64 saved
 	return a->fp ? saved_fp == a->fp : saved_fp - a->sp <= ANCHOR_RECORD_SPAN;
 }
 
-struct record_scan {
+/* A look at the words above a stack pointer, one bpf_loop step a word (scan_above). */
+struct scan {
 	__u64 sp;
 	__u64 found;
+	struct java_anchor a;
 	__u32 slot;
 };
 
-static long record_step(__u64 i, void *ctx)
+/* The words above sp, read into the scratch of this slot, then looked at by step until it finds one. */
+static __always_inline __u64 scan_above(__u64 sp, __u32 slot, const struct java_anchor *a, long (*step)(__u64, void *))
 {
-	struct record_scan *c = ctx;
+	__u64 *words = bpf_map_lookup_elem(&scan_scratch, &slot);
+	if (!words || bpf_probe_read_user(words, SCAN_WORDS * sizeof(__u64), (void *)sp))
+		return 0;
+	struct scan c = {.sp = sp, .slot = slot, .a = *a};
+	bpf_loop(SCAN_WORDS - 1, step, &c, 0);
+	return c.found;
+}
+
+/* The i-th word above sp and the next, from the scratch scan_above filled; false if it is gone. */
+static __always_inline bool scan_words(struct scan *c, __u64 i, __u64 *w, __u64 *next)
+{
 	__u32 slot = c->slot;
 	__u64 *words = bpf_map_lookup_elem(&scan_scratch, &slot);
 	if (!words)
+		return false;
+	*w = words[i & (SCAN_WORDS - 1)];
+	*next = words[(i + 1) & (SCAN_WORDS - 1)];
+	return true;
+}
+
+/* anchor_record's step: a record is a saved fp (above it) followed by a return into Java code. */
+static long record_step(__u64 i, void *ctx)
+{
+	struct scan *c = ctx;
+	__u64 w, ret;
+	if (!scan_words(c, i, &w, &ret))
 		return 1;
 	__u64 at = c->sp + 8 * i;
-	__u64 w = words[i & (SCAN_WORDS - 1)];
-	if (w > at && w - at <= MAX_FRAME_SPAN && !(w & 7) && in_code_cache(words[(i + 1) & (SCAN_WORDS - 1)])) {
+	if (w > at && w - at <= MAX_FRAME_SPAN && !(w & 7) && in_code_cache(ret)) {
 		c->found = at;
 		return 1;
 	}
@@ -217,14 +241,9 @@ static long record_step(__u64 i, void *ctx)
 }
 
 /* The frame record of a compiled last Java frame: the first (saved fp, return into Java code) above its sp. */
-static __always_inline __u64 anchor_record(__u64 sp, __u32 slot)
+static __always_inline __u64 anchor_record(const struct java_anchor *a, __u32 slot)
 {
-	__u64 *words = bpf_map_lookup_elem(&scan_scratch, &slot);
-	if (!words || bpf_probe_read_user(words, SCAN_WORDS * sizeof(__u64), (void *)sp))
-		return 0;
-	struct record_scan c = {.sp = sp, .slot = slot};
-	bpf_loop(SCAN_WORDS - 1, record_step, &c, 0);
-	return c.found;
+	return scan_above(a->sp, slot, a, record_step);
 }
 
 /*
@@ -250,23 +269,14 @@ static __always_inline bool after_call(__u64 ret)
 	return c[1] == 0xff && (c[2] & 0x38) == 0x10 && (c[2] & 0xc7) == 0x84;  /* ff 94 sib d32 */
 }
 
-struct scan {
-	__u64 sp;
-	__u64 found;
-	struct java_anchor a;
-	__u32 slot;
-};
-
 /* Looks at the i-th word above sp (scan_for_frame); 1 when it is the one. */
 static long scan_step(__u64 i, void *ctx)
 {
 	struct scan *c = ctx;
-	__u32 slot = c->slot;
-	__u64 *words = bpf_map_lookup_elem(&scan_scratch, &slot);
-	if (!words)
+	__u64 w, unused;
+	if (!scan_words(c, i, &w, &unused))
 		return 1;
 	__u64 sp = c->sp;
-	__u64 w = words[i & (SCAN_WORDS - 1)];
 	if (w <= sp || w - sp >= 65536 || !is_frame(w, sp))
 		return 0;
 	__u64 next[2] = {};
@@ -290,12 +300,7 @@ static long scan_step(__u64 i, void *ctx)
  */
 static __always_inline __u64 scan_for_frame(__u64 sp, __u32 slot, const struct java_anchor *a)
 {
-	__u64 *words = bpf_map_lookup_elem(&scan_scratch, &slot);
-	if (!words || bpf_probe_read_user(words, SCAN_WORDS * sizeof(__u64), (void *)sp))
-		return 0;
-	struct scan c = {.sp = sp, .slot = slot, .a = *a};
-	bpf_loop(SCAN_WORDS, scan_step, &c, 0);
-	return c.found;
+	return scan_above(sp, slot, a, scan_step);
 }
 
 static __always_inline __u64 mix(__u64 h, __u64 w)
@@ -385,7 +390,7 @@ static long walk_step(__u64 i, void *ctx)
 			}
 			w->native = false;
 			w->pc = w->a.pc;
-			w->fp = w->a.fp ? w->a.fp : anchor_record(w->a.sp, slot);
+			w->fp = w->a.fp ? w->a.fp : anchor_record(&w->a, slot);
 			return 0;
 		}
 	}
