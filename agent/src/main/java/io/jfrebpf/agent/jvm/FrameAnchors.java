@@ -1,7 +1,6 @@
 package io.jfrebpf.agent.jvm;
 
 import io.jfrebpf.agent.Log;
-import io.jfrebpf.agent.os.ElfFile;
 import io.jfrebpf.agent.os.ProcMaps;
 import io.jfrebpf.agent.os.Tid;
 import java.lang.foreign.Arena;
@@ -24,9 +23,11 @@ import java.util.Optional;
  * <p>The JavaThread is found the way {@code Thread::current()} finds it: libjvm's thread-local
  * {@code Thread::_thr_current}, in libjvm's TLS block, which glibc's dtv (second word of the
  * thread control block at the fs base) lists by module id. The module id comes from
- * {@code dlinfo(RTLD_DI_TLS_MODID)}, the variable's offset from libjvm's symbol table, field
- * offsets and thread states from VMStructs; the whole path is then checked on the calling
- * thread (its JavaThread's OS thread id must be its own) before a program relies on it.
+ * {@code dlinfo(RTLD_DI_TLS_MODID)}, field offsets and thread states from VMStructs, and the
+ * variable's offset from the calling thread's own block: the word there that points to a
+ * JavaThread whose OS thread id is the caller's (no symbol table needed: a stripped libjvm works
+ * too, and FrameAnchorsTest checks the offset against {@code readelf}). Another thread's block
+ * must give the same before a program relies on it.
  *
  * @param tlsModule libjvm's TLS module id (index in the dtv)
  * @param tlsOffset offset of {@code Thread::_thr_current} in libjvm's TLS block
@@ -40,7 +41,6 @@ public record FrameAnchors(long tlsModule, long tlsOffset, long anchorOffset, lo
     /** The program reads the three fields in one read of at most this many bytes (its scratch buffer). */
     static final long MAX_WINDOW = 512;
 
-    private static final String THR_CURRENT = "_ZN6Thread12_thr_currentE";
     private static final int RTLD_LAZY = 1;
     private static final int RTLD_NOLOAD = 4;
     private static final int RTLD_DI_TLS_MODID = 9;
@@ -51,11 +51,6 @@ public record FrameAnchors(long tlsModule, long tlsOffset, long anchorOffset, lo
     public static Optional<FrameAnchors> find(VmStructs vm) {
         try {
             Path libjvm = ProcMaps.self().libjvm().orElseThrow(() -> new IllegalStateException("libjvm not mapped"));
-            long offset;
-            try (ElfFile elf = ElfFile.open(libjvm)) {
-                offset = elf.threadLocalSymbol(THR_CURRENT)
-                        .orElseThrow(() -> new IllegalStateException("libjvm has no symbol " + THR_CURRENT)).value();
-            }
             long anchor = vm.requireField("JavaThread", "_anchor");
             if (vm.requireField("JavaFrameAnchor", "_last_Java_sp") != 0 || vm.requireField("JavaFrameAnchor", "_last_Java_pc") != 8
                     || vm.requireField("JavaFrameAnchor", "_last_Java_fp") != 16) {
@@ -70,19 +65,65 @@ public record FrameAnchors(long tlsModule, long tlsOffset, long anchorOffset, lo
                 states |= 1L << state;
             }
             long stackBase = vm.fieldOffset("JavaThread", "_stack_base").orElseGet(() -> vm.requireField("Thread", "_stack_base"));
-            FrameAnchors a = new FrameAnchors(tlsModule(libjvm), offset, anchor, vm.requireField("JavaThread", "_thread_state"),
-                    stackBase, states);
+            long module = tlsModule(libjvm);
+            Layout layout = new Layout(vm.requireField("Thread", "_osthread"), vm.requireField("OSThread", "_thread_id"));
+            FrameAnchors a = new FrameAnchors(module, threadCurrentOffset(module, layout), anchor,
+                    vm.requireField("JavaThread", "_thread_state"), stackBase, states);
             if (a.windowSize() > MAX_WINDOW || (stackBase & 7) != 0 || (anchor & 7) != 0 || (a.stateOffset & 3) != 0) {
                 throw new IllegalStateException("JavaThread's anchor, state and stack base are not within one read ("
                         + a.windowSize() + " bytes)");
             }
-            a.check(vm);
+            a.checkOnAnotherThread(layout);
+            Log.debug("frame anchors: libjvm TLS module %d, Thread::_thr_current at +0x%x, JavaThread::_anchor at +%d", module,
+                    a.tlsOffset, anchor);
             return Optional.of(a);
         } catch (Throwable e) {
             Log.info("stacks are walked without HotSpot's frame anchors (%s): frames after native code without frame"
                     + " pointers may be stale", e.getMessage());
             return Optional.empty();
         }
+    }
+
+    /** Where a JavaThread says which OS thread it is. */
+    private record Layout(long osThread, long threadId) {
+    }
+
+    /** Bytes of libjvm's TLS block looked at for Thread::_thr_current (libjvm 25 has 0x50). */
+    static final int TLS_SCAN_BYTES = 512;
+
+    /** The offset in libjvm's TLS block of the word that holds the calling thread's JavaThread. */
+    private static long threadCurrentOffset(long module, Layout layout) throws Throwable {
+        long block = tlsBlock(module);
+        int self = Tid.current();
+        if (self == 0) {
+            throw new IllegalStateException("gettid unavailable");
+        }
+        for (long off = 0; off < TLS_SCAN_BYTES; off += 8) {
+            long thread = SafeMemory.readLong(block + off).orElse(0);
+            if (thread != 0 && (thread & 7) == 0 && tidOf(thread, layout) == self) {
+                return off;
+            }
+        }
+        throw new IllegalStateException(String.format("no word of libjvm's TLS block (0x%x) leads to this thread's JavaThread",
+                block));
+    }
+
+    /** The calling thread's block of the TLS module: dtv[module] of its thread control block (glibc, x86-64). */
+    private static long tlsBlock(long module) throws Throwable {
+        MethodHandle pthreadSelf = Linker.nativeLinker().downcallHandle(
+                Linker.nativeLinker().defaultLookup().find("pthread_self").orElseThrow(), FunctionDescriptor.of(ValueLayout.JAVA_LONG));
+        long tcb = (long) pthreadSelf.invokeExact(); // glibc on x86-64: the thread control block, at the fs base
+        long dtv = SafeMemory.readLong(tcb + 8).orElse(0);
+        long block = dtv == 0 ? 0 : SafeMemory.readLong(dtv + 16 * module).orElse(0);
+        if (block == 0 || block == -1) {
+            throw new IllegalStateException(String.format("no TLS block of module %d (dtv 0x%x)", module, dtv));
+        }
+        return block;
+    }
+
+    private static int tidOf(long thread, Layout layout) {
+        long osThread = SafeMemory.readLong(thread + layout.osThread).orElse(0);
+        return osThread == 0 ? 0 : SafeMemory.readInt(osThread + layout.threadId).orElse(0);
     }
 
     /** Where the one read of the JavaThread's fields starts (8-aligned). */
@@ -124,23 +165,27 @@ public record FrameAnchors(long tlsModule, long tlsOffset, long anchorOffset, lo
         }
     }
 
-    /** Follows the path a program will follow, on this thread: it must lead to this thread's JavaThread. */
-    private void check(VmStructs vm) throws Throwable {
-        MethodHandle pthreadSelf = Linker.nativeLinker().downcallHandle(
-                Linker.nativeLinker().defaultLookup().find("pthread_self").orElseThrow(), FunctionDescriptor.of(ValueLayout.JAVA_LONG));
-        long tcb = (long) pthreadSelf.invokeExact(); // glibc on x86-64: the thread control block, at the fs base
-        long dtv = SafeMemory.readLong(tcb + 8).orElse(0);
-        long block = dtv == 0 ? 0 : SafeMemory.readLong(dtv + 16 * tlsModule).orElse(0);
-        long thread = block == 0 ? 0 : SafeMemory.readLong(block + tlsOffset).orElse(0);
-        long osThread = thread == 0 ? 0 : SafeMemory.readLong(thread + vm.requireField("Thread", "_osthread")).orElse(0);
-        int tid = osThread == 0 ? 0 : SafeMemory.readInt(osThread + vm.requireField("OSThread", "_thread_id")).orElse(0);
-        long base = thread == 0 ? 0 : SafeMemory.readLong(thread + stackBaseOffset).orElse(0);
-        int self = Tid.current();
-        if (self == 0 || tid != self || base == 0) {
-            throw new IllegalStateException(String.format("the TLS path does not lead to this thread's JavaThread (dtv 0x%x,"
-                    + " block 0x%x, thread 0x%x, tid %d, expected %d)", dtv, block, thread, tid, self));
+    /** Follows the path a program will follow on another Java thread: it must lead to that thread's JavaThread. */
+    private void checkOnAnotherThread(Layout layout) throws Throwable {
+        Throwable[] failure = new Throwable[1];
+        Thread t = new Thread(() -> {
+            try {
+                long thread = SafeMemory.readLong(tlsBlock(tlsModule) + tlsOffset).orElse(0);
+                int tid = thread == 0 ? 0 : tidOf(thread, layout);
+                long base = thread == 0 ? 0 : SafeMemory.readLong(thread + stackBaseOffset).orElse(0);
+                if (tid != Tid.current() || base == 0) {
+                    throw new IllegalStateException(String.format("on another thread the TLS path leads to 0x%x (tid %d, stack"
+                            + " base 0x%x), not to its JavaThread", thread, tid, base));
+                }
+            } catch (Throwable e) {
+                failure[0] = e;
+            }
+        }, "jfr-ebpf-anchor-check");
+        t.setDaemon(true);
+        t.start();
+        t.join(5_000);
+        if (t.isAlive() || failure[0] != null) {
+            throw failure[0] != null ? failure[0] : new IllegalStateException("the check on another thread did not end");
         }
-        Log.debug("frame anchors: libjvm TLS module %d, Thread::_thr_current at +0x%x, JavaThread::_anchor at +%d", tlsModule,
-                tlsOffset, anchorOffset);
     }
 }

@@ -30,15 +30,12 @@ public final class ElfFile implements AutoCloseable {
     private static final int SHT_DYNSYM = 11;
     private static final int STT_OBJECT = 1;
     private static final int STT_FUNC = 2;
-    private static final int STT_TLS = 6;
     private static final int STT_GNU_IFUNC = 10;
 
     private final Path path;
     private final Map<String, Symbol> byName = new HashMap<>();
     /** Data symbols (variables), only when opened with {@link #openWithData}. */
     private final Map<String, Symbol> objects = new HashMap<>();
-    /** Thread-local variables: their value is an offset in the file's TLS block (a few, kept always). */
-    private final Map<String, Symbol> threadLocals = new HashMap<>();
     private final Symbol[] byAddress;
     private final List<ElfBytes.Segment> segments;
 
@@ -72,13 +69,6 @@ public final class ElfFile implements AutoCloseable {
                 int e = (int) (s * entsize);
                 int info = symbols.get(e + 4) & 0xf;
                 long value = symbols.getLong(e + 8);
-                if (info == STT_TLS && symbols.getShort(e + 6) != 0) {
-                    String name = string(strings, symbols.getInt(e));
-                    if (!name.isEmpty()) {
-                        threadLocals.putIfAbsent(name, new Symbol(name, value, symbols.getLong(e + 16)));
-                    }
-                    continue;
-                }
                 if (withData && info == STT_OBJECT && value != 0 && symbols.getShort(e + 6) != 0) {
                     String name = string(strings, symbols.getInt(e));
                     if (!name.isEmpty()) {
@@ -140,11 +130,6 @@ public final class ElfFile implements AutoCloseable {
     /** A defined data symbol (a global variable) by name; only in a file opened with {@link #openWithData}. */
     public Optional<Symbol> dataSymbol(String name) {
         return Optional.ofNullable(objects.get(name));
-    }
-
-    /** A thread-local variable by name: its value is its offset in this file's TLS block. */
-    public Optional<Symbol> threadLocalSymbol(String name) {
-        return Optional.ofNullable(threadLocals.get(name));
     }
 
     /**
