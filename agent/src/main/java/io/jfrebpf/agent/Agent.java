@@ -35,7 +35,9 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -316,6 +318,11 @@ public final class Agent {
      * disk and queues the upload. Runs on the poller thread, the one that writes events.
      */
     private void cutSlice(long nowNs) {
+        if (ending.get() || jvmExiting()) {
+            // JFR's shutdown hook may already have stopped its recorder thread: a recording begun
+            // now would wait for it forever, holding JFR's lock (the last slice is written at exit)
+            return;
+        }
         Instant end = Instant.now();
         Instant start = sliceStart;
         sliceStart = end;
@@ -331,6 +338,18 @@ public final class Agent {
             }
         } catch (IOException | RuntimeException e) {
             Log.error("slice %d could not be cut (%s); its events go into the next one", n, Failures.explain(e));
+        }
+    }
+
+    /** Whether the JVM runs its shutdown hooks: a hook can then no longer be added. */
+    static boolean jvmExiting() {
+        Thread probe = new Thread(() -> { }, "jfr-ebpf-exit-check");
+        try {
+            Runtime.getRuntime().addShutdownHook(probe);
+            Runtime.getRuntime().removeShutdownHook(probe);
+            return false;
+        } catch (IllegalStateException shuttingDown) {
+            return true;
         }
     }
 
@@ -534,7 +553,16 @@ public final class Agent {
         if (stacks != null) {
             stacks.close();
         }
-        Path jvm = jvmRecording.finish();
+        Path jvm;
+        if (pollerThread != null && pollerThread.isAlive()) {
+            // stuck inside JFR (a slice begun as JFR shut down holds its lock): stopping the JVM's
+            // recording would wait for that lock forever, and the JVM's exit with it
+            Log.warn("the poller thread did not stop within 5 s (%s); the recording is written without the JVM's"
+                    + " own events", pollerThread.getState());
+            jvm = null;
+        } else {
+            jvm = finishJvmRecording();
+        }
         nameEndedThreads(jvm);
         writer.close();
         if (slices != null) {
@@ -556,6 +584,36 @@ public final class Agent {
             Log.info("upload: %s", upload.stats());
         }
         background.close(); // what it still has to detach goes on in the background
+    }
+
+    /**
+     * Stops the JVM's recording on a thread of its own, waited for a bounded time: a JFR call made
+     * after JFR's own shutdown hook has run (a slice cut just as the JVM began to exit) never
+     * returns, and the JVM's exit must not wait for it. Null (our events alone) when it did not end.
+     */
+    private Path finishJvmRecording() throws IOException, InterruptedException {
+        CompletableFuture<Path> done = new CompletableFuture<>();
+        Thread t = new Thread(() -> {
+            try {
+                done.complete(jvmRecording.finish());
+            } catch (Throwable e) {
+                done.completeExceptionally(e);
+            }
+        }, "jfr-ebpf-jfr-stop");
+        t.setDaemon(true);
+        t.start();
+        try {
+            return done.get(JvmRecording.WAIT_FOR_JFR_MS + 5_000, TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            Log.warn("the JVM's recording did not stop within %d s (JFR was shutting down); the recording is written"
+                    + " without the JVM's own events", (JvmRecording.WAIT_FOR_JFR_MS + 5_000) / 1000);
+            return null;
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof IOException io) {
+                throw io;
+            }
+            throw new IOException(e.getCause());
+        }
     }
 
     /**

@@ -19,7 +19,7 @@ import jdk.jfr.RecordingState;
  * for it instead of losing the JVM's events.
  */
 public final class JvmRecording implements AutoCloseable {
-    static final long WAIT_FOR_JFR_MS = 10_000;
+    public static final long WAIT_FOR_JFR_MS = 10_000;
     static final long STALLED_MS = 1_000;
 
     private volatile Recording recording;
@@ -72,6 +72,10 @@ public final class JvmRecording implements AutoCloseable {
         Recording old = recording;
         if (old == null) {
             return null;
+        }
+        if (old.getState() != RecordingState.RUNNING) {
+            // JFR's shutdown hook stopped it: JFR is going away, and a recording begun now would wait for it forever
+            throw new IOException("the JVM's recording is " + old.getState() + ": JFR is shutting down");
         }
         recording = begin(configuration, destination);
         try {
