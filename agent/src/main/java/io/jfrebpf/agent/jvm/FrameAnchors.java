@@ -66,14 +66,14 @@ public record FrameAnchors(long tlsModule, long tlsOffset, long anchorOffset, lo
             }
             long stackBase = vm.fieldOffset("JavaThread", "_stack_base").orElseGet(() -> vm.requireField("Thread", "_stack_base"));
             long module = tlsModule(libjvm);
-            Layout layout = new Layout(vm.requireField("Thread", "_osthread"), vm.requireField("OSThread", "_thread_id"));
-            FrameAnchors a = new FrameAnchors(module, threadCurrentOffset(module, layout), anchor,
+            OsThreadIds ids = OsThreadIds.of(vm).orElseThrow(() -> new IllegalStateException("VMStructs lack _osthread"));
+            FrameAnchors a = new FrameAnchors(module, threadCurrentOffset(module, ids), anchor,
                     vm.requireField("JavaThread", "_thread_state"), stackBase, states);
             if (a.windowSize() > MAX_WINDOW || (stackBase & 7) != 0 || (anchor & 7) != 0 || (a.stateOffset & 3) != 0) {
                 throw new IllegalStateException("JavaThread's anchor, state and stack base are not within one read ("
                         + a.windowSize() + " bytes)");
             }
-            a.checkOnAnotherThread(layout);
+            a.checkOnAnotherThread(ids);
             Log.debug("frame anchors: libjvm TLS module %d, Thread::_thr_current at +0x%x, JavaThread::_anchor at +%d", module,
                     a.tlsOffset, anchor);
             return Optional.of(a);
@@ -84,15 +84,11 @@ public record FrameAnchors(long tlsModule, long tlsOffset, long anchorOffset, lo
         }
     }
 
-    /** Where a JavaThread says which OS thread it is. */
-    private record Layout(long osThread, long threadId) {
-    }
-
     /** Bytes of libjvm's TLS block looked at for Thread::_thr_current (libjvm 25 has 0x50). */
     static final int TLS_SCAN_BYTES = 512;
 
     /** The offset in libjvm's TLS block of the word that holds the calling thread's JavaThread. */
-    private static long threadCurrentOffset(long module, Layout layout) throws Throwable {
+    private static long threadCurrentOffset(long module, OsThreadIds ids) throws Throwable {
         long block = tlsBlock(module);
         int self = Tid.current();
         if (self == 0) {
@@ -100,7 +96,7 @@ public record FrameAnchors(long tlsModule, long tlsOffset, long anchorOffset, lo
         }
         for (long off = 0; off < TLS_SCAN_BYTES; off += 8) {
             long thread = SafeMemory.readLong(block + off).orElse(0);
-            if (thread != 0 && (thread & 7) == 0 && tidOf(thread, layout) == self) {
+            if (thread != 0 && (thread & 7) == 0 && ids.of(thread) == self) {
                 return off;
             }
         }
@@ -119,11 +115,6 @@ public record FrameAnchors(long tlsModule, long tlsOffset, long anchorOffset, lo
             throw new IllegalStateException(String.format("no TLS block of module %d (dtv 0x%x)", module, dtv));
         }
         return block;
-    }
-
-    private static int tidOf(long thread, Layout layout) {
-        long osThread = SafeMemory.readLong(thread + layout.osThread).orElse(0);
-        return osThread == 0 ? 0 : SafeMemory.readInt(osThread + layout.threadId).orElse(0);
     }
 
     /** Where the one read of the JavaThread's fields starts (8-aligned). */
@@ -166,12 +157,12 @@ public record FrameAnchors(long tlsModule, long tlsOffset, long anchorOffset, lo
     }
 
     /** Follows the path a program will follow on another Java thread: it must lead to that thread's JavaThread. */
-    private void checkOnAnotherThread(Layout layout) throws Throwable {
+    private void checkOnAnotherThread(OsThreadIds ids) throws Throwable {
         Throwable[] failure = new Throwable[1];
         Thread t = new Thread(() -> {
             try {
                 long thread = SafeMemory.readLong(tlsBlock(tlsModule) + tlsOffset).orElse(0);
-                int tid = thread == 0 ? 0 : tidOf(thread, layout);
+                int tid = thread == 0 ? 0 : ids.of(thread);
                 long base = thread == 0 ? 0 : SafeMemory.readLong(thread + stackBaseOffset).orElse(0);
                 if (tid != Tid.current() || base == 0) {
                     throw new IllegalStateException(String.format("on another thread the TLS path leads to 0x%x (tid %d, stack"

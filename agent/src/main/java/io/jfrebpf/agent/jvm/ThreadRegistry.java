@@ -33,8 +33,7 @@ public final class ThreadRegistry {
     static final int COMM_CHARS = 15;
 
     private final Field eetop;
-    private final long osthreadOffset;
-    private final long threadIdOffset;
+    private final OsThreadIds ids;
     private final Map<Integer, Seen> known = new LinkedHashMap<>(1024, 0.75f, true) {
         @Override
         protected boolean removeEldestEntry(Map.Entry<Integer, Seen> eldest) {
@@ -65,16 +64,14 @@ public final class ThreadRegistry {
     private final Map<Thread, Integer> tids = new WeakHashMap<>();
     private long lastRefresh;
 
-    private ThreadRegistry(Field eetop, long osthreadOffset, long threadIdOffset) {
+    private ThreadRegistry(Field eetop, OsThreadIds ids) {
         this.eetop = eetop;
-        this.osthreadOffset = osthreadOffset;
-        this.threadIdOffset = threadIdOffset;
+        this.ids = ids;
     }
 
     public static ThreadRegistry create(Instrumentation inst) {
         Field eetop = null;
-        long osthread = -1;
-        long threadId = -1;
+        OsThreadIds ids = null;
         try {
             if (inst != null) {
                 Module ours = ThreadRegistry.class.getModule();
@@ -83,19 +80,9 @@ public final class ThreadRegistry {
             }
             Field f = Thread.class.getDeclaredField("eetop");
             f.setAccessible(true);
-            Optional<VmStructs> vm = VmStructs.load();
-            if (vm.isPresent()) {
-                // JDK 25 declares _osthread on Thread, older JDKs on JavaThread
-                OptionalLong a = vm.get().fieldOffset("Thread", "_osthread");
-                if (a.isEmpty()) {
-                    a = vm.get().fieldOffset("JavaThread", "_osthread");
-                }
-                OptionalLong b = vm.get().fieldOffset("OSThread", "_thread_id");
-                if (a.isPresent() && b.isPresent()) {
-                    eetop = f;
-                    osthread = a.getAsLong();
-                    threadId = b.getAsLong();
-                }
+            ids = VmStructs.load().flatMap(OsThreadIds::of).orElse(null);
+            if (ids != null) {
+                eetop = f;
             }
         } catch (ReflectiveOperationException | RuntimeException e) {
             Log.debug("threads: Thread.eetop unreadable (%s); matching threads by name", e);
@@ -103,7 +90,7 @@ public final class ThreadRegistry {
         if (eetop == null) {
             Log.debug("threads: no VMStructs path to OS thread ids; matching threads by name");
         }
-        ThreadRegistry r = new ThreadRegistry(eetop, osthread, threadId);
+        ThreadRegistry r = new ThreadRegistry(eetop, ids);
         r.refresh();
         return r;
     }
@@ -204,16 +191,8 @@ public final class ThreadRegistry {
             return OptionalLong.empty();
         }
         try {
-            long javaThread = eetop.getLong(th);
-            if (javaThread == 0) {
-                return OptionalLong.empty();
-            }
-            OptionalLong osThread = SafeMemory.readLong(javaThread + osthreadOffset);
-            if (osThread.isEmpty() || osThread.getAsLong() == 0) {
-                return OptionalLong.empty();
-            }
-            var tid = SafeMemory.readInt(osThread.getAsLong() + threadIdOffset);
-            return tid.isPresent() && tid.getAsInt() > 0 ? OptionalLong.of(tid.getAsInt()) : OptionalLong.empty();
+            int tid = ids.of(eetop.getLong(th));
+            return tid > 0 ? OptionalLong.of(tid) : OptionalLong.empty();
         } catch (IllegalAccessException e) {
             return OptionalLong.empty();
         }
