@@ -553,16 +553,7 @@ public final class Agent {
         if (stacks != null) {
             stacks.close();
         }
-        Path jvm;
-        if (pollerThread != null && pollerThread.isAlive()) {
-            // stuck inside JFR (a slice begun as JFR shut down holds its lock): stopping the JVM's
-            // recording would wait for that lock forever, and the JVM's exit with it
-            Log.warn("the poller thread did not stop within 5 s (%s); the recording is written without the JVM's"
-                    + " own events", pollerThread.getState());
-            jvm = null;
-        } else {
-            jvm = finishJvmRecording();
-        }
+        Path jvm = finishJvmRecording();
         nameEndedThreads(jvm);
         writer.close();
         if (slices != null) {
@@ -588,8 +579,9 @@ public final class Agent {
 
     /**
      * Stops the JVM's recording on a thread of its own, waited for a bounded time: a JFR call made
-     * after JFR's own shutdown hook has run (a slice cut just as the JVM began to exit) never
-     * returns, and the JVM's exit must not wait for it. Null (our events alone) when it did not end.
+     * after JFR's own shutdown hook has run never returns (a slice begun just as the JVM began to
+     * exit can leave the poller thread inside JFR, holding its lock), and the JVM's exit must not
+     * wait for it. Null (our events alone) when it did not end.
      */
     private Path finishJvmRecording() throws IOException, InterruptedException {
         CompletableFuture<Path> done = new CompletableFuture<>();
