@@ -16,17 +16,24 @@ final class Commands {
 
     /** Takes "--event TYPE" out of the arguments; null when absent. */
     static String eventOption(List<String> args) {
-        int i = args.indexOf("--event");
+        return takeOption(args, "--event", "an event type, e.g. --event ebpf.OffCPU");
+    }
+
+    /**
+     * Takes the first "NAME VALUE" out of the arguments and returns VALUE; null when NAME is
+     * absent, a usage error saying what NAME needs when VALUE is.
+     */
+    static String takeOption(List<String> args, String name, String needs) {
+        int i = args.indexOf(name);
         if (i < 0) {
             return null;
         }
         if (i + 1 >= args.size()) {
-            throw new IllegalArgumentException("--event needs an event type, e.g. --event ebpf.OffCPU");
+            throw new IllegalArgumentException(name + " needs " + needs);
         }
-        String type = args.get(i + 1);
-        args.remove(i + 1);
+        String value = args.remove(i + 1);
         args.remove(i);
-        return type;
+        return value;
     }
 
     static void arity(List<String> args, int n, String command) {

@@ -108,12 +108,10 @@ final class Report {
 
     /** Takes "--fail-on warning|info" out of args; null when absent. */
     static Severity failOn(List<String> args) {
-        int i = args.indexOf("--fail-on");
-        if (i < 0) {
+        String level = Commands.takeOption(args, "--fail-on", "warning or info");
+        if (level == null) {
             return null;
         }
-        String level = i + 1 < args.size() ? args.remove(i + 1) : "";
-        args.remove(i);
         return switch (level.toLowerCase(Locale.ROOT)) {
             case "warning" -> Severity.WARNING;
             case "info" -> Severity.INFO;

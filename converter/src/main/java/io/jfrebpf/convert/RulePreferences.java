@@ -33,12 +33,7 @@ final class RulePreferences implements IPreferenceValueProvider {
         Map<String, TypedPreference<?>> known = known(rules);
         Map<String, Object> values = new HashMap<>();
         Map<String, String> texts = new TreeMap<>();
-        for (int i = args.indexOf("--set"); i >= 0; i = args.indexOf("--set")) {
-            if (i + 1 >= args.size()) {
-                throw new IllegalArgumentException("--set needs id=value, e.g. --set ebpf.file.storm=50");
-            }
-            String setting = args.remove(i + 1);
-            args.remove(i);
+        for (String setting; (setting = Commands.takeOption(args, "--set", "id=value, e.g. --set ebpf.file.storm=50")) != null;) {
             int eq = setting.indexOf('=');
             if (eq <= 0) {
                 throw new IllegalArgumentException("--set " + setting + ": expected id=value, e.g. --set ebpf.file.storm=50");
