@@ -167,19 +167,16 @@ class StacksIT {
         List<RecordedEvent> off = where(events, "ebpf.OffCPU", e -> e.getThread() != null
                 && e.getThread().getOSThreadId() == sleeper && has(e, f -> f.getMethod().getName().equals("sleepingMethod")));
         Duration total = off.stream().map(RecordedEvent::getDuration).reduce(Duration.ZERO, Duration::plus);
-        // four CPU-bound threads on this 2-CPU VM can starve the agent's thread until the off-CPU
-        // ring buffer overflows: a sleep may then be missing, and the probe must say it lost events
         long lost = where(events, "ebpf.ProbeStatus", e -> "offcpu".equals(e.getString("probe"))).stream()
                 .mapToLong(e -> e.getLong("lost")).sum();
-        long missing = Math.min(lost, 10);
-        assertTrue(total.toMillis() >= 990 - 100 * missing && total.toMillis() <= 1300, "off-CPU in sleepingMethod: " + total
+        assertTrue(total.toMillis() >= 990 && total.toMillis() <= 1300, "off-CPU in sleepingMethod: " + total
                 + " (offcpu lost " + lost + ") over "
                 + off.size() + " events; all of the thread: " + where(events, "ebpf.OffCPU", e -> e.getThread() != null
                         && e.getThread().getOSThreadId() == sleeper).stream().map(e -> e.getDuration().toMillis() + " ms "
                                 + describe(e)).toList());
         // each sleep is an S stretch; on a loaded machine the thread may also be preempted (R) for a
         // millisecond or more on its way in or out of a sleep, inside the same method
-        assertTrue(off.stream().filter(e -> "S".equals(e.getString("state"))).count() >= 10 - missing, "one S event per sleep at least: "
+        assertTrue(off.stream().filter(e -> "S".equals(e.getString("state"))).count() >= 10, "one S event per sleep at least: "
                 + off.stream().map(e -> e.getString("state")).toList());
         assertTrue(off.stream().allMatch(e -> "S".equals(e.getString("state")) || "R".equals(e.getString("state"))), "states "
                 + off.stream().map(e -> e.getString("state")).distinct().toList());
