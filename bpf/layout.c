@@ -6,6 +6,7 @@
  */
 #include <stddef.h>
 #include <stdio.h>
+#include <linux/bpf.h> /* the kernel's struct bpf_prog_info, read by BpfProgram */
 #include "common.h"
 #include "syscall_latency.h"
 #include "file_open.h"
@@ -171,6 +172,9 @@ int main(void)
 	CONST(PG_ARG_NONE);
 	CONST(PG_ARG_REGISTER);
 	CONST(PG_ARG_MEMORY);
+	/* not ours: the kernel's answer to BPF_OBJ_GET_INFO_BY_FD, of which BpfProgram reads one counter */
+	FIELD(bpf_prog_info, recursion_misses);
+
 	/* a cookie as the agent builds it (probe 7, 8 bytes at %rbp - 144), decoded by the macros the program uses */
 	printf("pg_cookie_sample.value=%lld\n", (long long)0xffffff7000200207ull);
 	printf("pg_cookie_sample.probe=%u\n", PG_PROBE(0xffffff7000200207ull));

@@ -10,6 +10,8 @@ import java.lang.foreign.ValueLayout;
 public final class BpfProgram {
     /** libbpf 1.1 sizeof(struct bpf_test_run_opts); retval at 56. */
     static final long TEST_RUN_OPTS_SIZE = 80;
+    /** offsetof(struct bpf_prog_info, recursion_misses) in the kernel's uapi (Linux 5.12+; LayoutTest checks it). */
+    public static final long RECURSION_MISSES_OFFSET = 208;
 
     private final BpfObject object;
     private final MemorySegment program;
@@ -34,6 +36,27 @@ public final class BpfProgram {
 
     public int fd() {
         return LibBpf.callInt(LibBpf.PROGRAM_FD, program);
+    }
+
+    /**
+     * How many times the kernel skipped this program because it was already running on that CPU
+     * (a tp_btf or fentry program re-entered from an interrupt, say): each is an event the probe
+     * never saw. 0 when the program is not loaded or the kernel does not count (before 5.12).
+     */
+    public long recursionMisses() throws BpfException {
+        int fd = fd();
+        if (fd < 0) {
+            return 0;
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            long size = RECURSION_MISSES_OFFSET + 8;
+            MemorySegment info = arena.allocate(size, 8);
+            MemorySegment length = arena.allocate(ValueLayout.JAVA_INT);
+            length.set(ValueLayout.JAVA_INT, 0, (int) size);
+            LibBpf.checkedInt(what("bpf_obj_get_info_by_fd"), LibBpf.OBJ_GET_INFO_BY_FD, fd, info, length);
+            // the kernel fills what it knows and says how much: an older one stops before the counter
+            return length.get(ValueLayout.JAVA_INT, 0) >= size ? info.get(ValueLayout.JAVA_LONG, RECURSION_MISSES_OFFSET) : 0;
+        }
     }
 
     private String what(String call) {

@@ -65,6 +65,7 @@ final class LibBpf {
     static final MethodHandle PROGRAM_ATTACH_UPROBE_OPTS = fn("bpf_program__attach_uprobe_opts", PTR, PTR, INT, PTR, LONG, PTR);
     static final MethodHandle PROGRAM_ATTACH_PERF_EVENT = fn("bpf_program__attach_perf_event", PTR, PTR, INT);
     static final MethodHandle PROGRAM_ATTACH_USDT = fn("bpf_program__attach_usdt", PTR, PTR, INT, PTR, PTR, PTR, PTR);
+    static final MethodHandle OBJ_GET_INFO_BY_FD = fn("bpf_obj_get_info_by_fd", INT, INT, PTR, PTR);
     static final MethodHandle PROG_TEST_RUN = fn("bpf_prog_test_run_opts", INT, INT, PTR);
     static final MethodHandle PROGRAM_ATTACH_ITER = fn("bpf_program__attach_iter", PTR, PTR, PTR);
     static final MethodHandle ITER_CREATE = fn("bpf_iter_create", INT, INT);

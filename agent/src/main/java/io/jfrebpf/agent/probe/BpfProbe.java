@@ -14,8 +14,9 @@ import java.util.List;
 /**
  * The lifecycle every probe shares: open {@code /io/jfrebpf/bpf/<object>.bpf.o}, set our tgid,
  * let the probe set its tunables, load, let it attach, and hand its {@code events} ring buffer
- * to the poller. Losses are the kernel's {@code lost} counter (ring buffer full) plus events the
- * recorder could not take.
+ * to the poller. Losses are the kernel's {@code lost} counter (ring buffer full, a map full), the
+ * times the kernel skipped one of the probe's programs (already running on that CPU: the kernel's
+ * recursion_misses) and the events the recorder could not take.
  */
 public abstract class BpfProbe implements Probe {
     private final String name;
@@ -26,6 +27,7 @@ public abstract class BpfProbe implements Probe {
     private long events;
     private long droppedInAgent;
     private long kernelLost;
+    private long skippedByKernel;
     private boolean warming;
     /** Larger than every record: zeroes decode as an empty record of any probe. */
     static final long WARM_UP_RECORD_BYTES = 8192;
@@ -166,15 +168,24 @@ public abstract class BpfProbe implements Probe {
             return;
         }
         try {
-            kernelLost = object.map("lost").sumPerCpuLong(0);
+            long skipped = 0;
+            for (var program : object.programs()) {
+                skipped += program.recursionMisses();
+            }
+            skippedByKernel = skipped;
+            kernelLost = object.map("lost").sumPerCpuLong(0) + skipped;
         } catch (BpfException | RuntimeException e) {
-            Log.debug("probe %s: cannot read its loss counter: %s", name, e.getMessage());
+            Log.debug("probe %s: cannot read its loss counters: %s", name, e.getMessage());
         }
     }
 
     @Override
     public void close() {
         readKernelLost();
+        if (skippedByKernel > 0) {
+            Log.info("probe %s: the kernel skipped its programs %d times (already running on that CPU); counted as lost",
+                    name, skippedByKernel);
+        }
         detach();
         if (object != null) {
             try {

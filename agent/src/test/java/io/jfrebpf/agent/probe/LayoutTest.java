@@ -52,6 +52,12 @@ class LayoutTest {
     }
 
     @Test
+    void kernelProgramInfo() {
+        // not our header: the counter BpfProgram reads from the kernel's struct bpf_prog_info
+        same("bpf_prog_info.recursion_misses", io.jfrebpf.agent.libbpf.BpfProgram.RECURSION_MISSES_OFFSET);
+    }
+
+    @Test
     void stacks() {
         same("user_frame.size", UserStack.FRAME_SIZE);
         same("user_frame.pc", UserStack.FRAME_PC);
