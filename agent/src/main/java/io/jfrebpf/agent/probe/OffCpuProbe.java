@@ -1,5 +1,6 @@
 package io.jfrebpf.agent.probe;
 
+import io.jfrebpf.agent.Log;
 import io.jfrebpf.agent.libbpf.BpfException;
 import io.jfrebpf.agent.libbpf.BpfObject;
 import io.jfrebpf.events.OffCPUEvent;
@@ -29,6 +30,22 @@ public final class OffCpuProbe extends BpfProbe {
     @Override
     public String attachedAs() {
         return "tp_btf sched_switch, threshold " + context.options().offcpuThreshold().toNanos() / 1000 + " us";
+    }
+
+    @Override
+    public void close() {
+        if (object != null) {
+            try {
+                long recovered = object.map("recovered").sumPerCpuLong(0);
+                if (recovered > 0) {
+                    Log.info("probe offcpu: %d stretches sent without seeing their thread come back (when it came back"
+                            + " is its CPU time since; no kernel stack)", recovered);
+                }
+            } catch (BpfException | RuntimeException e) {
+                Log.debug("probe offcpu: cannot read its recovered counter: %s", e.getMessage());
+            }
+        }
+        super.close();
     }
 
     @Override
