@@ -6,10 +6,15 @@
  * stopped running. The stack is walked at every switch-out of our threads (user frames only,
  * ~1 us; kernel stacks are the off-CPU probe's): when it leaves the CPU, nobody knows yet how
  * long it will wait.
+ *
+ * A thread whose coming back the tracepoint did not show (sched_gap.bpf.h) is found leaving with
+ * its wait still open: the wait is sent then, ending when the thread came back. (A thread woken
+ * before it got to sleep is found so as well, having waited for nothing: under the threshold.)
  */
 #include "common.bpf.h"
 #include "stack.bpf.h"
 #include "sched.h"
+#include "sched_gap.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -18,6 +23,8 @@ const volatile __u64 min_latency_ns = 1000000;
 struct runnable {
 	__u64 ns;
 	__u64 user_stack;
+	__u64 runtime; /* se.sum_exec_runtime then */
+	__u64 started; /* start_time: the same thread, not an earlier one with the same tid */
 	__u32 preempted;
 	__u32 _pad;
 };
@@ -49,7 +56,12 @@ static __always_inline void woken(struct task_struct *p)
 		return;
 	__u32 tid = BPF_CORE_READ(p, pid);
 	__u64 *stack = bpf_map_lookup_elem(&slept_at, &tid);
-	struct runnable r = {.ns = bpf_ktime_get_ns(), .user_stack = stack ? *stack : NO_USER_STACK};
+	struct runnable r = {
+		.ns = bpf_ktime_get_ns(),
+		.user_stack = stack ? *stack : NO_USER_STACK,
+		.runtime = task_runtime(p),
+		.started = BPF_CORE_READ(p, start_time),
+	};
 	bpf_map_update_elem(&runq, &tid, &r, BPF_ANY);
 }
 
@@ -67,6 +79,33 @@ int BPF_PROG(sched_wakeup_new, struct task_struct *p)
 	return 0;
 }
 
+static __always_inline void send(struct task_struct *t, const struct runnable *w, __u64 end)
+{
+	struct runq_record *r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
+	if (!r) {
+		count_lost();
+		return;
+	}
+	fill_task_header(&r->header, t, w->ns, end, w->user_stack);
+	r->cpu = bpf_get_smp_processor_id();
+	r->preempted = w->preempted;
+	bpf_ringbuf_submit(r, ringbuf_wakeup_flags(&events));
+}
+
+/* prev leaves while its wait is still open: it came back unseen, on this CPU (it has not left since). */
+static __always_inline void recover(struct task_struct *prev, __u32 tid, __u64 now, __u64 runtime)
+{
+	struct runnable *w = bpf_map_lookup_elem(&runq, &tid);
+	if (!w || w->started != BPF_CORE_READ(prev, start_time))
+		return;
+	__u64 back = came_back_at(now, runtime, w->ns, w->runtime);
+	if (back && back - w->ns >= min_latency_ns) {
+		send(prev, w, back);
+		count_recovered();
+	}
+	bpf_map_delete_elem(&runq, &tid);
+}
+
 SEC("tp_btf/sched_switch")
 int BPF_PROG(sched_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
 {
@@ -76,8 +115,16 @@ int BPF_PROG(sched_switch, bool preempt, struct task_struct *prev, struct task_s
 		now = bpf_ktime_get_ns();
 		__u32 tid = BPF_CORE_READ(prev, pid);
 		__u64 stack = current_user_stack(STACK_SLOT_SCHED);
+		__u64 runtime = task_runtime(prev);
+		recover(prev, tid, now, runtime);
 		if (preempt || BPF_CORE_READ(prev, __state) == 0) {
-			struct runnable r = {.ns = now, .user_stack = stack, .preempted = 1};
+			struct runnable r = {
+				.ns = now,
+				.user_stack = stack,
+				.runtime = runtime,
+				.started = BPF_CORE_READ(prev, start_time),
+				.preempted = 1,
+			};
 			bpf_map_update_elem(&runq, &tid, &r, BPF_ANY);
 		} else {
 			bpf_map_update_elem(&slept_at, &tid, &stack, BPF_ANY);
@@ -92,17 +139,8 @@ int BPF_PROG(sched_switch, bool preempt, struct task_struct *prev, struct task_s
 	if (!now)
 		now = bpf_ktime_get_ns();
 	__u64 start = w->ns;
-	if (now > start && now - start >= min_latency_ns) {
-		struct runq_record *r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
-		if (r) {
-			fill_task_header(&r->header, next, start, now, w->user_stack);
-			r->cpu = bpf_get_smp_processor_id();
-			r->preempted = w->preempted;
-			bpf_ringbuf_submit(r, ringbuf_wakeup_flags(&events));
-		} else {
-			count_lost();
-		}
-	}
+	if (now > start && now - start >= min_latency_ns)
+		send(next, w, now);
 	bpf_map_delete_elem(&runq, &tid);
 	return 0;
 }

@@ -179,6 +179,31 @@ public abstract class BpfProbe implements Probe {
         }
     }
 
+    /**
+     * What the probe's programs recover when the scheduler tracepoint did not show a thread
+     * coming back (bpf/sched_gap.bpf.h: their {@code recovered} map), for the log; null when
+     * they do not.
+     */
+    protected String recoveredWhat() {
+        return null;
+    }
+
+    private void logRecovered() {
+        String what = recoveredWhat();
+        if (what == null || object == null) {
+            return;
+        }
+        try {
+            long recovered = object.map("recovered").sumPerCpuLong(0);
+            if (recovered > 0) {
+                Log.info("probe %s: %d %s sent without seeing their thread come back; when it came back is its CPU time"
+                        + " since it was last seen", name, recovered, what);
+            }
+        } catch (BpfException | RuntimeException e) {
+            Log.debug("probe %s: cannot read its recovered counter: %s", name, e.getMessage());
+        }
+    }
+
     @Override
     public void close() {
         readKernelLost();
@@ -186,6 +211,7 @@ public abstract class BpfProbe implements Probe {
             Log.info("probe %s: the kernel skipped its programs %d times (already running on that CPU); counted as lost",
                     name, skippedByKernel);
         }
+        logRecovered();
         detach();
         if (object != null) {
             try {

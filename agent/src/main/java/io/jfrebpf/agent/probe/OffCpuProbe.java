@@ -1,6 +1,5 @@
 package io.jfrebpf.agent.probe;
 
-import io.jfrebpf.agent.Log;
 import io.jfrebpf.agent.libbpf.BpfException;
 import io.jfrebpf.agent.libbpf.BpfObject;
 import io.jfrebpf.events.OffCPUEvent;
@@ -33,19 +32,8 @@ public final class OffCpuProbe extends BpfProbe {
     }
 
     @Override
-    public void close() {
-        if (object != null) {
-            try {
-                long recovered = object.map("recovered").sumPerCpuLong(0);
-                if (recovered > 0) {
-                    Log.info("probe offcpu: %d stretches sent without seeing their thread come back (when it came back"
-                            + " is its CPU time since; no kernel stack)", recovered);
-                }
-            } catch (BpfException | RuntimeException e) {
-                Log.debug("probe offcpu: cannot read its recovered counter: %s", e.getMessage());
-            }
-        }
-        super.close();
+    protected String recoveredWhat() {
+        return "off-CPU stretches (no kernel stack)";
     }
 
     @Override

@@ -59,6 +59,11 @@ public final class SchedProbe extends BpfProbe {
     }
 
     @Override
+    protected String recoveredWhat() {
+        return "run-queue waits";
+    }
+
+    @Override
     protected void onRecord(MemorySegment segment) {
         RunQueueRecord r = RunQueueRecord.decode(segment);
         RunQueueLatencyEvent e = new RunQueueLatencyEvent();
