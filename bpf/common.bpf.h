@@ -44,20 +44,29 @@ static __always_inline __u32 ns_tid_current(void)
 	return targ_pidns_level ? ns_tid_of(bpf_get_current_task_btf()) : (__u32)bpf_get_current_pid_tgid();
 }
 
-/* Records that did not fit in the ring buffer: read and summed over CPUs by the agent. */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, __u64);
-} lost SEC(".maps");
+/* A counter the agent reads and sums over CPUs (BpfMap.sumPerCpuLong). */
+#define PERCPU_COUNTER(name)                                                                       \
+	struct {                                                                                   \
+		__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);                                           \
+		__uint(max_entries, 1);                                                            \
+		__type(key, __u32);                                                                \
+		__type(value, __u64);                                                              \
+	} name SEC(".maps")
+
+static __always_inline void count_in(void *counter)
+{
+	__u32 zero = 0;
+	__u64 *n = bpf_map_lookup_elem(counter, &zero);
+	if (n)
+		*n += 1;
+}
+
+/* Records that did not fit in the ring buffer. */
+PERCPU_COUNTER(lost);
 
 static __always_inline void count_lost(void)
 {
-	__u32 zero = 0;
-	__u64 *n = bpf_map_lookup_elem(&lost, &zero);
-	if (n)
-		*n += 1;
+	count_in(&lost);
 }
 
 /*

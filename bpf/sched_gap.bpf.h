@@ -15,19 +15,11 @@
 
 #include "common.bpf.h"
 
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, __u64);
-} recovered SEC(".maps");
+PERCPU_COUNTER(recovered);
 
 static __always_inline void count_recovered(void)
 {
-	__u32 zero = 0;
-	__u64 *n = bpf_map_lookup_elem(&recovered, &zero);
-	if (n)
-		*n += 1;
+	count_in(&recovered);
 }
 
 static __always_inline __u64 task_runtime(struct task_struct *t)
