@@ -29,8 +29,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 /**
  * The tcp probe end to end on the real kernel: exact connection counts and payload bytes on
  * loopback (IPv4 through Java's dual-stack sockets, and IPv6), both ends, with their threads and
- * stacks; retransmits over a veth pair between two network namespaces this test creates, with
- * nftables dropping packets at random (this kernel has no netem: CONFIG_NET_SCH_NETEM is off).
+ * stacks; retransmits over the loopback of a network namespace this test creates, with nftables
+ * dropping packets at random (this kernel has no netem: CONFIG_NET_SCH_NETEM is off).
  */
 class TcpIT {
     static final int N = 20;
@@ -146,15 +146,16 @@ class TcpIT {
     }
 
     /**
-     * A JVM in one namespace writes 2 MB to a sink in another over a veth pair; nftables in the
-     * sink's namespace drops 10% of the segments. Every retransmission is an event on the writer's
-     * thread and stack, and the events add up to the socket's own retransmit counter. A second
-     * connect, to a port whose SYNs are all dropped, times out: its SYN retransmits are the
-     * connecting thread's, and the connect reports that the application gave up.
+     * A JVM writes 2 MB to a sink over loopback, both in a network namespace of their own whose
+     * nftables drops 10% of the segments to the sink's port (the host's loopback is untouched).
+     * Every retransmission is an event on the writer's thread and stack, and the events add up to
+     * the socket's own retransmit counter. A second connect, to a port whose SYNs are all dropped,
+     * times out: its SYN retransmits are the connecting thread's, and the connect reports that the
+     * application gave up.
      */
     @Test
     void retransmitsUnderLossAreOnTheWritersStackAndAddUp(@TempDir Path dir) throws Exception {
-        try (Namespaces ns = Namespaces.create()) {
+        try (LossyLoopback ns = LossyLoopback.create()) {
             ns.nft("table inet jfrebpf_loss {\n"
                     + " chain input {\n"
                     + "  type filter hook input priority 0;\n"
@@ -163,14 +164,14 @@ class TcpIT {
                     + " }\n"
                     + "}\n");
             Path sinkLog = dir.resolve("sink.log");
-            Process sink = ChildJvm.workload(TcpWorkloads.Sink.class, Namespaces.SINK_ADDRESS, "9000")
-                    .netns(ns.sink).start(sinkLog);
+            Process sink = ChildJvm.workload(TcpWorkloads.Sink.class, LossyLoopback.ADDRESS, "9000")
+                    .netns(ns.name).start(sinkLog);
             try {
                 ChildJvm.awaitOutput(sink, sinkLog, "listening");
                 int bytes = 2_000_000;
                 Path recording = dir.resolve("loss.jfr");
-                ChildJvm.Result result = ChildJvm.workload(TcpWorkloads.Writer.class, Namespaces.SINK_ADDRESS, "9000",
-                        String.valueOf(bytes)).netns(ns.writer).agent("file=" + recording + ",probes=tcp")
+                ChildJvm.Result result = ChildJvm.workload(TcpWorkloads.Writer.class, LossyLoopback.ADDRESS, "9000",
+                        String.valueOf(bytes)).netns(ns.name).agent("file=" + recording + ",probes=tcp")
                         .run(dir).assertSucceeded();
                 long writerTid = group(result.output(), "writer tid=(\\d+)");
                 int localPort = group(result.output(), "local port=(\\d+)");
@@ -182,8 +183,8 @@ class TcpIT {
                 RecordedEvent connection = connections.get(0);
                 assertEquals(bytes, connection.getLong("bytesSent"), "payload once, whatever was resent: " + connection);
                 assertEquals(1, connection.getLong("bytesReceived"), "the sink's answer");
-                assertEquals(Namespaces.SINK_ADDRESS, connection.getString("remoteAddress"));
-                assertEquals(Namespaces.WRITER_ADDRESS, connection.getString("localAddress"));
+                assertEquals(LossyLoopback.ADDRESS, connection.getString("remoteAddress"));
+                assertEquals(LossyLoopback.ADDRESS, connection.getString("localAddress"));
                 long retransmits = connection.getLong("retransmits");
                 assertTrue(retransmits > 0, "10% loss and no retransmit: " + connection);
 
@@ -198,7 +199,7 @@ class TcpIT {
                     } else {
                         assertTrue(hasFrame(e, "TcpWorkloads$Writer", "writeAll"), "written at " + e.getStackTrace());
                     }
-                    assertEquals(Namespaces.SINK_ADDRESS, e.getString("remoteAddress"));
+                    assertEquals(LossyLoopback.ADDRESS, e.getString("remoteAddress"));
                     assertEquals(9000, e.getInt("remotePort"));
                     assertTrue(e.getLong("retransmits") <= retransmits, e.toString());
                     segments += e.getLong("segments");
@@ -206,7 +207,7 @@ class TcpIT {
                 assertEquals(retransmits, segments, "segments of the " + resent.size() + " retransmit events");
                 JmcRules rules = JmcRules.on(recording).fires("Retransmits", retransmits + " segments retransmitted",
                         "TcpWorkloads.writeBytes", // the innermost application frame: writeAll's helper
-                        Namespaces.SINK_ADDRESS + ":9000").quiet("ConnectionChurn", "LostEvents");
+                        LossyLoopback.ADDRESS + ":9000").quiet("ConnectionChurn", "LostEvents");
                 // (SlowConnect may fire or not here: the 10% loss drops the SYN itself now and then, a 1 s wait)
                 assertEquals(org.openjdk.jmc.flightrecorder.rules.Severity.WARNING, rules.severity("Retransmits"),
                         "10% loss is far above 1% of the segments: " + rules.summary("Retransmits"));
@@ -218,8 +219,8 @@ class TcpIT {
             // two-CPU machine (a JVM starting up) ksoftirqd can run it hundreds of milliseconds late,
             // so the connect gives up only after 2.5 s (the second resend would be at 3 s).
             Path recording = dir.resolve("timeout.jfr");
-            ChildJvm.Result timedOut = ChildJvm.workload(TcpWorkloads.ConnectTimeout.class, Namespaces.SINK_ADDRESS, "9001",
-                    "2500").netns(ns.writer).agent("file=" + recording + ",probes=tcp").run(dir).assertSucceeded();
+            ChildJvm.Result timedOut = ChildJvm.workload(TcpWorkloads.ConnectTimeout.class, LossyLoopback.ADDRESS, "9001",
+                    "2500").netns(ns.name).agent("file=" + recording + ",probes=tcp").run(dir).assertSucceeded();
             List<RecordedEvent> events = Recordings.read(recording);
             List<RecordedEvent> connects = where(events, "ebpf.TcpConnect", e -> e.getInt("remotePort") == 9001);
             assertEquals(1, connects.size(), connects.toString());
@@ -234,7 +235,7 @@ class TcpIT {
                 assertEquals("tcp-connector", javaName(e), "nobody wrote: the connecting thread");
             }
             assertTrue(where(events, "ebpf.TcpConnection", e -> e.getInt("remotePort") == 9001).isEmpty());
-            JmcRules.on(recording).fires("SlowConnect", Namespaces.SINK_ADDRESS + ":9001", "closed before established",
+            JmcRules.on(recording).fires("SlowConnect", LossyLoopback.ADDRESS + ":9001", "closed before established",
                     "TcpWorkloads$ConnectTimeout");
         }
     }
@@ -272,34 +273,24 @@ class TcpIT {
         return Integer.parseInt(m.group(1));
     }
 
-    /** Two network namespaces joined by a veth pair; everything is removed on close. */
-    static final class Namespaces implements AutoCloseable {
-        static final String WRITER_ADDRESS = "10.213.0.1";
-        static final String SINK_ADDRESS = "10.213.0.2";
-        final String writer;
-        final String sink;
+    /**
+     * A network namespace of the test's own with only its loopback, at an Ethernet MTU (1500, so
+     * that 2 MB are some 1,400 segments, as on a real link, not 32 of loopback's 64 KB), where
+     * nftables may drop packets without touching the host's loopback. Removed on close.
+     */
+    static final class LossyLoopback implements AutoCloseable {
+        static final String ADDRESS = "127.0.0.1";
+        final String name;
 
-        private Namespaces(String writer, String sink) {
-            this.writer = writer;
-            this.sink = sink;
+        private LossyLoopback(String name) {
+            this.name = name;
         }
 
-        static Namespaces create() throws IOException, InterruptedException {
-            long pid = ProcessHandle.current().pid();
-            Namespaces ns = new Namespaces("jfrebpf-w-" + pid, "jfrebpf-s-" + pid);
-            String vw = "jfw" + pid % 1_000_000;
-            String vs = "jfs" + pid % 1_000_000;
+        static LossyLoopback create() throws IOException, InterruptedException {
+            LossyLoopback ns = new LossyLoopback("jfrebpf-lo-" + ProcessHandle.current().pid());
             try {
-                ip("netns", "add", ns.writer);
-                ip("netns", "add", ns.sink);
-                ip("link", "add", vw, "type", "veth", "peer", "name", vs);
-                ip("link", "set", vw, "netns", ns.writer);
-                ip("link", "set", vs, "netns", ns.sink);
-                ip("-n", ns.writer, "addr", "add", WRITER_ADDRESS + "/24", "dev", vw);
-                ip("-n", ns.sink, "addr", "add", SINK_ADDRESS + "/24", "dev", vs);
-                for (String[] link : new String[][] {{ns.writer, vw}, {ns.sink, vs}, {ns.writer, "lo"}, {ns.sink, "lo"}}) {
-                    ip("-n", link[0], "link", "set", link[1], "up");
-                }
+                ip("netns", "add", ns.name);
+                ip("-n", ns.name, "link", "set", "lo", "mtu", "1500", "up");
                 return ns;
             } catch (IOException | InterruptedException | AssertionError e) {
                 ns.close();
@@ -308,7 +299,7 @@ class TcpIT {
         }
 
         void nft(String ruleset) throws IOException, InterruptedException {
-            run(List.of("ip", "netns", "exec", sink, "nft", "-f", "-"), ruleset);
+            run(List.of("ip", "netns", "exec", name, "nft", "-f", "-"), ruleset);
         }
 
         static void ip(String... args) throws IOException, InterruptedException {
@@ -336,10 +327,8 @@ class TcpIT {
 
         @Override
         public void close() throws IOException, InterruptedException {
-            for (String n : List.of(writer, sink)) {
-                if (Files.exists(Path.of("/run/netns", n))) {
-                    ip("netns", "del", n); // takes its end of the veth pair, and so the pair, with it
-                }
+            if (Files.exists(Path.of("/run/netns", name))) {
+                ip("netns", "del", name);
             }
         }
     }
