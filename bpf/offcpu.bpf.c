@@ -67,14 +67,12 @@ static __always_inline void recover(struct task_struct *prev, const struct block
 {
 	if (old->started != b->started)
 		return; /* an entry left by an earlier thread with this tid */
+	/* 0: it ran about all the time since it left (the two clocks disagree by a little) */
 	__u64 back = came_back_at(b->ns, b->runtime, old->ns, old->runtime);
-	if (!back) {
-		count_lost();
-		return;
-	}
-	if (back - old->ns >= min_duration_ns)
+	if (back && back - old->ns >= min_duration_ns) {
 		send(prev, old, back, false);
-	count_recovered();
+		count_recovered();
+	}
 }
 
 SEC("tp_btf/sched_switch")
