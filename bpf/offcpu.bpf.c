@@ -24,7 +24,7 @@ struct blocked {
 	__u64 ns;
 	__u64 user_stack;
 	__u64 runtime; /* se.sum_exec_runtime when it left */
-	__u64 started; /* start_time: the same thread, not an earlier one with the same tid */
+	__u64 started; /* task_started() */
 	__u32 state;
 	__u32 _pad;
 };
@@ -90,7 +90,7 @@ int BPF_PROG(sched_switch, bool preempt, struct task_struct *prev, struct task_s
 			.ns = now,
 			.user_stack = current_user_stack(STACK_SLOT_SCHED),
 			.runtime = task_runtime(prev),
-			.started = BPF_CORE_READ(prev, start_time),
+			.started = task_started(prev),
 			.state = preempt ? 0 : (__u32)BPF_CORE_READ(prev, __state),
 		};
 		if (b.state & TASK_DEAD) {

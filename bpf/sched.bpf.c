@@ -24,7 +24,7 @@ struct runnable {
 	__u64 ns;
 	__u64 user_stack;
 	__u64 runtime; /* se.sum_exec_runtime then */
-	__u64 started; /* start_time: the same thread, not an earlier one with the same tid */
+	__u64 started; /* task_started() */
 	__u32 preempted;
 	__u32 _pad;
 };
@@ -60,7 +60,7 @@ static __always_inline void woken(struct task_struct *p)
 		.ns = bpf_ktime_get_ns(),
 		.user_stack = stack ? *stack : NO_USER_STACK,
 		.runtime = task_runtime(p),
-		.started = BPF_CORE_READ(p, start_time),
+		.started = task_started(p),
 	};
 	bpf_map_update_elem(&runq, &tid, &r, BPF_ANY);
 }
@@ -93,12 +93,12 @@ static __always_inline void send(struct task_struct *t, const struct runnable *w
 }
 
 /* prev leaves while its wait is still open: it came back unseen, on this CPU (it has not left since). */
-static __always_inline void recover(struct task_struct *prev, __u32 tid, __u64 now, __u64 runtime)
+static __always_inline void recover(struct task_struct *prev, __u32 tid, const struct runnable *now)
 {
 	struct runnable *w = bpf_map_lookup_elem(&runq, &tid);
-	if (!w || w->started != BPF_CORE_READ(prev, start_time))
+	if (!w || w->started != now->started)
 		return;
-	__u64 back = came_back_at(now, runtime, w->ns, w->runtime);
+	__u64 back = came_back_at(now->ns, now->runtime, w->ns, w->runtime);
 	if (back && back - w->ns >= min_latency_ns) {
 		send(prev, w, back);
 		count_recovered();
@@ -114,21 +114,19 @@ int BPF_PROG(sched_switch, bool preempt, struct task_struct *prev, struct task_s
 		/* prev is still the current task: its user registers are the ones to walk */
 		now = bpf_ktime_get_ns();
 		__u32 tid = BPF_CORE_READ(prev, pid);
-		__u64 stack = current_user_stack(STACK_SLOT_SCHED);
-		__u64 runtime = task_runtime(prev);
-		recover(prev, tid, now, runtime);
-		if (preempt || BPF_CORE_READ(prev, __state) == 0) {
-			struct runnable r = {
-				.ns = now,
-				.user_stack = stack,
-				.runtime = runtime,
-				.started = BPF_CORE_READ(prev, start_time),
-				.preempted = 1,
-			};
+		/* what a wait beginning now would be, if prev stays runnable */
+		struct runnable r = {
+			.ns = now,
+			.user_stack = current_user_stack(STACK_SLOT_SCHED),
+			.runtime = task_runtime(prev),
+			.started = task_started(prev),
+			.preempted = 1,
+		};
+		recover(prev, tid, &r);
+		if (preempt || BPF_CORE_READ(prev, __state) == 0)
 			bpf_map_update_elem(&runq, &tid, &r, BPF_ANY);
-		} else {
-			bpf_map_update_elem(&slept_at, &tid, &stack, BPF_ANY);
-		}
+		else
+			bpf_map_update_elem(&slept_at, &tid, &r.user_stack, BPF_ANY);
 	}
 	if (!is_target_task(next))
 		return 0;

@@ -27,6 +27,12 @@ static __always_inline __u64 task_runtime(struct task_struct *t)
 	return BPF_CORE_READ(t, se.sum_exec_runtime);
 }
 
+/* When the thread started: tells it from an earlier thread that had the same tid. */
+static __always_inline __u64 task_started(struct task_struct *t)
+{
+	return BPF_CORE_READ(t, start_time);
+}
+
 /*
  * When a thread leaving now, with `runtime` ns of CPU time, came back to a CPU, if it had
  * `runtime_then` when last seen at `since`; 0 when the two clocks disagree.
