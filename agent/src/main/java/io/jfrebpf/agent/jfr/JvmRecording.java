@@ -81,7 +81,12 @@ public final class JvmRecording implements AutoCloseable {
         try {
             old.setDumpOnExit(false);
             old.setDestination(file);
-            old.stop(); // writes file
+            old.stop(); // writes file, then closes the recording
+            if (old.getState() != RecordingState.CLOSED) {
+                // JFR logs a failed write instead of throwing, and leaves the recording stopped: at exit
+                // its shutdown hook can delete the repository's chunk files while they are copied
+                throw new IOException("JFR could not write the JVM's events of this slice, which are lost (see its message above)");
+            }
         } catch (IllegalStateException e) {
             throw new IOException("the JVM's recording could not be cut into a slice: " + e.getMessage(), e);
         } finally {
