@@ -329,15 +329,16 @@ public final class Agent {
         int n = ++slicesCut;
         try {
             writeProbeStatus(nowNs); // each slice says how its probes were doing (counts so far)
-            // the JVM's part first: when it cannot be cut, our events stay with the writer for the next slice
+            // ours last: when anything before fails, our events stay with the writer for the next slice
             Path jvm = jvmRecording.rotate(workDir.resolve("jvm-slice-" + n + ".jfr"));
-            List<Path> ours = writer.takeChunks();
             Path target = slices.next(start);
+            List<Path> ours = writer.takeChunks();
             Runnable write = () -> writeSlice(jvm, ours, target, start, end);
             if (!background.submit(write)) {
                 write.run();
             }
         } catch (IOException | RuntimeException e) {
+            sliceStart = start; // the next slice holds our events since then
             Log.error("slice %d could not be cut (%s); our events of it go into the next one", n, Failures.explain(e));
         }
     }
