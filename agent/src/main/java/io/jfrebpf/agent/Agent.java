@@ -596,11 +596,12 @@ public final class Agent {
         }, "jfr-ebpf-jfr-stop");
         t.setDaemon(true);
         t.start();
+        long waitMs = JvmRecording.WAIT_FOR_JFR_MS + 5_000; // finish() waits up to WAIT_FOR_JFR_MS itself
         try {
-            return done.get(JvmRecording.WAIT_FOR_JFR_MS + 5_000, TimeUnit.MILLISECONDS);
+            return done.get(waitMs, TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {
             Log.warn("the JVM's recording did not stop within %d s (JFR was shutting down); the recording is written"
-                    + " without the JVM's own events", (JvmRecording.WAIT_FOR_JFR_MS + 5_000) / 1000);
+                    + " without the JVM's own events", waitMs / 1000);
             return null;
         } catch (ExecutionException e) {
             if (e.getCause() instanceof IOException io) {
