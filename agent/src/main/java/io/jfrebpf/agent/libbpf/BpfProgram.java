@@ -200,6 +200,19 @@ public final class BpfProgram {
      */
     public BpfLink attachUprobeMulti(int attachType, int pid, String binaryPath, long[] offsets, long[] cookies,
             long[] semaphoreOffsets) throws BpfException {
+        return attachUprobeMulti(attachType, false, pid, binaryPath, offsets, cookies, semaphoreOffsets);
+    }
+
+    /** uprobe_multi.flags: the program runs at the functions' returns (a uretprobe). */
+    private static final int BPF_F_UPROBE_MULTI_RETURN = 1;
+
+    /** One link for uretprobes at several file offsets of a binary, for one pid ({@link #UPROBE_MULTI} programs). */
+    public BpfLink attachUretprobeMulti(int pid, String binaryPath, long[] offsets) throws BpfException {
+        return attachUprobeMulti(UPROBE_MULTI, true, pid, binaryPath, offsets, null, null);
+    }
+
+    private BpfLink attachUprobeMulti(int attachType, boolean retprobe, int pid, String binaryPath, long[] offsets, long[] cookies,
+            long[] semaphoreOffsets) throws BpfException {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment path = arena.allocateFrom(binaryPath);
             MemorySegment attr = arena.allocate(LINK_CREATE_UPROBE_MULTI_SIZE, 8); // zeroed
@@ -214,6 +227,7 @@ public final class BpfProgram {
                 attr.set(ValueLayout.JAVA_LONG, 40, arena.allocateFrom(ValueLayout.JAVA_LONG, cookies).address());
             }
             attr.set(ValueLayout.JAVA_INT, 48, offsets.length);       // uprobe_multi.cnt
+            attr.set(ValueLayout.JAVA_INT, 52, retprobe ? BPF_F_UPROBE_MULTI_RETURN : 0); // uprobe_multi.flags
             attr.set(ValueLayout.JAVA_INT, 56, pid);                  // uprobe_multi.pid
             long fd = (long) LibBpf.call(LibBpf.SYSCALL_BPF, LibBpf.SYS_BPF, BPF_LINK_CREATE, attr,
                     LINK_CREATE_UPROBE_MULTI_SIZE);
@@ -222,7 +236,8 @@ public final class BpfProgram {
             if (fd < 0) {
                 throw LibBpf.failure(what("BPF_LINK_CREATE uprobe_multi") + " at " + at, LibBpf.errno());
             }
-            return new BpfLink((int) fd, name() + (attachType == UPROBE_SESSION ? " uprobe session " : " uprobe_multi ") + at);
+            return new BpfLink((int) fd, name() + (attachType == UPROBE_SESSION ? " uprobe session "
+                    : retprobe ? " uretprobe_multi " : " uprobe_multi ") + at);
         }
     }
 
