@@ -40,6 +40,7 @@ public record Options(
         long maxSize,
         Optional<String> service,
         boolean jfrEnvironment,
+        Startup startup,
         Log.Level log) {
 
     public static final String ENV = "JFR_EBPF_OPTIONS";
@@ -71,11 +72,24 @@ public record Options(
         }
     }
 
+    /**
+     * When the application's {@code main} starts: at once, while the agent loads and attaches its
+     * probes on its own thread (what happens before they are attached is not seen), or after they
+     * are attached (for short captures, e.g. in CI).
+     */
+    public enum Startup {
+        ASYNC, WAIT;
+
+        public String key() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+    }
+
     public static final Set<ProbeName> DEFAULT_PROBES = Collections.unmodifiableSet(EnumSet.of(
             ProbeName.CPU, ProbeName.OFFCPU, ProbeName.FILE, ProbeName.TCP, ProbeName.POSTGRES));
 
     private static final List<String> KEYS = List.of("file", "probes", "cpu.hz", "syscall.threshold",
-            "offcpu.threshold", "sched.threshold", "malloc.interval", "malloc.duration", "malloc.age", "jfr", "duration", "upload", "interval", "redact.paths", "postgres.redact", "maxfiles", "maxsize", "service", "jfr.environment", "log");
+            "offcpu.threshold", "sched.threshold", "malloc.interval", "malloc.duration", "malloc.age", "jfr", "duration", "upload", "interval", "redact.paths", "postgres.redact", "maxfiles", "maxsize", "service", "jfr.environment", "startup", "log");
 
     public static Options defaults() {
         return parse("");
@@ -149,6 +163,7 @@ public record Options(
                 size("maxsize", v.get("maxsize"), 0),
                 Optional.ofNullable(v.get("service")).map(Options::service),
                 bool("jfr.environment", v.get("jfr.environment"), false),
+                startup(v.get("startup")),
                 log(v.get("log")));
     }
 
@@ -339,6 +354,52 @@ public record Options(
             default -> throw new IllegalArgumentException("option '" + key + "' has bad value '" + text
                     + "'; accepted: true false");
         };
+    }
+
+    private static Startup startup(String text) {
+        if (text == null) {
+            return Startup.ASYNC;
+        }
+        for (Startup s : Startup.values()) {
+            if (s.key().equals(text.strip().toLowerCase(Locale.ROOT))) {
+                return s;
+            }
+        }
+        throw new IllegalArgumentException("option 'startup' has bad value '" + text
+                + "'; accepted: async (main starts at once) wait (main starts once the probes are attached)");
+    }
+
+    /**
+     * Whether {@code startup=wait} is asked for, read without parsing the rest (premain decides
+     * this before it returns; the full parse, with its errors, runs on the agent's thread).
+     * A malformed option string answers false: the agent's thread reports it.
+     */
+    public static boolean startupWaits(String agentArgs, Map<String, String> env) {
+        String value = rawValue(agentArgs, "startup");
+        if (value == null) {
+            value = rawValue(env.get(ENV), "startup");
+        }
+        return value != null && value.strip().equalsIgnoreCase(Startup.WAIT.key());
+    }
+
+    private static String rawValue(String text, String key) {
+        if (text == null) {
+            return null;
+        }
+        int from = 0;
+        while (from <= text.length()) {
+            int comma = text.indexOf(',', from);
+            int end = comma < 0 ? text.length() : comma;
+            int eq = text.indexOf('=', from);
+            if (eq > from && eq < end && text.substring(from, eq).strip().equalsIgnoreCase(key)) {
+                return text.substring(eq + 1, end);
+            }
+            if (comma < 0) {
+                break;
+            }
+            from = comma + 1;
+        }
+        return null;
     }
 
     private static Log.Level log(String text) {

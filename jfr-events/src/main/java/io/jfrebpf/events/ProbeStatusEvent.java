@@ -5,6 +5,7 @@ import jdk.jfr.Description;
 import jdk.jfr.Label;
 import jdk.jfr.Name;
 import jdk.jfr.StackTrace;
+import jdk.jfr.Timespan;
 import jdk.jfr.Unsigned;
 
 /** Whether a probe ran, why not, and how many events it delivered and lost. */
@@ -34,4 +35,9 @@ public final class ProbeStatusEvent extends EbpfEvent {
     @Description("Events dropped: ring buffer full or over a bound")
     @Unsigned
     public long lost;
+
+    @Label("Attached After")
+    @Description("How long after the JVM started the probe was attached (to the kernel's 10 ms resolution of a process's start): what happened before is not in the recording; 0 when not attached")
+    @Timespan(Timespan.NANOSECONDS)
+    public long attachedAfter;
 }

@@ -20,8 +20,12 @@ final class AgentControl {
     private AgentControl() {
     }
 
+    /** How long the first test waits for an agent started with -javaagent to attach its probes. */
+    static final long ATTACH_WAIT_MS = 30_000;
+
     static synchronized void ensureRecording(String options, Path directory) throws Exception {
         if (recording()) {
+            awaitAttached(); // -javaagent: the agent attaches its probes on its own thread while the JVM starts
             return;
         }
         Path jar = agentJar();
@@ -60,6 +64,17 @@ final class AgentControl {
         } catch (ReflectiveOperationException e) {
             throw new IllegalStateException("the jfr-ebpf agent in this JVM does not answer: " + e, e);
         }
+    }
+
+    /** Waits until the agent's probes are attached (or failed), so that the first test's events are seen. */
+    static void awaitAttached() throws ReflectiveOperationException {
+        Method await;
+        try {
+            await = method("awaitAttached", long.class);
+        } catch (NoSuchMethodException olderAgent) {
+            return; // an agent that attaches before premain returns
+        }
+        await.invoke(null, ATTACH_WAIT_MS);
     }
 
     @SuppressWarnings("unchecked")
