@@ -117,3 +117,6 @@ int BPF_PROG(sched_switch, bool preempt, struct task_struct *prev, struct task_s
 	bpf_map_delete_elem(&blocked, &tid);
 	return 0;
 }
+
+/* the records Java reads, for their generated layout */
+BTF_EXPORT(offcpu_record)

@@ -405,3 +405,8 @@ int BPF_PROG(pg_connect, const struct sock *sk, const int oldstate, const int ne
 	bpf_ringbuf_submit(e, 0);
 	return 0;
 }
+
+/* the records Java reads, for their generated layout */
+BTF_EXPORT(pg_query_record)
+BTF_EXPORT(pg_backend)
+BTF_EXPORT(tcp_endpoints)

@@ -1,5 +1,6 @@
 package io.jfrebpf.agent.libbpf;
 
+import io.jfrebpf.bpf.CommonLayout;
 import io.jfrebpf.agent.os.Errno;
 import java.io.ByteArrayOutputStream;
 import java.lang.foreign.Arena;
@@ -11,7 +12,7 @@ public final class BpfProgram {
     /** libbpf 1.1 sizeof(struct bpf_test_run_opts); retval at 56. */
     static final long TEST_RUN_OPTS_SIZE = 80;
     /** offsetof(struct bpf_prog_info, recursion_misses) in the kernel's uapi (Linux 5.12+; LayoutTest checks it). */
-    public static final long RECURSION_MISSES_OFFSET = 208;
+    public static final long RECURSION_MISSES_OFFSET = CommonLayout.BPF_PROG_INFO_RECURSION_MISSES;
 
     private final BpfObject object;
     private final MemorySegment program;

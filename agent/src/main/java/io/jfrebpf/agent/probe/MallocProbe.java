@@ -37,7 +37,7 @@ public final class MallocProbe extends BpfProbe {
     static final Map<String, String> ENTRIES = entries();
     static final String ALLOC_RETURN = "uretprobe_alloc";
     static final String POSIX_MEMALIGN_RETURN = "uretprobe_posix_memalign";
-    static final int LIVE_MAX_ENTRIES = 256 * 1024;
+    static final int LIVE_MAX_ENTRIES = (int) io.jfrebpf.bpf.MallocLayout.LIVE_MAX_ENTRIES;
     static final int EVERY_CALL_RING_BYTES = 8 << 20;
     /** Leak report: at most this many stacks, the largest first. */
     static final int MAX_LEAK_STACKS = 10_000;

@@ -1,6 +1,7 @@
 package io.jfrebpf.agent.probe;
 
 import io.jfrebpf.agent.Log;
+import io.jfrebpf.bpf.PostgresLayout;
 import io.jfrebpf.agent.libbpf.BpfException;
 import io.jfrebpf.agent.libbpf.BpfLink;
 import io.jfrebpf.agent.libbpf.BpfObject;
@@ -50,18 +51,18 @@ public final class PostgresProbe extends BpfProbe {
     static final String PROVIDER = "postgresql";
     static final String PROGRAM = "pg_usdt";
     static final List<Usdt> USDTS = List.of(
-            new Usdt("query__start", 1, true),
-            new Usdt("query__done", 2, false),
-            new Usdt("query__parse__start", 3, true),
-            new Usdt("query__plan__start", 4, false),
-            new Usdt("query__execute__start", 5, false),
-            new Usdt("query__execute__done", 6, false),
-            new Usdt("lock__wait__start", 7, false),
-            new Usdt("lock__wait__done", 8, false),
-            new Usdt("transaction__abort", 9, false));
-    static final int ARG_NONE = 0;
-    static final int ARG_REGISTER = 1;
-    static final int ARG_MEMORY = 2;
+            new Usdt("query__start", (int) PostgresLayout.PG_QUERY_START, true),
+            new Usdt("query__done", (int) PostgresLayout.PG_QUERY_DONE, false),
+            new Usdt("query__parse__start", (int) PostgresLayout.PG_QUERY_PARSE_START, true),
+            new Usdt("query__plan__start", (int) PostgresLayout.PG_QUERY_PLAN_START, false),
+            new Usdt("query__execute__start", (int) PostgresLayout.PG_QUERY_EXECUTE_START, false),
+            new Usdt("query__execute__done", (int) PostgresLayout.PG_QUERY_EXECUTE_DONE, false),
+            new Usdt("lock__wait__start", (int) PostgresLayout.PG_LOCK_WAIT_START, false),
+            new Usdt("lock__wait__done", (int) PostgresLayout.PG_LOCK_WAIT_DONE, false),
+            new Usdt("transaction__abort", (int) PostgresLayout.PG_TRANSACTION_ABORT, false));
+    static final int ARG_NONE = (int) PostgresLayout.PG_ARG_NONE;
+    static final int ARG_REGISTER = (int) PostgresLayout.PG_ARG_REGISTER;
+    static final int ARG_MEMORY = (int) PostgresLayout.PG_ARG_MEMORY;
     /** As many as bpf/postgres.bpf.c's maps hold (PG_BACKENDS_MAX). */
     static final int MAX_BACKENDS = 128;
     static final String SENDER_TRACEPOINT = "sock_send_length";
