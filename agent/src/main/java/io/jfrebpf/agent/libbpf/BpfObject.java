@@ -14,8 +14,9 @@ import java.util.List;
  * Not thread-safe: one thread sets it up.
  */
 public final class BpfObject implements AutoCloseable {
-    /** libbpf 1.1 sizeof(struct bpf_object_open_opts); object_name at offset 8. */
+    /** libbpf 1.1 sizeof(struct bpf_object_open_opts); object_name at offset 8, btf_custom_path at 48. */
     static final long OPEN_OPTS_SIZE = 80;
+    static final long OPEN_OPTS_BTF_CUSTOM_PATH = 48;
 
     private final String name;
     private final Arena arena = Arena.ofShared();
@@ -30,6 +31,15 @@ public final class BpfObject implements AutoCloseable {
 
     /** Opens an object from its ELF bytes. */
     public static BpfObject open(String objectName, byte[] elf) throws BpfException {
+        return open(objectName, elf, null);
+    }
+
+    /**
+     * Opens an object whose CO-RE relocations are made against another kernel's BTF (a raw BTF
+     * or an ELF file with a .BTF section), not the running kernel's: what the object would need
+     * on that kernel, checked here (attach targets still come from the running kernel).
+     */
+    public static BpfObject open(String objectName, byte[] elf, java.nio.file.Path btfCustomPath) throws BpfException {
         Arena arena = Arena.ofShared();
         try {
             MemorySegment bytes = arena.allocate(elf.length, 8);
@@ -37,6 +47,9 @@ public final class BpfObject implements AutoCloseable {
             MemorySegment opts = arena.allocate(OPEN_OPTS_SIZE, 8);
             opts.set(LibBpf.LONG, 0, OPEN_OPTS_SIZE);
             opts.set(LibBpf.PTR, 8, arena.allocateFrom(objectName));
+            if (btfCustomPath != null) {
+                opts.set(LibBpf.PTR, OPEN_OPTS_BTF_CUSTOM_PATH, arena.allocateFrom(btfCustomPath.toString()));
+            }
             LibBpf.clearWarnings();
             MemorySegment obj = LibBpf.checkedPtr("bpf_object__open_mem(" + objectName + ")", LibBpf.OBJECT_OPEN_MEM,
                     bytes, (long) elf.length, opts);
@@ -51,12 +64,17 @@ public final class BpfObject implements AutoCloseable {
 
     /** Opens {@code /io/jfrebpf/bpf/<name>.bpf.o} from the agent jar. */
     public static BpfObject openResource(String name) throws BpfException, IOException {
+        return open(name, resourceBytes(name));
+    }
+
+    /** The ELF bytes of {@code /io/jfrebpf/bpf/<name>.bpf.o} in the agent jar. */
+    public static byte[] resourceBytes(String name) throws IOException {
         String resource = "/io/jfrebpf/bpf/" + name + ".bpf.o";
         try (InputStream in = BpfObject.class.getResourceAsStream(resource)) {
             if (in == null) {
                 throw new IOException("BPF object " + resource + " is not in the agent jar");
             }
-            return open(name, in.readAllBytes());
+            return in.readAllBytes();
         }
     }
 
