@@ -54,9 +54,9 @@ class SafetyIT {
     /**
      * The least privilege, measured: as user nobody with only CAP_BPF and CAP_PERFMON every
      * default probe attaches and traces — the syscall probe's tracepoints, the CPU sampler's
-     * perf events, the off-CPU scheduler hook, and the file probe's uprobes, which are
-     * uprobe_multi links on this kernel (6.6+). Only the perf uprobes of older kernels need
-     * CAP_SYS_ADMIN, and the warning says so.
+     * perf events, the off-CPU scheduler hook, the file and tcp probes' uprobes and the malloc
+     * probe's, which are uprobe_multi links and uprobe sessions on this kernel (6.6+, 6.13+).
+     * Only the perf uprobes of older kernels need CAP_SYS_ADMIN, and the warning says so.
      */
     @Test
     void capBpfAndPerfmonSufficeForEveryDefaultProbe(@TempDir Path dir) throws Exception {
@@ -82,6 +82,13 @@ class SafetyIT {
         assertEquals(5, Recordings.where(Recordings.read(uprobes), "ebpf.FileOpen",
                 e -> "opener".equals(Recordings.javaName(e)) && e.getString("path").startsWith(dataDir)).size(),
                 "the opener's 3 opens, the missing file and the relative one: " + r.output());
+
+        // the malloc probe's uprobe sessions and free's uprobe_multi link too (every call sampled)
+        Path malloc = dir.resolve("malloc.jfr");
+        r = ChildJvm.workload(Workloads.Hello.class).asNobodyWith("bpf", "perfmon").in(dir)
+                .agent("file=" + malloc + ",probes=malloc,malloc.interval=0").run(dir).assertSucceeded();
+        assertTrue(attached(malloc, "malloc"), r.output());
+        assertFalse(Recordings.ofType(Recordings.read(malloc), "ebpf.NativeAllocation").isEmpty(), r.output());
     }
 
     private static boolean attached(Path recording, String probe) throws Exception {
