@@ -353,7 +353,7 @@ public final class Agent {
                     : "no bound on their number: give maxfiles= or maxsize=");
         });
         options.upload().ifPresent(u -> upload = new PyroscopeUpload(u, options.service().orElseGet(PyroscopeUpload::defaultService),
-                PyroscopeUpload.labels(containerId()), background, options.cpuHz()));
+                PyroscopeUpload.labels(), background::schedule, options.cpuHz()));
         if (!Agent.class.getModule().isNativeAccessEnabled()) {
             Log.info("add --enable-native-access=ALL-UNNAMED to the java command to silence the JDK's restricted-method warning");
         }
@@ -362,6 +362,9 @@ public final class Agent {
         writer = new ChunkWriter(workDir.resolve("ebpf.jfr"), EbpfEvents.ALL, ticks);
         threads = ThreadRegistry.create(instrumentation);
         recorder = new Recorder(writer, threads);
+        if (upload != null) {
+            recorder.tap(upload); // the live profiles it pushes every upload.interval
+        }
 
         options.duration().ifPresent(d -> {
             Thread timer = new Thread(() -> {
@@ -378,18 +381,10 @@ public final class Agent {
         });
     }
 
-    private static String containerId() {
-        try {
-            return io.jfrebpf.agent.os.Cgroups.containerId(io.jfrebpf.agent.os.Cgroups.self().path()).orElse(null);
-        } catch (IOException | RuntimeException e) {
-            return null;
-        }
-    }
-
     /**
      * Ends the current slice (interval=): our chunks so far and the JVM's recording of the slice
      * are merged into the slice's file on the background thread, which then bounds the slices on
-     * disk and queues the upload. Runs on the poller thread, the one that writes events.
+     * disk. Runs on the poller thread, the one that writes events.
      */
     private void cutSlice(long nowNs) {
         if (ending.get() || jvmExiting()) {
@@ -435,9 +430,6 @@ public final class Agent {
             Log.info("slice written to %s (%s to %s)", target, start, end);
             for (Path deleted : slices.enforce()) {
                 Log.info("slice %s deleted (maxfiles=%d, maxsize=%d)", deleted.getFileName(), options.maxFiles(), options.maxSize());
-            }
-            if (upload != null) {
-                upload.enqueue(target, start, end);
             }
         } catch (IOException | RuntimeException e) {
             Log.error("slice %s could not be written: %s", target, Failures.explain(e));
@@ -656,6 +648,9 @@ public final class Agent {
                 Log.debug("probe %s: final statistics failed: %s", p.name(), t);
             }
         }
+        if (upload != null) {
+            upload.finish(); // the last period's profiles, from this thread, for at most PyroscopeUpload.EXIT_TIMEOUT
+        }
         writeProbeStatus(endNs);
         Probes.closeAll(running, DETACH_WAIT_MS);
         if (poller != null) {
@@ -681,10 +676,6 @@ public final class Agent {
             for (Path deleted : slices.enforce()) {
                 Log.info("slice %s deleted (maxfiles=%d, maxsize=%d)", deleted.getFileName(), options.maxFiles(), options.maxSize());
             }
-        }
-        if (upload != null) {
-            upload.sendNow(target, start, Instant.now()); // once, on this thread: the JVM is exiting or the agent stopping
-            Log.info("upload: %s", upload.stats());
         }
         background.close(); // what it still has to detach goes on in the background
     }
@@ -750,6 +741,9 @@ public final class Agent {
             status.lost = s.probe != null && s.attached ? s.probe.lost() : 0;
             status.attachedAfter = s.attached ? Math.max(0, s.attachedAfterNs) : 0;
             recorder.emit(status, endNs, 0);
+        }
+        if (upload != null) {
+            recorder.emit(upload.status(), endNs, 0);
         }
     }
 
