@@ -74,6 +74,33 @@ public final class Agent {
     static final int POLL_MS = 20;
 
     private static final Object LOCK = new Object();
+
+    static {
+        io.jfrebpf.agent.api.AgentControl.register(new Control());
+    }
+
+    /** The agent's side of {@link io.jfrebpf.agent.api.AgentControl}: what the JVM's own code (the JUnit extension) asks. */
+    private static final class Control implements io.jfrebpf.agent.api.AgentControl.Controller {
+        @Override
+        public boolean recording() {
+            return Agent.recording();
+        }
+
+        @Override
+        public boolean awaitAttached(java.time.Duration timeout) {
+            return Agent.awaitAttached(timeout.toMillis());
+        }
+
+        @Override
+        public Map<String, String> probeStates() {
+            return Agent.probeStates();
+        }
+
+        @Override
+        public Path dump(Path file) {
+            return dumpCurrent(file);
+        }
+    }
     private static Agent current;
 
     private final String agentArgs;
@@ -302,7 +329,7 @@ public final class Agent {
         }
     }
 
-    /** Whether the agent is recording in this JVM (for the JUnit extension, which calls it reflectively). */
+    /** Whether the agent is recording in this JVM ({@link io.jfrebpf.agent.api.AgentControl#recording}). */
     public static boolean recording() {
         synchronized (LOCK) {
             return current != null;
@@ -311,7 +338,7 @@ public final class Agent {
 
     /**
      * Each probe asked for: "attached: how" or "not attached: why" (empty when not recording);
-     * for the JUnit extension, which calls it reflectively to explain a missing event.
+     * through {@link io.jfrebpf.agent.api.AgentControl#probeStates}, to explain a missing event.
      */
     public static Map<String, String> probeStates() {
         Agent a;
