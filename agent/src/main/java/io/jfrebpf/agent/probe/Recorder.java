@@ -78,7 +78,10 @@ public final class Recorder {
             return false;
         }
         try {
-            writer.write(event, startNs, durationNs, thread, stack);
+            if (!writer.write(event, startNs, durationNs, thread, stack)) {
+                dropped++; // the disk did not keep up
+                return false;
+            }
             written++;
             return true;
         } catch (Exception | OutOfMemoryError e) {

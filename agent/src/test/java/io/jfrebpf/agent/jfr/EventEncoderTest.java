@@ -2,7 +2,10 @@ package io.jfrebpf.agent.jfr;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 
 /** The byte forms the JDK's and JMC's parsers read (their end-to-end reading is in ChunkRoundTripTest). */
@@ -27,8 +30,41 @@ class EventEncoderTest {
         e.string("");
         e.endEvent();
         byte[] b = e.toByteArray();
-        assertEquals(4 + 2 + 4 + 1 + 1, b.length);
-        assertArrayEquals(bytes(0x80 | b.length, 0x80, 0x80, 0x00, 0xac, 0x02, 3, 2, 0xc3, 0xa9, 0, 1), b);
+        assertEquals(4 + 2 + 3 + 1 + 1, b.length);
+        assertArrayEquals(bytes(0x80 | b.length, 0x80, 0x80, 0x00, 0xac, 0x02, 5, 1, 0xe9, 0, 1), b);
+    }
+
+    @Test
+    void aPaddedVarintTakesFiveBytesWhateverItsValue() {
+        EventEncoder e = new EventEncoder();
+        int at = e.reservePaddedVarInt();
+        e.paddedVarInt(at, 300);
+        assertArrayEquals(bytes(0xac, 0x82, 0x80, 0x80, 0x00), e.toByteArray());
+        assertThrows(IllegalArgumentException.class, () -> e.paddedVarInt(at, 1L << 35));
+    }
+
+    @Test
+    void latinOneStringsAreBytesOthersUtf8AsTheJdkEncodesThem() {
+        assertArrayEquals(bytes(5, 3, 'a', 0xe9, 0xff), string("aéÿ"), "every char fits a byte: Latin-1");
+        String mixed = "数据\uD83D\uDCC1x";
+        byte[] utf8 = mixed.getBytes(StandardCharsets.UTF_8);
+        byte[] expected = new byte[2 + utf8.length];
+        expected[0] = 3;
+        expected[1] = (byte) utf8.length;
+        System.arraycopy(utf8, 0, expected, 2, utf8.length);
+        assertArrayEquals(expected, string(mixed));
+        String lone = "a\uD800b\uDC00";
+        byte[] asJdk = lone.getBytes(StandardCharsets.UTF_8);
+        byte[] got = string(lone);
+        assertEquals(3, got[0]);
+        assertArrayEquals(asJdk, Arrays.copyOfRange(got, 2, got.length), "a lone surrogate is '?', as String.getBytes writes it");
+    }
+
+    @Test
+    void aPooledStringIsItsKey() {
+        EventEncoder e = new EventEncoder();
+        e.pooledString(130);
+        assertArrayEquals(bytes(2, 0x82, 0x01), e.toByteArray());
     }
 
     @Test
@@ -38,6 +74,23 @@ class EventEncoderTest {
         e.varLong(5);
         e.abandonEvent();
         assertEquals(0, e.size());
+    }
+
+    @Test
+    void aBufferGrownForAHugeEventShrinksWhenReset() {
+        EventEncoder e = new EventEncoder(1024);
+        e.raw(new byte[100_000], 0, 100_000);
+        assertEquals(100_000, e.size());
+        e.reset();
+        assertEquals(0, e.size());
+        e.varLong(1);
+        assertArrayEquals(bytes(1), e.toByteArray());
+    }
+
+    private static byte[] string(String s) {
+        EventEncoder e = new EventEncoder();
+        e.string(s);
+        return e.toByteArray();
     }
 
     private static byte[] encode(long v) {

@@ -1,0 +1,171 @@
+package io.jfrebpf.agent.jfr;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.jfrebpf.agent.jvm.ThreadRegistry;
+import io.jfrebpf.agent.probe.Recorder;
+import io.jfrebpf.events.EbpfEvents;
+import io.jfrebpf.events.FileOpenEvent;
+import java.io.IOException;
+import java.io.InputStream;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import jdk.jfr.consumer.RecordedEvent;
+import jdk.jfr.consumer.RecordedFrame;
+import jdk.jfr.consumer.RecordingFile;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** What the writer costs and how far it grows: allocation per event, a million events, many stacks, a disk that stalls. */
+class ChunkWriterBoundsTest {
+    static final int MILLION = 1_000_000;
+
+    /**
+     * The writing thread allocates next to nothing per event in steady state: events are
+     * encoded into reused blocks, pool look-ups of known threads, stacks and strings allocate
+     * nothing. Also times a million events through close and merge.
+     */
+    @Test
+    void aMillionEventsAllocateAlmostNothingAndFinishInBoundedTime(@TempDir Path dir) throws Exception {
+        com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        ChunkWriter writer = new ChunkWriter(dir.resolve("ours.jfr"), EbpfEvents.ALL, JvmTicks.MONOTONIC);
+        FileOpenEvent e = ChunkRoundTripTest.open("/usr/lib/jvm/lib/modules", 7, null);
+        JfrStack stack = ChunkRoundTripTest.STACK;
+        long t0 = System.nanoTime();
+        for (int i = 0; i < 200_000; i++) { // warm up: compiled code, blocks and pools allocated
+            e.fd = i;
+            writer.write(e, t0 + i, 100, ChunkRoundTripTest.OPENER, stack);
+        }
+        long start = System.nanoTime();
+        long allocatedBefore = mx.getCurrentThreadAllocatedBytes();
+        for (int i = 0; i < MILLION; i++) {
+            e.fd = i;
+            if (!writer.write(e, start + i, 100, ChunkRoundTripTest.OPENER, stack)) {
+                throw new AssertionError("event " + i + " dropped");
+            }
+        }
+        long allocated = mx.getCurrentThreadAllocatedBytes() - allocatedBefore;
+        long written = System.nanoTime();
+        writer.close();
+        long closed = System.nanoTime();
+        Path out = dir.resolve("merged.jfr");
+        JfrFiles.merge(null, writer.chunks(), out);
+        long merged = System.nanoTime();
+        double perEvent = (double) allocated / MILLION;
+        System.out.printf("1M events: %.2f bytes allocated per event; write %d ms, close %d ms, merge %d ms; %d chunks, %d bytes%n",
+                perEvent, (written - start) / 1_000_000, (closed - written) / 1_000_000, (merged - closed) / 1_000_000,
+                writer.chunks().size(), Files.size(out));
+        assertTrue(perEvent < 2, perEvent + " bytes allocated per event");
+        assertTrue(merged - start < TimeUnit.SECONDS.toNanos(60), "a million events written, closed and merged in a minute");
+
+        long count = 0;
+        long lastFd = -1;
+        try (RecordingFile f = new RecordingFile(out)) {
+            while (f.hasMoreEvents()) {
+                RecordedEvent r = f.readEvent();
+                lastFd = r.getInt("fd");
+                count++;
+            }
+        }
+        assertEquals(200_000L + MILLION, count);
+        assertEquals(MILLION - 1, lastFd);
+    }
+
+    /**
+     * Distinct stacks fill the pools; the chunk closes at its bound whatever fills it, so no
+     * chunk (and no pool in memory) grows far past it.
+     */
+    @Test
+    void manyDistinctStacksAreBoundedByChunkRotation(@TempDir Path dir) throws Exception {
+        long bound = 256 * 1024;
+        ChunkWriter writer = new ChunkWriter(dir.resolve("ours.jfr"), EbpfEvents.ALL, JvmTicks.MONOTONIC, bound);
+        int n = 20_000;
+        FileOpenEvent e = ChunkRoundTripTest.open("/x", 3, null);
+        long t0 = System.nanoTime();
+        for (int i = 0; i < n; i++) {
+            List<JfrFrame> frames = new ArrayList<>();
+            for (int d = 0; d < 12; d++) {
+                frames.add(new JfrFrame("app.C" + (i % 50), "m" + d + "_" + i, "(I)V", i, d, d % 2 == 0 ? "JIT compiled" : "Interpreted"));
+            }
+            e.fd = i;
+            writer.write(e, t0 + i, 1, ChunkRoundTripTest.OPENER, new JfrStack(frames, false));
+        }
+        writer.close();
+        assertTrue(writer.chunks().size() >= 10, "chunks: " + writer.chunks().size());
+        for (Path chunk : writer.chunks()) {
+            assertTrue(Files.size(chunk) < 2 * bound, chunk + ": " + Files.size(chunk) + " bytes");
+        }
+        Path out = dir.resolve("merged.jfr");
+        JfrFiles.merge(null, writer.chunks(), out);
+        int i = 0;
+        try (RecordingFile f = new RecordingFile(out)) {
+            while (f.hasMoreEvents()) {
+                RecordedEvent r = f.readEvent();
+                assertEquals(i, r.getInt("fd"));
+                List<RecordedFrame> frames = r.getStackTrace().getFrames();
+                assertEquals(12, frames.size());
+                assertEquals("m11_" + i, frames.get(11).getMethod().getName());
+                assertEquals("app.C" + (i % 50), frames.get(0).getMethod().getType().getName());
+                assertEquals(i, frames.get(5).getLineNumber());
+                i++;
+            }
+        }
+        assertEquals(n, i);
+    }
+
+    /**
+     * A disk that stalls (here a FIFO nobody reads yet): the writing thread waits once, a
+     * bounded time, then drops and counts events without waiting, and the counts reach the
+     * recorder; when the disk drains again, events are written again.
+     */
+    @Test
+    void aStalledDiskCostsOneBoundedWaitThenEventsAreDroppedAndCounted(@TempDir Path dir) throws Exception {
+        Path fifo = dir.resolve("ours.jfr");
+        Process mkfifo = new ProcessBuilder("mkfifo", fifo.toString()).inheritIO().start();
+        assertTrue(mkfifo.waitFor(10, TimeUnit.SECONDS) && mkfifo.exitValue() == 0, "mkfifo");
+        ChunkWriter writer = new ChunkWriter(fifo, EbpfEvents.ALL, JvmTicks.MONOTONIC);
+        Recorder recorder = new Recorder(writer, ThreadRegistry.create(null));
+        FileOpenEvent e = ChunkRoundTripTest.open("/x", 3, null);
+        long start = System.nanoTime();
+        int delivered = 0;
+        int refused = 0;
+        for (int i = 0; i < 200_000; i++) {
+            if (recorder.emit(e, System.nanoTime(), 0)) {
+                delivered++;
+            } else {
+                refused++;
+            }
+        }
+        long elapsed = System.nanoTime() - start;
+        assertTrue(refused > 100_000, "dropped " + refused + " of 200,000 while nothing drains the disk");
+        assertTrue(delivered >= ChunkWriter.BLOCKS * (ChunkWriter.BLOCK_SEND_BYTES / 64), "the blocks in flight were filled first: " + delivered);
+        assertEquals(refused, writer.dropped());
+        assertEquals(refused, recorder.dropped(), "the recorder counts them lost (ebpf.ProbeStatus.lost through the probes)");
+        assertTrue(elapsed < TimeUnit.SECONDS.toNanos(5), "one bounded wait, not one per event: " + elapsed / 1_000_000 + " ms");
+
+        Thread drain = new Thread(() -> {
+            try (InputStream in = Files.newInputStream(fifo)) {
+                in.transferTo(java.io.OutputStream.nullOutputStream());
+            } catch (IOException ignored) {
+                // the writer closed its end
+            }
+        }, "drain");
+        drain.setDaemon(true);
+        drain.start();
+        boolean again = false;
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (!again && System.nanoTime() < deadline) {
+            again = recorder.emit(e, System.nanoTime(), 0);
+            Thread.sleep(1);
+        }
+        assertTrue(again, "events are written again once the disk drains");
+        // a FIFO cannot take the header written in place at the end: the failure is reported, not hidden
+        assertThrows(IOException.class, writer::close);
+    }
+}
