@@ -29,9 +29,9 @@ import java.util.concurrent.TimeUnit;
  * <p>Times: callers give CLOCK_MONOTONIC ns (the clock of bpf_ktime_get_ns); events carry them
  * in the JVM's JFR ticks ({@link JvmTicks}). A chunk covers the time in which it was written,
  * as the JVM's chunks do (an event can have started before): from the end of the chunk before
- * (or the writer's start) to the moment it was closed, so the chunks of a writer are in order,
- * back to back and never overlap. Its header maps ticks to wall-clock time through a pair of
- * clock readings taken together when it began.
+ * (or the writer's start) to the moment it was cut, or for the last one, closed, to its last
+ * event; so the chunks of a writer are in order, back to back and never overlap. Its header
+ * maps ticks to wall-clock time through a pair of clock readings taken together when it began.
  *
  * <p>Memory is bounded: {@link #BLOCKS} blocks of events in flight and two sets of pools (the
  * writer thread writes one while events fill the other). When the disk does not keep up and no
@@ -78,6 +78,7 @@ public final class ChunkWriter implements AutoCloseable {
     private long chunkEvents;
     private long startMonotonic;
     private long startEpochNanos;
+    private long lastWrite;
 
     public ChunkWriter(Path file, List<Class<? extends EbpfEvent>> eventTypes, JvmTicks ticks) throws IOException {
         this(file, eventTypes, ticks, CHUNK_BYTES);
@@ -164,6 +165,7 @@ public final class ChunkWriter implements AutoCloseable {
         }
         chunkEventBytes += out.size() - before;
         chunkEvents++;
+        lastWrite = System.nanoTime();
         if (out.size() >= BLOCK_SEND_BYTES) {
             sendBlock();
         }
@@ -287,7 +289,9 @@ public final class ChunkWriter implements AutoCloseable {
         closed = true;
         try {
             if (chunkEvents > 0) {
-                finishChunk(clockPair());
+                // no chunk follows: this one ends with its last event (the agent's stop, after, is not recording time)
+                long[] end = {lastWrite, startEpochNanos + (lastWrite - startMonotonic)};
+                finishChunk(end);
             }
         } finally {
             Block stop = new Block(Block.STOP, null);

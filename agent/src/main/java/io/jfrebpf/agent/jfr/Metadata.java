@@ -4,12 +4,13 @@ import io.jfrebpf.events.EbpfEvent;
 import java.lang.annotation.Annotation;
 import java.lang.reflect.Field;
 import java.lang.reflect.Modifier;
-import java.time.Instant;
-import java.time.ZoneId;
 import java.util.ArrayList;
+import java.util.Date;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.TimeZone;
 import jdk.jfr.Category;
 import jdk.jfr.DataAmount;
 import jdk.jfr.Description;
@@ -124,11 +125,11 @@ final class Metadata {
         }
         Element root = new Element("root");
         root.add(metadata);
-        ZoneId zone = ZoneId.systemDefault();
-        long offsetMillis = zone.getRules().getStandardOffset(Instant.now()).getTotalSeconds() * 1000L;
-        long dstMillis = zone.getRules().getDaylightSavings(Instant.now()).getSeconds() * 1000L;
-        root.add(new Element("region").attribute("locale", "en_US").attribute("gmtOffset", Long.toString(offsetMillis))
-                .attribute("dst", Long.toString(dstMillis)));
+        // the time zone as the JVM's own chunks give it (jdk.jfr's MetadataDescriptor), for readers that print local times
+        TimeZone zone = TimeZone.getDefault();
+        long dstMillis = zone.inDaylightTime(new Date()) ? zone.getDSTSavings() : 0;
+        root.add(new Element("region").attribute("locale", Locale.getDefault().toString())
+                .attribute("gmtOffset", Long.toString(zone.getRawOffset())).attribute("dst", Long.toString(dstMillis)));
         return new Metadata(types, serialize(root));
     }
 

@@ -138,9 +138,15 @@ class ChunkRoundTripTest {
         for (int i = 0; i < n; i++) {
             writer.write(open("/data/f-" + i, i + 3, null), t0 + i * 1_000_000L, 20_000, i % 2 == 0 ? OPENER : GC, i % 3 == 0 ? STACK : null);
         }
+        Instant lastWrite = Instant.now();
+        Thread.sleep(300);
         writer.close();
         assertTrue(writer.chunks().size() >= 5, "chunks of about 2 KB: " + writer.chunks().size());
         assertBackToBack(writer.chunks());
+        ChunkHeader last = ChunkHeader.readAll(writer.chunks().get(writer.chunks().size() - 1)).get(0);
+        Instant lastEnd = Instant.ofEpochSecond(0, last.startNanos() + last.durationNanos());
+        assertTrue(Duration.between(lastWrite, lastEnd).abs().toMillis() < 100,
+                "the last chunk ends with its last event, not when the writer was closed: " + lastEnd + " vs " + lastWrite);
 
         Path out = dir.resolve("merged.jfr");
         JfrFiles.merge(null, writer.chunks(), out);
