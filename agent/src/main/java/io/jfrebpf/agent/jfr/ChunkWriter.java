@@ -67,6 +67,7 @@ public final class ChunkWriter implements AutoCloseable {
     private boolean overflowing;
     private boolean poolsLate;
     private long dropped;
+    private int chunksWritten;
     private EventType lastType;
     private boolean closed;
 
@@ -254,9 +255,10 @@ public final class ChunkWriter implements AutoCloseable {
      * slice (interval=), the caller now owns these files.
      */
     public List<Path> takeChunks() throws IOException {
+        boolean cut = chunkEvents > 0;
         List<Path> written = flushAndWait();
         chunks.clear();
-        if (chunkEvents == 0) {
+        if (!cut) {
             // nothing was written since: the next slice's chunk begins now, in that slice
             long[] clock = clockPair();
             startMonotonic = clock[0];
@@ -310,7 +312,7 @@ public final class ChunkWriter implements AutoCloseable {
                     .append(" ms").toString());
         }
         if (Log.isDebug()) {
-            Log.debug("chunk writer: %d chunk files, %d events dropped; the writer thread used %d ms CPU", chunkIndex, dropped,
+            Log.debug("chunk writer: %d chunk files, %d events dropped; the writer thread used %d ms CPU", chunksWritten, dropped,
                     output.cpuNanos() / 1_000_000);
         }
         IOException f = output.failure();
@@ -379,6 +381,7 @@ public final class ChunkWriter implements AutoCloseable {
         send(finish);
         pools = null;
         chunks.add(file);
+        chunksWritten++;
         return end;
     }
 

@@ -313,6 +313,38 @@ class ChunkRoundTripTest {
     }
 
     @Test
+    void takenChunksBelongToTheirSliceAndAnEmptySliceLeavesNoChunk(@TempDir Path dir) throws Exception {
+        ChunkWriter writer = new ChunkWriter(dir.resolve("ours.jfr"), EbpfEvents.ALL, JvmTicks.MONOTONIC);
+        for (int i = 0; i < 5; i++) {
+            writer.write(open("/first/" + i, 3, null), System.nanoTime(), 1, OPENER, STACK);
+        }
+        List<Path> first = writer.takeChunks();
+        assertEquals(1, first.size());
+        assertTrue(writer.chunks().isEmpty(), "handed over");
+        Thread.sleep(100);
+        assertTrue(writer.takeChunks().isEmpty(), "a slice without events of ours has no chunk of ours");
+        Instant secondSlice = Instant.now();
+        Thread.sleep(100);
+        writer.write(open("/second", 3, null), System.nanoTime(), 1, GC, STACK);
+        List<Path> second = writer.takeChunks();
+        writer.close();
+        assertEquals(1, second.size());
+        assertTrue(writer.chunks().isEmpty());
+        ChunkHeader h = ChunkHeader.readAll(second.get(0)).get(0);
+        assertTrue(!Instant.ofEpochSecond(0, h.startNanos()).isBefore(secondSlice.minusMillis(5)),
+                "the chunk begins in its slice, not where the last chunk of ours ended");
+        Path a = dir.resolve("a.jfr");
+        Path b = dir.resolve("b.jfr");
+        JfrFiles.merge(null, first, a);
+        JfrFiles.merge(null, second, b);
+        assertEquals(5, RecordingFile.readAllEvents(a).size());
+        List<RecordedEvent> other = RecordingFile.readAllEvents(b);
+        assertEquals(1, other.size());
+        assertEquals("/second", other.get(0).getString("path"));
+        assertFrames(other.get(0));
+    }
+
+    @Test
     void truncatedStacksNullEmptyHugeAndNonLatinStrings(@TempDir Path dir) throws Exception {
         ChunkWriter writer = new ChunkWriter(dir.resolve("ours.jfr"), EbpfEvents.ALL, JvmTicks.MONOTONIC);
         StringBuilder b = new StringBuilder();
