@@ -3,6 +3,7 @@ package io.jfrebpf.agent.jfr;
 import io.jfrebpf.agent.Log;
 import io.jfrebpf.agent.libbpf.KernelIds;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.lang.management.ManagementFactory;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -16,7 +17,8 @@ import java.util.concurrent.CountDownLatch;
  * files, so that the probes can leave its I/O out by its tid. It takes {@link Block}s from a
  * bounded queue, in order: encoded events, appended to their chunk's file (created at its first
  * block, with room left for its header); the end of a chunk, where it writes the constant
- * pools, then the metadata, then the header; a barrier; the end. Event blocks and pools go
+ * pools, then the metadata, then the header (the pools and metadata streamed through one
+ * 64 KiB buffer, whatever their size); a barrier; the end. Event blocks and pools go
  * back to their free queues once written, so the thread that encodes events reuses them.
  *
  * <p>A write that fails (disk full) is kept as {@link #failure()}; later blocks are recycled
@@ -153,10 +155,12 @@ final class ChunkOutput implements Runnable {
                 openFor(b.file);
                 long poolOffset = channel.position();
                 scratch.reset();
+                scratch.streamTo(channel); // pools of megabytes go out through the same 64 KiB
                 pools.write(scratch, b.startTicks);
                 scratch.writeTo(channel);
                 long metadataOffset = channel.position();
                 scratch.reset();
+                scratch.streamTo(channel);
                 metadata.writeEvent(scratch, b.startTicks, b.metadataId);
                 scratch.writeTo(channel);
                 long size = channel.position();
@@ -198,6 +202,9 @@ final class ChunkOutput implements Runnable {
     }
 
     private void fail(Path file, Throwable e) {
+        if (e instanceof UncheckedIOException u) {
+            e = u.getCause(); // a write while streaming the pools
+        }
         failure = e instanceof IOException io ? io
                 : new IOException(new StringBuilder("cannot write ").append(file).append(": ").append(e).toString(), e);
         closeQuietly();

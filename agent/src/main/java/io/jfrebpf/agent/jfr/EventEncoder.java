@@ -1,6 +1,7 @@
 package io.jfrebpf.agent.jfr;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.util.Arrays;
@@ -16,7 +17,10 @@ import java.util.Arrays;
  * 4-byte padded varint, as HotSpot does, so it can be filled in last; the pool and metadata
  * events, which can be larger, take 5 bytes.
  *
- * <p>Nothing here allocates unless the array must grow.
+ * <p>Nothing here allocates unless the array must grow. Streaming to a file
+ * ({@link #streamTo}: a chunk's pools and metadata, of any size, on the writer thread), a full
+ * array is written out instead of growing; it grows only for a single string or byte run
+ * larger than itself.
  */
 final class EventEncoder {
     static final int STRING_NULL = 0;
@@ -26,12 +30,20 @@ final class EventEncoder {
     static final int STRING_LATIN1 = 5;
     static final int MAX_EVENT_SIZE = (1 << 28) - 1;
     static final int PADDED_INT_BYTES = 5;
+    /**
+     * At most this much per write to a channel: the JDK copies a heap buffer into a direct one
+     * of the write's size, which it keeps per thread (unbounded by default).
+     */
+    static final int WRITE_BYTES = 128 * 1024;
 
     private final int initialCapacity;
     private byte[] buffer;
     private ByteBuffer view;
     private int position;
     private int eventStart = -1;
+    private FileChannel stream;
+    private long streamStart;
+    private int streamed;
 
     EventEncoder() {
         this(64 * 1024);
@@ -40,6 +52,20 @@ final class EventEncoder {
     EventEncoder(int capacity) {
         this.initialCapacity = capacity;
         this.buffer = new byte[capacity];
+    }
+
+    /**
+     * From now on, when the array is full, what it holds is appended to {@code out} (at its
+     * position) and the array refilled: {@link #size()} and the positions of padded varints
+     * count those bytes too. Until {@link #reset()}; {@link #writeTo} writes the rest.
+     */
+    void streamTo(FileChannel out) throws IOException {
+        if (position != 0 || eventStart >= 0) {
+            throw new IllegalStateException("streams only from empty");
+        }
+        stream = out;
+        streamStart = out.position();
+        streamed = 0;
     }
 
     void beginEvent(long typeId) {
@@ -91,21 +117,33 @@ final class EventEncoder {
     /** Room for a {@link #PADDED_INT_BYTES}-byte varint filled in later by {@link #paddedVarInt(int, long)}; returns where. */
     int reservePaddedVarInt() {
         ensure(PADDED_INT_BYTES);
-        int at = position;
+        int at = size();
         position += PADDED_INT_BYTES;
         return at;
     }
 
-    /** A varint of exactly 5 bytes (up to 2^35 - 1) at {@code at}. */
+    /** A varint of exactly 5 bytes (up to 2^35 - 1) at {@code at}, in the array or, streamed already, in the file. */
     void paddedVarInt(int at, long v) {
         if (v < 0 || v >= 1L << 35) {
             throw new IllegalArgumentException("padded varint out of range");
         }
-        buffer[at] = (byte) (v & 0x7f | 0x80);
-        buffer[at + 1] = (byte) (v >>> 7 & 0x7f | 0x80);
-        buffer[at + 2] = (byte) (v >>> 14 & 0x7f | 0x80);
-        buffer[at + 3] = (byte) (v >>> 21 & 0x7f | 0x80);
-        buffer[at + 4] = (byte) (v >>> 28 & 0x7f);
+        byte[] b = at >= streamed ? buffer : new byte[PADDED_INT_BYTES];
+        int i = at >= streamed ? at - streamed : 0;
+        b[i] = (byte) (v & 0x7f | 0x80);
+        b[i + 1] = (byte) (v >>> 7 & 0x7f | 0x80);
+        b[i + 2] = (byte) (v >>> 14 & 0x7f | 0x80);
+        b[i + 3] = (byte) (v >>> 21 & 0x7f | 0x80);
+        b[i + 4] = (byte) (v >>> 28 & 0x7f);
+        if (b != buffer) {
+            try {
+                ByteBuffer written = ByteBuffer.wrap(b);
+                for (long to = streamStart + at; written.hasRemaining(); ) {
+                    to += stream.write(written, to);
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
     }
 
     void rawByte(int v) {
@@ -128,9 +166,14 @@ final class EventEncoder {
     }
 
     void raw(byte[] bytes, int offset, int length) {
-        ensure(length);
-        System.arraycopy(bytes, offset, buffer, position, length);
-        position += length;
+        while (length > 0) {
+            ensure(Math.min(length, stream == null ? length : initialCapacity));
+            int n = Math.min(length, buffer.length - position);
+            System.arraycopy(bytes, offset, buffer, position, n);
+            position += n;
+            offset += n;
+            length -= n;
+        }
     }
 
     /** A string of the chunk's string pool, by its key. */
@@ -205,32 +248,37 @@ final class EventEncoder {
         }
     }
 
+    /** Bytes encoded since the last reset, streamed ones included. */
     int size() {
-        return position;
+        return streamed + position;
     }
 
     boolean isEmpty() {
-        return position == 0;
+        return size() == 0;
     }
 
-    /** Empties it; an array grown for a huge event goes back to the initial size. */
+    /** Empties it and ends streaming; an array grown for a huge event or string goes back to the initial size. */
     void reset() {
         position = 0;
         eventStart = -1;
+        stream = null;
+        streamed = 0;
         if (buffer.length > 4 * initialCapacity) {
             buffer = new byte[initialCapacity];
             view = null;
         }
     }
 
-    /** Appends the bytes to {@code out} at its position. */
+    /** Appends the bytes the array holds to {@code out} at its position, {@link #WRITE_BYTES} at a time. */
     void writeTo(FileChannel out) throws IOException {
         if (view == null || view.array() != buffer) {
             view = ByteBuffer.wrap(buffer);
         }
-        view.limit(position).position(0);
-        while (view.hasRemaining()) {
-            out.write(view);
+        for (int from = 0; from < position; from += WRITE_BYTES) {
+            view.limit(Math.min(position, from + WRITE_BYTES)).position(from);
+            while (view.hasRemaining()) {
+                out.write(view);
+            }
         }
     }
 
@@ -239,6 +287,9 @@ final class EventEncoder {
     }
 
     private void ensure(int n) {
+        if (position + n > buffer.length && stream != null && position > 0) {
+            spill();
+        }
         if (position + n > buffer.length) {
             long grown = Math.max((long) buffer.length * 2, (long) position + n);
             if (grown > Integer.MAX_VALUE - 16) {
@@ -246,5 +297,22 @@ final class EventEncoder {
             }
             buffer = Arrays.copyOf(buffer, (int) grown);
         }
+    }
+
+    /** Writes what the array holds to the stream and empties it (streaming only). */
+    private void spill() {
+        if (eventStart >= 0) {
+            throw new IllegalStateException("an event is streamed only whole");
+        }
+        if ((long) streamed + position > Integer.MAX_VALUE - 16) {
+            throw new IllegalStateException("more than 2 GB of chunk data in one stream");
+        }
+        try {
+            writeTo(stream);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        streamed += position;
+        position = 0;
     }
 }

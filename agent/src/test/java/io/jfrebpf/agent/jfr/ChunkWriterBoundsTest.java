@@ -11,10 +11,14 @@ import io.jfrebpf.events.FileOpenEvent;
 import java.io.IOException;
 import java.io.InputStream;
 import java.lang.management.ManagementFactory;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import jdk.jfr.consumer.RecordedEvent;
 import jdk.jfr.consumer.RecordedFrame;
@@ -117,6 +121,71 @@ class ChunkWriterBoundsTest {
             }
         }
         assertEquals(n, i);
+    }
+
+    /**
+     * Pools far larger than the writer thread's buffer go to the file through it, a piece at a
+     * time: the writer thread allocates next to nothing per chunk however large the chunk's
+     * pools (it kept growing an array to the size of the pools, then dropping it, every chunk).
+     */
+    @Test
+    void poolsOfMegabytesGoToTheFileThroughTheWriterThreadsFixedBuffer(@TempDir Path dir) throws Exception {
+        com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        Set<Thread> before = Thread.getAllStackTraces().keySet();
+        ChunkWriter writer = new ChunkWriter(dir.resolve("ours.jfr"), EbpfEvents.ALL, JvmTicks.MONOTONIC, 4L << 20);
+        Thread writerThread = Thread.getAllStackTraces().keySet().stream()
+                .filter(t -> t.getName().equals(ChunkWriter.WRITER_THREAD) && !before.contains(t)).findFirst().orElseThrow();
+        FileOpenEvent e = ChunkRoundTripTest.open("/x", 3, null);
+        long t0 = System.nanoTime();
+        int i = 0;
+        long warm = -1;
+        while (writer.chunks().size() < 6) {
+            List<JfrFrame> frames = new ArrayList<>();
+            for (int d = 0; d < 12; d++) {
+                frames.add(new JfrFrame("app.C" + (i % 50), "m" + d + "_" + i, "(I)V", i, d, "JIT compiled"));
+            }
+            e.fd = i;
+            writer.write(e, t0 + i, 1, ChunkRoundTripTest.OPENER, new JfrStack(frames, false));
+            i++;
+            if (warm < 0 && writer.chunks().size() == 2) {
+                writer.flushAndWait(); // the first chunks are on disk: the thread's buffers and file code are warm
+                warm = mx.getThreadAllocatedBytes(writerThread.threadId());
+            }
+        }
+        writer.flushAndWait();
+        long allocated = mx.getThreadAllocatedBytes(writerThread.threadId()) - warm;
+        writer.close();
+        List<Path> chunks = writer.chunks();
+        long smallestPools = Long.MAX_VALUE;
+        for (Path chunk : chunks.subList(2, 6)) {
+            smallestPools = Math.min(smallestPools, poolBytes(chunk));
+        }
+        System.out.printf("pools of at least %d bytes per chunk; the writer thread allocated %d bytes for chunks 3 to 6%n",
+                smallestPools, allocated);
+        assertTrue(smallestPools > 1 << 20, "chunks whose pools are megabytes: " + smallestPools);
+        assertTrue(allocated < 4 * 64 * 1024, "the writer thread allocated " + allocated + " bytes for 4 chunks");
+        Path out = dir.resolve("merged.jfr");
+        JfrFiles.merge(null, chunks, out);
+        int n = 0;
+        try (RecordingFile f = new RecordingFile(out)) {
+            while (f.hasMoreEvents()) {
+                RecordedEvent r = f.readEvent();
+                assertEquals("m11_" + n, r.getStackTrace().getFrames().get(11).getMethod().getName());
+                n++;
+            }
+        }
+        assertEquals(i, n);
+    }
+
+    /** Bytes of a chunk's constant pool event: from the pool offset to the metadata offset of its header. */
+    static long poolBytes(Path chunk) throws IOException {
+        try (FileChannel ch = FileChannel.open(chunk, StandardOpenOption.READ)) {
+            ByteBuffer header = ByteBuffer.allocate(ChunkHeader.LENGTH);
+            while (header.hasRemaining() && ch.read(header) > 0) {
+                // fill
+            }
+            return header.getLong(ChunkHeader.METADATA_OFFSET) - header.getLong(ChunkHeader.POOL_OFFSET);
+        }
     }
 
     /**

@@ -4,9 +4,15 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** The byte forms the JDK's and JMC's parsers read (their end-to-end reading is in ChunkRoundTripTest). */
 class EventEncoderTest {
@@ -85,6 +91,47 @@ class EventEncoderTest {
         assertEquals(0, e.size());
         e.varLong(1);
         assertArrayEquals(bytes(1), e.toByteArray());
+    }
+
+    /**
+     * Streamed to a file through a small array, the bytes are those of the array grown to hold
+     * them all: a padded varint filled in after its bytes went out lands in the file, a byte
+     * run and a string longer than the array pass whole, and the array keeps its size.
+     */
+    @Test
+    void streamedBytesAreTheSameAsBufferedOnesAndTheArrayDoesNotGrow(@TempDir Path dir) throws Exception {
+        EventEncoder whole = new EventEncoder(64);
+        fill(whole);
+        EventEncoder small = new EventEncoder(64);
+        Path file = dir.resolve("streamed");
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
+            ch.write(ByteBuffer.wrap(new byte[] {42, 43})); // the stream starts where the channel is
+            small.streamTo(ch);
+            fill(small);
+            assertEquals(whole.size(), small.size(), "size counts what was streamed");
+            small.writeTo(ch);
+        }
+        byte[] got = Files.readAllBytes(file);
+        assertEquals(42, got[0]);
+        assertEquals(43, got[1]);
+        assertArrayEquals(whole.toByteArray(), Arrays.copyOfRange(got, 2, got.length));
+        small.reset();
+        small.varLong(7);
+        assertArrayEquals(bytes(7), small.toByteArray(), "reset ends the streaming");
+    }
+
+    private static void fill(EventEncoder e) {
+        int sizeAt = e.reservePaddedVarInt();
+        for (int i = 0; i < 100; i++) {
+            e.varLong(i * 1_000_003L);
+            e.string("entry-" + i);
+        }
+        byte[] run = new byte[300];
+        Arrays.fill(run, (byte) 9);
+        e.raw(run, 0, run.length);
+        e.string("x".repeat(200));
+        e.string("数据".repeat(50));
+        e.paddedVarInt(sizeAt, e.size());
     }
 
     private static byte[] string(String s) {
