@@ -268,8 +268,11 @@ public final class ChunkWriter implements AutoCloseable {
     }
 
     /**
-     * Gives the events of some OS threads in the chunk not yet closed another thread, e.g. the
-     * Java thread the JVM's recording says an ended tid was. Call before {@link #close()}.
+     * Gives the events of some OS threads in the chunk being filled another thread, e.g. the
+     * Java thread the JVM's recording says an ended tid was. Call before {@link #close()}. Only
+     * that chunk: one already cut (at its size bound, {@link #flushAndWait()} or
+     * {@link #takeChunks()}) has its pools queued for or written to disk, even if not yet on
+     * it, and keeps its threads as they were.
      */
     public void relabel(Map<Long, JfrThread> byOsThreadId) {
         if (!byOsThreadId.isEmpty()) {
