@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.jfrebpf.agent.jvm.ThreadRegistry;
 import io.jfrebpf.agent.probe.Recorder;
+import io.jfrebpf.events.EbpfEvent;
 import io.jfrebpf.events.EbpfEvents;
 import io.jfrebpf.events.FileOpenEvent;
 import java.io.IOException;
@@ -17,7 +18,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import jdk.jfr.consumer.RecordedEvent;
@@ -79,6 +82,50 @@ class ChunkWriterBoundsTest {
         }
         assertEquals(200_000L + MILLION, count);
         assertEquals(MILLION - 1, lastFd);
+    }
+
+    /**
+     * Every catalog type, so every field kind the writer reads by reflection (String, long,
+     * int, boolean, double...), on Java, native and virtual threads, with and without stacks:
+     * reading the fields boxes nothing and switching types allocates nothing.
+     */
+    @Test
+    void everyCatalogTypeAndFieldKindAllocatesNothingPerEvent(@TempDir Path dir) throws Exception {
+        com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        ChunkWriter writer = new ChunkWriter(dir.resolve("ours.jfr"), EbpfEvents.ALL, JvmTicks.MONOTONIC);
+        int types = EbpfEvents.ALL.size();
+        EbpfEvent[] events = new EbpfEvent[types];
+        for (int t = 0; t < types; t++) {
+            events[t] = ChunkRoundTripTest.sample(EbpfEvents.ALL.get(t), t);
+        }
+        JfrThread[] threads = {ChunkRoundTripTest.OPENER, ChunkRoundTripTest.GC, ChunkRoundTripTest.VIRTUAL};
+        JfrStack[] stacks = {ChunkRoundTripTest.STACK, null, new JfrStack(ChunkRoundTripTest.STACK.frames().subList(2, 6), true)};
+        int n = 500_000;
+        long t0 = System.nanoTime();
+        for (int round = 0; round < 2; round++) { // the first round warms up
+            long allocatedBefore = mx.getCurrentThreadAllocatedBytes();
+            for (int i = 0; i < n; i++) {
+                if (!writer.write(events[i % types], t0 + i, 10, threads[i % 3], stacks[i % 7 % 3])) {
+                    throw new AssertionError("event " + i + " dropped");
+                }
+            }
+            double perEvent = (double) (mx.getCurrentThreadAllocatedBytes() - allocatedBefore) / n;
+            if (round == 1) {
+                System.out.printf("every catalog type: %.2f bytes allocated per event%n", perEvent);
+                assertTrue(perEvent < 2, perEvent + " bytes allocated per event");
+            }
+        }
+        writer.close();
+        Path out = dir.resolve("merged.jfr");
+        JfrFiles.merge(null, writer.chunks(), out);
+        Map<String, Long> counts = new HashMap<>();
+        try (RecordingFile f = new RecordingFile(out)) {
+            while (f.hasMoreEvents()) {
+                counts.merge(f.readEvent().getEventType().getName(), 1L, Long::sum);
+            }
+        }
+        assertEquals(types, counts.size(), counts.toString());
+        assertEquals(2L * n, counts.values().stream().mapToLong(Long::longValue).sum());
     }
 
     /**
