@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.jfrebpf.events.EbpfEvent;
 import io.jfrebpf.events.EbpfEvents;
 import io.jfrebpf.events.FileOpenEvent;
+import io.jfrebpf.events.FromProbe;
 import io.jfrebpf.events.SyscallStatisticsEvent;
 import java.io.IOException;
 import java.lang.reflect.Field;
@@ -25,9 +26,20 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import jdk.jfr.AnnotationElement;
+import jdk.jfr.Category;
+import jdk.jfr.DataAmount;
+import jdk.jfr.Description;
+import jdk.jfr.EventType;
+import jdk.jfr.Label;
+import jdk.jfr.MemoryAddress;
 import jdk.jfr.Name;
 import jdk.jfr.Recording;
 import jdk.jfr.StackTrace;
+import jdk.jfr.Timespan;
+import jdk.jfr.Timestamp;
+import jdk.jfr.Unsigned;
+import jdk.jfr.ValueDescriptor;
 import jdk.jfr.consumer.RecordedEvent;
 import jdk.jfr.consumer.RecordedFrame;
 import jdk.jfr.consumer.RecordingFile;
@@ -127,6 +139,73 @@ class ChunkRoundTripTest {
             }
         }
         assertEquals(EbpfEvents.ALL.size(), seen, "JMC reads every event");
+    }
+
+    /**
+     * What the JDK's parser reads as each type's metadata is what the catalog's annotations say
+     * (label, description, categories; per field label, description, time span, data amount,
+     * unsigned, memory address; a stack trace unless {@code @StackTrace(false)}), and nothing
+     * that is ours alone: {@code @FromProbe} stays out of the file.
+     */
+    @Test
+    void theMetadataIsTheCatalogsAnnotationsWithoutOurOwn(@TempDir Path dir) throws Exception {
+        ChunkWriter writer = new ChunkWriter(dir.resolve("ours.jfr"), EbpfEvents.ALL, JvmTicks.MONOTONIC);
+        for (int i = 0; i < EbpfEvents.ALL.size(); i++) {
+            writer.write(sample(EbpfEvents.ALL.get(i), i), System.nanoTime(), 1, OPENER, STACK);
+        }
+        writer.close();
+        Path out = dir.resolve("merged.jfr");
+        JfrFiles.merge(null, writer.chunks(), out);
+        Map<String, EventType> types = new HashMap<>();
+        try (RecordingFile f = new RecordingFile(out)) {
+            for (EventType t : f.readEventTypes()) {
+                types.put(t.getName(), t);
+            }
+        }
+        assertEquals(EbpfEvents.ALL.size(), types.size(), types.keySet().toString());
+        for (Class<? extends EbpfEvent> c : EbpfEvents.ALL) {
+            String name = c.getAnnotation(Name.class).value();
+            EventType t = types.get(name);
+            assertNotNull(t, name);
+            assertNotNull(c.getAnnotation(FromProbe.class), name + " is a catalog type with @FromProbe");
+            assertEquals(c.getAnnotation(Label.class).value(), t.getLabel(), name);
+            assertEquals(c.getAnnotation(Description.class).value(), t.getDescription(), name);
+            assertEquals(List.of(c.getAnnotation(Category.class).value()), t.getCategoryNames(), name);
+            for (AnnotationElement a : t.getAnnotationElements()) {
+                assertFalse(a.getTypeName().startsWith("io.jfrebpf."), name + " carries " + a.getTypeName());
+            }
+            StackTrace st = c.getAnnotation(StackTrace.class);
+            assertEquals(st == null || st.value(), t.getField("stackTrace") != null, name + ".stackTrace");
+            assertEquals(Timestamp.TICKS, t.getField("startTime").getAnnotation(Timestamp.class).value(), name);
+            assertEquals(Timespan.TICKS, t.getField("duration").getAnnotation(Timespan.class).value(), name);
+            for (Field f : publicFields(c)) {
+                String what = name + "." + f.getName();
+                ValueDescriptor v = t.getField(f.getName());
+                assertNotNull(v, what);
+                assertEquals(f.getType().getName(), v.getTypeName(), what);
+                assertEquals(value(f.getAnnotation(Label.class)), v.getLabel(), what);
+                assertEquals(value(f.getAnnotation(Description.class)), v.getDescription(), what);
+                Timespan span = f.getAnnotation(Timespan.class);
+                assertEquals(span == null ? null : span.value(), v.getAnnotation(Timespan.class) == null ? null
+                        : v.getAnnotation(Timespan.class).value(), what);
+                DataAmount amount = f.getAnnotation(DataAmount.class);
+                assertEquals(amount == null ? null : amount.value(), v.getAnnotation(DataAmount.class) == null ? null
+                        : v.getAnnotation(DataAmount.class).value(), what);
+                assertEquals(f.getAnnotation(Unsigned.class) != null, v.getAnnotation(Unsigned.class) != null, what);
+                assertEquals(f.getAnnotation(MemoryAddress.class) != null, v.getAnnotation(MemoryAddress.class) != null, what);
+                for (AnnotationElement a : v.getAnnotationElements()) {
+                    assertFalse(a.getTypeName().startsWith("io.jfrebpf."), what + " carries " + a.getTypeName());
+                }
+            }
+        }
+    }
+
+    private static String value(Label l) {
+        return l == null ? null : l.value();
+    }
+
+    private static String value(Description d) {
+        return d == null ? null : d.value();
     }
 
     @Test
