@@ -741,7 +741,8 @@ public final class Agent {
 
     /**
      * Events of threads that ended before the poller could look them up live get their Java
-     * thread from the JVM's recording, which saw every thread start (events still buffered only).
+     * thread from the JVM's recording, which saw every thread start (events of our chunk not yet
+     * cut only: ChunkWriter#relabel).
      */
     private void nameEndedThreads(Path jvm) {
         Set<Long> ended = new HashSet<>();

@@ -144,7 +144,7 @@ class ConverterIT {
         Path jfr = dir.resolve("storm.jfr");
         Path config = dir.resolve("config.properties");
         Jvm.Result rec = Jvm.run(List.of(Jvm.JAVA.toString(), "-XX:+PreserveFramePointer", "--enable-native-access=ALL-UNNAMED",
-                "-javaagent:" + Jvm.AGENT + "=file=" + jfr + ",probes=cpu+file", "-cp", Jvm.TEST_CLASSES.toString(),
+                "-javaagent:" + Jvm.AGENT + "=file=" + jfr + ",probes=cpu+file,startup=wait", "-cp", Jvm.TEST_CLASSES.toString(),
                 Rereader.class.getName(), config.toString(), "300"));
         assertEquals(0, rec.exit(), rec.out());
         Path html = dir.resolve("report.html");
