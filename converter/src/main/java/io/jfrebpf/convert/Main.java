@@ -25,12 +25,15 @@ public final class Main {
               flame [--event TYPE] in.jfr out.html      interactive flame graph (default ebpf.CPUSample, else jdk.ExecutionSample)
               collapsed [--event TYPE] in.jfr out.txt   folded stacks, one 'frame;frame;frame weight' line per stack
               diff [--event TYPE] base.jfr new.jfr out.html   differential flame graph of new against base
-              summary in.jfr                            tables: syscalls, file opens, connections, queries, leaks, CPU, probes
+              summary [--app-packages P,Q] in.jfr       tables: syscalls, file opens, connections, queries, leaks, CPU, probes
               gate base.jfr new.jfr [limit=value ...]   compare figures; exit 1 when one is over its limit
-              report [--set SETTING=VALUE ...] [--fail-on warning|info] in.jfr out.html
+              report [--set SETTING=VALUE ...] [--app-packages P,Q] [--fail-on warning|info] in.jfr out.html
                                                         JMC's automated analysis (JDK rules and jfr-ebpf's) as JMC's HTML
                                                         report; --fail-on: exit 1 on such findings (CI)
               report --list-settings                    the rules' settings (thresholds), with their defaults
+            --app-packages: the application's packages (com.example.shop,com.example.common): the code an event
+            names is the innermost frame in them; by default the innermost frame outside well-known libraries
+            (JDK, connection pools, JDBC drivers, Spring, Tomcat, Netty, Jackson, Hibernate...).
             weights: samples for CPU samplers, bytes for ebpf.NativeLeak/NativeAllocation, the duration for
             events that have one (ebpf.OffCPU, ebpf.SyscallLatency, ebpf.PostgresQuery...), else one per event.
             gate limits (defaults): %s""";

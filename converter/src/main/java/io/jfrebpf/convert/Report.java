@@ -1,5 +1,7 @@
 package io.jfrebpf.convert;
 
+import io.jfrebpf.events.read.CallSites;
+import io.jfrebpf.events.read.EventNames;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -13,6 +15,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
+import java.util.concurrent.RunnableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.logging.Level;
@@ -50,6 +53,10 @@ final class Report {
         if (args.remove("--list-settings")) {
             listSettings(rules, out);
             return Main.OK;
+        }
+        CallSites sites = Commands.appPackages(args);
+        if (!sites.applicationPackages().isEmpty()) {
+            args.addAll(List.of("--set", CallSites.APP_PACKAGES_SETTING + "=" + String.join(",", sites.applicationPackages())));
         }
         RulePreferences settings = RulePreferences.take(args, rules);
         Severity failOn = failOn(args);
@@ -153,7 +160,7 @@ final class Report {
                 try {
                     IResult r = e.getValue().get(2, TimeUnit.SECONDS);
                     if (r != null) {
-                        results.add(r);
+                        results.add(whyNotApplicable(e.getKey(), r, items, settings));
                     }
                     break;
                 } catch (TimeoutException t) {
@@ -174,6 +181,21 @@ final class Report {
             }
         }
         return results;
+    }
+
+    /**
+     * JMC's engine does not evaluate a rule whose required events the recording lacks, and says
+     * "Ignored"; ours then say themselves which probe records their events (they stop at once).
+     */
+    static IResult whyNotApplicable(IRule rule, IResult result, IItemCollection items, IPreferenceValueProvider settings)
+            throws InterruptedException, ExecutionException {
+        if (result.getSeverity() != Severity.NA || !rule.getId().startsWith(EventNames.PREFIX)
+                || RulesToolkit.matchesEventAvailabilityMap(items, rule.getRequiredEvents())) {
+            return result;
+        }
+        RunnableFuture<IResult> own = rule.createEvaluation(items, settings, null);
+        own.run();
+        return own.get();
     }
 
     /** JMC's summaries may carry HTML markup and entities. */

@@ -2,6 +2,7 @@ package io.jfrebpf.events.read;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.regex.Pattern;
 
@@ -30,6 +31,9 @@ public final class CallSites {
 
     /** The call site of a stack without Java frames (a JVM or native thread), or of an event without a stack. */
     public static final String NO_JAVA_FRAME = "(no Java frame)";
+
+    /** The id of the JMC rules' setting that names the application's packages (the converter's report sets it too). */
+    public static final String APP_PACKAGES_SETTING = "ebpf.app.packages";
 
     /** Where every thread's stack begins: the JVM's thread entry, the launcher's main, libc's. */
     public static final Set<String> THREAD_ROOTS = Set.of("thread_native_entry", "JavaMain", "ThreadJavaMain", "start_thread",
@@ -200,6 +204,22 @@ public final class CallSites {
             }
         }
         return NO_JAVA_FRAME;
+    }
+
+    /**
+     * The most frequent call site of a tally (call site to count or weight), complete stacks
+     * first: {@link #INCOMPLETE} only when no stack was complete; null for an empty tally.
+     */
+    public static String mostFrequent(Map<String, Long> tally) {
+        String best = null;
+        long most = -1;
+        for (Map.Entry<String, Long> e : tally.entrySet()) {
+            if (!e.getKey().equals(INCOMPLETE) && e.getValue() > most) {
+                best = e.getKey();
+                most = e.getValue();
+            }
+        }
+        return best != null ? best : tally.containsKey(INCOMPLETE) ? INCOMPLETE : null;
     }
 
     /** Frame {@code i} as a call site: {@code class.method:line}, without the line when it is unknown. */

@@ -84,6 +84,13 @@ class CallSitesTest {
     }
 
     @Test
+    void theMostFrequentSiteOfATallyIsAmongCompleteStacksFirst() {
+        assertEquals("a.B.c:1", CallSites.mostFrequent(java.util.Map.of(CallSites.INCOMPLETE, 90L, "a.B.c:1", 3L, "a.B.d:2", 2L)));
+        assertEquals(CallSites.INCOMPLETE, CallSites.mostFrequent(java.util.Map.of(CallSites.INCOMPLETE, 90L)));
+        assertEquals(null, CallSites.mostFrequent(java.util.Map.of()));
+    }
+
+    @Test
     void badPackageNamesAreRefusedNamingThePart() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> CallSites.forPackages("com.example,com..bad"));
         assertTrue(e.getMessage().startsWith("'com..bad' is not a package name"), e.getMessage());
