@@ -183,10 +183,19 @@ public final class RecordingFacts {
         return samples * cpuPeriodNs;
     }
 
-    /** Whether a share of the eBPF events' stacks worth saying so does not reach their threads' start. */
+    /**
+     * Whether so many of the eBPF events' stacks do not reach their threads' start that the
+     * code behind the events is mostly unknown: one in {@link #SHORT_STACKS_ONE_IN} or more (and
+     * at least {@link #SHORT_STACKS_MIN}). A few short ones happen in any recording (a walk
+     * through a native library built without frame pointers); whole recordings of them come
+     * from JIT code that used the frame-pointer register for data (no -XX:+PreserveFramePointer).
+     */
     public boolean stacksAreShort() {
-        return Boolean.FALSE.equals(preserveFramePointer) && shortStacks > 0 || stacks > 0 && shortStacks * 5 >= stacks;
+        return shortStacks >= SHORT_STACKS_MIN && shortStacks * SHORT_STACKS_ONE_IN >= stacks;
     }
+
+    static final long SHORT_STACKS_ONE_IN = 20;
+    static final long SHORT_STACKS_MIN = 5;
 
     private static final Pattern HZ = Pattern.compile("cpu-clock at (\\d+) Hz");
     private static final Pattern PERIOD = Pattern.compile("(\\d+)\\s*(ns|us|ms|s)");

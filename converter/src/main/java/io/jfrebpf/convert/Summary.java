@@ -16,29 +16,34 @@ final class Summary {
     }
 
     /**
-     * One paragraph when the eBPF events' stacks are short (they do not reach their threads'
-     * start), saying why when the recording tells (the JVM's PreserveFramePointer flag), and what
-     * it means for the call sites below; null when the stacks are whole.
+     * What the summary says, once and first, about stacks that do not reach their threads' start:
+     * a paragraph when they are many ({@link RecordingFacts#stacksAreShort}), saying why when the
+     * recording tells (the JVM's PreserveFramePointer flag) and what it means for the call sites
+     * below; a line when there are a few; null when every stack is whole.
      */
     static String shortStacks(RecordingFacts f) {
-        if (!f.stacksAreShort()) {
+        if (f.shortStacks == 0) {
             return null;
         }
         String share = String.format(Locale.ROOT, "%s of %s eBPF stacks (%s)", Table.count(f.shortStacks), Table.count(f.stacks),
                 Table.percent(f.shortStacks / (double) Math.max(1, f.stacks)));
+        if (!f.stacksAreShort()) {
+            return "stacks: " + share + " end before their thread's start; the code behind those events reads "
+                    + CallSites.INCOMPLETE + " below.";
+        }
         String why;
         if (Boolean.FALSE.equals(f.preserveFramePointer)) {
-            why = "this JVM ran without -XX:+PreserveFramePointer, so the kernel's stack walk stops at the first JIT-compiled"
-                    + " Java frame.";
+            why = "this JVM ran without -XX:+PreserveFramePointer, so JIT-compiled Java code may use the frame-pointer register"
+                    + " for data, and the kernel's stack walk ends at such a frame.";
         } else if (Boolean.TRUE.equals(f.preserveFramePointer)) {
             why = "the stack walk lost its way in native code built without frame pointers.";
         } else {
             why = "most likely the JVM ran without -XX:+PreserveFramePointer (the recording does not say: no JVM flags in it),"
-                    + " so the kernel's stack walk stops at the first JIT-compiled Java frame.";
+                    + " so the kernel's stack walk ended at a JIT-compiled frame.";
         }
         return "STACKS ARE SHORT: " + share + " end before their thread's start: " + why + "\n"
                 + "  The code behind those events is unknown: their call sites below read " + CallSites.INCOMPLETE
-                + " (a short stack's innermost frames are JDK code such as sun.nio.ch.Net.connect0, not the caller)."
+                + " (a short stack's innermost frames are JDK code such as sun.nio.ch.Net.connect0, not its caller)."
                 + (Boolean.TRUE.equals(f.preserveFramePointer) ? "" : "\n  Start the JVM with -XX:+PreserveFramePointer for whole stacks.");
     }
 
