@@ -170,7 +170,7 @@ final class Gate {
         }
         if (!Double.isNaN(limits.cpuTotal())) {
             figures.add(cpuTime("CPU time in all", base.cpuSamples, next.cpuSamples, pb, pn, base.cpuSamples, next.cpuSamples,
-                    limits.cpuTotal(), periods, true));
+                    limits.cpuTotal(), limits.cpuNoise(), periods, true));
         }
         Set<String> methods = new HashSet<>(base.cpuSelf.keySet());
         methods.addAll(next.cpuSelf.keySet());
@@ -180,7 +180,8 @@ final class Gate {
             String metric = m.equals(RecordingFacts.NO_JAVA_FRAME) ? JVM_THREADS : "CPU time " + m;
             if (!Double.isNaN(limits.cpuMethod()) && Math.max(b, n) >= Limits.MIN_METHOD_SAMPLES) {
                 // a method the base does not have is shown, never over: a rename is not a cost, the total says what is
-                figures.add(cpuTime(metric, b, n, pb, pn, base.cpuSamples, next.cpuSamples, limits.cpuMethod(), periods, b > 0));
+                figures.add(cpuTime(metric, b, n, pb, pn, base.cpuSamples, next.cpuSamples, limits.cpuMethod(), limits.cpuNoise(),
+                        periods, b > 0));
             }
             double sb = b / (double) base.cpuSamples;
             double sn = n / (double) next.cpuSamples;
@@ -194,12 +195,15 @@ final class Gate {
         }
     }
 
-    /** One CPU time figure: b and n samples of periods pb and pn, their shares of all samples beside. */
+    /**
+     * One CPU time figure: b and n samples of periods pb and pn, their shares of all samples
+     * beside; over when beyond the ratio and {@code sigmas} standard deviations (NaN: the ratio alone).
+     */
     private static Figure cpuTime(String metric, long b, long n, double pb, double pn, long allBase, long allNext, double limit,
-            boolean periods, boolean judged) {
+            double sigmas, boolean periods, boolean judged) {
         double tb = b * pb;
         double tn = n * pn;
-        double noise = Limits.NOISE_SIGMAS * Math.sqrt(b * pb * pb + n * pn * pn);
+        double noise = Double.isNaN(sigmas) ? 0 : sigmas * Math.sqrt(b * pb * pb + n * pn * pn);
         boolean over = judged && tn > tb * limit && tn - tb > noise;
         boolean total = b == allBase && n == allNext;
         String cb = (periods ? Table.time((long) tb) + ", " : "") + (total ? Table.count(b) + " samples" : Table.percent(b / (double) allBase));

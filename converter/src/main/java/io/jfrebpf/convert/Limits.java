@@ -10,7 +10,7 @@ import java.util.Map;
  * before the build fails. CPU is compared as time (samples times the period each stands for):
  * the whole recording's CPU time may grow by a quarter ({@code cpu.total=1.25}), one method's by
  * half ({@code cpu.method=1.5}) — and each change must also stand out of the sampling noise: more
- * than {@link #NOISE_SIGMAS} standard deviations of the difference of two sample counts (Poisson),
+ * than {@code cpu.noise=4} standard deviations of the difference of two sample counts (Poisson),
  * so a few samples more or less never fail a build, while 117 against 320 does. Recordings with
  * fewer than {@code cpu.min} CPU samples are not judged on CPU. A method's share of the samples is
  * shown beside its time; it is a limit of its own only when asked for ({@code cpu.share=10}
@@ -19,7 +19,7 @@ import java.util.Map;
  * statement's server time in all grow by half, each by a floor in absolute terms too, so that
  * microseconds of jitter on tiny numbers never fail a build. {@code key=off} disables one.
  */
-record Limits(double cpuTotal, double cpuMethod, double cpuShare, long cpuMin, double syscallP99, double queryP99,
+record Limits(double cpuTotal, double cpuMethod, double cpuShare, long cpuMin, double cpuNoise, double syscallP99, double queryP99,
         double queryTotal, double connectionBytes, double leakedBytes) {
     /** Absolute floors under which a change is noise whatever its ratio. */
     static final long SYSCALL_FLOOR_NS = 1_000_000;
@@ -27,8 +27,6 @@ record Limits(double cpuTotal, double cpuMethod, double cpuShare, long cpuMin, d
     static final long QUERY_TOTAL_FLOOR_NS = 100_000_000;
     static final long CONNECTION_BYTES_FLOOR = 10 * 1024;
     static final long LEAK_FLOOR = 1 << 20;
-    /** A CPU change must exceed this many standard deviations of the sampling noise. */
-    static final double NOISE_SIGMAS = 4;
     /** Figures from fewer observations than these are not compared. */
     static final double MIN_CPU_SHARE = 0.01;
     static final long MIN_METHOD_SAMPLES = 20;
@@ -39,7 +37,7 @@ record Limits(double cpuTotal, double cpuMethod, double cpuShare, long cpuMin, d
     static final double OFF = Double.NaN;
 
     static Limits defaults() {
-        return new Limits(1.25, 1.5, OFF, 50, 2, 1.5, 1.5, 1.5, 2);
+        return new Limits(1.25, 1.5, OFF, 50, 4, 2, 1.5, 1.5, 1.5, 2);
     }
 
     static Limits parse(List<String> args) {
@@ -49,6 +47,7 @@ record Limits(double cpuTotal, double cpuMethod, double cpuShare, long cpuMin, d
         v.put("cpu.method", d.cpuMethod);
         v.put("cpu.share", d.cpuShare);
         v.put("cpu.min", (double) d.cpuMin);
+        v.put("cpu.noise", d.cpuNoise);
         v.put("syscall.p99", d.syscallP99);
         v.put("query.p99", d.queryP99);
         v.put("query.total", d.queryTotal);
@@ -68,7 +67,7 @@ record Limits(double cpuTotal, double cpuMethod, double cpuShare, long cpuMin, d
             }
             try {
                 double x = Double.parseDouble(value.endsWith("x") || value.endsWith("pp") ? value.replaceAll("(x|pp)$", "") : value);
-                boolean points = key.equals("cpu.share");
+                boolean points = key.equals("cpu.share") || key.equals("cpu.noise");
                 boolean count = key.equals("cpu.min");
                 if (!(x > 0) || Double.isInfinite(x) || (!points && !count && x < 1) || (count && x != Math.rint(x))) {
                     throw new NumberFormatException();
@@ -79,21 +78,22 @@ record Limits(double cpuTotal, double cpuMethod, double cpuShare, long cpuMin, d
                         + switch (key) {
                             case "cpu.share" -> "percentage points above 0, e.g. cpu.share=10, or off";
                             case "cpu.min" -> "a whole number of samples, e.g. cpu.min=100";
+                            case "cpu.noise" -> "standard deviations of the sampling noise above 0, e.g. cpu.noise=3, or off";
                             default -> "a ratio of at least 1, e.g. " + key + "=1.5, or off";
                         });
             }
         }
-        return new Limits(v.get("cpu.total"), v.get("cpu.method"), v.get("cpu.share"), v.get("cpu.min").longValue(),
+        return new Limits(v.get("cpu.total"), v.get("cpu.method"), v.get("cpu.share"), v.get("cpu.min").longValue(), v.get("cpu.noise"),
                 v.get("syscall.p99"), v.get("query.p99"), v.get("query.total"), v.get("conn.bytes"), v.get("leak"));
     }
 
     String describe() {
         return String.format(Locale.ROOT, "cpu.total=%s (ratio of the CPU time in all), cpu.method=%s (ratio of one method's CPU"
-                + " time), both beyond %s standard deviations of the sampling noise; cpu.share=%s (percentage points a method's"
+                + " time), both beyond cpu.noise=%s standard deviations of the sampling noise (off: the ratio alone); cpu.share=%s (percentage points a method's"
                 + " share of the samples may grow); cpu.min=%d (CPU samples each recording needs to be judged); syscall.p99=%s"
                 + " (ratio, and +1 ms), query.p99=%s (ratio, and +2 ms), query.total=%s (a statement's server time in all: ratio,"
                 + " and +100 ms), conn.bytes=%s (bytes per connection: ratio, and +10 KB), leak=%s (leaked bytes: ratio, and"
-                + " +1 MB); any but cpu.min =off", show(cpuTotal), show(cpuMethod), show(NOISE_SIGMAS), show(cpuShare), cpuMin,
+                + " +1 MB); any but cpu.min =off", show(cpuTotal), show(cpuMethod), show(cpuNoise), show(cpuShare), cpuMin,
                 show(syscallP99), show(queryP99), show(queryTotal), show(connectionBytes), show(leakedBytes));
     }
 

@@ -57,6 +57,9 @@ class GateTest {
         Gate.Figure hot = figure(c, "CPU time " + HOT);
         assertEquals("x1.67", hot.change());
         assertFalse(hot.over(), hot.toString());
+        // with fewer standard deviations asked for, or none, the same change is over
+        assertTrue(figure(Gate.compare(cpu(30, 30, HZ99), cpu(50, 32, HZ99), Limits.parse(List.of("cpu.noise=2"))), "CPU time " + HOT).over());
+        assertTrue(figure(Gate.compare(cpu(30, 30, HZ99), cpu(50, 32, HZ99), Limits.parse(List.of("cpu.noise=off"))), "CPU time " + HOT).over());
     }
 
     @Test

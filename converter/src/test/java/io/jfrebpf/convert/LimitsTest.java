@@ -15,6 +15,7 @@ class LimitsTest {
         assertEquals(1.5, d.cpuMethod());
         assertTrue(Double.isNaN(d.cpuShare()), "shares are shown, not a limit, unless asked for");
         assertEquals(50, d.cpuMin());
+        assertEquals(4, d.cpuNoise());
         assertEquals(2, d.syscallP99());
         assertEquals(1.5, d.queryP99());
         assertEquals(1.5, d.queryTotal());
@@ -22,12 +23,13 @@ class LimitsTest {
 
     @Test
     void limitsAreKeyValueOrOff() {
-        Limits l = Limits.parse(List.of("cpu.total=1.1", "cpu.method=2x", "cpu.share=25", "cpu.min=200", "query.p99=3x",
+        Limits l = Limits.parse(List.of("cpu.total=1.1", "cpu.method=2x", "cpu.share=25", "cpu.min=200", "cpu.noise=3", "query.p99=3x",
                 "syscall.p99=off", "leak=4", "query.total=off"));
         assertEquals(1.1, l.cpuTotal());
         assertEquals(2, l.cpuMethod());
         assertEquals(25, l.cpuShare());
         assertEquals(200, l.cpuMin());
+        assertEquals(3, l.cpuNoise());
         assertEquals(3, l.queryP99());
         assertTrue(Double.isNaN(l.syscallP99()));
         assertTrue(Double.isNaN(l.queryTotal()));
