@@ -27,9 +27,10 @@ public final class Main {
               diff [--event TYPE] base.jfr new.jfr out.html   differential flame graph of new against base
               summary [--app-packages P,Q] in.jfr       tables: syscalls, file opens, connections, queries, leaks, CPU, probes
               gate base.jfr new.jfr [limit=value ...]   compare figures; exit 1 when one is over its limit
-              report [--set SETTING=VALUE ...] [--app-packages P,Q] [--fail-on warning|info] in.jfr out.html
+              report [--set SETTING=VALUE ...] [--app-packages P,Q] [--fail-on warning|info [--fail-rules R,S*]] in.jfr out.html
                                                         JMC's automated analysis (JDK rules and jfr-ebpf's) as JMC's HTML
-                                                        report; --fail-on: exit 1 on such findings (CI)
+                                                        report; --fail-on: exit 1 on such findings (CI), of the rules
+                                                        --fail-rules names (ids, or prefixes ending in *) when given
               report --list-settings                    the rules' settings (thresholds), with their defaults
             --app-packages: the application's packages (com.example.shop,com.example.common): the code an event
             names is the innermost frame in them; by default the innermost frame outside well-known libraries

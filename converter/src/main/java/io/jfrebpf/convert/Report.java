@@ -38,7 +38,10 @@ import org.openjdk.jmc.flightrecorder.rules.util.RulesToolkit;
  * findings worth a look are listed on the terminal too, the most severe first. The rules'
  * thresholds are JMC preferences: {@code --set id=value} changes one for this report
  * ({@link RulePreferences}), {@code --list-settings} lists them; {@code --fail-on warning} makes
- * the command a CI check (exit 1 when a rule warns).
+ * the command a CI check (exit 1 when a rule warns), {@code --fail-rules ebpf.*} keeps that check
+ * to some rules (ids, or prefixes ending in {@code *}): JMC's JDK rules judge the machine too (a
+ * loaded CI runner makes "Inverted Parallelism" warn), and a build may choose to fail on the
+ * kernel's findings only. The report shows every rule's findings either way.
  */
 final class Report {
     /** JMC's parser logs each field it does not know (e.g. JDK 21+'s Thread.virtual) through java.util.logging: kept to errors. */
@@ -60,6 +63,7 @@ final class Report {
         }
         RulePreferences settings = RulePreferences.take(args, rules);
         Severity failOn = failOn(args);
+        List<String> failRules = failRules(args, rules, failOn);
         Commands.arity(args, 2, "report");
         Path in = Main.input(args.get(0));
         Path target = Path.of(args.get(1));
@@ -102,12 +106,18 @@ final class Report {
         }
         out.printf(Locale.ROOT, "report written to %s%n", target.toAbsolutePath());
         if (failOn != null) {
-            long failing = findings.stream().filter(r -> r.getSeverity() == Severity.WARNING
-                    || (failOn == Severity.INFO && r.getSeverity() == Severity.INFO)).count();
+            long failing = findings.stream().filter(r -> matches(r.getRule().getId(), failRules))
+                    .filter(r -> r.getSeverity() == Severity.WARNING || (failOn == Severity.INFO && r.getSeverity() == Severity.INFO))
+                    .count();
+            String among = failRules.isEmpty() ? "" : " among the rules " + String.join(",", failRules);
             if (failing > 0) {
-                out.printf(Locale.ROOT, "report: %d finding(s) at %s or above (--fail-on): exit %d%n", failing,
-                        failOn.getLocalizedName().toLowerCase(Locale.ROOT), Main.REGRESSION);
+                out.printf(Locale.ROOT, "report: %d finding(s) at %s or above%s (--fail-on): exit %d%n", failing,
+                        failOn.getLocalizedName().toLowerCase(Locale.ROOT), among, Main.REGRESSION);
                 return Main.REGRESSION;
+            }
+            if (!failRules.isEmpty()) {
+                out.printf(Locale.ROOT, "report: no finding at %s or above%s (--fail-on)%n",
+                        failOn.getLocalizedName().toLowerCase(Locale.ROOT), among);
             }
         }
         return Main.OK;
@@ -124,6 +134,46 @@ final class Report {
             case "info" -> Severity.INFO;
             default -> throw new IllegalArgumentException("--fail-on takes warning or info, not '" + level + "'");
         };
+    }
+
+    /**
+     * Takes "--fail-rules ID,PREFIX*,..." out of args: the rules whose findings --fail-on counts
+     * (empty: every rule's). Each must name a rule, or be a prefix of some ending in {@code *}.
+     */
+    static List<String> failRules(List<String> args, Collection<IRule> rules, Severity failOn) {
+        String ours = EventNames.PREFIX + "*";
+        String given = Commands.takeOption(args, "--fail-rules", "rule ids or prefixes, e.g. --fail-rules " + ours);
+        if (given == null) {
+            return List.of();
+        }
+        if (failOn == null) {
+            throw new IllegalArgumentException("--fail-rules chooses the rules --fail-on counts: give --fail-on warning|info too");
+        }
+        List<String> patterns = new ArrayList<>();
+        for (String p : given.split(",")) {
+            String pattern = p.trim();
+            if (pattern.isEmpty() || rules.stream().noneMatch(r -> matches(r.getId(), List.of(pattern)))) {
+                throw new IllegalArgumentException("--fail-rules: '" + pattern + "' names no rule; a prefix ends in * (" + ours
+                        + " for jfr-ebpf's rules), an id is one of " + rules.stream().map(IRule::getId).sorted(
+                                Comparator.comparing((String id) -> id.startsWith(EventNames.PREFIX) ? 0 : 1).thenComparing(id -> id))
+                                .collect(java.util.stream.Collectors.joining(", ")));
+            }
+            patterns.add(pattern);
+        }
+        return List.copyOf(patterns);
+    }
+
+    /** Whether a rule id is one of these (an id, or a prefix ending in *); every id for none. */
+    static boolean matches(String ruleId, List<String> patterns) {
+        if (patterns.isEmpty()) {
+            return true;
+        }
+        for (String p : patterns) {
+            if (p.endsWith("*") ? ruleId.startsWith(p.substring(0, p.length() - 1)) : ruleId.equals(p)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Every setting of every rule: id, default, what it is, and its rules. */
