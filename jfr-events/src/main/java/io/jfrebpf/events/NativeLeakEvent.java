@@ -14,6 +14,7 @@ import jdk.jfr.Unsigned;
  * shorter.
  */
 @Name("ebpf.NativeLeak")
+@FromProbe("malloc")
 @Label("Native Leak Suspect")
 @Description("Native memory allocated at one stack (malloc family) and still not freed when the report was made (end of the recording or of malloc.duration), counting only allocations at least minimumAge old; start time = the oldest one (duration = its age), thread = the thread that allocated most of it")
 @Category({"eBPF", "Memory"})

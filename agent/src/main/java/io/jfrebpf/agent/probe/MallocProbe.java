@@ -33,14 +33,14 @@ import java.util.Set;
  * unbiased.
  *
  * <p>Uprobes on the libc this JVM maps, for our pid only. Each traced call is a breakpoint trap:
- * that is the cost (README), paid on every call while attached, sampled or not.
+ * that is the cost (docs/native-memory.md), paid on every call while attached, sampled or not.
  */
 public final class MallocProbe extends BpfProbe {
     /** Entry programs by libc function; functions sharing an address get one probe. */
     static final Map<String, String> ENTRIES = entries();
     static final String ALLOC_RETURN = "uretprobe_alloc";
     static final String POSIX_MEMALIGN_RETURN = "uretprobe_posix_memalign";
-    static final int LIVE_MAX_ENTRIES = 256 * 1024;
+    static final int LIVE_MAX_ENTRIES = (int) io.jfrebpf.bpf.MallocLayout.LIVE_MAX_ENTRIES;
     static final int EVERY_CALL_RING_BYTES = 8 << 20;
     /** Leak report: at most this many stacks, the largest first. */
     static final int MAX_LEAK_STACKS = 10_000;
@@ -91,12 +91,19 @@ public final class MallocProbe extends BpfProbe {
         return m;
     }
 
+    /** uprobe_multi links for free (Linux 6.6+; sessions, 6.13+, imply it): one grace period at detach, and no CAP_SYS_ADMIN. */
+    private boolean multi;
+
     @Override
     protected void configure(BpfObject object) throws BpfException {
         if (sessions) {
             for (String program : new java.util.LinkedHashSet<>(ENTRIES.values())) {
                 object.program(program).setExpectedAttachType(BpfProgram.UPROBE_SESSION);
             }
+        }
+        multi = sessions || LibcFunctions.uprobeMulti();
+        if (multi) {
+            object.program("uprobe_free").setExpectedAttachType(BpfProgram.UPROBE_MULTI);
         }
         long interval = context.options().mallocInterval();
         object.rodata().setLong("interval", interval);
@@ -117,21 +124,30 @@ public final class MallocProbe extends BpfProbe {
         int pid = context.pid();
         List<String> attached = new ArrayList<>();
         try {
-            for (Map.Entry<Long, String> e : byOffset.entrySet()) {
-                String function = e.getValue();
-                BpfProgram entry = object.program(ENTRIES.get(function));
-                if (sessions) {
-                    keep(entry.attachUprobeSession(pid, libc.toString(), e.getKey()));
-                } else {
-                    keep(entry.attachUprobe(false, pid, libc.toString(), e.getKey()));
+            if (sessions) {
+                // one session link per program (aligned_alloc and memalign share one): one grace period each at detach
+                Map<String, List<Long>> byProgram = new LinkedHashMap<>();
+                for (Map.Entry<Long, String> e : byOffset.entrySet()) {
+                    byProgram.computeIfAbsent(ENTRIES.get(e.getValue()), k -> new ArrayList<>()).add(e.getKey());
+                    attached.add(e.getValue());
+                }
+                for (Map.Entry<String, List<Long>> e : byProgram.entrySet()) {
+                    keep(object.program(e.getKey()).attachUprobeMulti(BpfProgram.UPROBE_SESSION, pid, libc.toString(),
+                            e.getValue().stream().mapToLong(Long::longValue).toArray(), null, null));
+                }
+            } else {
+                for (Map.Entry<Long, String> e : byOffset.entrySet()) {
+                    String function = e.getValue();
+                    keep(object.program(ENTRIES.get(function)).attachUprobe(false, pid, libc.toString(), e.getKey()));
                     String ret = function.equals("posix_memalign") ? POSIX_MEMALIGN_RETURN : ALLOC_RETURN;
                     keep(object.program(ret).attachUprobe(true, pid, libc.toString(), e.getKey()));
+                    attached.add(function);
                 }
-                attached.add(function);
             }
             long freeEntry = free.keySet().iterator().next();
             long freeAt = freeEntry + cheapFreeOffset(libc, freeEntry);
-            keep(object.program("uprobe_free").attachUprobe(false, pid, libc.toString(), freeAt));
+            keep(multi ? object.program("uprobe_free").attachUprobeMulti(BpfProgram.UPROBE_MULTI, pid, libc.toString(),
+                    new long[] {freeAt}, null, null) : object.program("uprobe_free").attachUprobe(false, pid, libc.toString(), freeAt));
             attached.add(freeAt == freeEntry ? "free" : "free+" + (freeAt - freeEntry));
         } catch (BpfException e) {
             throw LibcFunctions.explained(e, "malloc", "");
@@ -142,7 +158,7 @@ public final class MallocProbe extends BpfProbe {
                 + context.options().mallocDuration().map(d -> ", for " + d.toSeconds() + " s").orElse("");
         attachedNs = System.nanoTime();
         context.options().mallocDuration().ifPresent(d -> windowEndNs = attachedNs + d.toNanos());
-        Log.info("malloc: %s; every malloc and free of this JVM now traps into the kernel (see README for the cost)",
+        Log.info("malloc: %s; every malloc and free of this JVM now traps into the kernel (docs/native-memory.md says what it costs)",
                 attachedAs);
     }
 

@@ -1,5 +1,6 @@
 package io.jfrebpf.agent.stack;
 
+import io.jfrebpf.bpf.StackLayout;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
@@ -10,18 +11,18 @@ import java.lang.foreign.ValueLayout;
  * the native frames under the last Java frame were stale and left out (bpf/stack.bpf.h).
  */
 public record UserStack(long[] pcs, long[] bcps, boolean truncated, boolean resumed) {
-    public static final long SIZE = 8 + 16L * 128;
-    public static final long DEPTH = 0;
-    public static final long FLAGS = 4;
-    public static final long FRAMES = 8;
-    public static final long FRAME_SIZE = 16;
-    public static final long FRAME_PC = 0;
-    public static final long FRAME_AUX = 8;
-    public static final int MAX_DEPTH = 128;
-    public static final int KERNEL_MAX_DEPTH = 127;
-    public static final int TRUNCATED = 1;
-    public static final int RESUMED = 2;
-    public static final long FRAME_INTERPRETED = 1L << 63;
+    public static final long SIZE = StackLayout.UserStack.SIZE;
+    public static final long DEPTH = StackLayout.UserStack.DEPTH;
+    public static final long FLAGS = StackLayout.UserStack.FLAGS;
+    public static final long FRAMES = StackLayout.UserStack.FRAMES;
+    public static final long FRAME_SIZE = StackLayout.UserFrame.SIZE;
+    public static final long FRAME_PC = StackLayout.UserFrame.PC;
+    public static final long FRAME_AUX = StackLayout.UserFrame.AUX;
+    public static final int MAX_DEPTH = (int) StackLayout.USER_STACK_MAX_DEPTH;
+    public static final int KERNEL_MAX_DEPTH = (int) StackLayout.KERNEL_STACK_MAX_DEPTH;
+    public static final int TRUNCATED = (int) StackLayout.USER_STACK_TRUNCATED;
+    public static final int RESUMED = (int) StackLayout.USER_STACK_RESUMED;
+    public static final long FRAME_INTERPRETED = StackLayout.USER_FRAME_INTERPRETED;
 
     public static UserStack decode(MemorySegment s) {
         int depth = Math.min(MAX_DEPTH, Math.max(0, s.get(ValueLayout.JAVA_INT_UNALIGNED, DEPTH)));

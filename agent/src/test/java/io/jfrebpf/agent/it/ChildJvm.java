@@ -55,8 +55,13 @@ final class ChildJvm {
         return this;
     }
 
+    /**
+     * With the agent and these options. A test counts what its workload does from its first line,
+     * so the workload's main waits until the probes are attached ({@code startup=wait}) unless the
+     * options say otherwise.
+     */
     ChildJvm agent(String options) {
-        this.agentOptions = options;
+        this.agentOptions = options.contains("startup=") ? options : options.isEmpty() ? "startup=wait" : options + ",startup=wait";
         return this;
     }
 

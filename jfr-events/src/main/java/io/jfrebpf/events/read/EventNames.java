@@ -25,11 +25,12 @@ public final class EventNames {
     public static final String POSTGRES_QUERY = "ebpf.PostgresQuery";
     public static final String CONTAINER_INFO = "ebpf.ContainerInfo";
     public static final String PROBE_STATUS = "ebpf.ProbeStatus";
+    public static final String UPLOAD_STATUS = "ebpf.UploadStatus";
 
     /** Every name, in the catalog's order. */
     public static final List<String> ALL = List.of(SYSCALL_LATENCY, SYSCALL_STATISTICS, FILE_OPEN, CPU_SAMPLE, OFF_CPU,
             TCP_CONNECT, TCP_CONNECTION, TCP_RETRANSMIT, NATIVE_ALLOCATION, NATIVE_LEAK, RUN_QUEUE_LATENCY, CPU_THROTTLE,
-            POSTGRES_QUERY, CONTAINER_INFO, PROBE_STATUS);
+            POSTGRES_QUERY, CONTAINER_INFO, PROBE_STATUS, UPLOAD_STATUS);
 
     /** The namespace of the catalog. */
     public static final String PREFIX = "ebpf.";
