@@ -1,6 +1,7 @@
 package io.jfrebpf.convert;
 
 import io.jfrebpf.events.read.CallSites;
+import io.jfrebpf.events.read.EventNames;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -17,7 +18,7 @@ final class Commands {
 
     /** Takes "--event TYPE" out of the arguments; null when absent. */
     static String eventOption(List<String> args) {
-        return takeOption(args, "--event", "an event type, e.g. --event ebpf.OffCPU");
+        return takeOption(args, "--event", "an event type, e.g. --event " + EventNames.OFF_CPU);
     }
 
     /**

@@ -91,8 +91,8 @@ final class Report {
         List<IResult> findings = new ArrayList<>(results.stream()
                 .filter(r -> r.getSeverity() == Severity.WARNING || r.getSeverity() == Severity.INFO).toList());
         findings.sort(Comparator.comparing((IResult r) -> r.getSeverity() == Severity.WARNING ? 0 : 1)
-                .thenComparing(r -> r.getRule().getId().startsWith("ebpf.") ? 0 : 1).thenComparing(r -> r.getRule().getName()));
-        long ours = results.stream().filter(r -> r.getRule().getId().startsWith("ebpf.")).count();
+                .thenComparing(r -> r.getRule().getId().startsWith(EventNames.PREFIX) ? 0 : 1).thenComparing(r -> r.getRule().getName()));
+        long ours = results.stream().filter(r -> r.getRule().getId().startsWith(EventNames.PREFIX)).count();
         out.printf(Locale.ROOT, "%s: %d rules (%d of jfr-ebpf), %d findings%n", in.getFileName(), results.size(), ours, findings.size());
         if (!findings.isEmpty()) {
             Table t = new Table("severity", "rule", "finding");
@@ -188,14 +188,15 @@ final class Report {
         Map<String, TypedPreference<?>> known = RulePreferences.known(rules);
         // ours first, then JMC's
         List<String> ids = new ArrayList<>(known.keySet());
-        ids.sort(Comparator.comparing((String id) -> id.startsWith("ebpf.") ? 0 : 1).thenComparing(id -> id));
+        ids.sort(Comparator.comparing((String id) -> id.startsWith(EventNames.PREFIX) ? 0 : 1).thenComparing(id -> id));
         for (String id : ids) {
             TypedPreference<?> p = known.get(id);
             t.row(id, Table.shorten(RulePreferences.defaultText(p), 24), Table.shorten(String.join(", ", ruleNames.get(id)), 40),
                     Table.shorten(p.getName(), 60));
         }
         t.print(out);
-        out.println("set one with: report --set <setting>=<value> in.jfr out.html (a number, or a quantity with its unit: --set ebpf.syscall.slow=\"5 ms\")");
+        out.println("set one with: report --set <setting>=<value> in.jfr out.html (a number, or a quantity with its unit: --set "
+                + EventNames.PREFIX + "syscall.slow=\"5 ms\")");
     }
 
     /** Every rule's result; a rule that fails or hangs is reported and left out, not the whole report. */

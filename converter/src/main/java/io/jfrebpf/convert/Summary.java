@@ -99,7 +99,7 @@ final class Summary {
         }
 
         if (!f.offCpuNanos.isEmpty()) {
-            out.println("\noff CPU: most time blocked, sleeping or waiting (ebpf.OffCPU, by innermost Java frame)");
+            out.println("\noff CPU: most time blocked, sleeping or waiting (" + EventNames.OFF_CPU + ", by innermost Java frame)");
             Table t = new Table(">time", "method");
             f.offCpuNanos.entrySet().stream().sorted(Map.Entry.<String, Long>comparingByValue().reversed()).limit(TOP)
                     .forEach(e -> t.row(Table.time(e.getValue()), e.getKey()));
@@ -173,7 +173,7 @@ final class Summary {
 
         if (!f.leaks.isEmpty()) {
             long bytes = f.leaks.stream().mapToLong(RecordingFacts.Leak::bytes).sum();
-            out.printf("%nnative leak suspects: %s not freed (ebpf.NativeLeak, by stack)%n", Table.bytes(bytes));
+            out.printf("%nnative leak suspects: %s not freed (%s, by stack)%n", Table.bytes(bytes), EventNames.NATIVE_LEAK);
             Table t = new Table(">bytes", ">allocations", "allocated at  <- called from");
             f.leaks.stream().sorted(Comparator.comparingLong(RecordingFacts.Leak::bytes).reversed()).limit(TOP)
                     .forEach(l -> t.row(Table.bytes(l.bytes()), Table.count(l.allocations()), l.stackTop() + "  <- " + l.site()));

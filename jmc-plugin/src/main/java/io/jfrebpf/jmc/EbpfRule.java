@@ -1,6 +1,7 @@
 package io.jfrebpf.jmc;
 
 import io.jfrebpf.events.read.CallSites;
+import io.jfrebpf.events.read.EventNames;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
@@ -20,7 +21,8 @@ import org.openjdk.jmc.flightrecorder.rules.TypedResult;
 import org.openjdk.jmc.flightrecorder.rules.util.RulesToolkit;
 
 /**
- * What every rule of ours shares: an id under "ebpf.", the topic "ebpf", the event types it needs
+ * What every rule of ours shares: an id in the catalog's namespace ({@link EventNames#PREFIX}),
+ * the topic "ebpf", the event types it needs
  * (JMC's engine judges from them whether the rule applies to a recording, as for its own rules),
  * its thresholds as JMC preferences (changeable in JMC's rule settings, and by the tests), and
  * results with a score (0 fine, 50 worth a look, 80 a problem), a summary, an explanation and what
@@ -61,11 +63,11 @@ abstract class EbpfRule implements IRule {
     }
 
     static TypedPreference<IQuantity> time(String id, String name, String description, long millis) {
-        return new TypedPreference<>("ebpf." + id, name, description, UnitLookup.TIMESPAN, UnitLookup.MILLISECOND.quantity(millis));
+        return new TypedPreference<>(EventNames.PREFIX + id, name, description, UnitLookup.TIMESPAN, UnitLookup.MILLISECOND.quantity(millis));
     }
 
     static TypedPreference<IQuantity> count(String id, String name, String description, long n) {
-        return new TypedPreference<>("ebpf." + id, name, description, UnitLookup.NUMBER, UnitLookup.NUMBER_UNITY.quantity(n));
+        return new TypedPreference<>(EventNames.PREFIX + id, name, description, UnitLookup.NUMBER, UnitLookup.NUMBER_UNITY.quantity(n));
     }
 
     static long nanos(IPreferenceValueProvider p, TypedPreference<IQuantity> pref) {
@@ -78,7 +80,7 @@ abstract class EbpfRule implements IRule {
 
     @Override
     public String getId() {
-        return "ebpf." + id;
+        return EventNames.PREFIX + id;
     }
 
     @Override

@@ -43,7 +43,7 @@ public final class NativeLeakRule extends EbpfRule {
         long bytes = bySite.values().stream().mapToLong(Long::longValue).sum();
         // the age from which the agent counted an allocation (malloc.age, or less in a short recording)
         long age = leaks.stream().mapToLong(e -> e.nanos("minimumAge")).max().orElse(0);
-        String old = age > 0 ? "at least " + ms(age) + " old (ebpf.NativeLeak.minimumAge)" : "older than malloc.age";
+        String old = age > 0 ? "at least " + ms(age) + " old (" + EventNames.NATIVE_LEAK + ".minimumAge)" : "older than malloc.age";
         String jvm = (jvmBytes >> 10) + " KiB that the JVM allocated for itself left out";
         if (bytes < number(p, BYTES)) {
             return ok(p, "Only " + (bytes >> 10) + " KiB of native memory allocated by application code not freed (" + jvm + ").");

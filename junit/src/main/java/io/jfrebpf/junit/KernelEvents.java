@@ -62,7 +62,7 @@ public final class KernelEvents {
         }
     }
 
-    /** The test's events of one type, e.g. "ebpf.FileOpen". */
+    /** The test's events of one type, e.g. {@link EventNames#FILE_OPEN}. */
     public List<RecordedEvent> events(String type) {
         return all().stream().filter(e -> e.getEventType().getName().equals(type)).toList();
     }

@@ -32,7 +32,7 @@ public final class EventNames {
             TCP_CONNECT, TCP_CONNECTION, TCP_RETRANSMIT, NATIVE_ALLOCATION, NATIVE_LEAK, RUN_QUEUE_LATENCY, CPU_THROTTLE,
             POSTGRES_QUERY, CONTAINER_INFO, PROBE_STATUS, UPLOAD_STATUS);
 
-    /** The namespace of the catalog. */
+    /** The namespace of the catalog, and of the JMC rules' ids and settings. */
     public static final String PREFIX = "ebpf.";
 
     private EventNames() {
