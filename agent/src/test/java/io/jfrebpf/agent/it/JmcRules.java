@@ -22,10 +22,13 @@ import org.openjdk.jmc.flightrecorder.rules.IResult;
 import org.openjdk.jmc.flightrecorder.rules.IRule;
 import org.openjdk.jmc.flightrecorder.rules.RuleRegistry;
 import org.openjdk.jmc.flightrecorder.rules.Severity;
+import org.openjdk.jmc.flightrecorder.rules.util.RulesToolkit;
 
 /**
  * The JMC plugin's rules run on a recording the way JMC and the converter's report run them:
- * found by JMC's registry through the plugin's services file, with their default settings.
+ * found by JMC's registry through the plugin's services file, with their default settings, and
+ * evaluated only when the recording has the events each declares it requires (JMC's engine says
+ * "not applicable" otherwise).
  */
 final class JmcRules {
     /** JMC's parser logs every field it does not know (JDK 21+'s Thread.virtual): kept to errors, as in the converter. */
@@ -83,6 +86,11 @@ final class JmcRules {
         JmcRules r = new JmcRules();
         for (IRule rule : RuleRegistry.getRules()) {
             if (rule.getId().startsWith("ebpf.")) {
+                if (!RulesToolkit.matchesEventAvailabilityMap(items, rule.getRequiredEvents())) {
+                    r.results.put(rule.getId(), RulesToolkit.getNotApplicableResult(rule, IPreferenceValueProvider.DEFAULT_VALUES,
+                            "not evaluated by JMC's engine: " + RulesToolkit.getIgnoreReason(items, rule)));
+                    continue;
+                }
                 RunnableFuture<IResult> evaluation = rule.createEvaluation(items, IPreferenceValueProvider.DEFAULT_VALUES, null);
                 evaluation.run();
                 r.results.put(rule.getId(), evaluation.get());
