@@ -36,6 +36,10 @@ public final class CodeCache {
     private record Heap(long low, long high, long segmapLow, int log2SegmentSize) {
     }
 
+    /** A code heap as the kernel's walk reads it (HotSpotFrames): [low, high), its segment map, log2 of its segment size. */
+    public record HeapBounds(long low, long high, long segmap, int log2SegmentSize) {
+    }
+
     private record DebugInfo(int[] pcOffsets, int[] decodeOffsets, byte[] scopes, long metadataBegin) {
     }
 
@@ -161,6 +165,11 @@ public final class CodeCache {
         return Long.compareUnsigned(pc, lowBound) >= 0 && Long.compareUnsigned(pc, highBound) < 0;
     }
 
+    /** The code heaps, in HotSpot's order. */
+    public List<HeapBounds> heapBounds() {
+        return heaps.stream().map(h -> new HeapBounds(h.low, h.high, h.segmapLow, h.log2SegmentSize)).toList();
+    }
+
     /** The return address of the call stub: the frame where Java code is entered from the VM. */
     public boolean isCallStubReturn(long pc) {
         return pc == callStubReturn && pc != 0;
@@ -260,6 +269,11 @@ public final class CodeCache {
         if (i < 0) {
             return List.of();
         }
+        return scopesAtPcDesc(d, i);
+    }
+
+    /** The chain of scopes of the i-th PcDesc, innermost first. */
+    private List<Scope> scopesAtPcDesc(DebugInfo d, int i) {
         List<Scope> scopes = new ArrayList<>(4);
         int offset = d.decodeOffsets[i];
         while (offset > 0 && offset < d.scopes.length && scopes.size() < MAX_INLINE_DEPTH) {
@@ -281,6 +295,26 @@ public final class CodeCache {
             offset = sender;
         }
         return scopes;
+    }
+
+    /**
+     * The scopes at a return address in an nmethod (a frame that called out), innermost first:
+     * those of the PcDesc HotSpot records for the call, keyed by its return address, as HotSpot
+     * itself resolves a caller's frame. A call without one (a leaf call into a stub, which is no
+     * safepoint, when the JVM records no debug information between safepoints) gives no scopes:
+     * the PcDesc nearest it belongs to other code, often another inlined method.
+     */
+    public List<Scope> scopesAtReturn(Blob nm, long returnAddress) {
+        if (!nm.isNMethod()) {
+            return List.of();
+        }
+        DebugInfo d = debugInfo(nm);
+        long rel = returnAddress - nm.codeBegin();
+        if (d == null || rel < 0 || rel > Integer.MAX_VALUE) {
+            return List.of();
+        }
+        int i = firstAtOrAfter(d.pcOffsets, (int) rel);
+        return i >= 0 && d.pcOffsets[i] == rel ? scopesAtPcDesc(d, i) : List.of();
     }
 
     private static int firstAtOrAfter(int[] sorted, int value) {

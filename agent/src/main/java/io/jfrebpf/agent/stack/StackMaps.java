@@ -2,6 +2,7 @@ package io.jfrebpf.agent.stack;
 
 import io.jfrebpf.agent.jvm.CodeCache;
 import io.jfrebpf.agent.jvm.FrameAnchors;
+import io.jfrebpf.agent.jvm.HotSpotFrames;
 import io.jfrebpf.agent.libbpf.BpfException;
 import io.jfrebpf.agent.libbpf.BpfMap;
 import io.jfrebpf.agent.libbpf.BpfObject;
@@ -15,7 +16,8 @@ import java.util.Optional;
  * The two stack maps of bpf/stack.bpf.h, one pair for all probes: the first object loaded
  * creates them, every later one reuses them (before its load), and the agent reads them here
  * under fds of its own. Also hands every object what its walk needs of this JVM: the bounds of
- * the interpreter and of the code cache, and where the frame anchors are ({@link FrameAnchors}).
+ * the interpreter and of the code cache, its code heaps and blob layout ({@link HotSpotFrames}),
+ * and where the frame anchors are ({@link FrameAnchors}).
  */
 public final class StackMaps implements AutoCloseable {
     static final String USER = "user_stacks";
@@ -33,21 +35,28 @@ public final class StackMaps implements AutoCloseable {
     private final long codeLow;
     private final long codeHigh;
     private final FrameAnchors anchors;
+    private final HotSpotFrames frames;
+    private final long sigreturn;
     private SharedMap user;
     private SharedMap kernel;
 
     /** Maps for walks that know nothing of HotSpot (no JVM to read: the attach command line). */
     public StackMaps() {
-        this(null, null);
+        this(null, null, null, 0);
     }
 
-    /** code, anchors: null when this JVM's could not be read (walks go on without them). */
-    public StackMaps(CodeCache code, FrameAnchors anchors) {
+    /**
+     * code, anchors, frames: null when this JVM's could not be read (walks go on without them);
+     * sigreturn: where signal handlers return ({@link SignalReturn}), 0 if unknown.
+     */
+    public StackMaps(CodeCache code, FrameAnchors anchors, HotSpotFrames frames, long sigreturn) {
         this.interpreterStart = code == null ? 0 : code.interpreterStart();
         this.interpreterEnd = code == null ? 0 : code.interpreterEnd();
         this.codeLow = code == null ? 0 : code.lowBound();
         this.codeHigh = code == null ? 0 : code.highBound();
         this.anchors = code == null ? null : anchors; // the check of native frames needs the code cache's bounds
+        this.frames = code == null ? null : frames;
+        this.sigreturn = sigreturn;
     }
 
     private static boolean capturesStacks(BpfObject object) {
@@ -63,6 +72,10 @@ public final class StackMaps implements AutoCloseable {
         object.rodata().setLong("interp_end", interpreterEnd);
         object.rodata().setLong("code_low", codeLow);
         object.rodata().setLong("code_high", codeHigh);
+        if (frames != null) {
+            object.rodata().setBytes("hotspot", frames.layout());
+        }
+        object.rodata().setLong("sigreturn_pc", sigreturn);
         if (anchors != null) {
             object.rodata().setLong("jt_tls_module", anchors.tlsModule());
             object.rodata().setLong("jt_tls_offset", anchors.tlsOffset());
