@@ -146,12 +146,39 @@ struct {
 	__type(value, __u64[SCAN_WORDS]);
 } scan_scratch SEC(".maps");
 
-/* A code blob's header as read by find_blob, one per slot (too big for the BPF stack). */
+/* A code blob, as the walk needs it (find_blob). */
+struct blob {
+	__u64 start;       /* the CodeBlob */
+	__u64 code_begin;
+	__u64 end;
+	__u64 verified_entry; /* nmethods: where the frame is built */
+	__u64 deopt;          /* nmethods: the deoptimization handlers a deoptimized frame returns into */
+	__u64 deopt_mh;
+	__s64 orig_pc;        /* nmethods: where a deoptimized frame keeps its pc, from its sp (-1: unknown) */
+	__s64 frame_complete; /* from code_begin, -1: none */
+	__u32 frame_size;     /* bytes, return address and saved rbp included; 0: no frame of its own */
+	__u32 kind;
+	__u64 frame_data;     /* upcall stubs: their frame's data, from sp */
+};
+
+/* Code bytes the walk decodes (entry_slot). */
+struct code_bytes {
+	__u8 c[64];
+};
+
+/* What unwinding a frame of Java code works on, one per slot (too big for the BPF stack). */
+struct unwind_scratch {
+	struct blob b;
+	__u8 header[BLOB_HEADER_MAX]; /* the blob's header, as read */
+	struct code_bytes code;
+	__u64 words[12]; /* an interpreted frame's slots, a signal frame's registers */
+};
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 3);
 	__type(key, __u32);
-	__type(value, __u8[BLOB_HEADER_MAX]);
+	__type(value, struct unwind_scratch);
 } blob_scratch SEC(".maps");
 
 static __always_inline bool in_interpreter(__u64 pc)
@@ -381,10 +408,8 @@ static __always_inline __u64 mix(__u64 h, __u64 w)
 }
 
 /*
- * The walk between two frames: what walk_step (a bpf_loop callback) works on. The frame count
- * lives in the stack being built (user_stack.depth), not here: read back from a map it is not a
- * known number to the verifier, so the callback's states converge after a step or two instead of
- * being verified once per depth.
+ * The walk between two frames: what walk_frame works on, in a map (walk_scratch). The frame
+ * count lives in the stack being built (user_stack.depth).
  */
 struct walk {
 	__u64 pc;     /* of the frame to record next */
@@ -401,6 +426,14 @@ struct walk {
 	bool native;      /* below the last Java frame (a.sp != 0 and not yet past it) */
 	bool interrupted; /* the next frame is where a signal interrupted the thread: at any pc, like the innermost */
 };
+
+/* The walk in progress, one per slot: off the BPF stack, which the probes' own records need. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 3);
+	__type(key, __u32);
+	__type(value, struct walk);
+} walk_scratch SEC(".maps");
 
 static __always_inline int move_to(struct walk *w, __u64 pc, __u64 sp, __u64 fp)
 {
@@ -451,21 +484,6 @@ __attribute__((noinline)) int native_resumes(struct walk *w, struct user_stack *
 	return 1;
 }
 
-/* A code blob, as the walk needs it (find_blob). */
-struct blob {
-	__u64 start;       /* the CodeBlob */
-	__u64 code_begin;
-	__u64 end;
-	__u64 verified_entry; /* nmethods: where the frame is built */
-	__u64 deopt;          /* nmethods: the deoptimization handlers a deoptimized frame returns into */
-	__u64 deopt_mh;
-	__s64 orig_pc;        /* nmethods: where a deoptimized frame keeps its pc, from its sp (-1: unknown) */
-	__s64 frame_complete; /* from code_begin, -1: none */
-	__u32 frame_size;     /* bytes, return address and saved rbp included; 0: no frame of its own */
-	__u32 kind;
-	__u64 frame_data;     /* upcall stubs: their frame's data, from sp */
-};
-
 static __always_inline __u32 blob_u32(const __u8 *h, __u32 at)
 {
 	return at <= BLOB_HEADER_MAX - 4 ? *(const __u32 *)(h + at) : 0;
@@ -476,10 +494,11 @@ static __always_inline __u32 blob_u32(const __u8 *h, __u32 at)
  * each segment's byte says how many segments back to hop, 0 at a block's first, 0xff when free)
  * and its header, read live: a blob freed since is found free or fails the checks.
  */
-__attribute__((noinline)) int find_blob(__u64 pc, struct blob *b, __u32 slot)
+__attribute__((noinline)) int find_blob(__u64 pc, struct unwind_scratch *u)
 {
-	if (!b)
+	if (!u)
 		return 0;
+	struct blob *b = &u->b;
 	__u64 low = 0, segmap = 0, seg = 0;
 	__u32 log2 = 0;
 	for (int i = 0; i < CODE_HEAPS_MAX; i++) {
@@ -500,9 +519,9 @@ __attribute__((noinline)) int find_blob(__u64 pc, struct blob *b, __u32 slot)
 	}
 	if (tag != 0)
 		return 0;
-	__u8 *h = bpf_map_lookup_elem(&blob_scratch, &slot);
+	__u8 *h = u->header;
 	__u32 size = hotspot.header_size;
-	if (!h || size < 64 || size > BLOB_HEADER_MAX)
+	if (size < 64 || size > BLOB_HEADER_MAX)
 		return 0;
 	__u64 block = low + (seg << log2);
 	__u8 used = 0;
@@ -554,14 +573,16 @@ static __always_inline bool code_around(__u64 pc, __u8 *code)
  * bangs (mov [rsp-n], eax), then either push rbp [mov rbp, rsp] sub rsp, n or sub rsp, n
  * followed by mov [rsp+n-16], rbp, then the nmethod entry barrier. -2: not one of these.
  */
-__attribute__((noinline)) int entry_slot(__u64 pc, __u64 vep)
+__attribute__((noinline)) int entry_slot(__u64 pc, __u64 vep, struct code_bytes *code)
 {
-	__u8 c[64];
+	if (!code)
+		return -2;
+	__u8 *c = code->c;
 	if (pc < vep)
 		return 0; /* the inline cache check */
-	if (pc - vep >= sizeof(c))
+	if (pc - vep >= sizeof(code->c))
 		return -1; /* past where any prologue allocates its frame: the entry barrier */
-	if (bpf_probe_read_user(c, sizeof(c), (void *)vep))
+	if (bpf_probe_read_user(c, sizeof(code->c), (void *)vep))
 		return -2;
 	__u32 at = 0;
 	for (int i = 0; i < 3; i++) {
@@ -635,6 +656,23 @@ __attribute__((noinline)) int stub_slot(__u64 pc)
 }
 
 /*
+ * Where the return address of a native function caught at its first instructions lies, from sp:
+ * 0 at endbr64 or push rbp, 8 right after push rbp (at mov rbp, rsp), 0 at ret; -1 elsewhere (its
+ * frame pointer says). Its rbp is still its caller's there: a walk by it would skip the caller.
+ */
+__attribute__((noinline)) int native_slot(__u64 pc)
+{
+	__u8 c[16];
+	if (!code_around(pc, c))
+		return -1;
+	if (c[8] == 0x55 || c[8] == 0xc3 || (c[8] == 0xf3 && c[9] == 0x0f && c[10] == 0x1e && c[11] == 0xfa))
+		return 0;
+	if (c[7] == 0x55 && c[8] == 0x48 && c[9] == 0x89 && c[10] == 0xe5)
+		return 8;
+	return -1;
+}
+
+/*
  * The caller of a frame whose return address lies at sp + slot (slot 8: its saved rbp at [sp]),
  * if that is one (checked_return); 1 otherwise.
  */
@@ -693,9 +731,13 @@ __attribute__((noinline)) int unwind_interpreted(struct walk *w, struct user_fra
 	if (!w || !f)
 		return 1;
 	__u64 fp = w->fp, sp = w->sp;
+	__u32 slot = w->slot;
+	struct unwind_scratch *u = bpf_map_lookup_elem(&blob_scratch, &slot);
+	if (!u)
+		return 1;
 	/* words[0] = fp[-8] (bcp), words[5] = fp[-3] (Method*), words[7] = fp[-1] (sender sp), then fp[0], fp[1] */
-	__u64 words[10];
-	if (fp <= sp || fp - sp > MAX_JAVA_FRAME || (fp & 7) || bpf_probe_read_user(words, sizeof(words), (void *)(fp - 64)))
+	__u64 *words = u->words;
+	if (fp <= sp || fp - sp > MAX_JAVA_FRAME || (fp & 7) || bpf_probe_read_user(words, 10 * sizeof(__u64), (void *)(fp - 64)))
 		return incomplete(w);
 	__u64 method = words[5], bcp = words[0], sender_sp = words[7];
 	if (!method || (method & 7) || sender_sp <= fp || sender_sp - fp > MAX_JAVA_FRAME || !in_code_cache(words[9]))
@@ -709,10 +751,11 @@ __attribute__((noinline)) int unwind_interpreted(struct walk *w, struct user_fra
 }
 
 /* A compiled Java method (an nmethod, native wrappers included): its caller by its frame size. */
-__attribute__((noinline)) int unwind_compiled(struct walk *w, struct user_frame *f, const struct blob *b, int innermost)
+__attribute__((noinline)) int unwind_compiled(struct walk *w, struct user_frame *f, struct unwind_scratch *u, int innermost)
 {
-	if (!w || !f || !b)
+	if (!w || !f || !u)
 		return 1;
+	const struct blob *b = &u->b;
 	__u64 pc = w->pc, sp = w->sp;
 	/* a deoptimized frame returns into the deoptimization handler; its own pc is kept in the frame */
 	if ((pc == b->deopt || pc == b->deopt_mh) && b->orig_pc >= 0) {
@@ -723,7 +766,7 @@ __attribute__((noinline)) int unwind_compiled(struct walk *w, struct user_frame 
 	if (!b->frame_size)
 		return partial_frame(w, 0) ? incomplete(w) : 0; /* no frame of its own (a method handle intrinsic) */
 	if (innermost) {
-		int slot = b->frame_complete >= 0 && pc < b->code_begin + b->frame_complete ? entry_slot(pc, b->verified_entry)
+		int slot = b->frame_complete >= 0 && pc < b->code_begin + b->frame_complete ? entry_slot(pc, b->verified_entry, &u->code)
 											    : exit_slot(pc);
 		if (slot == -2)
 			return incomplete(w);
@@ -803,12 +846,13 @@ __attribute__((noinline)) int unwind_java(struct walk *w, struct user_frame *f, 
 		return 1;
 	if (in_interpreter(w->pc))
 		return unwind_interpreted(w, f, innermost);
-	struct blob b = {};
-	if (!find_blob(w->pc, &b, w->slot))
+	__u32 slot = w->slot;
+	struct unwind_scratch *u = bpf_map_lookup_elem(&blob_scratch, &slot);
+	if (!u || !find_blob(w->pc, u))
 		return incomplete(w);
-	if (b.kind == hotspot.kind_nmethod)
-		return unwind_compiled(w, f, &b, innermost);
-	return unwind_stub(w, &b, innermost);
+	if (u->b.kind == hotspot.kind_nmethod)
+		return unwind_compiled(w, f, u, innermost);
+	return unwind_stub(w, &u->b, innermost);
 }
 
 /*
@@ -821,10 +865,14 @@ __attribute__((noinline)) int signal_frame(struct walk *w)
 	if (!w)
 		return 1;
 	/* the user ABI's struct ucontext: its mcontext's registers from r13 to ip */
-	__u64 regs[12];
+	__u32 slot = w->slot;
+	struct unwind_scratch *u = bpf_map_lookup_elem(&blob_scratch, &slot);
+	if (!u)
+		return 1;
+	__u64 *regs = u->words;
 	_Static_assert(__builtin_offsetof(struct sigcontext_64, ip) - __builtin_offsetof(struct sigcontext_64, r13) == 11 * 8,
 		       "r13 .. ip");
-	if (bpf_probe_read_user(regs, sizeof(regs), (void *)(w->sp + __builtin_offsetof(struct ucontext, uc_mcontext.r13))))
+	if (bpf_probe_read_user(regs, 12 * sizeof(__u64), (void *)(w->sp + __builtin_offsetof(struct ucontext, uc_mcontext.r13))))
 		return 1;
 	__u64 r13 = regs[0], rbp = regs[(__builtin_offsetof(struct sigcontext_64, bp) - __builtin_offsetof(struct sigcontext_64, r13)) / 8],
 	      rsp = regs[(__builtin_offsetof(struct sigcontext_64, sp) - __builtin_offsetof(struct sigcontext_64, r13)) / 8], rip = regs[11];
@@ -835,13 +883,14 @@ __attribute__((noinline)) int signal_frame(struct walk *w)
 	return move_to(w, rip, rsp, rbp);
 }
 
-/* Records one frame and moves to its caller; 1 ends the walk. */
-static long walk_step(__u64 i, void *ctx)
+/*
+ * Records the next frame of s (at w->pc) and moves w to its caller; 1 ends the walk. A global
+ * function, so that the verifier checks it once: the bpf_loop callback around it has nothing to
+ * tell its iterations apart, and converges at once.
+ */
+__attribute__((noinline)) int walk_frame(struct walk *w, struct user_stack *s)
 {
-	struct walk *w = ctx;
-	__u32 slot = w->slot;
-	struct user_stack *s = bpf_map_lookup_elem(&stack_scratch, &slot);
-	if (!s)
+	if (!w || !s)
 		return 1;
 	__u32 depth = s->depth;
 	if (depth >= USER_STACK_MAX_DEPTH) {
@@ -869,6 +918,8 @@ static long walk_step(__u64 i, void *ctx)
 		return end ? 1 : 0;
 	if (pc == sigreturn_pc && pc)
 		return signal_frame(w) ? 1 : 0;
+	if (innermost && !partial_frame(w, native_slot(pc)))
+		return 0;
 
 	/* native code (or, with no code heaps known, any code): by its frame pointer */
 	__u64 frame[2] = {}; /* saved frame pointer, return address */
@@ -880,6 +931,15 @@ static long walk_step(__u64 i, void *ctx)
 		return 1;
 	move_to(w, frame[1], fp + 16, frame[0]);
 	return 0;
+}
+
+/* One frame a step (walk_frame); ctx: the slot. */
+static long walk_step(__u64 i, void *ctx)
+{
+	__u32 slot = *(__u32 *)ctx;
+	struct user_stack *s = bpf_map_lookup_elem(&stack_scratch, &slot);
+	struct walk *w = bpf_map_lookup_elem(&walk_scratch, &slot);
+	return s && w && !walk_frame(w, s) ? 0 : 1;
 }
 
 /*
@@ -897,44 +957,48 @@ static long walk_step(__u64 i, void *ctx)
 static __always_inline __u64 walk_stack(__u64 pc, __u64 sp, __u64 fp, __u64 bcp, bool at_entry, __u32 slot)
 {
 	struct user_stack *s = bpf_map_lookup_elem(&stack_scratch, &slot);
-	if (!s || pc == 0)
+	struct walk *w = bpf_map_lookup_elem(&walk_scratch, &slot);
+	if (!s || !w || pc == 0)
 		return NO_USER_STACK;
-	struct walk w = {.h = 0xcbf29ce484222325ull, .slot = slot, .bcp = bcp};
+	__builtin_memset(w, 0, sizeof(*w));
+	w->h = 0xcbf29ce484222325ull;
+	w->slot = slot;
+	w->bcp = bcp;
 	/* at a function's entry the frame pointer is still the caller's: the chain is whole (and
 	 * the anchor's reads, ~0.7 us, are saved); elsewhere libc may have reused the register */
 	if (!at_entry) {
-		w.jt = current_java_thread();
-		read_java_anchor(w.jt, sp, &w.a, slot);
+		w->jt = current_java_thread();
+		read_java_anchor(w->jt, sp, &w->a, slot);
 	}
-	w.native = w.a.sp != 0;
+	w->native = w->a.sp != 0;
 	s->depth = 0;
 
 	if (at_entry) {
 		s->frames[0].pc = pc;
 		s->frames[0].aux = 0;
-		w.h = mix(mix(w.h, pc), 0);
+		w->h = mix(mix(w->h, pc), 0);
 		s->depth = 1;
 		if (bpf_probe_read_user(&pc, sizeof(pc), (void *)sp) || pc == 0)
 			goto done;
 		sp += 8;
 	}
 	if (!at_entry && !in_code_cache(pc) && !is_frame(fp, sp > 8 ? sp - 8 : 0)) {
-		__u64 found = scan_for_frame(sp, slot, &w.a);
+		__u64 found = scan_for_frame(sp, slot, &w->a);
 		if (found) {
 			/* the innermost frame is kept; its frame pointer is the one found */
 			fp = found;
 		}
 	}
-	w.pc = pc;
-	w.sp = sp;
-	w.fp = fp;
+	w->pc = pc;
+	w->sp = sp;
+	w->fp = fp;
 	/* where the thread is (and at a function's entry its caller) */
-	w.keep = at_entry ? 2 : 1;
-	w.h_keep = w.h;
-	bpf_loop(USER_STACK_MAX_DEPTH + 1, walk_step, &w, 0);
+	w->keep = at_entry ? 2 : 1;
+	w->h_keep = w->h;
+	bpf_loop(USER_STACK_MAX_DEPTH + 1, walk_step, &slot, 0);
 done:
-	s->flags = w.flags;
-	__u64 h = mix(w.h, ((__u64)w.flags << 32) | s->depth);
+	s->flags = w->flags;
+	__u64 h = mix(w->h, ((__u64)w->flags << 32) | s->depth);
 	if (h == NO_USER_STACK)
 		h = 1;
 	if (!bpf_map_lookup_elem(&user_stacks, &h))

@@ -300,9 +300,11 @@ public final class CodeCache {
     /**
      * The scopes at a return address in an nmethod (a frame that called out), innermost first:
      * those of the PcDesc HotSpot records for the call, keyed by its return address, as HotSpot
-     * itself resolves a caller's frame. A call without one (a leaf call into a stub, which is no
-     * safepoint, when the JVM records no debug information between safepoints) gives no scopes:
-     * the PcDesc nearest it belongs to other code, often another inlined method.
+     * itself resolves a caller's frame. A call without one (a leaf call into a stub is no
+     * safepoint) is described by the next PcDesc only when the nmethod was compiled with debug
+     * information between safepoints (DebugNonSafepoints, or a JVMTI agent that asks for it): a
+     * PcDesc then ends each run of code of one scope. Otherwise the next PcDesc is the next
+     * safepoint's, often in another inlined method, and the frame gets no scopes (its own method).
      */
     public List<Scope> scopesAtReturn(Blob nm, long returnAddress) {
         if (!nm.isNMethod()) {
@@ -314,7 +316,74 @@ public final class CodeCache {
             return List.of();
         }
         int i = firstAtOrAfter(d.pcOffsets, (int) rel);
-        return i >= 0 && d.pcOffsets[i] == rel ? scopesAtPcDesc(d, i) : List.of();
+        if (i < 0) {
+            return List.of();
+        }
+        return d.pcOffsets[i] == rel || recordsNonSafepoints(nm, d) ? scopesAtPcDesc(d, i) : List.of();
+    }
+
+    /**
+     * Whether an nmethod has PcDescs between its safepoints: one with a scope that no oop map
+     * shares (every safepoint has an oop map at its pc; HotSpot's sentinels, before the code and
+     * after it, have no scope).
+     */
+    private boolean recordsNonSafepoints(Blob nm, DebugInfo d) {
+        int[] safepoints = oopMapPcs(nm);
+        if (safepoints == null) {
+            return false;
+        }
+        for (int i = 0; i < d.pcOffsets.length; i++) {
+            if (d.pcOffsets[i] >= 0 && d.decodeOffsets[i] > 0 && java.util.Arrays.binarySearch(safepoints, d.pcOffsets[i]) < 0) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The pc offsets of an nmethod's oop maps (ImmutableOopMapSet: count, size, then (pc, offset) pairs), sorted; null if unreadable. */
+    private int[] oopMapPcs(Blob nm) {
+        OopMapLayout o = oopMapLayout();
+        if (o == null) {
+            return null;
+        }
+        long set = SafeMemory.readLong(nm.address() + o.blobOopMaps).orElse(0);
+        int count = set == 0 ? -1 : SafeMemory.readInt(set + o.setCount).orElse(-1);
+        if (count < 0 || count > 1 << 20) {
+            return null;
+        }
+        ByteBuffer pairs = count == 0 ? ByteBuffer.allocate(0) : SafeMemory.bytes(set + o.pairsStart, (int) (count * o.pairSize));
+        if (pairs == null) {
+            return null;
+        }
+        int[] pcs = new int[count];
+        for (int i = 0; i < count; i++) {
+            pcs[i] = pairs.getInt((int) (i * o.pairSize + o.pairPc));
+        }
+        java.util.Arrays.sort(pcs);
+        return pcs;
+    }
+
+    /** Where an nmethod's oop maps are (VMStructs): read on first use, null if this JVM's table lacks them. */
+    private record OopMapLayout(long blobOopMaps, long setCount, long pairsStart, long pairSize, long pairPc) {
+    }
+
+    private volatile Optional<OopMapLayout> oopMapLayout;
+
+    private OopMapLayout oopMapLayout() {
+        Optional<OopMapLayout> o = oopMapLayout;
+        if (o == null) {
+            o = VmStructs.load().flatMap(vm -> {
+                try {
+                    return Optional.of(new OopMapLayout(vm.requireField("CodeBlob", "_oop_maps"),
+                            vm.requireField("ImmutableOopMapSet", "_count"), vm.requireSize("ImmutableOopMapSet"),
+                            vm.requireSize("ImmutableOopMapPair"), vm.requireField("ImmutableOopMapPair", "_pc_offset")));
+                } catch (RuntimeException e) {
+                    return Optional.empty();
+                }
+            });
+            oopMapLayout = o;
+        }
+        return o.orElse(null);
     }
 
     private static int firstAtOrAfter(int[] sorted, int value) {

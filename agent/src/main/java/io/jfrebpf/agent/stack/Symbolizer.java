@@ -6,6 +6,7 @@ import io.jfrebpf.agent.jfr.JfrStack;
 import io.jfrebpf.agent.jvm.CodeCache;
 import io.jfrebpf.agent.jvm.JavaMethods;
 import io.jfrebpf.agent.jvm.JavaMethods.JavaMethod;
+import io.jfrebpf.agent.jvm.StubNames;
 import io.jfrebpf.agent.libbpf.BpfException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -79,6 +80,8 @@ public final class Symbolizer {
     private final Map<Long, List<JfrFrame>> pcs = lru(PC_CACHE);
     /** The innermost frames' pcs (any pc, where the others are return addresses): named apart. */
     private final Map<Long, List<JfrFrame>> innermostPcs = lru(PC_CACHE);
+    /** The names of the stubs in HotSpot's stub buffers, read when a stub frame is first named. */
+    private Optional<StubNames> stubs;
     private final Map<Integer, List<JfrFrame>> kernelStacks = lru(STACK_CACHE);
     private final Map<KernelPcs, List<JfrFrame>> inlineKernelStacks = lru(STACK_CACHE);
     private long stackCount;
@@ -347,7 +350,7 @@ public final class Symbolizer {
                         return java;
                     }
                 }
-                String name = code.isCallStubReturn(pc) ? "call_stub" : b.name();
+                String name = code.isCallStubReturn(pc) ? "call_stub" : b.isNMethod() ? b.name() : stubName(pc, b);
                 return List.of(new JfrFrame(JVM_CODE, name, "", -1, -1, NATIVE));
             }
             return List.of(new JfrFrame(JVM_CODE, "0x" + Long.toHexString(pc), "", -1, -1, NATIVE));
@@ -359,6 +362,14 @@ public final class Symbolizer {
         NativeSymbols.Location l = loc.get();
         String name = l.symbol() != null ? l.symbol() : "0x" + Long.toHexString(l.offset());
         return List.of(new JfrFrame(l.module(), name, "", -1, -1, NATIVE));
+    }
+
+    /** A stub by its own name (sha256_implCompressMB) where its buffer's name (StubRoutines (compilerstubs)) is all the code cache knows. */
+    private String stubName(long pc, CodeCache.Blob b) {
+        if (stubs == null) {
+            stubs = StubNames.load(code);
+        }
+        return stubs.flatMap(n -> n.at(pc, b.codeBegin())).orElse(b.name());
     }
 
     private List<JfrFrame> jitFrames(CodeCache.Blob nm, long pc, boolean atReturn) {
