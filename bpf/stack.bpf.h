@@ -169,7 +169,7 @@ struct code_bytes {
 /* What unwinding a frame of Java code works on, one per slot (too big for the BPF stack). */
 struct unwind_scratch {
 	struct blob b;
-	__u8 header[BLOB_HEADER_MAX]; /* the blob's header, as read */
+	__u8 header[BLOB_HEADER_MAX]; /* the block's header and the blob's, as read */
 	struct code_bytes code;
 	__u64 words[12]; /* an interpreted frame's slots, a signal frame's registers */
 };
@@ -519,19 +519,17 @@ __attribute__((noinline)) int find_blob(__u64 pc, struct unwind_scratch *u)
 	}
 	if (tag != 0)
 		return 0;
+	/* the block's header and the blob's, in one read */
 	__u8 *h = u->header;
-	__u32 size = hotspot.header_size;
-	if (size < 64 || size > BLOB_HEADER_MAX)
+	__u32 hb = hotspot.heap_block_size, size = hb + hotspot.header_size;
+	if (hotspot.header_size < 64 || size > BLOB_HEADER_MAX || hotspot.block_used >= hb)
 		return 0;
 	__u64 block = low + (seg << log2);
-	__u8 used = 0;
-	if (bpf_probe_read_user(&used, 1, (void *)(block + hotspot.block_used)) || !used)
+	if (bpf_probe_read_user(h, size, (void *)block) || !h[hotspot.block_used & (BLOB_HEADER_MAX - 1)])
 		return 0;
-	b->start = block + hotspot.heap_block_size;
-	if (bpf_probe_read_user(h, size, (void *)b->start))
-		return 0;
-	__u32 blob_size = blob_u32(h, hotspot.blob_size), code_offset = blob_u32(h, hotspot.blob_code_offset);
-	__s32 frame_words = (__s32)blob_u32(h, hotspot.blob_frame_size);
+	b->start = block + hb;
+	__u32 blob_size = blob_u32(h, hb + hotspot.blob_size), code_offset = blob_u32(h, hb + hotspot.blob_code_offset);
+	__s32 frame_words = (__s32)blob_u32(h, hb + hotspot.blob_frame_size);
 	if (frame_words < 0)
 		frame_words = 0; /* no frame size (stubs that keep rbp as their frame pointer) */
 	if (!blob_size || blob_size > (64u << 20) || pc >= b->start + blob_size || code_offset >= blob_size ||
@@ -540,22 +538,24 @@ __attribute__((noinline)) int find_blob(__u64 pc, struct unwind_scratch *u)
 	b->code_begin = b->start + code_offset;
 	b->end = b->start + blob_size;
 	b->frame_size = frame_words * 8;
-	__u32 fc = hotspot.blob_frame_complete <= BLOB_HEADER_MAX - 2 ? *(__s16 *)(h + (hotspot.blob_frame_complete & (BLOB_HEADER_MAX - 1))) : -1;
+	__u32 at_fc = hb + hotspot.blob_frame_complete, at_kind = hb + hotspot.blob_kind;
+	__u32 fc = at_fc <= BLOB_HEADER_MAX - 2 ? *(__s16 *)(h + (at_fc & (BLOB_HEADER_MAX - 1))) : -1;
 	b->frame_complete = (__s16)fc;
-	b->kind = hotspot.blob_kind < BLOB_HEADER_MAX ? h[hotspot.blob_kind & (BLOB_HEADER_MAX - 1)] : 0xff;
+	b->kind = at_kind < BLOB_HEADER_MAX ? h[at_kind & (BLOB_HEADER_MAX - 1)] : 0xff;
 	b->verified_entry = b->deopt = b->deopt_mh = 0;
 	b->orig_pc = -1;
 	b->frame_data = 0;
 	if (b->kind == hotspot.kind_nmethod) {
-		__u16 vep = hotspot.nm_verified_entry <= BLOB_HEADER_MAX - 2 ? *(__u16 *)(h + (hotspot.nm_verified_entry & (BLOB_HEADER_MAX - 1))) : 0;
+		__u32 at_vep = hb + hotspot.nm_verified_entry;
+		__u16 vep = at_vep <= BLOB_HEADER_MAX - 2 ? *(__u16 *)(h + (at_vep & (BLOB_HEADER_MAX - 1))) : 0;
 		b->verified_entry = b->code_begin + vep;
-		__u32 deopt = blob_u32(h, hotspot.nm_deopt_handler), deopt_mh = blob_u32(h, hotspot.nm_deopt_mh_handler);
-		__s32 orig = (__s32)blob_u32(h, hotspot.nm_orig_pc);
+		__u32 deopt = blob_u32(h, hb + hotspot.nm_deopt_handler), deopt_mh = blob_u32(h, hb + hotspot.nm_deopt_mh_handler);
+		__s32 orig = (__s32)blob_u32(h, hb + hotspot.nm_orig_pc);
 		b->deopt = deopt && deopt < blob_size ? b->start + deopt : 0;
 		b->deopt_mh = deopt_mh && deopt_mh < blob_size ? b->start + deopt_mh : 0;
 		b->orig_pc = orig >= 0 && orig < (__s32)b->frame_size ? orig : -1;
 	} else if (b->kind == hotspot.kind_upcall) {
-		b->frame_data = blob_u32(h, hotspot.upcall_frame_data);
+		b->frame_data = blob_u32(h, hb + hotspot.upcall_frame_data);
 	}
 	return 1;
 }

@@ -52,7 +52,7 @@ struct user_stack {
  * (io.jfrebpf.agent.jvm.HotSpotFrames, from VMStructs): set in .rodata before load.
  */
 #define CODE_HEAPS_MAX 4
-/* Bytes of a code blob's header read at once: the CodeBlob and the nmethod fields the walk reads. */
+/* Bytes read at once at a code blob: its heap block's header, the CodeBlob and the nmethod fields the walk reads. */
 #define BLOB_HEADER_MAX 256
 
 struct code_heap {
@@ -67,7 +67,7 @@ struct hotspot_layout {
 	struct code_heap heaps[CODE_HEAPS_MAX];
 	__u32 heap_count;        /* 0: the code cache's frames are walked by frame pointer */
 	__u32 heap_block_size;   /* sizeof(HeapBlock): the blob follows its block's header */
-	__u32 header_size;       /* bytes read at a blob (at most BLOB_HEADER_MAX), covering every offset below */
+	__u32 header_size;       /* bytes read of a blob (with heap_block_size: at most BLOB_HEADER_MAX), covering every offset below */
 	__u16 block_used;        /* HeapBlock::Header::_used */
 	__u16 blob_size;         /* CodeBlob::_size (int) */
 	__u16 blob_code_offset;  /* CodeBlob::_code_offset (int) */

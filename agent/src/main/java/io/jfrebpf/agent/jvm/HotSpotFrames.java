@@ -61,8 +61,9 @@ public final class HotSpotFrames {
         b.putInt((int) StackLayout.HotspotLayout.HEAP_COUNT, heaps.size());
         b.putInt((int) StackLayout.HotspotLayout.HEAP_BLOCK_SIZE, (int) vm.requireSize("HeapBlock"));
         long nmethod = vm.requireSize("nmethod");
-        if (nmethod > HEADER_MAX || nmethod < vm.requireSize("CodeBlob")) {
-            throw new IllegalStateException("sizeof(nmethod) = " + nmethod + ", the walk reads " + HEADER_MAX);
+        if (vm.requireSize("HeapBlock") + nmethod > HEADER_MAX || nmethod < vm.requireSize("CodeBlob")) {
+            throw new IllegalStateException("sizeof(HeapBlock) + sizeof(nmethod) = " + (vm.requireSize("HeapBlock") + nmethod)
+                    + ", the walk reads " + HEADER_MAX);
         }
         b.putInt((int) StackLayout.HotspotLayout.HEADER_SIZE, (int) nmethod);
         // every offset the walk reads inside the header: field offset + its size within what it reads
