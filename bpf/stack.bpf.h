@@ -181,6 +181,12 @@ struct {
 	__type(value, struct unwind_scratch);
 } blob_scratch SEC(".maps");
 
+/* Whether a word can be a user-space pc (x86-64: below 2^47, 2^56 with five-level page tables). */
+static __always_inline bool user_pc(__u64 pc)
+{
+	return pc >= 4096 && pc < (1ull << 56);
+}
+
 static __always_inline bool in_interpreter(__u64 pc)
 {
 	return pc >= interp_start && pc < interp_end;
@@ -212,7 +218,7 @@ __attribute__((noinline)) int is_frame(__u64 fp, __u64 above)
 		return false;
 	if (bpf_probe_read_user(frame, sizeof(frame), (void *)fp))
 		return false;
-	if (frame[1] < 4096)
+	if (!user_pc(frame[1]))
 		return false;
 	return any_saved_fp(frame[1]) || (frame[0] > fp && frame[0] - fp <= MAX_FRAME_SPAN && !(frame[0] & 7));
 }
@@ -325,7 +331,7 @@ static __always_inline bool scan_words(struct scan *c, __u64 i, __u64 *w, __u64 
 __attribute__((noinline)) int after_call(__u64 ret)
 {
 	__u8 c[8];
-	if (ret < 4096 || bpf_probe_read_user(c, sizeof(c), (void *)(ret - 8)))
+	if (!user_pc(ret) || bpf_probe_read_user(c, sizeof(c), (void *)(ret - 8)))
 		return false;
 	if (c[3] == 0xe8)
 		return true;                                                       /* e8 rel32 */
@@ -346,7 +352,7 @@ __attribute__((noinline)) int after_call(__u64 ret)
  */
 static __always_inline bool checked_return(__u64 ret)
 {
-	return in_interpreter(ret) || after_call(ret);
+	return in_interpreter(ret) || (ret == sigreturn_pc && ret) || after_call(ret);
 }
 
 /*
@@ -376,6 +382,19 @@ __attribute__((noinline)) int chain_at(__u64 sp, __u64 w, __u64 anchor_sp, __u64
 		}
 	}
 	return 1;
+}
+
+/*
+ * Whether rbp, where the walk starts in native code, holds the record of the innermost native
+ * frame: libc may use the register for data, which can point at a stale record in an unwritten
+ * slot, so its return address must follow a call (or be Java code, or the signal trampoline).
+ */
+__attribute__((noinline)) int native_record(__u64 fp, __u64 above)
+{
+	__u64 ret = 0;
+	if (!is_frame(fp, above) || bpf_probe_read_user(&ret, sizeof(ret), (void *)(fp + 8)))
+		return 0;
+	return any_saved_fp(ret) || after_call(ret);
 }
 
 /* Looks at the i-th word above sp (scan_for_frame); 1 when it is the one. */
@@ -424,6 +443,7 @@ struct walk {
 	__u32 keep; /* frames kept when a stale native part is dropped */
 	__u32 slot;
 	bool native;      /* below the last Java frame (a.sp != 0 and not yet past it) */
+	bool trusted;     /* past a Java frame: the native frames from here on keep their frame pointers (libjvm) */
 	bool interrupted; /* the next frame is where a signal interrupted the thread: at any pc, like the innermost */
 };
 
@@ -480,6 +500,7 @@ __attribute__((noinline)) int native_resumes(struct walk *w, struct user_stack *
 		w->h = w->h_keep;
 	}
 	w->native = false;
+	w->trusted = true;
 	move_to(w, w->a.pc, w->a.sp, w->a.fp);
 	return 1;
 }
@@ -876,7 +897,7 @@ __attribute__((noinline)) int signal_frame(struct walk *w)
 		return 1;
 	__u64 r13 = regs[0], rbp = regs[(__builtin_offsetof(struct sigcontext_64, bp) - __builtin_offsetof(struct sigcontext_64, r13)) / 8],
 	      rsp = regs[(__builtin_offsetof(struct sigcontext_64, sp) - __builtin_offsetof(struct sigcontext_64, r13)) / 8], rip = regs[11];
-	if (rip < 4096 || !rsp || (rsp & 7))
+	if (!user_pc(rip) || !rsp || (rsp & 7))
 		return 1;
 	w->bcp = r13;
 	w->interrupted = true;
@@ -914,21 +935,33 @@ __attribute__((noinline)) int walk_frame(struct walk *w, struct user_stack *s)
 	s->depth = ++depth;
 	if (depth == w->keep)
 		w->h_keep = w->h;
-	if (java)
+	if (java) {
+		w->trusted = true;
 		return end ? 1 : 0;
-	if (pc == sigreturn_pc && pc)
+	}
+	if (pc == sigreturn_pc && pc) {
+		w->trusted = false;
 		return signal_frame(w) ? 1 : 0;
+	}
 	if (innermost && !partial_frame(w, native_slot(pc)))
 		return 0;
 
 	/* native code (or, with no code heaps known, any code): by its frame pointer */
 	__u64 frame[2] = {}; /* saved frame pointer, return address */
-	bool linked = fp && !(fp & 7) && !bpf_probe_read_user(frame, sizeof(frame), (void *)fp) && frame[1] >= 4096 &&
+	bool linked = fp && !(fp & 7) && !bpf_probe_read_user(frame, sizeof(frame), (void *)fp) && user_pc(frame[1]) &&
 		      (any_saved_fp(frame[1]) || (frame[0] > fp && frame[0] - fp <= MAX_FRAME_SPAN));
-	if (w->native && native_resumes(w, s, fp, frame[0], linked ? frame[1] : 0))
+	/*
+	 * Before any Java frame, native code without frame pointers (libc) may have left rbp on data
+	 * or a stale record: a native return address must then follow a call.
+	 */
+	bool checked = linked && (w->trusted || any_saved_fp(frame[1]) || after_call(frame[1]));
+	if (w->native && native_resumes(w, s, fp, frame[0], checked ? frame[1] : 0))
 		return 0;
-	if (!linked)
+	if (!checked) {
+		if (linked)
+			w->flags |= USER_STACK_INCOMPLETE;
 		return 1;
+	}
 	move_to(w, frame[1], fp + 16, frame[0]);
 	return 0;
 }
@@ -982,7 +1015,7 @@ static __always_inline __u64 walk_stack(__u64 pc, __u64 sp, __u64 fp, __u64 bcp,
 			goto done;
 		sp += 8;
 	}
-	if (!at_entry && !in_code_cache(pc) && !is_frame(fp, sp > 8 ? sp - 8 : 0)) {
+	if (!at_entry && !in_code_cache(pc) && !native_record(fp, sp > 8 ? sp - 8 : 0)) {
 		__u64 found = scan_for_frame(sp, slot, &w->a);
 		if (found) {
 			/* the innermost frame is kept; its frame pointer is the one found */
