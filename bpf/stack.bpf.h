@@ -976,6 +976,23 @@ static long walk_step(__u64 i, void *ctx)
 }
 
 /*
+ * A thread caught while the kernel single-steps a probed instruction out of line (a uprobe's, in
+ * the [uprobes] page): the pc it stands for, in the probed code. Else pc itself.
+ */
+static __always_inline __u64 unstepped_pc(__u64 pc)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	if (!bpf_core_field_exists(task->utask))
+		return pc;
+	struct uprobe_task *u = BPF_CORE_READ(task, utask);
+	if (!u)
+		return pc;
+	__u64 xol = BPF_CORE_READ(u, xol_vaddr), vaddr = BPF_CORE_READ(u, vaddr);
+	int state = BPF_CORE_READ(u, state);
+	return state != UTASK_RUNNING && xol && vaddr && pc >= xol && pc - xol < 128 ? vaddr + (pc - xol) : pc;
+}
+
+/*
  * Walks the user stack from the registers the thread will return to user space with (bcp: its
  * r13, 0 if unknown). With at_entry (a uprobe on the first instruction of a function) the
  * function has not pushed a frame yet: its caller is the return address at the stack pointer,
@@ -1000,6 +1017,7 @@ static __always_inline __u64 walk_stack(__u64 pc, __u64 sp, __u64 fp, __u64 bcp,
 	/* at a function's entry the frame pointer is still the caller's: the chain is whole (and
 	 * the anchor's reads, ~0.7 us, are saved); elsewhere libc may have reused the register */
 	if (!at_entry) {
+		pc = unstepped_pc(pc);
 		w->jt = current_java_thread();
 		read_java_anchor(w->jt, sp, &w->a, slot);
 	}
