@@ -67,6 +67,13 @@ const volatile struct hotspot_layout hotspot = {};
  */
 const volatile __u64 sigreturn_pc = 0;
 /*
+ * The entries of the stubs in HotSpot's stub buffers, sorted (io.jfrebpf.agent.jvm.StubNames): a
+ * stub buffer holds many stubs, and whether the one at a pc keeps a frame pointer is seen at its
+ * first instructions (push rbp; mov rbp, rsp).
+ */
+const volatile __u64 stub_entries[STUB_ENTRIES_MAX] = {};
+const volatile __u32 stub_entry_count = 0;
+/*
  * Where the current JavaThread is (io.jfrebpf.agent.jvm.FrameAnchors): libjvm's TLS module id
  * (0: unknown, no anchor is read), the offset of Thread::_thr_current in its TLS block, and
  * offsets in JavaThread (VMStructs): _anchor (_last_Java_sp, _last_Java_pc, _last_Java_fp
@@ -658,19 +665,50 @@ __attribute__((noinline)) int exit_slot(__u64 pc)
 }
 
 /*
- * Where the return address of a stub without a frame size lies, from sp, when the stub is the
- * innermost frame: 0 at its first instruction (push rbp) or at ret, 8 right after push rbp, 0
- * right after pop rbp / leave; -1: elsewhere (its frame pointer, if it keeps one, says).
+ * Where the stub at pc begins: the greatest stub entry at or before pc inside its blob
+ * (stub_entries, for the buffers that hold many stubs), else the blob's code.
  */
-__attribute__((noinline)) int stub_slot(__u64 pc)
+__attribute__((noinline)) __u64 stub_entry(__u64 pc, __u64 code_begin)
+{
+	__u64 n = stub_entry_count < STUB_ENTRIES_MAX ? stub_entry_count : STUB_ENTRIES_MAX - 1;
+	/*
+	 * How many entries are at or before pc, by steps of 256, 128 ... 1: a search without branches
+	 * (addresses and counts stay below 2^63, so a difference's sign bit compares them), which the
+	 * verifier follows as one path.
+	 */
+	__u64 below = 0;
+#pragma unroll
+	for (int k = 8; k >= 0; k--) {
+		__u64 next = below + (1u << k);
+		__u64 within = ((n - next) >> 63) ^ 1;
+		__u64 before = ((pc - stub_entries[(next - 1) & (STUB_ENTRIES_MAX - 1)]) >> 63) ^ 1;
+		below += (1u << k) & (0 - (within & before));
+	}
+	__u64 entry = below ? stub_entries[(below - 1) & (STUB_ENTRIES_MAX - 1)] : 0;
+	return entry >= code_begin && entry <= pc ? entry : code_begin;
+}
+
+/* Whether the stub at entry keeps rbp as its frame pointer: it begins with push rbp; mov rbp, rsp. */
+static __always_inline bool keeps_frame_pointer(__u64 entry)
+{
+	__u8 e[4];
+	return !bpf_probe_read_user(e, sizeof(e), (void *)entry) && e[0] == 0x55 && e[1] == 0x48 && e[2] == 0x8b && e[3] == 0xec;
+}
+
+/*
+ * Where the return address of a stub that keeps a frame pointer lies, from sp, when the stub is
+ * the innermost frame: 0 at its first instruction or at ret or right after pop rbp / leave, 8
+ * right after push rbp; -1: elsewhere (its frame pointer says).
+ */
+__attribute__((noinline)) int stub_slot(__u64 pc, __u64 entry)
 {
 	__u8 c[16];
+	if (pc == entry)
+		return 0;
 	if (!code_around(pc, c))
 		return -1;
-	if (c[8] == 0x55 || c[8] == 0xc3)
-		return 0;
-	if (c[7] == 0x55 && c[8] == 0x48 && c[9] == 0x8b && c[10] == 0xec)
-		return 8;
+	if (pc == entry + 1 || c[8] == 0xc3)
+		return pc == entry + 1 ? 8 : 0;
 	if (c[7] == 0x5d || c[7] == 0xc9)
 		return 0;
 	return -1;
@@ -802,10 +840,11 @@ __attribute__((noinline)) int unwind_compiled(struct walk *w, struct user_frame 
  * complete, else by its frame pointer; the entry frame (the call stub, called by the VM) by
  * its frame pointer into native code; a continuation's return barrier at enterSpecial's frame.
  */
-__attribute__((noinline)) int unwind_stub(struct walk *w, const struct blob *b, int innermost)
+__attribute__((noinline)) int unwind_stub(struct walk *w, struct unwind_scratch *u, int innermost)
 {
-	if (!w || !b)
+	if (!w || !u)
 		return 1;
+	const struct blob *b = &u->b;
 	__u64 pc = w->pc, sp = w->sp;
 	if (pc == hotspot.call_stub_return && pc)
 		return fp_frame(w, true) ? incomplete(w) : 0;
@@ -843,20 +882,25 @@ __attribute__((noinline)) int unwind_stub(struct walk *w, const struct blob *b, 
 				return move_to(w, hotspot.cont_return_pc, entry, entry + hotspot.cont_entry_size);
 			}
 		}
-		return fp_frame(w, false) ? incomplete(w) : 0;
+		/* it called out, so it has a frame: by its frame pointer, which its callee saved */
+		return !keeps_frame_pointer(stub_entry(pc, b->code_begin)) || fp_frame(w, false) ? incomplete(w) : 0;
 	}
 	if (b->frame_size && b->frame_complete >= 0 && pc >= b->code_begin + b->frame_complete)
 		return sized_frame(w, b->frame_size, b->kind == hotspot.kind_upcall) ? incomplete(w) : 0;
 	/* vtable and itable stubs, method handle adapters and i2c/c2i adapters jump on: nothing pushed */
-	int slot = b->kind == hotspot.kind_vtable || b->kind == hotspot.kind_mh_adapter || b->kind == hotspot.kind_adapter
-			   ? 0 : stub_slot(pc);
-	if (slot >= 0 && !partial_frame(w, slot))
-		return 0;
-	/* a stub with a frame size but no frame-complete offset (C2's runtime stubs) */
-	if (b->frame_size && b->frame_complete < 0 && !sized_frame(w, b->frame_size, false))
-		return 0;
-	if (!fp_frame(w, false))
-		return 0;
+	if (b->kind == hotspot.kind_vtable || b->kind == hotspot.kind_mh_adapter || b->kind == hotspot.kind_adapter)
+		return partial_frame(w, 0) ? incomplete(w) : 0;
+	__u64 entry = stub_entry(pc, b->code_begin);
+	if (keeps_frame_pointer(entry)) {
+		/* rbp is the stub's once it is set; before, and once it is popped, the return address is on top */
+		int slot = stub_slot(pc, entry);
+		if (slot >= 0)
+			return partial_frame(w, slot) ? incomplete(w) : 0;
+		return fp_frame(w, false) ? incomplete(w) : 0;
+	}
+	/* no frame pointer of its own: rbp is some caller's, and would skip frames */
+	if (b->frame_size)
+		return sized_frame(w, b->frame_size, false) ? incomplete(w) : 0;
 	return partial_frame(w, 0) ? incomplete(w) : 0; /* a leaf stub that pushed nothing */
 }
 
@@ -873,7 +917,7 @@ __attribute__((noinline)) int unwind_java(struct walk *w, struct user_frame *f, 
 		return incomplete(w);
 	if (u->b.kind == hotspot.kind_nmethod)
 		return unwind_compiled(w, f, u, innermost);
-	return unwind_stub(w, &u->b, innermost);
+	return unwind_stub(w, u, innermost);
 }
 
 /*

@@ -52,6 +52,8 @@ struct user_stack {
  * (io.jfrebpf.agent.jvm.HotSpotFrames, from VMStructs): set in .rodata before load.
  */
 #define CODE_HEAPS_MAX 4
+/* Entries of the stubs in HotSpot's stub buffers (StubRoutines), sorted: where each stub begins. */
+#define STUB_ENTRIES_MAX 512
 /* Bytes read at once at a code blob: its heap block's header, the CodeBlob and the nmethod fields the walk reads. */
 #define BLOB_HEADER_MAX 256
 

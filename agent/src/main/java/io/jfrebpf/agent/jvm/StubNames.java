@@ -30,6 +30,7 @@ public final class StubNames {
 
     /** The stubs of this JVM whose entries lie in its code cache, or empty with the reason logged. */
     public static Optional<StubNames> load(CodeCache code) {
+        long start = System.nanoTime();
         try {
             Path libjvm = ProcMaps.self().libjvm().orElseThrow(() -> new IllegalStateException("libjvm not mapped"));
             ElfDataSymbols symbols = ElfDataSymbols.read(libjvm, PREFIX, MAX_STUBS);
@@ -60,7 +61,7 @@ public final class StubNames {
                 entries[i] = sorted[i][0];
                 names[i] = byIndex[(int) sorted[i][1]];
             }
-            Log.debug("stub names: %d entries from libjvm's StubRoutines", n);
+            Log.debug("stub names: %d entries from libjvm's StubRoutines in %.1f ms", n, (System.nanoTime() - start) / 1e6);
             return Optional.of(new StubNames(entries, names));
         } catch (Exception e) {
             Log.debug("stubs are named by their buffer only: %s", e.getMessage());
@@ -117,5 +118,10 @@ public final class StubNames {
 
     public int size() {
         return entries.length;
+    }
+
+    /** The distinct entries, sorted: where the stubs begin (for the kernel's walk, bpf/stack.bpf.h). */
+    public long[] entries() {
+        return Arrays.stream(entries).distinct().toArray();
     }
 }

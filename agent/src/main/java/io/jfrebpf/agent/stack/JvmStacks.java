@@ -5,6 +5,7 @@ import io.jfrebpf.agent.jvm.CodeCache;
 import io.jfrebpf.agent.jvm.FrameAnchors;
 import io.jfrebpf.agent.jvm.HotSpotFrames;
 import io.jfrebpf.agent.jvm.JavaMethods;
+import io.jfrebpf.agent.jvm.StubNames;
 import io.jfrebpf.agent.jvm.VmStructs;
 import io.jfrebpf.agent.probe.Recorder;
 import java.lang.management.ManagementFactory;
@@ -34,8 +35,11 @@ public final class JvmStacks implements AutoCloseable {
         if (frames == null) {
             warnWithoutFramePointers();
         }
-        StackMaps maps = new StackMaps(code, anchors, frames, SignalReturn.find().orElse(0));
-        Symbolizer symbolizer = new Symbolizer(maps, code, methods);
+        // the kernel's walk needs the stubs' entries before load; the symbolizer names stub frames by them
+        Optional<StubNames> stubs = frames == null ? Optional.empty() : StubNames.load(code);
+        StackMaps maps = new StackMaps(code, anchors, frames, SignalReturn.find().orElse(0),
+                stubs.map(StubNames::entries).orElse(new long[0]));
+        Symbolizer symbolizer = frames == null ? new Symbolizer(maps, code, methods) : new Symbolizer(maps, code, methods, stubs);
         symbolizer.preload();
         recorder.symbolizeWith(symbolizer);
         return new JvmStacks(maps, symbolizer);

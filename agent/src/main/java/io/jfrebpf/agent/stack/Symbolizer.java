@@ -80,7 +80,7 @@ public final class Symbolizer {
     private final Map<Long, List<JfrFrame>> pcs = lru(PC_CACHE);
     /** The innermost frames' pcs (any pc, where the others are return addresses): named apart. */
     private final Map<Long, List<JfrFrame>> innermostPcs = lru(PC_CACHE);
-    /** The names of the stubs in HotSpot's stub buffers, read when a stub frame is first named. */
+    /** The names of the stubs in HotSpot's stub buffers: given, or read when a stub frame is first named. */
     private Optional<StubNames> stubs;
     private final Map<Integer, List<JfrFrame>> kernelStacks = lru(STACK_CACHE);
     private final Map<KernelPcs, List<JfrFrame>> inlineKernelStacks = lru(STACK_CACHE);
@@ -107,6 +107,12 @@ public final class Symbolizer {
     /** code and methods are null when HotSpot's structures are not readable: Java frames then show as unresolved. */
     public Symbolizer(StackMaps maps, CodeCache code, JavaMethods methods) {
         this(maps, code, methods, RENAME_NS);
+    }
+
+    /** With the stub names already read (for the kernel's walk): read once. */
+    public Symbolizer(StackMaps maps, CodeCache code, JavaMethods methods, Optional<StubNames> stubs) {
+        this(maps, code, methods, RENAME_NS);
+        this.stubs = stubs;
     }
 
     Symbolizer(StackMaps maps, CodeCache code, JavaMethods methods, long renameNs) {

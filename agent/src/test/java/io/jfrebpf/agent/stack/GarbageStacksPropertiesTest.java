@@ -34,7 +34,7 @@ class GarbageStacksPropertiesTest {
         VmStructs vm = VmStructs.load().orElseThrow(() -> new AssertionError("VMStructs of this JVM not readable"));
         code = CodeCache.load(vm).orElseThrow();
         methods = JavaMethods.load(vm).orElseThrow();
-        symbolizer = new Symbolizer(new StackMaps(code, null, null, 0), code, methods);
+        symbolizer = new Symbolizer(new StackMaps(code, null, null, 0, new long[0]), code, methods);
         ProcMaps.Mapping jvm = ProcMaps.self().mappings().stream().filter(m -> m.path().endsWith("libjvm.so"))
                 .findFirst().orElseThrow();
         anchors = new long[] {code.interpreterStart(), code.interpreterEnd(), jvm.start(), jvm.end(),
