@@ -74,6 +74,33 @@ public final class Agent {
     static final int POLL_MS = 20;
 
     private static final Object LOCK = new Object();
+
+    static {
+        io.jfrebpf.agent.api.AgentControl.register(new Control());
+    }
+
+    /** The agent's side of {@link io.jfrebpf.agent.api.AgentControl}: what the JVM's own code (the JUnit extension) asks. */
+    private static final class Control implements io.jfrebpf.agent.api.AgentControl.Controller {
+        @Override
+        public boolean recording() {
+            return Agent.recording();
+        }
+
+        @Override
+        public boolean awaitAttached(java.time.Duration timeout) {
+            return Agent.awaitAttached(timeout.toMillis());
+        }
+
+        @Override
+        public Map<String, String> probeStates() {
+            return Agent.probeStates();
+        }
+
+        @Override
+        public Path dump(Path file) {
+            return dumpCurrent(file);
+        }
+    }
     private static Agent current;
 
     private final String agentArgs;
@@ -302,7 +329,7 @@ public final class Agent {
         }
     }
 
-    /** Whether the agent is recording in this JVM (for the JUnit extension, which calls it reflectively). */
+    /** Whether the agent is recording in this JVM ({@link io.jfrebpf.agent.api.AgentControl#recording}). */
     public static boolean recording() {
         synchronized (LOCK) {
             return current != null;
@@ -311,7 +338,7 @@ public final class Agent {
 
     /**
      * Each probe asked for: "attached: how" or "not attached: why" (empty when not recording);
-     * for the JUnit extension, which calls it reflectively to explain a missing event.
+     * through {@link io.jfrebpf.agent.api.AgentControl#probeStates}, to explain a missing event.
      */
     public static Map<String, String> probeStates() {
         Agent a;
@@ -353,7 +380,7 @@ public final class Agent {
                     : "no bound on their number: give maxfiles= or maxsize=");
         });
         options.upload().ifPresent(u -> upload = new PyroscopeUpload(u, options.service().orElseGet(PyroscopeUpload::defaultService),
-                PyroscopeUpload.labels(containerId()), background, options.cpuHz()));
+                PyroscopeUpload.labels(), background::schedule, options.cpuHz()));
         if (!Agent.class.getModule().isNativeAccessEnabled()) {
             Log.info("add --enable-native-access=ALL-UNNAMED to the java command to silence the JDK's restricted-method warning");
         }
@@ -362,6 +389,9 @@ public final class Agent {
         writer = new ChunkWriter(workDir.resolve("ebpf.jfr"), EbpfEvents.ALL, ticks);
         threads = ThreadRegistry.create(instrumentation);
         recorder = new Recorder(writer, threads);
+        if (upload != null) {
+            recorder.tap(upload); // the live profiles it pushes every upload.interval
+        }
 
         options.duration().ifPresent(d -> {
             Thread timer = new Thread(() -> {
@@ -378,18 +408,10 @@ public final class Agent {
         });
     }
 
-    private static String containerId() {
-        try {
-            return io.jfrebpf.agent.os.Cgroups.containerId(io.jfrebpf.agent.os.Cgroups.self().path()).orElse(null);
-        } catch (IOException | RuntimeException e) {
-            return null;
-        }
-    }
-
     /**
      * Ends the current slice (interval=): our chunks so far and the JVM's recording of the slice
      * are merged into the slice's file on the background thread, which then bounds the slices on
-     * disk and queues the upload. Runs on the poller thread, the one that writes events.
+     * disk. Runs on the poller thread, the one that writes events.
      */
     private void cutSlice(long nowNs) {
         if (ending.get() || jvmExiting()) {
@@ -435,9 +457,6 @@ public final class Agent {
             Log.info("slice written to %s (%s to %s)", target, start, end);
             for (Path deleted : slices.enforce()) {
                 Log.info("slice %s deleted (maxfiles=%d, maxsize=%d)", deleted.getFileName(), options.maxFiles(), options.maxSize());
-            }
-            if (upload != null) {
-                upload.enqueue(target, start, end);
             }
         } catch (IOException | RuntimeException e) {
             Log.error("slice %s could not be written: %s", target, Failures.explain(e));
@@ -656,6 +675,9 @@ public final class Agent {
                 Log.debug("probe %s: final statistics failed: %s", p.name(), t);
             }
         }
+        if (upload != null) {
+            upload.finish(); // the last period's profiles, from this thread, for at most PyroscopeUpload.EXIT_TIMEOUT
+        }
         writeProbeStatus(endNs);
         Probes.closeAll(running, DETACH_WAIT_MS);
         if (poller != null) {
@@ -681,10 +703,6 @@ public final class Agent {
             for (Path deleted : slices.enforce()) {
                 Log.info("slice %s deleted (maxfiles=%d, maxsize=%d)", deleted.getFileName(), options.maxFiles(), options.maxSize());
             }
-        }
-        if (upload != null) {
-            upload.sendNow(target, start, Instant.now()); // once, on this thread: the JVM is exiting or the agent stopping
-            Log.info("upload: %s", upload.stats());
         }
         background.close(); // what it still has to detach goes on in the background
     }
@@ -750,6 +768,9 @@ public final class Agent {
             status.lost = s.probe != null && s.attached ? s.probe.lost() : 0;
             status.attachedAfter = s.attached ? Math.max(0, s.attachedAfterNs) : 0;
             recorder.emit(status, endNs, 0);
+        }
+        if (upload != null) {
+            recorder.emit(upload.status(), endNs, 0);
         }
     }
 

@@ -143,7 +143,7 @@ public final class Cli {
 
     private static String costNote(ProbeName name) {
         return name == ProbeName.SYSCALL
-                ? " — opt-in: while attached every process on the host pays more per syscall (see README)"
+                ? " — opt-in: while attached every process on the host pays more per syscall (docs/performance.md)"
                 : "";
     }
 

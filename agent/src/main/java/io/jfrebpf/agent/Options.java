@@ -1,6 +1,6 @@
 package io.jfrebpf.agent;
 
-import java.net.URI;
+import io.jfrebpf.agent.upload.PyroscopeTarget;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -32,7 +32,7 @@ public record Options(
         Duration mallocAge,
         JfrSettings jfr,
         Optional<Duration> duration,
-        Optional<URI> upload,
+        Optional<PyroscopeTarget> upload,
         Optional<Duration> interval,
         List<String> redactPaths,
         boolean postgresRedact,
@@ -89,21 +89,26 @@ public record Options(
             ProbeName.CPU, ProbeName.OFFCPU, ProbeName.FILE, ProbeName.TCP, ProbeName.POSTGRES));
 
     private static final List<String> KEYS = List.of("file", "probes", "cpu.hz", "syscall.threshold",
-            "offcpu.threshold", "sched.threshold", "malloc.interval", "malloc.duration", "malloc.age", "jfr", "duration", "upload", "interval", "redact.paths", "postgres.redact", "maxfiles", "maxsize", "service", "jfr.environment", "startup", "log");
+            "offcpu.threshold", "sched.threshold", "malloc.interval", "malloc.duration", "malloc.age", "jfr", "duration", "upload", "upload.interval", "upload.user", "upload.password", "upload.token", "upload.tenant", "upload.headers", "interval", "redact.paths", "postgres.redact", "maxfiles", "maxsize", "service", "jfr.environment", "startup", "log");
 
     public static Options defaults() {
         return parse("");
     }
 
-    /** Options from the environment variable, overridden key by key by the agent argument. */
+    /**
+     * Options from the environment variable, overridden key by key by the agent argument; upload's
+     * credentials also from pyroscope-java's variables ({@link PyroscopeTarget}).
+     */
     public static Options fromAgentArgs(String agentArgs, Map<String, String> env) {
         Map<String, String> merged = new LinkedHashMap<>(split(env.getOrDefault(ENV, ""), ENV));
-        merged.putAll(split(agentArgs == null ? "" : agentArgs, "-javaagent"));
-        return of(merged);
+        Map<String, String> argument = split(agentArgs == null ? "" : agentArgs, "-javaagent");
+        merged.putAll(argument);
+        return of(merged, env, argument.keySet());
     }
 
     public static Options parse(String text) {
-        return of(split(text, "-javaagent"));
+        Map<String, String> v = split(text, "-javaagent");
+        return of(v, Map.of(), v.keySet());
     }
 
     private static Map<String, String> split(String text, String source) {
@@ -130,7 +135,7 @@ public record Options(
         return values;
     }
 
-    private static Options of(Map<String, String> v) {
+    private static Options of(Map<String, String> v, Map<String, String> env, java.util.Set<String> commandLine) {
         String file = v.getOrDefault("file", DEFAULT_FILE);
         if (file.isBlank()) {
             throw new IllegalArgumentException("option 'file' is empty; give a path, e.g. file=/tmp/app-%p.jfr (%p pid, %t timestamp)");
@@ -155,7 +160,7 @@ public record Options(
                 duration("malloc.age", v.get("malloc.age"), Duration.ofSeconds(10), true),
                 jfr(v.get("jfr")),
                 Optional.ofNullable(v.get("duration")).map(s -> duration("duration", s, null, false)),
-                Optional.ofNullable(v.get("upload")).map(Options::upload),
+                upload(v, env, commandLine),
                 interval,
                 redactPaths(v.get("redact.paths")),
                 bool("postgres.redact", v.get("postgres.redact"), true),
@@ -321,17 +326,28 @@ public record Options(
         throw new IllegalArgumentException("option 'jfr' has bad value '" + text + "'; accepted: default profile none");
     }
 
-    private static URI upload(String text) {
-        try {
-            URI uri = new URI(text.strip());
-            if (("http".equals(uri.getScheme()) || "https".equals(uri.getScheme())) && uri.getHost() != null) {
-                return uri;
+    /** upload= and its upload.* options; the credentials and headers are never shown in an error. */
+    private static Optional<PyroscopeTarget> upload(Map<String, String> v, Map<String, String> env, java.util.Set<String> commandLine) {
+        if (!v.containsKey("upload")) {
+            for (String key : v.keySet()) {
+                if (key.startsWith("upload.")) {
+                    throw new IllegalArgumentException("option '" + key + "' goes with 'upload', the Pyroscope server's URL; give upload= too");
+                }
             }
-        } catch (java.net.URISyntaxException ignored) {
-            // reported below
+            return Optional.empty();
         }
-        throw new IllegalArgumentException("option 'upload' has bad value '" + text
-                + "'; accepted: the base URL of a Pyroscope server, e.g. http://127.0.0.1:4040");
+        Duration interval = duration("upload.interval", v.get("upload.interval"), PyroscopeTarget.DEFAULT_INTERVAL, false);
+        if (interval.compareTo(Duration.ofSeconds(1)) < 0 || interval.compareTo(Duration.ofMinutes(10)) > 0) {
+            throw new IllegalArgumentException("option 'upload.interval' must be from 1s to 10m (the server refuses profiles"
+                    + " older than 1 h); e.g. upload.interval=10s, the default");
+        }
+        Map<String, String> given = new LinkedHashMap<>();
+        for (String key : PyroscopeTarget.KEYS) {
+            if (v.containsKey(key)) {
+                given.put(key, v.get(key));
+            }
+        }
+        return Optional.of(PyroscopeTarget.parse(v.get("upload"), given, env, interval, commandLine));
     }
 
     /** A Pyroscope application name: letters, digits and . _ - (it becomes part of a URL query and a label). */

@@ -78,7 +78,8 @@ class OptionsTest {
         assertEquals(Duration.ZERO, o.mallocAge());
         assertEquals(JfrSettings.PROFILE, o.jfr());
         assertEquals(Optional.of(Duration.ofSeconds(20)), o.duration());
-        assertEquals(Optional.of(URI.create("http://127.0.0.1:4040")), o.upload());
+        assertEquals(URI.create("http://127.0.0.1:4040/ingest"), o.upload().orElseThrow().ingest());
+        assertEquals(Duration.ofSeconds(10), o.upload().orElseThrow().interval(), "pushed every 10 s, as pyroscope-java does");
         assertEquals(Optional.of(Duration.ofMinutes(10)), o.interval());
         assertEquals(Log.Level.DEBUG, o.log());
     }

@@ -15,7 +15,7 @@ import org.openjdk.jmc.flightrecorder.rules.IRule;
 /**
  * The thresholds of JMC's rules for {@code report}, the way JMC's preferences set them:
  * {@code --set ebpf.file.storm=50} or {@code --set ebpf.syscall.slow="5 ms"}, by preference id
- * (the README's rules table, or {@code report --list-settings}). A value is read as JMC reads
+ * (the rules table in docs/jmc.md, or {@code report --list-settings}). A value is read as JMC reads
  * what one types into its preference page (a number, or a quantity with its unit); an unknown
  * id or a value that does not parse is a usage error naming what is expected.
  */

@@ -9,6 +9,7 @@ import jdk.jfr.Unsigned;
 
 /** Native memory allocated at one stack and not freed, at least malloc.age old, at the report. */
 @Name("ebpf.NativeLeak")
+@FromProbe("malloc")
 @Label("Native Leak Suspect")
 @Description("Native memory allocated at one stack (malloc family) and still not freed when the report was made (end of the recording or of malloc.duration), counting only allocations at least malloc.age old; start time = the oldest one, thread = the thread that allocated most of it")
 @Category({"eBPF", "Memory"})

@@ -10,6 +10,7 @@ import jdk.jfr.Unsigned;
 
 /** Whether a probe ran, why not, and how many events it delivered and lost. */
 @Name("ebpf.ProbeStatus")
+@FromProbe("agent")
 @Label("Probe Status")
 @Description("Whether an eBPF probe was attached, the reason if not, and its event and loss counts")
 @Category({"eBPF", "Agent"})

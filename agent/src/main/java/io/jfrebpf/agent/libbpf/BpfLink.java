@@ -1,16 +1,20 @@
 package io.jfrebpf.agent.libbpf;
 
-import java.lang.foreign.MemorySegment;
+import io.jfrebpf.agent.os.NativeFunction;
 import java.util.ArrayList;
 import java.util.List;
 
 /** One attachment of a program; closing it detaches. */
 public final class BpfLink implements AutoCloseable {
-    private MemorySegment link;
+    private static final NativeFunction FD = LibBpf.function("bpf_link__fd");
+    private static final NativeFunction DESTROY = LibBpf.function("bpf_link__destroy");
+
+    /** struct bpf_link *, 0 when closed or when the link is a bare fd. */
+    private long link;
     private int fd = -1;
     private final String description;
 
-    BpfLink(MemorySegment link, String description) {
+    BpfLink(long link, String description) {
         this.link = link;
         this.description = description;
     }
@@ -71,14 +75,19 @@ public final class BpfLink implements AutoCloseable {
         }
     }
 
+    /** The link's fd (libbpf's or the bare one); -1 when closed. */
+    synchronized int fd() {
+        return link != 0 ? (int) FD.call(link) : fd;
+    }
+
     @Override
     public synchronized void close() {
-        if (link != null) {
-            LibBpf.call(LibBpf.LINK_DESTROY, link);
-            link = null;
+        if (link != 0) {
+            DESTROY.call(link);
+            link = 0;
         }
         if (fd >= 0) {
-            LibBpf.callInt(LibBpf.CLOSE, fd);
+            LibBpf.closeFd(fd);
             fd = -1;
         }
     }

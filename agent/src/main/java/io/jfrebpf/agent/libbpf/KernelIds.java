@@ -48,8 +48,7 @@ public final class KernelIds {
                 try (BpfObject object = BpfObject.openResource("whoami")) {
                     object.load();
                     object.program("whoami").testRun();
-                    BpfMap bss = object.maps().stream().filter(m -> m.name().endsWith(".bss")).findFirst()
-                            .orElseThrow(() -> new BpfException("whoami has no .bss", 2));
+                    BpfMap bss = object.mapEndingWith(".bss");
                     try (Arena arena = Arena.ofConfined()) {
                         MemorySegment key = arena.allocateFrom(ValueLayout.JAVA_INT, 0);
                         MemorySegment value = arena.allocate(bss.valueSize(), 8);

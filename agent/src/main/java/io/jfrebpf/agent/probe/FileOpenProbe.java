@@ -7,15 +7,12 @@ import io.jfrebpf.agent.libbpf.BpfObject;
 import io.jfrebpf.agent.libbpf.BpfProgram;
 import io.jfrebpf.agent.os.ElfFile;
 import io.jfrebpf.agent.os.Errno;
+import io.jfrebpf.agent.os.NativeFunction;
 import io.jfrebpf.agent.os.OpenFlags;
 import io.jfrebpf.agent.os.SyscallTable;
 import io.jfrebpf.events.FileOpenEvent;
 import java.io.IOException;
-import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
-import java.lang.invoke.MethodHandle;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -91,16 +88,11 @@ public final class FileOpenProbe extends BpfProbe {
      */
     static long errnoTlsOffset() {
         try {
-            Linker linker = Linker.nativeLinker();
-            MethodHandle self = linker.downcallHandle(linker.defaultLookup().findOrThrow("pthread_self"),
-                    FunctionDescriptor.of(ValueLayout.JAVA_LONG));
-            MethodHandle errno = linker.downcallHandle(linker.defaultLookup().findOrThrow("__errno_location"),
-                    FunctionDescriptor.of(ValueLayout.ADDRESS));
-            long tp = (long) self.invokeExact();
-            long at = ((MemorySegment) errno.invokeExact()).address();
+            long tp = NativeFunction.libc("pthread_self").call();
+            long at = NativeFunction.libc("__errno_location").call();
             long offset = at - tp;
             return Math.abs(offset) < (1L << 20) ? offset : 0;
-        } catch (Throwable t) {
+        } catch (RuntimeException | LinkageError t) {
             Log.debug("file: libc errno location unknown (%s): failed opens report -1", t);
             return 0;
         }

@@ -30,7 +30,7 @@ import java.util.Set;
  * unbiased.
  *
  * <p>Uprobes on the libc this JVM maps, for our pid only. Each traced call is a breakpoint trap:
- * that is the cost (README), paid on every call while attached, sampled or not.
+ * that is the cost (docs/native-memory.md), paid on every call while attached, sampled or not.
  */
 public final class MallocProbe extends BpfProbe {
     /** Entry programs by libc function; functions sharing an address get one probe. */
@@ -153,7 +153,7 @@ public final class MallocProbe extends BpfProbe {
                 + (interval == 0 ? "every call" : "one sample per " + interval + " bytes")
                 + context.options().mallocDuration().map(d -> ", for " + d.toSeconds() + " s").orElse("");
         context.options().mallocDuration().ifPresent(d -> windowEndNs = System.nanoTime() + d.toNanos());
-        Log.info("malloc: %s; every malloc and free of this JVM now traps into the kernel (see README for the cost)",
+        Log.info("malloc: %s; every malloc and free of this JVM now traps into the kernel (docs/native-memory.md says what it costs)",
                 attachedAs);
     }
 
