@@ -2,12 +2,10 @@ package io.jfrebpf.agent.stack;
 
 import io.jfrebpf.agent.Log;
 import io.jfrebpf.agent.jvm.SafeMemory;
+import io.jfrebpf.agent.os.NativeFunction;
 import java.lang.foreign.Arena;
-import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.lang.invoke.MethodHandle;
 import java.nio.ByteBuffer;
 import java.util.OptionalLong;
 
@@ -20,6 +18,8 @@ import java.util.OptionalLong;
  * trampoline is checked by its code ({@code mov rax, 15; syscall}), so nothing is guessed.
  */
 public final class SignalReturn {
+    /** Variadic, through the shared call shape (os.Native): the number and four arguments. */
+    private static final NativeFunction SYSCALL = NativeFunction.libc("syscall");
     private static final int SYS_RT_SIGACTION = 13;
     private static final int SIGSEGV = 11;
     private static final long SA_RESTORER = 0x04000000L;
@@ -32,16 +32,11 @@ public final class SignalReturn {
     /** The trampoline's address, or empty (the walk then stops at a signal frame). */
     public static OptionalLong find() {
         try {
-            Linker linker = Linker.nativeLinker();
-            MethodHandle syscall = linker.downcallHandle(linker.defaultLookup().findOrThrow("syscall"),
-                    FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT, ValueLayout.ADDRESS,
-                            ValueLayout.ADDRESS, ValueLayout.JAVA_LONG),
-                    Linker.Option.firstVariadicArg(1));
             try (Arena arena = Arena.ofConfined()) {
                 // struct kernel_sigaction on x86-64: handler, flags, restorer, mask
                 MemorySegment old = arena.allocate(32, 8);
                 // HotSpot handles SIGSEGV in every JVM (implicit null checks, safepoint polls)
-                long rc = (long) syscall.invokeExact((long) SYS_RT_SIGACTION, SIGSEGV, MemorySegment.NULL, old, 8L);
+                long rc = SYSCALL.call(SYS_RT_SIGACTION, SIGSEGV, 0, old.address(), 8);
                 long flags = old.get(ValueLayout.JAVA_LONG, 8);
                 long restorer = old.get(ValueLayout.JAVA_LONG, 16);
                 if (rc != 0 || (flags & SA_RESTORER) == 0 || restorer == 0) {
