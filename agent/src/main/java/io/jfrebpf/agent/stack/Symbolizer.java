@@ -6,6 +6,7 @@ import io.jfrebpf.agent.jfr.JfrStack;
 import io.jfrebpf.agent.jvm.CodeCache;
 import io.jfrebpf.agent.jvm.JavaMethods;
 import io.jfrebpf.agent.jvm.JavaMethods.JavaMethod;
+import io.jfrebpf.agent.jvm.StubNames;
 import io.jfrebpf.agent.libbpf.BpfException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -47,7 +48,7 @@ public final class Symbolizer {
     static final long RENAME_NS = 60_000_000_000L;
 
     /** Counters for the status line and the benchmark. */
-    public record Stats(long stacks, long stacksLost, long stacksResumed, long mapLookups, long frames, long javaFrames, long interpretedFrames,
+    public record Stats(long stacks, long stacksLost, long stacksResumed, long stacksIncomplete, long mapLookups, long frames, long javaFrames, long interpretedFrames,
             long inlinedFrames, long jitFrames, long nativeFrames, long kernelFrames, long unresolvedFrames,
             long nanos, long waitNanos) {
     }
@@ -77,12 +78,18 @@ public final class Symbolizer {
     private KernelSymbols kernel;
     private final Map<StackKey, JfrStack> stacks = lru(STACK_CACHE);
     private final Map<Long, List<JfrFrame>> pcs = lru(PC_CACHE);
+    /** The innermost frames' pcs (any pc, where the others are return addresses): named apart. */
+    private final Map<Long, List<JfrFrame>> innermostPcs = lru(PC_CACHE);
+    /** The names of the stubs in HotSpot's stub buffers: given, or read when a stub frame is first named. */
+    private Optional<StubNames> stubs;
     private final Map<Integer, List<JfrFrame>> kernelStacks = lru(STACK_CACHE);
     private final Map<KernelPcs, List<JfrFrame>> inlineKernelStacks = lru(STACK_CACHE);
     private long stackCount;
     private long stacksLost;
     /** Distinct user stacks whose native frames the kernel's walk left out as stale (UserStack.resumed). */
     private long stacksResumed;
+    /** Distinct user stacks the kernel's walk ended at a frame it could not unwind (UserStack.incomplete). */
+    private long stacksIncomplete;
     private long mapLookups;
     private long frames;
     private long javaFrames;
@@ -100,6 +107,12 @@ public final class Symbolizer {
     /** code and methods are null when HotSpot's structures are not readable: Java frames then show as unresolved. */
     public Symbolizer(StackMaps maps, CodeCache code, JavaMethods methods) {
         this(maps, code, methods, RENAME_NS);
+    }
+
+    /** With the stub names already read (for the kernel's walk): read once. */
+    public Symbolizer(StackMaps maps, CodeCache code, JavaMethods methods, Optional<StubNames> stubs) {
+        this(maps, code, methods, RENAME_NS);
+        this.stubs = stubs;
     }
 
     Symbolizer(StackMaps maps, CodeCache code, JavaMethods methods, long renameNs) {
@@ -155,6 +168,7 @@ public final class Symbolizer {
         if (System.nanoTime() - namedSince >= renameNs) {
             stacks.clear();
             pcs.clear();
+            innermostPcs.clear();
             if (methods != null) {
                 methods.forget();
             }
@@ -184,9 +198,12 @@ public final class Symbolizer {
                     stacksLost++;
                     out.add(new JfrFrame(UNKNOWN_MODULE, "[stack lost]", "", -1, -1, NATIVE));
                 } else {
-                    truncated = u.get().truncated();
+                    truncated = u.get().truncated() || u.get().incomplete();
                     if (u.get().resumed()) {
                         stacksResumed++;
+                    }
+                    if (u.get().incomplete()) {
+                        stacksIncomplete++;
                     }
                     userFrames(u.get(), out);
                 }
@@ -276,10 +293,13 @@ public final class Symbolizer {
                 frames++;
                 continue;
             }
-            List<JfrFrame> f = pcs.get(u.pcs()[i]);
+            // the innermost frame is at any pc, every other one at a return address (a call site)
+            boolean atReturn = !u.anyPc(i);
+            Map<Long, List<JfrFrame>> cache = atReturn ? pcs : innermostPcs;
+            List<JfrFrame> f = cache.get(u.pcs()[i]);
             if (f == null) {
-                f = resolve(u.pcs()[i]);
-                pcs.put(u.pcs()[i], f);
+                f = resolve(u.pcs()[i], atReturn);
+                cache.put(u.pcs()[i], f);
             }
             for (JfrFrame frame : f) {
                 count(frame);
@@ -321,19 +341,22 @@ public final class Symbolizer {
         return new JfrFrame(jm.className(), jm.name(), jm.descriptor(), bci < 0 ? -1 : jm.line(bci), bci, INTERPRETED);
     }
 
-    /** The frames of one pc of JIT code, a stub or native code; a JIT pc may stand for several inlined methods. */
-    private List<JfrFrame> resolve(long pc) {
+    /**
+     * The frames of one pc of JIT code, a stub or native code; a JIT pc may stand for several
+     * inlined methods, those of its call site when it is a return address (atReturn).
+     */
+    private List<JfrFrame> resolve(long pc, boolean atReturn) {
         if (code != null && code.contains(pc)) {
             Optional<CodeCache.Blob> blob = code.blobAt(pc);
             if (blob.isPresent()) {
                 CodeCache.Blob b = blob.get();
                 if (b.isNMethod() && methods != null) {
-                    List<JfrFrame> java = jitFrames(b, pc);
+                    List<JfrFrame> java = jitFrames(b, pc, atReturn);
                     if (!java.isEmpty()) {
                         return java;
                     }
                 }
-                String name = code.isCallStubReturn(pc) ? "call_stub" : b.name();
+                String name = code.isCallStubReturn(pc) ? "call_stub" : b.isNMethod() ? b.name() : stubName(pc, b);
                 return List.of(new JfrFrame(JVM_CODE, name, "", -1, -1, NATIVE));
             }
             return List.of(new JfrFrame(JVM_CODE, "0x" + Long.toHexString(pc), "", -1, -1, NATIVE));
@@ -347,8 +370,16 @@ public final class Symbolizer {
         return List.of(new JfrFrame(l.module(), name, "", -1, -1, NATIVE));
     }
 
-    private List<JfrFrame> jitFrames(CodeCache.Blob nm, long pc) {
-        List<CodeCache.Scope> scopes = code.scopesAt(nm, pc);
+    /** A stub by its own name (sha256_implCompressMB) where its buffer's name (StubRoutines (compilerstubs)) is all the code cache knows. */
+    private String stubName(long pc, CodeCache.Blob b) {
+        if (stubs == null) {
+            stubs = StubNames.load(code);
+        }
+        return stubs.flatMap(n -> n.at(pc, b.codeBegin())).orElse(b.name());
+    }
+
+    private List<JfrFrame> jitFrames(CodeCache.Blob nm, long pc, boolean atReturn) {
+        List<CodeCache.Scope> scopes = atReturn ? code.scopesAtReturn(nm, pc) : code.scopesAt(nm, pc);
         List<JfrFrame> list = new ArrayList<>(scopes.size());
         for (int i = 0; i < scopes.size(); i++) {
             CodeCache.Scope s = scopes.get(i);
@@ -362,7 +393,8 @@ public final class Symbolizer {
             list.add(new JfrFrame(jm.className(), jm.name(), jm.descriptor(), bci >= 0 ? jm.line(bci) : -1, bci, type));
         }
         if (list.isEmpty()) {
-            // no debug information at this pc (e.g. a native method's wrapper): the nmethod's own method
+            // no debug information at this pc (a native method's wrapper; a call that records none, such
+            // as a leaf call into a stub): the nmethod's own method, as HotSpot names such a frame
             methods.method(nm.method()).ifPresent(jm -> list.add(
                     new JfrFrame(jm.className(), jm.name(), jm.descriptor(), -1, -1, JIT)));
         }
@@ -390,7 +422,7 @@ public final class Symbolizer {
     }
 
     public synchronized Stats stats() {
-        return new Stats(stackCount, stacksLost, stacksResumed, mapLookups, frames, javaFrames, interpretedFrames, inlinedFrames, jitFrames,
+        return new Stats(stackCount, stacksLost, stacksResumed, stacksIncomplete, mapLookups, frames, javaFrames, interpretedFrames, inlinedFrames, jitFrames,
                 nativeFrames, kernelFrames, unresolvedFrames, nanos, waitNanos + natives.loadNanos());
     }
 }
