@@ -462,12 +462,28 @@ struct {
 	__type(value, struct walk);
 } walk_scratch SEC(".maps");
 
-static __always_inline int move_to(struct walk *w, __u64 pc, __u64 sp, __u64 fp)
+/* The walk goes on at a frame of its own choosing: the last Java frame's anchor, a signal frame's saved registers. */
+static __always_inline int jump_to(struct walk *w, __u64 pc, __u64 sp, __u64 fp)
 {
 	w->pc = pc;
 	w->sp = sp;
 	w->fp = fp;
 	return 0;
+}
+
+/*
+ * The walk steps to the caller of the frame it recorded last. A step back to the very frame it
+ * leaves (same pc, sp and frame pointer) follows a stale or garbage record and would name that
+ * frame again and again up to the depth limit (seen: a compiled frame and its inlined callee
+ * repeated 60 times under a libc frame): the stack ends there, marked.
+ */
+static __always_inline int move_to(struct walk *w, __u64 pc, __u64 sp, __u64 fp)
+{
+	if (pc == w->pc && sp == w->sp && fp == w->fp) {
+		w->flags |= USER_STACK_INCOMPLETE;
+		return 1;
+	}
+	return jump_to(w, pc, sp, fp);
 }
 
 /* The walk ends at a frame it cannot unwind: marked, never guessed. */
@@ -508,7 +524,7 @@ __attribute__((noinline)) int native_resumes(struct walk *w, struct user_stack *
 	}
 	w->native = false;
 	w->trusted = true;
-	move_to(w, w->a.pc, w->a.sp, w->a.fp);
+	jump_to(w, w->a.pc, w->a.sp, w->a.fp);
 	return 1;
 }
 
@@ -945,7 +961,7 @@ __attribute__((noinline)) int signal_frame(struct walk *w)
 		return 1;
 	w->bcp = r13;
 	w->interrupted = true;
-	return move_to(w, rip, rsp, rbp);
+	return jump_to(w, rip, rsp, rbp);
 }
 
 /*
@@ -1006,8 +1022,7 @@ __attribute__((noinline)) int walk_frame(struct walk *w, struct user_stack *s)
 			w->flags |= USER_STACK_INCOMPLETE;
 		return 1;
 	}
-	move_to(w, frame[1], fp + 16, frame[0]);
-	return 0;
+	return move_to(w, frame[1], fp + 16, frame[0]);
 }
 
 /* One frame a step (walk_frame); ctx: the slot. */
