@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.jfrebpf.agent.Options;
 import io.jfrebpf.agent.os.ElfFile;
+import io.jfrebpf.agent.os.ElfImage;
 import io.jfrebpf.agent.os.ElfFormatException;
 import io.jfrebpf.agent.os.Errno;
 import io.jfrebpf.agent.os.OpenFlags;
@@ -159,15 +160,48 @@ class OutsideInputPropertiesTest {
         try {
             Files.write(file, bytes);
             try (ElfFile elf = ElfFile.open(file)) {
-                assertTrue(elf.symbolCount() >= 0);
                 elf.symbol("open64");
-                elf.symbolAt(0x1000);
+                elf.symbols(java.util.List.of("malloc", "memcpy", "counter", "__libc_malloc"));
+                elf.dataSymbol("counter");
+                assertTrue(elf.symbolCount() >= 0);
+                for (long vaddr : new long[] {0x1000, ElfImage.BASE + 0x100, ElfImage.BASE + 0x184, ElfImage.BASE + 0x400, -1}) {
+                    elf.symbolAt(vaddr).ifPresent(s -> assertTrue(s.name().length() <= 4096, s.name()));
+                }
             } catch (ElfFormatException e) {
                 assertTrue(e.getMessage().contains(file.toString()), e.getMessage());
             }
         } finally {
             Files.delete(file);
         }
+    }
+
+    /**
+     * A whole small object (headers, section table, both symbol tables and their strings) with
+     * some bytes changed: the lookups read the tables themselves, on demand, so every offset they
+     * follow must be checked.
+     */
+    @Property(tries = 2000)
+    void anyChangedObjectIsReadOrAClearError(@ForAll("changedImages") byte[] bytes) throws IOException {
+        anyFileIsAnElfFileOrAClearError(bytes);
+    }
+
+    @Provide
+    Arbitrary<byte[]> changedImages() {
+        long b = ElfImage.BASE;
+        byte[] image = new ElfImage().dynamic("malloc", b + 0x100, 0x40, ElfImage.STT_FUNC)
+                .dynamic("memcpy", b + 0x200, 0x20, ElfImage.STT_GNU_IFUNC).dynamic("counter", b + 0x300, 8, ElfImage.STT_OBJECT)
+                .local("malloc@GLIBC_2.2.5", b + 0x180, 0x10, ElfImage.STT_FUNC).local("__libc_malloc", b + 0x100, 0x40, ElfImage.STT_FUNC)
+                .local("sized_zero", b + 0x400, 0, ElfImage.STT_FUNC).undefined("free", b + 0x500, 0x10).bytes();
+        Arbitrary<Byte> value = Arbitraries.oneOf(Arbitraries.bytes(), Arbitraries.of((byte) 0, (byte) -1, (byte) 0x7f, (byte) 0x80,
+                (byte) 1, (byte) 24, (byte) 64));
+        return Arbitraries.integers().between(0, image.length - 1).list().ofMinSize(1).ofMaxSize(8)
+                .flatMap(positions -> value.list().ofSize(positions.size()).map(values -> {
+                    byte[] copy = image.clone();
+                    for (int i = 0; i < positions.size(); i++) {
+                        copy[positions.get(i)] = values.get(i);
+                    }
+                    return copy;
+                }));
     }
 
     /** Random bytes, and a real library's bytes with some of them changed (headers and tables get hit). */
