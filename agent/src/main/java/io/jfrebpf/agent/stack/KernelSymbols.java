@@ -8,6 +8,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.channels.ReadableByteChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -53,18 +54,30 @@ public final class KernelSymbols {
         return load(Path.of("/proc/kallsyms"));
     }
 
+    /** Never throws: what cannot be read stays unresolved, with a line saying why. */
     static KernelSymbols load(Path file) {
-        Parser p = new Parser();
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-            p.read(ch);
+            return load(ch, file.toString());
         } catch (IOException | RuntimeException e) {
             Log.warn("kernel frames stay unresolved: cannot read %s (%s)", file, e.getMessage());
+            return new KernelSymbols(AddressIndex.of(new long[0], new int[0], 0), new MemorySegment[0]);
         }
+    }
+
+    /** The symbols of a kallsyms text; a read that fails midway keeps the lines before it. */
+    static KernelSymbols load(ReadableByteChannel ch, String what) {
+        Parser p = new Parser();
+        try {
+            p.read(ch);
+        } catch (IOException | RuntimeException | OutOfMemoryError e) {
+            Log.warn("kernel symbols: reading %s stopped after %d of them (%s)", what, p.count, e.getMessage());
+        }
+        p.finish();
         if (p.full) {
-            Log.warn("%s: only the first %d kernel symbols are kept", file, p.count);
+            Log.warn("%s: only the first %d kernel symbols are kept", what, p.count);
         }
         if (p.count == 0) {
-            Log.info("kernel frames stay unresolved: %s shows no addresses to this user (kptr_restrict)", file);
+            Log.info("kernel frames stay unresolved: %s shows no addresses to this user (kptr_restrict)", what);
         }
         return new KernelSymbols(AddressIndex.of(p.addresses, p.names, p.count), p.blocks());
     }
@@ -94,7 +107,7 @@ public final class KernelSymbols {
         private final byte[] block = new byte[BLOCK];
         private int used;
 
-        void read(FileChannel ch) throws IOException {
+        void read(ReadableByteChannel ch) throws IOException {
             byte[] buf = new byte[1 << 16];
             ByteBuffer bb = ByteBuffer.wrap(buf);
             boolean skipping = false; // in a line longer than MAX_LINE
@@ -125,7 +138,23 @@ public final class KernelSymbols {
                 System.arraycopy(buf, start, buf, 0, end - start);
                 bb.position(end - start);
             }
-            flush();
+        }
+
+        /**
+         * Off the heap with the names of the last block: the symbols end with the last name kept
+         * (a failed copy drops that block's symbols, not the table).
+         */
+        void finish() {
+            try {
+                flush();
+            } catch (RuntimeException | OutOfMemoryError e) {
+                int kept = 0;
+                while (kept < count && names[kept] >>> BLOCK_BITS < blocks.size()) {
+                    kept++;
+                }
+                Log.warn("kernel symbols: %d of them dropped (%s)", count - kept, e.getMessage());
+                count = kept;
+            }
         }
 
         /** One line, [from, to): a text symbol with an address is kept, anything else skipped. */

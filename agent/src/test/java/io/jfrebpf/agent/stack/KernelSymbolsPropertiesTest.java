@@ -77,6 +77,69 @@ class KernelSymbolsPropertiesTest {
         sameAnswers(text, probes.stream().mapToLong(Long::longValue).toArray());
     }
 
+    /**
+     * A read that fails midway (here after {@code cut} bytes, given a few at a time) keeps every
+     * line it read whole, names included, and throws nothing.
+     */
+    @Property(tries = 200)
+    void aReadThatFailsKeepsTheLinesBefore(@ForAll("kallsyms") String text, @ForAll @net.jqwik.api.constraints.IntRange(min = 0, max = 2000) int cut,
+            @ForAll @net.jqwik.api.constraints.IntRange(min = 1, max = 64) int piece) throws IOException {
+        byte[] bytes = text.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        int given = Math.min(cut, bytes.length);
+        int whole = given;
+        while (whole > 0 && bytes[whole - 1] != '\n' && bytes[whole - 1] != '\r') {
+            whole--;
+        }
+        KallsymsReference want = KallsymsReference.parse(text.substring(0, whole));
+        java.nio.channels.ReadableByteChannel failing = new java.nio.channels.ReadableByteChannel() {
+            private int at;
+
+            @Override
+            public int read(java.nio.ByteBuffer dst) throws IOException {
+                if (at == given) {
+                    throw new IOException("gone");
+                }
+                int n = Math.min(Math.min(piece, dst.remaining()), given - at);
+                dst.put(bytes, at, n);
+                at += n;
+                return n;
+            }
+
+            @Override
+            public boolean isOpen() {
+                return true;
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        KernelSymbols got = KernelSymbols.load(failing, "a failing read");
+        assertEquals(want.count(), got.size() + duplicates(want), "symbols kept");
+        for (long a : want.addresses()) {
+            for (long d : new long[] {0, 1, KernelSymbols.MAX_FUNCTION_SIZE + 1}) {
+                assertEquals(want.symbol(a + d), got.symbol(a + d), () -> "at 0x" + Long.toHexString(a + d));
+            }
+        }
+    }
+
+    /** Entries the reference keeps at an address it already has (the compact table keeps one an address). */
+    private static int duplicates(KallsymsReference r) {
+        return (int) (r.count() - java.util.Arrays.stream(r.addresses()).distinct().count());
+    }
+
+    @Example
+    void anUnreadableFileResolvesNothing() throws IOException {
+        Path dir = Files.createTempDirectory("kallsyms");
+        try {
+            assertEquals(0, KernelSymbols.load(dir.resolve("missing")).size());
+            assertEquals(0, KernelSymbols.load(dir).size(), "a directory: opened, then the read fails");
+            assertEquals(null, KernelSymbols.load(dir).symbol(BASE));
+        } finally {
+            Files.delete(dir);
+        }
+    }
+
     @Provide
     Arbitrary<List<Long>> addresses() {
         return Arbitraries.oneOf(Arbitraries.longs(), Arbitraries.longs().between(0, 1 << 20).map(d -> BASE + d)).list().ofMaxSize(20);
