@@ -31,7 +31,6 @@ public final class JvmStacks implements AutoCloseable {
         FrameAnchors anchors = vm.flatMap(FrameAnchors::find).orElse(null);
         StackMaps maps = new StackMaps(code, anchors);
         Symbolizer symbolizer = new Symbolizer(maps, code, methods);
-        symbolizer.preload();
         recorder.symbolizeWith(symbolizer);
         return new JvmStacks(maps, symbolizer);
     }
@@ -72,7 +71,7 @@ public final class JvmStacks implements AutoCloseable {
                             + " %d kernel, %d unresolved; symbolization %.1f ms, of which %.1f ms loading symbol tables",
                     s.stacks(), s.stacksLost(), s.stacksResumed(), s.frames(), s.frames() == 0 ? 0.0 : 100.0 * s.javaFrames() / s.frames(),
                     s.interpretedFrames(), s.jitFrames(), s.inlinedFrames(), s.nativeFrames(), s.kernelFrames(),
-                    s.unresolvedFrames(), s.nanos() / 1e6, s.waitNanos() / 1e6);
+                    s.unresolvedFrames(), s.nanos() / 1e6, s.loadNanos() / 1e6);
         }
         maps.close();
     }

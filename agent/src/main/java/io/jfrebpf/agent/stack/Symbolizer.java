@@ -12,14 +12,15 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.CompletableFuture;
+import java.util.function.Supplier;
 
 /**
  * Turns the stacks captured in the kernel into JFR stack traces: kernel frames (kallsyms), then
  * the user frames — interpreted Java frames from their Method* and bcp, JIT frames with the
  * methods inlined at their pc, HotSpot stubs by name, native frames by ELF symbol. Runs on the
- * agent's poller thread, never on an application thread. Everything is cached and bounded: a
- * stack by its kernel keys, a pc by its value.
+ * agent's poller thread, never on an application thread; the symbol tables are read there when
+ * a frame first needs them. Everything is cached and bounded: a stack by its kernel keys, a pc by
+ * its value.
  */
 public final class Symbolizer {
     public static final String INTERPRETED = "Interpreted";
@@ -49,7 +50,7 @@ public final class Symbolizer {
     /** Counters for the status line and the benchmark. */
     public record Stats(long stacks, long stacksLost, long stacksResumed, long mapLookups, long frames, long javaFrames, long interpretedFrames,
             long inlinedFrames, long jitFrames, long nativeFrames, long kernelFrames, long unresolvedFrames,
-            long nanos, long waitNanos) {
+            long nanos, long loadNanos) {
     }
 
     /** Kernel frames carried in a record: compared by value. */
@@ -72,8 +73,9 @@ public final class Symbolizer {
     private final CodeCache code;
     private final JavaMethods methods;
     private final NativeSymbols natives = new NativeSymbols();
-    private final CompletableFuture<KernelSymbols> kernelLoad;
-    private volatile boolean preloading;
+    /** Where the kernel's symbols come from (kallsyms; tests give their own). */
+    private final Supplier<KernelSymbols> kernelSymbols;
+    /** Read when the first kernel frame needs a name. */
     private KernelSymbols kernel;
     private final Map<StackKey, JfrStack> stacks = lru(STACK_CACHE);
     private final Map<Long, List<JfrFrame>> pcs = lru(PC_CACHE);
@@ -93,7 +95,8 @@ public final class Symbolizer {
     private long kernelFrames;
     private long unresolvedFrames;
     private long nanos;
-    private long waitNanos;
+    /** Time spent reading kallsyms. */
+    private long kernelLoadNanos;
     private long namedSince = System.nanoTime();
     private final long renameNs;
 
@@ -103,30 +106,15 @@ public final class Symbolizer {
     }
 
     Symbolizer(StackMaps maps, CodeCache code, JavaMethods methods, long renameNs) {
+        this(maps, code, methods, renameNs, KernelSymbols::load);
+    }
+
+    Symbolizer(StackMaps maps, CodeCache code, JavaMethods methods, long renameNs, Supplier<KernelSymbols> kernelSymbols) {
+        this.kernelSymbols = kernelSymbols;
         this.maps = maps;
         this.code = code;
         this.methods = methods;
         this.renameNs = renameNs;
-        this.kernelLoad = new CompletableFuture<>();
-    }
-
-    /**
-     * Reads the symbol tables every stack needs (kallsyms: ~0.3 s; libjvm's .symtab: ~0.1 s) on
-     * a thread of its own while the probes attach, so that the first events do not wait for them
-     * on the poller thread while the ring buffers fill.
-     */
-    public void preload() {
-        preloading = true;
-        Thread t = new Thread(() -> {
-            try {
-                kernelLoad.complete(KernelSymbols.load());
-                natives.preload();
-            } catch (Throwable e) {
-                kernelLoad.completeExceptionally(e);
-            }
-        }, "jfr-ebpf-symbols");
-        t.setDaemon(true);
-        t.start();
     }
 
     private static <K, V> Map<K, V> lru(int max) {
@@ -238,7 +226,9 @@ public final class Symbolizer {
 
     private List<JfrFrame> kernelNames(long[] stack) {
         if (kernel == null) {
-            kernel = kernelSymbols();
+            long start = System.nanoTime();
+            kernel = kernelSymbols.get();
+            kernelLoadNanos += System.nanoTime() - start;
         }
         // a stack taken from a tracepoint program starts in that program and the trampoline that
         // ran it (bpf_trace_run<n>): not where the event happened. The program itself may have no
@@ -369,28 +359,8 @@ public final class Symbolizer {
         return List.copyOf(list);
     }
 
-    private KernelSymbols kernelSymbols() {
-        long start = System.nanoTime();
-        try {
-            return awaitKernelSymbols();
-        } finally {
-            waitNanos += System.nanoTime() - start;
-        }
-    }
-
-    private KernelSymbols awaitKernelSymbols() {
-        if (!preloading && !kernelLoad.isDone()) {
-            kernelLoad.complete(KernelSymbols.load()); // not preloaded: read it here
-        }
-        try {
-            return kernelLoad.join();
-        } catch (RuntimeException e) {
-            return KernelSymbols.load();
-        }
-    }
-
     public synchronized Stats stats() {
         return new Stats(stackCount, stacksLost, stacksResumed, mapLookups, frames, javaFrames, interpretedFrames, inlinedFrames, jitFrames,
-                nativeFrames, kernelFrames, unresolvedFrames, nanos, waitNanos + natives.loadNanos());
+                nativeFrames, kernelFrames, unresolvedFrames, nanos, kernelLoadNanos + natives.loadNanos());
     }
 }

@@ -4,6 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
 import io.jfrebpf.agent.jfr.JfrStack;
+import java.io.ByteArrayInputStream;
+import java.nio.channels.Channels;
+import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -41,6 +44,32 @@ class SymbolizerCacheTest {
             s.stack(42, -1);
             assertEquals(2, s.stats().stacksLost());
             assertEquals(2, s.stats().mapLookups());
+        }
+    }
+
+    /** A kernel of three functions, the second the trampoline that runs tracepoint programs. */
+    static KernelSymbols kernel() {
+        String text = """
+                ffffffff81000000 T do_sys_openat2
+                ffffffff81001000 t bpf_trace_run2
+                ffffffff81002000 T __x64_sys_openat
+                """;
+        return KernelSymbols.load(Channels.newChannel(new ByteArrayInputStream(text.getBytes(StandardCharsets.US_ASCII))), "a made kallsyms");
+    }
+
+    @Test
+    void kallsymsIsReadForTheFirstKernelFrameOnly() {
+        try (StackMaps maps = new StackMaps()) {
+            int[] reads = {0};
+            Symbolizer s = new Symbolizer(maps, null, null, Long.MAX_VALUE, () -> {
+                reads[0]++;
+                return kernel();
+            });
+            s.stack(42, -1);
+            assertEquals(0, reads[0], "a user stack needs no kernel symbols");
+            s.stack(0, new long[] {0xffffffff81000010L});
+            s.stack(0, new long[] {0xffffffff81002010L});
+            assertEquals(1, reads[0]);
         }
     }
 
