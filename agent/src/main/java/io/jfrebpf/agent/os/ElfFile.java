@@ -206,7 +206,7 @@ public final class ElfFile implements AutoCloseable {
             long size = sh.getLong(b + 32);
             int link = sh.getInt(b + 40);
             long entsize = sh.getLong(b + 56);
-            if (entsize < SYMBOL_SIZE || entsize > MAX_TABLE || link < 0 || link >= shnum) {
+            if (entsize < SYMBOL_SIZE || link < 0 || link >= shnum) {
                 throw new ElfFormatException(path + ": bad symbol table " + i);
             }
             int lb = link * shentsize;

@@ -146,10 +146,68 @@ class ElfFileTest {
         }
     }
 
+
+    /**
+     * What the reader before answered ({@link ElfReference}), asked of every function at its
+     * edges and middle, of every function name, and of data names (every 97th and the given
+     * ones): the same, except at the first byte of a function that shares it with aliases,
+     * where the old search named any of them and this one names the last (inside, both do).
+     */
+    static void sameAsTheOldReader(Path file, List<String> dataNames) throws Exception {
+        ElfReference old = ElfReference.open(file);
+        try (ElfFile elf = ElfFile.open(file)) {
+            for (ElfFile.Symbol f : old.functions()) {
+                for (long vaddr : new long[] {f.value() - 1, f.value(), f.value() + 1, f.value() + f.size() / 2, f.value() + f.size() - 1,
+                    f.value() + f.size()}) {
+                    Optional<ElfFile.Symbol> got = elf.symbolAt(vaddr);
+                    if (old.aliases(vaddr)) {
+                        assertTrue(got.isPresent() && got.get().value() == vaddr, () -> file + " at alias 0x" + Long.toHexString(vaddr));
+                    } else {
+                        assertEquals(old.symbolAt(vaddr), got, () -> file + " at 0x" + Long.toHexString(vaddr));
+                    }
+                }
+            }
+            List<String> names = old.functionNames();
+            Map<String, ElfFile.Symbol> found = elf.symbols(names);
+            for (String name : names) {
+                assertEquals(old.symbol(name).orElseThrow(), found.get(name), name);
+            }
+            List<String> data = new ArrayList<>(dataNames);
+            List<String> all = old.dataNames();
+            for (int i = 0; i < all.size(); i += 97) {
+                data.add(all.get(i));
+            }
+            for (String name : data) {
+                assertEquals(old.dataSymbol(name), elf.dataSymbol(name), name);
+            }
+        }
+    }
+
     @Test
-    void oddSymbolsOfAMadeImage(@TempDir Path dir) throws Exception {
+    void libjvmLibcAndPostgresAsTheOldReaderAnswered() throws Exception {
+        sameAsTheOldReader(LIBJVM, List.of("gHotSpotVMStructs", "gHotSpotVMStructEntryArrayStride", "no_such_variable"));
+        sameAsTheOldReader(ProcMaps.self().libc().orElseThrow(), List.of("environ", "stdout"));
+        sameAsTheOldReader(POSTGRES, List.of("debug_query_string", "MyProcPid"));
+    }
+
+    @Test
+    void theVdsoAsTheOldReaderAnswered(@TempDir Path dir) throws Exception {
+        ProcMaps.Mapping vdso = ProcMaps.self().mappings().stream().filter(m -> m.path().equals("[vdso]")).findFirst().orElseThrow();
+        byte[] image = java.lang.foreign.MemorySegment.ofAddress(vdso.start()).reinterpret(vdso.end() - vdso.start())
+                .toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
+        Path file = Files.write(dir.resolve("vdso.so"), image);
+        assertTrue(ElfReference.open(file).symbol("__vdso_clock_gettime").isPresent(), "the vDSO's clock_gettime");
+        sameAsTheOldReader(file, List.of());
+    }
+
+    @Test
+    void theOddImageAsTheOldReaderAnswered(@TempDir Path dir) throws Exception {
+        sameAsTheOldReader(Files.write(dir.resolve("odd.so"), oddImage()), List.of("counter", "malloc"));
+    }
+
+    static byte[] oddImage() {
         long b = ElfImage.BASE;
-        byte[] image = new ElfImage()
+        return new ElfImage()
                 .dynamic("malloc", b + 0x100, 0x40, ElfImage.STT_FUNC)
                 .dynamic("memcpy", b + 0x200, 0x20, ElfImage.STT_GNU_IFUNC)
                 .dynamic("counter", b + 0x300, 8, ElfImage.STT_OBJECT)
@@ -163,7 +221,12 @@ class ElfFileTest {
                 .local("", b + 0x600, 0x10, ElfImage.STT_FUNC)
                 .atNameOffset(1 << 20, b + 0x700, 0x10)
                 .bytes();
-        Path file = Files.write(dir.resolve("odd.so"), image);
+    }
+
+    @Test
+    void oddSymbolsOfAMadeImage(@TempDir Path dir) throws Exception {
+        long b = ElfImage.BASE;
+        Path file = Files.write(dir.resolve("odd.so"), oddImage());
         try (ElfFile elf = ElfFile.open(file)) {
             assertEquals(new ElfFile.Symbol("malloc", b + 0x100, 0x40), elf.symbol("malloc").orElseThrow(), ".dynsym's first");
             assertEquals(new ElfFile.Symbol("malloc", b + 0x180, 0x10), elf.symbolAt(b + 0x184).orElseThrow(), "version cut");
