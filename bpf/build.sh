@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Compiles every <probe>.bpf.c of this folder into a CO-RE object, and the record
-# layout table that the agent's tests compare with their Java mirrors.
+# Compiles every <probe>.bpf.c of this folder into a CO-RE object, and writes the Java side of
+# what the objects share with the agent (gen/Skeletons.java: record layouts from the objects'
+# BTF, #defines of the headers, names of programs, maps and .rodata tunables).
 #
 # vmlinux.h is generated here from the build host's kernel BTF rather than committed:
 # CO-RE relocates every field access at load time, so the objects run on any kernel
@@ -51,8 +52,12 @@ sed -n -E 's/^#define __NR_([a-z0-9_]+)[[:space:]]+([0-9]+)[[:space:]]*$/\2=\1/p
 [ "$(wc -l < "$out/syscalls.properties.tmp")" -gt 300 ] || { echo "bpf/build.sh: too few syscalls in $unistd" >&2; exit 1; }
 mv "$out/syscalls.properties.tmp" "$out/syscalls.properties"
 
-# The layout table: sizeof/offsetof of every record the kernel sends, as the host C
-# compiler sees the same headers. LayoutTest in agent/ compares it with the Java mirrors.
+# The Java side of every record layout and name, from the objects and headers themselves: a
+# field is written once, in its header. Run with the build's JDK (JAVA_HOME, as Maven has it).
 cc=${CC:-clang}
-"$cc" -O0 -Wall -Werror -I"$here" -o "$gen/layout" "$here/layout.c"
-"$gen/layout" > "$out/layout.properties"
+java=${JAVA_HOME:+$JAVA_HOME/bin/}java
+"$java" "$here/gen/Skeletons.java" "$out" "$here" "$target/generated-sources/java" "$cc"
+
+# What generation cannot prove (checks.c): LayoutTest in agent/ compares it with the Java side.
+"$cc" -O0 -Wall -Werror -I"$here" -o "$gen/checks" "$here/checks.c"
+"$gen/checks" > "$out/checks.properties"

@@ -111,6 +111,17 @@ static __always_inline void fill_task_header(struct event_header *h, struct task
 	BPF_CORE_READ_STR_INTO(&h->comm, t, comm);
 }
 
+/*
+ * Puts a struct shared with Java into the object's BTF, from which bpf/gen/Skeletons.java
+ * writes its Java layout (clang leaves a type out of BTF when only locals use it): a function
+ * no program calls, so libbpf leaves it out of every program it loads.
+ */
+#define BTF_EXPORT(type)                                                                                    \
+	__attribute__((noinline)) int btf_export_##type(struct type *value)                                   \
+	{                                                                                                  \
+		return value != 0;                                                                         \
+	}
+
 static __always_inline void fill_header(struct event_header *h, __u64 pid_tgid, __u64 start_ns, __u64 end_ns)
 {
 	h->timestamp_ns = start_ns;

@@ -38,3 +38,6 @@ int cpu_sample(struct bpf_perf_event_data *ctx)
 	bpf_ringbuf_submit(r, ringbuf_wakeup_flags(&events));
 	return 0;
 }
+
+/* the records Java reads, for their generated layout */
+BTF_EXPORT(cpu_sample_record)

@@ -194,3 +194,6 @@ int BPF_PROG(tp_sys_exit_open, struct pt_regs *regs, long ret)
 	/* only threads with a pending open of ours have an entry */
 	return leave(ret, 0);
 }
+
+/* the records Java reads, for their generated layout */
+BTF_EXPORT(file_open_record)

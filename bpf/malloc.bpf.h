@@ -196,4 +196,7 @@ int BPF_KPROBE(uprobe_free, void *ptr)
 	return 0;
 }
 
+/* the record Java reads, for its generated layout */
+BTF_EXPORT(malloc_record)
+
 #endif

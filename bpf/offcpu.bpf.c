@@ -10,6 +10,7 @@
  * user stack and no kernel stack (that is gone by then).
  */
 #include "common.bpf.h"
+#include "core_fixes.bpf.h"
 #include "stack.bpf.h"
 #include "offcpu.h"
 #include "sched_gap.bpf.h"
@@ -91,7 +92,7 @@ int BPF_PROG(sched_switch, bool preempt, struct task_struct *prev, struct task_s
 			.user_stack = current_user_stack(STACK_SLOT_SCHED),
 			.runtime = task_runtime(prev),
 			.started = task_started(prev),
-			.state = preempt ? 0 : (__u32)BPF_CORE_READ(prev, __state),
+			.state = preempt ? 0 : get_task_state(prev),
 		};
 		if (b.state & TASK_DEAD) {
 			bpf_map_delete_elem(&blocked, &tid); /* it will not come back */
@@ -117,3 +118,6 @@ int BPF_PROG(sched_switch, bool preempt, struct task_struct *prev, struct task_s
 	bpf_map_delete_elem(&blocked, &tid);
 	return 0;
 }
+
+/* the records Java reads, for their generated layout */
+BTF_EXPORT(offcpu_record)

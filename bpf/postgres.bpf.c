@@ -22,6 +22,10 @@
  *
  *   sock_send_length                  (tracepoint, our threads only) the thread and stack that last sent on
  *                                     each connection to a followed backend: the query's eventThread/stack
+ *   inet_sock_set_state (pg_connect)  only without the tcp probe, which tells the agent of our connects
+ *                                     itself: our connects to a PostgreSQL port (pg_ports, written by the
+ *                                     agent), from SYN_SENT on a thread of ours to ESTABLISHED, sent as our
+ *                                     end of the connection to `connects`, so that its backend is found at once
  */
 #include "common.bpf.h"
 #include "stack.bpf.h"
@@ -69,6 +73,33 @@ struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 1024 * 1024);
 } events SEC(".maps");
+
+/* include/net/tcp_states.h */
+#define TCP_ESTABLISHED 1
+#define TCP_SYN_SENT 2
+#define TCP_CLOSE 7
+
+/* The ports PostgreSQL servers of this host listen on (written by the agent). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 64);
+	__type(key, __u32);
+	__type(value, __u8);
+} pg_ports SEC(".maps");
+
+/* Our connects to such a port in progress, by socket address. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u64);
+	__type(value, __u8);
+} connecting SEC(".maps");
+
+/* Our end of each connect that completed (struct tcp_endpoints): a few a second at most. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 16 * 4096);
+} connects SEC(".maps");
 
 /* A record is built here (2 KB would not fit the BPF stack) and sent with its text only. */
 struct {
@@ -340,3 +371,42 @@ int BPF_PROG(sock_send_length, struct sock *sk, int ret, int flags)
 	bpf_map_update_elem(&senders, backend, &s, BPF_ANY);
 	return 0;
 }
+
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(pg_connect, const struct sock *sk, const int oldstate, const int newstate)
+{
+	if (!is_tcp(sk))
+		return 0;
+	__u64 key = (__u64)sk;
+	if (newstate == TCP_SYN_SENT) {
+		/* connect(): the calling thread is the current task, the remote port is set */
+		if (!is_target(bpf_get_current_pid_tgid()))
+			return 0;
+		__u32 port = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+		__u8 one = 1;
+		if (bpf_map_lookup_elem(&pg_ports, &port))
+			bpf_map_update_elem(&connecting, &key, &one, BPF_ANY);
+		return 0;
+	}
+	if (newstate != TCP_ESTABLISHED && newstate != TCP_CLOSE)
+		return 0;
+	/* in softirq, on whatever task: the socket says whether it is ours */
+	if (!bpf_map_lookup_elem(&connecting, &key))
+		return 0;
+	bpf_map_delete_elem(&connecting, &key);
+	if (newstate != TCP_ESTABLISHED)
+		return 0;
+	struct tcp_endpoints *e = bpf_ringbuf_reserve(&connects, sizeof(*e), 0);
+	if (!e) {
+		count_lost();
+		return 0;
+	}
+	read_endpoints(e, sk);
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+/* the records Java reads, for their generated layout */
+BTF_EXPORT(pg_query_record)
+BTF_EXPORT(pg_backend)
+BTF_EXPORT(tcp_endpoints)

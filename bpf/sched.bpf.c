@@ -12,6 +12,7 @@
  * before it got to sleep is found so as well, having waited for nothing: under the threshold.)
  */
 #include "common.bpf.h"
+#include "core_fixes.bpf.h"
 #include "stack.bpf.h"
 #include "sched.h"
 #include "sched_gap.bpf.h"
@@ -123,7 +124,7 @@ int BPF_PROG(sched_switch, bool preempt, struct task_struct *prev, struct task_s
 			.preempted = 1,
 		};
 		recover(prev, tid, &r);
-		if (preempt || BPF_CORE_READ(prev, __state) == 0)
+		if (preempt || get_task_state(prev) == 0)
 			bpf_map_update_elem(&runq, &tid, &r, BPF_ANY);
 		else
 			bpf_map_update_elem(&slept_at, &tid, &r.user_stack, BPF_ANY);
@@ -142,3 +143,6 @@ int BPF_PROG(sched_switch, bool preempt, struct task_struct *prev, struct task_s
 	bpf_map_delete_elem(&runq, &tid);
 	return 0;
 }
+
+/* the records Java reads, for their generated layout */
+BTF_EXPORT(runq_record)

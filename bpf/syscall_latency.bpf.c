@@ -118,3 +118,7 @@ int BPF_PROG(syscall_exit, struct pt_regs *regs, long ret)
 	bpf_ringbuf_submit(r, ringbuf_wakeup_flags(&events));
 	return 0;
 }
+
+/* the records Java reads, for their generated layout */
+BTF_EXPORT(syscall_latency_record)
+BTF_EXPORT(syscall_stats)

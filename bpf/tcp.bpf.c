@@ -385,3 +385,7 @@ int still_open(struct bpf_iter__tcp *ctx)
 	bpf_seq_write(ctx->meta->seq, r, sizeof(*r));
 	return 0;
 }
+
+/* the records Java reads, for their generated layout */
+BTF_EXPORT(tcp_record)
+BTF_EXPORT(tcp_endpoints)

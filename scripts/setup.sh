@@ -3,7 +3,7 @@
 # and selects JDK 25. Needs root (apt-get; the agent loads BPF programs).
 set -euo pipefail
 
-JFR_EBPF_PACKAGES=(clang llvm libbpf-dev libelf-dev bpftool bpftrace maven nftables iproute2 postgresql-15 chromium)
+JFR_EBPF_PACKAGES=(clang llvm libbpf-dev libelf-dev bpftool bpftrace maven nftables iproute2 postgresql-15 chromium time)
 
 jfr_ebpf_setup() {
   if [ "$(id -u)" -ne 0 ]; then

@@ -52,14 +52,18 @@ import java.util.concurrent.atomic.AtomicReference;
  * poller thread has stopped. No application thread ever waits for us after premain.
  */
 public final class Agent {
-    /** How long premain waits for the probes to attach before letting the application start. */
-    static final long ATTACH_WAIT_MS = 5_000;
+    /** How long {@code startup=wait} (and a dynamic attach) waits for the probes to attach. */
+    static final long STARTUP_WAIT_MS = 10_000;
+    /** The agent's thread: start-up, then the poller; its OS thread is never traced. */
+    static final String POLLER_THREAD = "jfr-ebpf";
     static final long PERIOD_MS = 1_000;
     /** What {@code java -jar jfr-ebpf-agent.jar stop <pid>} passes to the agent it loads again. */
     public static final String STOP_COMMAND = "!stop";
     /** ... and {@code dump <pid> [file=...]}: {@code !dump} or {@code !dump=/absolute/file.jfr}. */
     public static final String DUMP_COMMAND = "!dump";
     static final long DUMP_WAIT_MS = 30_000;
+    /** How long the end waits for the probes to detach (together: about one kernel grace period). */
+    static final long DETACH_WAIT_MS = 5_000;
     /**
      * The probes wake the poller only when 128 KB are waiting (common.bpf.h: a wake-up per
      * record costs the traced thread an interrupt); otherwise it reads every POLL_MS. Every
@@ -70,25 +74,58 @@ public final class Agent {
     static final int POLL_MS = 20;
 
     private static final Object LOCK = new Object();
+
+    static {
+        io.jfrebpf.agent.api.AgentControl.register(new Control());
+    }
+
+    /** The agent's side of {@link io.jfrebpf.agent.api.AgentControl}: what the JVM's own code (the JUnit extension) asks. */
+    private static final class Control implements io.jfrebpf.agent.api.AgentControl.Controller {
+        @Override
+        public boolean recording() {
+            return Agent.recording();
+        }
+
+        @Override
+        public boolean awaitAttached(java.time.Duration timeout) {
+            return Agent.awaitAttached(timeout.toMillis());
+        }
+
+        @Override
+        public Map<String, String> probeStates() {
+            return Agent.probeStates();
+        }
+
+        @Override
+        public Path dump(Path file) {
+            return dumpCurrent(file);
+        }
+    }
     private static Agent current;
 
-    private final Options options;
+    private final String agentArgs;
     private final Instrumentation instrumentation;
     private final int pid = (int) ProcessHandle.current().pid();
-    private final Path output;
-    private final Path workDir;
+    // set by the agent's thread during start-up; read by others after started (or after joining it)
+    private volatile Options options;
+    private volatile Path output;
+    private volatile Path workDir;
+    /** Guarded by itself: the agent's thread fills it, the JUnit extension reads it. */
     private final Map<ProbeName, ProbeState> states = new LinkedHashMap<>();
     private final List<Probe> running = new ArrayList<>();
     private final AtomicBoolean ending = new AtomicBoolean();
-    private final CountDownLatch attached = new CountDownLatch(1);
+    /** Counted down when the start-up is over: probes attached, or the start failed. */
+    private final CountDownLatch startedUp = new CountDownLatch(1);
     private final CountDownLatch ended = new CountDownLatch(1);
     private volatile boolean polling = true;
     private JvmRecording jvmRecording;
     private ChunkWriter writer;
     private ThreadRegistry threads;
     private JvmStacks stacks;
-    /** CPU time the poller thread used (decoding, symbolization, thread lookup), for the last log line. */
+    /** CPU time the agent's thread used (start-up, decoding, symbolization, thread lookup), for the last log line. */
     private volatile long pollerCpuNanos = -1;
+    /** ... of which starting (loading and attaching the probes). */
+    private volatile long startupCpuNanos = -1;
     private Recorder recorder;
     private BackgroundWork background;
     private final Instant started = Instant.now();
@@ -109,16 +146,23 @@ public final class Agent {
         Probe probe;
         boolean attached;
         String reason;
+        /** How long after the JVM's start it was attached (0: not attached, or unknown). */
+        long attachedAfterNs;
     }
 
-    private Agent(Options options, Instrumentation instrumentation, Path output, Path workDir) {
-        this.options = options;
+    private Agent(String agentArgs, Instrumentation instrumentation) {
+        this.agentArgs = agentArgs;
         this.instrumentation = instrumentation;
-        this.output = output;
-        this.workDir = workDir;
     }
 
-    /** Called by the boot class on JDK 25+. Never throws: the application must start. */
+    /**
+     * Called by the boot class on JDK 25+. Never throws: the application must start. From
+     * {@code -javaagent} (premain) it only starts the agent's thread and returns: options, the
+     * JVM's recording, loading and attaching happen there, while the application starts; with
+     * {@code startup=wait} it waits (at most {@link #STARTUP_WAIT_MS}) until the probes are
+     * attached. A dynamic attach ({@code agentmain}, on the JVM's attach listener thread, not an
+     * application thread) waits too, so that {@code attach} returns a recording that sees.
+     */
     public static void start(String agentArgs, Instrumentation inst, boolean dynamic) {
         if (dynamic && agentArgs != null && agentArgs.startsWith(DUMP_COMMAND)) {
             String file = agentArgs.substring(DUMP_COMMAND.length());
@@ -135,36 +179,102 @@ public final class Agent {
             }
             return;
         }
-        Options options;
+        Agent agent;
+        synchronized (LOCK) {
+            if (current != null) {
+                Log.warn("the agent is already recording to %s; ignoring a second start", current.output == null ? "its file" : current.output);
+                return;
+            }
+            agent = new Agent(agentArgs, inst);
+            current = agent;
+        }
+        Thread t = new Thread(agent::run, POLLER_THREAD);
+        t.setDaemon(true);
+        agent.pollerThread = t;
+        try {
+            Runtime.getRuntime().addShutdownHook(agent.shutdownHook);
+            t.start();
+        } catch (Throwable e) {
+            Log.error("cannot start the agent's thread (%s); the application runs untraced", Failures.explain(e));
+            agent.forget();
+            return;
+        }
+        if (dynamic || Options.startupWaits(agentArgs, System.getenv())) {
+            agent.awaitStarted(STARTUP_WAIT_MS);
+        }
+    }
+
+    /** Waits at most {@code millis} until the start-up is over (probes attached, or failed); true when it is. */
+    boolean awaitStarted(long millis) {
+        try {
+            if (!startedUp.await(millis, TimeUnit.MILLISECONDS)) {
+                Log.warn("probes still attaching after %d ms; the application goes on meanwhile", millis);
+                return false;
+            }
+            return true;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    /**
+     * For the JUnit extension and tests: waits at most {@code millis} until the recording's
+     * probes are attached (or failed); false when no recording is starting or running, or the
+     * time ran out.
+     */
+    public static boolean awaitAttached(long millis) {
+        Agent a;
+        synchronized (LOCK) {
+            a = current;
+        }
+        return a != null && a.awaitStarted(millis) && recording();
+    }
+
+    /** Drops a recording that never started: the next start may try again. */
+    private void forget() {
+        synchronized (LOCK) {
+            if (current == this) {
+                current = null;
+            }
+        }
+        startedUp.countDown();
+        try {
+            Runtime.getRuntime().removeShutdownHook(shutdownHook);
+        } catch (IllegalStateException | IllegalArgumentException | SecurityException ignored) {
+            // exiting, or not registered
+        }
+    }
+
+    /**
+     * The start-up, on the agent's own thread: options, output, the JVM's recording, the
+     * writer, the thread registry, then the probes. A failure leaves the application untraced,
+     * with one line saying why; the JVM's exit never waits for a start-up that is still going
+     * on beyond a bounded time (see {@link #end}).
+     */
+    private boolean setUp() {
         try {
             options = Options.fromAgentArgs(agentArgs, System.getenv());
         } catch (IllegalArgumentException e) {
             Log.error("%s; the application runs untraced", e.getMessage());
-            return;
+            forget();
+            return false;
         }
         Log.setLevel(options.log());
-        synchronized (LOCK) {
-            if (current != null) {
-                Log.warn("the agent is already recording to %s; ignoring a second start", current.output);
-                return;
-            }
-            try {
-                Path output = Path.of(JfrFiles.expandFileName(options.file(), ProcessHandle.current().pid(), Instant.now()))
-                        .toAbsolutePath();
-                Path dir = output.getParent();
-                Files.createDirectories(dir);
-                WorkDir.removeStale(dir);
-                Path work = WorkDir.create(dir);
-                current = new Agent(options, inst, output, work);
-                current.begin();
-            } catch (Throwable t) {
-                Log.error("cannot start recording (%s); the application runs untraced", Failures.explain(t));
-                Agent failed = current;
-                current = null;
-                if (failed != null) {
-                    failed.abandon();
-                }
-            }
+        try {
+            Path out = Path.of(JfrFiles.expandFileName(options.file(), pid, Instant.now())).toAbsolutePath();
+            Path dir = out.getParent();
+            Files.createDirectories(dir);
+            WorkDir.removeStale(dir);
+            workDir = WorkDir.create(dir);
+            output = out;
+            begin();
+            return true;
+        } catch (Throwable t) {
+            Log.error("cannot start recording (%s); the application runs untraced", Failures.explain(t));
+            abandon();
+            forget();
+            return false;
         }
     }
 
@@ -219,7 +329,7 @@ public final class Agent {
         }
     }
 
-    /** Whether the agent is recording in this JVM (for the JUnit extension, which calls it reflectively). */
+    /** Whether the agent is recording in this JVM ({@link io.jfrebpf.agent.api.AgentControl#recording}). */
     public static boolean recording() {
         synchronized (LOCK) {
             return current != null;
@@ -228,7 +338,7 @@ public final class Agent {
 
     /**
      * Each probe asked for: "attached: how" or "not attached: why" (empty when not recording);
-     * for the JUnit extension, which calls it reflectively to explain a missing event.
+     * through {@link io.jfrebpf.agent.api.AgentControl#probeStates}, to explain a missing event.
      */
     public static Map<String, String> probeStates() {
         Agent a;
@@ -237,7 +347,9 @@ public final class Agent {
         }
         Map<String, String> states = new java.util.LinkedHashMap<>();
         if (a != null) {
-            a.states.forEach((name, s) -> states.put(name.key(), (s.attached ? "attached: " : "not attached: ") + s.reason));
+            synchronized (a.states) {
+                a.states.forEach((name, s) -> states.put(name.key(), (s.attached ? "attached: " : "not attached: ") + s.reason));
+            }
         }
         return states;
     }
@@ -268,7 +380,7 @@ public final class Agent {
                     : "no bound on their number: give maxfiles= or maxsize=");
         });
         options.upload().ifPresent(u -> upload = new PyroscopeUpload(u, options.service().orElseGet(PyroscopeUpload::defaultService),
-                PyroscopeUpload.labels(containerId()), background, options.cpuHz()));
+                PyroscopeUpload.labels(), background::schedule, options.cpuHz()));
         if (!Agent.class.getModule().isNativeAccessEnabled()) {
             Log.info("add --enable-native-access=ALL-UNNAMED to the java command to silence the JDK's restricted-method warning");
         }
@@ -277,18 +389,10 @@ public final class Agent {
         writer = new ChunkWriter(workDir.resolve("ebpf.jfr"), EbpfEvents.ALL, ticks);
         threads = ThreadRegistry.create(instrumentation);
         recorder = new Recorder(writer, threads);
-
-        Runtime.getRuntime().addShutdownHook(shutdownHook);
-        pollerThread = new Thread(this::run, "jfr-ebpf");
-        pollerThread.setDaemon(true);
-        pollerThread.start();
-        try {
-            if (!attached.await(ATTACH_WAIT_MS, TimeUnit.MILLISECONDS)) {
-                Log.warn("probes still attaching after %d ms; the application starts meanwhile", ATTACH_WAIT_MS);
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+        if (upload != null) {
+            recorder.tap(upload); // the live profiles it pushes every upload.interval
         }
+
         options.duration().ifPresent(d -> {
             Thread timer = new Thread(() -> {
                 try {
@@ -304,18 +408,10 @@ public final class Agent {
         });
     }
 
-    private static String containerId() {
-        try {
-            return io.jfrebpf.agent.os.Cgroups.containerId(io.jfrebpf.agent.os.Cgroups.self().path()).orElse(null);
-        } catch (IOException | RuntimeException e) {
-            return null;
-        }
-    }
-
     /**
      * Ends the current slice (interval=): our chunks so far and the JVM's recording of the slice
      * are merged into the slice's file on the background thread, which then bounds the slices on
-     * disk and queues the upload. Runs on the poller thread, the one that writes events.
+     * disk. Runs on the poller thread, the one that writes events.
      */
     private void cutSlice(long nowNs) {
         if (ending.get() || jvmExiting()) {
@@ -362,9 +458,6 @@ public final class Agent {
             for (Path deleted : slices.enforce()) {
                 Log.info("slice %s deleted (maxfiles=%d, maxsize=%d)", deleted.getFileName(), options.maxFiles(), options.maxSize());
             }
-            if (upload != null) {
-                upload.enqueue(target, start, end);
-            }
         } catch (IOException | RuntimeException e) {
             Log.error("slice %s could not be written: %s", target, Failures.explain(e));
         } finally {
@@ -381,20 +474,23 @@ public final class Agent {
         }
     }
 
-    /** The poller thread: attach, then poll until the end. */
+    /** The agent's thread: start-up, attach, then poll until the end. */
     private void run() {
+        if (!setUp()) {
+            return;
+        }
         try {
             attachProbes();
         } catch (Throwable t) {
             Log.error("probes could not start (%s); recording the JVM's own events only", Failures.explain(t));
         } finally {
-            attached.countDown();
+            startedUp.countDown();
         }
         if (polling) { // not when the JVM ended before the probes were up
             watchContainer();
         }
-        Log.debug("probes attached; the poller thread used %d ms CPU so far",
-                java.lang.management.ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime() / 1_000_000);
+        startupCpuNanos = io.jfrebpf.agent.os.ThreadCpu.currentNanos();
+        Log.debug("probes attached; the agent's thread used %d ms CPU so far", startupCpuNanos / 1_000_000);
         long nextPeriod = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(PERIOD_MS);
         while (polling && poller != null) {
             try {
@@ -428,27 +524,28 @@ public final class Agent {
                 break;
             }
         }
-        try {
-            pollerCpuNanos = java.lang.management.ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime();
-        } catch (RuntimeException | LinkageError e) {
-            pollerCpuNanos = -1;
-        }
+        pollerCpuNanos = io.jfrebpf.agent.os.ThreadCpu.currentNanos();
     }
 
     private void attachProbes() throws Exception {
         List<String> missing = new ArrayList<>();
-        for (ProbeName name : options.probes()) {
-            ProbeState state = new ProbeState();
-            states.put(name, state);
-            Probes.create(name).ifPresentOrElse(p -> state.probe = p, () -> {
-                state.reason = "not available in this version of jfr-ebpf";
-                missing.add(name.key());
-            });
+        boolean any = false;
+        synchronized (states) {
+            for (ProbeName name : options.probes()) {
+                ProbeState state = new ProbeState();
+                states.put(name, state);
+                state.probe = Probes.create(name).orElse(null);
+                if (state.probe == null) {
+                    state.reason = "not available in this version of jfr-ebpf";
+                    missing.add(name.key());
+                }
+                any |= state.probe != null;
+            }
         }
         if (!missing.isEmpty()) {
             Log.info("probes not available in this version: %s", String.join(", ", missing));
         }
-        if (states.values().stream().noneMatch(s -> s.probe != null)) {
+        if (!any) {
             return;
         }
         poller = new RingBufferPoller();
@@ -456,24 +553,49 @@ public final class Agent {
         ProbeContext context = new ProbeContext(pid, KernelIds.hostTid(), writer.writerTid(), options, poller, recorder,
                 this::syscalls, stacks.maps(), new ConnectListeners(), background);
         List<String> on = new ArrayList<>();
-        for (Map.Entry<ProbeName, ProbeState> e : states.entrySet()) {
+        for (Map.Entry<ProbeName, ProbeState> e : stateList()) {
             ProbeState state = e.getValue();
             if (state.probe == null) {
                 continue;
             }
+            if (ending.get()) {
+                state.reason = "the recording ended before it was attached (startup=wait makes main wait for the probes)";
+                continue;
+            }
             try {
                 state.probe.start(context);
-                state.attached = true;
-                state.reason = state.probe.attachedAs();
+                synchronized (states) {
+                    state.attached = true;
+                    state.attachedAfterNs = sinceJvmStart();
+                    state.reason = state.probe.attachedAs();
+                }
                 running.add(state.probe);
                 on.add(e.getKey().key());
             } catch (Throwable t) {
-                state.reason = Failures.explain(t);
+                synchronized (states) {
+                    state.reason = Failures.explain(t);
+                }
                 Log.warn("probe %s not attached: %s", e.getKey().key(), state.reason);
                 state.probe.close();
             }
         }
         Log.info("recording to %s; probes on: %s", output, on.isEmpty() ? "none" : String.join(", ", on));
+    }
+
+    /** The probes asked for, in order, as they are now (a copy: the JUnit extension reads them from its thread). */
+    private List<Map.Entry<ProbeName, ProbeState>> stateList() {
+        synchronized (states) {
+            return new ArrayList<>(states.entrySet());
+        }
+    }
+
+    /** Nanoseconds since this JVM's process started (its start time has the kernel's 10 ms resolution). */
+    private static long sinceJvmStart() {
+        Instant jvmStart = ProcessHandle.current().info().startInstant().orElse(null);
+        if (jvmStart == null) {
+            return 0;
+        }
+        return Math.max(0, java.time.Duration.between(jvmStart, Instant.now()).toNanos());
     }
 
     private SyscallTable syscalls() {
@@ -527,8 +649,16 @@ public final class Agent {
 
     private void finishRecording(String why) throws IOException, InterruptedException {
         polling = false;
-        if (pollerThread != null) {
+        if (pollerThread != null && pollerThread != Thread.currentThread()) {
             pollerThread.join(5_000);
+        }
+        if (writer == null || recorder == null) {
+            // the JVM ended (or the agent was stopped) while the agent was still starting
+            if (jvmRecording != null) {
+                jvmRecording.close();
+            }
+            Log.info("the recording ended before the agent had started (%s); nothing written", why);
+            return;
         }
         long endNs = System.nanoTime();
         if (poller != null && !pollerThread.isAlive()) {
@@ -545,10 +675,11 @@ public final class Agent {
                 Log.debug("probe %s: final statistics failed: %s", p.name(), t);
             }
         }
-        writeProbeStatus(endNs);
-        for (Probe p : running) {
-            p.close();
+        if (upload != null) {
+            upload.finish(); // the last period's profiles, from this thread, for at most PyroscopeUpload.EXIT_TIMEOUT
         }
+        writeProbeStatus(endNs);
+        Probes.closeAll(running, DETACH_WAIT_MS);
         if (poller != null) {
             poller.close();
         }
@@ -564,17 +695,14 @@ public final class Agent {
         Instant start = slices != null ? sliceStart : started;
         Path target = slices != null ? slices.next(start) : output;
         JfrFiles.merge(jvm, writer.chunks(), target);
-        Log.info("%s written to %s (%s; %d eBPF events, %d lost; the agent's poller thread used %d ms CPU)",
+        Log.info("%s written to %s (%s; %d eBPF events, %d lost; the agent's thread used %d ms CPU, %d ms of it starting)",
                 slices != null ? "last slice" : "recording", target, why, recorder.written(),
-                running.stream().mapToLong(Probe::lost).sum() + recorder.dropped(), pollerCpuNanos / 1_000_000);
+                running.stream().mapToLong(Probe::lost).sum() + recorder.dropped(), pollerCpuNanos / 1_000_000,
+                startupCpuNanos / 1_000_000);
         if (slices != null) {
             for (Path deleted : slices.enforce()) {
                 Log.info("slice %s deleted (maxfiles=%d, maxsize=%d)", deleted.getFileName(), options.maxFiles(), options.maxSize());
             }
-        }
-        if (upload != null) {
-            upload.sendNow(target, start, Instant.now()); // once, on this thread: the JVM is exiting or the agent stopping
-            Log.info("upload: %s", upload.stats());
         }
         background.close(); // what it still has to detach goes on in the background
     }
@@ -613,7 +741,8 @@ public final class Agent {
 
     /**
      * Events of threads that ended before the poller could look them up live get their Java
-     * thread from the JVM's recording, which saw every thread start (events still buffered only).
+     * thread from the JVM's recording, which saw every thread start (events of our chunk not yet
+     * cut only: ChunkWriter#relabel).
      */
     private void nameEndedThreads(Path jvm) {
         Set<Long> ended = new HashSet<>();
@@ -629,7 +758,7 @@ public final class Agent {
     }
 
     private void writeProbeStatus(long endNs) {
-        for (Map.Entry<ProbeName, ProbeState> e : states.entrySet()) {
+        for (Map.Entry<ProbeName, ProbeState> e : stateList()) {
             ProbeState s = e.getValue();
             ProbeStatusEvent status = new ProbeStatusEvent();
             status.probe = e.getKey().key();
@@ -638,7 +767,11 @@ public final class Agent {
             status.reason = s.probe != null && s.attached ? s.probe.attachedAs() : s.reason;
             status.events = s.probe != null ? s.probe.events() : 0;
             status.lost = s.probe != null && s.attached ? s.probe.lost() : 0;
+            status.attachedAfter = s.attached ? Math.max(0, s.attachedAfterNs) : 0;
             recorder.emit(status, endNs, 0);
+        }
+        if (upload != null) {
+            recorder.emit(upload.status(), endNs, 0);
         }
     }
 
@@ -656,6 +789,8 @@ public final class Agent {
     }
 
     private void deleteWorkDir() {
-        WorkDir.delete(workDir);
+        if (workDir != null) {
+            WorkDir.delete(workDir);
+        }
     }
 }

@@ -1,6 +1,6 @@
 package io.jfrebpf.agent;
 
-import java.net.URI;
+import io.jfrebpf.agent.upload.PyroscopeTarget;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -29,10 +29,10 @@ public record Options(
         Duration schedThreshold,
         long mallocInterval,
         Optional<Duration> mallocDuration,
-        Duration mallocAge,
+        Optional<Duration> mallocAge,
         JfrSettings jfr,
         Optional<Duration> duration,
-        Optional<URI> upload,
+        Optional<PyroscopeTarget> upload,
         Optional<Duration> interval,
         List<String> redactPaths,
         boolean postgresRedact,
@@ -40,9 +40,16 @@ public record Options(
         long maxSize,
         Optional<String> service,
         boolean jfrEnvironment,
+        Startup startup,
         Log.Level log) {
 
     public static final String ENV = "JFR_EBPF_OPTIONS";
+    /**
+     * The age from which an allocation not freed is a leak suspect when malloc.age is not given:
+     * this, or half the time the probe traced when that is shorter (a CI capture of a few
+     * seconds still reports what it leaked in its first half).
+     */
+    public static final Duration DEFAULT_MALLOC_AGE = Duration.ofSeconds(10);
     public static final String DEFAULT_FILE = "jfr-ebpf-%p.jfr";
 
     /** The probes= names of design.md. */
@@ -71,25 +78,43 @@ public record Options(
         }
     }
 
+    /**
+     * When the application's {@code main} starts: at once, while the agent loads and attaches its
+     * probes on its own thread (what happens before they are attached is not seen), or after they
+     * are attached (for short captures, e.g. in CI).
+     */
+    public enum Startup {
+        ASYNC, WAIT;
+
+        public String key() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+    }
+
     public static final Set<ProbeName> DEFAULT_PROBES = Collections.unmodifiableSet(EnumSet.of(
             ProbeName.CPU, ProbeName.OFFCPU, ProbeName.FILE, ProbeName.TCP, ProbeName.POSTGRES));
 
     private static final List<String> KEYS = List.of("file", "probes", "cpu.hz", "syscall.threshold",
-            "offcpu.threshold", "sched.threshold", "malloc.interval", "malloc.duration", "malloc.age", "jfr", "duration", "upload", "interval", "redact.paths", "postgres.redact", "maxfiles", "maxsize", "service", "jfr.environment", "log");
+            "offcpu.threshold", "sched.threshold", "malloc.interval", "malloc.duration", "malloc.age", "jfr", "duration", "upload", "upload.interval", "upload.user", "upload.password", "upload.token", "upload.tenant", "upload.headers", "interval", "redact.paths", "postgres.redact", "maxfiles", "maxsize", "service", "jfr.environment", "startup", "log");
 
     public static Options defaults() {
         return parse("");
     }
 
-    /** Options from the environment variable, overridden key by key by the agent argument. */
+    /**
+     * Options from the environment variable, overridden key by key by the agent argument; upload's
+     * credentials also from pyroscope-java's variables ({@link PyroscopeTarget}).
+     */
     public static Options fromAgentArgs(String agentArgs, Map<String, String> env) {
         Map<String, String> merged = new LinkedHashMap<>(split(env.getOrDefault(ENV, ""), ENV));
-        merged.putAll(split(agentArgs == null ? "" : agentArgs, "-javaagent"));
-        return of(merged);
+        Map<String, String> argument = split(agentArgs == null ? "" : agentArgs, "-javaagent");
+        merged.putAll(argument);
+        return of(merged, env, argument.keySet());
     }
 
     public static Options parse(String text) {
-        return of(split(text, "-javaagent"));
+        Map<String, String> v = split(text, "-javaagent");
+        return of(v, Map.of(), v.keySet());
     }
 
     private static Map<String, String> split(String text, String source) {
@@ -116,7 +141,7 @@ public record Options(
         return values;
     }
 
-    private static Options of(Map<String, String> v) {
+    private static Options of(Map<String, String> v, Map<String, String> env, java.util.Set<String> commandLine) {
         String file = v.getOrDefault("file", DEFAULT_FILE);
         if (file.isBlank()) {
             throw new IllegalArgumentException("option 'file' is empty; give a path, e.g. file=/tmp/app-%p.jfr (%p pid, %t timestamp)");
@@ -138,10 +163,10 @@ public record Options(
                 duration("sched.threshold", v.get("sched.threshold"), Duration.ofMillis(1), true),
                 mallocInterval(v.get("malloc.interval")),
                 Optional.ofNullable(v.get("malloc.duration")).map(t -> duration("malloc.duration", t, null, false)),
-                duration("malloc.age", v.get("malloc.age"), Duration.ofSeconds(10), true),
+                Optional.ofNullable(v.get("malloc.age")).map(t -> duration("malloc.age", t, null, true)),
                 jfr(v.get("jfr")),
                 Optional.ofNullable(v.get("duration")).map(s -> duration("duration", s, null, false)),
-                Optional.ofNullable(v.get("upload")).map(Options::upload),
+                upload(v, env, commandLine),
                 interval,
                 redactPaths(v.get("redact.paths")),
                 bool("postgres.redact", v.get("postgres.redact"), true),
@@ -149,6 +174,7 @@ public record Options(
                 size("maxsize", v.get("maxsize"), 0),
                 Optional.ofNullable(v.get("service")).map(Options::service),
                 bool("jfr.environment", v.get("jfr.environment"), false),
+                startup(v.get("startup")),
                 log(v.get("log")));
     }
 
@@ -306,17 +332,28 @@ public record Options(
         throw new IllegalArgumentException("option 'jfr' has bad value '" + text + "'; accepted: default profile none");
     }
 
-    private static URI upload(String text) {
-        try {
-            URI uri = new URI(text.strip());
-            if (("http".equals(uri.getScheme()) || "https".equals(uri.getScheme())) && uri.getHost() != null) {
-                return uri;
+    /** upload= and its upload.* options; the credentials and headers are never shown in an error. */
+    private static Optional<PyroscopeTarget> upload(Map<String, String> v, Map<String, String> env, java.util.Set<String> commandLine) {
+        if (!v.containsKey("upload")) {
+            for (String key : v.keySet()) {
+                if (key.startsWith("upload.")) {
+                    throw new IllegalArgumentException("option '" + key + "' goes with 'upload', the Pyroscope server's URL; give upload= too");
+                }
             }
-        } catch (java.net.URISyntaxException ignored) {
-            // reported below
+            return Optional.empty();
         }
-        throw new IllegalArgumentException("option 'upload' has bad value '" + text
-                + "'; accepted: the base URL of a Pyroscope server, e.g. http://127.0.0.1:4040");
+        Duration interval = duration("upload.interval", v.get("upload.interval"), PyroscopeTarget.DEFAULT_INTERVAL, false);
+        if (interval.compareTo(Duration.ofSeconds(1)) < 0 || interval.compareTo(Duration.ofMinutes(10)) > 0) {
+            throw new IllegalArgumentException("option 'upload.interval' must be from 1s to 10m (the server refuses profiles"
+                    + " older than 1 h); e.g. upload.interval=10s, the default");
+        }
+        Map<String, String> given = new LinkedHashMap<>();
+        for (String key : PyroscopeTarget.KEYS) {
+            if (v.containsKey(key)) {
+                given.put(key, v.get(key));
+            }
+        }
+        return Optional.of(PyroscopeTarget.parse(v.get("upload"), given, env, interval, commandLine));
     }
 
     /** A Pyroscope application name: letters, digits and . _ - (it becomes part of a URL query and a label). */
@@ -339,6 +376,52 @@ public record Options(
             default -> throw new IllegalArgumentException("option '" + key + "' has bad value '" + text
                     + "'; accepted: true false");
         };
+    }
+
+    private static Startup startup(String text) {
+        if (text == null) {
+            return Startup.ASYNC;
+        }
+        for (Startup s : Startup.values()) {
+            if (s.key().equals(text.strip().toLowerCase(Locale.ROOT))) {
+                return s;
+            }
+        }
+        throw new IllegalArgumentException("option 'startup' has bad value '" + text
+                + "'; accepted: async (main starts at once) wait (main starts once the probes are attached)");
+    }
+
+    /**
+     * Whether {@code startup=wait} is asked for, read without parsing the rest (premain decides
+     * this before it returns; the full parse, with its errors, runs on the agent's thread).
+     * A malformed option string answers false: the agent's thread reports it.
+     */
+    public static boolean startupWaits(String agentArgs, Map<String, String> env) {
+        String value = rawValue(agentArgs, "startup");
+        if (value == null) {
+            value = rawValue(env.get(ENV), "startup");
+        }
+        return value != null && value.strip().equalsIgnoreCase(Startup.WAIT.key());
+    }
+
+    private static String rawValue(String text, String key) {
+        if (text == null) {
+            return null;
+        }
+        int from = 0;
+        while (from <= text.length()) {
+            int comma = text.indexOf(',', from);
+            int end = comma < 0 ? text.length() : comma;
+            int eq = text.indexOf('=', from);
+            if (eq > from && eq < end && text.substring(from, eq).strip().equalsIgnoreCase(key)) {
+                return text.substring(eq + 1, end);
+            }
+            if (comma < 0) {
+                break;
+            }
+            from = comma + 1;
+        }
+        return null;
     }
 
     private static Log.Level log(String text) {

@@ -145,7 +145,7 @@ public final class CpuBench {
                     if (m.find() && Long.parseLong(m.group(1)) > 0) {
                         long stacks = Long.parseLong(m.group(1));
                         symbolizationUs.add((Double.parseDouble(m.group(2)) - Double.parseDouble(m.group(3))) * 1000 / stacks);
-                        Matcher cpu = Pattern.compile("poller thread used (\\d+) ms CPU").matcher(output);
+                        Matcher cpu = Pattern.compile("agent's thread used (\\d+) ms CPU").matcher(output);
                         if (cpu.find()) {
                             pollerCpuUs.add(Double.parseDouble(cpu.group(1)) * 1000 / stacks);
                         }

@@ -41,7 +41,7 @@ public final class MallocBench {
         configs.put("probes=malloc, malloc.interval=0 (every call)",
                 List.of("-javaagent:" + agentJar + "=file=" + recording + ",probes=malloc,malloc.interval=0"));
         if (asyncProfiler != null) {
-            configs.put("async-profiler 4.2 nativemem=512k (does not see these calls, see README)",
+            configs.put("async-profiler 4.2 nativemem=512k (does not see these calls, see docs/native-memory.md)",
                     List.of("-agentpath:" + asyncProfiler + "=start,nativemem=524288,jfr,file=" + recording));
         }
         Path java = Path.of(System.getProperty("java.home"), "bin", "java");

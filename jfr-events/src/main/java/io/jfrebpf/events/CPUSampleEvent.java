@@ -7,6 +7,7 @@ import jdk.jfr.Name;
 
 /** One cpu-clock tick that found a thread of this JVM running: where it was, user or kernel. */
 @Name("ebpf.CPUSample")
+@FromProbe("cpu")
 @Label("CPU Sample")
 @Description("A thread of this JVM found on a CPU by the kernel's cpu-clock timer (cpu.hz per CPU), with its mixed Java/native/kernel stack")
 @Category({"eBPF", "CPU"})

@@ -10,6 +10,7 @@ import jdk.jfr.Unsigned;
 
 /** CPU quota throttling of the JVM's cgroup over one period of the recording (about a second). */
 @Name("ebpf.CPUThrottle")
+@FromProbe("sched")
 @Label("CPU Throttling")
 @Description("The CPU bandwidth (quota) counters of this JVM's cgroup over one period of the recording: how many enforcement periods it ran in, in how many it used up its quota and was stopped, and for how long")
 @Category({"eBPF", "CPU"})

@@ -9,6 +9,7 @@ import jdk.jfr.StackTrace;
 
 /** The container and cgroup the traced JVM runs in, at the start of the recording. */
 @Name("ebpf.ContainerInfo")
+@FromProbe("agent")
 @Label("Container Info")
 @Description("The cgroup of this JVM (v1 or v2), the container and Kubernetes pod it belongs to, and its CPU and memory limits, at the start of the recording")
 @Category({"eBPF", "Container"})

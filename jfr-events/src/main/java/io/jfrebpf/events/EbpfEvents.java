@@ -22,5 +22,6 @@ public final class EbpfEvents {
             CPUThrottleEvent.class,
             PostgresQueryEvent.class,
             ContainerInfoEvent.class,
-            ProbeStatusEvent.class);
+            ProbeStatusEvent.class,
+            UploadStatusEvent.class);
 }

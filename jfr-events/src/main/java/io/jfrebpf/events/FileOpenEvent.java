@@ -7,6 +7,7 @@ import jdk.jfr.Name;
 
 /** One open/openat/openat2/creat of the traced JVM. */
 @Name("ebpf.FileOpen")
+@FromProbe("file")
 @Label("File Open")
 @Description("A file opened (or an attempt) by this JVM through open, openat, openat2 or creat")
 @Category({"eBPF", "File"})

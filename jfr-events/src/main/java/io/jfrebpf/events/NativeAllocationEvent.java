@@ -10,6 +10,7 @@ import jdk.jfr.Unsigned;
 
 /** One sampled native allocation (malloc family) of the traced JVM. */
 @Name("ebpf.NativeAllocation")
+@FromProbe("malloc")
 @Label("Native Allocation")
 @Description("A sampled call of malloc, calloc, realloc, posix_memalign, aligned_alloc or memalign in this JVM, with the stack of its caller; each allocation is sampled with probability min(1, size / malloc.interval), so the weights add up to the bytes allocated")
 @Category({"eBPF", "Memory"})

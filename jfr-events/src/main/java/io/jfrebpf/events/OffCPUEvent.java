@@ -7,6 +7,7 @@ import jdk.jfr.Name;
 
 /** A stretch of time a thread of this JVM spent off CPU, with the stack where it blocked. */
 @Name("ebpf.OffCPU")
+@FromProbe("offcpu")
 @Label("Off-CPU")
 @Description("Time a thread of this JVM spent off CPU (at least offcpu.threshold), from the moment it was switched out until it ran again, with the stack where it blocked")
 @Category({"eBPF", "CPU"})

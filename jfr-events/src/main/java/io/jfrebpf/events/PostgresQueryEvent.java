@@ -12,6 +12,7 @@ import jdk.jfr.Timespan;
  * that sent it.
  */
 @Name("ebpf.PostgresQuery")
+@FromProbe("postgres")
 @Label("PostgreSQL Query")
 @Description("A statement a colocated PostgreSQL server ran for this JVM, with the server's duration; thread and stack of the Java code that sent it (the last send on that connection before the statement completed)")
 @Category({"eBPF", "Database"})

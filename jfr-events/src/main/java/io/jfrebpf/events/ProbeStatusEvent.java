@@ -5,10 +5,12 @@ import jdk.jfr.Description;
 import jdk.jfr.Label;
 import jdk.jfr.Name;
 import jdk.jfr.StackTrace;
+import jdk.jfr.Timespan;
 import jdk.jfr.Unsigned;
 
 /** Whether a probe ran, why not, and how many events it delivered and lost. */
 @Name("ebpf.ProbeStatus")
+@FromProbe("agent")
 @Label("Probe Status")
 @Description("Whether an eBPF probe was attached, the reason if not, and its event and loss counts")
 @Category({"eBPF", "Agent"})
@@ -34,4 +36,9 @@ public final class ProbeStatusEvent extends EbpfEvent {
     @Description("Events dropped: ring buffer full or over a bound")
     @Unsigned
     public long lost;
+
+    @Label("Attached After")
+    @Description("How long after the JVM started the probe was attached (to the kernel's 10 ms resolution of a process's start): what happened before is not in the recording; 0 when not attached")
+    @Timespan(Timespan.NANOSECONDS)
+    public long attachedAfter;
 }

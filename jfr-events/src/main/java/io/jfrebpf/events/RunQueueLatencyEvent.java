@@ -7,6 +7,7 @@ import jdk.jfr.Name;
 
 /** A wait of a thread of the traced JVM in the run queue: runnable, not running. */
 @Name("ebpf.RunQueueLatency")
+@FromProbe("sched")
 @Label("Run Queue Latency")
 @Description("Time a thread of this JVM waited to run after it became runnable (woken up, or taken off a CPU while runnable: preempted, or throttled by its cgroup's CPU quota), at or above sched.threshold; stack = where it was when it stopped running")
 @Category({"eBPF", "CPU"})

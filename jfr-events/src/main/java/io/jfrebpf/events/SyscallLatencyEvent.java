@@ -7,6 +7,7 @@ import jdk.jfr.Name;
 
 /** One syscall of the traced JVM that took at least {@code syscall.threshold}. */
 @Name("ebpf.SyscallLatency")
+@FromProbe("syscall")
 @Label("Syscall Latency")
 @Description("A system call of this JVM that took at least the configured threshold")
 @Category({"eBPF", "Syscalls"})

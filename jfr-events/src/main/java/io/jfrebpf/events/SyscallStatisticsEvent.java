@@ -10,6 +10,7 @@ import jdk.jfr.Unsigned;
 
 /** Every call of one syscall during one period, counted in the kernel. */
 @Name("ebpf.SyscallStatistics")
+@FromProbe("syscall")
 @Label("Syscall Statistics")
 @Description("Calls, errors and time of one system call of this JVM during one period, every call counted in the kernel")
 @Category({"eBPF", "Syscalls"})

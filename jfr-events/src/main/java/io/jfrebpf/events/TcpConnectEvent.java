@@ -7,6 +7,7 @@ import jdk.jfr.Name;
 
 /** One outbound TCP connect of the traced JVM, from connect() to established or to its error. */
 @Name("ebpf.TcpConnect")
+@FromProbe("tcp")
 @Label("TCP Connect")
 @Description("An outbound TCP connection attempt of this JVM: duration from connect() to established (blocking or not), or to the error; thread and stack of the caller")
 @Category({"eBPF", "Network"})

@@ -10,6 +10,7 @@ import jdk.jfr.Unsigned;
 
 /** One TCP connection of the traced JVM, reported when it closes or when the recording ends. */
 @Name("ebpf.TcpConnection")
+@FromProbe("tcp")
 @Label("TCP Connection")
 @Description("A TCP connection of this JVM, outbound or accepted, over its lifetime (duration): counters read from the socket at its close; thread and stack where it was opened (connect or accept)")
 @Category({"eBPF", "Network"})

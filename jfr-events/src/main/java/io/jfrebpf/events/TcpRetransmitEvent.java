@@ -8,6 +8,7 @@ import jdk.jfr.Unsigned;
 
 /** One TCP retransmission on a connection of the traced JVM. */
 @Name("ebpf.TcpRetransmit")
+@FromProbe("tcp")
 @Label("TCP Retransmit")
 @Description("A TCP segment this JVM's connection sent again; thread and stack (Java and native frames) are those of the socket's last writer (captured at its writes, at most every 100 ms per socket), since retransmissions happen in the kernel's timers and softirqs")
 @Category({"eBPF", "Network"})

@@ -1,15 +1,12 @@
 package io.jfrebpf.agent.jvm;
 
 import io.jfrebpf.agent.Log;
+import io.jfrebpf.agent.os.NativeFunction;
 import io.jfrebpf.agent.os.ProcMaps;
 import io.jfrebpf.agent.os.Tid;
 import java.lang.foreign.Arena;
-import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.SymbolLookup;
 import java.lang.foreign.ValueLayout;
-import java.lang.invoke.MethodHandle;
 import java.nio.file.Path;
 import java.util.Optional;
 
@@ -41,6 +38,10 @@ public record FrameAnchors(long tlsModule, long tlsOffset, long anchorOffset, lo
     /** The program reads the three fields in one read of at most this many bytes (its scratch buffer). */
     static final long MAX_WINDOW = 512;
 
+    private static final NativeFunction PTHREAD_SELF = NativeFunction.libc("pthread_self");
+    private static final NativeFunction DLOPEN = NativeFunction.libc("dlopen");
+    private static final NativeFunction DLINFO = NativeFunction.libc("dlinfo");
+    private static final NativeFunction DLCLOSE = NativeFunction.libc("dlclose");
     private static final int RTLD_LAZY = 1;
     private static final int RTLD_NOLOAD = 4;
     private static final int RTLD_DI_TLS_MODID = 9;
@@ -106,9 +107,7 @@ public record FrameAnchors(long tlsModule, long tlsOffset, long anchorOffset, lo
 
     /** The calling thread's block of the TLS module: dtv[module] of its thread control block (glibc, x86-64). */
     private static long tlsBlock(long module) throws Throwable {
-        MethodHandle pthreadSelf = Linker.nativeLinker().downcallHandle(
-                Linker.nativeLinker().defaultLookup().find("pthread_self").orElseThrow(), FunctionDescriptor.of(ValueLayout.JAVA_LONG));
-        long tcb = (long) pthreadSelf.invokeExact(); // glibc on x86-64: the thread control block, at the fs base
+        long tcb = PTHREAD_SELF.call(); // glibc on x86-64: the thread control block, at the fs base
         long dtv = SafeMemory.readLong(tcb + 8).orElse(0);
         long block = dtv == 0 ? 0 : SafeMemory.readLong(dtv + 16 * module).orElse(0);
         if (block == 0 || block == -1) {
@@ -129,29 +128,21 @@ public record FrameAnchors(long tlsModule, long tlsOffset, long anchorOffset, lo
 
     /** libjvm's TLS module id, from the dynamic linker. */
     private static long tlsModule(Path libjvm) throws Throwable {
-        Linker linker = Linker.nativeLinker();
-        SymbolLookup libc = linker.defaultLookup();
-        MethodHandle dlopen = linker.downcallHandle(libc.find("dlopen").orElseThrow(),
-                FunctionDescriptor.of(ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.JAVA_INT));
-        MethodHandle dlinfo = linker.downcallHandle(libc.find("dlinfo").orElseThrow(),
-                FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.ADDRESS));
-        MethodHandle dlclose = linker.downcallHandle(libc.find("dlclose").orElseThrow(),
-                FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS));
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment handle = (MemorySegment) dlopen.invokeExact(arena.allocateFrom(libjvm.toString()), RTLD_LAZY | RTLD_NOLOAD);
-            if (handle.address() == 0) {
+            long handle = DLOPEN.call(arena.allocateFrom(libjvm.toString()).address(), RTLD_LAZY | RTLD_NOLOAD);
+            if (handle == 0) {
                 throw new IllegalStateException("dlopen(RTLD_NOLOAD) does not know " + libjvm);
             }
             try {
                 MemorySegment id = arena.allocate(ValueLayout.JAVA_LONG);
-                int rc = (int) dlinfo.invokeExact(handle, RTLD_DI_TLS_MODID, id);
+                int rc = (int) DLINFO.call(handle, RTLD_DI_TLS_MODID, id.address());
                 long module = id.get(ValueLayout.JAVA_LONG, 0);
                 if (rc != 0 || module <= 0 || module > 4096) {
                     throw new IllegalStateException("dlinfo(RTLD_DI_TLS_MODID) gave " + rc + ", module " + module);
                 }
                 return module;
             } finally {
-                int ignored = (int) dlclose.invokeExact(handle);
+                DLCLOSE.call(handle);
             }
         }
     }

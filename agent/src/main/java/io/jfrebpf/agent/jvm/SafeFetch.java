@@ -2,12 +2,10 @@ package io.jfrebpf.agent.jvm;
 
 import io.jfrebpf.agent.Log;
 import io.jfrebpf.agent.os.ElfFile;
+import io.jfrebpf.agent.os.Native;
 import io.jfrebpf.agent.os.ProcMaps;
-import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.lang.invoke.MethodHandle;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
@@ -28,9 +26,10 @@ final class SafeFetch {
     private static final long MARK_A = 0x5afe_fe7c_4a11_0001L;
     private static final long MARK_B = 0x5afe_fe7c_4a11_0002L;
 
-    private final MethodHandle fetch;
+    /** SafeFetchN_impl, called as a critical function ({@link Native#callCritical}). */
+    private final MemorySegment fetch;
 
-    private SafeFetch(MethodHandle fetch) {
+    private SafeFetch(MemorySegment fetch) {
         this.fetch = fetch;
     }
 
@@ -63,11 +62,7 @@ final class SafeFetch {
                 Log.debug("SafeFetchN not usable: unexpected code at 0x%x", impl);
                 return Optional.empty();
             }
-            Linker linker = Linker.nativeLinker();
-            MethodHandle h = linker.downcallHandle(MemorySegment.ofAddress(impl),
-                    FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG),
-                    Linker.Option.critical(false));
-            return Optional.of(new SafeFetch(h));
+            return Optional.of(new SafeFetch(MemorySegment.ofAddress(impl)));
         } catch (Exception | LinkageError e) {
             Log.debug("SafeFetchN not usable: %s", e);
             return Optional.empty();
@@ -90,9 +85,9 @@ final class SafeFetch {
     /** The word at an 8-byte aligned address, or empty if it is not readable. */
     boolean word(long address, long[] into, int index) {
         try {
-            long v = (long) fetch.invokeExact(address, MARK_A);
+            long v = Native.callCritical(fetch, address, MARK_A);
             if (v == MARK_A) {
-                v = (long) fetch.invokeExact(address, MARK_B);
+                v = Native.callCritical(fetch, address, MARK_B);
                 if (v == MARK_B) {
                     return false;
                 }

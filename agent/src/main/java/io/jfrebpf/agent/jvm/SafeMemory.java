@@ -1,11 +1,9 @@
 package io.jfrebpf.agent.jvm;
 
+import io.jfrebpf.agent.os.NativeFunction;
 import java.lang.foreign.Arena;
-import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.lang.invoke.MethodHandle;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.OptionalInt;
@@ -18,14 +16,13 @@ import java.util.OptionalLong;
  * which fails with EFAULT on a bad address where a direct read would be a SIGSEGV (~1 µs a read).
  */
 public final class SafeMemory {
-    private static final Linker LINKER = Linker.nativeLinker();
-    private static final MethodHandle PROCESS_VM_READV = LINKER.downcallHandle(
-            LINKER.defaultLookup().findOrThrow("process_vm_readv"),
-            FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG,
-                    ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG));
+    private static final NativeFunction PROCESS_VM_READV = NativeFunction.libc("process_vm_readv");
     private static final int PID = (int) ProcessHandle.current().pid();
     /** Reads up to this size go word by word through SafeFetchN; larger ones are one syscall. */
     private static final int FETCH_MAX = 512;
+    /** Heap targets of a syscall read up to this size go through the thread's native buffer; larger ones get their own. */
+    private static final int BOUNCE_BYTES = 4096;
+    private static final ThreadLocal<Scratch> SCRATCH = new ThreadLocal<>();
     private static final SafeFetch FETCH = SafeFetch.find().orElse(null);
 
     private SafeMemory() {
@@ -44,13 +41,15 @@ public final class SafeMemory {
         if (FETCH != null && into.byteSize() <= FETCH_MAX && address > 0 && address < Long.MAX_VALUE - FETCH_MAX) {
             long start = address & ~7L;
             long end = (address + into.byteSize() + 7) & ~7L;
-            long[] words = new long[(int) ((end - start) >>> 3)];
-            for (int i = 0; i < words.length; i++) {
+            Scratch scratch = scratch();
+            long[] words = scratch.words;
+            int n = (int) ((end - start) >>> 3);
+            for (int i = 0; i < n; i++) {
                 if (!FETCH.word(start + 8L * i, words, i)) {
                     return false;
                 }
             }
-            MemorySegment.copy(MemorySegment.ofArray(words), address - start, into, 0, into.byteSize());
+            MemorySegment.copy(scratch.wordBytes, address - start, into, 0, into.byteSize());
             return true;
         }
         return readBySyscall(address, into);
@@ -61,25 +60,74 @@ public final class SafeMemory {
         if (address == 0 || into.byteSize() == 0) {
             return false;
         }
-        try (Arena arena = Arena.ofConfined()) {
-            // the kernel writes into native memory: a heap segment gets a native copy
-            MemorySegment target = into.isNative() ? into : arena.allocate(into.byteSize(), 8);
-            MemorySegment local = arena.allocate(16, 8);
-            local.set(ValueLayout.ADDRESS, 0, target);
-            local.set(ValueLayout.JAVA_LONG, 8, into.byteSize());
-            MemorySegment remote = arena.allocate(16, 8);
-            remote.set(ValueLayout.JAVA_LONG, 0, address);
-            remote.set(ValueLayout.JAVA_LONG, 8, into.byteSize());
-            long n = (long) PROCESS_VM_READV.invokeExact(PID, local, 1L, remote, 1L, 0L);
-            if (n != into.byteSize()) {
+        long size = into.byteSize();
+        Arena own = null;
+        try {
+            Scratch scratch = scratch();
+            // the kernel writes into native memory: a heap segment goes through a native buffer
+            MemorySegment target = into;
+            if (!into.isNative()) {
+                if (size <= BOUNCE_BYTES) {
+                    target = scratch.bounce();
+                } else {
+                    own = Arena.ofConfined();
+                    target = own.allocate(size, 8);
+                }
+            }
+            MemorySegment iov = scratch.iov(); // local {base, len}, then remote {base, len}
+            iov.set(ValueLayout.JAVA_LONG, 0, target.address());
+            iov.set(ValueLayout.JAVA_LONG, 8, size);
+            iov.set(ValueLayout.JAVA_LONG, 16, address);
+            iov.set(ValueLayout.JAVA_LONG, 24, size);
+            long n = PROCESS_VM_READV.call(PID, iov.address(), 1, iov.address() + 16, 1, 0);
+            if (n != size) {
                 return false;
             }
             if (target != into) {
-                MemorySegment.copy(target, 0, into, 0, into.byteSize());
+                MemorySegment.copy(target, 0, into, 0, size);
             }
             return true;
-        } catch (Throwable t) {
+        } catch (RuntimeException | LinkageError e) {
             return false;
+        } finally {
+            if (own != null) {
+                own.close();
+            }
+        }
+    }
+
+    private static Scratch scratch() {
+        Scratch s = SCRATCH.get();
+        if (s == null) {
+            s = new Scratch();
+            SCRATCH.set(s);
+        }
+        return s;
+    }
+
+    /**
+     * What one read needs, kept per thread so that reads allocate nothing: the words SafeFetchN
+     * gave, and for the syscall the two iovecs and a native buffer for heap targets (freed with
+     * the thread).
+     */
+    private static final class Scratch {
+        final long[] words = new long[FETCH_MAX / 8 + 2];
+        final MemorySegment wordBytes = MemorySegment.ofArray(words);
+        private MemorySegment iov;
+        private MemorySegment bounce;
+
+        MemorySegment iov() {
+            if (iov == null) {
+                iov = Arena.ofAuto().allocate(32, 8);
+            }
+            return iov;
+        }
+
+        MemorySegment bounce() {
+            if (bounce == null) {
+                bounce = Arena.ofAuto().allocate(BOUNCE_BYTES, 8);
+            }
+            return bounce;
         }
     }
 

@@ -1,6 +1,8 @@
 package io.jfrebpf.agent.libbpf;
 
 import io.jfrebpf.agent.os.Errno;
+import io.jfrebpf.agent.os.Native;
+import io.jfrebpf.agent.os.NativeFunction;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -8,52 +10,86 @@ import java.util.function.BiConsumer;
 
 /** One map of a {@link BpfObject}: sizes before load, element access after. */
 public final class BpfMap {
+    private static final NativeFunction NAME = LibBpf.function("bpf_map__name");
+    private static final NativeFunction FD = LibBpf.function("bpf_map__fd");
+    private static final NativeFunction TYPE = LibBpf.function("bpf_map__type");
+    private static final NativeFunction KEY_SIZE = LibBpf.function("bpf_map__key_size");
+    private static final NativeFunction VALUE_SIZE = LibBpf.function("bpf_map__value_size");
+    private static final NativeFunction MAX_ENTRIES = LibBpf.function("bpf_map__max_entries");
+    private static final NativeFunction SET_MAX_ENTRIES = LibBpf.function("bpf_map__set_max_entries");
+    private static final NativeFunction INITIAL_VALUE = LibBpf.function("bpf_map__initial_value");
+    private static final NativeFunction REUSE_FD = LibBpf.function("bpf_map__reuse_fd");
+    private static final NativeFunction NUM_POSSIBLE_CPUS = LibBpf.function("libbpf_num_possible_cpus");
+    private static final NativeFunction DUP = NativeFunction.libc("dup");
     private static volatile int possibleCpus;
 
     private final BpfObject object;
-    private final MemorySegment map;
+    /** struct bpf_map *, owned by the object. */
+    private final long map;
+    /** The fd once the object is loaded (it no longer changes then); -1 before. */
+    private int loadedFd = -1;
 
-    BpfMap(BpfObject object, MemorySegment map) {
+    BpfMap(BpfObject object, long map) {
         this.object = object;
         this.map = map;
     }
 
-    MemorySegment handle() {
-        return map;
+    BpfObject object() {
+        return object;
     }
 
     public String name() {
-        return LibBpf.string(LibBpf.callPtr(LibBpf.MAP_NAME, map));
+        return LibBpf.string(NAME.call(map));
     }
 
+    /** The map's fd: -1 before load unless it reuses a {@link SharedMap}'s. */
     public int fd() {
-        return LibBpf.callInt(LibBpf.MAP_FD, map);
+        object.handle(); // the map is gone with a closed object
+        int fd = loadedFd;
+        if (fd >= 0) {
+            return fd;
+        }
+        fd = (int) FD.call(map);
+        if (fd >= 0 && object.isLoaded()) {
+            loadedFd = fd;
+        }
+        return fd;
     }
 
     public int type() {
-        return LibBpf.callInt(LibBpf.MAP_TYPE, map);
+        return (int) TYPE.call(map);
     }
 
     public int keySize() {
-        return LibBpf.callInt(LibBpf.MAP_KEY_SIZE, map);
+        return (int) KEY_SIZE.call(map);
     }
 
     public int valueSize() {
-        return LibBpf.callInt(LibBpf.MAP_VALUE_SIZE, map);
+        return (int) VALUE_SIZE.call(map);
     }
 
     public int maxEntries() {
-        return LibBpf.callInt(LibBpf.MAP_MAX_ENTRIES, map);
+        return (int) MAX_ENTRIES.call(map);
     }
 
     /** Before load: e.g. the byte size of a ring buffer (a power of two, a multiple of the page size). */
     public void setMaxEntries(int entries) throws BpfException {
-        LibBpf.checkedInt("bpf_map__set_max_entries(" + name() + ", " + entries + ")", LibBpf.MAP_SET_MAX_ENTRIES, map, entries);
+        LibBpf.checkedInt("bpf_map__set_max_entries(" + name() + ", " + entries + ")", SET_MAX_ENTRIES.call(map, entries));
+    }
+
+    /**
+     * Before load, the map's initial bytes (of a {@code .rodata}, {@code .data} or {@code .bss}
+     * section), which libbpf keeps until the object closes.
+     */
+    MemorySegment initialValue(Arena arena) throws BpfException {
+        MemorySegment size = arena.allocate(ValueLayout.JAVA_LONG);
+        long value = LibBpf.checkedPtr("bpf_map__initial_value(" + name() + ")", INITIAL_VALUE.call(map, size.address()));
+        return Native.segment(value, size.get(ValueLayout.JAVA_LONG, 0));
     }
 
     /** Looks a key up into {@code value}; false when the key is absent. Per-CPU maps fill one slot per possible CPU. */
     public boolean lookup(MemorySegment key, MemorySegment value) throws BpfException {
-        return LibBpf.lookup(() -> object.name() + "/" + name(), fd(), key, value);
+        return MapElements.found(MapElements.lookup(fd(), key, value), this);
     }
 
     /**
@@ -72,9 +108,8 @@ public final class BpfMap {
             long visited = 0;
             int fd = fd();
             while (visited < limit) {
-                int rc = LibBpf.callInt(LibBpf.MAP_GET_NEXT_KEY, fd, previous, next);
-                if (rc != 0) {
-                    int errno = rc < -1 ? -rc : LibBpf.errno();
+                int errno = MapElements.nextKey(fd, previous, next);
+                if (errno != 0) {
                     if (errno == Errno.ENOENT) {
                         return visited; // the end
                     }
@@ -92,17 +127,16 @@ public final class BpfMap {
     }
 
     public void update(MemorySegment key, MemorySegment value) throws BpfException {
-        int rc = LibBpf.callInt(LibBpf.MAP_UPDATE_ELEM, fd(), key, value, 0L);
-        if (rc != 0) {
-            throw LibBpf.failure("bpf_map_update_elem(" + object.name() + "/" + name() + ")", rc < -1 ? -rc : LibBpf.errno());
+        int errno = MapElements.update(fd(), key, value);
+        if (errno != 0) {
+            throw LibBpf.failure("bpf_map_update_elem(" + object.name() + "/" + name() + ")", errno);
         }
     }
 
     /** Deletes a key of a hash map; false when it was not there. */
     public boolean delete(MemorySegment key) throws BpfException {
-        int rc = LibBpf.callInt(LibBpf.MAP_DELETE_ELEM, fd(), key);
-        if (rc != 0) {
-            int errno = rc < -1 ? -rc : LibBpf.errno();
+        int errno = MapElements.delete(fd(), key);
+        if (errno != 0) {
             if (errno == Errno.ENOENT) {
                 return false;
             }
@@ -116,12 +150,12 @@ public final class BpfMap {
      * this one, so several objects fill the same map. Types and sizes must match.
      */
     public void reuse(SharedMap shared) throws BpfException {
-        LibBpf.checkedInt("bpf_map__reuse_fd(" + object.name() + "/" + name() + ")", LibBpf.MAP_REUSE_FD, map, shared.fd());
+        LibBpf.checkedInt("bpf_map__reuse_fd(" + object.name() + "/" + name() + ")", REUSE_FD.call(map, shared.fd()));
     }
 
     /** After load: this map under an fd of its own, which outlives the object (closed by its owner). */
     public SharedMap share() throws BpfException {
-        int fd = LibBpf.callInt(LibBpf.DUP, fd());
+        int fd = (int) DUP.call(fd());
         if (fd < 0) {
             throw LibBpf.failure("dup(" + object.name() + "/" + name() + ")", LibBpf.errno());
         }
@@ -132,7 +166,7 @@ public final class BpfMap {
     public static int possibleCpus() {
         int n = possibleCpus;
         if (n == 0) {
-            n = LibBpf.callInt(LibBpf.NUM_POSSIBLE_CPUS);
+            n = (int) NUM_POSSIBLE_CPUS.call();
             if (n <= 0) {
                 n = Runtime.getRuntime().availableProcessors();
             }

@@ -1,10 +1,12 @@
 package io.jfrebpf.agent.libbpf;
 
+import io.jfrebpf.agent.os.NativeFunction;
 import io.jfrebpf.agent.os.SignalMask;
 import java.io.IOException;
 import java.io.InputStream;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -14,32 +16,55 @@ import java.util.List;
  * Not thread-safe: one thread sets it up.
  */
 public final class BpfObject implements AutoCloseable {
-    /** libbpf 1.1 sizeof(struct bpf_object_open_opts); object_name at offset 8. */
+    /** libbpf 1.1 sizeof(struct bpf_object_open_opts); object_name at offset 8, btf_custom_path at 48. */
     static final long OPEN_OPTS_SIZE = 80;
+    static final long OPEN_OPTS_BTF_CUSTOM_PATH = 48;
+
+    private static final NativeFunction OPEN_MEM = LibBpf.function("bpf_object__open_mem");
+    private static final NativeFunction LOAD = LibBpf.function("bpf_object__load");
+    private static final NativeFunction CLOSE = LibBpf.function("bpf_object__close");
+    private static final NativeFunction FIND_PROGRAM = LibBpf.function("bpf_object__find_program_by_name");
+    private static final NativeFunction NEXT_PROGRAM = LibBpf.function("bpf_object__next_program");
+    private static final NativeFunction FIND_MAP = LibBpf.function("bpf_object__find_map_by_name");
+    private static final NativeFunction NEXT_MAP = LibBpf.function("bpf_object__next_map");
+    static final NativeFunction BTF = LibBpf.function("bpf_object__btf");
 
     private final String name;
     private final Arena arena = Arena.ofShared();
-    private MemorySegment object;
+    /** struct bpf_object *, 0 once closed. */
+    private long object;
     private Rodata rodata;
     private boolean loaded;
 
-    private BpfObject(String name, MemorySegment object) {
+    private BpfObject(String name, long object) {
         this.name = name;
         this.object = object;
     }
 
     /** Opens an object from its ELF bytes. */
     public static BpfObject open(String objectName, byte[] elf) throws BpfException {
+        return open(objectName, elf, null);
+    }
+
+    /**
+     * Opens an object whose CO-RE relocations are made against another kernel's BTF (a raw BTF
+     * or an ELF file with a .BTF section), not the running kernel's: what the object would need
+     * on that kernel, checked here (attach targets still come from the running kernel).
+     */
+    public static BpfObject open(String objectName, byte[] elf, java.nio.file.Path btfCustomPath) throws BpfException {
         Arena arena = Arena.ofShared();
         try {
             MemorySegment bytes = arena.allocate(elf.length, 8);
             bytes.copyFrom(MemorySegment.ofArray(elf));
             MemorySegment opts = arena.allocate(OPEN_OPTS_SIZE, 8);
-            opts.set(LibBpf.LONG, 0, OPEN_OPTS_SIZE);
-            opts.set(LibBpf.PTR, 8, arena.allocateFrom(objectName));
+            opts.set(ValueLayout.JAVA_LONG, 0, OPEN_OPTS_SIZE);
+            opts.set(ValueLayout.ADDRESS, 8, arena.allocateFrom(objectName));
+            if (btfCustomPath != null) {
+                opts.set(ValueLayout.ADDRESS, OPEN_OPTS_BTF_CUSTOM_PATH, arena.allocateFrom(btfCustomPath.toString()));
+            }
             LibBpf.clearWarnings();
-            MemorySegment obj = LibBpf.checkedPtr("bpf_object__open_mem(" + objectName + ")", LibBpf.OBJECT_OPEN_MEM,
-                    bytes, (long) elf.length, opts);
+            long obj = LibBpf.checkedPtr("bpf_object__open_mem(" + objectName + ")",
+                    OPEN_MEM.call(bytes.address(), elf.length, opts.address()));
             BpfObject o = new BpfObject(objectName, obj);
             o.keep(arena);
             return o;
@@ -51,12 +76,17 @@ public final class BpfObject implements AutoCloseable {
 
     /** Opens {@code /io/jfrebpf/bpf/<name>.bpf.o} from the agent jar. */
     public static BpfObject openResource(String name) throws BpfException, IOException {
+        return open(name, resourceBytes(name));
+    }
+
+    /** The ELF bytes of {@code /io/jfrebpf/bpf/<name>.bpf.o} in the agent jar. */
+    public static byte[] resourceBytes(String name) throws IOException {
         String resource = "/io/jfrebpf/bpf/" + name + ".bpf.o";
         try (InputStream in = BpfObject.class.getResourceAsStream(resource)) {
             if (in == null) {
                 throw new IOException("BPF object " + resource + " is not in the agent jar");
             }
-            return open(name, in.readAllBytes());
+            return in.readAllBytes();
         }
     }
 
@@ -71,8 +101,8 @@ public final class BpfObject implements AutoCloseable {
         return name;
     }
 
-    MemorySegment handle() {
-        if (object == null) {
+    long handle() {
+        if (object == 0) {
             throw new IllegalStateException("BPF object " + name + " is closed");
         }
         return object;
@@ -83,8 +113,8 @@ public final class BpfObject implements AutoCloseable {
     }
 
     public BpfProgram program(String programName) throws BpfException {
-        MemorySegment p = LibBpf.callPtr(LibBpf.OBJECT_FIND_PROGRAM, handle(), arena.allocateFrom(programName));
-        if (p.address() == 0) {
+        long p = FIND_PROGRAM.call(handle(), arena.allocateFrom(programName).address());
+        if (p == 0) {
             throw new BpfException("BPF object " + name + " has no program '" + programName + "'; it has " + programNames(), 2);
         }
         return new BpfProgram(this, p);
@@ -92,10 +122,10 @@ public final class BpfObject implements AutoCloseable {
 
     public List<BpfProgram> programs() {
         List<BpfProgram> list = new ArrayList<>();
-        MemorySegment p = MemorySegment.NULL;
+        long p = 0;
         while (true) {
-            p = LibBpf.callPtr(LibBpf.OBJECT_NEXT_PROGRAM, handle(), p);
-            if (p.address() == 0) {
+            p = NEXT_PROGRAM.call(handle(), p);
+            if (p == 0) {
                 return list;
             }
             list.add(new BpfProgram(this, p));
@@ -103,24 +133,35 @@ public final class BpfObject implements AutoCloseable {
     }
 
     private List<String> programNames() {
-        return programs().stream().map(BpfProgram::name).toList();
+        List<String> names = new ArrayList<>();
+        for (BpfProgram p : programs()) {
+            names.add(p.name());
+        }
+        return names;
+    }
+
+    private List<String> mapNames() {
+        List<String> names = new ArrayList<>();
+        for (BpfMap m : maps()) {
+            names.add(m.name());
+        }
+        return names;
     }
 
     public BpfMap map(String mapName) throws BpfException {
-        MemorySegment m = LibBpf.callPtr(LibBpf.OBJECT_FIND_MAP, handle(), arena.allocateFrom(mapName));
-        if (m.address() == 0) {
-            throw new BpfException("BPF object " + name + " has no map '" + mapName + "'; it has "
-                    + maps().stream().map(BpfMap::name).toList(), 2);
+        long m = FIND_MAP.call(handle(), arena.allocateFrom(mapName).address());
+        if (m == 0) {
+            throw new BpfException("BPF object " + name + " has no map '" + mapName + "'; it has " + mapNames(), 2);
         }
         return new BpfMap(this, m);
     }
 
     public List<BpfMap> maps() {
         List<BpfMap> list = new ArrayList<>();
-        MemorySegment m = MemorySegment.NULL;
+        long m = 0;
         while (true) {
-            m = LibBpf.callPtr(LibBpf.OBJECT_NEXT_MAP, handle(), m);
-            if (m.address() == 0) {
+            m = NEXT_MAP.call(handle(), m);
+            if (m == 0) {
                 return list;
             }
             list.add(new BpfMap(this, m));
@@ -130,11 +171,19 @@ public final class BpfObject implements AutoCloseable {
     /** The {@code const volatile} globals, to set before {@link #load()}. */
     public Rodata rodata() throws BpfException {
         if (rodata == null) {
-            BpfMap map = maps().stream().filter(m -> m.name().endsWith(".rodata")).findFirst()
-                    .orElseThrow(() -> new BpfException("BPF object " + name + " has no .rodata section", 2));
-            rodata = new Rodata(this, map);
+            rodata = new Rodata(this, mapEndingWith(".rodata"));
         }
         return rodata;
+    }
+
+    /** The map of a section ({@code .rodata}, {@code .bss}), which libbpf names {@code <object>.<section>}. */
+    public BpfMap mapEndingWith(String section) throws BpfException {
+        for (BpfMap m : maps()) {
+            if (m.name().endsWith(section)) {
+                return m;
+            }
+        }
+        throw new BpfException("BPF object " + name + " has no " + section + " section", 2);
     }
 
     /**
@@ -144,7 +193,7 @@ public final class BpfObject implements AutoCloseable {
     public void load() throws BpfException {
         LibBpf.clearWarnings();
         try (SignalMask held = SignalMask.blockAll()) {
-            LibBpf.checkedInt("bpf_object__load(" + name + ")", LibBpf.OBJECT_LOAD, handle());
+            LibBpf.checkedInt("bpf_object__load(" + name + ")", LOAD.call(handle()));
         }
         loaded = true;
     }
@@ -155,9 +204,9 @@ public final class BpfObject implements AutoCloseable {
 
     @Override
     public synchronized void close() {
-        if (object != null) {
-            LibBpf.call(LibBpf.OBJECT_CLOSE, object);
-            object = null;
+        if (object != 0) {
+            CLOSE.call(object);
+            object = 0;
             arena.close();
             if (ownArena != null) {
                 ownArena.close();

@@ -1,6 +1,8 @@
 package io.jfrebpf.agent.libbpf;
 
+import io.jfrebpf.bpf.CommonLayout;
 import io.jfrebpf.agent.os.Errno;
+import io.jfrebpf.agent.os.NativeFunction;
 import java.io.ByteArrayOutputStream;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -11,31 +13,54 @@ public final class BpfProgram {
     /** libbpf 1.1 sizeof(struct bpf_test_run_opts); retval at 56. */
     static final long TEST_RUN_OPTS_SIZE = 80;
     /** offsetof(struct bpf_prog_info, recursion_misses) in the kernel's uapi (Linux 5.12+; LayoutTest checks it). */
-    public static final long RECURSION_MISSES_OFFSET = 208;
+    public static final long RECURSION_MISSES_OFFSET = CommonLayout.BPF_PROG_INFO_RECURSION_MISSES;
+
+    private static final NativeFunction NAME = LibBpf.function("bpf_program__name");
+    private static final NativeFunction SECTION_NAME = LibBpf.function("bpf_program__section_name");
+    private static final NativeFunction SET_AUTOLOAD = LibBpf.function("bpf_program__set_autoload");
+    private static final NativeFunction FD = LibBpf.function("bpf_program__fd");
+    private static final NativeFunction SET_EXPECTED_ATTACH_TYPE = LibBpf.function("bpf_program__set_expected_attach_type");
+    private static final NativeFunction ATTACH = LibBpf.function("bpf_program__attach");
+    private static final NativeFunction ATTACH_UPROBE = LibBpf.function("bpf_program__attach_uprobe");
+    private static final NativeFunction ATTACH_UPROBE_OPTS = LibBpf.function("bpf_program__attach_uprobe_opts");
+    private static final NativeFunction ATTACH_PERF_EVENT = LibBpf.function("bpf_program__attach_perf_event");
+    private static final NativeFunction ATTACH_USDT = LibBpf.function("bpf_program__attach_usdt");
+    private static final NativeFunction ATTACH_ITER = LibBpf.function("bpf_program__attach_iter");
+    private static final NativeFunction OBJ_GET_INFO_BY_FD = LibBpf.function("bpf_obj_get_info_by_fd");
+    private static final NativeFunction PROG_TEST_RUN = LibBpf.function("bpf_prog_test_run_opts");
+    private static final NativeFunction ITER_CREATE = LibBpf.function("bpf_iter_create");
+    private static final NativeFunction READ = NativeFunction.libc("read");
+    /**
+     * syscall(SYS_bpf, cmd, attr, size), for the link types this libbpf (1.1) has no API for:
+     * glibc's syscall ignores the vector-register count of a variadic call ({@code Native}).
+     */
+    private static final NativeFunction SYSCALL = NativeFunction.libc("syscall");
+    private static final long SYS_BPF = "aarch64".equals(System.getProperty("os.arch")) ? 280 : 321;
 
     private final BpfObject object;
-    private final MemorySegment program;
+    /** struct bpf_program *, owned by the object. */
+    private final long program;
 
-    BpfProgram(BpfObject object, MemorySegment program) {
+    BpfProgram(BpfObject object, long program) {
         this.object = object;
         this.program = program;
     }
 
     public String name() {
-        return LibBpf.string(LibBpf.callPtr(LibBpf.PROGRAM_NAME, program));
+        return LibBpf.string(NAME.call(program));
     }
 
     public String sectionName() {
-        return LibBpf.string(LibBpf.callPtr(LibBpf.PROGRAM_SECTION, program));
+        return LibBpf.string(SECTION_NAME.call(program));
     }
 
     /** Whether {@link BpfObject#load()} loads this program; set before load. */
     public void setAutoload(boolean autoload) throws BpfException {
-        LibBpf.checkedInt("bpf_program__set_autoload(" + name() + ")", LibBpf.PROGRAM_SET_AUTOLOAD, program, autoload);
+        LibBpf.checkedInt("bpf_program__set_autoload(" + name() + ")", SET_AUTOLOAD.call(program, autoload ? 1 : 0));
     }
 
     public int fd() {
-        return LibBpf.callInt(LibBpf.PROGRAM_FD, program);
+        return (int) FD.call(program);
     }
 
     /**
@@ -53,7 +78,7 @@ public final class BpfProgram {
             MemorySegment info = arena.allocate(size, 8);
             MemorySegment length = arena.allocate(ValueLayout.JAVA_INT);
             length.set(ValueLayout.JAVA_INT, 0, (int) size);
-            LibBpf.checkedInt(what("bpf_obj_get_info_by_fd"), LibBpf.OBJ_GET_INFO_BY_FD, fd, info, length);
+            LibBpf.checkedInt(what("bpf_obj_get_info_by_fd"), OBJ_GET_INFO_BY_FD.call(fd, info.address(), length.address()));
             // the kernel fills what it knows and says how much: an older one stops before the counter
             return length.get(ValueLayout.JAVA_INT, 0) >= size ? info.get(ValueLayout.JAVA_LONG, RECURSION_MISSES_OFFSET) : 0;
         }
@@ -66,7 +91,7 @@ public final class BpfProgram {
     /** Attaches by section: tracepoints, tp_btf, raw_tp. */
     public BpfLink attach() throws BpfException {
         LibBpf.clearWarnings();
-        MemorySegment link = LibBpf.checkedPtr(what("bpf_program__attach"), LibBpf.PROGRAM_ATTACH, program);
+        long link = LibBpf.checkedPtr(what("bpf_program__attach"), ATTACH.call(program));
         return new BpfLink(link, object.name() + "/" + name() + " " + sectionName());
     }
 
@@ -74,9 +99,9 @@ public final class BpfProgram {
     public BpfLink attachUprobe(boolean retprobe, int pid, String binaryPath, long fileOffset) throws BpfException {
         LibBpf.clearWarnings();
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment link = LibBpf.checkedPtr(what(retprobe ? "attach_uretprobe" : "attach_uprobe") + " at "
-                    + binaryPath + "+0x" + Long.toHexString(fileOffset), LibBpf.PROGRAM_ATTACH_UPROBE,
-                    program, retprobe, pid, arena.allocateFrom(binaryPath), fileOffset);
+            long link = LibBpf.checkedPtr(what(retprobe ? "attach_uretprobe" : "attach_uprobe") + " at "
+                    + binaryPath + "+0x" + Long.toHexString(fileOffset),
+                    ATTACH_UPROBE.call(program, retprobe ? 1 : 0, pid, arena.allocateFrom(binaryPath).address(), fileOffset));
             return new BpfLink(link, name() + (retprobe ? " uretprobe " : " uprobe ") + binaryPath + "+0x"
                     + Long.toHexString(fileOffset));
         }
@@ -98,8 +123,8 @@ public final class BpfProgram {
             opts.set(ValueLayout.JAVA_LONG, 8, semaphoreOffset);
             opts.set(ValueLayout.JAVA_LONG, 16, cookie);
             String at = binaryPath + "+0x" + Long.toHexString(fileOffset);
-            MemorySegment link = LibBpf.checkedPtr(what("bpf_program__attach_uprobe_opts") + " at " + at,
-                    LibBpf.PROGRAM_ATTACH_UPROBE_OPTS, program, pid, arena.allocateFrom(binaryPath), fileOffset, opts);
+            long link = LibBpf.checkedPtr(what("bpf_program__attach_uprobe_opts") + " at " + at,
+                    ATTACH_UPROBE_OPTS.call(program, pid, arena.allocateFrom(binaryPath).address(), fileOffset, opts.address()));
             return new BpfLink(link, name() + " uprobe " + at);
         }
     }
@@ -107,12 +132,11 @@ public final class BpfProgram {
     /** Attaches to an open perf event (e.g. a cpu-clock sampling event); the fd is the link's, or closed if it fails. */
     public BpfLink attachPerfEvent(int perfEventFd) throws BpfException {
         LibBpf.clearWarnings();
-        MemorySegment link;
+        long link;
         try {
-            link = LibBpf.checkedPtr(what("bpf_program__attach_perf_event"), LibBpf.PROGRAM_ATTACH_PERF_EVENT,
-                    program, perfEventFd);
+            link = LibBpf.checkedPtr(what("bpf_program__attach_perf_event"), ATTACH_PERF_EVENT.call(program, perfEventFd));
         } catch (BpfException | RuntimeException e) {
-            LibBpf.callInt(LibBpf.CLOSE, perfEventFd); // the link owns the fd only once it exists
+            LibBpf.closeFd(perfEventFd); // the link owns the fd only once it exists
             throw e;
         }
         return new BpfLink(link, name() + " perf_event fd " + perfEventFd);
@@ -122,9 +146,9 @@ public final class BpfProgram {
     public BpfLink attachUsdt(int pid, String binaryPath, String provider, String probe) throws BpfException {
         LibBpf.clearWarnings();
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment link = LibBpf.checkedPtr(what("bpf_program__attach_usdt") + " " + provider + ":" + probe,
-                    LibBpf.PROGRAM_ATTACH_USDT, program, pid, arena.allocateFrom(binaryPath), arena.allocateFrom(provider),
-                    arena.allocateFrom(probe), MemorySegment.NULL);
+            long link = LibBpf.checkedPtr(what("bpf_program__attach_usdt") + " " + provider + ":" + probe,
+                    ATTACH_USDT.call(program, pid, arena.allocateFrom(binaryPath).address(), arena.allocateFrom(provider).address(),
+                            arena.allocateFrom(probe).address(), 0));
             return new BpfLink(link, name() + " usdt " + provider + ":" + probe);
         }
     }
@@ -136,16 +160,15 @@ public final class BpfProgram {
      */
     public byte[] runIterator(int maxBytes) throws BpfException {
         LibBpf.clearWarnings();
-        MemorySegment link = LibBpf.checkedPtr(what("bpf_program__attach_iter"), LibBpf.PROGRAM_ATTACH_ITER, program,
-                MemorySegment.NULL);
-        try (Arena arena = Arena.ofConfined()) {
-            int fd = LibBpf.checkedInt(what("bpf_iter_create"), LibBpf.ITER_CREATE,
-                    LibBpf.callInt(LibBpf.LINK_FD, link));
+        BpfLink link = new BpfLink(LibBpf.checkedPtr(what("bpf_program__attach_iter"), ATTACH_ITER.call(program, 0)),
+                name() + " iter");
+        try (link; Arena arena = Arena.ofConfined()) {
+            int fd = LibBpf.checkedInt(what("bpf_iter_create"), ITER_CREATE.call(link.fd()));
             try {
                 ByteArrayOutputStream out = new ByteArrayOutputStream();
                 MemorySegment buffer = arena.allocate(64 * 1024);
                 while (out.size() < maxBytes) {
-                    long n = (long) LibBpf.call(LibBpf.READ, fd, buffer, Math.min(buffer.byteSize(), maxBytes - out.size()));
+                    long n = READ.call(fd, buffer.address(), Math.min(buffer.byteSize(), maxBytes - out.size()));
                     if (n < 0) {
                         int errno = LibBpf.errno();
                         if (errno == Errno.EINTR || errno == Errno.EAGAIN) {
@@ -160,10 +183,8 @@ public final class BpfProgram {
                 }
                 return out.toByteArray();
             } finally {
-                LibBpf.callInt(LibBpf.CLOSE, fd);
+                LibBpf.closeFd(fd);
             }
-        } finally {
-            LibBpf.call(LibBpf.LINK_DESTROY, link);
         }
     }
 
@@ -174,8 +195,7 @@ public final class BpfProgram {
 
     /** The attach type the kernel checks at load (e.g. {@link #UPROBE_SESSION}); before load. */
     public void setExpectedAttachType(int attachType) throws BpfException {
-        LibBpf.checkedInt(what("bpf_program__set_expected_attach_type"), LibBpf.PROGRAM_SET_EXPECTED_ATTACH_TYPE, program,
-                attachType);
+        LibBpf.checkedInt(what("bpf_program__set_expected_attach_type"), SET_EXPECTED_ATTACH_TYPE.call(program, attachType));
     }
 
     /**
@@ -200,6 +220,19 @@ public final class BpfProgram {
      */
     public BpfLink attachUprobeMulti(int attachType, int pid, String binaryPath, long[] offsets, long[] cookies,
             long[] semaphoreOffsets) throws BpfException {
+        return attachUprobeMulti(attachType, false, pid, binaryPath, offsets, cookies, semaphoreOffsets);
+    }
+
+    /** uprobe_multi.flags: the program runs at the functions' returns (a uretprobe). */
+    private static final int BPF_F_UPROBE_MULTI_RETURN = 1;
+
+    /** One link for uretprobes at several file offsets of a binary, for one pid ({@link #UPROBE_MULTI} programs). */
+    public BpfLink attachUretprobeMulti(int pid, String binaryPath, long[] offsets) throws BpfException {
+        return attachUprobeMulti(UPROBE_MULTI, true, pid, binaryPath, offsets, null, null);
+    }
+
+    private BpfLink attachUprobeMulti(int attachType, boolean retprobe, int pid, String binaryPath, long[] offsets, long[] cookies,
+            long[] semaphoreOffsets) throws BpfException {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment path = arena.allocateFrom(binaryPath);
             MemorySegment attr = arena.allocate(LINK_CREATE_UPROBE_MULTI_SIZE, 8); // zeroed
@@ -214,15 +247,16 @@ public final class BpfProgram {
                 attr.set(ValueLayout.JAVA_LONG, 40, arena.allocateFrom(ValueLayout.JAVA_LONG, cookies).address());
             }
             attr.set(ValueLayout.JAVA_INT, 48, offsets.length);       // uprobe_multi.cnt
+            attr.set(ValueLayout.JAVA_INT, 52, retprobe ? BPF_F_UPROBE_MULTI_RETURN : 0); // uprobe_multi.flags
             attr.set(ValueLayout.JAVA_INT, 56, pid);                  // uprobe_multi.pid
-            long fd = (long) LibBpf.call(LibBpf.SYSCALL_BPF, LibBpf.SYS_BPF, BPF_LINK_CREATE, attr,
-                    LINK_CREATE_UPROBE_MULTI_SIZE);
+            long fd = SYSCALL.call(SYS_BPF, BPF_LINK_CREATE, attr.address(), LINK_CREATE_UPROBE_MULTI_SIZE);
             String at = binaryPath + (offsets.length == 1 ? "+0x" + Long.toHexString(offsets[0]) : " (" + offsets.length
                     + " offsets)") + " pid " + pid;
             if (fd < 0) {
                 throw LibBpf.failure(what("BPF_LINK_CREATE uprobe_multi") + " at " + at, LibBpf.errno());
             }
-            return new BpfLink((int) fd, name() + (attachType == UPROBE_SESSION ? " uprobe session " : " uprobe_multi ") + at);
+            return new BpfLink((int) fd, name() + (attachType == UPROBE_SESSION ? " uprobe session "
+                    : retprobe ? " uretprobe_multi " : " uprobe_multi ") + at);
         }
     }
 
@@ -231,7 +265,7 @@ public final class BpfProgram {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment opts = arena.allocate(TEST_RUN_OPTS_SIZE, 8);
             opts.set(ValueLayout.JAVA_LONG, 0, TEST_RUN_OPTS_SIZE);
-            LibBpf.checkedInt(what("bpf_prog_test_run_opts"), LibBpf.PROG_TEST_RUN, fd(), opts);
+            LibBpf.checkedInt(what("bpf_prog_test_run_opts"), PROG_TEST_RUN.call(fd(), opts.address()));
             return opts.get(ValueLayout.JAVA_INT, 56);
         }
     }

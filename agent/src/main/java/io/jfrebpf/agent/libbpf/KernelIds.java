@@ -27,17 +27,28 @@ public final class KernelIds {
     }
 
     /**
-     * Loads, runs and unloads the program each time (a few ms; the agent asks once per thread of
-     * its own): a program kept loaded would outlive a {@code stop} of the agent.
+     * The inode of the initial pid namespace ({@code PROC_PID_INIT_INO}, include/linux/proc_ns.h):
+     * fixed by the kernel, so {@code /proc/self/ns/pid} names it in the host's namespace.
+     */
+    static final String INIT_PID_NAMESPACE = "pid:[4026531836]";
+
+    /**
+     * In the host's pid namespace (the usual case) the ids gettid(2) gives are the host's, at
+     * level 0, and no program is needed. Otherwise loads, runs and unloads the program (the
+     * agent asks once per thread of its own): a program kept loaded would outlive a
+     * {@code stop} of the agent.
      */
     public static Ids current() {
+        if (inInitialPidNamespace()) {
+            int tid = Tid.current();
+            return new Ids((int) ProcessHandle.current().pid(), tid, tid, 0);
+        }
         synchronized (KernelIds.class) {
             if (!unavailable) {
                 try (BpfObject object = BpfObject.openResource("whoami")) {
                     object.load();
                     object.program("whoami").testRun();
-                    BpfMap bss = object.maps().stream().filter(m -> m.name().endsWith(".bss")).findFirst()
-                            .orElseThrow(() -> new BpfException("whoami has no .bss", 2));
+                    BpfMap bss = object.mapEndingWith(".bss");
                     try (Arena arena = Arena.ofConfined()) {
                         MemorySegment key = arena.allocateFrom(ValueLayout.JAVA_INT, 0);
                         MemorySegment value = arena.allocate(bss.valueSize(), 8);
@@ -54,6 +65,22 @@ public final class KernelIds {
         }
         int tid = Tid.current();
         return new Ids((int) ProcessHandle.current().pid(), tid, tid, 0);
+    }
+
+    private static Boolean initialNamespace;
+
+    /** Whether this process runs in the kernel's initial pid namespace (read once). */
+    static synchronized boolean inInitialPidNamespace() {
+        if (initialNamespace == null) {
+            boolean initial;
+            try {
+                initial = INIT_PID_NAMESPACE.equals(java.nio.file.Files.readSymbolicLink(java.nio.file.Path.of("/proc/self/ns/pid")).toString());
+            } catch (java.io.IOException | RuntimeException e) {
+                initial = false; // unreadable: ask the kernel through the program
+            }
+            initialNamespace = initial;
+        }
+        return initialNamespace;
     }
 
     /** Host tgid and pid namespace level of this process (the tids in it are the first caller's). */

@@ -1,8 +1,9 @@
 package io.jfrebpf.agent.libbpf;
 
 import io.jfrebpf.agent.Log;
+import io.jfrebpf.agent.os.Native;
+import io.jfrebpf.agent.os.NativeFunction;
 import java.lang.foreign.Arena;
-import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
@@ -23,12 +24,17 @@ public final class RingBufferPoller implements AutoCloseable {
         void onRecord(MemorySegment record);
     }
 
-    private static final MethodHandle CALLBACK;
+    private static final NativeFunction NEW = LibBpf.function("ring_buffer__new");
+    private static final NativeFunction ADD = LibBpf.function("ring_buffer__add");
+    private static final NativeFunction POLL = LibBpf.function("ring_buffer__poll");
+    private static final NativeFunction CONSUME = LibBpf.function("ring_buffer__consume");
+    private static final NativeFunction FREE = LibBpf.function("ring_buffer__free");
+    private static final MethodHandle ON_SAMPLE;
 
     static {
         try {
-            CALLBACK = MethodHandles.lookup().findVirtual(RingBufferPoller.class, "onSample",
-                    MethodType.methodType(int.class, MemorySegment.class, MemorySegment.class, long.class));
+            ON_SAMPLE = MethodHandles.lookup().findVirtual(RingBufferPoller.class, "onSample",
+                    MethodType.methodType(int.class, long.class, long.class, long.class));
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -37,26 +43,25 @@ public final class RingBufferPoller implements AutoCloseable {
     private final Arena arena = Arena.ofShared();
     private final List<RecordHandler> handlers = new ArrayList<>();
     private final List<String> names = new ArrayList<>();
-    private final MemorySegment stub;
-    private MemorySegment ring = MemorySegment.NULL;
+    /** int (*ring_buffer_sample_fn)(void *ctx, void *data, size_t size), made with the first ring. */
+    private MemorySegment stub;
+    /** struct ring_buffer *, 0 until the first ring is added. */
+    private long ring;
     private long handlerErrors;
     private long records;
 
-    public RingBufferPoller() {
-        stub = LibBpf.LINKER.upcallStub(CALLBACK.bindTo(this),
-                FunctionDescriptor.of(LibBpf.INT, LibBpf.PTR, LibBpf.PTR, LibBpf.LONG), arena);
-    }
-
     /** Adds a ring buffer map (after its object is loaded). */
     public synchronized void add(BpfMap ringbuf, RecordHandler handler) throws BpfException {
-        MemorySegment ctx = MemorySegment.ofAddress(handlers.size());
+        if (stub == null) {
+            stub = Native.upcall(ON_SAMPLE.bindTo(this), arena);
+        }
+        long ctx = handlers.size(); // the handler's index, handed back with each of its records
         handlers.add(handler);
         names.add(ringbuf.name());
-        if (ring.address() == 0) {
-            ring = LibBpf.checkedPtr("ring_buffer__new(" + ringbuf.name() + ")", LibBpf.RING_BUFFER_NEW,
-                    ringbuf.fd(), stub, ctx, MemorySegment.NULL);
+        if (ring == 0) {
+            ring = LibBpf.checkedPtr("ring_buffer__new(" + ringbuf.name() + ")", NEW.call(ringbuf.fd(), stub.address(), ctx, 0));
         } else {
-            LibBpf.checkedInt("ring_buffer__add(" + ringbuf.name() + ")", LibBpf.RING_BUFFER_ADD, ring, ringbuf.fd(), stub, ctx);
+            LibBpf.checkedInt("ring_buffer__add(" + ringbuf.name() + ")", ADD.call(ring, ringbuf.fd(), stub.address(), ctx));
         }
     }
 
@@ -67,7 +72,7 @@ public final class RingBufferPoller implements AutoCloseable {
      * reads the others.
      */
     public synchronized int poll(int timeoutMillis) throws BpfException {
-        if (ring.address() == 0) {
+        if (ring == 0) {
             // no ring (every probe failed to attach): wait as a poll would, or the agent's loop spins a CPU
             try {
                 Thread.sleep(timeoutMillis);
@@ -76,7 +81,7 @@ public final class RingBufferPoller implements AutoCloseable {
             }
             return 0;
         }
-        int n = LibBpf.ringBufferPoll(ring, timeoutMillis);
+        int n = (int) POLL.call(ring, timeoutMillis);
         if (n < 0 && n != -4) { // EINTR is a normal wake-up
             throw LibBpf.failure("ring_buffer__poll", -n);
         }
@@ -85,26 +90,26 @@ public final class RingBufferPoller implements AutoCloseable {
 
     /** Handles every record available now, without waiting. */
     public synchronized int consume() throws BpfException {
-        if (ring.address() == 0) {
+        if (ring == 0) {
             return 0;
         }
-        int n = LibBpf.ringBufferConsume(ring);
+        int n = (int) CONSUME.call(ring);
         if (n < 0) {
             throw LibBpf.failure("ring_buffer__consume", -n);
         }
         return n;
     }
 
-    @SuppressWarnings("unused") // upcall from libbpf
-    private int onSample(MemorySegment ctx, MemorySegment data, long size) {
+    @SuppressWarnings("unused") // upcall from libbpf, on the thread in poll or consume
+    private int onSample(long ctx, long data, long size) {
         try {
             records++;
-            handlers.get((int) ctx.address()).onRecord(data.reinterpret(size));
+            handlers.get((int) ctx).onRecord(Native.segment(data, size));
         } catch (Throwable t) {
             if (handlerErrors++ == 0) {
                 try {
                     Log.warn("a record of %s could not be decoded (%s); further failures are only counted",
-                            names.get((int) ctx.address()), t);
+                            names.get((int) ctx), t);
                 } catch (Throwable ignored) {
                     // nothing may escape an upcall
                 }
@@ -123,9 +128,9 @@ public final class RingBufferPoller implements AutoCloseable {
 
     @Override
     public synchronized void close() {
-        if (ring.address() != 0) {
-            LibBpf.call(LibBpf.RING_BUFFER_FREE, ring);
-            ring = MemorySegment.NULL;
+        if (ring != 0) {
+            FREE.call(ring);
+            ring = 0;
         }
         if (arena.scope().isAlive()) {
             arena.close();

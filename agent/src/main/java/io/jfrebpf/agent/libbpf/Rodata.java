@@ -1,5 +1,7 @@
 package io.jfrebpf.agent.libbpf;
 
+import io.jfrebpf.agent.os.Native;
+import io.jfrebpf.agent.os.NativeFunction;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.LinkedHashMap;
@@ -14,6 +16,9 @@ public final class Rodata {
     private static final int BTF_KIND_DATASEC = 15;
     private static final long BTF_TYPE_SIZE = 12;
     private static final long SECINFO_SIZE = 12;
+    private static final NativeFunction FIND_BY_NAME_KIND = LibBpf.function("btf__find_by_name_kind");
+    private static final NativeFunction TYPE_BY_ID = LibBpf.function("btf__type_by_id");
+    private static final NativeFunction NAME_BY_OFFSET = LibBpf.function("btf__name_by_offset");
 
     private final BpfObject object;
     private final MemorySegment data;
@@ -21,25 +26,25 @@ public final class Rodata {
 
     Rodata(BpfObject object, BpfMap map) throws BpfException {
         this.object = object;
-        MemorySegment size = object.arena().allocate(ValueLayout.JAVA_LONG);
-        MemorySegment value = LibBpf.checkedPtr("bpf_map__initial_value(" + map.name() + ")", LibBpf.MAP_INITIAL_VALUE,
-                map.handle(), size);
-        this.data = value.reinterpret(size.get(ValueLayout.JAVA_LONG, 0));
-        MemorySegment btf = LibBpf.checkedPtr("bpf_object__btf(" + object.name() + ")", LibBpf.OBJECT_BTF, object.handle());
-        int id = LibBpf.callInt(LibBpf.BTF_FIND_BY_NAME_KIND, btf, object.arena().allocateFrom(".rodata"), BTF_KIND_DATASEC);
+        this.data = map.initialValue(object.arena());
+        long btf = LibBpf.checkedPtr("bpf_object__btf(" + object.name() + ")", BpfObject.BTF.call(object.handle()));
+        int id = (int) FIND_BY_NAME_KIND.call(btf, object.arena().allocateFrom(".rodata").address(), BTF_KIND_DATASEC);
         if (id < 0) {
             throw new BpfException("BPF object " + object.name() + " has no .rodata in its BTF", -id);
         }
-        MemorySegment type = LibBpf.callPtr(LibBpf.BTF_TYPE_BY_ID, btf, id).reinterpret(BTF_TYPE_SIZE);
-        int vlen = type.get(ValueLayout.JAVA_INT, 4) & 0xffff;
-        MemorySegment infos = LibBpf.callPtr(LibBpf.BTF_TYPE_BY_ID, btf, id).reinterpret(BTF_TYPE_SIZE + vlen * SECINFO_SIZE);
+        long type = LibBpf.checkedPtr("btf__type_by_id(" + object.name() + ", " + id + ")", TYPE_BY_ID.call(btf, id));
+        int vlen = Native.segment(type, BTF_TYPE_SIZE).get(ValueLayout.JAVA_INT, 4) & 0xffff;
+        MemorySegment infos = Native.segment(type, BTF_TYPE_SIZE + vlen * SECINFO_SIZE);
         for (int i = 0; i < vlen; i++) {
             long base = BTF_TYPE_SIZE + i * SECINFO_SIZE;
             int varType = infos.get(ValueLayout.JAVA_INT, base);
             long offset = Integer.toUnsignedLong(infos.get(ValueLayout.JAVA_INT, base + 4));
             long varSize = Integer.toUnsignedLong(infos.get(ValueLayout.JAVA_INT, base + 8));
-            MemorySegment var = LibBpf.callPtr(LibBpf.BTF_TYPE_BY_ID, btf, varType).reinterpret(BTF_TYPE_SIZE);
-            String name = LibBpf.string(LibBpf.callPtr(LibBpf.BTF_NAME_BY_OFFSET, btf, var.get(ValueLayout.JAVA_INT, 0)));
+            long var = TYPE_BY_ID.call(btf, varType);
+            if (var == 0) {
+                continue;
+            }
+            String name = LibBpf.string(NAME_BY_OFFSET.call(btf, Native.segment(var, BTF_TYPE_SIZE).get(ValueLayout.JAVA_INT, 0)));
             if (name != null && offset + varSize <= data.byteSize()) {
                 variables.put(name, new long[] {offset, varSize});
             }

@@ -41,7 +41,7 @@ public final class SharedMap implements AutoCloseable {
         if (f < 0) {
             return false;
         }
-        return LibBpf.lookup(() -> name, f, key, value);
+        return MapElements.found(MapElements.lookup(f, key, value), name);
     }
 
     @Override
@@ -49,7 +49,7 @@ public final class SharedMap implements AutoCloseable {
         int f = fd;
         fd = -1;
         if (f >= 0) {
-            LibBpf.callInt(LibBpf.CLOSE, f);
+            LibBpf.closeFd(f);
         }
     }
 }

@@ -5,6 +5,9 @@ import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 
 /**
  * Questions to the running kernel's BTF (/sys/kernel/btf/vmlinux) that decide which programs
@@ -17,6 +20,14 @@ public final class KernelBtf {
     /** The string section of today's kernels is ~2 MB; a file claiming far more is not BTF we understand. */
     private static final int MAX_STRINGS = 64 << 20;
 
+    /**
+     * The names the probes ask about: answered together the first time any question is asked,
+     * so that the kernel's ~2 MB string section is read once per process, not once per probe.
+     */
+    static final List<String> ASKED = List.of("btf_trace_sock_send_length", "bpf_uprobe_multi_link",
+            "bpf_session_is_return");
+    private static final Map<String, Boolean> ANSWERS = new HashMap<>();
+
     private KernelBtf() {
     }
 
@@ -25,10 +36,23 @@ public final class KernelBtf {
         return hasString("btf_trace_" + name);
     }
 
-    /** Whether the string section of the kernel's BTF holds exactly this name. */
+    /** Whether the string section of the kernel's BTF holds exactly this name (answers are kept). */
     public static boolean hasString(String name) throws IOException {
-        try (RandomAccessFile f = new RandomAccessFile(VMLINUX, "r")) {
-            return contains(strings(f), name);
+        synchronized (ANSWERS) {
+            Boolean known = ANSWERS.get(name);
+            if (known != null) {
+                return known;
+            }
+            String section;
+            try (RandomAccessFile f = new RandomAccessFile(VMLINUX, "r")) {
+                section = text(strings(f));
+            }
+            for (String asked : ASKED) {
+                ANSWERS.put(asked, contains(section, asked));
+            }
+            boolean found = contains(section, name);
+            ANSWERS.put(name, found);
+            return found;
         }
     }
 
@@ -52,23 +76,24 @@ public final class KernelBtf {
         return strings;
     }
 
+    /**
+     * The section as one Latin-1 string framed by NULs, so that a name is found by the JDK's
+     * string search (an intrinsic) as {@code \0name\0}: no byte loop of ours for the JIT to
+     * compile on the spot.
+     */
+    static String text(byte[] strings) {
+        return "\0" + new String(strings, StandardCharsets.ISO_8859_1) + "\0";
+    }
+
     static boolean contains(byte[] strings, String name) {
+        return contains(text(strings), name);
+    }
+
+    static boolean contains(String section, String name) {
         if (name.isEmpty() || name.indexOf('\0') >= 0) {
             return false; // a name is one NUL-free string
         }
-        byte[] n = name.getBytes(StandardCharsets.UTF_8);
-        outer:
-        for (int i = 0; i + n.length < strings.length; i++) {
-            if ((i > 0 && strings[i - 1] != 0) || strings[i + n.length] != 0) {
-                continue;
-            }
-            for (int j = 0; j < n.length; j++) {
-                if (strings[i + j] != n[j]) {
-                    continue outer;
-                }
-            }
-            return true;
-        }
-        return false;
+        byte[] utf8 = name.getBytes(StandardCharsets.UTF_8);
+        return section.indexOf("\0" + new String(utf8, StandardCharsets.ISO_8859_1) + "\0") >= 0;
     }
 }

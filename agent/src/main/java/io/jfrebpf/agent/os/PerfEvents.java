@@ -3,13 +3,8 @@ package io.jfrebpf.agent.os;
 import io.jfrebpf.agent.libbpf.BpfException;
 import java.io.IOException;
 import java.lang.foreign.Arena;
-import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
-import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.lang.invoke.MethodHandle;
-import java.lang.invoke.VarHandle;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -28,13 +23,8 @@ public final class PerfEvents {
     private static final long FLAG_FREQ = 1L << 10;
     private static final long PERF_FLAG_FD_CLOEXEC = 8;
 
-    private static final Linker LINKER = Linker.nativeLinker();
-    private static final MemoryLayout STATE = Linker.Option.captureStateLayout();
-    private static final VarHandle ERRNO = STATE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
-    private static final MethodHandle SYSCALL = LINKER.downcallHandle(LINKER.defaultLookup().findOrThrow("syscall"),
-            FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.ADDRESS, ValueLayout.JAVA_INT,
-                    ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG),
-            Linker.Option.firstVariadicArg(1), Linker.Option.captureCallState("errno"));
+    /** Variadic, but glibc's syscall ignores the vector-register count ({@link Native}): the number and five arguments. */
+    private static final NativeFunction SYSCALL = NativeFunction.libc("syscall");
 
     private PerfEvents() {
     }
@@ -48,18 +38,13 @@ public final class PerfEvents {
             attr.set(ValueLayout.JAVA_LONG, 8, PERF_COUNT_SW_CPU_CLOCK);
             attr.set(ValueLayout.JAVA_LONG, 16, hz);
             attr.set(ValueLayout.JAVA_LONG, 40, FLAG_FREQ);
-            MemorySegment state = arena.allocate(STATE);
-            long fd = (long) SYSCALL.invokeExact(state, (long) SYS_PERF_EVENT_OPEN, attr, -1, cpu, -1, PERF_FLAG_FD_CLOEXEC);
+            long fd = SYSCALL.call(SYS_PERF_EVENT_OPEN, attr.address(), -1, cpu, -1, PERF_FLAG_FD_CLOEXEC);
             if (fd < 0) {
-                int errno = (int) ERRNO.get(state, 0L);
+                int errno = Native.errno();
                 throw new BpfException("perf_event_open(cpu-clock, cpu " + cpu + ", " + hz + " Hz) failed: "
                         + Errno.name(errno), errno);
             }
             return (int) fd;
-        } catch (BpfException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new IllegalStateException("perf_event_open downcall failed", t);
         }
     }
 

@@ -1,11 +1,7 @@
 package io.jfrebpf.agent.os;
 
 import java.lang.foreign.Arena;
-import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
-import java.lang.invoke.MethodHandle;
 
 /**
  * Holds the calling thread's signals while it runs something the kernel abandons when a signal
@@ -15,10 +11,8 @@ import java.lang.invoke.MethodHandle;
  * "pending" to the verifier; they are delivered when the mask is restored.
  */
 public final class SignalMask implements AutoCloseable {
-    private static final Linker LINKER = Linker.nativeLinker();
-    private static final MethodHandle SIGFILLSET = find("sigfillset", FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS));
-    private static final MethodHandle PTHREAD_SIGMASK = find("pthread_sigmask",
-            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.ADDRESS));
+    private static final NativeFunction SIGFILLSET = NativeFunction.libc("sigfillset");
+    private static final NativeFunction PTHREAD_SIGMASK = NativeFunction.libc("pthread_sigmask");
     private static final int SIG_BLOCK = 0;
     private static final int SIG_SETMASK = 2;
     /** glibc's sigset_t: 1024 bits. */
@@ -30,14 +24,12 @@ public final class SignalMask implements AutoCloseable {
 
     private SignalMask() {
         boolean ok = false;
-        if (SIGFILLSET != null && PTHREAD_SIGMASK != null) {
-            try {
-                MemorySegment all = arena.allocate(SIGSET_BYTES, 8);
-                ok = (int) SIGFILLSET.invokeExact(all) == 0
-                        && (int) PTHREAD_SIGMASK.invokeExact(SIG_BLOCK, all, previous) == 0;
-            } catch (Throwable t) {
-                ok = false;
-            }
+        try {
+            MemorySegment all = arena.allocate(SIGSET_BYTES, 8);
+            ok = (int) SIGFILLSET.call(all.address()) == 0
+                    && (int) PTHREAD_SIGMASK.call(SIG_BLOCK, all.address(), previous.address()) == 0;
+        } catch (RuntimeException | LinkageError e) {
+            ok = false;
         }
         blocked = ok;
     }
@@ -51,16 +43,12 @@ public final class SignalMask implements AutoCloseable {
     public void close() {
         try {
             if (blocked) {
-                int rc = (int) PTHREAD_SIGMASK.invokeExact(SIG_SETMASK, previous, MemorySegment.NULL);
+                PTHREAD_SIGMASK.call(SIG_SETMASK, previous.address(), 0);
             }
-        } catch (Throwable t) {
+        } catch (RuntimeException | LinkageError e) {
             // nothing more to do: the mask stays as it was set
         } finally {
             arena.close();
         }
-    }
-
-    private static MethodHandle find(String name, FunctionDescriptor descriptor) {
-        return LINKER.defaultLookup().find(name).map(a -> LINKER.downcallHandle(a, descriptor)).orElse(null);
     }
 }

@@ -45,6 +45,33 @@ public abstract class BpfProbe implements Probe {
     @Override
     public final void start(ProbeContext context) throws Exception {
         this.context = context;
+        if (!loadsLater()) {
+            load();
+        }
+    }
+
+    /**
+     * Whether the probe loads its object later, when it has something to trace
+     * ({@link #loadDeferred}): a probe whose targets may never appear (a colocated PostgreSQL
+     * server) costs nothing until then. Called once, on the poller thread, at start.
+     */
+    protected boolean loadsLater() {
+        return false;
+    }
+
+    /** Whether the probe's object is loaded and attached. */
+    protected final boolean loaded() {
+        return object != null;
+    }
+
+    /** Loads and attaches a probe that deferred it ({@link #loadsLater}); on the poller thread. */
+    protected final void loadDeferred() throws Exception {
+        if (object == null) {
+            load();
+        }
+    }
+
+    private void load() throws Exception {
         object = BpfObject.openResource(objectName);
         try {
             KernelIds.Ids ids = KernelIds.process();
@@ -96,16 +123,15 @@ public abstract class BpfProbe implements Probe {
         links.add(link);
     }
 
-    /** Detaches every program now; the maps stay readable until {@link #close()}. */
+    /** How long a detach waits for its links (each uprobe link waits for a grace period, together). */
+    static final long DETACH_WAIT_MS = 5_000;
+
+    /** Detaches every program now, the links together ({@link BpfLink#closeAll}); the maps stay readable until {@link #close()}. */
     protected final void detach() {
-        for (int i = links.size() - 1; i >= 0; i--) {
-            try {
-                links.get(i).close();
-            } catch (RuntimeException e) {
-                Log.debug("probe %s: detach failed: %s", name, e);
-            }
-        }
+        List<BpfLink> all = new ArrayList<>(links);
+        java.util.Collections.reverse(all);
         links.clear();
+        BpfLink.closeAll(all, DETACH_WAIT_MS);
     }
 
     protected final int linkCount() {

@@ -1,16 +1,17 @@
 package io.jfrebpf.agent.probe;
 
+import io.jfrebpf.bpf.CpuSampleLayout;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
 /** Mirror of {@code struct cpu_sample_record} (bpf/cpu_sample.h). */
 public record CpuSampleRecord(EventHeader header, int cpu, boolean kernel) {
-    public static final long SIZE = 64;
-    public static final long HEADER = 0;
-    public static final long CPU = 56;
-    public static final long STATE = 60;
-    public static final int STATE_USER = 0;
-    public static final int STATE_KERNEL = 1;
+    public static final long SIZE = CpuSampleLayout.CpuSampleRecord.SIZE;
+    public static final long HEADER = CpuSampleLayout.CpuSampleRecord.HEADER;
+    public static final long CPU = CpuSampleLayout.CpuSampleRecord.CPU;
+    public static final long STATE = CpuSampleLayout.CpuSampleRecord.STATE;
+    public static final int STATE_USER = (int) CpuSampleLayout.CPU_STATE_USER;
+    public static final int STATE_KERNEL = (int) CpuSampleLayout.CPU_STATE_KERNEL;
 
     public static CpuSampleRecord decode(MemorySegment record) {
         Records.requireSize(record, SIZE, "cpu_sample_record");

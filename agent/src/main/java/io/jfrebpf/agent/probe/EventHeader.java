@@ -1,22 +1,23 @@
 package io.jfrebpf.agent.probe;
 
+import io.jfrebpf.bpf.CommonLayout;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
 /** Mirror of {@code struct event_header} (bpf/common.h): what every record starts with. */
 public record EventHeader(long timestampNs, long durationNs, int pid, int tid, long userStack, int kernelStackId,
         String comm) {
-    public static final long SIZE = 56;
-    public static final long TIMESTAMP_NS = 0;
-    public static final long DURATION_NS = 8;
-    public static final long PID = 16;
-    public static final long TID = 20;
-    public static final long USER_STACK = 24;
-    public static final long KERNEL_STACK_ID = 32;
-    public static final long COMM = 40;
-    public static final int TASK_COMM_LEN = 16;
-    public static final int NO_STACK = -1;
-    public static final long NO_USER_STACK = 0;
+    public static final long SIZE = CommonLayout.EventHeader.SIZE;
+    public static final long TIMESTAMP_NS = CommonLayout.EventHeader.TIMESTAMP_NS;
+    public static final long DURATION_NS = CommonLayout.EventHeader.DURATION_NS;
+    public static final long PID = CommonLayout.EventHeader.PID;
+    public static final long TID = CommonLayout.EventHeader.TID;
+    public static final long USER_STACK = CommonLayout.EventHeader.USER_STACK;
+    public static final long KERNEL_STACK_ID = CommonLayout.EventHeader.KERNEL_STACK_ID;
+    public static final long COMM = CommonLayout.EventHeader.COMM;
+    public static final int TASK_COMM_LEN = (int) CommonLayout.TASK_COMM_LEN;
+    public static final int NO_STACK = (int) CommonLayout.NO_STACK;
+    public static final long NO_USER_STACK = CommonLayout.NO_USER_STACK;
 
     private static final ValueLayout.OfLong U64 = ValueLayout.JAVA_LONG_UNALIGNED;
     private static final ValueLayout.OfInt U32 = ValueLayout.JAVA_INT_UNALIGNED;

@@ -7,15 +7,12 @@ import io.jfrebpf.agent.libbpf.BpfObject;
 import io.jfrebpf.agent.libbpf.BpfProgram;
 import io.jfrebpf.agent.os.ElfFile;
 import io.jfrebpf.agent.os.Errno;
+import io.jfrebpf.agent.os.NativeFunction;
 import io.jfrebpf.agent.os.OpenFlags;
 import io.jfrebpf.agent.os.SyscallTable;
 import io.jfrebpf.events.FileOpenEvent;
 import java.io.IOException;
-import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
-import java.lang.invoke.MethodHandle;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -51,6 +48,8 @@ public final class FileOpenProbe extends BpfProbe {
     static final List<String> TRACEPOINT_PROGRAMS = List.of("tp_sys_enter_open", "tp_sys_exit_open");
 
     private boolean tracepoints;
+    /** uprobe_multi links (Linux 6.6+): one link a program, detached with one grace period each; else a perf uprobe a function. */
+    private boolean multi;
     private String attachedAs = "";
     private Path libc;
 
@@ -73,6 +72,13 @@ public final class FileOpenProbe extends BpfProbe {
             object.rodata().setInt("nr_creat", table.number("creat").orElse(-1));
         } else {
             object.rodata().setLong("errno_tls_offset", errnoTlsOffset());
+            multi = LibcFunctions.uprobeMulti();
+            if (multi) {
+                for (Entry entry : Entry.values()) {
+                    object.program(entry.program).setExpectedAttachType(BpfProgram.UPROBE_MULTI);
+                }
+                object.program(RETURN_PROGRAM).setExpectedAttachType(BpfProgram.UPROBE_MULTI);
+            }
         }
     }
 
@@ -83,16 +89,11 @@ public final class FileOpenProbe extends BpfProbe {
      */
     static long errnoTlsOffset() {
         try {
-            Linker linker = Linker.nativeLinker();
-            MethodHandle self = linker.downcallHandle(linker.defaultLookup().findOrThrow("pthread_self"),
-                    FunctionDescriptor.of(ValueLayout.JAVA_LONG));
-            MethodHandle errno = linker.downcallHandle(linker.defaultLookup().findOrThrow("__errno_location"),
-                    FunctionDescriptor.of(ValueLayout.ADDRESS));
-            long tp = (long) self.invokeExact();
-            long at = ((MemorySegment) errno.invokeExact()).address();
+            long tp = NativeFunction.libc("pthread_self").call();
+            long at = NativeFunction.libc("__errno_location").call();
             long offset = at - tp;
             return Math.abs(offset) < (1L << 20) ? offset : 0;
-        } catch (Throwable t) {
+        } catch (RuntimeException | LinkageError t) {
             Log.debug("file: libc errno location unknown (%s): failed opens report -1", t);
             return 0;
         }
@@ -133,15 +134,28 @@ public final class FileOpenProbe extends BpfProbe {
         }
         int pid = context.pid();
         try {
-            for (Map.Entry<Long, Entry> e : byAddress.entrySet()) {
-                keep(object.program(e.getValue().program).attachUprobe(false, pid, libc.toString(), e.getKey()));
-                keep(object.program(RETURN_PROGRAM).attachUprobe(true, pid, libc.toString(), e.getKey()));
+            if (multi) {
+                for (Entry entry : Entry.values()) {
+                    long[] offsets = byAddress.entrySet().stream().filter(e -> e.getValue() == entry).mapToLong(Map.Entry::getKey).toArray();
+                    if (offsets.length > 0) {
+                        keep(object.program(entry.program).attachUprobeMulti(BpfProgram.UPROBE_MULTI, pid, libc.toString(), offsets,
+                                null, null));
+                    }
+                }
+                long[] all = byAddress.keySet().stream().mapToLong(Long::longValue).toArray();
+                keep(object.program(RETURN_PROGRAM).attachUretprobeMulti(pid, libc.toString(), all));
+            } else {
+                for (Map.Entry<Long, Entry> e : byAddress.entrySet()) {
+                    keep(object.program(e.getValue().program).attachUprobe(false, pid, libc.toString(), e.getKey()));
+                    keep(object.program(RETURN_PROGRAM).attachUprobe(true, pid, libc.toString(), e.getKey()));
+                }
             }
         } catch (BpfException e) {
             throw LibcFunctions.explained(e, "file",
                     "; probes=syscall+file needs only those two, but taxes every process's syscalls");
         }
-        attachedAs = "uprobes for pid " + pid + " on " + libc + " (" + String.join(", ", names.values()) + ")";
+        attachedAs = (multi ? "uprobe_multi" : "uprobes") + " for pid " + pid + " on " + libc + " ("
+                + String.join(", ", names.values()) + ")";
         Log.debug("file: %s", attachedAs);
     }
 

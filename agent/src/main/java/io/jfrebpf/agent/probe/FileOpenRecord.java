@@ -1,5 +1,6 @@
 package io.jfrebpf.agent.probe;
 
+import io.jfrebpf.bpf.FileOpenLayout;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
@@ -9,19 +10,19 @@ import java.lang.foreign.ValueLayout;
  */
 public record FileOpenRecord(EventHeader header, long result, int dirfd, int flags, int mode, boolean truncated,
         boolean errnoUnknown, String path) {
-    public static final long SIZE = 56 + 32 + 4096;
-    public static final long HEADER = 0;
-    public static final long RESULT = 56;
-    public static final long DIRFD = 64;
-    public static final long FLAGS = 68;
-    public static final long MODE = 72;
-    public static final long PATH_FLAGS = 76;
-    public static final long PATH_LEN = 80;
-    public static final long PATH = 88;
-    public static final int FILE_PATH_MAX = 4096;
-    public static final int FILE_OPEN_TRUNCATED = 1;
-    public static final int FILE_OPEN_ERRNO_UNKNOWN = 2;
-    public static final int AT_FDCWD = -100;
+    public static final long SIZE = FileOpenLayout.FileOpenRecord.SIZE;
+    public static final long HEADER = FileOpenLayout.FileOpenRecord.HEADER;
+    public static final long RESULT = FileOpenLayout.FileOpenRecord.RESULT;
+    public static final long DIRFD = FileOpenLayout.FileOpenRecord.DIRFD;
+    public static final long FLAGS = FileOpenLayout.FileOpenRecord.FLAGS;
+    public static final long MODE = FileOpenLayout.FileOpenRecord.MODE;
+    public static final long PATH_FLAGS = FileOpenLayout.FileOpenRecord.PATH_FLAGS;
+    public static final long PATH_LEN = FileOpenLayout.FileOpenRecord.PATH_LEN;
+    public static final long PATH = FileOpenLayout.FileOpenRecord.PATH;
+    public static final int FILE_PATH_MAX = (int) FileOpenLayout.FILE_PATH_MAX;
+    public static final int FILE_OPEN_TRUNCATED = (int) FileOpenLayout.FILE_OPEN_TRUNCATED;
+    public static final int FILE_OPEN_ERRNO_UNKNOWN = (int) FileOpenLayout.FILE_OPEN_ERRNO_UNKNOWN;
+    public static final int AT_FDCWD = (int) FileOpenLayout.FILE_OPEN_AT_FDCWD;
 
     public static FileOpenRecord decode(MemorySegment record) {
         Records.requireSize(record, PATH, "file_open_record");

@@ -1,8 +1,10 @@
 package io.jfrebpf.agent.probe;
 
+import io.jfrebpf.agent.Log;
 import io.jfrebpf.agent.libbpf.BpfException;
 import io.jfrebpf.agent.os.ElfFile;
 import io.jfrebpf.agent.os.Errno;
+import io.jfrebpf.agent.os.KernelBtf;
 import io.jfrebpf.agent.os.ProcMaps;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -25,6 +27,20 @@ final class LibcFunctions {
                     + " CAP_PERFMON" + alternative);
         }
         return e;
+    }
+
+    /**
+     * Whether this kernel has uprobe_multi links (Linux 6.6+): several functions under one link,
+     * detached with one wait for the kernel's grace period (~100 ms here) instead of one per
+     * function and direction — what a JVM's exit waits for.
+     */
+    static boolean uprobeMulti() {
+        try {
+            return KernelBtf.hasString("bpf_uprobe_multi_link");
+        } catch (IOException e) {
+            Log.debug("cannot read the kernel's BTF (%s): one perf uprobe per function", e.getMessage());
+            return false;
+        }
     }
 
     /** The libc mapped into this process. */

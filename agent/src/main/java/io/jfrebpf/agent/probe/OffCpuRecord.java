@@ -1,16 +1,17 @@
 package io.jfrebpf.agent.probe;
 
+import io.jfrebpf.bpf.OffcpuLayout;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
 /** Mirror of {@code struct offcpu_record} (bpf/offcpu.h). */
 public record OffCpuRecord(EventHeader header, int state, long[] kernelIps) {
-    public static final int KERNEL_MAX = 48;
-    public static final long SIZE = 64 + 8 * KERNEL_MAX;
-    public static final long HEADER = 0;
-    public static final long STATE = 56;
-    public static final long KERNEL_DEPTH = 60;
-    public static final long KERNEL_IPS = 64;
+    public static final int KERNEL_MAX = (int) OffcpuLayout.OFFCPU_KERNEL_MAX;
+    public static final long SIZE = OffcpuLayout.OffcpuRecord.SIZE;
+    public static final long HEADER = OffcpuLayout.OffcpuRecord.HEADER;
+    public static final long STATE = OffcpuLayout.OffcpuRecord.STATE;
+    public static final long KERNEL_DEPTH = OffcpuLayout.OffcpuRecord.KERNEL_DEPTH;
+    public static final long KERNEL_IPS = OffcpuLayout.OffcpuRecord.KERNEL_IPS;
 
     public static OffCpuRecord decode(MemorySegment record) {
         Records.requireSize(record, SIZE, "offcpu_record");

@@ -1,6 +1,7 @@
 package io.jfrebpf.agent.probe;
 
 import io.jfrebpf.agent.Log;
+import io.jfrebpf.bpf.PostgresLayout;
 import io.jfrebpf.agent.libbpf.BpfException;
 import io.jfrebpf.agent.libbpf.BpfLink;
 import io.jfrebpf.agent.libbpf.BpfObject;
@@ -33,11 +34,14 @@ import java.util.TreeSet;
  * runs for one of our connections, timed by the server through its USDT probes, on the Java
  * thread and stack that sent it (bpf/postgres.bpf.c says how).
  *
- * <p>Nothing is attached until a backend serving us is found ({@link PostgresDiscovery}: at
- * start, once a second, and at once after the tcp probe sees a connect to a PostgreSQL port):
- * then the USDT programs are attached to that backend's pid alone, and detached when its
- * connection closes. With no colocated server this probe costs a read of our socket table per
- * second and taxes no other process.
+ * <p>Nothing is loaded while no PostgreSQL server runs on this host (looked for at start and
+ * every {@link PostgresDiscovery#SERVERS_REFRESH_NS}): a JVM without one pays a look at /proc
+ * now and then. Once there is one, the object is loaded, and nothing is attached until a
+ * backend serving us is found ({@link PostgresDiscovery}: at once after a connect of ours to a
+ * PostgreSQL port — told by the tcp probe, or without it by this object's own {@code
+ * pg_connect} — and from the socket tables at load and every few seconds): then the USDT
+ * programs are attached to that backend's pid alone, and detached when its connection closes.
+ * It taxes no other process.
  */
 public final class PostgresProbe extends BpfProbe {
     /** A USDT probe of PostgreSQL and its number in pg_usdt's cookie (bpf/postgres.h); {@code text}: its first argument is the SQL. */
@@ -47,21 +51,23 @@ public final class PostgresProbe extends BpfProbe {
     static final String PROVIDER = "postgresql";
     static final String PROGRAM = "pg_usdt";
     static final List<Usdt> USDTS = List.of(
-            new Usdt("query__start", 1, true),
-            new Usdt("query__done", 2, false),
-            new Usdt("query__parse__start", 3, true),
-            new Usdt("query__plan__start", 4, false),
-            new Usdt("query__execute__start", 5, false),
-            new Usdt("query__execute__done", 6, false),
-            new Usdt("lock__wait__start", 7, false),
-            new Usdt("lock__wait__done", 8, false),
-            new Usdt("transaction__abort", 9, false));
-    static final int ARG_NONE = 0;
-    static final int ARG_REGISTER = 1;
-    static final int ARG_MEMORY = 2;
+            new Usdt("query__start", (int) PostgresLayout.PG_QUERY_START, true),
+            new Usdt("query__done", (int) PostgresLayout.PG_QUERY_DONE, false),
+            new Usdt("query__parse__start", (int) PostgresLayout.PG_QUERY_PARSE_START, true),
+            new Usdt("query__plan__start", (int) PostgresLayout.PG_QUERY_PLAN_START, false),
+            new Usdt("query__execute__start", (int) PostgresLayout.PG_QUERY_EXECUTE_START, false),
+            new Usdt("query__execute__done", (int) PostgresLayout.PG_QUERY_EXECUTE_DONE, false),
+            new Usdt("lock__wait__start", (int) PostgresLayout.PG_LOCK_WAIT_START, false),
+            new Usdt("lock__wait__done", (int) PostgresLayout.PG_LOCK_WAIT_DONE, false),
+            new Usdt("transaction__abort", (int) PostgresLayout.PG_TRANSACTION_ABORT, false));
+    static final int ARG_NONE = (int) PostgresLayout.PG_ARG_NONE;
+    static final int ARG_REGISTER = (int) PostgresLayout.PG_ARG_REGISTER;
+    static final int ARG_MEMORY = (int) PostgresLayout.PG_ARG_MEMORY;
     /** As many as bpf/postgres.bpf.c's maps hold (PG_BACKENDS_MAX). */
     static final int MAX_BACKENDS = 128;
     static final String SENDER_TRACEPOINT = "sock_send_length";
+    /** Our connects to a PostgreSQL port, when no tcp probe reports connects (bpf/postgres.bpf.c). */
+    static final String CONNECT_PROGRAM = "pg_connect";
     /**
      * Attaching to a backend takes 6-15 ms of the agent's thread here (the kernel registers a
      * uprobe per site): a service opening connections faster than this (no pool) is followed
@@ -115,6 +121,12 @@ public final class PostgresProbe extends BpfProbe {
     private long backendsNotFollowed;
     private String lastFailure;
     private long lastTableScanNs;
+    /** Our own connect watcher is loaded (no tcp probe tells of connects). */
+    private boolean watchesConnects;
+    /** Server ports written to pg_ports. */
+    private final java.util.Set<Integer> portsWatched = new java.util.HashSet<>();
+    private boolean toldFollowing;
+    private boolean loadFailed;
     /** Time spent finding backends and attaching to them, on the poller thread. */
     private long lookNanos;
 
@@ -122,9 +134,42 @@ public final class PostgresProbe extends BpfProbe {
         super("postgres", "postgres");
     }
 
+    /** Loads nothing while no PostgreSQL server runs here; connects the tcp probe reports are listened to from now on. */
+    @Override
+    protected boolean loadsLater() {
+        context.connects().add(this::onConnect);
+        boolean none = discovery.servers(System.nanoTime()).isEmpty();
+        if (none) {
+            Log.debug("postgres: no PostgreSQL server on this host; nothing loaded until one appears");
+        }
+        return none;
+    }
+
+    /** Loads the object once a server has appeared; false when that failed (logged once, counted in the status). */
+    private boolean ensureLoaded(long nowNs) {
+        if (loaded()) {
+            return true;
+        }
+        if (loadFailed || discovery.servers(nowNs).isEmpty()) {
+            return false;
+        }
+        try {
+            loadDeferred();
+            Log.debug("postgres: a PostgreSQL server appeared on this host; loaded");
+            return true;
+        } catch (Exception | LinkageError e) {
+            lastFailure = "cannot load: " + io.jfrebpf.agent.Failures.explain(e);
+            Log.warn("postgres: %s", lastFailure);
+            loadFailed = true; // said once; not tried again
+            return false;
+        }
+    }
+
     @Override
     protected void configure(BpfObject object) throws BpfException {
         redact = context.options().postgresRedact();
+        watchesConnects = !context.connects().producing();
+        object.program(CONNECT_PROGRAM).setAutoload(watchesConnects);
         try {
             senderAvailable = KernelBtf.hasTracepoint(SENDER_TRACEPOINT);
         } catch (IOException e) {
@@ -196,20 +241,49 @@ public final class PostgresProbe extends BpfProbe {
 
     @Override
     protected void attach(BpfObject object) throws Exception {
-        context.connects().add(this::onConnect);
         long now = System.nanoTime();
-        scanTables(now); // connections opened before the agent (attach to a running JVM)
-        if (followed.isEmpty()) {
-            Log.info("postgres: no PostgreSQL server on this host serves this JVM yet; nothing attached%s",
-                    discovery.servers(now).isEmpty() ? " (no postmaster found)" : "");
+        if (watchesConnects) {
+            watchPorts(now);
+            object.program(CONNECT_PROGRAM).attach();
+            context.poller().add(object.map("connects"), this::onConnectRecord);
+        }
+        scanTables(now); // connections opened before (attach to a running JVM, or before the server appeared)
+    }
+
+    /** Keeps pg_connect's ports those of the servers known now. */
+    private void watchPorts(long nowNs) {
+        if (!watchesConnects || !loaded()) {
+            return;
+        }
+        for (PostgresDiscovery.Server server : discovery.servers(nowNs).values()) {
+            if (portsWatched.add(server.port())) {
+                try (Arena arena = Arena.ofConfined()) {
+                    object.map("pg_ports").update(intKey(arena, server.port()), arena.allocateFrom(ValueLayout.JAVA_BYTE, (byte) 1));
+                } catch (BpfException | RuntimeException e) {
+                    portsWatched.remove(server.port());
+                    Log.debug("postgres: cannot watch port %d: %s", server.port(), e.getMessage());
+                }
+            }
+        }
+    }
+
+    /** pg_connect's record: our end of a connect to a PostgreSQL port that completed. */
+    private void onConnectRecord(MemorySegment record) {
+        if (record.byteSize() < TcpRecord.ENDPOINTS_SIZE) {
+            return;
+        }
+        TcpRecord.Endpoints endpoints = TcpRecord.endpoints(record);
+        if (endpoints.remotePort() != 0) { // not the warm-up's zeroes
+            onConnect(endpoints);
         }
     }
 
     /** A connect of ours completed: if to a local PostgreSQL server, its backend is looked for from the next poll on. */
     private void onConnect(TcpRecord.Endpoints endpoints) {
+        long now = System.nanoTime();
         PostgresDiscovery.Ours ours = ours(endpoints);
-        if (ours != null) {
-            discovery.connected(ours, System.nanoTime());
+        if (ours != null && ensureLoaded(now)) {
+            discovery.connected(ours, now);
         }
     }
 
@@ -237,7 +311,7 @@ public final class PostgresProbe extends BpfProbe {
 
     @Override
     public void afterPoll(long nowNs) {
-        if (discovery.hasPending()) {
+        if (loaded() && discovery.hasPending()) {
             long t0 = System.nanoTime();
             for (PostgresDiscovery.Backend b : discovery.resolvePending(nowNs)) {
                 follow(b);
@@ -248,6 +322,10 @@ public final class PostgresProbe extends BpfProbe {
 
     @Override
     public void periodic(long nowNs) {
+        if (!ensureLoaded(nowNs)) {
+            return;
+        }
+        watchPorts(nowNs);
         for (Iterator<Followed> it = followed.values().iterator(); it.hasNext();) {
             Followed f = it.next();
             if (!Files.isDirectory(Path.of("/proc/" + f.backend.pid()))) { // a backend exits when its connection closes
@@ -324,6 +402,11 @@ public final class PostgresProbe extends BpfProbe {
         followed.put(b.pid(), f);
         backendsFollowed++;
         binaries.add(binaryOf(b.pid()));
+        if (!toldFollowing) {
+            toldFollowing = true;
+            Log.info("postgres: following backend %d (postmaster %d) of our connection from port %d: its statements are"
+                    + " recorded; further backends are counted in ebpf.ProbeStatus", b.pid(), b.postmasterPid(), b.ours().localPort());
+        }
         Log.debug("postgres: following backend %d (postmaster %d) of our connection from port %d (%d us to attach)",
                 b.pid(), b.postmasterPid(), b.ours().localPort(), (System.nanoTime() - f.followedAtNs) / 1000);
     }
@@ -462,6 +545,10 @@ public final class PostgresProbe extends BpfProbe {
 
     @Override
     public void finish(long nowNs) {
+        if (backendsFollowed > 1) {
+            Log.info("postgres: %d backends followed%s", backendsFollowed,
+                    backendsNotFollowed > 0 ? ", " + backendsNotFollowed + " not (" + lastFailure + ")" : "");
+        }
         Log.debug("postgres: %d backends followed, %d not; %d ms finding and attaching (%d socket table reads); %d detaches"
                 + " done on the agent's thread (background queue full)", backendsFollowed, backendsNotFollowed,
                 lookNanos / 1_000_000, discovery.tableScans(), detachesRefused);

@@ -1,5 +1,6 @@
 package io.jfrebpf.agent.probe;
 
+import io.jfrebpf.bpf.PostgresLayout;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
@@ -10,23 +11,23 @@ import java.nio.ByteOrder;
  * the bytes of a {@code pg_conns} key (a {@code struct tcp_endpoints}: our end of a connection).
  */
 public record PostgresRecord(EventHeader header, long lockWaitNs, int backendPid, int protocol, int flags, String query) {
-    public static final long SIZE = 2128;
-    public static final long HEADER = 0;
-    public static final long LOCK_WAIT_NS = 56;
-    public static final long BACKEND_PID = 64;
-    public static final long PROTOCOL = 68;
-    public static final long FLAGS = 72;
-    public static final long QUERY_LEN = 76;
-    public static final long QUERY = 80;
-    public static final int QUERY_MAX = 2048;
+    public static final long SIZE = PostgresLayout.PgQueryRecord.SIZE;
+    public static final long HEADER = PostgresLayout.PgQueryRecord.HEADER;
+    public static final long LOCK_WAIT_NS = PostgresLayout.PgQueryRecord.LOCK_WAIT_NS;
+    public static final long BACKEND_PID = PostgresLayout.PgQueryRecord.BACKEND_PID;
+    public static final long PROTOCOL = PostgresLayout.PgQueryRecord.PROTOCOL;
+    public static final long FLAGS = PostgresLayout.PgQueryRecord.FLAGS;
+    public static final long QUERY_LEN = PostgresLayout.PgQueryRecord.QUERY_LEN;
+    public static final long QUERY = PostgresLayout.PgQueryRecord.QUERY;
+    public static final int QUERY_MAX = (int) PostgresLayout.PG_QUERY_MAX;
 
-    public static final long BACKEND_SIZE = 48 + QUERY_MAX;
-    public static final long BACKEND_DEBUG_QUERY_STRING = 0;
+    public static final long BACKEND_SIZE = PostgresLayout.PgBackend.SIZE;
+    public static final long BACKEND_DEBUG_QUERY_STRING = PostgresLayout.PgBackend.DEBUG_QUERY_STRING;
 
-    public static final int PROTOCOL_SIMPLE = 1;
-    public static final int PROTOCOL_EXTENDED = 2;
-    public static final int FLAG_TRUNCATED = 1;
-    public static final int FLAG_FAILED = 2;
+    public static final int PROTOCOL_SIMPLE = (int) PostgresLayout.PG_PROTOCOL_SIMPLE;
+    public static final int PROTOCOL_EXTENDED = (int) PostgresLayout.PG_PROTOCOL_EXTENDED;
+    public static final int FLAG_TRUNCATED = (int) PostgresLayout.PG_FLAG_TRUNCATED;
+    public static final int FLAG_FAILED = (int) PostgresLayout.PG_FLAG_FAILED;
 
     private static final ValueLayout.OfLong U64 = ValueLayout.JAVA_LONG_UNALIGNED;
     private static final ValueLayout.OfInt U32 = ValueLayout.JAVA_INT_UNALIGNED;

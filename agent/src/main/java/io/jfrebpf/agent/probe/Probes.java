@@ -1,11 +1,45 @@
 package io.jfrebpf.agent.probe;
 
 import io.jfrebpf.agent.Options.ProbeName;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 
 /** Which class implements each name of the {@code probes=} option. */
 public final class Probes {
     private Probes() {
+    }
+
+    /**
+     * Closes probes together, each on a thread of its own, and waits (at most {@code timeoutMillis}):
+     * their uprobe links each wait for a kernel grace period when detached, and the JVM's exit
+     * waits for ours. Probe.close never throws.
+     */
+    public static void closeAll(List<Probe> probes, long timeoutMillis) {
+        List<Thread> threads = new ArrayList<>(probes.size());
+        for (Probe p : probes) {
+            Thread t = new Thread(p::close, "jfr-ebpf-detach");
+            t.setDaemon(true);
+            try {
+                t.start();
+                threads.add(t);
+            } catch (OutOfMemoryError | RuntimeException e) {
+                p.close();
+            }
+        }
+        long deadline = System.nanoTime() + timeoutMillis * 1_000_000L;
+        for (Thread t : threads) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                return;
+            }
+            try {
+                t.join(Math.max(1, left / 1_000_000L));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
     }
 
     /** A new probe for the name, or empty when this version has no such probe yet. */

@@ -17,13 +17,28 @@ public final class Recorder {
     private final ChunkWriter writer;
     private final ThreadRegistry threads;
     private volatile Symbolizer symbolizer;
+    private volatile Tap tap;
     private long written;
     private long dropped;
     private boolean failed;
 
+    /**
+     * Sees every event with a stack as it is written (on the poller thread): the live profiles of
+     * {@code upload=}. It must be quick and must not block; what it throws is logged once and it
+     * is called no more.
+     */
+    public interface Tap {
+        void recorded(EbpfEvent event, long durationNs, JfrStack stack);
+    }
+
     public Recorder(ChunkWriter writer, ThreadRegistry threads) {
         this.writer = writer;
         this.threads = threads;
+    }
+
+    /** From now on, each event with a stack is also shown to {@code tap}. */
+    public void tap(Tap tap) {
+        this.tap = tap;
     }
 
     /** From now on, events get the stacks their records carry. */
@@ -78,15 +93,27 @@ public final class Recorder {
             return false;
         }
         try {
-            writer.write(event, startNs, durationNs, thread, stack);
+            if (!writer.write(event, startNs, durationNs, thread, stack)) {
+                dropped++; // the disk did not keep up
+                return false;
+            }
             written++;
-            return true;
         } catch (Exception | OutOfMemoryError e) {
             failed = true;
             dropped++;
             Log.error("cannot write events to the recording (%s); further events are dropped and counted", e);
             return false;
         }
+        Tap t = tap;
+        if (t != null && stack != null) {
+            try {
+                t.recorded(event, durationNs, stack);
+            } catch (RuntimeException | Error e) {
+                tap = null;
+                Log.error("the live profiles for upload= stopped (%s); the recording goes on", e);
+            }
+        }
+        return true;
     }
 
     public long written() {

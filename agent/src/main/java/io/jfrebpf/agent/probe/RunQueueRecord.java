@@ -1,14 +1,15 @@
 package io.jfrebpf.agent.probe;
 
+import io.jfrebpf.bpf.SchedLayout;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
 /** Mirror of {@code struct runq_record} (bpf/sched.h). */
 public record RunQueueRecord(EventHeader header, int cpu, boolean preempted) {
-    public static final long SIZE = 64;
-    public static final long HEADER = 0;
-    public static final long CPU = 56;
-    public static final long PREEMPTED = 60;
+    public static final long SIZE = SchedLayout.RunqRecord.SIZE;
+    public static final long HEADER = SchedLayout.RunqRecord.HEADER;
+    public static final long CPU = SchedLayout.RunqRecord.CPU;
+    public static final long PREEMPTED = SchedLayout.RunqRecord.PREEMPTED;
 
     public static RunQueueRecord decode(MemorySegment record) {
         Records.requireSize(record, SIZE, "runq_record");

@@ -1,14 +1,15 @@
 package io.jfrebpf.agent.probe;
 
+import io.jfrebpf.bpf.SyscallLatencyLayout;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
 /** Mirror of {@code struct syscall_latency_record} (bpf/syscall_latency.h). */
 public record SyscallLatencyRecord(EventHeader header, long result, int number) {
-    public static final long SIZE = 72;
-    public static final long HEADER = 0;
-    public static final long RESULT = 56;
-    public static final long NUMBER = 64;
+    public static final long SIZE = SyscallLatencyLayout.SyscallLatencyRecord.SIZE;
+    public static final long HEADER = SyscallLatencyLayout.SyscallLatencyRecord.HEADER;
+    public static final long RESULT = SyscallLatencyLayout.SyscallLatencyRecord.RESULT;
+    public static final long NUMBER = SyscallLatencyLayout.SyscallLatencyRecord.NUMBER;
 
     public static SyscallLatencyRecord decode(MemorySegment record) {
         Records.requireSize(record, SIZE, "syscall_latency_record");

@@ -1,5 +1,6 @@
 package io.jfrebpf.agent.probe;
 
+import io.jfrebpf.bpf.SyscallLatencyLayout;
 import io.jfrebpf.agent.libbpf.BpfMap;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -9,14 +10,14 @@ import java.lang.foreign.ValueLayout;
  * the probe was loaded, summed over CPUs.
  */
 public record SyscallStats(long count, long errors, long totalNs, long maxNs, long[] histogram) {
-    public static final long SIZE = 32 + 8 * 40;
-    public static final long COUNT = 0;
-    public static final long ERRORS = 8;
-    public static final long TOTAL_NS = 16;
-    public static final long MAX_NS = 24;
-    public static final long HISTOGRAM = 32;
-    public static final int MAX_NR = 512;
-    public static final int HIST_BUCKETS = 40;
+    public static final long SIZE = SyscallLatencyLayout.SyscallStats.SIZE;
+    public static final long COUNT = SyscallLatencyLayout.SyscallStats.COUNT;
+    public static final long ERRORS = SyscallLatencyLayout.SyscallStats.ERRORS;
+    public static final long TOTAL_NS = SyscallLatencyLayout.SyscallStats.TOTAL_NS;
+    public static final long MAX_NS = SyscallLatencyLayout.SyscallStats.MAX_NS;
+    public static final long HISTOGRAM = SyscallLatencyLayout.SyscallStats.HISTOGRAM;
+    public static final int MAX_NR = (int) SyscallLatencyLayout.SYSCALL_MAX_NR;
+    public static final int HIST_BUCKETS = (int) SyscallLatencyLayout.SYSCALL_HIST_BUCKETS;
 
     private static final ValueLayout.OfLong U64 = ValueLayout.JAVA_LONG_UNALIGNED;
 

@@ -3,6 +3,7 @@ package io.jfrebpf.agent.probe;
 import io.jfrebpf.agent.Log;
 import io.jfrebpf.agent.libbpf.BpfException;
 import io.jfrebpf.agent.libbpf.BpfObject;
+import io.jfrebpf.agent.libbpf.BpfProgram;
 import io.jfrebpf.agent.os.Errno;
 import io.jfrebpf.agent.os.KernelBtf;
 import io.jfrebpf.events.TcpConnectEvent;
@@ -45,6 +46,9 @@ public final class TcpProbe extends BpfProbe {
     static final String WRITER_TRACEPOINT = "sock_send_length";
     private long forgottenOpeners;
     private boolean lastWriter;
+    /** uprobe_multi for accept/accept4 (Linux 6.6+): one link, one grace period at detach. */
+    private boolean multi;
+    static final String ACCEPT_PROGRAM = "uretprobe_accept";
     private String attachedAs = "";
 
     public TcpProbe() {
@@ -65,6 +69,10 @@ public final class TcpProbe extends BpfProbe {
             lastWriter = true;
         }
         object.program(WRITER_TRACEPOINT).setAutoload(lastWriter);
+        multi = LibcFunctions.uprobeMulti();
+        if (multi) {
+            object.program(ACCEPT_PROGRAM).setExpectedAttachType(BpfProgram.UPROBE_MULTI);
+        }
     }
 
     @Override
@@ -81,8 +89,13 @@ public final class TcpProbe extends BpfProbe {
         }
         int pid = context.pid();
         try {
-            for (long offset : accept.keySet()) {
-                keep(object.program("uretprobe_accept").attachUprobe(true, pid, libc.toString(), offset));
+            if (multi) {
+                keep(object.program(ACCEPT_PROGRAM).attachUretprobeMulti(pid, libc.toString(),
+                        accept.keySet().stream().mapToLong(Long::longValue).toArray()));
+            } else {
+                for (long offset : accept.keySet()) {
+                    keep(object.program(ACCEPT_PROGRAM).attachUprobe(true, pid, libc.toString(), offset));
+                }
             }
         } catch (BpfException e) {
             throw LibcFunctions.explained(e, "tcp", "");
@@ -90,7 +103,7 @@ public final class TcpProbe extends BpfProbe {
         attachedAs = "tp_btf " + (lastWriter ? String.join(", ", TRACEPOINT_PROGRAMS)
                 : String.join(", ", TRACEPOINT_PROGRAMS.stream().filter(n -> !n.equals(WRITER_TRACEPOINT)).toList())
                         + " (this kernel has no " + WRITER_TRACEPOINT + ": retransmits go to the opener's stack)")
-                + "; uretprobes for pid " + pid + " on " + libc + " (" + String.join(", ", accept.values()) + ")";
+                + "; " + (multi ? "uretprobe_multi" : "uretprobes") + " for pid " + pid + " on " + libc + " (" + String.join(", ", accept.values()) + ")";
         Log.debug("tcp: %s", attachedAs);
         context.connects().markProducing();
     }

@@ -1,5 +1,6 @@
 package io.jfrebpf.agent.probe;
 
+import io.jfrebpf.bpf.TcpLayout;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.net.InetAddress;
@@ -9,37 +10,37 @@ import java.net.UnknownHostException;
 public record TcpRecord(EventHeader header, long sock, long openNs, int kind, int error, int state, long retransmits,
         Endpoints endpoints, long bytesSent, long bytesReceived, long segmentsOut, long segmentsIn, long srttMicros,
         int direction) {
-    public static final long SIZE = 160;
-    public static final long HEADER = 0;
-    public static final long SOCK = 56;
-    public static final long OPEN_NS = 64;
-    public static final long KIND = 72;
-    public static final long ERROR = 76;
-    public static final long STATE = 80;
-    public static final long RETRANSMITS = 84;
-    public static final long ENDPOINTS = 88;
-    public static final long BYTES_SENT = 128;
-    public static final long BYTES_RECEIVED = 136;
-    public static final long SEGMENTS_OUT = 144;
-    public static final long SEGMENTS_IN = 148;
-    public static final long SRTT_US = 152;
-    public static final long DIRECTION = 156;
+    public static final long SIZE = TcpLayout.TcpRecord.SIZE;
+    public static final long HEADER = TcpLayout.TcpRecord.HEADER;
+    public static final long SOCK = TcpLayout.TcpRecord.SOCK;
+    public static final long OPEN_NS = TcpLayout.TcpRecord.OPEN_NS;
+    public static final long KIND = TcpLayout.TcpRecord.KIND;
+    public static final long ERROR = TcpLayout.TcpRecord.ERROR;
+    public static final long STATE = TcpLayout.TcpRecord.STATE;
+    public static final long RETRANSMITS = TcpLayout.TcpRecord.RETRANSMITS;
+    public static final long ENDPOINTS = TcpLayout.TcpRecord.ENDPOINTS;
+    public static final long BYTES_SENT = TcpLayout.TcpRecord.BYTES_SENT;
+    public static final long BYTES_RECEIVED = TcpLayout.TcpRecord.BYTES_RECEIVED;
+    public static final long SEGMENTS_OUT = TcpLayout.TcpRecord.SEGMENTS_OUT;
+    public static final long SEGMENTS_IN = TcpLayout.TcpRecord.SEGMENTS_IN;
+    public static final long SRTT_US = TcpLayout.TcpRecord.SRTT_US;
+    public static final long DIRECTION = TcpLayout.TcpRecord.DIRECTION;
 
-    public static final long ENDPOINTS_SIZE = 40;
-    public static final long LOCAL_ADDR = 0;
-    public static final long REMOTE_ADDR = 16;
-    public static final long LOCAL_PORT = 32;
-    public static final long REMOTE_PORT = 34;
-    public static final long FAMILY = 36;
+    public static final long ENDPOINTS_SIZE = TcpLayout.TcpEndpoints.SIZE;
+    public static final long LOCAL_ADDR = TcpLayout.TcpEndpoints.LOCAL_ADDR;
+    public static final long REMOTE_ADDR = TcpLayout.TcpEndpoints.REMOTE_ADDR;
+    public static final long LOCAL_PORT = TcpLayout.TcpEndpoints.LOCAL_PORT;
+    public static final long REMOTE_PORT = TcpLayout.TcpEndpoints.REMOTE_PORT;
+    public static final long FAMILY = TcpLayout.TcpEndpoints.FAMILY;
 
-    public static final int CONNECT = 1;
-    public static final int ACCEPT = 2;
-    public static final int CLOSE = 3;
-    public static final int RETRANSMIT = 4;
-    public static final int OPEN = 5;
-    public static final int ERROR_CLOSED_BEFORE_ESTABLISHED = -1;
-    public static final int OUTBOUND = 1;
-    public static final int ACCEPTED = 2;
+    public static final int CONNECT = (int) TcpLayout.TCP_RECORD_CONNECT;
+    public static final int ACCEPT = (int) TcpLayout.TCP_RECORD_ACCEPT;
+    public static final int CLOSE = (int) TcpLayout.TCP_RECORD_CLOSE;
+    public static final int RETRANSMIT = (int) TcpLayout.TCP_RECORD_RETRANSMIT;
+    public static final int OPEN = (int) TcpLayout.TCP_RECORD_OPEN;
+    public static final int ERROR_CLOSED_BEFORE_ESTABLISHED = (int) TcpLayout.TCP_ERROR_CLOSED_BEFORE_ESTABLISHED;
+    public static final int OUTBOUND = (int) TcpLayout.TCP_OUTBOUND;
+    public static final int ACCEPTED = (int) TcpLayout.TCP_ACCEPTED;
 
     public static final int AF_INET = 2;
     public static final int AF_INET6 = 10;

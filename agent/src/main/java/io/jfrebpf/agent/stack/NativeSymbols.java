@@ -31,7 +31,21 @@ public final class NativeSymbols {
     /** Its module name in frames: JMC does not take brackets in a frame's class name. */
     static final String VDSO_MODULE = "vdso";
     private static final long MAX_VDSO_BYTES = 64 * 1024;
+    /**
+     * The kernel's uprobe page: a uretprobe's return trampoline, and the out-of-line copies of
+     * probed instructions. A thread our own file probes caught on its way back from libc's open
+     * is there; its frame is named as one, under its own module.
+     */
+    static final String UPROBES = "[uprobes]";
+    static final String UPROBES_MODULE = "uprobes";
+    static final String UPROBES_SYMBOL = "uprobe_trampoline";
     private static final long REREAD_NS = 1_000_000_000L;
+    /**
+     * ... for a pc above every executable mapping: the kernel maps its uprobe page there at the
+     * first trap of a probe, just after ours attach, and a frame named unknown then would be
+     * cached as such.
+     */
+    private static final long REREAD_ABOVE_NS = 10_000_000L;
 
     private volatile List<ProcMaps.Mapping> executable = List.of();
     private long loadNanos;
@@ -51,7 +65,8 @@ public final class NativeSymbols {
     /** The location of pc, or empty when no file mapping holds it (anonymous memory: JIT code, stubs). */
     public synchronized Optional<Location> locate(long pc) {
         ProcMaps.Mapping m = mapping(pc);
-        if (m == null && System.nanoTime() - lastRead > REREAD_NS) {
+        long since = System.nanoTime() - lastRead;
+        if (m == null && (since > REREAD_NS || (since > REREAD_ABOVE_NS && aboveAll(pc)))) {
             long start = System.nanoTime();
             reread();
             loadNanos += System.nanoTime() - start;
@@ -60,8 +75,11 @@ public final class NativeSymbols {
         if (m == null) {
             return Optional.empty();
         }
-        String module = m.path().equals(VDSO) ? VDSO_MODULE : Path.of(m.path()).getFileName().toString();
         long fileOffset = pc - m.start() + m.offset();
+        if (m.path().equals(UPROBES)) {
+            return Optional.of(new Location(UPROBES_MODULE, UPROBES_SYMBOL, fileOffset));
+        }
+        String module = m.path().equals(VDSO) ? VDSO_MODULE : Path.of(m.path()).getFileName().toString();
         Optional<ElfFile> elf = objects.get(m.path());
         if (elf == null) {
             long start = System.nanoTime();
@@ -118,6 +136,15 @@ public final class NativeSymbols {
         return loadNanos;
     }
 
+    private boolean aboveAll(long pc) {
+        for (ProcMaps.Mapping m : executable) {
+            if (Long.compareUnsigned(pc, m.end()) < 0) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     private ProcMaps.Mapping mapping(long pc) {
         for (ProcMaps.Mapping m : executable) {
             if (Long.compareUnsigned(pc, m.start()) >= 0 && Long.compareUnsigned(pc, m.end()) < 0) {
@@ -132,7 +159,7 @@ public final class NativeSymbols {
         try {
             List<ProcMaps.Mapping> list = new ArrayList<>();
             for (ProcMaps.Mapping m : ProcMaps.self().mappings()) {
-                if (m.perms().contains("x") && (m.path().startsWith("/") || m.path().equals(VDSO))) {
+                if (m.perms().contains("x") && (m.path().startsWith("/") || m.path().equals(VDSO) || m.path().equals(UPROBES))) {
                     list.add(m);
                 }
             }

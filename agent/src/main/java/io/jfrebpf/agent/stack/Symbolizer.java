@@ -6,6 +6,7 @@ import io.jfrebpf.agent.jfr.JfrStack;
 import io.jfrebpf.agent.jvm.CodeCache;
 import io.jfrebpf.agent.jvm.JavaMethods;
 import io.jfrebpf.agent.jvm.JavaMethods.JavaMethod;
+import io.jfrebpf.agent.jvm.StubNames;
 import io.jfrebpf.agent.libbpf.BpfException;
 import java.util.ArrayList;
 import java.util.List;
@@ -49,7 +50,7 @@ public final class Symbolizer {
     static final long RENAME_NS = 60_000_000_000L;
 
     /** Counters for the status line and the benchmark. */
-    public record Stats(long stacks, long stacksLost, long stacksResumed, long mapLookups, long frames, long javaFrames, long interpretedFrames,
+    public record Stats(long stacks, long stacksLost, long stacksResumed, long stacksIncomplete, long mapLookups, long frames, long javaFrames, long interpretedFrames,
             long inlinedFrames, long jitFrames, long nativeFrames, long kernelFrames, long unresolvedFrames,
             long nanos, long loadNanos) {
     }
@@ -64,8 +65,14 @@ public final class Symbolizer {
     private KernelSymbols kernel;
     /** Stacks by (user stack key, kernel stack id, kernel pcs of the record). */
     private final FrameCache<JfrStack> stacks = new FrameCache<>(STACK_CACHE);
-    /** The frames of a pc that is not interpreted: a JfrFrame, or a JfrFrame[] (inlined methods, innermost first). */
+    /**
+     * The frames of a pc that is not interpreted: a JfrFrame, or a JfrFrame[] (inlined methods,
+     * innermost first); by pc and 0 at a return address (a call site), 1 for the innermost frame
+     * (any pc), which is named apart.
+     */
     private final FrameCache<Object> pcs = new FrameCache<>(PC_CACHE);
+    /** The names of the stubs in HotSpot's stub buffers: given, or read when a stub frame is first named. */
+    private Optional<StubNames> stubs;
     /** Kernel stacks by id (the int) or by the pcs a record carried. */
     private final FrameCache<List<JfrFrame>> kernelStacks = new FrameCache<>(STACK_CACHE);
     /** The frame of a kernel function, by its position in {@link KernelSymbols}. */
@@ -74,6 +81,8 @@ public final class Symbolizer {
     private long stacksLost;
     /** Distinct user stacks whose native frames the kernel's walk left out as stale (UserStack.resumed). */
     private long stacksResumed;
+    /** Distinct user stacks the kernel's walk ended at a frame it could not unwind (UserStack.incomplete). */
+    private long stacksIncomplete;
     private long mapLookups;
     private long frames;
     private long javaFrames;
@@ -92,6 +101,12 @@ public final class Symbolizer {
     /** code and methods are null when HotSpot's structures are not readable: Java frames then show as unresolved. */
     public Symbolizer(StackMaps maps, CodeCache code, JavaMethods methods) {
         this(maps, code, methods, RENAME_NS);
+    }
+
+    /** With the stub names already read (for the kernel's walk): read once. */
+    public Symbolizer(StackMaps maps, CodeCache code, JavaMethods methods, Optional<StubNames> stubs) {
+        this(maps, code, methods, RENAME_NS);
+        this.stubs = stubs;
     }
 
     Symbolizer(StackMaps maps, CodeCache code, JavaMethods methods, long renameNs) {
@@ -151,9 +166,12 @@ public final class Symbolizer {
                     stacksLost++;
                     out.add(new JfrFrame(UNKNOWN_MODULE, "[stack lost]", "", -1, -1, NATIVE));
                 } else {
-                    truncated = u.get().truncated();
+                    truncated = u.get().truncated() || u.get().incomplete();
                     if (u.get().resumed()) {
                         stacksResumed++;
+                    }
+                    if (u.get().incomplete()) {
+                        stacksIncomplete++;
                     }
                     userFrames(u.get(), out);
                 }
@@ -261,11 +279,14 @@ public final class Symbolizer {
                 frames++;
                 continue;
             }
-            Object f = pcs.get(u.pcs()[i], 0, null);
+            // the innermost frame is at any pc, every other one at a return address (a call site)
+            boolean atReturn = !u.anyPc(i);
+            int kind = atReturn ? 0 : 1;
+            Object f = pcs.get(u.pcs()[i], kind, null);
             if (f == null) {
-                List<JfrFrame> named = resolve(u.pcs()[i]);
+                List<JfrFrame> named = resolve(u.pcs()[i], atReturn);
                 f = named.size() == 1 ? named.get(0) : named.toArray(JfrFrame[]::new);
-                pcs.put(u.pcs()[i], 0, null, f);
+                pcs.put(u.pcs()[i], kind, null, f);
             }
             if (f instanceof JfrFrame one) {
                 count(one);
@@ -312,19 +333,22 @@ public final class Symbolizer {
         return new JfrFrame(jm.className(), jm.name(), jm.descriptor(), bci < 0 ? -1 : jm.line(bci), bci, INTERPRETED);
     }
 
-    /** The frames of one pc of JIT code, a stub or native code; a JIT pc may stand for several inlined methods. */
-    private List<JfrFrame> resolve(long pc) {
+    /**
+     * The frames of one pc of JIT code, a stub or native code; a JIT pc may stand for several
+     * inlined methods, those of its call site when it is a return address (atReturn).
+     */
+    private List<JfrFrame> resolve(long pc, boolean atReturn) {
         if (code != null && code.contains(pc)) {
             Optional<CodeCache.Blob> blob = code.blobAt(pc);
             if (blob.isPresent()) {
                 CodeCache.Blob b = blob.get();
                 if (b.isNMethod() && methods != null) {
-                    List<JfrFrame> java = jitFrames(b, pc);
+                    List<JfrFrame> java = jitFrames(b, pc, atReturn);
                     if (!java.isEmpty()) {
                         return java;
                     }
                 }
-                String name = code.isCallStubReturn(pc) ? "call_stub" : b.name();
+                String name = code.isCallStubReturn(pc) ? "call_stub" : b.isNMethod() ? b.name() : stubName(pc, b);
                 return List.of(new JfrFrame(JVM_CODE, name, "", -1, -1, NATIVE));
             }
             return List.of(new JfrFrame(JVM_CODE, "0x" + Long.toHexString(pc), "", -1, -1, NATIVE));
@@ -338,8 +362,16 @@ public final class Symbolizer {
         return List.of(new JfrFrame(l.module(), name, "", -1, -1, NATIVE));
     }
 
-    private List<JfrFrame> jitFrames(CodeCache.Blob nm, long pc) {
-        List<CodeCache.Scope> scopes = code.scopesAt(nm, pc);
+    /** A stub by its own name (sha256_implCompressMB) where its buffer's name (StubRoutines (compilerstubs)) is all the code cache knows. */
+    private String stubName(long pc, CodeCache.Blob b) {
+        if (stubs == null) {
+            stubs = StubNames.load(code);
+        }
+        return stubs.flatMap(n -> n.at(pc, b.codeBegin())).orElse(b.name());
+    }
+
+    private List<JfrFrame> jitFrames(CodeCache.Blob nm, long pc, boolean atReturn) {
+        List<CodeCache.Scope> scopes = atReturn ? code.scopesAtReturn(nm, pc) : code.scopesAt(nm, pc);
         List<JfrFrame> list = new ArrayList<>(scopes.size());
         for (int i = 0; i < scopes.size(); i++) {
             CodeCache.Scope s = scopes.get(i);
@@ -353,7 +385,8 @@ public final class Symbolizer {
             list.add(new JfrFrame(jm.className(), jm.name(), jm.descriptor(), bci >= 0 ? jm.line(bci) : -1, bci, type));
         }
         if (list.isEmpty()) {
-            // no debug information at this pc (e.g. a native method's wrapper): the nmethod's own method
+            // no debug information at this pc (a native method's wrapper; a call that records none, such
+            // as a leaf call into a stub): the nmethod's own method, as HotSpot names such a frame
             methods.method(nm.method()).ifPresent(jm -> list.add(
                     new JfrFrame(jm.className(), jm.name(), jm.descriptor(), -1, -1, JIT)));
         }
@@ -361,7 +394,7 @@ public final class Symbolizer {
     }
 
     public synchronized Stats stats() {
-        return new Stats(stackCount, stacksLost, stacksResumed, mapLookups, frames, javaFrames, interpretedFrames, inlinedFrames, jitFrames,
-                nativeFrames, kernelFrames, unresolvedFrames, nanos, kernelLoadNanos + natives.loadNanos());
+        return new Stats(stackCount, stacksLost, stacksResumed, stacksIncomplete, mapLookups, frames, javaFrames, interpretedFrames, inlinedFrames,
+                jitFrames, nativeFrames, kernelFrames, unresolvedFrames, nanos, kernelLoadNanos + natives.loadNanos());
     }
 }

@@ -1,203 +1,218 @@
 package io.jfrebpf.agent.upload;
 
+import io.jfrebpf.agent.jfr.JfrFrame;
+import io.jfrebpf.agent.jfr.JfrStack;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.nio.file.Path;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.zip.GZIPOutputStream;
-import jdk.jfr.consumer.RecordedEvent;
-import jdk.jfr.consumer.RecordedFrame;
-import jdk.jfr.consumer.RecordedStackTrace;
-import jdk.jfr.consumer.RecordingFile;
 
 /**
- * A recording's stacked events as one pprof profile (gzipped protobuf, google/pprof's
- * profile.proto) with one sample type per kind of event — the form Pyroscope ingests. Which
- * event becomes which type is {@link #KINDS}: CPU samples count, durations are nanoseconds,
- * native memory is bytes. Frames become functions named as the flame graphs name them
- * (Class.method, native symbols, kernel functions with their type in the file name).
+ * One kind's stacks of one period as gzipped pprof profiles (google/pprof profile.proto), split
+ * so that each stays well inside what a Pyroscope server takes by default: at most
+ * {@link #MAX_SAMPLES} samples (the server refuses over 16,000: validation.max-profile-stacktrace-samples)
+ * and {@link #MAX_BYTES} uncompressed (it refuses over 4 MiB, validation.max-profile-size-bytes, and
+ * a profile larger than its 2 MiB rate-limit burst, distributor.ingestion-burst-size-mb, is refused
+ * with 429 however often it is sent again). The server adds up the pieces of one period. Laid out as
+ * Pyroscope's own Java profiles (grafana/jfr-parser pprof/profile_builder.go): one mapping, a
+ * function per name, a location per function and line.
  */
 final class Pprof {
-    /** One sample type: the event it comes from, its pprof type and unit, and Pyroscope's display settings. */
-    record Kind(String event, String type, String unit, String units, String aggregation, boolean sampled) {
+    static final int MAX_SAMPLES = 8_000;
+    static final int MAX_BYTES = 1 << 20;
+    /** Room kept for the fields other than samples, locations, functions and strings. */
+    private static final int HEADER_BYTES = 1024;
+
+    /** One profile to send: a whole period of one kind, or a part of it. */
+    record Piece(ProfileKind kind, byte[] gzipped, int samples, int rawBytes, Instant from, Instant until) {
     }
 
-    static final List<Kind> KINDS = List.of(
-            new Kind("ebpf.CPUSample", "cpu", "samples", "samples", "sum", true),
-            new Kind("ebpf.OffCPU", "offcpu", "nanoseconds", "samples", "sum", false),
-            new Kind("ebpf.SyscallLatency", "syscall", "nanoseconds", "samples", "sum", false),
-            new Kind("ebpf.FileOpen", "file_open", "nanoseconds", "samples", "sum", false),
-            new Kind("ebpf.PostgresQuery", "postgres_query", "nanoseconds", "samples", "sum", false),
-            new Kind("ebpf.RunQueueLatency", "runqueue", "nanoseconds", "samples", "sum", false),
-            new Kind("ebpf.NativeAllocation", "native_alloc", "bytes", "bytes", "sum", false),
-            new Kind("ebpf.NativeLeak", "native_leak", "bytes", "bytes", "average", false));
-
-    /** The profile and what it holds. */
-    record Profile(byte[] gzipped, Map<String, Long> samplesByType, long events) {
-        boolean isEmpty() {
-            return events == 0;
-        }
+    /** A frame as pprof keeps it: its function's name and a line. */
+    private record Frame(String function, long line) {
     }
-
-    private final Map<String, Integer> kindIndex = new HashMap<>();
-    private final List<Kind> used = new ArrayList<>();
-    private final List<String> strings = new ArrayList<>(List.of(""));
-    private final Map<String, Long> stringIds = new HashMap<>();
-    private final Map<String, Long> functionIds = new LinkedHashMap<>();
-    private final Map<String, long[]> functions = new HashMap<>(); // key -> {id, name, filename}
-    private final Map<String, Long> locationIds = new LinkedHashMap<>(); // functionKey:line -> id
-    private final Map<Long, long[]> locations = new HashMap<>(); // id -> {functionId, line}
-    private final Map<List<Long>, long[]> samples = new LinkedHashMap<>();
 
     private Pprof() {
-        stringIds.put("", 0L);
     }
 
-    /** Reads a recording file and builds its profile: {@code from}/{@code until} are the slice's bounds. */
-    static Profile of(Path recording, Instant from, Instant until, int cpuHz) throws IOException {
-        Pprof p = new Pprof();
-        long events = 0;
-        Map<String, Kind> byEvent = new HashMap<>();
-        for (Kind k : KINDS) {
-            byEvent.put(k.event(), k);
+    /** The profiles of one kind and period; none when nothing weighs anything. */
+    static List<Piece> encode(ProfileKind kind, Map<JfrStack, long[]> stacks, Instant from, Instant until, long cpuPeriodNs) {
+        return encode(kind, stacks, from, until, cpuPeriodNs, MAX_SAMPLES, MAX_BYTES);
+    }
+
+    static List<Piece> encode(ProfileKind kind, Map<JfrStack, long[]> stacks, Instant from, Instant until, long cpuPeriodNs,
+            int maxSamples, int maxBytes) {
+        Map<List<Frame>, long[]> merged = new LinkedHashMap<>(); // stacks that differ only in what pprof does not keep
+        for (Map.Entry<JfrStack, long[]> e : stacks.entrySet()) {
+            long[] v = e.getValue();
+            List<Frame> frames = frames(e.getKey());
+            if (frames.isEmpty() || isZero(v)) {
+                continue;
+            }
+            long[] sum = merged.computeIfAbsent(frames, f -> new long[v.length]);
+            for (int i = 0; i < v.length; i++) {
+                sum[i] += v[i];
+            }
         }
-        try (RecordingFile in = new RecordingFile(recording)) {
-            while (in.hasMoreEvents()) {
-                RecordedEvent e = in.readEvent();
-                Kind k = byEvent.get(e.getEventType().getName());
-                if (k == null || e.getStackTrace() == null) {
+        List<Piece> pieces = new ArrayList<>();
+        Builder b = new Builder(kind, from, until, cpuPeriodNs);
+        for (Map.Entry<List<Frame>, long[]> s : merged.entrySet()) {
+            long[] values = s.getValue();
+            if (kind == ProfileKind.CPU) {
+                values = new long[] {values[0] * cpuPeriodNs};
+            }
+            if (b.samples > 0 && (b.samples >= maxSamples || b.bytes() + b.cost(s.getKey(), values) > maxBytes - HEADER_BYTES)) {
+                pieces.add(b.finish());
+                b = new Builder(kind, from, until, cpuPeriodNs);
+            }
+            b.add(s.getKey(), values);
+        }
+        if (b.samples > 0) {
+            pieces.add(b.finish());
+        }
+        return pieces;
+    }
+
+    private static List<Frame> frames(JfrStack stack) {
+        List<Frame> frames = new ArrayList<>(stack.frames().size());
+        for (JfrFrame f : stack.frames()) { // innermost first, as pprof wants
+            frames.add(new Frame(FrameNames.of(f), Math.max(0, f.lineNumber())));
+        }
+        return frames;
+    }
+
+    private static boolean isZero(long[] values) {
+        for (long v : values) {
+            if (v != 0) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** One profile being built: its tables, and each kept as the encoded fields it adds. */
+    private static final class Builder {
+        private final ProfileKind kind;
+        private final Instant from;
+        private final Instant until;
+        private final long cpuPeriodNs;
+        private final Map<String, Long> strings = new HashMap<>();
+        private final ProtoWriter stringTable = new ProtoWriter();
+        private final Map<String, Long> functions = new HashMap<>();
+        private final ProtoWriter functionFields = new ProtoWriter();
+        private final Map<Frame, Long> locations = new HashMap<>();
+        private final ProtoWriter locationFields = new ProtoWriter();
+        private final ProtoWriter sampleFields = new ProtoWriter();
+        private int samples;
+
+        Builder(ProfileKind kind, Instant from, Instant until, long cpuPeriodNs) {
+            this.kind = kind;
+            this.from = from;
+            this.until = until;
+            this.cpuPeriodNs = cpuPeriodNs;
+            string(""); // pprof's string table begins with the empty string
+        }
+
+        int bytes() {
+            return stringTable.size() + functionFields.size() + locationFields.size() + sampleFields.size();
+        }
+
+        /** At least what adding this sample adds (each new location, function and string at its largest). */
+        int cost(List<Frame> frames, long[] values) {
+            int c = 12 + 11 * (frames.size() + values.length);
+            Set<Frame> newLocations = new HashSet<>();
+            Set<String> newFunctions = new HashSet<>();
+            for (Frame f : frames) {
+                if (locations.containsKey(f) || !newLocations.add(f)) {
                     continue;
                 }
-                p.add(k, e);
-                events++;
+                c += 40;
+                if (functions.containsKey(f.function()) || !newFunctions.add(f.function())) {
+                    continue;
+                }
+                c += 35;
+                if (!strings.containsKey(f.function())) {
+                    c += 11 + f.function().getBytes(StandardCharsets.UTF_8).length;
+                }
             }
+            return c;
         }
-        Map<String, Long> totals = new LinkedHashMap<>();
-        for (Map.Entry<List<Long>, long[]> s : p.samples.entrySet()) {
-            for (int i = 0; i < p.used.size(); i++) {
-                totals.merge(p.used.get(i).type(), s.getValue()[i], Long::sum);
+
+        void add(List<Frame> frames, long[] values) {
+            long[] ids = new long[frames.size()];
+            for (int i = 0; i < ids.length; i++) {
+                ids[i] = location(frames.get(i));
             }
+            sampleFields.message(2, new ProtoWriter().packed(1, ids).packed(2, values));
+            samples++;
         }
-        return new Profile(gzip(p.encode(from, until, cpuHz)), totals, events);
+
+        private long location(Frame f) {
+            Long id = locations.get(f);
+            if (id == null) {
+                id = (long) locations.size() + 1;
+                locations.put(f, id);
+                locationFields.message(4, new ProtoWriter().varint(1, id).varint(2, 1) // mapping 1
+                        .message(4, new ProtoWriter().varint(1, function(f.function())).varint(2, f.line())));
+            }
+            return id;
+        }
+
+        private long function(String name) {
+            Long id = functions.get(name);
+            if (id == null) {
+                id = (long) functions.size() + 1;
+                functions.put(name, id);
+                functionFields.message(5, new ProtoWriter().varint(1, id).varint(2, string(name)));
+            }
+            return id;
+        }
+
+        private long string(String s) {
+            Long id = strings.get(s);
+            if (id == null) {
+                id = (long) strings.size();
+                strings.put(s, id);
+                stringTable.repeatedString(6, s);
+            }
+            return id;
+        }
+
+        Piece finish() {
+            ProtoWriter head = new ProtoWriter();
+            for (ProfileKind.SampleType t : kind.sampleTypes) { // 1: sample_type
+                head.message(1, new ProtoWriter().varint(1, string(t.type())).varint(2, string(t.unit())));
+            }
+            ProtoWriter tail = new ProtoWriter()
+                    .message(3, new ProtoWriter().varint(1, 1).varint(7, 1)) // mapping 1, has_functions
+                    .varint(9, from.getEpochSecond() * 1_000_000_000L + from.getNano()) // time_nanos
+                    .varint(10, Math.max(0, Duration.between(from, until).toNanos())); // duration_nanos
+            if (kind.periodType != null) {
+                tail.message(11, new ProtoWriter().varint(1, string(kind.periodType.type())).varint(2, string(kind.periodType.unit())))
+                        .varint(12, cpuPeriodNs); // period
+            }
+            byte[] raw = head.append(sampleFields).append(locationFields).append(functionFields).append(tail)
+                    .append(stringTable) // last: every string is in it by now
+                    .toByteArray();
+            return new Piece(kind, gzip(raw), samples, raw.length, from, until);
+        }
     }
 
-    private void add(Kind k, RecordedEvent e) {
-        Integer index = kindIndex.get(k.type());
-        if (index == null) {
-            index = used.size();
-            used.add(k);
-            kindIndex.put(k.type(), index);
-        }
-        long value = switch (k.unit()) {
-            case "samples" -> 1;
-            case "bytes" -> e.hasField("bytes") ? e.getLong("bytes") : e.hasField("weight") ? e.getLong("weight") : e.getLong("size");
-            default -> Math.max(0, e.getDuration().toNanos());
-        };
-        List<Long> stack = stack(e.getStackTrace());
-        long[] values = samples.computeIfAbsent(stack, s -> new long[KINDS.size()]);
-        values[index] += value;
-    }
-
-    private List<Long> stack(RecordedStackTrace trace) {
-        List<Long> ids = new ArrayList<>();
-        for (RecordedFrame f : trace.getFrames()) { // leaf first, as pprof wants
-            String type = f.getType();
-            String name;
-            String file;
-            if (f.getMethod() == null) {
-                name = "[unknown]";
-                file = "";
-            } else if ("Kernel".equals(type) || "Native".equals(type)) {
-                name = f.getMethod().getName();
-                file = "Kernel".equals(type) ? "[kernel]" : f.getMethod().getType() != null ? f.getMethod().getType().getName() : "";
-            } else {
-                name = f.getMethod().getType().getName() + "." + f.getMethod().getName();
-                file = f.getMethod().getType().getName().replace('.', '/') + ".java";
-            }
-            String functionKey = name + "\0" + file;
-            Long functionId = functionIds.get(functionKey);
-            if (functionId == null) {
-                functionId = (long) functionIds.size() + 1;
-                functionIds.put(functionKey, functionId);
-                functions.put(functionKey, new long[] {functionId, string(name), string(file)});
-            }
-            long line = Math.max(0, f.getLineNumber());
-            String locationKey = functionId + ":" + line;
-            Long locationId = locationIds.get(locationKey);
-            if (locationId == null) {
-                locationId = (long) locationIds.size() + 1;
-                locationIds.put(locationKey, locationId);
-                locations.put(locationId, new long[] {functionId, line});
-            }
-            ids.add(locationId);
-        }
-        return ids;
-    }
-
-    private long string(String s) {
-        Long id = stringIds.get(s);
-        if (id == null) {
-            id = (long) strings.size();
-            strings.add(s);
-            stringIds.put(s, id);
-        }
-        return id;
-    }
-
-    private byte[] encode(Instant from, Instant until, int cpuHz) {
-        ProtoWriter profile = new ProtoWriter();
-        for (Kind k : used) { // 1: sample_type
-            profile.message(1, new ProtoWriter().varint(1, string(k.type())).varint(2, string(k.unit())));
-        }
-        for (Map.Entry<List<Long>, long[]> s : samples.entrySet()) { // 2: sample
-            long[] values = Arrays.copyOf(s.getValue(), used.size());
-            profile.message(2, new ProtoWriter().packed(1, s.getKey().stream().mapToLong(Long::longValue).toArray())
-                    .packed(2, values));
-        }
-        for (Map.Entry<Long, long[]> l : locations.entrySet()) { // 4: location
-            profile.message(4, new ProtoWriter().varint(1, l.getKey())
-                    .message(4, new ProtoWriter().varint(1, l.getValue()[0]).varint(2, l.getValue()[1])));
-        }
-        for (long[] f : functions.values()) { // 5: function
-            profile.message(5, new ProtoWriter().varint(1, f[0]).varint(2, f[1]).varint(3, f[1]).varint(4, f[2]));
-        }
-        long cpuType = string("cpu");
-        long nanoseconds = string("nanoseconds");
-        for (String s : strings) { // 6: string_table (after every string() call above)
-            profile.repeatedString(6, s);
-        }
-        profile.varint(9, from.getEpochSecond() * 1_000_000_000L + from.getNano()); // time_nanos
-        profile.varint(10, Math.max(0, until.toEpochMilli() - from.toEpochMilli()) * 1_000_000L); // duration_nanos
-        profile.message(11, new ProtoWriter().varint(1, cpuType).varint(2, nanoseconds)); // period_type
-        profile.varint(12, cpuHz > 0 ? 1_000_000_000L / cpuHz : 0); // period
-        return profile.toByteArray();
-    }
-
-    /** Pyroscope's sample_type_config: how it shows each type (units, aggregation, display name). */
-    static String sampleTypeConfig() {
-        StringBuilder b = new StringBuilder("{");
-        for (Kind k : KINDS) {
-            if (b.length() > 1) {
-                b.append(',');
-            }
-            b.append('"').append(k.type()).append("\":{\"units\":\"").append(k.units()).append("\",\"aggregation\":\"")
-                    .append(k.aggregation()).append("\",\"display-name\":\"").append(k.type())
-                    .append(k.unit().equals("samples") ? "" : "_" + k.unit()).append("\",\"sampled\":").append(k.sampled())
-                    .append('}');
-        }
-        return b.append('}').toString();
-    }
-
-    private static byte[] gzip(byte[] raw) throws IOException {
-        ByteArrayOutputStream b = new ByteArrayOutputStream();
+    private static byte[] gzip(byte[] raw) {
+        ByteArrayOutputStream b = new ByteArrayOutputStream(raw.length / 4 + 64);
         try (GZIPOutputStream z = new GZIPOutputStream(b)) {
             z.write(raw);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e); // not with a ByteArrayOutputStream
         }
         return b.toByteArray();
     }

@@ -47,6 +47,26 @@ final class ProtoWriter {
         return out.toByteArray();
     }
 
+    /** Bytes written so far. */
+    int size() {
+        return out.size();
+    }
+
+    /** Appends what another writer holds: fields of the same message. */
+    ProtoWriter append(ProtoWriter fields) {
+        out.writeBytes(fields.out.toByteArray());
+        return this;
+    }
+
+    /** The bytes of a varint. */
+    static int varintSize(long value) {
+        int n = 1;
+        for (long v = value; (v & ~0x7FL) != 0; v >>>= 7) {
+            n++;
+        }
+        return n;
+    }
+
     private ProtoWriter bytes(int field, byte[] value, boolean skipEmpty) {
         if (skipEmpty && value.length == 0) {
             return this;

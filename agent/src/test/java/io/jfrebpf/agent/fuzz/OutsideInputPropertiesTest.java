@@ -53,7 +53,8 @@ class OutsideInputPropertiesTest {
     @Provide
     Arbitrary<String> optionStrings() {
         Arbitrary<String> key = Arbitraries.of("file", "probes", "syscall.threshold", "cpu.hz", "offcpu.threshold",
-                "malloc.interval", "jfr", "duration", "upload", "interval", "log", "colour", "", "probes.x");
+                "malloc.interval", "jfr", "duration", "upload", "upload.interval", "upload.headers", "upload.user", "interval", "log", "colour", "",
+                "probes.x");
         Arbitrary<String> value = Arbitraries.oneOf(
                 Arbitraries.of("", "0", "-1", "1ms", "10m", "3.5s", "99", "1e9", "512k", "9999999999999999999g", "all",
                         "cpu+tcp", "file+", "+", "default", "profile", "none", "debug", "/tmp/x-%p-%t.jfr", "%", "=", ","),

@@ -39,7 +39,7 @@ class AttachIT {
             Set<Long> ours = new HashSet<>(FaultIT.programIds());
             ours.removeAll(before);
             assertFalse(ours.isEmpty(), "no program loaded by the attached agent");
-            assertFalse(HostTaxIT.perfShow(service.pid()).isEmpty(), "nothing attached");
+            assertFalse(HostTaxIT.links(service.pid()).isEmpty(), "nothing attached");
             Thread.sleep(1000); // Busy opens its file every 20 ms
 
             // dump: the recording so far, while it goes on (also proves events flow while running,
@@ -58,7 +58,8 @@ class AttachIT {
             assertEquals(0, stop.exitCode(), stop.output());
             ChildJvm.awaitOutput(service, log, "[jfr-ebpf] info: recording written to " + recording + " (stopped;");
             assertTrue(service.isAlive(), "the service goes on after stop");
-            assertEquals(List.of(), HostTaxIT.perfShow(service.pid()), "probes left attached after stop");
+            assertEquals(List.of(), HostTaxIT.links(service.pid()), "probes left attached after stop");
+            assertEquals(List.of(), HostTaxIT.perfShow(service.pid()), "perf attachments left after stop");
             assertEquals(Set.of(), FaultIT.left(ours), "programs left loaded after stop");
 
             List<RecordedEvent> events = Recordings.read(recording);
@@ -90,7 +91,7 @@ class AttachIT {
     record Cli(int exitCode, String output) {
     }
 
-    private static Cli cli(String... args) throws Exception {
+    static Cli cli(String... args) throws Exception {
         List<String> cmd = new java.util.ArrayList<>(List.of(ChildJvm.JAVA.toString(), "-jar", ChildJvm.AGENT_JAR.toString()));
         cmd.addAll(List.of(args));
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();

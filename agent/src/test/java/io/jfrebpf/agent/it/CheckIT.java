@@ -23,10 +23,10 @@ class CheckIT {
         Run r = check(dir, List.of());
         assertEquals(0, r.exit, r.out);
         assertTrue(r.out.matches("(?s).*\\n  syscall +ok +tp_btf.*"), r.out);
-        assertTrue(r.out.matches("(?s).*\\n  file +ok +uprobes.*"), r.out);
+        assertTrue(r.out.matches("(?s).*\\n  file +ok +uprobe_multi for pid.*"), r.out);
         assertTrue(r.out.matches("(?s).*\\n  cpu +ok +perf_event cpu-clock at 99 Hz on \\d+ CPUs.*"), r.out);
         assertTrue(r.out.matches("(?s).*\\n  offcpu +ok +tp_btf sched_switch.*"), r.out);
-        assertTrue(r.out.matches("(?s).*\\n  tcp +ok +tp_btf inet_sock_set_state, sock_send_length, tcp_retransmit_skb; uretprobes.*"), r.out);
+        assertTrue(r.out.matches("(?s).*\\n  tcp +ok +tp_btf inet_sock_set_state, sock_send_length, tcp_retransmit_skb; uretprobe_multi for pid.*"), r.out);
         assertTrue(r.out.matches("(?s).*\\n  malloc +ok +uprobe sessions for pid \\d+ on .*libc.so.6 \\(malloc, calloc, realloc, posix_memalign, aligned_alloc, free\\+9\\).*"), r.out);
         assertTrue(r.out.matches("(?s).*\\n  sched +ok +tp_btf sched_wakeup, sched_wakeup_new, sched_switch.*"), r.out);
         // loads; attaches only to backends serving the JVM's own connections, and check opens none

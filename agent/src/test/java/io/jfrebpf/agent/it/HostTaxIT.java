@@ -8,7 +8,9 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -17,11 +19,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * What our JVM attaches, as the kernel lists it (bpftool perf show): by default uprobes for our
- * own pid, the scheduler's sched_switch (off-CPU; the CPU sampler's perf events are not listed
- * there) and three TCP/socket tracepoints (their programs return after one comparison for other
- * processes) — no syscall tracepoint, which would tax every process on the host — and the
- * syscall tracepoints only when the syscall probe is asked for. When the JVM is gone, so are they.
+ * What our JVM attaches, as the kernel lists it (the fdinfo of each BPF link the JVM holds): by
+ * default uprobe_multi links on libc for our own pid, the CPU sampler's perf events, the
+ * scheduler's sched_switch (off-CPU) and three TCP/socket tracepoints (their programs return
+ * after one comparison for other processes) — no syscall tracepoint, which would tax every
+ * process on the host — and the syscall tracepoints only when the syscall probe is asked for.
+ * When the JVM is gone, so are its links.
  */
 class HostTaxIT {
     /** offcpu, then tcp: connection state changes, socket sends (the last writer), retransmissions. */
@@ -33,50 +36,113 @@ class HostTaxIT {
         BpfRequirement.require();
     }
 
+    /** One BPF link of the JVM, as its fdinfo shows it. */
+    record Link(int id, String type, Map<String, String> fields, String text) {
+        String field(String name) {
+            return fields.getOrDefault(name, "");
+        }
+    }
+
     @Test
     void defaultProbesAttachOwnPidUprobesTheSchedulerSwitchAndTcpTracepointsOnly(@TempDir Path dir) throws Exception {
-        List<String> attachments = attachmentsWhileRunning(dir, "");
-        assertTrue(attachments.stream().anyMatch(a -> a.contains("\"fd_type\":\"uprobe\"")), attachments.toString());
+        Attached a = attachedWhileRunning(dir, "");
+        List<Link> links = a.links();
+        assertTrue(links.stream().anyMatch(l -> l.type().equals("uprobe_multi")), links.toString());
+        assertTrue(links.stream().anyMatch(l -> l.type().equals("uretprobe_multi")), links.toString());
         for (String tracepoint : TRACEPOINTS) {
-            assertEquals(1, attachments.stream().filter(a -> a.contains("\"tracepoint\":\"" + tracepoint + "\"")).count(),
-                    tracepoint + " in " + attachments);
+            assertEquals(1, links.stream().filter(l -> l.type().equals("raw_tracepoint") && l.field("tp_name").equals(tracepoint))
+                    .count(), tracepoint + " in " + links);
         }
-        for (String a : attachments) {
-            boolean uprobe = (a.contains("\"fd_type\":\"uprobe\"") || a.contains("\"fd_type\":\"uretprobe\""))
-                    && a.contains("libc.so.6");
-            boolean tracepoint = a.contains("\"fd_type\":\"raw_tracepoint\"")
-                    && TRACEPOINTS.stream().anyMatch(t -> a.contains("\"tracepoint\":\"" + t + "\""));
-            assertTrue(uprobe || tracepoint, a);
-            assertFalse(a.contains("sys_enter") || a.contains("sys_exit"), a);
+        for (Link l : links) {
+            boolean ownUprobe = (l.type().equals("uprobe_multi") || l.type().equals("uretprobe_multi"))
+                    && l.field("pid").equals(String.valueOf(a.pid())) && l.field("path").endsWith("libc.so.6");
+            boolean tracepoint = l.type().equals("raw_tracepoint") && TRACEPOINTS.contains(l.field("tp_name"));
+            boolean cpuSampler = l.type().equals("perf") && l.field("event_type").equals("event");
+            assertTrue(ownUprobe || tracepoint || cpuSampler, "unexpected attachment " + l.text());
+            assertFalse(l.field("tp_name").startsWith("sys_"), l.text());
         }
+        assertEquals(List.of(), a.perfShow().stream().filter(e -> e.contains("probe\"")).toList(),
+                "no perf uprobe besides the uprobe_multi links (bpftool perf show lists perf uprobes by pid)");
     }
 
     @Test
     void theSyscallProbeAttachesTheSyscallTracepoints(@TempDir Path dir) throws Exception {
-        List<String> attachments = attachmentsWhileRunning(dir, "probes=syscall");
-        assertTrue(attachments.stream().anyMatch(a -> a.contains("\"fd_type\":\"raw_tracepoint\"") && a.contains("sys_enter")), attachments.toString());
-        assertTrue(attachments.stream().anyMatch(a -> a.contains("\"fd_type\":\"raw_tracepoint\"") && a.contains("sys_exit")), attachments.toString());
+        List<Link> links = attachedWhileRunning(dir, "probes=syscall").links();
+        assertTrue(links.stream().anyMatch(l -> l.type().equals("raw_tracepoint") && l.field("tp_name").equals("sys_enter")),
+                links.toString());
+        assertTrue(links.stream().anyMatch(l -> l.type().equals("raw_tracepoint") && l.field("tp_name").equals("sys_exit")),
+                links.toString());
     }
 
-    private List<String> attachmentsWhileRunning(Path dir, String probes) throws Exception {
+    record Attached(long pid, List<Link> links, List<String> perfShow) {
+    }
+
+    private Attached attachedWhileRunning(Path dir, String probes) throws Exception {
         Path signal = dir.resolve("go");
         Path log = dir.resolve("child.log");
         Process p = ChildJvm.workload(Workloads.WaitForFile.class, signal.toString())
                 .agent("file=" + dir.resolve("r.jfr") + (probes.isEmpty() ? "" : "," + probes)).start(log);
         try {
             ChildJvm.awaitOutput(p, log, "ready pid=");
-            List<String> mine = perfShow(p.pid());
+            List<Link> links = links(p.pid());
+            List<String> perf = perfShow(p.pid());
             Files.writeString(signal, "go");
             assertTrue(p.waitFor(60, TimeUnit.SECONDS));
             assertEquals(0, p.exitValue(), Files.readString(log));
+            List<Integer> left = linkIds();
+            for (Link l : links) {
+                assertFalse(left.contains(l.id()), "link " + l.text() + " left after exit");
+            }
             assertEquals(List.of(), perfShow(p.pid()), "attachments left after exit");
-            return mine;
+            return new Attached(p.pid(), links, perf);
         } finally {
             p.destroyForcibly();
         }
     }
 
-    /** Every attachment the kernel lists for this pid, one JSON object each. */
+    /** The BPF links a process holds, from the fdinfo of its bpf_link descriptors. */
+    static List<Link> links(long pid) throws IOException {
+        List<Link> links = new ArrayList<>();
+        try (var fds = Files.list(Path.of("/proc/" + pid + "/fd"))) {
+            for (Path fd : fds.toList()) {
+                String target;
+                try {
+                    target = Files.readSymbolicLink(fd).toString();
+                } catch (IOException gone) {
+                    continue;
+                }
+                if (!target.equals("anon_inode:bpf_link")) {
+                    continue;
+                }
+                String info = Files.readString(Path.of("/proc/" + pid + "/fdinfo/" + fd.getFileName()));
+                Map<String, String> fields = new LinkedHashMap<>();
+                for (String line : info.split("\n")) {
+                    int colon = line.indexOf(':');
+                    if (colon > 0) {
+                        fields.put(line.substring(0, colon).strip(), line.substring(colon + 1).strip());
+                    }
+                }
+                links.add(new Link(Integer.parseInt(fields.get("link_id")), fields.get("link_type"), fields, info.replace('\n', ' ')));
+            }
+        }
+        return links;
+    }
+
+    /** The ids of every BPF link on the host (bpftool link show). */
+    static List<Integer> linkIds() throws IOException, InterruptedException {
+        Process p = new ProcessBuilder("bpftool", "-j", "link", "show").redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes());
+        assertTrue(p.waitFor(30, TimeUnit.SECONDS));
+        assertEquals(0, p.exitValue(), out);
+        List<Integer> ids = new ArrayList<>();
+        Matcher m = Pattern.compile("\"id\":(\\d+)").matcher(out);
+        while (m.find()) {
+            ids.add(Integer.parseInt(m.group(1)));
+        }
+        return ids;
+    }
+
+    /** Every perf-event attachment the kernel lists for this pid (bpftool perf show), one JSON object each. */
     static List<String> perfShow(long pid) throws IOException, InterruptedException {
         Process p = new ProcessBuilder("bpftool", "-j", "perf", "show").redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes());

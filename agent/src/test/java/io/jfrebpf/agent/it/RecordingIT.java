@@ -90,7 +90,7 @@ class RecordingIT {
         assertTrue(file.getBoolean("attached"), file.toString());
         assertEquals(opens.size(), file.getLong("events"));
         assertEquals(0, file.getLong("lost"));
-        assertTrue(file.getString("reason").contains("uprobes"), file.getString("reason"));
+        assertTrue(file.getString("reason").contains("uprobe_multi for pid"), file.getString("reason"));
 
         // JDK Mission Control's parser
         IItemCollection items = JfrLoaderToolkit.loadEvents(recording.toFile());

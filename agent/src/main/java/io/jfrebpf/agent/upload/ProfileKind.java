@@ -1,0 +1,118 @@
+package io.jfrebpf.agent.upload;
+
+import io.jfrebpf.events.CPUSampleEvent;
+import io.jfrebpf.events.EbpfEvent;
+import io.jfrebpf.events.FileOpenEvent;
+import io.jfrebpf.events.NativeAllocationEvent;
+import io.jfrebpf.events.NativeLeakEvent;
+import io.jfrebpf.events.OffCPUEvent;
+import io.jfrebpf.events.PostgresQueryEvent;
+import io.jfrebpf.events.RunQueueLatencyEvent;
+import io.jfrebpf.events.SyscallLatencyEvent;
+import io.jfrebpf.events.TcpConnectionEvent;
+import java.util.List;
+
+/**
+ * Which events become which Pyroscope profile type. A profile type is
+ * {@code <name>:<sample type>:<unit>:<period type>:<period unit>}; each upload holds one kind, so
+ * that its name never depends on which events came first (the server names a whole upload after
+ * its sample types: grafana/pyroscope pkg/og/convert/pprof/profile.go, metricName).
+ *
+ * <p>CPU samples are typed as Pyroscope's own Java CPU profiles ({@code process_cpu:cpu:nanoseconds:cpu:nanoseconds},
+ * the samples times the sampling period: grafana/jfr-parser pprof/pprof.go), native allocations as
+ * its native-memory ones ({@code memory:malloc_objects:count::}, {@code memory:malloc_bytes:bytes::}).
+ * The other kinds have names of their own. Their name is given as each sample type's
+ * {@code display-name} in the upload's {@code sample_type_config}, the way Pyroscope's Go client
+ * tells a block profile from a mutex one: the server takes the display name of the last sample
+ * type that matches none of its known patterns. So no name of ours may contain "cpu" (anything
+ * with it becomes process_cpu), "alloc_", "inuse_", "mutex_", "block_" or "goroutines": off-CPU
+ * time is therefore {@code block:off_cpu:nanoseconds::}, beside the JVM's thread-park profile
+ * ({@code block:delay:...}), with the server's own name for off-CPU time as its sample type.
+ */
+enum ProfileKind {
+    CPU(CPUSampleEvent.class, "process_cpu", List.of(new SampleType("cpu", "nanoseconds")), new SampleType("cpu", "nanoseconds")),
+    OFF_CPU(OffCPUEvent.class, "block", List.of(new SampleType("off_cpu", "nanoseconds")), null),
+    RUN_QUEUE(RunQueueLatencyEvent.class, "runqueue", List.of(new SampleType("delay", "nanoseconds")), null),
+    SYSCALL(SyscallLatencyEvent.class, "syscall", List.of(new SampleType("time", "nanoseconds")), null),
+    FILE_OPEN(FileOpenEvent.class, "file", List.of(new SampleType("open_time", "nanoseconds")), null),
+    TCP(TcpConnectionEvent.class, "tcp", List.of(new SampleType("bytes_sent", "bytes"), new SampleType("bytes_received", "bytes")), null),
+    POSTGRES(PostgresQueryEvent.class, "postgres", List.of(new SampleType("query_time", "nanoseconds")), null),
+    NATIVE_ALLOCATION(NativeAllocationEvent.class, "memory",
+            List.of(new SampleType("malloc_objects", "count"), new SampleType("malloc_bytes", "bytes")), null),
+    NATIVE_LEAK(NativeLeakEvent.class, "memory", List.of(new SampleType("leak_objects", "count"), new SampleType("leak_bytes", "bytes")), null);
+
+    /** A pprof ValueType: what a value counts, and in what unit. */
+    record SampleType(String type, String unit) {
+    }
+
+    final Class<? extends EbpfEvent> event;
+    /** The profile's name in Pyroscope ({@code __name__}). */
+    final String profileName;
+    final List<SampleType> sampleTypes;
+    /** The period type: CPU samples only, as Pyroscope's Java CPU profiles have it. */
+    final SampleType periodType;
+
+    ProfileKind(Class<? extends EbpfEvent> event, String profileName, List<SampleType> sampleTypes, SampleType periodType) {
+        this.event = event;
+        this.profileName = profileName;
+        this.sampleTypes = sampleTypes;
+        this.periodType = periodType;
+    }
+
+    /** The kind of an event, or null when it is not profiled. */
+    static ProfileKind of(EbpfEvent e) {
+        for (ProfileKind k : values()) {
+            if (k.event == e.getClass()) {
+                return k;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * Adds what one event weighs to {@code values} (one per sample type). CPU samples are counted
+     * here and become nanoseconds in {@link Pprof} (times the sampling period).
+     */
+    void add(EbpfEvent e, long durationNs, long[] values) {
+        switch (this) {
+            case CPU -> values[0]++;
+            case TCP -> {
+                TcpConnectionEvent c = (TcpConnectionEvent) e;
+                values[0] += Math.max(0, c.bytesSent);
+                values[1] += Math.max(0, c.bytesReceived);
+            }
+            case NATIVE_ALLOCATION -> {
+                NativeAllocationEvent a = (NativeAllocationEvent) e;
+                long weight = Math.max(0, a.weight);
+                values[0] += a.size > 0 ? Math.max(1, weight / a.size) : 1; // allocations this sample stands for
+                values[1] += weight;
+            }
+            case NATIVE_LEAK -> {
+                NativeLeakEvent l = (NativeLeakEvent) e;
+                values[0] += Math.max(0, l.allocations);
+                values[1] += Math.max(0, l.bytes);
+            }
+            default -> values[0] += Math.max(0, durationNs);
+        }
+    }
+
+    /** {@code name:type:unit:periodType:periodUnit}, as Grafana lists it and a query selects it. */
+    String profileTypeId(SampleType t) {
+        return profileName + ":" + t.type() + ":" + t.unit() + ":" + (periodType == null ? ":" : periodType.type() + ":" + periodType.unit());
+    }
+
+    /**
+     * The {@code sample_type_config} part: each sample type's display name is the profile's name,
+     * which the server then takes as {@code __name__}.
+     */
+    String sampleTypeConfig() {
+        StringBuilder b = new StringBuilder("{");
+        for (SampleType t : sampleTypes) {
+            if (b.length() > 1) {
+                b.append(',');
+            }
+            b.append('"').append(t.type()).append("\":{\"display-name\":\"").append(profileName).append("\"}");
+        }
+        return b.append('}').toString();
+    }
+}
