@@ -118,6 +118,21 @@ public final class ElfFile implements AutoCloseable {
             return next == 0 || (next == '@' && name[0] != '@');
         }
 
+        /** Whether symbol i's name starts with these bytes. */
+        boolean startsWith(int i, byte[] prefix) {
+            long at = name(i);
+            long size = strings.size();
+            if (at >= size || size - at < prefix.length) {
+                return false;
+            }
+            for (int k = 0; k < prefix.length; k++) {
+                if (strings.get(at + k) != prefix[k]) {
+                    return false;
+                }
+            }
+            return true;
+        }
+
         /** Where the name of symbol i ends, without a version (a name that starts with '@' is kept whole). */
         long nameEnd(int i) {
             long at = name(i);
@@ -147,10 +162,14 @@ public final class ElfFile implements AutoCloseable {
 
         /**
          * The first two bytes of symbol i's name as one number (a version's '@' and the end of
-         * the table read as the NUL that ends a name), as {@link #prefix(byte[])} gives it.
+         * the table read as the NUL that ends a name; 0 for a name outside the table), as
+         * {@link #prefix(byte[])} gives it.
          */
         int prefix(int i) {
             long at = name(i);
+            if (at >= strings.size()) {
+                return 0;
+            }
             int first = strings.get(at) & 0xff;
             int second = at + 1 < strings.size() ? strings.get(at + 1) & 0xff : 0;
             return first << 8 | (second == '@' && first != '@' ? 0 : second);
@@ -270,6 +289,27 @@ public final class ElfFile implements AutoCloseable {
         return Optional.ofNullable(find(List.of(name), true).get(name));
     }
 
+    /**
+     * The defined data symbols whose names start with {@code prefix} (HotSpot's StubRoutines
+     * statics), at most {@code max}, in one pass over the tables: only they become objects. A
+     * name both tables define is given once, as the first defines it.
+     */
+    public synchronized List<Symbol> dataSymbolsStartingWith(String prefix, int max) {
+        open();
+        byte[] want = prefix.getBytes(StandardCharsets.UTF_8);
+        Map<String, Symbol> found = new LinkedHashMap<>();
+        for (Table table : tables) {
+            Reader t = table.scan();
+            for (int i = 0; i < table.count() && found.size() < max; i++) {
+                if (t.startsWith(i, want) && t.type(i) == STT_OBJECT && t.defined(i) && t.named(i)) {
+                    Symbol symbol = t.symbol(i);
+                    found.putIfAbsent(symbol.name(), symbol);
+                }
+            }
+        }
+        return List.copyOf(found.values());
+    }
+
     private synchronized Map<String, Symbol> find(Collection<String> names, boolean data) {
         open();
         Map<String, Symbol> found = new LinkedHashMap<>();
@@ -296,13 +336,16 @@ public final class ElfFile implements AutoCloseable {
         for (Table table : tables) {
             Reader t = table.scan();
             for (int i = 0; i < table.count() && found.size() < wanted.length; i++) {
-                int type = t.type(i);
-                boolean kind = data ? type == STT_OBJECT : type == STT_FUNC || type == STT_GNU_IFUNC;
-                if (!kind || !t.defined(i) || !t.named(i)) {
-                    continue;
-                }
+                // cheapest test first: the name's first two bytes leave a few of 70,000 symbols
+                // (no wanted name starts with a NUL, so a name that is empty or outside the table
+                // is left here too); a pass runs interpreted, cold, and every read costs
                 int p = t.prefix(i);
                 if ((prefixes[p >>> 6] & 1L << p) == 0) {
+                    continue;
+                }
+                int type = t.type(i);
+                boolean kind = data ? type == STT_OBJECT : type == STT_FUNC || type == STT_GNU_IFUNC;
+                if (!kind || !t.defined(i)) {
                     continue;
                 }
                 int h = t.nameHash(i);

@@ -190,6 +190,29 @@ class ElfFileTest {
         sameAsTheOldReader(POSTGRES, List.of("debug_query_string", "MyProcPid"));
     }
 
+    /** HotSpot's StubRoutines statics, as StubNames asks for them: every one the plain reader finds, as it finds it, and no more than asked. */
+    @Test
+    void dataSymbolsByPrefixAsTheOldReaderAnswered(@TempDir Path dir) throws Exception {
+        String prefix = "_ZN12StubRoutines";
+        ElfReference old = ElfReference.open(LIBJVM);
+        java.util.Set<String> expected = new java.util.HashSet<>(old.dataNames().stream().filter(n -> n.startsWith(prefix)).toList());
+        assertTrue(expected.size() > 100, "libjvm's StubRoutines statics: " + expected.size());
+        try (ElfFile elf = ElfFile.open(LIBJVM)) {
+            List<ElfFile.Symbol> got = elf.dataSymbolsStartingWith(prefix, 4096);
+            assertEquals(expected, new java.util.HashSet<>(got.stream().map(ElfFile.Symbol::name).toList()));
+            for (ElfFile.Symbol s : got) {
+                assertEquals(old.dataSymbol(s.name()).orElseThrow(), s, s.name());
+            }
+            assertEquals(10, elf.dataSymbolsStartingWith(prefix, 10).size(), "at most max");
+            assertEquals(List.of(), elf.dataSymbolsStartingWith("_ZN12StubRoutinesNoSuchThing", 4096));
+        }
+        long b = ElfImage.BASE;
+        try (ElfFile elf = ElfFile.open(Files.write(dir.resolve("odd.so"), oddImage()))) {
+            assertEquals(List.of(new ElfFile.Symbol("counter", b + 0x300, 8)), elf.dataSymbolsStartingWith("cou", 16), "data only, not malloc");
+            assertEquals(List.of(), elf.dataSymbolsStartingWith("mall", 16), "functions are no data");
+        }
+    }
+
     @Test
     void theVdsoAsTheOldReaderAnswered(@TempDir Path dir) throws Exception {
         ProcMaps.Mapping vdso = ProcMaps.self().mappings().stream().filter(m -> m.path().equals("[vdso]")).findFirst().orElseThrow();
