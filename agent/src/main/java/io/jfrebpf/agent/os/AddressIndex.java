@@ -4,8 +4,8 @@ package io.jfrebpf.agent.os;
  * Start addresses sorted for a floor lookup, each with an int that says what starts there (a
  * symbol's index, a name's offset): the compact form of a symbol table, 12 bytes an entry, no
  * object per entry. Addresses compare unsigned (kernel addresses have the top bit set). Where
- * several entries start at one address, the last one given wins: the one a stable sort would
- * leave last, as the tables this replaced answered.
+ * several entries start at one address, one stays: the last one given, the one a stable sort
+ * would leave last, unless the caller chooses.
  */
 public final class AddressIndex {
     private final long[] addresses;
@@ -24,6 +24,14 @@ public final class AddressIndex {
      * the one with the greatest payload wins: callers give payloads that grow in input order.
      */
     public static AddressIndex of(long[] addresses, int[] payloads, int count) {
+        return of(addresses, payloads, count, (earlier, later) -> later);
+    }
+
+    /**
+     * As {@link #of(long[], int[], int)}, but among entries at one address {@code keep} says
+     * which stays, given the payload kept so far and the next one in payload order.
+     */
+    public static AddressIndex of(long[] addresses, int[] payloads, int count, java.util.function.IntBinaryOperator keep) {
         if (count < 0 || count > addresses.length || count > payloads.length) {
             throw new IllegalArgumentException("count " + count);
         }
@@ -33,7 +41,8 @@ public final class AddressIndex {
         int n = 0;
         for (int i = 0; i < count; i++) {
             if (n > 0 && addresses[n - 1] == addresses[i]) {
-                n--; // the later one replaces it
+                payloads[n - 1] = keep.applyAsInt(payloads[n - 1], payloads[i]);
+                continue;
             }
             addresses[n] = addresses[i];
             payloads[n] = payloads[i];

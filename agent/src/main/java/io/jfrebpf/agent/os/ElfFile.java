@@ -149,6 +149,17 @@ public final class ElfFile implements AutoCloseable {
             return end;
         }
 
+        /** The underscores symbol i's name starts with. */
+        int underscores(int i) {
+            long at = name(i);
+            long end = nameEnd(i);
+            int n = 0;
+            while (at + n < end && strings.get(at + n) == '_') {
+                n++;
+            }
+            return n;
+        }
+
         /** The hash of symbol i's name, as {@link #hash(byte[])} gives it for the same bytes. */
         int nameHash(int i) {
             long at = name(i);
@@ -385,8 +396,8 @@ public final class ElfFile implements AutoCloseable {
     }
 
     /**
-     * The function containing a virtual address: the last one starting at or below it (the last
-     * of those starting at one address: .symtab's over .dynsym's), if its size reaches the address
+     * The function containing a virtual address: the last one starting at or below it (of those
+     * starting at one address, the one {@link #preferred} names), if its size reaches the address
      * or it has no size.
      */
     public synchronized Optional<Symbol> symbolAt(long vaddr) {
@@ -433,9 +444,29 @@ public final class ElfFile implements AutoCloseable {
                     }
                 }
             }
-            byAddress = AddressIndex.of(values, refs, k);
+            Reader[] names = tables.stream().map(Table::one).toArray(Reader[]::new);
+            byAddress = AddressIndex.of(values, refs, k, (earlier, later) -> preferred(names, earlier, later));
         }
         return byAddress;
+    }
+
+    /**
+     * Of two functions that start at one address (index references, the earlier first), the one
+     * that names it: the public name over the internal aliases of its library (open over __open,
+     * read over __read, malloc over __libc_malloc), then the shorter (open over open64), else the
+     * later (.symtab's over .dynsym's, as before).
+     */
+    private static int preferred(Reader[] names, int earlier, int later) {
+        Reader a = names[earlier >>> TABLE_SHIFT];
+        Reader b = names[later >>> TABLE_SHIFT];
+        int ia = earlier & ((1 << TABLE_SHIFT) - 1);
+        int ib = later & ((1 << TABLE_SHIFT) - 1);
+        int ua = a.underscores(ia);
+        int ub = b.underscores(ib);
+        if (ua != ub) {
+            return ua < ub ? earlier : later;
+        }
+        return a.nameEnd(ia) - a.name(ia) < b.nameEnd(ib) - b.name(ib) ? earlier : later;
     }
 
     private static boolean function(Reader t, int i) {

@@ -166,6 +166,7 @@ class OutsideInputPropertiesTest {
                 elf.symbol("open64");
                 elf.symbols(java.util.List.of("malloc", "memcpy", "counter", "__libc_malloc"));
                 elf.dataSymbol("counter");
+                assertTrue(elf.dataSymbolsStartingWith("c", 16).size() <= 16);
                 assertTrue(elf.symbolCount() >= 0);
                 for (long vaddr : new long[] {0x1000, ElfImage.BASE + 0x100, ElfImage.BASE + 0x184, ElfImage.BASE + 0x400, -1}) {
                     elf.symbolAt(vaddr).ifPresent(s -> assertTrue(s.name().length() <= 4096, s.name()));
@@ -212,11 +213,7 @@ class OutsideInputPropertiesTest {
                 for (ElfFile.Symbol f : old.functions()) {
                     for (long vaddr : new long[] {f.value() - 1, f.value(), f.value() + 1, f.value() + f.size() - 1, f.value() + f.size()}) {
                         java.util.Optional<ElfFile.Symbol> got = elf.symbolAt(vaddr);
-                        if (old.aliases(vaddr)) {
-                            assertTrue(got.isPresent() && got.get().value() == vaddr, "an alias at 0x" + Long.toHexString(vaddr));
-                        } else {
-                            assertEquals(old.symbolAt(vaddr), got, "at 0x" + Long.toHexString(vaddr));
-                        }
+                        assertTrue(old.allows(vaddr, got), "at 0x" + Long.toHexString(vaddr) + ": " + got);
                     }
                 }
                 // by name: the names of valid UTF-8 (one that was not decodes with U+FFFD, which no caller asks for)

@@ -21,8 +21,7 @@ import java.util.Optional;
  * code with {@link ElfFile} (nor its {@code ElfBytes}); it refuses what that refuses (a header
  * that is no ELF64 little-endian, entry sizes too small, a table outside the file or over
  * {@link ElfFile#MAX_TABLE}) by its own checks. Where several functions start at one address,
- * its binary search names any of them at that address (inside the function, the last);
- * {@link #aliases} says where that is.
+ * {@link #allows} takes any of them.
  */
 public final class ElfReference {
     private static final int SHT_SYMTAB = 2;
@@ -156,9 +155,43 @@ public final class ElfReference {
         return s.size() == 0 || vaddr < s.value() + s.size() ? Optional.of(s) : Optional.empty();
     }
 
-    /** Whether several functions start at vaddr (this lookup names any one of them there). */
-    public boolean aliases(long vaddr) {
-        return starts.getOrDefault(vaddr, 0) > 1;
+    /**
+     * The functions that start where the last one at or below vaddr starts, when there are
+     * several (aliases: open, __open, open64); empty else. Which of them names an address is a
+     * choice {@link ElfFile} makes and this reader does not: any one of them that covers it, or
+     * none if the one chosen does not.
+     */
+    public List<ElfFile.Symbol> aliasesAt(long vaddr) {
+        int i = Arrays.binarySearch(byAddress, new ElfFile.Symbol("", vaddr, 0), Comparator.comparingLong(ElfFile.Symbol::value));
+        int at = i >= 0 ? i : -i - 2;
+        if (at < 0) {
+            return List.of();
+        }
+        long start = byAddress[at].value();
+        if (starts.getOrDefault(start, 0) < 2) {
+            return List.of();
+        }
+        int from = at;
+        while (from > 0 && byAddress[from - 1].value() == start) {
+            from--;
+        }
+        int to = at;
+        while (to + 1 < byAddress.length && byAddress[to + 1].value() == start) {
+            to++;
+        }
+        return List.of(Arrays.copyOfRange(byAddress, from, to + 1));
+    }
+
+    /** Whether ElfFile's answer at vaddr is one this reader allows (see {@link #aliasesAt}). */
+    public boolean allows(long vaddr, Optional<ElfFile.Symbol> got) {
+        List<ElfFile.Symbol> aliases = aliasesAt(vaddr);
+        if (aliases.isEmpty()) {
+            return symbolAt(vaddr).equals(got);
+        }
+        if (got.isEmpty()) {
+            return aliases.stream().anyMatch(f -> f.size() != 0 && vaddr >= f.value() + f.size());
+        }
+        return aliases.contains(got.get()) && (got.get().size() == 0 || vaddr < got.get().value() + got.get().size());
     }
 
     /** The functions, sorted by address. */
