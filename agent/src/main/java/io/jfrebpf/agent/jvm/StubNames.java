@@ -1,10 +1,11 @@
 package io.jfrebpf.agent.jvm;
 
 import io.jfrebpf.agent.Log;
-import io.jfrebpf.agent.os.ElfDataSymbols;
+import io.jfrebpf.agent.os.ElfFile;
 import io.jfrebpf.agent.os.ProcMaps;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
 
@@ -33,20 +34,29 @@ public final class StubNames {
         long start = System.nanoTime();
         try {
             Path libjvm = ProcMaps.self().libjvm().orElseThrow(() -> new IllegalStateException("libjvm not mapped"));
-            ElfDataSymbols symbols = ElfDataSymbols.read(libjvm, PREFIX, MAX_STUBS);
             ProcMaps.Mapping first = ProcMaps.self().mappings().stream()
-                    .filter(m -> libjvm.toString().equals(m.path()) && m.offset() <= symbols.firstLoadOffset())
+                    .filter(m -> libjvm.toString().equals(m.path()))
                     .min((a, b) -> Long.compare(a.offset(), b.offset()))
-                    .orElseThrow(() -> new IllegalStateException("libjvm's first segment is not mapped"));
-            long[][] pairs = new long[symbols.symbols().size()][];
+                    .orElseThrow(() -> new IllegalStateException("libjvm is not mapped"));
+            List<ElfFile.Symbol> symbols;
+            long[] addresses;
+            try (ElfFile elf = ElfFile.open(libjvm)) {
+                symbols = elf.dataSymbolsStartingWith(PREFIX, MAX_STUBS);
+                addresses = new long[symbols.size()];
+                for (int i = 0; i < addresses.length; i++) {
+                    addresses[i] = elf.runtimeAddress(symbols.get(i).value(), first.start(), first.offset());
+                }
+            }
+            long[][] pairs = new long[symbols.size()][];
             String[] byIndex = new String[pairs.length];
             int n = 0;
-            for (ElfDataSymbols.Symbol s : symbols.symbols()) {
+            for (int i = 0; i < addresses.length; i++) {
+                ElfFile.Symbol s = symbols.get(i);
                 String name = lastName(s.name());
                 if (s.size() != 8 || name == null) {
                     continue;
                 }
-                OptionalLong entry = SafeMemory.readLong(symbols.runtimeAddress(s.vaddr(), first.start(), first.offset()));
+                OptionalLong entry = SafeMemory.readLong(addresses[i]);
                 if (entry.isPresent() && code.contains(entry.getAsLong()) && !code.inInterpreter(entry.getAsLong())) {
                     byIndex[n] = name;
                     pairs[n] = new long[] {entry.getAsLong(), n};

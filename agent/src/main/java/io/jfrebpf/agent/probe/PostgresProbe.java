@@ -451,9 +451,10 @@ public final class PostgresProbe extends BpfProbe {
         String real = Files.readSymbolicLink(exe).toString();
         OptionalLong fromStart = debugQueryStringOffsets.get(version);
         if (fromStart == null) {
-            ElfFile elf = ElfFile.openWithData(exe);
-            Optional<ElfFile.Symbol> symbol = elf.dataSymbol("debug_query_string");
-            fromStart = symbol.isPresent() ? OptionalLong.of(symbol.get().value() - elf.vaddr(0)) : OptionalLong.empty();
+            try (ElfFile elf = ElfFile.open(exe)) {
+                Optional<ElfFile.Symbol> symbol = elf.dataSymbol("debug_query_string");
+                fromStart = symbol.isPresent() ? OptionalLong.of(symbol.get().value() - elf.vaddr(0)) : OptionalLong.empty();
+            }
             if (debugQueryStringOffsets.size() > 16) {
                 debugQueryStringOffsets.clear(); // upgraded binaries: bounded
             }

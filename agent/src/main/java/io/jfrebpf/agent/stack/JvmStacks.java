@@ -40,7 +40,6 @@ public final class JvmStacks implements AutoCloseable {
         StackMaps maps = new StackMaps(code, anchors, frames, SignalReturn.find().orElse(0),
                 stubs.map(StubNames::entries).orElse(new long[0]));
         Symbolizer symbolizer = frames == null ? new Symbolizer(maps, code, methods) : new Symbolizer(maps, code, methods, stubs);
-        symbolizer.preload();
         recorder.symbolizeWith(symbolizer);
         return new JvmStacks(maps, symbolizer);
     }
@@ -83,7 +82,7 @@ public final class JvmStacks implements AutoCloseable {
                             + " %d kernel, %d unresolved; symbolization %.1f ms, of which %.1f ms loading symbol tables",
                     s.stacks(), s.stacksLost(), s.stacksResumed(), s.stacksIncomplete(), s.frames(), s.frames() == 0 ? 0.0 : 100.0 * s.javaFrames() / s.frames(),
                     s.interpretedFrames(), s.jitFrames(), s.inlinedFrames(), s.nativeFrames(), s.kernelFrames(),
-                    s.unresolvedFrames(), s.nanos() / 1e6, s.waitNanos() / 1e6);
+                    s.unresolvedFrames(), s.nanos() / 1e6, s.loadNanos() / 1e6);
         }
         maps.close();
     }
