@@ -22,6 +22,7 @@ import io.jfrebpf.agent.probe.Probes;
 import io.jfrebpf.agent.probe.Recorder;
 import io.jfrebpf.events.EbpfEvents;
 import io.jfrebpf.events.ProbeStatusEvent;
+import io.jfrebpf.events.read.EventNames;
 import java.io.IOException;
 import java.lang.instrument.Instrumentation;
 import java.nio.file.Files;
@@ -610,7 +611,7 @@ public final class Agent {
         try {
             container.poll().ifPresent(e -> recorder.emit(e, System.nanoTime(), 0));
         } catch (Throwable t) {
-            Log.debug("no ebpf.ContainerInfo: %s", Failures.explain(t));
+            Log.debug("no %s: %s", EventNames.CONTAINER_INFO, Failures.explain(t));
         }
     }
 
