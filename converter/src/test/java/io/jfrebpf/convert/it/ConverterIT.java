@@ -43,8 +43,9 @@ class ConverterIT {
         base = Jvm.burn(dir.resolve("base.jfr"), 1, 1, 2000);
         again = Jvm.burn(dir.resolve("again.jfr"), 1, 1, 2000);
         regressed = Jvm.burn(dir.resolve("regressed.jfr"), 3, 1, 2000);
-        onlyHot = Jvm.burn(dir.resolve("only-hot.jfr"), 1, 0, 3000);
-        onlyHotSlower = Jvm.burn(dir.resolve("only-hot-slower.jfr"), 3, 0, 3000);
+        // long enough that the JIT's fixed ~0.7 s (the agent's code compiled too) is a small part: ~85% hot
+        onlyHot = Jvm.burn(dir.resolve("only-hot.jfr"), 1, 0, 5000);
+        onlyHotSlower = Jvm.burn(dir.resolve("only-hot-slower.jfr"), 3, 0, 5000);
     }
 
     static String uid() throws Exception {
