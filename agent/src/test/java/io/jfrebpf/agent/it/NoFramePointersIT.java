@@ -147,19 +147,38 @@ class NoFramePointersIT {
         List<RecordedFrame> frames = e.getStackTrace().getFrames();
         String inner = null;
         boolean javaBetween = false;
+        boolean unnamedBetween = false;
         for (RecordedFrame f : frames) {
             String m = workloadMethod(f);
             if (m == null) {
                 javaBetween |= inner != null && javaFrame(f);
+                unnamedBetween |= inner != null && unnamedCode(f);
                 continue;
             }
             if (inner != null && (!CALLS.get(m).contains(inner) || javaBetween)) {
+                if (unnamedBetween && !javaBetween) {
+                    return UNNAMED;
+                }
                 return m + " -> " + inner + (javaBetween ? " with other Java frames between" : " is no call of the workload");
             }
             inner = m;
             javaBetween = false;
+            unnamedBetween = false;
         }
         return null;
+    }
+
+    /** What {@link #broken} says of a stack whose only gap is a frame of compiled code freed before it was named. */
+    static final String UNNAMED = "unnamed compiled code between";
+
+    /**
+     * A frame the walk stepped through in the code cache whose code was freed (tier-3 code replaced,
+     * unloaded) between the sample and its naming: it is shown as its address, honestly unnamed,
+     * and its inlined callers cannot be told any more.
+     */
+    static boolean unnamedCode(RecordedFrame f) {
+        return f.getType().equals("Native") && f.getMethod().getType().getName().equals("hotspot")
+                && f.getMethod().getName().startsWith("0x");
     }
 
     static boolean reaches(RecordedEvent e, String entry) {
@@ -226,13 +245,24 @@ class NoFramePointersIT {
     @Test
     void everyStackFollowsTheWorkloadsCalls() {
         for (List<RecordedEvent> all : List.of(events, c1Events, attachedEvents)) {
+            int stacks = 0;
+            List<RecordedEvent> unnamed = new ArrayList<>();
             for (RecordedEvent e : all) {
                 if (!e.getEventType().getName().startsWith("ebpf.") || e.getStackTrace() == null) {
                     continue;
                 }
+                stacks++;
                 String b = broken(e);
+                if (UNNAMED.equals(b)) {
+                    unnamed.add(e);
+                    continue;
+                }
                 assertEquals(null, b, () -> e.getEventType().getName() + " of " + javaName(e) + ": " + describe(e));
             }
+            System.out.printf("%d of %d stacks pass through compiled code freed before it was named%n", unnamed.size(), stacks);
+            int n = stacks;
+            assertTrue(unnamed.size() <= Math.max(2, n / 200), () -> unnamed.size() + " of " + n
+                    + " stacks pass through freed compiled code; e.g.\n  " + describe(unnamed.get(0)));
         }
     }
 
