@@ -295,7 +295,7 @@ public final class MallocProbe extends BpfProbe {
             e.bytes = Math.round(s.bytes);
             e.allocations = Math.max(1, Math.round(s.allocations));
             e.samples = s.samples;
-            EventHeader h = new EventHeader(s.oldestNs, 0, pid, s.mainTid(), s.userStack, EventHeader.NO_STACK, "");
+            EventHeader h = new EventHeader(s.oldestNs, 0, pid, s.mainTid(), s.userStack, EventHeader.NO_STACK, "", 0);
             emit(e, s.oldestNs, nowNs - s.oldestNs, context.recorder().origin(h));
         }
         Log.info("malloc: leak report: %d sampled allocations not freed, %d at least %s old, at %d stacks%s%s",
