@@ -721,12 +721,22 @@ public final class Agent {
         for (int tid : threads.ended()) {
             ended.add((long) tid);
         }
-        if (jvm == null || ended.isEmpty()) {
+        Set<Long> unnamed = threads.virtualThreads().unnamed();
+        writer.relabelVirtual(threads.virtualThreads().namedLater());
+        if (jvm == null) {
             return;
         }
-        Map<Long, JfrThread> found = JvmThreadStarts.find(jvm, ended);
-        writer.relabel(found);
-        Log.debug("threads: %d of %d ended unknown threads named by the JVM's recording", found.size(), ended.size());
+        if (!ended.isEmpty()) {
+            Map<Long, JfrThread> found = JvmThreadStarts.find(jvm, ended);
+            writer.relabel(found);
+            Log.debug("threads: %d of %d ended unknown threads named by the JVM's recording", found.size(), ended.size());
+        }
+        if (!unnamed.isEmpty()) {
+            Map<Long, JfrThread> found = JvmThreadStarts.findVirtual(jvm, unnamed);
+            writer.relabelVirtual(found);
+            Log.debug("threads: %d of %d virtual threads that ended unseen named by the JVM's recording", found.size(),
+                    unnamed.size());
+        }
     }
 
     private void writeProbeStatus(long endNs) {

@@ -212,6 +212,26 @@ public final class ChunkWriter implements AutoCloseable {
         }
     }
 
+    /**
+     * Names the buffered events of virtual threads that were written unnamed (the thread had ended
+     * before the agent could read its name) as the JVM's recording names them, by Java thread id.
+     * Call before {@link #close()}.
+     */
+    public void relabelVirtual(Map<Long, JfrThread> byJavaThreadId) {
+        if (byJavaThreadId.isEmpty()) {
+            return;
+        }
+        for (int i = 0; i < buffer.size(); i++) {
+            Pending p = buffer.get(i);
+            if (p.thread() != null && p.thread().virtual() && p.thread().javaName().isEmpty()) {
+                JfrThread t = byJavaThreadId.get(p.thread().javaThreadId());
+                if (t != null) {
+                    buffer.set(i, new Pending(p.event(), p.startTicks(), p.durationNanos(), t, p.stack()));
+                }
+            }
+        }
+    }
+
     /** The chunk files, in order; complete after {@link #close()}. */
     public List<Path> chunks() {
         return List.copyOf(chunks);
