@@ -2,11 +2,28 @@
 /*
  * Stack capture at the moment of an event, for every probe (layout and maps: stack.h).
  *
- * The user stack is walked here rather than with bpf_get_stackid(BPF_F_USER_STACK) because a
- * frame of HotSpot's template interpreter must record its Method* (fp[-3]) and bcp (fp[-8]):
- * the interpreter's pc is the same for every Java method. The walk follows frame pointers,
- * which JIT code keeps only with -XX:+PreserveFramePointer (the agent says so at start); a
- * walker for code without them would replace walk_user_stack() and nothing else.
+ * The user stack is walked here rather than with bpf_get_stackid(BPF_F_USER_STACK): HotSpot's
+ * frames need HotSpot's knowledge, which the agent hands over in .rodata (hotspot, from
+ * VMStructs). A frame is unwound by what its pc runs:
+ *  - JIT-compiled code and HotSpot's stubs (a pc in the code cache): the code blob that holds the
+ *    pc is found through its code heap's segment map, read live from the JVM's memory (blobs come
+ *    and go as code is compiled and freed), and the frame is stepped by the blob's frame size
+ *    (return address and saved rbp at the top of the frame), as HotSpot steps it itself: no
+ *    frame pointer needed, so whole stacks without -XX:+PreserveFramePointer. The innermost frame
+ *    may be caught in its prologue or epilogue, where the frame is partly built: the few
+ *    instruction shapes HotSpot emits there are recognised (entry_slot, exit_slot, stub_slot).
+ *    Stubs without a frame size (StubRoutines) keep rbp as their frame pointer.
+ *  - HotSpot's template interpreter: its frame pointer, with the Method* at fp[-3], the bcp at
+ *    fp[-8] (r13 in the innermost frame) and the sender's sp at fp[-1]: the pc says nothing about
+ *    which Java method runs, so the walk records the Method* and bcp instead.
+ *  - native code: frame pointers (libjvm keeps them), checked against HotSpot's frame anchor.
+ * A frame of Java code whose caller does not check out (no blob, a return address outside the
+ * code, a frame pointer off the stack) ends the walk, marked USER_STACK_INCOMPLETE: a frame is
+ * never guessed.
+ *
+ * A signal handler's frames end in the signal trampoline (sigreturn_pc): the walk goes on from the
+ * registers the kernel saved in the signal frame, at a pc that is not a return address (the frame
+ * is marked USER_FRAME_INTERRUPTED for the symbolizer).
  *
  * Native code without frame pointers (libc) can send a frame-pointer walk into stale frames: old
  * saved frame pointers lie in unwritten slots of live frames. A Java thread in native code, in
@@ -16,11 +33,17 @@
  * at the anchor. The JavaThread is found like Thread::current() finds it: libjvm's thread-local
  * Thread::_thr_current, through the thread's TLS block (fs base -> glibc's dtv -> libjvm's block).
  *
+ * A mounted virtual thread runs on its carrier's stack above Continuation.enterSpecial; when it
+ * was mounted lazily, its outer frames are still in its stack chunk on the heap and its last
+ * thawed frame returns into the continuation's return barrier: the walk marks the gap
+ * (USER_STACK_CONTINUATION) and goes on at enterSpecial's frame (JavaThread::_cont_entry), as
+ * HotSpot's own walk does when it does not enter the chunk.
+ *
  * Verification is a cost every JVM pays at start (~4 ms of the kernel's time per 1,000
  * instructions it checks, here): the checks with many branches on unknown values (is_frame,
- * after_call, chain_at, native_resumes) are global functions, which the verifier checks once,
- * on their own, instead of in every state of the bpf_loop that calls them. That took the CPU
- * sampler from 50,000 checked instructions to 6,700, and the default probes from 312,000 to 65,000.
+ * after_call, chain_at, native_resumes, find_blob, unwind_*, the slot decoders) are global
+ * functions, which the verifier checks once, on their own, instead of in every state of the
+ * bpf_loop that calls them.
  */
 #ifndef JFR_EBPF_STACK_BPF_H
 #define JFR_EBPF_STACK_BPF_H
@@ -34,6 +57,22 @@ const volatile __u64 interp_end = 0;
 /* [code_low, code_high): HotSpot's code cache (compiled Java code, stubs, the interpreter). */
 const volatile __u64 code_low = 0;
 const volatile __u64 code_high = 0;
+/* The code heaps and blob layout (io.jfrebpf.agent.jvm.HotSpotFrames); heap_count 0: unknown. */
+const volatile struct hotspot_layout hotspot = {};
+/*
+ * Where a signal handler returns (glibc's __restore_rt, io.jfrebpf.agent.os.SignalReturn): the
+ * frame above it is the signal frame, whose saved registers say where the thread was interrupted
+ * (HotSpot suspends threads with signals for JFR's sampler and handshakes; profilers sample with
+ * them). 0: unknown.
+ */
+const volatile __u64 sigreturn_pc = 0;
+/*
+ * The entries of the stubs in HotSpot's stub buffers, sorted (io.jfrebpf.agent.jvm.StubNames): a
+ * stub buffer holds many stubs, and whether the one at a pc keeps a frame pointer is seen at its
+ * first instructions (push rbp; mov rbp, rsp).
+ */
+const volatile __u64 stub_entries[STUB_ENTRIES_MAX] = {};
+const volatile __u32 stub_entry_count = 0;
 /*
  * Where the current JavaThread is (io.jfrebpf.agent.jvm.FrameAnchors): libjvm's TLS module id
  * (0: unknown, no anchor is read), the offset of Thread::_thr_current in its TLS block, and
@@ -83,6 +122,18 @@ struct {
 
 /* A thread's stack spans at most this much: a saved frame pointer further up is garbage. */
 #define MAX_FRAME_SPAN (16u << 20)
+/*
+ * A frame of Java code spans at most this much: HotSpot's compiled frames and stubs take a few
+ * KiB at most, an interpreted frame its expression stack and monitors (at most 64 Ki slots).
+ */
+#define MAX_JAVA_FRAME (1u << 20)
+/*
+ * Hops through a segment map to a blob's first segment: a hop goes back at most 254 segments
+ * (128 bytes each with tiered compilation), so 32 reach the start of any blob under ~1 MiB.
+ */
+#define SEGMAP_HOPS 32
+/* A frame's caller lies above its sp; the stack arguments of a continuation's bottom frame at most 255 words. */
+#define CONT_ARGS_SPAN 2048
 
 /*
  * libc is built without frame pointers, and some of its functions use rbp as a general register:
@@ -102,14 +153,45 @@ struct {
 	__type(value, __u64[SCAN_WORDS]);
 } scan_scratch SEC(".maps");
 
-__attribute__((noinline)) int is_frame(__u64 fp, __u64 above)
+/* A code blob, as the walk needs it (find_blob). */
+struct blob {
+	__u64 start;       /* the CodeBlob */
+	__u64 code_begin;
+	__u64 end;
+	__u64 verified_entry; /* nmethods: where the frame is built */
+	__u64 deopt;          /* nmethods: the deoptimization handlers a deoptimized frame returns into */
+	__u64 deopt_mh;
+	__s64 orig_pc;        /* nmethods: where a deoptimized frame keeps its pc, from its sp (-1: unknown) */
+	__s64 frame_complete; /* from code_begin, -1: none */
+	__u32 frame_size;     /* bytes, return address and saved rbp included; 0: no frame of its own */
+	__u32 kind;
+	__u64 frame_data;     /* upcall stubs: their frame's data, from sp */
+};
+
+/* Code bytes the walk decodes (entry_slot). */
+struct code_bytes {
+	__u8 c[64];
+};
+
+/* What unwinding a frame of Java code works on, one per slot (too big for the BPF stack). */
+struct unwind_scratch {
+	struct blob b;
+	__u8 header[BLOB_HEADER_MAX]; /* the block's header and the blob's, as read */
+	struct code_bytes code;
+	__u64 words[12]; /* an interpreted frame's slots, a signal frame's registers */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 3);
+	__type(key, __u32);
+	__type(value, struct unwind_scratch);
+} blob_scratch SEC(".maps");
+
+/* Whether a word can be a user-space pc (x86-64: below 2^47, 2^56 with five-level page tables). */
+static __always_inline bool user_pc(__u64 pc)
 {
-	__u64 frame[2];
-	if (fp <= above || fp - above > MAX_FRAME_SPAN || (fp & 7))
-		return false;
-	if (bpf_probe_read_user(frame, sizeof(frame), (void *)fp))
-		return false;
-	return frame[0] > fp && frame[0] - fp <= MAX_FRAME_SPAN && !(frame[0] & 7) && frame[1] >= 4096;
+	return pc >= 4096 && pc < (1ull << 56);
 }
 
 static __always_inline bool in_interpreter(__u64 pc)
@@ -122,31 +204,64 @@ static __always_inline bool in_code_cache(__u64 pc)
 	return pc >= code_low && pc < code_high;
 }
 
+/*
+ * Whether a record (saved rbp, return address) may hold any rbp: when it returns into Java code
+ * (JIT code keeps no frame pointers of its own) or into the signal trampoline (the rbp of the
+ * interrupted code).
+ */
+static __always_inline bool any_saved_fp(__u64 ret)
+{
+	return in_code_cache(ret) || (ret == sigreturn_pc && ret);
+}
+
+/*
+ * Whether fp, above the stack pointer `above`, holds a frame record: a saved frame pointer above
+ * it (or any, see any_saved_fp) and a return address.
+ */
+__attribute__((noinline)) int is_frame(__u64 fp, __u64 above)
+{
+	__u64 frame[2];
+	if (fp <= above || fp - above > MAX_FRAME_SPAN || (fp & 7))
+		return false;
+	if (bpf_probe_read_user(frame, sizeof(frame), (void *)fp))
+		return false;
+	if (!user_pc(frame[1]))
+		return false;
+	return any_saved_fp(frame[1]) || (frame[0] > fp && frame[0] - fp <= MAX_FRAME_SPAN && !(frame[0] & 7));
+}
+
 /* The frame anchor of a Java thread stopped outside Java code: its last Java frame. */
 struct java_anchor {
 	__u64 sp; /* 0: none (not a Java thread, in Java code, or unknown) */
 	__u64 pc;
-	__u64 fp; /* the last Java frame's frame pointer, when known (see read_java_anchor) */
+	__u64 fp; /* set by the interpreter and the stubs that keep rbp as their frame pointer; else 0 */
 };
 
-/* A compiled frame (a native method's wrapper, a runtime stub) keeps its frame record this close above its sp. */
-#define ANCHOR_RECORD_SPAN 4096
-
-static __always_inline void read_java_anchor(__u64 sp, struct java_anchor *a, __u32 slot)
+/* The current thread's JavaThread (Thread::current()), or 0. */
+static __always_inline __u64 current_java_thread(void)
 {
-	__u64 fsbase, dtv, block, jt, base;
-	__u32 state;
-	a->sp = 0;
-	if (!jt_tls_module || !jt_window_size || jt_window_size > SCAN_WORDS * sizeof(__u64))
-		return;
+	__u64 fsbase, dtv, block, jt;
+	if (!jt_tls_module)
+		return 0;
 	struct task_struct *task = bpf_get_current_task_btf();
 	fsbase = BPF_CORE_READ(task, thread.fsbase);
 	/* glibc's tcbhead_t: the dtv pointer is its second word; a dtv entry is {block, to_free} */
 	if (!fsbase || bpf_probe_read_user(&dtv, sizeof(dtv), (void *)(fsbase + 8)) || !dtv)
-		return;
+		return 0;
 	if (bpf_probe_read_user(&block, sizeof(block), (void *)(dtv + 16 * jt_tls_module)) || !block || block == ~0ull)
-		return;
+		return 0;
 	if (bpf_probe_read_user(&jt, sizeof(jt), (void *)(block + jt_tls_offset)) || !jt || (jt & 7))
+		return 0;
+	return jt;
+}
+
+/* The anchor of JavaThread jt; a->sp stays 0 when it has none (or none above sp). */
+static __always_inline void read_java_anchor(__u64 jt, __u64 sp, struct java_anchor *a, __u32 slot)
+{
+	__u64 base;
+	__u32 state;
+	a->sp = 0;
+	if (!jt || !jt_window_size || jt_window_size > SCAN_WORDS * sizeof(__u64))
 		return;
 	/* the JavaThread's fields in one read, into the scan's scratch (free until the scan) */
 	char *window = bpf_map_lookup_elem(&scan_scratch, &slot);
@@ -165,39 +280,23 @@ static __always_inline void read_java_anchor(__u64 sp, struct java_anchor *a, __
 	/* the anchor is believed only inside this thread's stack, above the registers we walk from */
 	if (a->sp <= sp || a->sp >= base || base - sp > MAX_FRAME_SPAN || (a->sp & 7))
 		a->sp = 0;
+	/* no pc: the last Java frame's return address is just below its sp (HotSpot's frame anchor) */
 	if (a->sp && !a->pc)
 		bpf_probe_read_user(&a->pc, sizeof(a->pc), (void *)(a->sp - 8));
-	if (!a->sp || !a->pc) {
+	if (!a->sp || !in_code_cache(a->pc))
 		a->sp = 0;
-		return;
-	}
-	if (in_interpreter(a->pc))
-		return; /* the interpreter sets the anchor's fp */
-	/*
-	 * Compiled code (a native method's wrapper, a downcall or runtime stub) does not: it calls
-	 * with its sp at the anchor's, so the callee's return address is just below it and, when the
-	 * callee keeps frame pointers, the caller's fp pushed below that. Believed only if it leads to
-	 * a frame record whose return address is Java code.
-	 */
-	__u64 record[2] = {}, fp = 0;
-	a->fp = 0;
-	if (bpf_probe_read_user(&fp, sizeof(fp), (void *)(a->sp - 16)) || fp <= a->sp || fp - a->sp > ANCHOR_RECORD_SPAN ||
-	    (fp & 7) || bpf_probe_read_user(record, sizeof(record), (void *)fp))
-		return;
-	if (record[0] > fp && record[0] - fp <= MAX_FRAME_SPAN && in_code_cache(record[1]))
-		a->fp = fp;
+	if (a->fp && (a->fp <= a->sp || a->fp - a->sp > MAX_JAVA_FRAME || (a->fp & 7)))
+		a->fp = 0;
 }
 
 /*
- * Whether a frame record read below the last Java frame is the native frame whose caller is that
- * Java frame: its saved frame pointer is the interpreter's (the interpreter gives it in the
- * anchor) or lies just above the compiled frame's sp, and its return address is Java code.
+ * Whether the native frame with its record at rec (saved frame pointer saved_fp) is the one the
+ * last Java frame called: it sits right under that frame's sp (a compiled frame or a stub calls
+ * with its sp at the anchor's), or saved the frame pointer the anchor gives (the interpreter).
  */
-static __always_inline bool enters_java(const struct java_anchor *a, __u64 saved_fp, __u64 ret)
+static __always_inline bool enters_java(const struct java_anchor *a, __u64 rec, __u64 saved_fp)
 {
-	if (!in_code_cache(ret) || saved_fp <= a->sp)
-		return false;
-	return a->fp ? saved_fp == a->fp : saved_fp - a->sp <= ANCHOR_RECORD_SPAN;
+	return rec + 16 == a->sp || (a->fp && saved_fp == a->fp);
 }
 
 /* A look at the words above a stack pointer, one bpf_loop step a word (scan_above). */
@@ -231,27 +330,6 @@ static __always_inline bool scan_words(struct scan *c, __u64 i, __u64 *w, __u64 
 	return true;
 }
 
-/* anchor_record's step: a record is a saved fp (above it) followed by a return into Java code. */
-static long record_step(__u64 i, void *ctx)
-{
-	struct scan *c = ctx;
-	__u64 w, ret;
-	if (!scan_words(c, i, &w, &ret))
-		return 1;
-	__u64 at = c->sp + 8 * i;
-	if (w > at && w - at <= MAX_FRAME_SPAN && !(w & 7) && in_code_cache(ret)) {
-		c->found = at;
-		return 1;
-	}
-	return 0;
-}
-
-/* The frame record of a compiled last Java frame: the first (saved fp, return into Java code) above its sp. */
-static __always_inline __u64 anchor_record(const struct java_anchor *a, __u32 slot)
-{
-	return scan_above(a->sp, slot, a, record_step);
-}
-
 /*
  * Whether the bytes before ret end with a call instruction, as they must before a return
  * address: call rel32 (e8), or an indirect call (ff /2) through a register, memory, a
@@ -260,7 +338,7 @@ static __always_inline __u64 anchor_record(const struct java_anchor *a, __u32 sl
 __attribute__((noinline)) int after_call(__u64 ret)
 {
 	__u8 c[8];
-	if (ret < 4096 || bpf_probe_read_user(c, sizeof(c), (void *)(ret - 8)))
+	if (!user_pc(ret) || bpf_probe_read_user(c, sizeof(c), (void *)(ret - 8)))
 		return false;
 	if (c[3] == 0xe8)
 		return true;                                                       /* e8 rel32 */
@@ -276,6 +354,15 @@ __attribute__((noinline)) int after_call(__u64 ret)
 }
 
 /*
+ * Whether ret, found where a partly built frame keeps it, is a return address: into the
+ * interpreter (its return entries), or right after a call, in the code cache or in native code.
+ */
+static __always_inline bool checked_return(__u64 ret)
+{
+	return in_interpreter(ret) || (ret == sigreturn_pc && ret) || after_call(ret);
+}
+
+/*
  * Whether w, a word above sp, is the frame pointer of a chain (scan_for_frame): a global
  * function, so that the verifier checks its branches once, not in every state of the loop.
  */
@@ -285,22 +372,36 @@ __attribute__((noinline)) int chain_at(__u64 sp, __u64 w, __u64 anchor_sp, __u64
 		return 0;
 	__u64 next[2] = {};
 	bpf_probe_read_user(next, sizeof(next), (void *)w);
-	if (!is_frame(next[0], w))
+	/* the chain goes on from the saved rbp, unless the record returns into the signal trampoline */
+	if (!(next[1] == sigreturn_pc && next[1]) && !is_frame(next[0], w))
 		return 0;
 	/* a found record's return address must follow a call (JIT code is trusted: its bounds are known) */
 	if (!in_code_cache(next[1]) && !after_call(next[1]))
 		return 0;
-	/* below the last Java frame, a chain that runs into Java code (or enters it off its record) is stale */
+	/* below the last Java frame, a chain that runs into Java code off its record (or past it) is stale */
 	if (anchor_sp && w < anchor_sp) {
-		if (next[0] >= anchor_sp) {
-			struct java_anchor a = {.sp = anchor_sp, .fp = anchor_fp};
-			if (!enters_java(&a, next[0], next[1]))
+		struct java_anchor a = {.sp = anchor_sp, .fp = anchor_fp};
+		if (in_code_cache(next[1])) {
+			if (!enters_java(&a, w, next[0]))
 				return 0;
-		} else if (in_code_cache(next[1])) {
+		} else if (next[0] >= anchor_sp) {
 			return 0;
 		}
 	}
 	return 1;
+}
+
+/*
+ * Whether rbp, where the walk starts in native code, holds the record of the innermost native
+ * frame: libc may use the register for data, which can point at a stale record in an unwritten
+ * slot, so its return address must follow a call (or be Java code, or the signal trampoline).
+ */
+__attribute__((noinline)) int native_record(__u64 fp, __u64 above)
+{
+	__u64 ret = 0;
+	if (!is_frame(fp, above) || bpf_probe_read_user(&ret, sizeof(ret), (void *)(fp + 8)))
+		return 0;
+	return any_saved_fp(ret) || after_call(ret);
 }
 
 /* Looks at the i-th word above sp (scan_for_frame); 1 when it is the one. */
@@ -333,54 +434,86 @@ static __always_inline __u64 mix(__u64 h, __u64 w)
 }
 
 /*
- * Walks the user stack from the registers the thread will return to user space with. With
- * at_entry (a uprobe on the first instruction of a function) the function has not pushed a
- * frame yet: its caller is the return address at the stack pointer, which the frame chain
- * would skip. Returns the key of the stack in user_stacks, or NO_USER_STACK.
- *
- * For a Java thread outside Java code the frames below its last Java frame (anchor) must be
- * native (checked unless at_entry, whose chain starts whole): a chain that meets Java code there, or enters the Java frame anywhere but at its
- * record, is stale. Its frames are dropped, the innermost kept, and the walk resumes at the
- * anchor (USER_STACK_RESUMED); so does a chain that simply ends there, keeping its frames.
- */
-/*
- * The walk between two frames: what walk_step (a bpf_loop callback) works on. The frame count
- * lives in the stack being built (user_stack.depth), not here: read back from a map it is not a
- * known number to the verifier, so the callback's states converge after a step or two instead of
- * being verified once per depth.
+ * The walk between two frames: what walk_frame works on, in a map (walk_scratch). The frame
+ * count lives in the stack being built (user_stack.depth).
  */
 struct walk {
 	__u64 pc;     /* of the frame to record next */
-	__u64 fp;     /* its frame pointer */
+	__u64 sp;     /* its stack pointer (for a caller: the sp it called with) */
+	__u64 fp;     /* its frame pointer (rbp), or what its callee saved of rbp */
+	__u64 bcp;    /* r13 when the innermost frame is interpreted: its live bytecode pointer; else 0 */
+	__u64 jt;     /* the current JavaThread, once known; else 0 */
 	__u64 h;      /* hash of the frames recorded */
 	__u64 h_keep; /* ... of the first keep frames */
 	struct java_anchor a;
 	__u32 flags;
 	__u32 keep; /* frames kept when a stale native part is dropped */
 	__u32 slot;
-	bool native; /* below the last Java frame (a.sp != 0 and not yet past it) */
+	bool native;      /* below the last Java frame (a.sp != 0 and not yet past it) */
+	bool trusted;     /* past a Java frame: the native frames from here on keep their frame pointers (libjvm) */
+	bool interrupted; /* the next frame is where a signal interrupted the thread: at any pc, like the innermost */
 };
+
+/* The walk in progress, one per slot: off the BPF stack, which the probes' own records need. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 3);
+	__type(key, __u32);
+	__type(value, struct walk);
+} walk_scratch SEC(".maps");
+
+/* The walk goes on at a frame of its own choosing: the last Java frame's anchor, a signal frame's saved registers. */
+static __always_inline int jump_to(struct walk *w, __u64 pc, __u64 sp, __u64 fp)
+{
+	w->pc = pc;
+	w->sp = sp;
+	w->fp = fp;
+	return 0;
+}
+
+/*
+ * The walk steps to the caller of the frame it recorded last. A step back to the very frame it
+ * leaves (same pc, sp and frame pointer) follows a stale or garbage record and would name that
+ * frame again and again up to the depth limit (seen: a compiled frame and its inlined callee
+ * repeated 60 times under a libc frame): the stack ends there, marked.
+ */
+static __always_inline int move_to(struct walk *w, __u64 pc, __u64 sp, __u64 fp)
+{
+	if (pc == w->pc && sp == w->sp && fp == w->fp) {
+		w->flags |= USER_STACK_INCOMPLETE;
+		return 1;
+	}
+	return jump_to(w, pc, sp, fp);
+}
+
+/* The walk ends at a frame it cannot unwind: marked, never guessed. */
+static __always_inline int incomplete(struct walk *w)
+{
+	w->flags |= USER_STACK_INCOMPLETE;
+	return 1;
+}
 
 /*
  * Below the last Java frame (w->native): whether the chain from fp (saved_fp, ret: its record;
- * linked: it has one) must resume at the anchor instead — it ends, meets Java code, or enters
- * the Java frame off its record (stale: its frames after the first keep are dropped). Then it
+ * ret 0: it has none) must resume at the anchor instead — it ends, passes the anchor, or meets
+ * Java code off the anchor's frame (stale: its frames after the first keep are dropped). Then it
  * moves w there and returns 1. A global function, so that the verifier checks it once.
  */
 __attribute__((noinline)) int native_resumes(struct walk *w, struct user_stack *s, __u64 fp, __u64 saved_fp, __u64 ret)
 {
 	if (!w || !s)
 		return 0;
-	bool linked = saved_fp != 0;
-	bool resume = fp >= w->a.sp || !linked, stale = false;
-	if (!resume && saved_fp >= w->a.sp) {
-		if (enters_java(&w->a, saved_fp, ret)) {
+	if (ret == sigreturn_pc && ret)
+		return 0; /* a signal handler's frames: the walk goes on where the signal came */
+	bool resume = fp >= w->a.sp || !ret, stale = false;
+	if (!resume && in_code_cache(ret)) {
+		if (enters_java(&w->a, fp, saved_fp)) {
 			w->native = false; /* the chain reaches the last Java frame: go on */
 			return 0;
 		}
-		resume = stale = true;
-	} else if (!resume && in_code_cache(ret)) {
-		resume = stale = true; /* Java code below the last Java frame */
+		resume = stale = true; /* Java code below the last Java frame, or off its frame */
+	} else if (!resume && saved_fp >= w->a.sp) {
+		resume = stale = true; /* a native caller beyond the last Java frame */
 	}
 	if (!resume)
 		return 0;
@@ -390,18 +523,455 @@ __attribute__((noinline)) int native_resumes(struct walk *w, struct user_stack *
 		w->h = w->h_keep;
 	}
 	w->native = false;
-	w->pc = w->a.pc;
-	w->fp = w->a.fp ? w->a.fp : anchor_record(&w->a, w->slot);
+	w->trusted = true;
+	jump_to(w, w->a.pc, w->a.sp, w->a.fp);
 	return 1;
 }
 
-/* Records one frame and moves to its caller; 1 ends the walk. */
-static long walk_step(__u64 i, void *ctx)
+static __always_inline __u32 blob_u32(const __u8 *h, __u32 at)
 {
-	struct walk *w = ctx;
+	return at <= BLOB_HEADER_MAX - 4 ? *(const __u32 *)(h + at) : 0;
+}
+
+/*
+ * The code blob that holds pc, from its code heap's segment map (HotSpot's CodeHeap::find_start:
+ * each segment's byte says how many segments back to hop, 0 at a block's first, 0xff when free)
+ * and its header, read live: a blob freed since is found free or fails the checks.
+ */
+__attribute__((noinline)) int find_blob(__u64 pc, struct unwind_scratch *u)
+{
+	if (!u)
+		return 0;
+	struct blob *b = &u->b;
+	__u64 low = 0, segmap = 0, seg = 0;
+	__u32 log2 = 0;
+	for (int i = 0; i < CODE_HEAPS_MAX; i++) {
+		if (i < hotspot.heap_count && pc >= hotspot.heaps[i].low && pc < hotspot.heaps[i].high) {
+			low = hotspot.heaps[i].low;
+			segmap = hotspot.heaps[i].segmap;
+			log2 = hotspot.heaps[i].log2_segment;
+		}
+	}
+	if (!low || log2 < 4 || log2 > 16)
+		return 0;
+	seg = (pc - low) >> log2;
+	__u8 tag = 0xff;
+	for (int i = 0; i < SEGMAP_HOPS; i++) {
+		if (bpf_probe_read_user(&tag, 1, (void *)(segmap + seg)) || tag == 0xff || tag == 0 || seg < tag)
+			break;
+		seg -= tag;
+	}
+	if (tag != 0)
+		return 0;
+	/* the block's header and the blob's, in one read */
+	__u8 *h = u->header;
+	__u32 hb = hotspot.heap_block_size, size = hb + hotspot.header_size;
+	if (hotspot.header_size < 64 || size > BLOB_HEADER_MAX || hotspot.block_used >= hb)
+		return 0;
+	__u64 block = low + (seg << log2);
+	if (bpf_probe_read_user(h, size, (void *)block) || !h[hotspot.block_used & (BLOB_HEADER_MAX - 1)])
+		return 0;
+	b->start = block + hb;
+	__u32 blob_size = blob_u32(h, hb + hotspot.blob_size), code_offset = blob_u32(h, hb + hotspot.blob_code_offset);
+	__s32 frame_words = (__s32)blob_u32(h, hb + hotspot.blob_frame_size);
+	if (frame_words < 0)
+		frame_words = 0; /* no frame size (stubs that keep rbp as their frame pointer) */
+	if (!blob_size || blob_size > (64u << 20) || pc >= b->start + blob_size || code_offset >= blob_size ||
+	    frame_words > MAX_JAVA_FRAME / 8)
+		return 0;
+	b->code_begin = b->start + code_offset;
+	b->end = b->start + blob_size;
+	b->frame_size = frame_words * 8;
+	__u32 at_fc = hb + hotspot.blob_frame_complete, at_kind = hb + hotspot.blob_kind;
+	__u32 fc = at_fc <= BLOB_HEADER_MAX - 2 ? *(__s16 *)(h + (at_fc & (BLOB_HEADER_MAX - 1))) : -1;
+	b->frame_complete = (__s16)fc;
+	b->kind = at_kind < BLOB_HEADER_MAX ? h[at_kind & (BLOB_HEADER_MAX - 1)] : 0xff;
+	b->verified_entry = b->deopt = b->deopt_mh = 0;
+	b->orig_pc = -1;
+	b->frame_data = 0;
+	if (b->kind == hotspot.kind_nmethod) {
+		__u32 at_vep = hb + hotspot.nm_verified_entry;
+		__u16 vep = at_vep <= BLOB_HEADER_MAX - 2 ? *(__u16 *)(h + (at_vep & (BLOB_HEADER_MAX - 1))) : 0;
+		b->verified_entry = b->code_begin + vep;
+		__u32 deopt = blob_u32(h, hb + hotspot.nm_deopt_handler), deopt_mh = blob_u32(h, hb + hotspot.nm_deopt_mh_handler);
+		__s32 orig = (__s32)blob_u32(h, hb + hotspot.nm_orig_pc);
+		b->deopt = deopt && deopt < blob_size ? b->start + deopt : 0;
+		b->deopt_mh = deopt_mh && deopt_mh < blob_size ? b->start + deopt_mh : 0;
+		b->orig_pc = orig >= 0 && orig < (__s32)b->frame_size ? orig : -1;
+	} else if (b->kind == hotspot.kind_upcall) {
+		b->frame_data = blob_u32(h, hb + hotspot.upcall_frame_data);
+	}
+	return 1;
+}
+
+/* The bytes around pc: code[8] is the instruction at pc, code[0..7] the bytes before it. */
+static __always_inline bool code_around(__u64 pc, __u8 *code)
+{
+	return !bpf_probe_read_user(code, 16, (void *)(pc - 8));
+}
+
+/*
+ * Where the return address of a compiled frame caught before its frame is complete lies, from
+ * sp: 0 (nothing pushed yet), 8 (rbp pushed), or -1 (the frame is allocated: by its frame size).
+ * HotSpot's prologue (MacroAssembler::verified_entry) after the inline cache check: stack
+ * bangs (mov [rsp-n], eax), then either push rbp [mov rbp, rsp] sub rsp, n or sub rsp, n
+ * followed by mov [rsp+n-16], rbp, then the nmethod entry barrier. -2: not one of these.
+ */
+__attribute__((noinline)) int entry_slot(__u64 pc, __u64 vep, struct code_bytes *code)
+{
+	if (!code)
+		return -2;
+	__u8 *c = code->c;
+	if (pc < vep)
+		return 0; /* the inline cache check */
+	if (pc - vep >= sizeof(code->c))
+		return -1; /* past where any prologue allocates its frame: the entry barrier */
+	if (bpf_probe_read_user(c, sizeof(code->c), (void *)vep))
+		return -2;
+	__u32 at = 0;
+	for (int i = 0; i < 3; i++) {
+		if (c[at & 63] == 0x89 && c[(at + 1) & 63] == 0x84 && c[(at + 2) & 63] == 0x24)
+			at += 7; /* mov [rsp+disp32], eax: a stack bang */
+	}
+	__u64 off = pc - vep;
+	if (off <= at)
+		return 0;
+	__u8 op = c[at & 63];
+	if (op == 0x55) { /* push rbp */
+		at += 1;
+		if (c[at & 63] == 0x48 && c[(at + 1) & 63] == 0x8b && c[(at + 2) & 63] == 0xec)
+			at += 3; /* mov rbp, rsp */
+		if (c[at & 63] == 0x48 && c[(at + 1) & 63] == 0x83 && c[(at + 2) & 63] == 0xec)
+			at += 4; /* sub rsp, imm8 */
+		else if (c[at & 63] == 0x48 && c[(at + 1) & 63] == 0x81 && c[(at + 2) & 63] == 0xec)
+			at += 7; /* sub rsp, imm32 */
+		/* no sub: a frame of two words, complete once rbp is pushed */
+		return off < at ? 8 : -1;
+	}
+	if (op == 0x48 && (c[(at + 1) & 63] == 0x81 || c[(at + 1) & 63] == 0x83) && c[(at + 2) & 63] == 0xec)
+		return -1; /* past sub rsp, n: allocated */
+	return -2;
+}
+
+/*
+ * Whether a compiled frame's innermost pc is in its epilogue, past popping its frame: at or after
+ * pop rbp / leave, through the return poll (cmp rsp, [r15+d]; ja) or a native wrapper's pending
+ * exception check (cmp qword [r15+d8], 0; jne), up to ret. 0: the return address is at [sp];
+ * 8: at pop rbp ([sp] is the caller's rbp, [sp+8] the return address); -1: not there.
+ */
+__attribute__((noinline)) int exit_slot(__u64 pc)
+{
+	__u8 c[16];
+	if (!code_around(pc, c))
+		return -1;
+	if (c[8] == 0xc3)
+		return 0; /* ret */
+	if (c[8] == 0x5d)
+		return 8; /* pop rbp */
+	if (c[7] == 0x5d || c[7] == 0xc9)
+		return 0; /* right after pop rbp / leave */
+	bool popped = c[3] == 0x5d || c[3] == 0xc9, popped32 = c[0] == 0x5d || c[0] == 0xc9;
+	if (popped && c[4] == 0x49 && c[5] == 0x3b && c[6] == 0x67 && c[8] == 0x0f && c[9] == 0x87)
+		return 0; /* ja of the return poll, cmp rsp, [r15+d8] */
+	if (popped32 && c[1] == 0x49 && c[2] == 0x3b && c[3] == 0xa7 && c[8] == 0x0f && c[9] == 0x87)
+		return 0; /* ja of the return poll, cmp rsp, [r15+d32] */
+	if (c[2] == 0xc9 && c[3] == 0x49 && c[4] == 0x83 && c[5] == 0x7f && c[8] == 0x0f && c[9] == 0x85)
+		return 0; /* jne of a native wrapper's exception check */
+	return -1;
+}
+
+/*
+ * Where the stub at pc begins: the greatest stub entry at or before pc inside its blob
+ * (stub_entries, for the buffers that hold many stubs), else the blob's code.
+ */
+__attribute__((noinline)) __u64 stub_entry(__u64 pc, __u64 code_begin)
+{
+	__u64 n = stub_entry_count < STUB_ENTRIES_MAX ? stub_entry_count : STUB_ENTRIES_MAX - 1;
+	/*
+	 * How many entries are at or before pc, by steps of 256, 128 ... 1: a search without branches
+	 * (addresses and counts stay below 2^63, so a difference's sign bit compares them), which the
+	 * verifier follows as one path.
+	 */
+	__u64 below = 0;
+#pragma unroll
+	for (int k = 8; k >= 0; k--) {
+		__u64 next = below + (1u << k);
+		__u64 within = ((n - next) >> 63) ^ 1;
+		__u64 before = ((pc - stub_entries[(next - 1) & (STUB_ENTRIES_MAX - 1)]) >> 63) ^ 1;
+		below += (1u << k) & (0 - (within & before));
+	}
+	__u64 entry = below ? stub_entries[(below - 1) & (STUB_ENTRIES_MAX - 1)] : 0;
+	return entry >= code_begin && entry <= pc ? entry : code_begin;
+}
+
+/* Whether the stub at entry keeps rbp as its frame pointer: it begins with push rbp; mov rbp, rsp. */
+static __always_inline bool keeps_frame_pointer(__u64 entry)
+{
+	__u8 e[4];
+	return !bpf_probe_read_user(e, sizeof(e), (void *)entry) && e[0] == 0x55 && e[1] == 0x48 && e[2] == 0x8b && e[3] == 0xec;
+}
+
+/*
+ * Where the return address of a stub that keeps a frame pointer lies, from sp, when the stub is
+ * the innermost frame: 0 at its first instruction or at ret or right after pop rbp / leave, 8
+ * right after push rbp; -1: elsewhere (its frame pointer says).
+ */
+__attribute__((noinline)) int stub_slot(__u64 pc, __u64 entry)
+{
+	__u8 c[16];
+	if (pc == entry)
+		return 0;
+	if (!code_around(pc, c))
+		return -1;
+	if (pc == entry + 1 || c[8] == 0xc3)
+		return pc == entry + 1 ? 8 : 0;
+	if (c[7] == 0x5d || c[7] == 0xc9)
+		return 0;
+	return -1;
+}
+
+/*
+ * Where the return address of a native function caught at its first instructions lies, from sp:
+ * 0 at endbr64 or push rbp, 8 right after push rbp (at mov rbp, rsp), 0 at ret; -1 elsewhere (its
+ * frame pointer says). Its rbp is still its caller's there: a walk by it would skip the caller.
+ */
+__attribute__((noinline)) int native_slot(__u64 pc)
+{
+	__u8 c[16];
+	if (!code_around(pc, c))
+		return -1;
+	if (c[8] == 0x55 || c[8] == 0xc3 || (c[8] == 0xf3 && c[9] == 0x0f && c[10] == 0x1e && c[11] == 0xfa))
+		return 0;
+	if (c[7] == 0x55 && c[8] == 0x48 && c[9] == 0x89 && c[10] == 0xe5)
+		return 8;
+	return -1;
+}
+
+/*
+ * The caller of a frame whose return address lies at sp + slot (slot 8: its saved rbp at [sp]),
+ * if that is one (checked_return); 1 otherwise.
+ */
+static __always_inline int partial_frame(struct walk *w, int slot)
+{
+	__u64 rec[2] = {};
+	__u64 sp = w->sp;
+	if (slot != 0 && slot != 8)
+		return 1;
+	if (bpf_probe_read_user(rec, sizeof(rec), (void *)sp))
+		return 1;
+	__u64 ret = slot ? rec[1] : rec[0];
+	if (!checked_return(ret))
+		return 1;
+	return move_to(w, ret, sp + slot + 8, slot ? rec[0] : w->fp);
+}
+
+/*
+ * The caller of a complete frame of frame_size bytes at w->sp: its return address and the
+ * caller's rbp at the top of the frame. native_caller: the caller may be native code (an upcall
+ * stub's), which must then return right after a call; else the caller is in the code cache.
+ */
+static __always_inline int sized_frame(struct walk *w, __u32 frame_size, bool native_caller)
+{
+	__u64 rec[2] = {};
+	__u64 top = w->sp + frame_size;
+	if (frame_size < 16 || frame_size > MAX_JAVA_FRAME || bpf_probe_read_user(rec, sizeof(rec), (void *)(top - 16)))
+		return 1;
+	if (!in_code_cache(rec[1]) && !(native_caller && after_call(rec[1])))
+		return 1;
+	return move_to(w, rec[1], top, rec[0]);
+}
+
+/*
+ * The caller of a frame that keeps rbp as its frame pointer (stubs, the call stub). The nmethod
+ * entry barrier's stub pushes a word (-1) before its frame: its return address is the next one.
+ */
+static __always_inline int fp_frame(struct walk *w, bool native_caller)
+{
+	__u64 rec[3] = {};
+	__u64 fp = w->fp, top = fp + 16;
+	if (fp < w->sp || fp - w->sp > MAX_JAVA_FRAME || (fp & 7) || bpf_probe_read_user(rec, sizeof(rec), (void *)fp))
+		return 1;
+	if (rec[1] == ~0ull && !native_caller) {
+		rec[1] = rec[2];
+		top += 8;
+	}
+	if (native_caller ? in_code_cache(rec[1]) || !after_call(rec[1]) : !in_code_cache(rec[1]) || !checked_return(rec[1]))
+		return 1;
+	return move_to(w, rec[1], top, rec[0]);
+}
+
+/* An interpreted frame: record its Method* and bcp, and move to its caller (fp[1], sp fp[-1], rbp fp[0]). */
+__attribute__((noinline)) int unwind_interpreted(struct walk *w, struct user_frame *f, int innermost)
+{
+	if (!w || !f)
+		return 1;
+	__u64 fp = w->fp, sp = w->sp;
 	__u32 slot = w->slot;
-	struct user_stack *s = bpf_map_lookup_elem(&stack_scratch, &slot);
-	if (!s)
+	struct unwind_scratch *u = bpf_map_lookup_elem(&blob_scratch, &slot);
+	if (!u)
+		return 1;
+	/* words[0] = fp[-8] (bcp), words[5] = fp[-3] (Method*), words[7] = fp[-1] (sender sp), then fp[0], fp[1] */
+	__u64 *words = u->words;
+	if (fp <= sp || fp - sp > MAX_JAVA_FRAME || (fp & 7) || bpf_probe_read_user(words, 10 * sizeof(__u64), (void *)(fp - 64)))
+		return incomplete(w);
+	__u64 method = words[5], bcp = words[0], sender_sp = words[7];
+	if (!method || (method & 7) || sender_sp <= fp || sender_sp - fp > MAX_JAVA_FRAME || !in_code_cache(words[9]))
+		return incomplete(w);
+	/* the innermost frame's bcp lives in r13 and reaches its slot only at calls: believed when near it */
+	if (innermost && w->bcp && w->bcp - bcp + 65536 < 2 * 65536)
+		bcp = w->bcp;
+	f->pc = method;
+	f->aux = USER_FRAME_INTERPRETED | (bcp & ~USER_FRAME_INTERPRETED);
+	return move_to(w, words[9], sender_sp, words[8]);
+}
+
+/* A compiled Java method (an nmethod, native wrappers included): its caller by its frame size. */
+__attribute__((noinline)) int unwind_compiled(struct walk *w, struct user_frame *f, struct unwind_scratch *u, int innermost)
+{
+	if (!w || !f || !u)
+		return 1;
+	const struct blob *b = &u->b;
+	__u64 pc = w->pc, sp = w->sp;
+	/* a deoptimized frame returns into the deoptimization handler; its own pc is kept in the frame */
+	if ((pc == b->deopt || pc == b->deopt_mh) && b->orig_pc >= 0) {
+		__u64 orig = 0;
+		if (!bpf_probe_read_user(&orig, sizeof(orig), (void *)(sp + b->orig_pc)) && orig >= b->code_begin && orig < b->end)
+			f->pc = orig;
+	}
+	if (!b->frame_size)
+		return partial_frame(w, 0) ? incomplete(w) : 0; /* no frame of its own (a method handle intrinsic) */
+	if (innermost) {
+		int slot = b->frame_complete >= 0 && pc < b->code_begin + b->frame_complete ? entry_slot(pc, b->verified_entry, &u->code)
+											    : exit_slot(pc);
+		if (slot == -2)
+			return incomplete(w);
+		if (slot >= 0 && !partial_frame(w, slot))
+			return 0;
+	}
+	return sized_frame(w, b->frame_size, false) ? incomplete(w) : 0;
+}
+
+/*
+ * The frame of a stub or adapter (not an nmethod): by its frame size when it has one and is
+ * complete, else by its frame pointer; the entry frame (the call stub, called by the VM) by
+ * its frame pointer into native code; a continuation's return barrier at enterSpecial's frame.
+ */
+__attribute__((noinline)) int unwind_stub(struct walk *w, struct unwind_scratch *u, int innermost)
+{
+	if (!w || !u)
+		return 1;
+	const struct blob *b = &u->b;
+	__u64 pc = w->pc, sp = w->sp;
+	if (pc == hotspot.call_stub_return && pc)
+		return fp_frame(w, true) ? incomplete(w) : 0;
+	if (!innermost) {
+		if (b->kind == hotspot.kind_upcall && b->frame_size) {
+			/* Java code called from native code: the native frames under it are checked against the
+			 * anchor of the Java frame that called out, which the stub keeps in its frame */
+			__u64 jfa[3] = {};
+			__u64 data = sp + b->frame_data + hotspot.upcall_anchor;
+			if (sized_frame(w, b->frame_size, true))
+				return incomplete(w);
+			if (b->frame_data && !bpf_probe_read_user(jfa, sizeof(jfa), (void *)data) && jfa[0] > w->sp &&
+			    jfa[0] - w->sp <= MAX_FRAME_SPAN && !(jfa[0] & 7)) {
+				if (!jfa[1])
+					bpf_probe_read_user(&jfa[1], sizeof(jfa[1]), (void *)(jfa[0] - 8));
+				if (in_code_cache(jfa[1])) {
+					w->a.sp = jfa[0];
+					w->a.pc = jfa[1];
+					w->a.fp = jfa[2];
+					w->native = true;
+				}
+			}
+			return 0;
+		}
+		if (b->frame_size)
+			return sized_frame(w, b->frame_size, false) ? incomplete(w) : 0;
+		/* the last frame thawed of a virtual thread returned into its continuation's return barrier */
+		if (hotspot.cont_return_pc && hotspot.jt_cont_entry) {
+			if (!w->jt)
+				w->jt = current_java_thread();
+			__u64 entry = 0;
+			if (w->jt && !bpf_probe_read_user(&entry, sizeof(entry), (void *)(w->jt + hotspot.jt_cont_entry)) &&
+			    entry >= sp && entry - sp <= CONT_ARGS_SPAN) {
+				w->flags |= USER_STACK_CONTINUATION;
+				return move_to(w, hotspot.cont_return_pc, entry, entry + hotspot.cont_entry_size);
+			}
+		}
+		/* it called out, so it has a frame: by its frame pointer, which its callee saved */
+		return !keeps_frame_pointer(stub_entry(pc, b->code_begin)) || fp_frame(w, false) ? incomplete(w) : 0;
+	}
+	if (b->frame_size && b->frame_complete >= 0 && pc >= b->code_begin + b->frame_complete)
+		return sized_frame(w, b->frame_size, b->kind == hotspot.kind_upcall) ? incomplete(w) : 0;
+	/* vtable and itable stubs, method handle adapters and i2c/c2i adapters jump on: nothing pushed */
+	if (b->kind == hotspot.kind_vtable || b->kind == hotspot.kind_mh_adapter || b->kind == hotspot.kind_adapter)
+		return partial_frame(w, 0) ? incomplete(w) : 0;
+	__u64 entry = stub_entry(pc, b->code_begin);
+	if (keeps_frame_pointer(entry)) {
+		/* rbp is the stub's once it is set; before, and once it is popped, the return address is on top */
+		int slot = stub_slot(pc, entry);
+		if (slot >= 0)
+			return partial_frame(w, slot) ? incomplete(w) : 0;
+		return fp_frame(w, false) ? incomplete(w) : 0;
+	}
+	/* no frame pointer of its own: rbp is some caller's, and would skip frames */
+	if (b->frame_size)
+		return sized_frame(w, b->frame_size, false) ? incomplete(w) : 0;
+	return partial_frame(w, 0) ? incomplete(w) : 0; /* a leaf stub that pushed nothing */
+}
+
+/* A frame in the code cache (the interpreter, compiled code, stubs): records it and moves to its caller; 1 ends the walk. */
+__attribute__((noinline)) int unwind_java(struct walk *w, struct user_frame *f, int innermost)
+{
+	if (!w || !f)
+		return 1;
+	if (in_interpreter(w->pc))
+		return unwind_interpreted(w, f, innermost);
+	__u32 slot = w->slot;
+	struct unwind_scratch *u = bpf_map_lookup_elem(&blob_scratch, &slot);
+	if (!u || !find_blob(w->pc, u))
+		return incomplete(w);
+	if (u->b.kind == hotspot.kind_nmethod)
+		return unwind_compiled(w, f, u, innermost);
+	return unwind_stub(w, u, innermost);
+}
+
+/*
+ * The signal trampoline's frame: the signal frame (struct rt_sigframe, after its return address:
+ * the ucontext, whose mcontext holds the interrupted registers) lies at w->sp. The walk goes on
+ * where the signal interrupted the thread.
+ */
+__attribute__((noinline)) int signal_frame(struct walk *w)
+{
+	if (!w)
+		return 1;
+	/* the user ABI's struct ucontext: its mcontext's registers from r13 to ip */
+	__u32 slot = w->slot;
+	struct unwind_scratch *u = bpf_map_lookup_elem(&blob_scratch, &slot);
+	if (!u)
+		return 1;
+	__u64 *regs = u->words;
+	_Static_assert(__builtin_offsetof(struct sigcontext_64, ip) - __builtin_offsetof(struct sigcontext_64, r13) == 11 * 8,
+		       "r13 .. ip");
+	if (bpf_probe_read_user(regs, 12 * sizeof(__u64), (void *)(w->sp + __builtin_offsetof(struct ucontext, uc_mcontext.r13))))
+		return 1;
+	__u64 r13 = regs[0], rbp = regs[(__builtin_offsetof(struct sigcontext_64, bp) - __builtin_offsetof(struct sigcontext_64, r13)) / 8],
+	      rsp = regs[(__builtin_offsetof(struct sigcontext_64, sp) - __builtin_offsetof(struct sigcontext_64, r13)) / 8], rip = regs[11];
+	if (!user_pc(rip) || !rsp || (rsp & 7))
+		return 1;
+	w->bcp = r13;
+	w->interrupted = true;
+	return jump_to(w, rip, rsp, rbp);
+}
+
+/*
+ * Records the next frame of s (at w->pc) and moves w to its caller; 1 ends the walk. A global
+ * function, so that the verifier checks it once: the bpf_loop callback around it has nothing to
+ * tell its iterations apart, and converges at once.
+ */
+__attribute__((noinline)) int walk_frame(struct walk *w, struct user_stack *s)
+{
+	if (!w || !s)
 		return 1;
 	__u32 depth = s->depth;
 	if (depth >= USER_STACK_MAX_DEPTH) {
@@ -410,75 +980,145 @@ static long walk_step(__u64 i, void *ctx)
 	}
 	__u64 pc = w->pc, fp = w->fp;
 	struct user_frame *f = &s->frames[depth & (USER_STACK_MAX_DEPTH - 1)];
+	bool innermost = depth == 0 || w->interrupted;
 	f->pc = pc;
-	f->aux = 0;
-	if (in_interpreter(pc) && fp) {
-		/* interpreter frame: Method* at fp[-3], bcp at fp[-8] */
-		__u64 words[8];
-		if (!bpf_probe_read_user(words, sizeof(words), (void *)(fp - 64)) && words[5]) {
-			f->pc = words[5];
-			f->aux = USER_FRAME_INTERPRETED | (words[0] & ~USER_FRAME_INTERPRETED);
-		}
+	f->aux = depth && w->interrupted ? USER_FRAME_INTERRUPTED : 0;
+	w->interrupted = false;
+	bool java = in_code_cache(pc) && (hotspot.heap_count || in_interpreter(pc));
+	int end = 0;
+	if (java) {
+		/* a Java frame is walked from its own registers: the anchor is for the native frames under one */
+		w->native = false;
+		end = unwind_java(w, f, innermost);
 	}
 	w->h = mix(mix(w->h, f->pc), f->aux);
 	s->depth = ++depth;
 	if (depth == w->keep)
 		w->h_keep = w->h;
-
-	__u64 frame[2] = {}; /* saved frame pointer, return address */
-	bool linked = fp && !(fp & 7) && !bpf_probe_read_user(frame, sizeof(frame), (void *)fp) && frame[0] > fp &&
-		      frame[0] - fp <= MAX_FRAME_SPAN && frame[1] != 0;
-	if (w->native && native_resumes(w, s, fp, linked ? frame[0] : 0, frame[1]))
+	if (java) {
+		w->trusted = true;
+		return end ? 1 : 0;
+	}
+	if (pc == sigreturn_pc && pc) {
+		w->trusted = false;
+		return signal_frame(w) ? 1 : 0;
+	}
+	if (innermost && !partial_frame(w, native_slot(pc)))
 		return 0;
-	if (!linked)
+
+	/* native code (or, with no code heaps known, any code): by its frame pointer */
+	__u64 frame[2] = {}; /* saved frame pointer, return address */
+	bool linked = fp && !(fp & 7) && !bpf_probe_read_user(frame, sizeof(frame), (void *)fp) && user_pc(frame[1]) &&
+		      (any_saved_fp(frame[1]) || (frame[0] > fp && frame[0] - fp <= MAX_FRAME_SPAN));
+	/*
+	 * Before any Java frame, native code without frame pointers (libc) may have left rbp on data
+	 * or a stale record: a native return address must then follow a call.
+	 */
+	bool checked = linked && (w->trusted || any_saved_fp(frame[1]) || after_call(frame[1]));
+	if (w->native && native_resumes(w, s, fp, frame[0], checked ? frame[1] : 0))
+		return 0;
+	if (!checked) {
+		if (linked)
+			w->flags |= USER_STACK_INCOMPLETE;
 		return 1;
-	w->fp = frame[0];
-	w->pc = frame[1];
-	return 0;
+	}
+	return move_to(w, frame[1], fp + 16, frame[0]);
 }
 
-static __always_inline __u64 walk_user_stack(__u64 pc, __u64 sp, __u64 fp, bool at_entry, __u32 slot)
+/* One frame a step (walk_frame); ctx: the slot. */
+static long walk_step(__u64 i, void *ctx)
+{
+	__u32 slot = *(__u32 *)ctx;
+	struct user_stack *s = bpf_map_lookup_elem(&stack_scratch, &slot);
+	struct walk *w = bpf_map_lookup_elem(&walk_scratch, &slot);
+	return s && w && !walk_frame(w, s) ? 0 : 1;
+}
+
+/*
+ * A thread caught while the kernel single-steps a probed instruction out of line (a uprobe's, in
+ * the [uprobes] page): the pc it stands for, in the probed code. Else pc itself.
+ */
+static __always_inline __u64 unstepped_pc(__u64 pc)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	if (!bpf_core_field_exists(task->utask))
+		return pc;
+	struct uprobe_task *u = BPF_CORE_READ(task, utask);
+	if (!u)
+		return pc;
+	__u64 xol = BPF_CORE_READ(u, xol_vaddr), vaddr = BPF_CORE_READ(u, vaddr);
+	int state = BPF_CORE_READ(u, state);
+	return state != UTASK_RUNNING && xol && vaddr && pc >= xol && pc - xol < 128 ? vaddr + (pc - xol) : pc;
+}
+
+/*
+ * Walks the user stack from the registers the thread will return to user space with (bcp: its
+ * r13, 0 if unknown). With at_entry (a uprobe on the first instruction of a function) the
+ * function has not pushed a frame yet: its caller is the return address at the stack pointer,
+ * which the frame chain would skip. Returns the key of the stack in user_stacks, or NO_USER_STACK.
+ *
+ * For a Java thread outside Java code the frames below its last Java frame (anchor) must be
+ * native (checked unless at_entry, whose chain starts whole): a chain that meets Java code there,
+ * or enters the Java frame anywhere but right under it, is stale. Its frames are dropped, the
+ * innermost kept, and the walk resumes at the anchor (USER_STACK_RESUMED); so does a chain that
+ * simply ends there, keeping its frames.
+ */
+static __always_inline __u64 walk_stack(__u64 pc, __u64 sp, __u64 fp, __u64 bcp, bool at_entry, __u32 slot)
 {
 	struct user_stack *s = bpf_map_lookup_elem(&stack_scratch, &slot);
-	if (!s || pc == 0)
+	struct walk *w = bpf_map_lookup_elem(&walk_scratch, &slot);
+	if (!s || !w || pc == 0)
 		return NO_USER_STACK;
-	struct walk w = {.h = 0xcbf29ce484222325ull, .slot = slot};
+	__builtin_memset(w, 0, sizeof(*w));
+	w->h = 0xcbf29ce484222325ull;
+	w->slot = slot;
+	w->bcp = bcp;
 	/* at a function's entry the frame pointer is still the caller's: the chain is whole (and
 	 * the anchor's reads, ~0.7 us, are saved); elsewhere libc may have reused the register */
-	if (!at_entry)
-		read_java_anchor(sp, &w.a, slot);
-	w.native = w.a.sp != 0;
+	if (!at_entry) {
+		pc = unstepped_pc(pc);
+		w->jt = current_java_thread();
+		read_java_anchor(w->jt, sp, &w->a, slot);
+	}
+	w->native = w->a.sp != 0;
 	s->depth = 0;
 
 	if (at_entry) {
 		s->frames[0].pc = pc;
 		s->frames[0].aux = 0;
-		w.h = mix(mix(w.h, pc), 0);
+		w->h = mix(mix(w->h, pc), 0);
 		s->depth = 1;
 		if (bpf_probe_read_user(&pc, sizeof(pc), (void *)sp) || pc == 0)
 			goto done;
+		sp += 8;
 	}
-	if (!at_entry && !in_interpreter(pc) && !is_frame(fp, sp > 8 ? sp - 8 : 0)) {
-		__u64 found = scan_for_frame(sp, slot, &w.a);
+	if (!at_entry && !in_code_cache(pc) && !native_record(fp, sp > 8 ? sp - 8 : 0)) {
+		__u64 found = scan_for_frame(sp, slot, &w->a);
 		if (found) {
 			/* the innermost frame is kept; its frame pointer is the one found */
 			fp = found;
 		}
 	}
-	w.pc = pc;
-	w.fp = fp;
+	w->pc = pc;
+	w->sp = sp;
+	w->fp = fp;
 	/* where the thread is (and at a function's entry its caller) */
-	w.keep = at_entry ? 2 : 1;
-	w.h_keep = w.h;
-	bpf_loop(USER_STACK_MAX_DEPTH + 1, walk_step, &w, 0);
+	w->keep = at_entry ? 2 : 1;
+	w->h_keep = w->h;
+	bpf_loop(USER_STACK_MAX_DEPTH + 1, walk_step, &slot, 0);
 done:
-	s->flags = w.flags;
-	__u64 h = mix(w.h, ((__u64)w.flags << 32) | s->depth);
+	s->flags = w->flags;
+	__u64 h = mix(w->h, ((__u64)w->flags << 32) | s->depth);
 	if (h == NO_USER_STACK)
 		h = 1;
 	if (!bpf_map_lookup_elem(&user_stacks, &h))
 		bpf_map_update_elem(&user_stacks, &h, s, BPF_ANY);
 	return h;
+}
+
+static __always_inline __u64 walk_user_stack(__u64 pc, __u64 sp, __u64 fp, bool at_entry, __u32 slot)
+{
+	return walk_stack(pc, sp, fp, 0, at_entry, slot);
 }
 
 /* The user stack of the current task, from the registers saved at its entry into the kernel. */
@@ -487,7 +1127,8 @@ static __always_inline __u64 current_user_stack(__u32 slot)
 	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
 	if (!regs)
 		return NO_USER_STACK;
-	return walk_user_stack(BPF_CORE_READ(regs, ip), BPF_CORE_READ(regs, sp), BPF_CORE_READ(regs, bp), false, slot);
+	return walk_stack(BPF_CORE_READ(regs, ip), BPF_CORE_READ(regs, sp), BPF_CORE_READ(regs, bp), BPF_CORE_READ(regs, r13),
+			  false, slot);
 }
 
 /* The kernel stack at this point, or NO_STACK (in user mode, or the bucket is taken). */

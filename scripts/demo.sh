@@ -18,7 +18,7 @@ echo "demo: starting PostgreSQL 15 (out/demo/pg, 127.0.0.1:$pg_port)"
 pg_cluster_start "$out/pg" "$pg_port"
 # The default probes plus syscall: the demo shows syscall statistics too. syscall is opt-in in
 # production because, while attached, every process on the host pays more per syscall (docs/performance.md).
-java -XX:+PreserveFramePointer --enable-native-access=ALL-UNNAMED \
+java --enable-native-access=ALL-UNNAMED \
   "-javaagent:agent/target/jfr-ebpf-agent.jar=file=$out/demo.jfr,probes=cpu+offcpu+file+tcp+postgres+syscall" \
   -Ddemo.seconds="${DEMO_SECONDS:-20}" -Ddemo.jdbc="jdbc:postgresql://127.0.0.1:$pg_port/postgres?user=postgres" \
   -jar demo/target/jfr-ebpf-demo.jar

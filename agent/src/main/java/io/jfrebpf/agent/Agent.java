@@ -22,6 +22,7 @@ import io.jfrebpf.agent.probe.Probes;
 import io.jfrebpf.agent.probe.Recorder;
 import io.jfrebpf.events.EbpfEvents;
 import io.jfrebpf.events.ProbeStatusEvent;
+import io.jfrebpf.events.read.EventNames;
 import java.io.IOException;
 import java.lang.instrument.Instrumentation;
 import java.nio.file.Files;
@@ -74,6 +75,33 @@ public final class Agent {
     static final int POLL_MS = 20;
 
     private static final Object LOCK = new Object();
+
+    static {
+        io.jfrebpf.agent.api.AgentControl.register(new Control());
+    }
+
+    /** The agent's side of {@link io.jfrebpf.agent.api.AgentControl}: what the JVM's own code (the JUnit extension) asks. */
+    private static final class Control implements io.jfrebpf.agent.api.AgentControl.Controller {
+        @Override
+        public boolean recording() {
+            return Agent.recording();
+        }
+
+        @Override
+        public boolean awaitAttached(java.time.Duration timeout) {
+            return Agent.awaitAttached(timeout.toMillis());
+        }
+
+        @Override
+        public Map<String, String> probeStates() {
+            return Agent.probeStates();
+        }
+
+        @Override
+        public Path dump(Path file) {
+            return dumpCurrent(file);
+        }
+    }
     private static Agent current;
 
     private final String agentArgs;
@@ -302,7 +330,7 @@ public final class Agent {
         }
     }
 
-    /** Whether the agent is recording in this JVM (for the JUnit extension, which calls it reflectively). */
+    /** Whether the agent is recording in this JVM ({@link io.jfrebpf.agent.api.AgentControl#recording}). */
     public static boolean recording() {
         synchronized (LOCK) {
             return current != null;
@@ -311,7 +339,7 @@ public final class Agent {
 
     /**
      * Each probe asked for: "attached: how" or "not attached: why" (empty when not recording);
-     * for the JUnit extension, which calls it reflectively to explain a missing event.
+     * through {@link io.jfrebpf.agent.api.AgentControl#probeStates}, to explain a missing event.
      */
     public static Map<String, String> probeStates() {
         Agent a;
@@ -583,7 +611,7 @@ public final class Agent {
         try {
             container.poll().ifPresent(e -> recorder.emit(e, System.nanoTime(), 0));
         } catch (Throwable t) {
-            Log.debug("no ebpf.ContainerInfo: %s", Failures.explain(t));
+            Log.debug("no %s: %s", EventNames.CONTAINER_INFO, Failures.explain(t));
         }
     }
 
@@ -714,7 +742,8 @@ public final class Agent {
 
     /**
      * Events of threads that ended before the poller could look them up live get their Java
-     * thread from the JVM's recording, which saw every thread start (events still buffered only).
+     * thread from the JVM's recording, which saw every thread start (events of our chunk not yet
+     * cut only: ChunkWriter#relabel).
      */
     private void nameEndedThreads(Path jvm) {
         Set<Long> ended = new HashSet<>();

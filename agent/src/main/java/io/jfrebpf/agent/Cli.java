@@ -78,7 +78,7 @@ public final class Cli {
                   stop <pid>
                            write that JVM's recording and detach every probe; the JVM goes on
                   help     this text
-                as an agent: java -XX:+PreserveFramePointer --enable-native-access=ALL-UNNAMED \\
+                as an agent: java --enable-native-access=ALL-UNNAMED \\
                                -javaagent:jfr-ebpf-agent.jar[=key=value,...] -jar app.jar
                   options: file probes cpu.hz syscall.threshold offcpu.threshold malloc.interval jfr duration upload interval log""");
     }

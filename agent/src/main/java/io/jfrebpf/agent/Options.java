@@ -29,7 +29,7 @@ public record Options(
         Duration schedThreshold,
         long mallocInterval,
         Optional<Duration> mallocDuration,
-        Duration mallocAge,
+        Optional<Duration> mallocAge,
         JfrSettings jfr,
         Optional<Duration> duration,
         Optional<PyroscopeTarget> upload,
@@ -44,6 +44,12 @@ public record Options(
         Log.Level log) {
 
     public static final String ENV = "JFR_EBPF_OPTIONS";
+    /**
+     * The age from which an allocation not freed is a leak suspect when malloc.age is not given:
+     * this, or half the time the probe traced when that is shorter (a CI capture of a few
+     * seconds still reports what it leaked in its first half).
+     */
+    public static final Duration DEFAULT_MALLOC_AGE = Duration.ofSeconds(10);
     public static final String DEFAULT_FILE = "jfr-ebpf-%p.jfr";
 
     /** The probes= names of design.md. */
@@ -157,7 +163,7 @@ public record Options(
                 duration("sched.threshold", v.get("sched.threshold"), Duration.ofMillis(1), true),
                 mallocInterval(v.get("malloc.interval")),
                 Optional.ofNullable(v.get("malloc.duration")).map(t -> duration("malloc.duration", t, null, false)),
-                duration("malloc.age", v.get("malloc.age"), Duration.ofSeconds(10), true),
+                Optional.ofNullable(v.get("malloc.age")).map(t -> duration("malloc.age", t, null, true)),
                 jfr(v.get("jfr")),
                 Optional.ofNullable(v.get("duration")).map(s -> duration("duration", s, null, false)),
                 upload(v, env, commandLine),

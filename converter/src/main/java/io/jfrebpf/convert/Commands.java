@@ -1,5 +1,7 @@
 package io.jfrebpf.convert;
 
+import io.jfrebpf.events.read.CallSites;
+import io.jfrebpf.events.read.EventNames;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -16,7 +18,7 @@ final class Commands {
 
     /** Takes "--event TYPE" out of the arguments; null when absent. */
     static String eventOption(List<String> args) {
-        return takeOption(args, "--event", "an event type, e.g. --event ebpf.OffCPU");
+        return takeOption(args, "--event", "an event type, e.g. --event " + EventNames.OFF_CPU);
     }
 
     /**
@@ -97,9 +99,26 @@ final class Commands {
     }
 
     static int summary(List<String> args, PrintStream out, PrintStream err) throws IOException {
+        CallSites sites = appPackages(args);
         arity(args, 1, "summary");
         Path in = Main.input(args.get(0));
-        Summary.print(in, RecordingFacts.read(in, err), out);
+        Summary.print(in, RecordingFacts.read(in, sites, err), out);
         return Main.OK;
+    }
+
+    static final String APP_PACKAGES = "--app-packages";
+
+    /**
+     * Takes "--app-packages com.example.shop,com.example.common" out of the arguments: the code an
+     * event names is then the innermost frame in those packages (the reader library's call sites);
+     * without it, the innermost frame outside well-known libraries.
+     */
+    static CallSites appPackages(List<String> args) {
+        String packages = takeOption(args, APP_PACKAGES, "the application's packages, e.g. " + APP_PACKAGES + " com.example.shop");
+        try {
+            return CallSites.forPackages(packages);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(APP_PACKAGES + ": " + e.getMessage());
+        }
     }
 }

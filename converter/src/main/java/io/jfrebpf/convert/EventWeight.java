@@ -1,5 +1,6 @@
 package io.jfrebpf.convert;
 
+import io.jfrebpf.events.read.EventNames;
 import jdk.jfr.EventType;
 import jdk.jfr.ValueDescriptor;
 import jdk.jfr.consumer.RecordedEvent;
@@ -27,10 +28,10 @@ public enum EventWeight {
     public static EventWeight of(EventType type) {
         String name = type.getName();
         switch (name) {
-            case "ebpf.CPUSample", "jdk.ExecutionSample", "jdk.NativeMethodSample", "jdk.CPUTimeSample" -> {
+            case EventNames.CPU_SAMPLE, "jdk.ExecutionSample", "jdk.NativeMethodSample", "jdk.CPUTimeSample" -> {
                 return SAMPLES;
             }
-            case "ebpf.NativeLeak", "ebpf.NativeAllocation", "jdk.ObjectAllocationSample", "jdk.ObjectAllocationInNewTLAB",
+            case EventNames.NATIVE_LEAK, EventNames.NATIVE_ALLOCATION, "jdk.ObjectAllocationSample", "jdk.ObjectAllocationInNewTLAB",
                     "jdk.ObjectAllocationOutsideTLAB" -> {
                 return BYTES;
             }

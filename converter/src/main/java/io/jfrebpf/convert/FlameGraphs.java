@@ -9,7 +9,13 @@ import java.nio.file.StandardCopyOption;
 import one.convert.Arguments;
 import one.convert.FlameGraph;
 
-/** Interactive HTML flame graphs through async-profiler's converter, written whole or not at all. */
+/**
+ * Interactive HTML flame graphs through async-profiler's converter, written whole or not at all.
+ * Drawn from the top (an icicle graph: the root first, callees below, as Pyroscope and Grafana
+ * draw them): a recording's deepest stack makes the page as tall as 2,000 px and more, and a graph
+ * drawn from the bottom opened on white space and the tips of a few towers, its root and widest
+ * frames below the fold. The page's "Invert" button (key I) draws it from the bottom.
+ */
 final class FlameGraphs {
     private FlameGraphs() {
     }
@@ -17,6 +23,7 @@ final class FlameGraphs {
     static FlameGraph of(FoldedStacks stacks, String title) throws IOException {
         Arguments arguments = new Arguments();
         arguments.title = title;
+        arguments.inverted = true;
         FlameGraph graph = new FlameGraph(arguments);
         graph.parseCollapsed(new StringReader(stacks.text()));
         return graph;

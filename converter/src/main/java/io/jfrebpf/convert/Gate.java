@@ -12,13 +12,20 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * {@code gate base.jfr new.jfr [limits]}: the figures of two recordings of the same workload
- * side by side — CPU share per method, syscall p99, query p99, bytes per connection, leaked
- * bytes — and a non-zero exit when one got worse beyond its limit ({@link Limits}).
+ * {@code gate base.jfr new.jfr [limits]}: the figures of two recordings of the same work side by
+ * side — CPU time in all and per method (shares beside), syscall p99, query p99 and server time
+ * per statement, bytes per connection, leaked bytes — and a non-zero exit when the same work
+ * costs more beyond a limit ({@link Limits}). CPU time is the samples times the period each
+ * stands for: 1/cpu.hz of a CPU for ebpf.CPUSample (the cpu probe's ProbeStatus says the
+ * frequency), the recording's period setting for jdk.ExecutionSample.
  */
 final class Gate {
     /** One compared figure; {@code limit} in words; over = beyond its limit. */
     record Figure(String metric, String base, String next, String change, String limit, boolean over, double score) {
+    }
+
+    /** The figures compared, and what could not be (too few samples, an unknown period). */
+    record Comparison(List<Figure> figures, List<String> notes) {
     }
 
     static final int SHOWN = 15;
@@ -35,11 +42,12 @@ final class Gate {
         Limits limits = Limits.parse(args.subList(2, args.size()));
         RecordingFacts base = RecordingFacts.read(basePath, err);
         RecordingFacts next = RecordingFacts.read(nextPath, err);
-        List<Figure> figures = compare(base, next, limits);
+        Comparison comparison = compare(base, next, limits);
+        List<Figure> figures = comparison.figures();
 
-        out.printf(Locale.ROOT, "gate: %s (%s, %s CPU samples) against %s (%s, %s CPU samples)%n", nextPath.getFileName(),
-                Table.time(next.span().toNanos()), Table.count(next.cpuSamples), basePath.getFileName(),
-                Table.time(base.span().toNanos()), Table.count(base.cpuSamples));
+        out.printf(Locale.ROOT, "gate: %s (%s, %s) against %s (%s, %s)%n", nextPath.getFileName(),
+                Table.time(next.span().toNanos()), cpu(next), basePath.getFileName(), Table.time(base.span().toNanos()), cpu(base));
+        comparison.notes().forEach(n -> out.println("gate: " + n));
         if (next.lost() > 0 || base.lost() > 0) {
             out.printf(Locale.ROOT, "gate: WARNING: the recordings lost events (base %s, new %s): their counts are lower bounds%n",
                     Table.count(base.lost()), Table.count(next.lost()));
@@ -65,25 +73,14 @@ final class Gate {
         return Main.OK;
     }
 
-    static List<Figure> compare(RecordingFacts base, RecordingFacts next, Limits limits) {
+    private static String cpu(RecordingFacts f) {
+        return Table.count(f.cpuSamples) + " CPU samples" + (f.cpuPeriodNs > 0 ? " = " + Table.time(f.cpuNanos(f.cpuSamples)) + " CPU" : "");
+    }
+
+    static Comparison compare(RecordingFacts base, RecordingFacts next, Limits limits) {
         List<Figure> figures = new ArrayList<>();
-        if (!Double.isNaN(limits.cpuPoints()) && base.cpuSamples > 0 && next.cpuSamples > 0) {
-            // Java methods as shares of the samples in Java code; the JVM's own threads (JIT, GC) apart
-            long baseJava = base.cpuSamples - base.cpuSelf.getOrDefault(RecordingFacts.NO_JAVA_FRAME, 0L);
-            long nextJava = next.cpuSamples - next.cpuSelf.getOrDefault(RecordingFacts.NO_JAVA_FRAME, 0L);
-            Set<String> methods = new HashSet<>(base.cpuSelf.keySet());
-            methods.addAll(next.cpuSelf.keySet());
-            methods.remove(RecordingFacts.NO_JAVA_FRAME);
-            if (baseJava > 0 && nextJava > 0) {
-                for (String m : methods) {
-                    cpuShare(figures, "CPU share " + m, base.cpuSelf.getOrDefault(m, 0L) / (double) baseJava,
-                            next.cpuSelf.getOrDefault(m, 0L) / (double) nextJava, limits);
-                }
-            }
-            cpuShare(figures, "CPU share of JVM and native threads (no Java frame: JIT, GC...)",
-                    base.cpuSelf.getOrDefault(RecordingFacts.NO_JAVA_FRAME, 0L) / (double) base.cpuSamples,
-                    next.cpuSelf.getOrDefault(RecordingFacts.NO_JAVA_FRAME, 0L) / (double) next.cpuSamples, limits);
-        }
+        List<String> notes = new ArrayList<>();
+        cpu(base, next, limits, figures, notes);
         if (!Double.isNaN(limits.syscallP99())) {
             for (Map.Entry<String, RecordingFacts.Syscall> e : base.syscalls.entrySet()) {
                 RecordingFacts.Syscall n = next.syscalls.get(e.getKey());
@@ -102,6 +99,20 @@ final class Gate {
                 }
                 figures.add(latency("query p99 " + Table.shorten(e.getKey(), 60), e.getValue().quantileNs(0.99), n.quantileNs(0.99),
                         limits.queryP99(), Limits.QUERY_FLOOR_NS));
+            }
+        }
+        if (!Double.isNaN(limits.queryTotal())) {
+            for (Map.Entry<String, RecordingFacts.Timed> e : base.queries.entrySet()) {
+                RecordingFacts.Timed b = e.getValue();
+                RecordingFacts.Timed n = next.queries.get(e.getKey());
+                if (n == null || Math.max(b.count, n.count) < Limits.MIN_QUERIES) {
+                    continue;
+                }
+                boolean over = n.totalNs > b.totalNs * limits.queryTotal() && n.totalNs - b.totalNs > Limits.QUERY_TOTAL_FLOOR_NS;
+                figures.add(new Figure("query time in all " + Table.shorten(e.getKey(), 60),
+                        Table.time(b.totalNs) + ", " + Table.count(b.count) + "x", Table.time(n.totalNs) + ", " + Table.count(n.count) + "x",
+                        ratio(b.totalNs, n.totalNs), "x" + num(limits.queryTotal()) + ", +" + Table.time(Limits.QUERY_TOTAL_FLOOR_NS),
+                        over, score(b.totalNs, n.totalNs, limits.queryTotal())));
             }
         }
         if (!Double.isNaN(limits.connectionBytes())) {
@@ -125,16 +136,81 @@ final class Gate {
             figures.add(new Figure("native memory leaked", Table.bytes(bb), Table.bytes(nb), ratio(bb, nb),
                     "x" + num(limits.leakedBytes()) + ", +1 MB", over, score(bb, nb, limits.leakedBytes())));
         }
-        return figures;
+        return new Comparison(figures, notes);
     }
 
-    private static void cpuShare(List<Figure> figures, String metric, double b, double n, Limits limits) {
-        if (Math.max(b, n) < Limits.MIN_CPU_SHARE) {
+    static final String JVM_THREADS = "CPU time of JVM and native threads (no Java frame: JIT, GC...)";
+
+    /**
+     * CPU time in all and per innermost Java method (the JVM's own threads one figure), and, when
+     * asked for, the methods' shares. Over a limit only when the change also stands out of the
+     * sampling noise: a count of n samples varies by about sqrt(n), the difference of two by
+     * sqrt(n1 + n2) samples (each weighted by its period when the periods differ).
+     */
+    private static void cpu(RecordingFacts base, RecordingFacts next, Limits limits, List<Figure> figures, List<String> notes) {
+        if (base.cpuSamples == 0 && next.cpuSamples == 0) {
             return;
         }
-        double points = 100 * (n - b);
-        figures.add(new Figure(metric, Table.percent(b), Table.percent(n), String.format(Locale.ROOT, "%+.1f pp", points),
-                String.format(Locale.ROOT, "+%s pp", num(limits.cpuPoints())), points > limits.cpuPoints(), points / limits.cpuPoints()));
+        if (!base.cpuSource.equals(next.cpuSource)) {
+            notes.add("CPU not compared: the base's samples are " + base.cpuSource + ", the new recording's " + next.cpuSource);
+            return;
+        }
+        if (base.cpuSamples < limits.cpuMin() || next.cpuSamples < limits.cpuMin()) {
+            notes.add(String.format(Locale.ROOT, "CPU not judged: %s and %s samples, fewer than cpu.min=%d in one of them"
+                    + " (record more of the work, or sample faster: cpu.hz)", Table.count(base.cpuSamples),
+                    Table.count(next.cpuSamples), limits.cpuMin()));
+            return;
+        }
+        boolean periods = base.cpuPeriodNs > 0 && next.cpuPeriodNs > 0;
+        double pb = periods ? base.cpuPeriodNs : 1;
+        double pn = periods ? next.cpuPeriodNs : 1;
+        if (!periods) {
+            notes.add("the sample period of " + (base.cpuPeriodNs > 0 ? "the new recording" : "the base") + " is unknown:"
+                    + " CPU compared in samples, as if both had the same");
+        }
+        if (!Double.isNaN(limits.cpuTotal())) {
+            figures.add(cpuTime("CPU time in all", base.cpuSamples, next.cpuSamples, pb, pn, base.cpuSamples, next.cpuSamples,
+                    limits.cpuTotal(), limits.cpuNoise(), periods, true));
+        }
+        Set<String> methods = new HashSet<>(base.cpuSelf.keySet());
+        methods.addAll(next.cpuSelf.keySet());
+        for (String m : methods) {
+            long b = base.cpuSelf.getOrDefault(m, 0L);
+            long n = next.cpuSelf.getOrDefault(m, 0L);
+            String metric = m.equals(RecordingFacts.NO_JAVA_FRAME) ? JVM_THREADS : "CPU time " + m;
+            if (!Double.isNaN(limits.cpuMethod()) && Math.max(b, n) >= Limits.MIN_METHOD_SAMPLES) {
+                // a method the base does not have is shown, never over: a rename is not a cost, the total says what is
+                figures.add(cpuTime(metric, b, n, pb, pn, base.cpuSamples, next.cpuSamples, limits.cpuMethod(), limits.cpuNoise(),
+                        periods, b > 0));
+            }
+            double sb = b / (double) base.cpuSamples;
+            double sn = n / (double) next.cpuSamples;
+            if (!Double.isNaN(limits.cpuShare()) && Math.max(sb, sn) >= Limits.MIN_CPU_SHARE) {
+                double points = 100 * (sn - sb);
+                figures.add(new Figure("CPU share " + (m.equals(RecordingFacts.NO_JAVA_FRAME) ? "of JVM and native threads" : m),
+                        Table.percent(sb), Table.percent(sn), String.format(Locale.ROOT, "%+.1f pp", points),
+                        String.format(Locale.ROOT, "+%s pp", num(limits.cpuShare())), points > limits.cpuShare(),
+                        points / limits.cpuShare()));
+            }
+        }
+    }
+
+    /**
+     * One CPU time figure: b and n samples of periods pb and pn, their shares of all samples
+     * beside; over when beyond the ratio and {@code sigmas} standard deviations (NaN: the ratio alone).
+     */
+    private static Figure cpuTime(String metric, long b, long n, double pb, double pn, long allBase, long allNext, double limit,
+            double sigmas, boolean periods, boolean judged) {
+        double tb = b * pb;
+        double tn = n * pn;
+        double noise = Double.isNaN(sigmas) ? 0 : sigmas * Math.sqrt(b * pb * pb + n * pn * pn);
+        boolean over = judged && tn > tb * limit && tn - tb > noise;
+        boolean total = b == allBase && n == allNext;
+        String cb = (periods ? Table.time((long) tb) + ", " : "") + (total ? Table.count(b) + " samples" : Table.percent(b / (double) allBase));
+        String cn = (periods ? Table.time((long) tn) + ", " : "") + (total ? Table.count(n) + " samples" : Table.percent(n / (double) allNext));
+        double score = b == 0 ? 0 : (tn / tb - 1) / (limit - 1 + 1e-9);
+        return new Figure(metric, cb, cn, b == 0 ? "new" : String.format(Locale.ROOT, "x%.2f", tn / tb), "x" + num(limit), over,
+                judged ? score : 0);
     }
 
     private static Figure latency(String metric, long b, long n, double limit, long floorNs) {

@@ -1,5 +1,6 @@
 package io.jfrebpf.convert;
 
+import io.jfrebpf.events.read.EventNames;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -22,18 +23,22 @@ public final class Main {
 
     static final String USAGE_TEXT = """
             usage: java -jar jfr-ebpf-convert.jar <command> ...
-              flame [--event TYPE] in.jfr out.html      interactive flame graph (default ebpf.CPUSample, else jdk.ExecutionSample)
+              flame [--event TYPE] in.jfr out.html      interactive flame graph (default %1$s, else jdk.ExecutionSample)
               collapsed [--event TYPE] in.jfr out.txt   folded stacks, one 'frame;frame;frame weight' line per stack
               diff [--event TYPE] base.jfr new.jfr out.html   differential flame graph of new against base
-              summary in.jfr                            tables: syscalls, file opens, connections, queries, leaks, CPU, probes
+              summary [--app-packages P,Q] in.jfr       tables: syscalls, file opens, connections, queries, leaks, CPU, probes
               gate base.jfr new.jfr [limit=value ...]   compare figures; exit 1 when one is over its limit
-              report [--set SETTING=VALUE ...] [--fail-on warning|info] in.jfr out.html
+              report [--set SETTING=VALUE ...] [--app-packages P,Q] [--fail-on warning|info [--fail-rules R,S*]] in.jfr out.html
                                                         JMC's automated analysis (JDK rules and jfr-ebpf's) as JMC's HTML
-                                                        report; --fail-on: exit 1 on such findings (CI)
+                                                        report; --fail-on: exit 1 on such findings (CI), of the rules
+                                                        --fail-rules names (ids, or prefixes ending in *) when given
               report --list-settings                    the rules' settings (thresholds), with their defaults
-            weights: samples for CPU samplers, bytes for ebpf.NativeLeak/NativeAllocation, the duration for
-            events that have one (ebpf.OffCPU, ebpf.SyscallLatency, ebpf.PostgresQuery...), else one per event.
-            gate limits (defaults): %s""";
+            --app-packages: the application's packages (com.example.shop,com.example.common): the code an event
+            names is the innermost frame in them; by default the innermost frame outside well-known libraries
+            (JDK, connection pools, JDBC drivers, Spring, Tomcat, Netty, Jackson, Hibernate...).
+            weights: samples for CPU samplers, bytes for %2$s/%3$s, the duration for
+            events that have one (%4$s, %5$s, %6$s...), else one per event.
+            gate limits (defaults): %7$s""";
 
     private Main() {
     }
@@ -75,7 +80,8 @@ public final class Main {
     }
 
     static String usage() {
-        return USAGE_TEXT.formatted(Limits.defaults().describe());
+        return USAGE_TEXT.formatted(EventNames.CPU_SAMPLE, EventNames.NATIVE_LEAK, EventNames.NATIVE_ALLOCATION, EventNames.OFF_CPU,
+                EventNames.SYSCALL_LATENCY, EventNames.POSTGRES_QUERY, Limits.defaults().describe());
     }
 
     /** An input recording: it must exist and be readable (a clear line otherwise). */

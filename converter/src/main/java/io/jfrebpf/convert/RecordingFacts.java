@@ -1,5 +1,8 @@
 package io.jfrebpf.convert;
 
+import io.jfrebpf.events.read.CallSites;
+import io.jfrebpf.events.read.EventNames;
+import io.jfrebpf.events.read.RecordedStacks;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -10,8 +13,9 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import jdk.jfr.consumer.RecordedEvent;
-import jdk.jfr.consumer.RecordedFrame;
 import jdk.jfr.consumer.RecordedStackTrace;
 import jdk.jfr.consumer.RecordedThread;
 import jdk.jfr.consumer.RecordingFile;
@@ -19,8 +23,9 @@ import jdk.jfr.consumer.RecordingFile;
 /**
  * What the summary and the gate need from a recording, read in one pass: per syscall, per
  * file path, per remote endpoint, per SQL statement and per leaking stack, the counts, times and
- * bytes, and the CPU samples by innermost Java method. Bounded by what the recording names
- * (distinct syscalls, paths, statements), not by its event count.
+ * bytes, and the CPU samples by innermost Java method with the period each stands for. The code
+ * behind an event is the reader library's call site ({@link CallSites}). Bounded by what the
+ * recording names (distinct syscalls, paths, statements), not by its event count.
  */
 public final class RecordingFacts {
     /** Durations kept per key for percentiles: beyond this, a uniform sample (reservoir). */
@@ -89,8 +94,10 @@ public final class RecordingFacts {
             return sorted.get(i);
         }
 
+        /** The most frequent call site, complete stacks first. */
         public String topSite() {
-            return sites.entrySet().stream().max(Map.Entry.comparingByValue()).map(Map.Entry::getKey).orElse("?");
+            String site = CallSites.mostFrequent(sites);
+            return site == null ? "?" : site;
         }
     }
 
@@ -129,12 +136,31 @@ public final class RecordingFacts {
     public String container;
     public Instant first;
     public Instant last;
+    /** eBPF events with a stack, and those of them whose stack does not reach its thread's start. */
+    public long stacks;
+    public long shortStacks;
+    /** The JVM's -XX:+PreserveFramePointer (jdk.BooleanFlag), null when the recording does not say. */
+    public Boolean preserveFramePointer;
+    /** The CPU time one sample of {@link #cpuSource} stands for, in ns; 0 when the recording does not say. */
+    public long cpuPeriodNs;
 
+    private final CallSites sites;
     private final Map<String, Long> jvmCpuSelf = new HashMap<>();
     private long jvmSamples;
+    private long executionSampleType = -1;
+    private final Map<Long, String> periods = new HashMap<>();
+
+    RecordingFacts(CallSites sites) {
+        this.sites = sites;
+    }
 
     public static RecordingFacts read(Path file, PrintStream err) throws IOException {
-        RecordingFacts f = new RecordingFacts();
+        return read(file, CallSites.DEFAULT, err);
+    }
+
+    /** The facts of a recording, its call sites by {@code sites} (the application's packages, or the default rule). */
+    public static RecordingFacts read(Path file, CallSites sites, PrintStream err) throws IOException {
+        RecordingFacts f = new RecordingFacts(sites);
         Progress progress = new Progress(err, file.getFileName().toString());
         try (RecordingFile in = new RecordingFile(file)) {
             while (in.hasMoreEvents()) {
@@ -147,8 +173,46 @@ public final class RecordingFacts {
             f.cpuSelf.putAll(f.jvmCpuSelf);
             f.cpuSamples = f.jvmSamples;
             f.cpuSource = "jdk.ExecutionSample";
+            f.cpuPeriodNs = periodNs(f.periods.get(f.executionSampleType));
         }
         return f;
+    }
+
+    /** The CPU time of {@code samples} samples (ns), 0 when the period is unknown. */
+    public long cpuNanos(long samples) {
+        return samples * cpuPeriodNs;
+    }
+
+    /**
+     * Whether so many of the eBPF events' stacks do not reach their threads' start that the
+     * code behind the events is mostly unknown: one in {@link #SHORT_STACKS_ONE_IN} or more (and
+     * at least {@link #SHORT_STACKS_MIN}). A few short ones happen in any recording (a walk
+     * through a native library built without frame pointers); whole recordings of them come
+     * from JIT code that used the frame-pointer register for data (no -XX:+PreserveFramePointer).
+     */
+    public boolean stacksAreShort() {
+        return shortStacks >= SHORT_STACKS_MIN && shortStacks * SHORT_STACKS_ONE_IN >= stacks;
+    }
+
+    static final long SHORT_STACKS_ONE_IN = 20;
+    static final long SHORT_STACKS_MIN = 5;
+
+    private static final Pattern HZ = Pattern.compile("cpu-clock at (\\d+) Hz");
+    private static final Pattern PERIOD = Pattern.compile("(\\d+)\\s*(ns|us|ms|s)");
+
+    /** A JFR period setting ("20 ms") in ns; 0 when it is none. */
+    static long periodNs(String setting) {
+        Matcher m = setting == null ? null : PERIOD.matcher(setting.trim());
+        if (m == null || !m.matches()) {
+            return 0;
+        }
+        long n = Long.parseLong(m.group(1));
+        return switch (m.group(2)) {
+            case "ns" -> n;
+            case "us" -> n * 1_000;
+            case "ms" -> n * 1_000_000;
+            default -> n * 1_000_000_000;
+        };
     }
 
     public Duration span() {
@@ -170,8 +234,14 @@ public final class RecordingFacts {
         if (last == null || end.isAfter(last)) {
             last = end;
         }
+        if (type.startsWith(EventNames.PREFIX) && e.getStackTrace() != null) {
+            stacks++;
+            if (!CallSites.complete(RecordedStacks.of(e.getStackTrace()))) {
+                shortStacks++;
+            }
+        }
         switch (type) {
-            case "ebpf.SyscallStatistics" -> {
+            case EventNames.SYSCALL_STATISTICS -> {
                 Syscall s = syscalls.computeIfAbsent(e.getString("syscall"), k -> new Syscall());
                 s.count += e.getLong("count");
                 s.errors += e.getLong("errors");
@@ -192,7 +262,7 @@ public final class RecordingFacts {
                     }
                 }
             }
-            case "ebpf.FileOpen" -> {
+            case EventNames.FILE_OPEN -> {
                 String path = e.getString("path");
                 opensByPath.computeIfAbsent(path == null ? "?" : path, k -> new Timed()).add(e.getDuration().toNanos(),
                         callSite(e.getStackTrace()));
@@ -202,7 +272,7 @@ public final class RecordingFacts {
                 }
                 keepSlowest(slowestOpens, e, 10);
             }
-            case "ebpf.TcpConnection" -> {
+            case EventNames.TCP_CONNECTION -> {
                 Endpoint p = endpoint(e);
                 p.connections++;
                 p.bytesSent += e.getLong("bytesSent");
@@ -212,7 +282,7 @@ public final class RecordingFacts {
                     p.stillOpen++;
                 }
             }
-            case "ebpf.TcpConnect" -> {
+            case EventNames.TCP_CONNECT -> {
                 Endpoint p = endpoint(e);
                 if (e.getString("error") != null) {
                     p.connectErrors++;
@@ -220,33 +290,50 @@ public final class RecordingFacts {
                     p.connects.add(e.getDuration().toNanos(), callSite(e.getStackTrace()));
                 }
             }
-            case "ebpf.TcpRetransmit" -> retransmitEvents++;
-            case "ebpf.PostgresQuery" -> {
+            case EventNames.TCP_RETRANSMIT -> retransmitEvents++;
+            case EventNames.POSTGRES_QUERY -> {
                 Timed q = queries.computeIfAbsent(e.getString("query"), k -> new Timed());
-                q.add(e.getDuration().toNanos(), callSite(e.getStackTrace(), "org.postgresql."));
+                q.add(e.getDuration().toNanos(), callSite(e.getStackTrace()));
                 if (e.getBoolean("failed")) {
                     q.failed++;
                 }
             }
-            case "ebpf.NativeLeak" -> leaks.add(new Leak(callSite(e.getStackTrace()), e.getLong("bytes"),
+            case EventNames.NATIVE_LEAK -> leaks.add(new Leak(callSite(e.getStackTrace()), e.getLong("bytes"),
                     e.getLong("allocations"), stackTop(e.getStackTrace())));
-            case "ebpf.CPUSample" -> {
+            case EventNames.CPU_SAMPLE -> {
                 cpuSamples++;
-                cpuSource = "ebpf.CPUSample";
+                cpuSource = EventNames.CPU_SAMPLE;
                 cpuSelf.merge(innermostJava(e.getStackTrace()), 1L, Long::sum);
             }
             case "jdk.ExecutionSample" -> {
                 jvmSamples++;
+                executionSampleType = e.getEventType().getId();
                 jvmCpuSelf.merge(innermostJava(e.getStackTrace()), 1L, Long::sum);
             }
-            case "ebpf.OffCPU" -> offCpuNanos.merge(innermostJava(e.getStackTrace()), e.getDuration().toNanos(), Long::sum);
-            case "ebpf.ContainerInfo" -> container = String.format(java.util.Locale.ROOT, "cgroup %s%s, CPU quota %s, memory limit %s",
+            case "jdk.ActiveSetting" -> {
+                if ("period".equals(e.getString("name"))) {
+                    periods.put(e.getLong("id"), e.getString("value"));
+                }
+            }
+            case "jdk.BooleanFlag" -> {
+                if ("PreserveFramePointer".equals(e.getString("name"))) {
+                    preserveFramePointer = e.getBoolean("value");
+                }
+            }
+            case EventNames.OFF_CPU -> offCpuNanos.merge(innermostJava(e.getStackTrace()), e.getDuration().toNanos(), Long::sum);
+            case EventNames.CONTAINER_INFO -> container = String.format(java.util.Locale.ROOT, "cgroup %s%s, CPU quota %s, memory limit %s",
                     e.getString("cgroupPath"), e.getString("containerId") == null ? ""
                             : " (container " + e.getString("containerId").substring(0, Math.min(12, e.getString("containerId").length())) + ")",
                     e.getDouble("cpuQuota") < 0 ? "none" : String.format(java.util.Locale.ROOT, "%.2f CPUs", e.getDouble("cpuQuota")),
                     e.getLong("memoryLimit") < 0 ? "none" : Table.bytes(e.getLong("memoryLimit")));
-            case "ebpf.ProbeStatus" -> probes.add(new Probe(e.getString("probe"), e.getBoolean("attached"),
-                    e.getString("reason"), e.getLong("events"), e.getLong("lost")));
+            case EventNames.PROBE_STATUS -> {
+                probes.add(new Probe(e.getString("probe"), e.getBoolean("attached"), e.getString("reason"), e.getLong("events"),
+                        e.getLong("lost")));
+                Matcher hz = e.getString("reason") == null ? null : HZ.matcher(e.getString("reason"));
+                if ("cpu".equals(e.getString("probe")) && hz != null && hz.find()) {
+                    cpuPeriodNs = 1_000_000_000L / Math.max(1, Long.parseLong(hz.group(1)));
+                }
+            }
             default -> {
             }
         }
@@ -273,43 +360,16 @@ public final class RecordingFacts {
         }
     }
 
-    public static final String NO_JAVA_FRAME = "(no Java frame)";
-
-    static final java.util.Set<String> JAVA_FRAMES = java.util.Set.of("Interpreted", "JIT compiled", "Inlined", "C1 compiled");
+    public static final String NO_JAVA_FRAME = CallSites.NO_JAVA_FRAME;
 
     /** The innermost Java method of a stack ("(no Java frame)" for JVM and native threads). */
     public static String innermostJava(RecordedStackTrace stack) {
-        if (stack != null) {
-            for (RecordedFrame f : stack.getFrames()) {
-                if (JAVA_FRAMES.contains(f.getType()) && f.getMethod() != null) {
-                    return f.getMethod().getType().getName() + "." + f.getMethod().getName();
-                }
-            }
-        }
-        return NO_JAVA_FRAME;
+        return CallSites.innermostJava(RecordedStacks.of(stack));
     }
 
-    /** The innermost Java frame outside the JDK (and these packages): the application code behind a call. */
-    public static String callSite(RecordedStackTrace stack, String... alsoSkipped) {
-        if (stack != null) {
-            for (RecordedFrame f : stack.getFrames()) {
-                if (!JAVA_FRAMES.contains(f.getType()) || f.getMethod() == null) {
-                    continue;
-                }
-                String type = f.getMethod().getType().getName();
-                if (type.startsWith("java.") || type.startsWith("sun.") || type.startsWith("jdk.") || type.startsWith("com.sun.")) {
-                    continue;
-                }
-                boolean skip = false;
-                for (String p : alsoSkipped) {
-                    skip |= type.startsWith(p);
-                }
-                if (!skip) {
-                    return type + "." + f.getMethod().getName() + (f.getLineNumber() > 0 ? ":" + f.getLineNumber() : "");
-                }
-            }
-        }
-        return innermostJava(stack);
+    /** The code behind an event: the reader library's call site, by this recording's rule. */
+    String callSite(RecordedStackTrace stack) {
+        return sites.of(RecordedStacks.of(stack));
     }
 
     static String stackTop(RecordedStackTrace stack) {

@@ -1,5 +1,6 @@
 package io.jfrebpf.convert;
 
+import io.jfrebpf.events.read.EventNames;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
@@ -28,22 +29,25 @@ final class RulePreferences implements IPreferenceValueProvider {
         this.texts = texts;
     }
 
+    /** A setting as the usage errors show one: the file-open storm rule's threshold. */
+    static final String EXAMPLE = EventNames.PREFIX + "file.storm=50";
+
     /** Takes every "--set id=value" out of args and checks them against the rules' preferences. */
     static RulePreferences take(List<String> args, Collection<IRule> rules) {
         Map<String, TypedPreference<?>> known = known(rules);
         Map<String, Object> values = new HashMap<>();
         Map<String, String> texts = new TreeMap<>();
-        for (String setting; (setting = Commands.takeOption(args, "--set", "id=value, e.g. --set ebpf.file.storm=50")) != null;) {
+        for (String setting; (setting = Commands.takeOption(args, "--set", "id=value, e.g. --set " + EXAMPLE)) != null;) {
             int eq = setting.indexOf('=');
             if (eq <= 0) {
-                throw new IllegalArgumentException("--set " + setting + ": expected id=value, e.g. --set ebpf.file.storm=50");
+                throw new IllegalArgumentException("--set " + setting + ": expected id=value, e.g. --set " + EXAMPLE);
             }
             String id = setting.substring(0, eq).trim();
             TypedPreference<?> p = known.get(id);
             if (p == null) {
                 throw new IllegalArgumentException("--set " + setting + ": no rule has a setting '" + id + "'; "
                         + "report --list-settings lists them (ours: " + known.keySet().stream()
-                                .filter(k -> k.startsWith("ebpf.")).collect(Collectors.joining(", ")) + ")");
+                                .filter(k -> k.startsWith(EventNames.PREFIX)).collect(Collectors.joining(", ")) + ")");
             }
             String text = setting.substring(eq + 1).trim();
             values.put(id, parse(p, text));

@@ -1,5 +1,6 @@
 package io.jfrebpf.convert;
 
+import io.jfrebpf.events.read.EventNames;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -11,7 +12,7 @@ import jdk.jfr.consumer.RecordingFile;
 
 /** The stacks of one event type of a recording, folded and weighted ({@link EventWeight}). */
 final class StackReader {
-    static final String DEFAULT_EBPF = "ebpf.CPUSample";
+    static final String DEFAULT_EBPF = EventNames.CPU_SAMPLE;
     static final String DEFAULT_JVM = "jdk.ExecutionSample";
 
     record Stacks(String type, EventWeight weight, FoldedStacks folded) {

@@ -1,8 +1,11 @@
 package io.jfrebpf.convert;
 
+import io.jfrebpf.events.read.CallSites;
+import io.jfrebpf.events.read.EventNames;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.Comparator;
+import java.util.Locale;
 import java.util.Map;
 
 /** The tables a person reads first about a recording. */
@@ -12,15 +15,51 @@ final class Summary {
     private Summary() {
     }
 
+    /**
+     * What the summary says, once and first, about stacks that do not reach their threads' start:
+     * a paragraph when they are many ({@link RecordingFacts#stacksAreShort}), saying why when the
+     * recording tells (the JVM's PreserveFramePointer flag) and what it means for the call sites
+     * below; a line when there are a few; null when every stack is whole.
+     */
+    static String shortStacks(RecordingFacts f) {
+        if (f.shortStacks == 0) {
+            return null;
+        }
+        String share = String.format(Locale.ROOT, "%s of %s eBPF stacks (%s)", Table.count(f.shortStacks), Table.count(f.stacks),
+                Table.percent(f.shortStacks / (double) Math.max(1, f.stacks)));
+        if (!f.stacksAreShort()) {
+            return "stacks: " + share + " end before their thread's start; the code behind those events reads "
+                    + CallSites.INCOMPLETE + " below.";
+        }
+        String why;
+        if (Boolean.FALSE.equals(f.preserveFramePointer)) {
+            why = "this JVM ran without -XX:+PreserveFramePointer, so JIT-compiled Java code may use the frame-pointer register"
+                    + " for data, and the kernel's stack walk ends at such a frame.";
+        } else if (Boolean.TRUE.equals(f.preserveFramePointer)) {
+            why = "the stack walk lost its way in native code built without frame pointers.";
+        } else {
+            why = "most likely the JVM ran without -XX:+PreserveFramePointer (the recording does not say: no JVM flags in it),"
+                    + " so the kernel's stack walk ended at a JIT-compiled frame.";
+        }
+        return "STACKS ARE SHORT: " + share + " end before their thread's start: " + why + "\n"
+                + "  The code behind those events is unknown: their call sites below read " + CallSites.INCOMPLETE
+                + " (a short stack's innermost frames are JDK code such as sun.nio.ch.Net.connect0, not its caller)."
+                + (Boolean.TRUE.equals(f.preserveFramePointer) ? "" : "\n  Start the JVM with -XX:+PreserveFramePointer for whole stacks.");
+    }
+
     static void print(Path file, RecordingFacts f, PrintStream out) {
-        long ebpf = f.eventCounts.entrySet().stream().filter(e -> e.getKey().startsWith("ebpf.")).mapToLong(Map.Entry::getValue).sum();
+        long ebpf = f.eventCounts.entrySet().stream().filter(e -> e.getKey().startsWith(EventNames.PREFIX)).mapToLong(Map.Entry::getValue).sum();
         long jvm = f.eventCounts.entrySet().stream().filter(e -> e.getKey().startsWith("jdk.")).mapToLong(Map.Entry::getValue).sum();
         out.printf("%s: %s, %s eBPF events, %s JVM events%n", file.getFileName(), Table.time(f.span().toNanos()),
                 Table.count(ebpf), Table.count(jvm));
+        String shortStacks = shortStacks(f);
+        if (shortStacks != null) {
+            out.println("\n" + shortStacks);
+        }
 
         Table types = new Table("eBPF event", ">count");
         f.eventCounts.forEach((type, n) -> {
-            if (type.startsWith("ebpf.")) {
+            if (type.startsWith(EventNames.PREFIX)) {
                 types.row(type, Table.count(n));
             }
         });
@@ -43,15 +82,24 @@ final class Summary {
         }
 
         if (f.cpuSamples > 0) {
-            out.printf("%nCPU: hottest methods (innermost Java frame of %s %s)%n", Table.count(f.cpuSamples), f.cpuSource);
-            Table t = new Table(">share", ">samples", "method");
+            out.printf("%nCPU: hottest methods (innermost Java frame of %s %s%s)%n", Table.count(f.cpuSamples), f.cpuSource,
+                    f.cpuPeriodNs > 0 ? ", " + Table.time(f.cpuNanos(f.cpuSamples)) + " of CPU time at " + Table.time(f.cpuPeriodNs)
+                            + " a sample" : "");
+            Table t = f.cpuPeriodNs > 0 ? new Table(">share", ">samples", ">CPU time", "method") : new Table(">share", ">samples", "method");
             f.cpuSelf.entrySet().stream().sorted(Map.Entry.<String, Long>comparingByValue().reversed()).limit(TOP)
-                    .forEach(e -> t.row(Table.percent(e.getValue() / (double) f.cpuSamples), Table.count(e.getValue()), e.getKey()));
+                    .forEach(e -> {
+                        if (f.cpuPeriodNs > 0) {
+                            t.row(Table.percent(e.getValue() / (double) f.cpuSamples), Table.count(e.getValue()),
+                                    Table.time(f.cpuNanos(e.getValue())), e.getKey());
+                        } else {
+                            t.row(Table.percent(e.getValue() / (double) f.cpuSamples), Table.count(e.getValue()), e.getKey());
+                        }
+                    });
             t.print(out);
         }
 
         if (!f.offCpuNanos.isEmpty()) {
-            out.println("\noff CPU: most time blocked, sleeping or waiting (ebpf.OffCPU, by innermost Java frame)");
+            out.println("\noff CPU: most time blocked, sleeping or waiting (" + EventNames.OFF_CPU + ", by innermost Java frame)");
             Table t = new Table(">time", "method");
             f.offCpuNanos.entrySet().stream().sorted(Map.Entry.<String, Long>comparingByValue().reversed()).limit(TOP)
                     .forEach(e -> t.row(Table.time(e.getValue()), e.getKey()));
@@ -79,7 +127,7 @@ final class Summary {
             f.slowestOpens.stream().sorted(Comparator.comparing((jdk.jfr.consumer.RecordedEvent e) -> e.getDuration()).reversed())
                     .forEach(e -> slow.row(Table.time(e.getDuration().toNanos()), RecordingFacts.thread(e.getThread()),
                             e.getString("error") == null ? "" : e.getString("error"),
-                            e.getString("path") + "  <- " + RecordingFacts.callSite(e.getStackTrace())));
+                            e.getString("path") + "  <- " + f.callSite(e.getStackTrace())));
             slow.print(out);
             out.println("  most opened:");
             Table most = new Table(">opens", ">total", "path  <- mostly from");
@@ -125,7 +173,7 @@ final class Summary {
 
         if (!f.leaks.isEmpty()) {
             long bytes = f.leaks.stream().mapToLong(RecordingFacts.Leak::bytes).sum();
-            out.printf("%nnative leak suspects: %s not freed (ebpf.NativeLeak, by stack)%n", Table.bytes(bytes));
+            out.printf("%nnative leak suspects: %s not freed (%s, by stack)%n", Table.bytes(bytes), EventNames.NATIVE_LEAK);
             Table t = new Table(">bytes", ">allocations", "allocated at  <- called from");
             f.leaks.stream().sorted(Comparator.comparingLong(RecordingFacts.Leak::bytes).reversed()).limit(TOP)
                     .forEach(l -> t.row(Table.bytes(l.bytes()), Table.count(l.allocations()), l.stackTop() + "  <- " + l.site()));

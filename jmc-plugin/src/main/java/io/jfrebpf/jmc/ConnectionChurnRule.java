@@ -1,5 +1,7 @@
 package io.jfrebpf.jmc;
 
+import io.jfrebpf.events.read.CallSites;
+import io.jfrebpf.events.read.EventNames;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -17,14 +19,15 @@ public final class ConnectionChurnRule extends EbpfRule {
     static final long SHORT_NS = 1_000_000_000L;
 
     public ConnectionChurnRule() {
-        super("ConnectionChurn", "Connection Churn (Missing Pool)", CONNECTIONS);
+        super("ConnectionChurn", "Connection Churn (Missing Pool)", List.of(EventNames.TCP_CONNECTION), CONNECTIONS, APP_PACKAGES);
     }
 
     @Override
     IResult evaluate(IItemCollection items, IPreferenceValueProvider p) {
-        List<Events.Event> connections = Events.of(items, "ebpf.TcpConnection");
+        CallSites callSites = callSites(p);
+        List<Events.Event> connections = Events.of(items, EventNames.TCP_CONNECTION);
         if (connections.isEmpty()) {
-            return notApplicable(p, "No ebpf.TcpConnection events: the JVM had no connection, or probes=tcp was off.");
+            return notApplicable(p, "No " + EventNames.TCP_CONNECTION + " events: the JVM had no connection, or probes=tcp was off.");
         }
         Map<String, List<Long>> lifetimes = new HashMap<>();
         Map<String, Map<String, Long>> sites = new HashMap<>();
@@ -34,7 +37,7 @@ public final class ConnectionChurnRule extends EbpfRule {
             }
             String peer = e.text("remoteAddress") + ":" + e.number("remotePort");
             lifetimes.computeIfAbsent(peer, k -> new ArrayList<>()).add(e.durationNanos());
-            sites.computeIfAbsent(peer, k -> new HashMap<>()).merge(e.callSite(), 1L, Long::sum);
+            sites.computeIfAbsent(peer, k -> new HashMap<>()).merge(e.callSite(callSites), 1L, Long::sum);
         }
         long limit = number(p, CONNECTIONS);
         for (Map.Entry<String, List<Long>> e : lifetimes.entrySet()) {

@@ -1,5 +1,6 @@
 package io.jfrebpf.jmc;
 
+import io.jfrebpf.events.read.EventNames;
 import java.util.List;
 import org.openjdk.jmc.common.item.IItemCollection;
 import org.openjdk.jmc.common.unit.IQuantity;
@@ -13,14 +14,14 @@ public final class CpuThrottleRule extends EbpfRule {
             "Percent of the quota periods throttled from which the rule reports", 5);
 
     public CpuThrottleRule() {
-        super("CpuThrottle", "Container CPU Throttling", PERCENT);
+        super("CpuThrottle", "Container CPU Throttling", List.of(EventNames.CPU_THROTTLE), PERCENT);
     }
 
     @Override
     IResult evaluate(IItemCollection items, IPreferenceValueProvider p) {
-        List<Events.Event> seconds = Events.of(items, "ebpf.CPUThrottle");
+        List<Events.Event> seconds = Events.of(items, EventNames.CPU_THROTTLE);
         if (seconds.isEmpty()) {
-            return notApplicable(p, "No ebpf.CPUThrottle events: record with probes=sched (opt-in) in a container with a CPU quota.");
+            return notApplicable(p, "No " + EventNames.CPU_THROTTLE + " events: record with probes=sched (opt-in) in a container with a CPU quota.");
         }
         long periods = seconds.stream().mapToLong(e -> e.number("periods")).sum();
         long throttled = seconds.stream().mapToLong(e -> e.number("throttledPeriods")).sum();

@@ -1,5 +1,7 @@
 package io.jfrebpf.jmc;
 
+import io.jfrebpf.events.read.CallSites;
+import io.jfrebpf.events.read.EventNames;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
@@ -19,31 +21,53 @@ import org.openjdk.jmc.flightrecorder.rules.TypedResult;
 import org.openjdk.jmc.flightrecorder.rules.util.RulesToolkit;
 
 /**
- * What every rule of ours shares: an id under "ebpf.", the topic "ebpf", its thresholds as JMC
- * preferences (changeable in JMC's rule settings, and by the tests), and results with a score
- * (0 fine, 50 worth a look, 80 a problem), a summary, an explanation and what to do. A rule
- * whose events are not in the recording says which probe gives them.
+ * What every rule of ours shares: an id in the catalog's namespace ({@link EventNames#PREFIX}),
+ * the topic "ebpf", the event types it needs
+ * (JMC's engine judges from them whether the rule applies to a recording, as for its own rules),
+ * its thresholds as JMC preferences (changeable in JMC's rule settings, and by the tests), and
+ * results with a score (0 fine, 50 worth a look, 80 a problem), a summary, an explanation and what
+ * to do. Evaluated directly on a recording without its events, a rule says which probe gives them.
  */
 abstract class EbpfRule implements IRule {
     static final double INFO = 50;
     static final double WARNING = 80;
 
+    /**
+     * The application's packages, for the rules that name the code behind events (the reader
+     * library's call sites): empty, every class outside the well-known libraries (JDK, pools,
+     * drivers, frameworks) is the application's; else the innermost frame in one of these.
+     */
+    static final TypedPreference<String> APP_PACKAGES = new TypedPreference<>(CallSites.APP_PACKAGES_SETTING, "Application packages",
+            "The packages of the application's own code, separated by commas (e.g. com.example.shop): the code an event names is"
+                    + " the innermost frame in one of them. Empty: every class outside well-known libraries (JDK, connection"
+                    + " pools, JDBC drivers, Spring, Tomcat, Netty, Jackson, Hibernate...)",
+            UnitLookup.PLAIN_TEXT.getPersister(), "");
+
     private final String id;
     private final String name;
+    private final Map<String, RulesToolkit.EventAvailability> required;
     private final List<TypedPreference<?>> preferences;
 
-    EbpfRule(String id, String name, TypedPreference<?>... preferences) {
+    /** A rule that needs events of these types in the recording to apply. */
+    EbpfRule(String id, String name, List<String> requiredTypes, TypedPreference<?>... preferences) {
         this.id = id;
         this.name = name;
+        RulesToolkit.RequiredEventsBuilder b = RulesToolkit.RequiredEventsBuilder.create();
+        for (String type : requiredTypes) {
+            // AVAILABLE, as the JDK's rules ask of events without settings of their own: ours have none
+            // (no jdk.ActiveSetting), so "enabled but none recorded" cannot be told from "not recorded"
+            b.addEventType(type, RulesToolkit.EventAvailability.AVAILABLE);
+        }
+        this.required = b.build();
         this.preferences = List.of(preferences);
     }
 
     static TypedPreference<IQuantity> time(String id, String name, String description, long millis) {
-        return new TypedPreference<>("ebpf." + id, name, description, UnitLookup.TIMESPAN, UnitLookup.MILLISECOND.quantity(millis));
+        return new TypedPreference<>(EventNames.PREFIX + id, name, description, UnitLookup.TIMESPAN, UnitLookup.MILLISECOND.quantity(millis));
     }
 
     static TypedPreference<IQuantity> count(String id, String name, String description, long n) {
-        return new TypedPreference<>("ebpf." + id, name, description, UnitLookup.NUMBER, UnitLookup.NUMBER_UNITY.quantity(n));
+        return new TypedPreference<>(EventNames.PREFIX + id, name, description, UnitLookup.NUMBER, UnitLookup.NUMBER_UNITY.quantity(n));
     }
 
     static long nanos(IPreferenceValueProvider p, TypedPreference<IQuantity> pref) {
@@ -56,7 +80,7 @@ abstract class EbpfRule implements IRule {
 
     @Override
     public String getId() {
-        return "ebpf." + id;
+        return EventNames.PREFIX + id;
     }
 
     @Override
@@ -69,10 +93,9 @@ abstract class EbpfRule implements IRule {
         return name;
     }
 
-    /** None required by JMC's availability check: our events carry no settings events; evaluate() looks itself. */
     @Override
     public Map<String, RulesToolkit.EventAvailability> getRequiredEvents() {
-        return Map.of();
+        return required;
     }
 
     @Override
@@ -89,7 +112,22 @@ abstract class EbpfRule implements IRule {
     public RunnableFuture<IResult> createEvaluation(IItemCollection items, IPreferenceValueProvider valueProvider,
             IResultValueProvider resultProvider) {
         IPreferenceValueProvider p = valueProvider != null ? valueProvider : IPreferenceValueProvider.DEFAULT_VALUES;
-        return new FutureTask<>(() -> evaluate(items, p));
+        return new FutureTask<>(() -> {
+            if (preferences.contains(APP_PACKAGES)) {
+                try {
+                    CallSites.forPackages(p.getPreferenceValue(APP_PACKAGES));
+                } catch (IllegalArgumentException e) {
+                    return notApplicable(p, "The setting " + APP_PACKAGES.getIdentifier() + " is not a list of packages: "
+                            + e.getMessage() + ".");
+                }
+            }
+            return evaluate(items, p);
+        });
+    }
+
+    /** The call sites these settings ask for (the application's packages, or the well-known libraries skipped). */
+    static CallSites callSites(IPreferenceValueProvider p) {
+        return CallSites.forPackages(p.getPreferenceValue(APP_PACKAGES));
     }
 
     abstract IResult evaluate(IItemCollection items, IPreferenceValueProvider p);

@@ -4,6 +4,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import io.jfrebpf.events.read.CallSites;
+import io.jfrebpf.events.read.StackFrames;
 import org.openjdk.jmc.common.IMCFrame;
 import org.openjdk.jmc.common.IMCStackTrace;
 import org.openjdk.jmc.common.IMCThread;
@@ -100,26 +102,19 @@ final class Events {
             return a == null ? null : a.getMember(item);
         }
 
-        /** The innermost Java frame outside the JDK (and these packages): the code behind the event. */
-        String callSite(String... alsoSkipped) {
+        /** The stack as the reader library's plain frame data; null without a stack. */
+        StackFrames frames() {
             IMCStackTrace s = stack();
-            if (s != null && !complete()) {
-                return INCOMPLETE;
-            }
-            if (s != null) {
-                for (IMCFrame f : s.getFrames()) {
-                    if (!JAVA.contains(f.getType()) || f.getMethod() == null) {
-                        continue;
-                    }
-                    String cls = f.getMethod().getType().getFullName();
-                    if (skipped(cls, alsoSkipped)) {
-                        continue;
-                    }
-                    Integer line = f.getFrameLineNumber();
-                    return cls + "." + f.getMethod().getMethodName() + (line != null && line > 0 ? ":" + line : "");
-                }
-            }
-            return innermostJava();
+            return s == null ? null : new JmcFrames(s);
+        }
+
+        /**
+         * The code behind the event: the innermost frame of the application's code (the reader
+         * library's rule: JDK, pools, drivers and frameworks skipped, or the packages of
+         * {@code sites}), {@link CallSites#INCOMPLETE} for a stack that does not reach its thread's start.
+         */
+        String callSite(CallSites sites) {
+            return sites.of(frames());
         }
 
         /**
@@ -134,7 +129,7 @@ final class Events {
             boolean unsafe = false;
             if (s != null) {
                 for (IMCFrame f : s.getFrames()) {
-                    if (JAVA.contains(f.getType())) {
+                    if (JmcFrames.JAVA.contains(f.getType())) {
                         break;
                     }
                     if (f.getMethod() != null && f.getMethod().getType() != null
@@ -154,19 +149,7 @@ final class Events {
          * 46 of 32,186 off-CPU stacks).
          */
         boolean complete() {
-            IMCStackTrace s = stack();
-            if (s == null) {
-                return false;
-            }
-            if (s.getTruncationState() != null && s.getTruncationState().isTruncated()) {
-                return true;
-            }
-            for (IMCFrame f : s.getFrames()) {
-                if (f.getMethod() != null && THREAD_ROOTS.contains(f.getMethod().getMethodName())) {
-                    return true;
-                }
-            }
-            return false;
+            return CallSites.complete(frames());
         }
 
         /** A Java frame of one of these methods (class.method) anywhere in the stack. */
@@ -179,7 +162,7 @@ final class Events {
             IMCStackTrace s = stack();
             if (s != null) {
                 for (IMCFrame f : s.getFrames()) {
-                    if (JAVA.contains(f.getType()) && f.getMethod() != null) {
+                    if (JmcFrames.JAVA.contains(f.getType()) && f.getMethod() != null) {
                         String name = f.getMethod().getType().getFullName() + "." + f.getMethod().getMethodName();
                         if (methods.contains(name)) {
                             return name;
@@ -192,15 +175,7 @@ final class Events {
 
         /** The innermost Java frame: where a thread was, in the application's terms. */
         String innermostJava() {
-            IMCStackTrace s = stack();
-            if (s != null) {
-                for (IMCFrame f : s.getFrames()) {
-                    if (JAVA.contains(f.getType()) && f.getMethod() != null) {
-                        return f.getMethod().getType().getFullName() + "." + f.getMethod().getMethodName();
-                    }
-                }
-            }
-            return "(no Java frame)";
+            return CallSites.innermostJava(frames());
         }
     }
 
@@ -208,25 +183,10 @@ final class Events {
     static final Set<String> JVM_THREADS = Set.of("Reference Handler", "Finalizer", "Signal Dispatcher", "Common-Cleaner",
             "Service Thread", "Monitor Deflation Thread", "Notification Thread", "Attach Listener");
 
-    /**
-     * The call site of an event whose stack does not reach its thread's start: its frames may be
-     * stale (a walk resumed from an old frame pointer left in a native function's frame) and
-     * name code that was not running. Rules name the code of complete stacks only.
-     */
-    static final String INCOMPLETE = "(incomplete stack)";
-
-    /** The most frequent call site of a tally, complete stacks first. */
+    /** The most frequent call site of a tally, complete stacks first (the reader library's). */
     static String topSite(Map<String, Long> sites) {
-        Map<String, Long> complete = new java.util.HashMap<>(sites);
-        complete.remove(INCOMPLETE);
-        return (complete.isEmpty() ? top(sites, 1) : top(complete, 1)).get(0).getKey();
+        return CallSites.mostFrequent(sites);
     }
-
-    /** Where every thread's stack begins: the JVM's thread entry, the launcher's main, libc's. */
-    static final Set<String> THREAD_ROOTS = Set.of("thread_native_entry", "JavaMain", "ThreadJavaMain", "start_thread", "clone3",
-            "clone", "__libc_start_main", "__libc_start_call_main");
-
-    static final Set<IMCFrame.Type> JAVA = Set.of(IMCFrame.Type.INTERPRETED, IMCFrame.Type.JIT_COMPILED, IMCFrame.Type.INLINED);
 
     private Events() {
     }
@@ -240,18 +200,6 @@ final class Events {
             }
         }
         return events;
-    }
-
-    private static boolean skipped(String cls, String[] also) {
-        if (cls.startsWith("java.") || cls.startsWith("sun.") || cls.startsWith("jdk.") || cls.startsWith("com.sun.")) {
-            return true;
-        }
-        for (String p : also) {
-            if (cls.startsWith(p)) {
-                return true;
-            }
-        }
-        return false;
     }
 
     /** Counts by key, the largest first. */

@@ -1,5 +1,7 @@
 package io.jfrebpf.jmc;
 
+import io.jfrebpf.events.read.CallSites;
+import io.jfrebpf.events.read.EventNames;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -15,14 +17,15 @@ public final class FileOpenStormRule extends EbpfRule {
             "A path opened at least this many times is reported", 200);
 
     public FileOpenStormRule() {
-        super("FileOpenStorm", "File-Open Storms", OPENS);
+        super("FileOpenStorm", "File-Open Storms", List.of(EventNames.FILE_OPEN), OPENS, APP_PACKAGES);
     }
 
     @Override
     IResult evaluate(IItemCollection items, IPreferenceValueProvider p) {
-        List<Events.Event> opens = Events.of(items, "ebpf.FileOpen");
+        CallSites callSites = callSites(p);
+        List<Events.Event> opens = Events.of(items, EventNames.FILE_OPEN);
         if (opens.isEmpty()) {
-            return notApplicable(p, "No ebpf.FileOpen events: record with probes=file (on by default).");
+            return notApplicable(p, "No " + EventNames.FILE_OPEN + " events: record with probes=file (on by default).");
         }
         Map<String, Long> byPath = new HashMap<>();
         Map<String, Map<String, Long>> sites = new HashMap<>();
@@ -30,7 +33,7 @@ public final class FileOpenStormRule extends EbpfRule {
             String path = e.text("path");
             if (path != null && e.onApplicationThread()) {
                 byPath.merge(path, 1L, Long::sum);
-                sites.computeIfAbsent(path, k -> new HashMap<>()).merge(e.callSite(), 1L, Long::sum);
+                sites.computeIfAbsent(path, k -> new HashMap<>()).merge(e.callSite(callSites), 1L, Long::sum);
             }
         }
         long limit = number(p, OPENS);

@@ -1,5 +1,6 @@
 package io.jfrebpf.jmc;
 
+import io.jfrebpf.events.read.EventNames;
 import java.util.List;
 import java.util.stream.Collectors;
 import org.openjdk.jmc.common.item.IItemCollection;
@@ -9,14 +10,14 @@ import org.openjdk.jmc.flightrecorder.rules.IResult;
 /** A recording that dropped events says so first: every count in the other rules is then a lower bound. */
 public final class LostEventsRule extends EbpfRule {
     public LostEventsRule() {
-        super("LostEvents", "eBPF Events Lost");
+        super("LostEvents", "eBPF Events Lost", List.of(EventNames.PROBE_STATUS));
     }
 
     @Override
     IResult evaluate(IItemCollection items, IPreferenceValueProvider p) {
-        List<Events.Event> status = Events.of(items, "ebpf.ProbeStatus");
+        List<Events.Event> status = Events.of(items, EventNames.PROBE_STATUS);
         if (status.isEmpty()) {
-            return notApplicable(p, "The recording has no ebpf.ProbeStatus events (not made by jfr-ebpf, or cut before its end).");
+            return notApplicable(p, "The recording has no " + EventNames.PROBE_STATUS + " events (not made by jfr-ebpf, or cut before its end).");
         }
         List<Events.Event> lossy = status.stream().filter(e -> e.number("lost") > 0).toList();
         if (lossy.isEmpty()) {

@@ -1,5 +1,7 @@
 package io.jfrebpf.jmc;
 
+import io.jfrebpf.events.read.CallSites;
+import io.jfrebpf.events.read.EventNames;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -15,19 +17,20 @@ public final class NPlusOneRule extends EbpfRule {
             "The same statement from the same code at least this many times is reported", 500);
 
     public NPlusOneRule() {
-        super("NPlusOne", "N+1 PostgreSQL Statements", REPEATS);
+        super("NPlusOne", "N+1 PostgreSQL Statements", List.of(EventNames.POSTGRES_QUERY), REPEATS, APP_PACKAGES);
     }
 
     @Override
     IResult evaluate(IItemCollection items, IPreferenceValueProvider p) {
-        List<Events.Event> queries = Events.of(items, "ebpf.PostgresQuery");
+        CallSites callSites = callSites(p);
+        List<Events.Event> queries = Events.of(items, EventNames.POSTGRES_QUERY);
         if (queries.isEmpty()) {
-            return notApplicable(p, "No ebpf.PostgresQuery events: no PostgreSQL server on the same host served this JVM.");
+            return notApplicable(p, "No " + EventNames.POSTGRES_QUERY + " events: no PostgreSQL server on the same host served this JVM.");
         }
         Map<String, Long> repeats = new HashMap<>();
         Map<String, Long> serverTime = new HashMap<>();
         for (Events.Event e : queries) {
-            String key = e.text("query") + "  <- " + e.callSite("org.postgresql.");
+            String key = e.text("query") + "  <- " + e.callSite(callSites);
             repeats.merge(key, 1L, Long::sum);
             serverTime.merge(key, e.durationNanos(), Long::sum);
         }

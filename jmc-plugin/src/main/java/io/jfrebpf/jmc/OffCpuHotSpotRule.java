@@ -1,5 +1,7 @@
 package io.jfrebpf.jmc;
 
+import io.jfrebpf.events.read.CallSites;
+import io.jfrebpf.events.read.EventNames;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -39,14 +41,15 @@ public final class OffCpuHotSpotRule extends EbpfRule {
     }
 
     public OffCpuHotSpotRule() {
-        super("OffCpuHotSpot", "Off-CPU Hot Spots", THRESHOLD);
+        super("OffCpuHotSpot", "Off-CPU Hot Spots", List.of(EventNames.OFF_CPU), THRESHOLD, APP_PACKAGES);
     }
 
     @Override
     IResult evaluate(IItemCollection items, IPreferenceValueProvider p) {
-        List<Events.Event> stretches = Events.of(items, "ebpf.OffCPU");
+        CallSites callSites = callSites(p);
+        List<Events.Event> stretches = Events.of(items, EventNames.OFF_CPU);
         if (stretches.isEmpty()) {
-            return notApplicable(p, "No ebpf.OffCPU events: record with probes=offcpu (on by default).");
+            return notApplicable(p, "No " + EventNames.OFF_CPU + " events: record with probes=offcpu (on by default).");
         }
         Map<String, Long> blocked = new HashMap<>();
         Map<String, Map<String, Long>> callers = new HashMap<>();
@@ -63,7 +66,7 @@ public final class OffCpuHotSpotRule extends EbpfRule {
                 if (!e.hasJavaFrame(LOCK_ACQUIRE)) {
                     continue; // waiting for work
                 }
-                where = "a java.util.concurrent lock taken in " + e.callSite("java.", "jdk.");
+                where = "a java.util.concurrent lock taken in " + e.callSite(callSites);
             }
             if (!e.onApplicationThread() || IDLE.contains(where)) {
                 continue;
@@ -77,10 +80,10 @@ public final class OffCpuHotSpotRule extends EbpfRule {
                 continue;
             }
             blocked.merge(where, e.durationNanos(), Long::sum);
-            callers.computeIfAbsent(where, k -> new HashMap<>()).merge(e.callSite(), e.durationNanos(), Long::sum);
+            callers.computeIfAbsent(where, k -> new HashMap<>()).merge(e.callSite(callSites), e.durationNanos(), Long::sum);
         }
         String waitingForCpu = (preempted > 0 ? "; " + ms(preempted) + " preempted while runnable left out (CPU contention, see"
-                + " ebpf.RunQueueLatency)" : "") + (incomplete > 0 ? "; " + ms(incomplete) + " on incomplete stacks left out" : "");
+                + " " + EventNames.RUN_QUEUE_LATENCY + ")" : "") + (incomplete > 0 ? "; " + ms(incomplete) + " on incomplete stacks left out" : "");
         long threshold = nanos(p, THRESHOLD);
         if (blocked.isEmpty() || Events.top(blocked, 1).get(0).getValue() < threshold) {
             return ok(p, "No method kept application threads blocked for " + ms(threshold) + " in all (idle waits left out"
@@ -91,7 +94,7 @@ public final class OffCpuHotSpotRule extends EbpfRule {
         return result(p, INFO + 10, "Application threads were blocked " + ms(top.getValue()) + " in " + top.getKey()
                 + (caller.startsWith(top.getKey()) || top.getKey().endsWith(caller) ? "" : ", called from " + caller) + " (idle waits left out" + waitingForCpu + ").",
                 "Time off CPU while not waiting for work: disk I/O (state D), lock contention, page faults, blocking calls — the kernel"
-                        + " stack of the ebpf.OffCPU events says which.",
-                "Open the off-CPU flame graph (converter flame --event ebpf.OffCPU) at the method named.");
+                        + " stack of the " + EventNames.OFF_CPU + " events says which.",
+                "Open the off-CPU flame graph (converter flame --event " + EventNames.OFF_CPU + ") at the method named.");
     }
 }

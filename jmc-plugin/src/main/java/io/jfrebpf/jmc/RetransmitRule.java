@@ -1,5 +1,7 @@
 package io.jfrebpf.jmc;
 
+import io.jfrebpf.events.read.CallSites;
+import io.jfrebpf.events.read.EventNames;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -20,16 +22,17 @@ public final class RetransmitRule extends EbpfRule {
             "Retransmitted segments per thousand sent (on the recorded connections) from which the rule warns", 10);
 
     public RetransmitRule() {
-        super("Retransmits", "TCP Retransmissions", PER_MILLE);
+        super("Retransmits", "TCP Retransmissions", List.of(EventNames.TCP_CONNECTION), PER_MILLE, APP_PACKAGES);
     }
 
     @Override
     IResult evaluate(IItemCollection items, IPreferenceValueProvider p) {
-        List<Events.Event> connections = Events.of(items, "ebpf.TcpConnection");
-        if (connections.isEmpty() && Events.of(items, "ebpf.TcpConnect").isEmpty()) {
-            return notApplicable(p, "No TCP events: the JVM had no connection, or probes=tcp was off.");
+        CallSites callSites = callSites(p);
+        List<Events.Event> connections = Events.of(items, EventNames.TCP_CONNECTION);
+        if (connections.isEmpty()) {
+            return notApplicable(p, "No " + EventNames.TCP_CONNECTION + " events: the JVM had no connection, or probes=tcp was off.");
         }
-        List<Events.Event> retransmits = Events.of(items, "ebpf.TcpRetransmit");
+        List<Events.Event> retransmits = Events.of(items, EventNames.TCP_RETRANSMIT);
         if (retransmits.isEmpty()) {
             return ok(p, "No segment was retransmitted.");
         }
@@ -38,7 +41,7 @@ public final class RetransmitRule extends EbpfRule {
         for (Events.Event e : retransmits) {
             long n = Math.max(1, e.number("segments"));
             segments += n;
-            bySite.merge(e.callSite() + " to " + e.text("remoteAddress") + ":" + e.number("remotePort"), n, Long::sum);
+            bySite.merge(e.callSite(callSites) + " to " + e.text("remoteAddress") + ":" + e.number("remotePort"), n, Long::sum);
         }
         Map.Entry<String, Long> top = Events.top(bySite, 1).get(0);
         long sent = connections.stream().mapToLong(e -> e.number("segmentsOut")).sum();

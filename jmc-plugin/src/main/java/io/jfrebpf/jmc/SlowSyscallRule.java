@@ -1,5 +1,7 @@
 package io.jfrebpf.jmc;
 
+import io.jfrebpf.events.read.CallSites;
+import io.jfrebpf.events.read.EventNames;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -20,14 +22,15 @@ public final class SlowSyscallRule extends EbpfRule {
             "accept4", "read", "recvfrom", "recvmsg", "recvmmsg", "io_getevents", "io_uring_enter", "sched_yield", "restart_syscall");
 
     public SlowSyscallRule() {
-        super("SlowSyscall", "Slow System Calls on Application Threads", THRESHOLD);
+        super("SlowSyscall", "Slow System Calls on Application Threads", List.of(EventNames.SYSCALL_LATENCY), THRESHOLD, APP_PACKAGES);
     }
 
     @Override
     IResult evaluate(IItemCollection items, IPreferenceValueProvider p) {
-        List<Events.Event> calls = Events.of(items, "ebpf.SyscallLatency");
+        CallSites callSites = callSites(p);
+        List<Events.Event> calls = Events.of(items, EventNames.SYSCALL_LATENCY);
         if (calls.isEmpty()) {
-            return notApplicable(p, "No ebpf.SyscallLatency events: record with probes=syscall (opt-in) to see slow system calls.");
+            return notApplicable(p, "No " + EventNames.SYSCALL_LATENCY + " events: record with probes=syscall (opt-in) to see slow system calls.");
         }
         long threshold = nanos(p, THRESHOLD);
         Map<String, Long> total = new HashMap<>();
@@ -37,7 +40,7 @@ public final class SlowSyscallRule extends EbpfRule {
             if (name == null || WAITING.contains(name) || !e.onApplicationThread() || e.durationNanos() < threshold) {
                 continue;
             }
-            String key = name + " from " + e.callSite();
+            String key = name + " from " + e.callSite(callSites);
             total.merge(key, e.durationNanos(), Long::sum);
             count.merge(key, 1L, Long::sum);
         }

@@ -1,6 +1,7 @@
 package io.jfrebpf.jmc;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -96,7 +97,28 @@ class BundleIT {
                 Object instance = rule.getConstructor().newInstance();
                 String id = (String) iRule.getMethod("getId").invoke(instance);
                 assertTrue(id.startsWith("ebpf."), name + ": " + id);
+                Map<?, ?> required = (Map<?, ?>) iRule.getMethod("getRequiredEvents").invoke(instance);
+                assertFalse(required.isEmpty(), name + " requires events");
             }
+            // the reader library is inside the bundle, a private package of it, loaded through it and working
+            Class<?> callSites = ours.loadClass("io.jfrebpf.events.read.CallSites");
+            assertSame(ours, org.osgi.framework.FrameworkUtil.getBundle(callSites), "CallSites comes from our bundle");
+            Object sites = callSites.getMethod("forPackages", String.class).invoke(null, "com.example.shop");
+            assertEquals(List.of("com.example.shop"), callSites.getMethod("applicationPackages").invoke(sites));
+            // a rule evaluated inside the framework, on an empty recording: it checks its settings with the library
+            Object empty = installed.get("org.openjdk.jmc.common").loadClass("org.openjdk.jmc.common.item.ItemCollectionToolkit")
+                    .getField("EMPTY").get(null);
+            Class<?> itemCollection = installed.get("org.openjdk.jmc.common").loadClass("org.openjdk.jmc.common.item.IItemCollection");
+            Class<?> preferences = installed.get("org.openjdk.jmc.common").loadClass("org.openjdk.jmc.common.util.IPreferenceValueProvider");
+            Class<?> results = rulesBundle.loadClass("org.openjdk.jmc.flightrecorder.rules.IResultValueProvider");
+            Object rule = ours.loadClass("io.jfrebpf.jmc.NPlusOneRule").getConstructor().newInstance();
+            java.util.concurrent.RunnableFuture<?> evaluation = (java.util.concurrent.RunnableFuture<?>) iRule
+                    .getMethod("createEvaluation", itemCollection, preferences, results)
+                    .invoke(rule, empty, preferences.getField("DEFAULT_VALUES").get(null), null);
+            evaluation.run();
+            Object result = evaluation.get();
+            String summary = (String) rulesBundle.loadClass("org.openjdk.jmc.flightrecorder.rules.IResult").getMethod("getSummary").invoke(result);
+            assertTrue(summary.contains("ebpf.PostgresQuery"), summary);
             ours.stop();
             ours.uninstall();
         } finally {

@@ -1,19 +1,19 @@
 package io.jfrebpf.junit;
 
 import java.io.File;
-import java.lang.reflect.Method;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Map;
 import net.bytebuddy.agent.ByteBuddyAgent;
 
 /**
- * The agent in this JVM, reached reflectively through the system class loader (where
- * {@code -javaagent:} and a dynamic attach both put it): is it recording, what did each probe
- * do, and a dump of the recording so far. Attaches it when it is not there.
+ * The agent in this JVM, through its declared control API ({@link io.jfrebpf.agent.api.AgentControl},
+ * the agent module's api jar; the agent registers with it when {@code -javaagent:} or an attach
+ * loads it): is it recording, what did each probe do, and a dump of the recording so far.
+ * Attaches it when it is not there.
  */
 final class AgentControl {
-    static final String AGENT_CLASS = "io.jfrebpf.agent.Agent";
     static final String JAR_PROPERTY = "jfrebpf.agent.jar";
     static final String JAR_ENV = "JFR_EBPF_AGENT_JAR";
 
@@ -57,48 +57,26 @@ final class AgentControl {
     }
 
     static boolean recording() {
-        try {
-            return (Boolean) method("recording").invoke(null);
-        } catch (ClassNotFoundException e) {
-            return false;
-        } catch (ReflectiveOperationException e) {
-            throw new IllegalStateException("the jfr-ebpf agent in this JVM does not answer: " + e, e);
-        }
+        return io.jfrebpf.agent.api.AgentControl.recording();
     }
 
     /** Waits until the agent's probes are attached (or failed), so that the first test's events are seen. */
-    static void awaitAttached() throws ReflectiveOperationException {
-        Method await;
-        try {
-            await = method("awaitAttached", long.class);
-        } catch (NoSuchMethodException olderAgent) {
-            return; // an agent that attaches before premain returns
-        }
-        await.invoke(null, ATTACH_WAIT_MS);
+    static void awaitAttached() {
+        io.jfrebpf.agent.api.AgentControl.awaitAttached(Duration.ofMillis(ATTACH_WAIT_MS));
     }
 
-    @SuppressWarnings("unchecked")
     static Map<String, String> probeStates() {
-        try {
-            return (Map<String, String>) method("probeStates").invoke(null);
-        } catch (ReflectiveOperationException | RuntimeException e) {
-            return Map.of();
-        }
+        return io.jfrebpf.agent.api.AgentControl.probeStates();
     }
 
     /** The recording so far, written to {@code file}; the recording goes on. */
-    static Path dump(Path file) throws Exception {
-        Path written = (Path) method("dumpCurrent", Path.class).invoke(null, file);
+    static Path dump(Path file) {
+        Path written = io.jfrebpf.agent.api.AgentControl.dump(file);
         if (written == null) {
             throw new IllegalStateException("the jfr-ebpf agent could not write its recording so far to " + file
                     + ": see its [jfr-ebpf] lines on stderr");
         }
         return written;
-    }
-
-    private static Method method(String name, Class<?>... parameters) throws ClassNotFoundException, NoSuchMethodException {
-        Class<?> agent = Class.forName(AGENT_CLASS, true, ClassLoader.getSystemClassLoader());
-        return agent.getMethod(name, parameters);
     }
 
     static File temporaryDirectory() {

@@ -1,5 +1,8 @@
 package io.jfrebpf.junit;
 
+import io.jfrebpf.events.read.CallSites;
+import io.jfrebpf.events.read.EventNames;
+import io.jfrebpf.events.read.RecordedStacks;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -10,7 +13,6 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import jdk.jfr.consumer.RecordedEvent;
-import jdk.jfr.consumer.RecordedFrame;
 import jdk.jfr.consumer.RecordedStackTrace;
 import jdk.jfr.consumer.RecordingFile;
 import org.opentest4j.AssertionFailedError;
@@ -45,7 +47,7 @@ public final class KernelEvents {
             try (RecordingFile in = new RecordingFile(dump)) {
                 while (in.hasMoreEvents()) {
                     RecordedEvent e = in.readEvent();
-                    if (e.getEventType().getName().startsWith("ebpf.") && !e.getStartTime().isBefore(start)) {
+                    if (e.getEventType().getName().startsWith(EventNames.PREFIX) && !e.getStartTime().isBefore(start)) {
                         events.add(e);
                     }
                 }
@@ -60,7 +62,7 @@ public final class KernelEvents {
         }
     }
 
-    /** The test's events of one type, e.g. "ebpf.FileOpen". */
+    /** The test's events of one type, e.g. {@link EventNames#FILE_OPEN}. */
     public List<RecordedEvent> events(String type) {
         return all().stream().filter(e -> e.getEventType().getName().equals(type)).toList();
     }
@@ -68,12 +70,12 @@ public final class KernelEvents {
     /** Calls of one syscall (ebpf.SyscallLatency: every call when syscall.threshold=0, the extension's default). */
     public List<RecordedEvent> syscalls(String name) {
         requireProbe("syscall", "syscall counts");
-        return events("ebpf.SyscallLatency").stream().filter(e -> name.equals(e.getString("syscall"))).toList();
+        return events(EventNames.SYSCALL_LATENCY).stream().filter(e -> name.equals(e.getString("syscall"))).toList();
     }
 
     public List<RecordedEvent> fileOpens() {
         requireProbe("file", "file opens");
-        return events("ebpf.FileOpen");
+        return events(EventNames.FILE_OPEN);
     }
 
     /** Opens of a path under {@code directory} (or of the directory itself). */
@@ -88,13 +90,13 @@ public final class KernelEvents {
     /** Outbound connects to a port, whatever the address. */
     public List<RecordedEvent> connectsTo(int port) {
         requireProbe("tcp", "connections");
-        return events("ebpf.TcpConnect").stream().filter(e -> e.getInt("remotePort") == port).toList();
+        return events(EventNames.TCP_CONNECT).stream().filter(e -> e.getInt("remotePort") == port).toList();
     }
 
     /** Statements a colocated PostgreSQL server ran for this JVM whose (redacted) text contains {@code text}. */
     public List<RecordedEvent> queries(String text) {
         requireProbe("postgres", "queries");
-        return events("ebpf.PostgresQuery").stream().filter(e -> {
+        return events(EventNames.POSTGRES_QUERY).stream().filter(e -> {
             String q = e.getString("query");
             return q != null && q.contains(text);
         }).toList();
@@ -162,22 +164,8 @@ public final class KernelEvents {
         throw new AssertionFailedError(b.toString());
     }
 
-    /** The innermost Java frame outside the JDK: the code that caused the event. */
+    /** The code that caused the event: the reader library's call site (JDK and library frames skipped, incomplete stacks said). */
     static String site(RecordedStackTrace stack) {
-        if (stack == null) {
-            return "?";
-        }
-        for (RecordedFrame f : stack.getFrames()) {
-            if (!JAVA_FRAMES.contains(f.getType()) || f.getMethod() == null) {
-                continue;
-            }
-            String type = f.getMethod().getType().getName();
-            if (!type.startsWith("java.") && !type.startsWith("sun.") && !type.startsWith("jdk.")) {
-                return type + "." + f.getMethod().getName() + (f.getLineNumber() > 0 ? ":" + f.getLineNumber() : "");
-            }
-        }
-        return stack.getFrames().isEmpty() ? "?" : stack.getFrames().get(0).getMethod().getName();
+        return CallSites.DEFAULT.of(RecordedStacks.of(stack));
     }
-
-    private static final java.util.Set<String> JAVA_FRAMES = java.util.Set.of("Interpreted", "JIT compiled", "Inlined", "C1 compiled");
 }

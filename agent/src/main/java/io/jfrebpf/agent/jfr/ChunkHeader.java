@@ -50,30 +50,21 @@ record ChunkHeader(long position, long size, long startNanos, long durationNanos
         return list;
     }
 
-    /** Rewrites the clock fields of the first chunk of a file. */
-    static void patchClock(Path file, long startNanos, long durationNanos, long startTicks, long ticksPerSecond)
-            throws IOException {
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
-            ByteBuffer b = ByteBuffer.allocate(32);
-            b.putLong(startNanos).putLong(durationNanos).putLong(startTicks).putLong(ticksPerSecond).flip();
-            while (b.hasRemaining()) {
-                ch.write(b, START_NANOS + b.position());
-            }
-        }
-    }
-
     /**
      * The id of a chunk's metadata (the fifth varint of its metadata event: size, type id 0,
-     * start, duration, id) and where it is. The JDK's parser takes a chunk whose id equals the
-     * previous chunk's as having the same metadata and reuses that chunk's parsers, whose caches
-     * assume constant pool keys are unique in the whole file: true for the JVM's chunks, not for
-     * ours (JMC's writer numbers each chunk's pools from 1 and always writes id 0).
+     * start, duration, id), where it is in the file and how many bytes it takes. The JDK's
+     * parser takes a chunk whose id equals the previous chunk's as having the same metadata and
+     * reuses that chunk's parsers: their caches (the last constant pool key an event field
+     * resolved, the time converter of the chunk they were built for) would then carry over.
      */
     static long[] metadataId(Path file, ChunkHeader chunk) throws IOException {
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             ByteBuffer offset = ByteBuffer.allocate(8);
             ch.read(offset, chunk.position() + METADATA_OFFSET);
             long at = chunk.position() + offset.getLong(0);
+            if (offset.getLong(0) < LENGTH || offset.getLong(0) >= chunk.size()) {
+                throw new IOException(file + ": chunk at " + chunk.position() + " has no metadata event");
+            }
             ByteBuffer b = ByteBuffer.allocate(5 * 10);
             ch.read(b, at);
             b.flip();
@@ -86,21 +77,6 @@ record ChunkHeader(long position, long size, long startNanos, long durationNanos
         } catch (RuntimeException e) {
             throw new IOException(file + ": unreadable metadata event in chunk at " + chunk.position(), e);
         }
-    }
-
-    /** Sets a chunk's metadata id to a value of one varint byte (1..127) where the id is one byte now. */
-    static boolean patchMetadataId(Path file, ChunkHeader chunk, long id) throws IOException {
-        if (id < 1 || id > 127) {
-            throw new IllegalArgumentException("metadata id " + id + " is not one varint byte");
-        }
-        long[] current = metadataId(file, chunk);
-        if (current[2] != 1) {
-            return false;
-        }
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
-            ch.write(ByteBuffer.wrap(new byte[] {(byte) id}), current[1]);
-        }
-        return true;
     }
 
     private static long varint(ByteBuffer b) {

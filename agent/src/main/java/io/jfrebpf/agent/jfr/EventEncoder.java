@@ -1,35 +1,72 @@
 package io.jfrebpf.agent.jfr;
 
 import java.io.IOException;
-import java.io.OutputStream;
-import java.lang.reflect.Field;
-import java.nio.charset.StandardCharsets;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.util.Arrays;
-import java.util.function.ToLongFunction;
 
 /**
- * The bytes of JFR events in a chunk with compressed integers: a size, the type id, then each
- * field in the order of the type's metadata. Integers are LEB128 varints (the ninth byte of a
- * long carries 8 bits), ints and shorts as their unsigned bit patterns, floats and doubles raw
- * big endian, strings as a key of the chunk's string pool (encoding 2; a path opened 10,000
- * times is stored once) or inline as UTF-8 (encoding 3), constant pool references as their key. The
- * size is written as a 4-byte padded varint, as HotSpot does, so it can be filled in last.
+ * Bytes of a JFR chunk with compressed integers, in a growable array that is reused: events
+ * (a size, the type id, then each field in the order of the type's metadata), constant pool
+ * entries and the metadata event. Integers are LEB128 varints (the ninth byte of a long carries
+ * 8 bits), ints and shorts as their unsigned bit patterns, floats and doubles raw big endian.
+ * Strings are a key of the chunk's string pool (encoding 2) or, inside the pools and the
+ * metadata, inline: Latin-1 (encoding 5) when every char fits a byte, else UTF-8 (encoding 3),
+ * encoded here char by char so that nothing is allocated. An event's size is written as a
+ * 4-byte padded varint, as HotSpot does, so it can be filled in last; the pool and metadata
+ * events, which can be larger, take 5 bytes.
  *
- * <p>JMC's writer encodes each event into a fresh 32 KB buffer, which caps a chunk at about
- * 20,000 events per second of a CPU; this costs a few hundred nanoseconds an event. JMC's writer
- * still writes each chunk's metadata and constant pools; {@link ChunkWriter} splices these bytes
- * in front of them.
+ * <p>Nothing here allocates unless the array must grow. Streaming to a file
+ * ({@link #streamTo}: a chunk's pools and metadata, of any size, on the writer thread), a full
+ * array is written out instead of growing; it grows only for a single string or byte run
+ * larger than itself.
  */
 final class EventEncoder {
-    private static final int STRING_NULL = 0;
-    private static final int STRING_EMPTY = 1;
-    private static final int STRING_POOLED = 2;
-    private static final int STRING_UTF8 = 3;
+    static final int STRING_NULL = 0;
+    static final int STRING_EMPTY = 1;
+    static final int STRING_POOLED = 2;
+    static final int STRING_UTF8 = 3;
+    static final int STRING_LATIN1 = 5;
     static final int MAX_EVENT_SIZE = (1 << 28) - 1;
+    static final int PADDED_INT_BYTES = 5;
+    /**
+     * At most this much per write to a channel: the JDK copies a heap buffer into a direct one
+     * of the write's size, which it keeps per thread (unbounded by default).
+     */
+    static final int WRITE_BYTES = 128 * 1024;
 
-    private byte[] buffer = new byte[64 * 1024];
+    private final int initialCapacity;
+    private byte[] buffer;
+    private ByteBuffer view;
     private int position;
     private int eventStart = -1;
+    private FileChannel stream;
+    private long streamStart;
+    private int streamed;
+
+    EventEncoder() {
+        this(64 * 1024);
+    }
+
+    EventEncoder(int capacity) {
+        this.initialCapacity = capacity;
+        this.buffer = new byte[capacity];
+    }
+
+    /**
+     * From now on, when the array is full, what it holds is appended to {@code out} (at its
+     * position) and the array refilled: {@link #size()} and the positions of padded varints
+     * count those bytes too. Until {@link #reset()}; {@link #writeTo} writes the rest.
+     */
+    void streamTo(FileChannel out) throws IOException {
+        if (position != 0 || eventStart >= 0) {
+            throw new IllegalStateException("streams only from empty");
+        }
+        stream = out;
+        streamStart = out.position();
+        streamed = 0;
+    }
 
     void beginEvent(long typeId) {
         eventStart = position;
@@ -41,7 +78,9 @@ final class EventEncoder {
     void endEvent() {
         int size = position - eventStart;
         if (size > MAX_EVENT_SIZE) {
-            throw new IllegalStateException("event of " + size + " bytes");
+            position = eventStart;
+            eventStart = -1;
+            throw new IllegalStateException("event of more than 256 MB");
         }
         buffer[eventStart] = (byte) (size & 0x7f | 0x80);
         buffer[eventStart + 1] = (byte) (size >>> 7 & 0x7f | 0x80);
@@ -75,6 +114,38 @@ final class EventEncoder {
         varLong(v & 0xffffffffL);
     }
 
+    /** Room for a {@link #PADDED_INT_BYTES}-byte varint filled in later by {@link #paddedVarInt(int, long)}; returns where. */
+    int reservePaddedVarInt() {
+        ensure(PADDED_INT_BYTES);
+        int at = size();
+        position += PADDED_INT_BYTES;
+        return at;
+    }
+
+    /** A varint of exactly 5 bytes (up to 2^35 - 1) at {@code at}, in the array or, streamed already, in the file. */
+    void paddedVarInt(int at, long v) {
+        if (v < 0 || v >= 1L << 35) {
+            throw new IllegalArgumentException("padded varint out of range");
+        }
+        byte[] b = at >= streamed ? buffer : new byte[PADDED_INT_BYTES];
+        int i = at >= streamed ? at - streamed : 0;
+        b[i] = (byte) (v & 0x7f | 0x80);
+        b[i + 1] = (byte) (v >>> 7 & 0x7f | 0x80);
+        b[i + 2] = (byte) (v >>> 14 & 0x7f | 0x80);
+        b[i + 3] = (byte) (v >>> 21 & 0x7f | 0x80);
+        b[i + 4] = (byte) (v >>> 28 & 0x7f);
+        if (b != buffer) {
+            try {
+                ByteBuffer written = ByteBuffer.wrap(b);
+                for (long to = streamStart + at; written.hasRemaining(); ) {
+                    to += stream.write(written, to);
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+    }
+
     void rawByte(int v) {
         ensure(1);
         buffer[position++] = (byte) v;
@@ -94,67 +165,121 @@ final class EventEncoder {
         }
     }
 
-    void string(String s) {
-        if (s == null) {
-            rawByte(STRING_NULL);
-        } else if (s.isEmpty()) {
-            rawByte(STRING_EMPTY);
-        } else {
-            byte[] utf8 = s.getBytes(StandardCharsets.UTF_8);
-            rawByte(STRING_UTF8);
-            varInt(utf8.length);
-            ensure(utf8.length);
-            System.arraycopy(utf8, 0, buffer, position, utf8.length);
-            position += utf8.length;
+    void raw(byte[] bytes, int offset, int length) {
+        while (length > 0) {
+            ensure(Math.min(length, stream == null ? length : initialCapacity));
+            int n = Math.min(length, buffer.length - position);
+            System.arraycopy(bytes, offset, buffer, position, n);
+            position += n;
+            offset += n;
+            length -= n;
         }
     }
 
-    /** A string by its key in the chunk's string pool, inline if {@code pool} gives none (0 or less). */
-    void string(String s, ToLongFunction<String> pool) {
-        long key = s == null || s.isEmpty() ? 0 : pool.applyAsLong(s);
-        if (key <= 0) {
-            string(s);
-            return;
-        }
+    /** A string of the chunk's string pool, by its key. */
+    void pooledString(long key) {
         rawByte(STRING_POOLED);
         varLong(key);
     }
 
-    /**
-     * One public field of a catalog event, by its Java type (the types {@link ChunkWriter}
-     * registers); strings go through {@code stringPool}.
-     */
-    void field(Field f, Object event, ToLongFunction<String> stringPool) throws IllegalAccessException {
-        Class<?> t = f.getType();
-        if (t == String.class) {
-            string((String) f.get(event), stringPool);
-        } else if (t == long.class) {
-            varLong(f.getLong(event));
-        } else if (t == int.class) {
-            varInt(f.getInt(event));
-        } else if (t == boolean.class) {
-            rawByte(f.getBoolean(event) ? 1 : 0);
-        } else if (t == double.class) {
-            rawLong(Double.doubleToLongBits(f.getDouble(event)));
-        } else if (t == float.class) {
-            rawInt(Float.floatToIntBits(f.getFloat(event)));
-        } else if (t == short.class) {
-            varLong(f.getShort(event) & 0xffffL);
-        } else if (t == byte.class) {
-            rawByte(f.getByte(event));
-        } else if (t == char.class) {
-            varLong(f.getChar(event) & 0xffffL);
-        } else {
-            throw new IllegalArgumentException("field " + f + " has a type JFR events cannot carry");
+    /** A string written out in full: null, empty, Latin-1 or UTF-8. */
+    void string(String s) {
+        if (s == null) {
+            rawByte(STRING_NULL);
+            return;
+        }
+        int length = s.length();
+        if (length == 0) {
+            rawByte(STRING_EMPTY);
+            return;
+        }
+        int utf8 = 0;
+        boolean latin1 = true;
+        for (int i = 0; i < length; i++) {
+            char c = s.charAt(i);
+            if (c > 0xff) {
+                latin1 = false;
+            }
+            if (c < 0x80) {
+                utf8 += 1;
+            } else if (c < 0x800) {
+                utf8 += 2;
+            } else if (Character.isHighSurrogate(c) && i + 1 < length && Character.isLowSurrogate(s.charAt(i + 1))) {
+                utf8 += 4;
+                i++;
+            } else {
+                utf8 += Character.isSurrogate(c) ? 1 : 3; // a lone surrogate is '?', as String.getBytes writes it
+            }
+        }
+        if (latin1) {
+            rawByte(STRING_LATIN1);
+            varInt(length);
+            ensure(length);
+            for (int i = 0; i < length; i++) {
+                buffer[position++] = (byte) s.charAt(i);
+            }
+            return;
+        }
+        rawByte(STRING_UTF8);
+        varInt(utf8);
+        ensure(utf8);
+        for (int i = 0; i < length; i++) {
+            char c = s.charAt(i);
+            if (c < 0x80) {
+                buffer[position++] = (byte) c;
+            } else if (c < 0x800) {
+                buffer[position++] = (byte) (0xc0 | c >> 6);
+                buffer[position++] = (byte) (0x80 | c & 0x3f);
+            } else if (Character.isSurrogate(c)) {
+                if (Character.isHighSurrogate(c) && i + 1 < length && Character.isLowSurrogate(s.charAt(i + 1))) {
+                    int cp = Character.toCodePoint(c, s.charAt(++i));
+                    buffer[position++] = (byte) (0xf0 | cp >> 18);
+                    buffer[position++] = (byte) (0x80 | cp >> 12 & 0x3f);
+                    buffer[position++] = (byte) (0x80 | cp >> 6 & 0x3f);
+                    buffer[position++] = (byte) (0x80 | cp & 0x3f);
+                } else {
+                    buffer[position++] = '?';
+                }
+            } else {
+                buffer[position++] = (byte) (0xe0 | c >> 12);
+                buffer[position++] = (byte) (0x80 | c >> 6 & 0x3f);
+                buffer[position++] = (byte) (0x80 | c & 0x3f);
+            }
         }
     }
 
+    /** Bytes encoded since the last reset, streamed ones included. */
     int size() {
-        return position;
+        return streamed + position;
     }
 
-    void writeTo(OutputStream out) throws IOException {
-        out.write(buffer, 0, position);
+    boolean isEmpty() {
+        return size() == 0;
+    }
+
+    /** Empties it and ends streaming; an array grown for a huge event or string goes back to the initial size. */
+    void reset() {
+        position = 0;
+        eventStart = -1;
+        stream = null;
+        streamed = 0;
+        if (buffer.length > 4 * initialCapacity) {
+            buffer = new byte[initialCapacity];
+            view = null;
+        }
+    }
+
+    /** Appends the bytes the array holds to {@code out} at its position, {@link #WRITE_BYTES} at a time. */
+    void writeTo(FileChannel out) throws IOException {
+        if (view == null || view.array() != buffer) {
+            view = ByteBuffer.wrap(buffer);
+        }
+        for (int from = 0; from < position; from += WRITE_BYTES) {
+            view.limit(Math.min(position, from + WRITE_BYTES)).position(from);
+            while (view.hasRemaining()) {
+                out.write(view);
+            }
+        }
     }
 
     byte[] toByteArray() {
@@ -162,12 +287,32 @@ final class EventEncoder {
     }
 
     private void ensure(int n) {
+        if (position + n > buffer.length && stream != null && position > 0) {
+            spill();
+        }
         if (position + n > buffer.length) {
             long grown = Math.max((long) buffer.length * 2, (long) position + n);
             if (grown > Integer.MAX_VALUE - 16) {
-                throw new IllegalStateException("chunk of more than 2 GB");
+                throw new IllegalStateException("more than 2 GB of chunk data in one buffer");
             }
             buffer = Arrays.copyOf(buffer, (int) grown);
         }
+    }
+
+    /** Writes what the array holds to the stream and empties it (streaming only). */
+    private void spill() {
+        if (eventStart >= 0) {
+            throw new IllegalStateException("an event is streamed only whole");
+        }
+        if ((long) streamed + position > Integer.MAX_VALUE - 16) {
+            throw new IllegalStateException("more than 2 GB of chunk data in one stream");
+        }
+        try {
+            writeTo(stream);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        streamed += position;
+        position = 0;
     }
 }

@@ -36,6 +36,10 @@ public final class CodeCache {
     private record Heap(long low, long high, long segmapLow, int log2SegmentSize) {
     }
 
+    /** A code heap as the kernel's walk reads it (HotSpotFrames): [low, high), its segment map, log2 of its segment size. */
+    public record HeapBounds(long low, long high, long segmap, int log2SegmentSize) {
+    }
+
     private record DebugInfo(int[] pcOffsets, int[] decodeOffsets, byte[] scopes, long metadataBegin) {
     }
 
@@ -161,6 +165,11 @@ public final class CodeCache {
         return Long.compareUnsigned(pc, lowBound) >= 0 && Long.compareUnsigned(pc, highBound) < 0;
     }
 
+    /** The code heaps, in HotSpot's order. */
+    public List<HeapBounds> heapBounds() {
+        return heaps.stream().map(h -> new HeapBounds(h.low, h.high, h.segmapLow, h.log2SegmentSize)).toList();
+    }
+
     /** The return address of the call stub: the frame where Java code is entered from the VM. */
     public boolean isCallStubReturn(long pc) {
         return pc == callStubReturn && pc != 0;
@@ -260,6 +269,11 @@ public final class CodeCache {
         if (i < 0) {
             return List.of();
         }
+        return scopesAtPcDesc(d, i);
+    }
+
+    /** The chain of scopes of the i-th PcDesc, innermost first. */
+    private List<Scope> scopesAtPcDesc(DebugInfo d, int i) {
         List<Scope> scopes = new ArrayList<>(4);
         int offset = d.decodeOffsets[i];
         while (offset > 0 && offset < d.scopes.length && scopes.size() < MAX_INLINE_DEPTH) {
@@ -281,6 +295,95 @@ public final class CodeCache {
             offset = sender;
         }
         return scopes;
+    }
+
+    /**
+     * The scopes at a return address in an nmethod (a frame that called out), innermost first:
+     * those of the PcDesc HotSpot records for the call, keyed by its return address, as HotSpot
+     * itself resolves a caller's frame. A call without one (a leaf call into a stub is no
+     * safepoint) is described by the next PcDesc only when the nmethod was compiled with debug
+     * information between safepoints (DebugNonSafepoints, or a JVMTI agent that asks for it): a
+     * PcDesc then ends each run of code of one scope. Otherwise the next PcDesc is the next
+     * safepoint's, often in another inlined method, and the frame gets no scopes (its own method).
+     */
+    public List<Scope> scopesAtReturn(Blob nm, long returnAddress) {
+        if (!nm.isNMethod()) {
+            return List.of();
+        }
+        DebugInfo d = debugInfo(nm);
+        long rel = returnAddress - nm.codeBegin();
+        if (d == null || rel < 0 || rel > Integer.MAX_VALUE) {
+            return List.of();
+        }
+        int i = firstAtOrAfter(d.pcOffsets, (int) rel);
+        if (i < 0) {
+            return List.of();
+        }
+        return d.pcOffsets[i] == rel || recordsNonSafepoints(nm, d) ? scopesAtPcDesc(d, i) : List.of();
+    }
+
+    /**
+     * Whether an nmethod has PcDescs between its safepoints: one with a scope that no oop map
+     * shares (every safepoint has an oop map at its pc; HotSpot's sentinels, before the code and
+     * after it, have no scope).
+     */
+    private boolean recordsNonSafepoints(Blob nm, DebugInfo d) {
+        int[] safepoints = oopMapPcs(nm);
+        if (safepoints == null) {
+            return false;
+        }
+        for (int i = 0; i < d.pcOffsets.length; i++) {
+            if (d.pcOffsets[i] >= 0 && d.decodeOffsets[i] > 0 && java.util.Arrays.binarySearch(safepoints, d.pcOffsets[i]) < 0) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The pc offsets of an nmethod's oop maps (ImmutableOopMapSet: count, size, then (pc, offset) pairs), sorted; null if unreadable. */
+    private int[] oopMapPcs(Blob nm) {
+        OopMapLayout o = oopMapLayout();
+        if (o == null) {
+            return null;
+        }
+        long set = SafeMemory.readLong(nm.address() + o.blobOopMaps).orElse(0);
+        int count = set == 0 ? -1 : SafeMemory.readInt(set + o.setCount).orElse(-1);
+        if (count < 0 || count > 1 << 20) {
+            return null;
+        }
+        ByteBuffer pairs = count == 0 ? ByteBuffer.allocate(0) : SafeMemory.bytes(set + o.pairsStart, (int) (count * o.pairSize));
+        if (pairs == null) {
+            return null;
+        }
+        int[] pcs = new int[count];
+        for (int i = 0; i < count; i++) {
+            pcs[i] = pairs.getInt((int) (i * o.pairSize + o.pairPc));
+        }
+        java.util.Arrays.sort(pcs);
+        return pcs;
+    }
+
+    /** Where an nmethod's oop maps are (VMStructs): read on first use, null if this JVM's table lacks them. */
+    private record OopMapLayout(long blobOopMaps, long setCount, long pairsStart, long pairSize, long pairPc) {
+    }
+
+    private volatile Optional<OopMapLayout> oopMapLayout;
+
+    private OopMapLayout oopMapLayout() {
+        Optional<OopMapLayout> o = oopMapLayout;
+        if (o == null) {
+            o = VmStructs.load().flatMap(vm -> {
+                try {
+                    return Optional.of(new OopMapLayout(vm.requireField("CodeBlob", "_oop_maps"),
+                            vm.requireField("ImmutableOopMapSet", "_count"), vm.requireSize("ImmutableOopMapSet"),
+                            vm.requireSize("ImmutableOopMapPair"), vm.requireField("ImmutableOopMapPair", "_pc_offset")));
+                } catch (RuntimeException e) {
+                    return Optional.empty();
+                }
+            });
+            oopMapLayout = o;
+        }
+        return o.orElse(null);
     }
 
     private static int firstAtOrAfter(int[] sorted, int value) {

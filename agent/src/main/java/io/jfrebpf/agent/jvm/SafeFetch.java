@@ -8,6 +8,8 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -41,10 +43,16 @@ final class SafeFetch {
             if (libjvm.isEmpty()) {
                 return Optional.empty();
             }
-            ElfFile elf = ElfFile.open(libjvm.get());
-            long impl = address(maps, elf, libjvm.get(), "SafeFetchN_impl");
-            long fault = address(maps, elf, libjvm.get(), "_SafeFetchN_fault");
-            long continuation = address(maps, elf, libjvm.get(), "_SafeFetchN_continuation");
+            long impl;
+            long fault;
+            long continuation;
+            // local symbols, in .symtab only: one pass over it, which ends where they are (locals come first)
+            try (ElfFile elf = ElfFile.open(libjvm.get())) {
+                Map<String, ElfFile.Symbol> s = elf.symbols(List.of("SafeFetchN_impl", "_SafeFetchN_fault", "_SafeFetchN_continuation"));
+                impl = address(maps, elf, libjvm.get(), s.get("SafeFetchN_impl"));
+                fault = address(maps, elf, libjvm.get(), s.get("_SafeFetchN_fault"));
+                continuation = address(maps, elf, libjvm.get(), s.get("_SafeFetchN_continuation"));
+            }
             if (impl == 0 || fault != impl || continuation != impl + 4) {
                 Log.debug("SafeFetchN not usable: impl 0x%x fault 0x%x continuation 0x%x", impl, fault, continuation);
                 return Optional.empty();
@@ -61,12 +69,11 @@ final class SafeFetch {
         }
     }
 
-    private static long address(ProcMaps maps, ElfFile elf, Path libjvm, String symbol) throws java.io.IOException {
-        Optional<ElfFile.Symbol> s = elf.symbol(symbol);
-        if (s.isEmpty()) {
+    private static long address(ProcMaps maps, ElfFile elf, Path libjvm, ElfFile.Symbol symbol) throws java.io.IOException {
+        if (symbol == null) {
             return 0;
         }
-        long fileOffset = elf.fileOffset(s.get().value());
+        long fileOffset = elf.fileOffset(symbol.value());
         for (ProcMaps.Mapping m : maps.mappings()) {
             if (m.path().equals(libjvm.toString()) && fileOffset >= m.offset() && fileOffset < m.offset() + (m.end() - m.start())) {
                 return m.start() + (fileOffset - m.offset());

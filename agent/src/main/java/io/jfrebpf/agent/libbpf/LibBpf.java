@@ -28,6 +28,7 @@ final class LibBpf {
     private static final ThreadLocal<ArrayDeque<String>> WARNINGS = new Warnings();
     private static final int KEPT_WARNINGS = 4;
     private static final int LINE_BYTES = 1024;
+    private static final int WARNING_BYTES = 64 << 10;
 
     static {
         installPrint();
@@ -119,8 +120,10 @@ final class LibBpf {
                 return 0;
             }
             try (Arena arena = Arena.ofConfined()) {
-                MemorySegment buf = arena.allocate(LINE_BYTES);
-                int n = (int) VSNPRINTF.call(buf.address(), LINE_BYTES, format, args);
+                // warnings are rare and may hold a whole verifier log (its reason at the end)
+                int bytes = l == LIBBPF_WARN ? WARNING_BYTES : LINE_BYTES;
+                MemorySegment buf = arena.allocate(bytes);
+                int n = (int) VSNPRINTF.call(buf.address(), bytes, format, args);
                 if (n < 0) {
                     return 0;
                 }
@@ -133,7 +136,8 @@ final class LibBpf {
                     if (w.size() == KEPT_WARNINGS) {
                         w.removeFirst();
                     }
-                    w.addLast(line.length() > 300 ? line.substring(0, 300) + "..." : line);
+                    // a verifier log comes as one long line whose reason is at its end: keep both ends
+                    w.addLast(line.length() > 900 ? line.substring(0, 300) + " ... " + line.substring(line.length() - 600) : line);
                 }
                 Log.debug("libbpf: %s", line);
             }

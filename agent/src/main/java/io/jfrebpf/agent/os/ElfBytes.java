@@ -1,6 +1,8 @@
 package io.jfrebpf.agent.os;
 
 import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
@@ -69,6 +71,69 @@ final class ElfBytes {
             }
         }
         return b.flip();
+    }
+
+    /**
+     * Little-endian reads of a mapped table through a heap copy of part of it, moved on when a
+     * read falls outside: plain array reads, one bulk copy a window. Reading a MemorySegment
+     * value by value costs microseconds each until the JIT has compiled the access path, and a
+     * table is read once, cold: libjvm's .symtab took 0.5 s so, 20 ms so. The caller keeps
+     * every read inside the table.
+     */
+    static final class Window {
+        private final MemorySegment table;
+        private final byte[] bytes;
+        private long start;
+        private int length;
+
+        Window(MemorySegment table, int size) {
+            this.table = table;
+            this.bytes = new byte[(int) Math.max(8, Math.min(size, table.byteSize()))];
+        }
+
+        long size() {
+            return table.byteSize();
+        }
+
+        /** Where the n bytes at offset are in {@code bytes}, after moving the window there if needed. */
+        private int at(long offset, int n) {
+            if (offset < start || offset + n > start + length) {
+                start = offset;
+                length = (int) Math.min(bytes.length, table.byteSize() - offset);
+                MemorySegment.copy(table, ValueLayout.JAVA_BYTE, offset, bytes, 0, length);
+            }
+            return (int) (offset - start);
+        }
+
+        byte get(long offset) {
+            return bytes[at(offset, 1)];
+        }
+
+        int getShort(long offset) {
+            int i = at(offset, 2);
+            return (bytes[i] & 0xff) | (bytes[i + 1] & 0xff) << 8;
+        }
+
+        int getInt(long offset) {
+            int i = at(offset, 4);
+            return (bytes[i] & 0xff) | (bytes[i + 1] & 0xff) << 8 | (bytes[i + 2] & 0xff) << 16 | (bytes[i + 3] & 0xff) << 24;
+        }
+
+        long getLong(long offset) {
+            int i = at(offset, 8);
+            long lo = (bytes[i] & 0xff) | (bytes[i + 1] & 0xff) << 8 | (bytes[i + 2] & 0xff) << 16 | (long) (bytes[i + 3] & 0xff) << 24;
+            long hi = (bytes[i + 4] & 0xff) | (bytes[i + 5] & 0xff) << 8 | (bytes[i + 6] & 0xff) << 16 | (long) (bytes[i + 7] & 0xff) << 24;
+            return lo | hi << 32;
+        }
+
+        /** The bytes [from, to) as a String (UTF-8). */
+        String string(long from, long to) {
+            if (to - from > bytes.length) {
+                return new String(table.asSlice(from, to - from).toArray(ValueLayout.JAVA_BYTE), StandardCharsets.UTF_8);
+            }
+            int i = at(from, (int) (to - from));
+            return new String(bytes, i, (int) (to - from), StandardCharsets.UTF_8);
+        }
     }
 
     /** The NUL-terminated string at {@code offset} ("" outside the buffer). */

@@ -35,21 +35,48 @@ public final class ProcMaps {
         }
     }
 
-    /** Parses the text; lines that are not mappings are skipped. */
+    /**
+     * Parses the text; lines that are not mappings are skipped. Read several times at start and
+     * whenever a pc is outside every known mapping: the fields are cut by hand, not by a regular
+     * expression per line, whose matching a JVM's ~1,000 lines would otherwise make hot enough to
+     * compile.
+     */
     public static ProcMaps parse(String text) {
         List<Mapping> list = new ArrayList<>();
-        for (String line : text.split("\n")) {
-            String[] f = line.strip().split("\\s+", 6);
-            if (f.length < 5) {
+        String[] f = new String[5];
+        int at = 0;
+        int length = text.length();
+        while (at < length) {
+            int eol = text.indexOf('\n', at);
+            if (eol < 0) {
+                eol = length;
+            }
+            int pos = at;
+            at = eol + 1;
+            int fields = 0;
+            while (fields < 5) {
+                while (pos < eol && Character.isWhitespace(text.charAt(pos))) {
+                    pos++;
+                }
+                int begin = pos;
+                while (pos < eol && !Character.isWhitespace(text.charAt(pos))) {
+                    pos++;
+                }
+                if (begin == pos) {
+                    break;
+                }
+                f[fields++] = text.substring(begin, pos);
+            }
+            if (fields < 5) {
                 continue;
             }
             try {
                 int dash = f[0].indexOf('-');
-                long start = Long.parseUnsignedLong(f[0].substring(0, dash), 16);
-                long end = Long.parseUnsignedLong(f[0].substring(dash + 1), 16);
+                long start = Long.parseUnsignedLong(f[0], 0, dash, 16);
+                long end = Long.parseUnsignedLong(f[0], dash + 1, f[0].length(), 16);
                 long offset = Long.parseUnsignedLong(f[2], 16);
                 long inode = Long.parseLong(f[4]);
-                String path = f.length == 6 ? f[5].strip() : "";
+                String path = text.substring(pos, eol).strip();
                 list.add(new Mapping(start, end, f[1], offset, f[3], inode, path));
             } catch (RuntimeException ignored) {
                 // not a mapping line

@@ -15,6 +15,7 @@ import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -111,13 +112,14 @@ public final class FileOpenProbe extends BpfProbe {
         Map<Long, Entry> byAddress = new LinkedHashMap<>();
         Map<Long, String> names = new LinkedHashMap<>();
         try (ElfFile elf = ElfFile.open(libc)) {
+            Map<String, ElfFile.Symbol> found = elf.symbols(Arrays.stream(Entry.values()).flatMap(e -> e.symbols.stream()).toList());
             for (Entry entry : Entry.values()) {
                 for (String symbol : entry.symbols) {
-                    Optional<ElfFile.Symbol> s = elf.symbol(symbol);
-                    if (s.isEmpty()) {
+                    ElfFile.Symbol s = found.get(symbol);
+                    if (s == null) {
                         continue;
                     }
-                    long offset = elf.fileOffset(s.get().value());
+                    long offset = elf.fileOffset(s.value());
                     Entry previous = byAddress.putIfAbsent(offset, entry);
                     if (previous == null) {
                         names.put(offset, symbol);

@@ -11,7 +11,6 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 
 /** Functions of the libc this JVM maps, located for uprobes (which attach at file offsets). */
 final class LibcFunctions {
@@ -57,10 +56,11 @@ final class LibcFunctions {
     static Map<Long, String> offsets(Path library, List<String> names) throws IOException {
         Map<Long, String> byOffset = new LinkedHashMap<>();
         try (ElfFile elf = ElfFile.open(library)) {
+            Map<String, ElfFile.Symbol> found = elf.symbols(names);
             for (String name : names) {
-                Optional<ElfFile.Symbol> s = elf.symbol(name);
-                if (s.isPresent()) {
-                    byOffset.putIfAbsent(elf.fileOffset(s.get().value()), name);
+                ElfFile.Symbol s = found.get(name);
+                if (s != null) {
+                    byOffset.putIfAbsent(elf.fileOffset(s.value()), name);
                 }
             }
         }

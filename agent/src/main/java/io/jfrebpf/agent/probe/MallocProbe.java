@@ -1,6 +1,7 @@
 package io.jfrebpf.agent.probe;
 
 import io.jfrebpf.agent.Log;
+import io.jfrebpf.agent.Options;
 import io.jfrebpf.agent.libbpf.BpfException;
 import io.jfrebpf.agent.libbpf.BpfObject;
 import io.jfrebpf.agent.libbpf.BpfProgram;
@@ -12,6 +13,7 @@ import java.io.RandomAccessFile;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -19,12 +21,13 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 
 /**
  * {@code malloc} (opt-in): sampled native allocations of our process as
  * {@code ebpf.NativeAllocation}, and a leak report, {@code ebpf.NativeLeak} per stack, of the
- * sampled allocations still not freed and at least {@code malloc.age} old — at the end of the
+ * sampled allocations still not freed and old enough ({@link #minimumAgeNs}) — at the end of the
  * recording, or when the {@code malloc.duration} window closes (then every malloc probe detaches:
  * frees would go unseen after it). bpf/malloc.bpf.c says how it samples and why the weights are
  * unbiased.
@@ -44,6 +47,7 @@ public final class MallocProbe extends BpfProbe {
 
     private String attachedAs = "";
     private long windowEndNs = Long.MAX_VALUE;
+    private long attachedNs;
     private boolean reported;
     private long untracked;
 
@@ -152,7 +156,8 @@ public final class MallocProbe extends BpfProbe {
         attachedAs = (sessions ? "uprobe sessions" : "uprobes and uretprobes") + " for pid " + pid + " on " + libc + " (" + String.join(", ", attached) + "), "
                 + (interval == 0 ? "every call" : "one sample per " + interval + " bytes")
                 + context.options().mallocDuration().map(d -> ", for " + d.toSeconds() + " s").orElse("");
-        context.options().mallocDuration().ifPresent(d -> windowEndNs = System.nanoTime() + d.toNanos());
+        attachedNs = System.nanoTime();
+        context.options().mallocDuration().ifPresent(d -> windowEndNs = attachedNs + d.toNanos());
         Log.info("malloc: %s; every malloc and free of this JVM now traps into the kernel (docs/native-memory.md says what it costs)",
                 attachedAs);
     }
@@ -252,12 +257,28 @@ public final class MallocProbe extends BpfProbe {
         }
     }
 
+    /**
+     * The age from which an allocation not yet freed counts as a leak suspect: malloc.age when
+     * given; by default {@link Options#DEFAULT_MALLOC_AGE}, or half the time traced when that is
+     * shorter — a recording shorter than the default age would otherwise never report a leak
+     * (100 MiB never freed in a 5 s CI capture: 0 bytes), while the younger half of what is
+     * outstanding may still be freed.
+     */
+    static long minimumAgeNs(Optional<Duration> given, long tracedNs) {
+        return given.map(Duration::toNanos).orElse(Math.min(Options.DEFAULT_MALLOC_AGE.toNanos(), Math.max(0, tracedNs) / 2));
+    }
+
     private void reportLeaks(long nowNs) {
         reported = true;
         if (object == null) {
             return;
         }
-        long minAgeNs = context.options().mallocAge().toNanos();
+        long tracedNs = nowNs - attachedNs;
+        long minAgeNs = minimumAgeNs(context.options().mallocAge(), tracedNs);
+        if (context.options().mallocAge().isPresent() && minAgeNs > tracedNs) {
+            Log.warn("malloc: malloc.age=%s is longer than the %s the probe traced: no allocation can be old enough to report;"
+                    + " leave malloc.age out (it then fits the recording) or make it shorter", seconds(minAgeNs), seconds(tracedNs));
+        }
         Map<Long, Suspect> byStack = new HashMap<>();
         long[] live = new long[2];
         // the application frees meanwhile, and a walk whose last key was deleted starts over at the
@@ -295,13 +316,21 @@ public final class MallocProbe extends BpfProbe {
             e.bytes = Math.round(s.bytes);
             e.allocations = Math.max(1, Math.round(s.allocations));
             e.samples = s.samples;
+            e.minimumAge = minAgeNs;
             EventHeader h = new EventHeader(s.oldestNs, 0, pid, s.mainTid(), s.userStack, EventHeader.NO_STACK, "", 0);
             emit(e, s.oldestNs, nowNs - s.oldestNs, context.recorder().origin(h));
         }
-        Log.info("malloc: leak report: %d sampled allocations not freed, %d at least %s old, at %d stacks%s%s",
-                live[0], live[1], context.options().mallocAge(), suspects.size(),
+        Log.info("malloc: leak report: %d sampled allocations not freed, %d at least %s old (%s), at %d stacks%s%s",
+                live[0], live[1], seconds(minAgeNs), context.options().mallocAge().isPresent() ? "malloc.age"
+                        : minAgeNs < Options.DEFAULT_MALLOC_AGE.toNanos() ? "half the " + seconds(tracedNs) + " traced"
+                        : "the default malloc.age", suspects.size(),
                 suspects.size() > MAX_LEAK_STACKS ? " (the " + MAX_LEAK_STACKS + " largest reported)" : "",
                 untracked > 0 ? "; " + untracked + " samples were not tracked (more than " + LIVE_MAX_ENTRIES + " live)" : "");
+    }
+
+    /** A duration for the log: "1.5 s". */
+    static String seconds(long nanos) {
+        return String.format(java.util.Locale.ROOT, "%.1f s", nanos / 1e9);
     }
 
     @Override

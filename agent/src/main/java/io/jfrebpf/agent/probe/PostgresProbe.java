@@ -12,6 +12,7 @@ import io.jfrebpf.agent.os.ProcMaps;
 import io.jfrebpf.agent.os.UsdtArgument;
 import io.jfrebpf.agent.os.UsdtNotes;
 import io.jfrebpf.events.PostgresQueryEvent;
+import io.jfrebpf.events.read.EventNames;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.lang.foreign.Arena;
@@ -405,7 +406,8 @@ public final class PostgresProbe extends BpfProbe {
         if (!toldFollowing) {
             toldFollowing = true;
             Log.info("postgres: following backend %d (postmaster %d) of our connection from port %d: its statements are"
-                    + " recorded; further backends are counted in ebpf.ProbeStatus", b.pid(), b.postmasterPid(), b.ours().localPort());
+                    + " recorded; further backends are counted in %s", b.pid(), b.postmasterPid(), b.ours().localPort(),
+                    EventNames.PROBE_STATUS);
         }
         Log.debug("postgres: following backend %d (postmaster %d) of our connection from port %d (%d us to attach)",
                 b.pid(), b.postmasterPid(), b.ours().localPort(), (System.nanoTime() - f.followedAtNs) / 1000);
@@ -451,9 +453,10 @@ public final class PostgresProbe extends BpfProbe {
         String real = Files.readSymbolicLink(exe).toString();
         OptionalLong fromStart = debugQueryStringOffsets.get(version);
         if (fromStart == null) {
-            ElfFile elf = ElfFile.openWithData(exe);
-            Optional<ElfFile.Symbol> symbol = elf.dataSymbol("debug_query_string");
-            fromStart = symbol.isPresent() ? OptionalLong.of(symbol.get().value() - elf.vaddr(0)) : OptionalLong.empty();
+            try (ElfFile elf = ElfFile.open(exe)) {
+                Optional<ElfFile.Symbol> symbol = elf.dataSymbol("debug_query_string");
+                fromStart = symbol.isPresent() ? OptionalLong.of(symbol.get().value() - elf.vaddr(0)) : OptionalLong.empty();
+            }
             if (debugQueryStringOffsets.size() > 16) {
                 debugQueryStringOffsets.clear(); // upgraded binaries: bounded
             }

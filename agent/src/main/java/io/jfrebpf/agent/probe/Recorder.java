@@ -107,7 +107,10 @@ public final class Recorder {
             return false;
         }
         try {
-            writer.write(event, startNs, durationNs, thread, stack);
+            if (!writer.write(event, startNs, durationNs, thread, stack)) {
+                dropped++; // the disk did not keep up
+                return false;
+            }
             written++;
         } catch (Exception | OutOfMemoryError e) {
             failed = true;

@@ -6,6 +6,7 @@ import io.jfrebpf.agent.libbpf.BpfObject;
 import io.jfrebpf.agent.os.Cgroups;
 import io.jfrebpf.events.CPUThrottleEvent;
 import io.jfrebpf.events.RunQueueLatencyEvent;
+import io.jfrebpf.events.read.EventNames;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.util.Optional;
@@ -44,9 +45,9 @@ public final class SchedProbe extends BpfProbe {
             last = stat.orElse(null);
             lastNs = System.nanoTime();
             throttling = stat.isPresent() ? "cpu.stat of " + cgroups.dir("cpu").map(Object::toString).orElse("?")
-                    : "no cpu.stat visible: no ebpf.CPUThrottle";
+                    : "no cpu.stat visible: no " + EventNames.CPU_THROTTLE;
         } catch (IOException | RuntimeException e) {
-            throttling = "cgroups unreadable (" + e.getMessage() + "): no ebpf.CPUThrottle";
+            throttling = "cgroups unreadable (" + e.getMessage() + "): no " + EventNames.CPU_THROTTLE;
         }
         attachedAs = "tp_btf sched_wakeup, sched_wakeup_new, sched_switch, threshold "
                 + context.options().schedThreshold().toNanos() / 1000 + " us; " + throttling;

@@ -1,124 +1,268 @@
 package io.jfrebpf.agent.stack;
 
 import io.jfrebpf.agent.Log;
-import java.io.BufferedReader;
+import io.jfrebpf.agent.os.AddressIndex;
 import java.io.IOException;
-import java.nio.file.Files;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.ReadableByteChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 
 /**
- * Kernel text symbols from {@code /proc/kallsyms}, sorted by address for lookup. Read once, on
- * the first kernel frame. Without the addresses (kptr_restrict hides them from this user) every
- * kernel frame stays unresolved and shows its address.
+ * Kernel text symbols ({@code t T w W}) from {@code /proc/kallsyms}, sorted by address for
+ * lookup. Read once, when the first kernel frame needs a name: parsed from the bytes (no String
+ * per line), the addresses on the heap (12 bytes a symbol, with where its name is: 1.5 MB for
+ * this machine's 121,000), the names NUL-terminated off the heap (3 MB here), freed with this
+ * object. A name becomes a String only when {@link #name} returns it. Without the
+ * addresses (kptr_restrict hides them from this user) every kernel frame stays unresolved and
+ * shows its address.
  */
 public final class KernelSymbols {
-    private final long[] addresses;
-    private final String[] names;
+    /**
+     * The farthest an address is taken to belong to the symbol before it: kallsyms has no sizes,
+     * and past the kernel's last symbol lie BPF programs and modules loaded after it was read.
+     */
+    static final long MAX_FUNCTION_SIZE = 64 * 1024;
+    /** Names are packed in blocks of this many bytes; a name's place is (block, offset) in one int. */
+    private static final int BLOCK_BITS = 20;
+    private static final int BLOCK = 1 << BLOCK_BITS;
+    /** Bounds on what one read keeps: far above any kernel's (a 6.x kernel with modules: ~200,000 text symbols). */
+    static final int MAX_SYMBOLS = 1 << 22;
+    private static final int MAX_BLOCKS = 64;
+    /** Longer lines are skipped (the kernel's names are at most 512 bytes). */
+    private static final int MAX_LINE = 4096;
 
-    private KernelSymbols(long[] addresses, String[] names) {
-        this.addresses = addresses;
-        this.names = names;
+    private final AddressIndex index;
+    private final MemorySegment[] blocks;
+    private final long offHeapBytes;
+
+    private KernelSymbols(AddressIndex index, MemorySegment[] blocks) {
+        this.index = index;
+        this.blocks = blocks;
+        this.offHeapBytes = Arrays.stream(blocks).mapToLong(MemorySegment::byteSize).sum();
     }
 
     public static KernelSymbols load() {
         return load(Path.of("/proc/kallsyms"));
     }
 
+    /** Never throws: what cannot be read stays unresolved, with a line saying why. */
     static KernelSymbols load(Path file) {
-        long[] a = new long[1 << 16];
-        String[] n = new String[1 << 16];
-        int count = 0;
-        try (BufferedReader r = Files.newBufferedReader(file)) {
-            String line;
-            while ((line = r.readLine()) != null) {
-                int s1 = line.indexOf(' ');
-                int s2 = s1 < 0 ? -1 : line.indexOf(' ', s1 + 1);
-                if (s2 < 0 || s2 != s1 + 2) {
-                    continue;
-                }
-                char type = line.charAt(s1 + 1);
-                if (type != 't' && type != 'T' && type != 'w' && type != 'W') {
-                    continue;
-                }
-                long address;
-                try {
-                    address = Long.parseUnsignedLong(line, 0, s1, 16);
-                } catch (NumberFormatException e) {
-                    continue;
-                }
-                if (address == 0) {
-                    continue;
-                }
-                int end = line.indexOf('\t', s2 + 1);
-                String name = end < 0 ? line.substring(s2 + 1) : line.substring(s2 + 1, end);
-                if (count == a.length) {
-                    a = Arrays.copyOf(a, count * 2);
-                    n = Arrays.copyOf(n, count * 2);
-                }
-                a[count] = address;
-                n[count] = name;
-                count++;
-            }
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            return load(ch, file.toString());
         } catch (IOException | RuntimeException e) {
             Log.warn("kernel frames stay unresolved: cannot read %s (%s)", file, e.getMessage());
+            return new KernelSymbols(AddressIndex.of(new long[0], new int[0], 0), new MemorySegment[0]);
         }
-        if (count == 0) {
-            Log.info("kernel frames stay unresolved: %s shows no addresses to this user (kptr_restrict)", file);
-        }
-        long[] addresses = Arrays.copyOf(a, count);
-        String[] names = Arrays.copyOf(n, count);
-        if (!sorted(addresses)) {
-            // kallsyms lists the kernel's text in address order and modules after it: rarely needed
-            Integer[] order = new Integer[count];
-            for (int i = 0; i < count; i++) {
-                order[i] = i;
-            }
-            Arrays.sort(order, (x, y) -> Long.compareUnsigned(addresses[x], addresses[y]));
-            long[] sortedAddresses = new long[count];
-            String[] sortedNames = new String[count];
-            for (int i = 0; i < count; i++) {
-                sortedAddresses[i] = addresses[order[i]];
-                sortedNames[i] = names[order[i]];
-            }
-            return new KernelSymbols(sortedAddresses, sortedNames);
-        }
-        return new KernelSymbols(addresses, names);
     }
 
-    private static boolean sorted(long[] addresses) {
-        for (int i = 1; i < addresses.length; i++) {
-            if (Long.compareUnsigned(addresses[i - 1], addresses[i]) > 0) {
-                return false;
-            }
+    /** The symbols of a kallsyms text; a read that fails midway keeps the lines before it. */
+    static KernelSymbols load(ReadableByteChannel ch, String what) {
+        Parser p = new Parser();
+        try {
+            p.read(ch);
+        } catch (IOException | RuntimeException | OutOfMemoryError e) {
+            Log.warn("kernel symbols: reading %s stopped after %d of them (%s)", what, p.count, e.getMessage());
         }
-        return true;
+        p.finish();
+        if (p.full) {
+            Log.warn("%s: only the first %d kernel symbols are kept", what, p.count);
+        }
+        if (p.count == 0) {
+            Log.info("kernel frames stay unresolved: %s shows no addresses to this user (kptr_restrict)", what);
+        }
+        return new KernelSymbols(AddressIndex.of(p.addresses, p.names, p.count), p.blocks());
     }
 
     /**
-     * The farthest an address is taken to belong to the symbol before it: kallsyms has no sizes,
-     * and past the kernel's last symbol lie BPF programs and modules loaded after it was read.
+     * The lines of kallsyms, from its bytes: {@code <hex address> <type> <name>[\t[module]]}.
+     * Plain array work a byte (no call, no object): the 5 MB are read once, before the JIT has
+     * compiled anything of it.
      */
-    static final long MAX_FUNCTION_SIZE = 64 * 1024;
+    private static final class Parser {
+        private static final byte[] HEX = new byte[256];
+
+        static {
+            java.util.Arrays.fill(HEX, (byte) -1);
+            for (int i = 0; i < 16; i++) {
+                HEX["0123456789abcdef".charAt(i)] = (byte) i;
+                HEX["0123456789ABCDEF".charAt(i)] = (byte) i;
+            }
+        }
+
+        long[] addresses = new long[1 << 17];
+        int[] names = new int[1 << 17];
+        int count;
+        boolean full;
+        private final List<MemorySegment> blocks = new ArrayList<>();
+        /** The names of the block being filled, copied off the heap when it is. */
+        private final byte[] block = new byte[BLOCK];
+        private int used;
+
+        void read(ReadableByteChannel ch) throws IOException {
+            byte[] buf = new byte[1 << 16];
+            ByteBuffer bb = ByteBuffer.wrap(buf);
+            boolean skipping = false; // in a line longer than MAX_LINE
+            while (!full) {
+                int n = ch.read(bb);
+                int end = bb.position();
+                int start = 0;
+                for (int i = 0; i < end; i++) {
+                    byte b = buf[i];
+                    if (b == '\n' || b == '\r') {
+                        if (!skipping) {
+                            line(buf, start, i);
+                        }
+                        skipping = false;
+                        start = i + 1;
+                    }
+                }
+                if (n < 0) {
+                    if (!skipping && start < end) {
+                        line(buf, start, end);
+                    }
+                    break;
+                }
+                if (end - start > MAX_LINE) {
+                    skipping = true;
+                    start = end;
+                }
+                System.arraycopy(buf, start, buf, 0, end - start);
+                bb.position(end - start);
+            }
+        }
+
+        /**
+         * Off the heap with the names of the last block: the symbols end with the last name kept
+         * (a failed copy drops that block's symbols, not the table).
+         */
+        void finish() {
+            try {
+                flush();
+            } catch (RuntimeException | OutOfMemoryError e) {
+                int kept = 0;
+                while (kept < count && names[kept] >>> BLOCK_BITS < blocks.size()) {
+                    kept++;
+                }
+                Log.warn("kernel symbols: %d of them dropped (%s)", count - kept, e.getMessage());
+                count = kept;
+            }
+        }
+
+        /** One line, [from, to): a text symbol with an address is kept, anything else skipped. */
+        private void line(byte[] b, int from, int to) {
+            // <hex> ' ' <one type character> ' ' <name>: what the String-per-line reader took
+            int i = from < to && b[from] == '+' ? from + 1 : from;
+            int digits = i;
+            long address = 0;
+            for (; i < to && b[i] != ' '; i++) {
+                int d = HEX[b[i] & 0xff];
+                if (d < 0 || (address >>> 60) != 0) {
+                    return;
+                }
+                address = address << 4 | d;
+            }
+            if (i == digits || address == 0 || i + 2 >= to || b[i + 1] == ' ' || b[i + 2] != ' ') {
+                return;
+            }
+            byte type = b[i + 1];
+            if (type != 't' && type != 'T' && type != 'w' && type != 'W') {
+                return;
+            }
+            int name = i + 3;
+            int end = name;
+            while (end < to && b[end] != '\t') {
+                end++;
+            }
+            add(address, b, name, end);
+        }
+
+        private void add(long address, byte[] b, int from, int to) {
+            int length = to - from;
+            if (used + length + 1 > BLOCK) {
+                if (blocks.size() + 1 >= MAX_BLOCKS) {
+                    full = true;
+                    return;
+                }
+                flush();
+            }
+            if (count == addresses.length) {
+                if (count == MAX_SYMBOLS) {
+                    full = true;
+                    return;
+                }
+                int grown = Math.min(MAX_SYMBOLS, count + count / 2);
+                addresses = Arrays.copyOf(addresses, grown);
+                names = Arrays.copyOf(names, grown);
+            }
+            System.arraycopy(b, from, block, used, length);
+            block[used + length] = 0;
+            addresses[count] = address;
+            names[count] = blocks.size() << BLOCK_BITS | used;
+            count++;
+            used += length + 1;
+        }
+
+        /** The names of the block so far, off the heap, exactly as long as they are. */
+        private void flush() {
+            if (used > 0) {
+                MemorySegment names = Arena.ofAuto().allocate(used);
+                MemorySegment.copy(block, 0, names, ValueLayout.JAVA_BYTE, 0, used);
+                blocks.add(names);
+                used = 0;
+            }
+        }
+
+        MemorySegment[] blocks() {
+            return blocks.toArray(MemorySegment[]::new);
+        }
+    }
 
     /** The function at a kernel address, or null. */
     public String symbol(long address) {
-        int lo = 0;
-        int hi = addresses.length - 1;
-        int found = -1;
-        while (lo <= hi) {
-            int mid = (lo + hi) >>> 1;
-            if (Long.compareUnsigned(addresses[mid], address) <= 0) {
-                found = mid;
-                lo = mid + 1;
-            } else {
-                hi = mid - 1;
-            }
+        int at = position(address);
+        return at < 0 ? null : name(at);
+    }
+
+    /**
+     * Which symbol holds a kernel address (the last one at or below it, if not farther than
+     * {@link #MAX_FUNCTION_SIZE}), as a number for {@link #name}, or -1.
+     */
+    public int position(long address) {
+        int at = index.floor(address);
+        return at < 0 || Long.compareUnsigned(address - index.address(at), MAX_FUNCTION_SIZE) > 0 ? -1 : at;
+    }
+
+    /** The name of the symbol at a position {@link #position} gave. */
+    public String name(int position) {
+        int ref = index.payload(position);
+        MemorySegment b = blocks[ref >>> BLOCK_BITS];
+        long from = ref & (BLOCK - 1);
+        long end = from;
+        while (end < b.byteSize() && b.get(ValueLayout.JAVA_BYTE, end) != 0) {
+            end++;
         }
-        return found < 0 || address - addresses[found] > MAX_FUNCTION_SIZE ? null : names[found];
+        return new String(b.asSlice(from, end - from).toArray(ValueLayout.JAVA_BYTE), StandardCharsets.UTF_8);
     }
 
     public int size() {
-        return addresses.length;
+        return index.size();
+    }
+
+    /** Heap bytes held (the address index) and off-heap bytes (the names). */
+    long heapBytes() {
+        return index.bytes();
+    }
+
+    long offHeapBytes() {
+        return offHeapBytes;
     }
 }

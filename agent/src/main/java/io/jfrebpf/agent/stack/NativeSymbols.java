@@ -12,12 +12,13 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.CompletableFuture;
 
 /**
  * Native frames: the mapped ELF object that holds a pc ({@code /proc/self/maps}, re-read when a
  * pc falls outside every known mapping, at most once a second) and the function symbol at it
- * ({@code .symtab}, else {@code .dynsym}). Symbol tables are kept for a bounded number of objects.
+ * ({@code .symtab}, else {@code .dynsym}). An object's symbols are read when a pc in it is first
+ * symbolized (on the poller thread: libjvm's 59,000 functions in ~20 ms), kept for a bounded
+ * number of objects (what each costs: {@link ElfFile}), and unmapped when it is dropped.
  */
 public final class NativeSymbols {
     /** Where a pc is: the object's file name, the symbol (null when none covers it) and the offset in the object. */
@@ -30,47 +31,42 @@ public final class NativeSymbols {
     /** Its module name in frames: JMC does not take brackets in a frame's class name. */
     static final String VDSO_MODULE = "vdso";
     private static final long MAX_VDSO_BYTES = 64 * 1024;
+    /**
+     * The kernel's uprobe page: a uretprobe's return trampoline, and the out-of-line copies of
+     * probed instructions. A thread our own file probes caught on its way back from libc's open
+     * is there; its frame is named as one, under its own module.
+     */
+    static final String UPROBES = "[uprobes]";
+    static final String UPROBES_MODULE = "uprobes";
+    static final String UPROBES_SYMBOL = "uprobe_trampoline";
     private static final long REREAD_NS = 1_000_000_000L;
+    /**
+     * ... for a pc above every executable mapping: the kernel maps its uprobe page there at the
+     * first trap of a probe, just after ours attach, and a frame named unknown then would be
+     * cached as such.
+     */
+    private static final long REREAD_ABOVE_NS = 10_000_000L;
 
     private volatile List<ProcMaps.Mapping> executable = List.of();
     private long loadNanos;
     private long lastRead = Long.MIN_VALUE / 2;
-    /** Symbol tables by path: a future, so that a table being preloaded is waited for, not read twice. */
-    private final Map<String, CompletableFuture<Optional<ElfFile>>> objects = new LinkedHashMap<>(16, 0.75f, true) {
+    /** Symbol tables by path (empty: the object has none we can read); the least recently used is closed past MAX_OBJECTS. */
+    private final Map<String, Optional<ElfFile>> objects = new LinkedHashMap<>(16, 0.75f, true) {
         @Override
-        protected boolean removeEldestEntry(Map.Entry<String, CompletableFuture<Optional<ElfFile>>> eldest) {
-            return size() > MAX_OBJECTS;
+        protected boolean removeEldestEntry(Map.Entry<String, Optional<ElfFile>> eldest) {
+            if (size() > MAX_OBJECTS) {
+                eldest.getValue().ifPresent(ElfFile::close);
+                return true;
+            }
+            return false;
         }
     };
-
-    /** Reads the mappings and the symbol tables of every mapped object now (off the poller thread). */
-    public void preload() {
-        Map<String, CompletableFuture<Optional<ElfFile>>> mine = new LinkedHashMap<>();
-        synchronized (this) {
-            reread();
-            for (ProcMaps.Mapping m : executable) {
-                if (!objects.containsKey(m.path()) && mine.size() < MAX_OBJECTS) {
-                    CompletableFuture<Optional<ElfFile>> f = new CompletableFuture<>();
-                    objects.put(m.path(), f);
-                    mine.put(m.path(), f);
-                }
-            }
-        }
-        // outside the lock: locate() goes on meanwhile, and waits only for a table it needs
-        // (libjvm and libc first: every Java stack ends in them)
-        mine.entrySet().stream()
-                .sorted((a, b) -> Boolean.compare(!first(a.getKey()), !first(b.getKey())))
-                .forEach(e -> e.getValue().complete(open(e.getKey())));
-    }
-
-    private static boolean first(String path) {
-        return path.endsWith("/libjvm.so") || path.contains("/libc.so");
-    }
 
     /** The location of pc, or empty when no file mapping holds it (anonymous memory: JIT code, stubs). */
     public synchronized Optional<Location> locate(long pc) {
         ProcMaps.Mapping m = mapping(pc);
-        if (m == null && System.nanoTime() - lastRead > REREAD_NS) {
+        long since = System.nanoTime() - lastRead;
+        if (m == null && (since > REREAD_NS || (since > REREAD_ABOVE_NS && aboveAll(pc)))) {
             long start = System.nanoTime();
             reread();
             loadNanos += System.nanoTime() - start;
@@ -79,20 +75,16 @@ public final class NativeSymbols {
         if (m == null) {
             return Optional.empty();
         }
-        String module = m.path().equals(VDSO) ? VDSO_MODULE : Path.of(m.path()).getFileName().toString();
         long fileOffset = pc - m.start() + m.offset();
-        CompletableFuture<Optional<ElfFile>> table = objects.get(m.path());
-        Optional<ElfFile> elf;
-        if (table != null && table.isDone()) {
-            elf = table.join();
-        } else {
+        if (m.path().equals(UPROBES)) {
+            return Optional.of(new Location(UPROBES_MODULE, UPROBES_SYMBOL, fileOffset));
+        }
+        String module = m.path().equals(VDSO) ? VDSO_MODULE : Path.of(m.path()).getFileName().toString();
+        Optional<ElfFile> elf = objects.get(m.path());
+        if (elf == null) {
             long start = System.nanoTime();
-            if (table == null) {
-                elf = open(m.path());
-                objects.put(m.path(), CompletableFuture.completedFuture(elf));
-            } else {
-                elf = table.join(); // being preloaded
-            }
+            elf = open(m.path());
+            objects.put(m.path(), elf);
             loadNanos += System.nanoTime() - start;
         }
         if (elf.isEmpty()) {
@@ -105,7 +97,8 @@ public final class NativeSymbols {
 
     /**
      * The vDSO is an ELF image the kernel maps into every process, with no file behind it: its
-     * bytes are copied from our own memory into a temporary file that the ELF reader can open.
+     * bytes are copied from our own memory into a temporary file that the ELF reader maps (the
+     * mapping outlives the file, deleted at once).
      */
     private Optional<ElfFile> openVdso() {
         ProcMaps.Mapping vdso = null;
@@ -138,9 +131,18 @@ public final class NativeSymbols {
         }
     }
 
-    /** Time spent reading symbol tables and mappings in {@link #locate} (not in {@link #preload}). */
+    /** Time spent reading symbol tables and mappings. */
     public synchronized long loadNanos() {
         return loadNanos;
+    }
+
+    private boolean aboveAll(long pc) {
+        for (ProcMaps.Mapping m : executable) {
+            if (Long.compareUnsigned(pc, m.end()) < 0) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private ProcMaps.Mapping mapping(long pc) {
@@ -157,7 +159,7 @@ public final class NativeSymbols {
         try {
             List<ProcMaps.Mapping> list = new ArrayList<>();
             for (ProcMaps.Mapping m : ProcMaps.self().mappings()) {
-                if (m.perms().contains("x") && (m.path().startsWith("/") || m.path().equals(VDSO))) {
+                if (m.perms().contains("x") && (m.path().startsWith("/") || m.path().equals(VDSO) || m.path().equals(UPROBES))) {
                     list.add(m);
                 }
             }
@@ -167,10 +169,20 @@ public final class NativeSymbols {
         }
     }
 
+    /** An object's symbols, their address index built now (it is opened for a pc in it). */
     private Optional<ElfFile> open(String path) {
-        if (path.equals(VDSO)) {
-            return openVdso();
+        Optional<ElfFile> elf = path.equals(VDSO) ? openVdso() : openFile(path);
+        try {
+            elf.ifPresent(ElfFile::symbolCount);
+            return elf;
+        } catch (RuntimeException e) {
+            Log.debug("no symbols for %s: %s", path, e);
+            elf.get().close();
+            return Optional.empty();
         }
+    }
+
+    private static Optional<ElfFile> openFile(String path) {
         try {
             return Optional.of(ElfFile.open(Path.of(path.endsWith(" (deleted)") ? path.substring(0, path.length() - 10) : path)));
         } catch (Exception e) {

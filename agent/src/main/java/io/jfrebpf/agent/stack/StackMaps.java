@@ -1,25 +1,32 @@
 package io.jfrebpf.agent.stack;
 
+import io.jfrebpf.agent.Log;
 import io.jfrebpf.agent.jvm.CodeCache;
 import io.jfrebpf.agent.jvm.FrameAnchors;
+import io.jfrebpf.agent.jvm.HotSpotFrames;
 import io.jfrebpf.agent.libbpf.BpfException;
 import io.jfrebpf.agent.libbpf.BpfMap;
 import io.jfrebpf.agent.libbpf.BpfObject;
 import io.jfrebpf.agent.libbpf.SharedMap;
+import io.jfrebpf.bpf.StackLayout;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.Optional;
 
 /**
  * The two stack maps of bpf/stack.bpf.h, one pair for all probes: the first object loaded
  * creates them, every later one reuses them (before its load), and the agent reads them here
  * under fds of its own. Also hands every object what its walk needs of this JVM: the bounds of
- * the interpreter and of the code cache, and where the frame anchors are ({@link FrameAnchors}).
+ * the interpreter and of the code cache, its code heaps and blob layout ({@link HotSpotFrames}),
+ * and where the frame anchors are ({@link FrameAnchors}).
  */
 public final class StackMaps implements AutoCloseable {
     static final String USER = "user_stacks";
     static final String KERNEL = "kernel_stacks";
+    private static final int STUB_ENTRIES = (int) StackLayout.STUB_ENTRIES_MAX;
 
     /** Lookup buffers, one set per reading thread (the poller, in production): no allocation per stack. */
     private static final ThreadLocal<MemorySegment[]> BUFFERS = ThreadLocal.withInitial(() -> {
@@ -33,21 +40,42 @@ public final class StackMaps implements AutoCloseable {
     private final long codeLow;
     private final long codeHigh;
     private final FrameAnchors anchors;
+    private final HotSpotFrames frames;
+    private final long sigreturn;
+    private final byte[] stubEntries;
+    private final int stubEntryCount;
     private SharedMap user;
     private SharedMap kernel;
 
     /** Maps for walks that know nothing of HotSpot (no JVM to read: the attach command line). */
     public StackMaps() {
-        this(null, null);
+        this(null, null, null, 0, new long[0]);
     }
 
-    /** code, anchors: null when this JVM's could not be read (walks go on without them). */
-    public StackMaps(CodeCache code, FrameAnchors anchors) {
+    /**
+     * code, anchors, frames: null when this JVM's could not be read (walks go on without them);
+     * sigreturn: where signal handlers return ({@link SignalReturn}), 0 if unknown; stubEntries:
+     * where the stubs of HotSpot's stub buffers begin, sorted ({@link StubNames}).
+     */
+    public StackMaps(CodeCache code, FrameAnchors anchors, HotSpotFrames frames, long sigreturn, long[] stubEntries) {
         this.interpreterStart = code == null ? 0 : code.interpreterStart();
         this.interpreterEnd = code == null ? 0 : code.interpreterEnd();
         this.codeLow = code == null ? 0 : code.lowBound();
         this.codeHigh = code == null ? 0 : code.highBound();
         this.anchors = code == null ? null : anchors; // the check of native frames needs the code cache's bounds
+        this.frames = code == null ? null : frames;
+        this.sigreturn = sigreturn;
+        int n = code == null ? 0 : Math.min(stubEntries.length, STUB_ENTRIES - 1);
+        if (n < stubEntries.length && code != null) {
+            // the stubs past the table are taken for the last one in it: their frames may end the walk early
+            Log.debug("stubs: %d entries, the kernel's walk knows the first %d", stubEntries.length, n);
+        }
+        ByteBuffer entries = ByteBuffer.allocate(8 * STUB_ENTRIES).order(ByteOrder.LITTLE_ENDIAN);
+        for (int i = 0; i < n; i++) {
+            entries.putLong(8 * i, stubEntries[i]);
+        }
+        this.stubEntries = entries.array();
+        this.stubEntryCount = n;
     }
 
     private static boolean capturesStacks(BpfObject object) {
@@ -63,6 +91,12 @@ public final class StackMaps implements AutoCloseable {
         object.rodata().setLong("interp_end", interpreterEnd);
         object.rodata().setLong("code_low", codeLow);
         object.rodata().setLong("code_high", codeHigh);
+        if (frames != null) {
+            object.rodata().setBytes("hotspot", frames.layout());
+        }
+        object.rodata().setLong("sigreturn_pc", sigreturn);
+        object.rodata().setBytes("stub_entries", stubEntries);
+        object.rodata().setInt("stub_entry_count", stubEntryCount);
         if (anchors != null) {
             object.rodata().setLong("jt_tls_module", anchors.tlsModule());
             object.rodata().setLong("jt_tls_offset", anchors.tlsOffset());

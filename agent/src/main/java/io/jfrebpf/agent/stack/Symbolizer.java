@@ -6,20 +6,22 @@ import io.jfrebpf.agent.jfr.JfrStack;
 import io.jfrebpf.agent.jvm.CodeCache;
 import io.jfrebpf.agent.jvm.JavaMethods;
 import io.jfrebpf.agent.jvm.JavaMethods.JavaMethod;
+import io.jfrebpf.agent.jvm.StubNames;
 import io.jfrebpf.agent.libbpf.BpfException;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.CompletableFuture;
+import java.util.function.Supplier;
 
 /**
  * Turns the stacks captured in the kernel into JFR stack traces: kernel frames (kallsyms), then
  * the user frames — interpreted Java frames from their Method* and bcp, JIT frames with the
  * methods inlined at their pc, HotSpot stubs by name, native frames by ELF symbol. Runs on the
- * agent's poller thread, never on an application thread. Everything is cached and bounded: a
- * stack by its kernel keys, a pc by its value.
+ * agent's poller thread, never on an application thread; the symbol tables are read there when
+ * a frame first needs them. Everything is cached and bounded, in {@link FrameCache}s: a stack by
+ * its kernel keys, a pc by its value (one frame, or an array of them for a pc with inlined
+ * methods), a kernel function's frame by its symbol (shared by every kernel stack through it). A
+ * stack found in its cache costs no allocation.
  */
 public final class Symbolizer {
     public static final String INTERPRETED = "Interpreted";
@@ -38,6 +40,7 @@ public final class Symbolizer {
 
     private static final int STACK_CACHE = 8192;
     private static final int PC_CACHE = 65_536;
+    private static final int KERNEL_FUNCTIONS = 16_384;
     /**
      * How long a pc keeps its cached name: compiled code can be freed (deoptimization, class
      * unloading, code cache flushing) and its memory reused for another method, and an unloaded
@@ -47,42 +50,39 @@ public final class Symbolizer {
     static final long RENAME_NS = 60_000_000_000L;
 
     /** Counters for the status line and the benchmark. */
-    public record Stats(long stacks, long stacksLost, long stacksResumed, long mapLookups, long frames, long javaFrames, long interpretedFrames,
+    public record Stats(long stacks, long stacksLost, long stacksResumed, long stacksIncomplete, long mapLookups, long frames, long javaFrames, long interpretedFrames,
             long inlinedFrames, long jitFrames, long nativeFrames, long kernelFrames, long unresolvedFrames,
-            long nanos, long waitNanos) {
-    }
-
-    /** Kernel frames carried in a record: compared by value. */
-    private record KernelPcs(long[] pcs) {
-        @Override
-        public boolean equals(Object o) {
-            return o instanceof KernelPcs k && java.util.Arrays.equals(pcs, k.pcs);
-        }
-
-        @Override
-        public int hashCode() {
-            return java.util.Arrays.hashCode(pcs);
-        }
-    }
-
-    private record StackKey(long user, int kernel, KernelPcs inline) {
+            long nanos, long loadNanos) {
     }
 
     private final StackMaps maps;
     private final CodeCache code;
     private final JavaMethods methods;
     private final NativeSymbols natives = new NativeSymbols();
-    private final CompletableFuture<KernelSymbols> kernelLoad;
-    private volatile boolean preloading;
+    /** Where the kernel's symbols come from (kallsyms; tests give their own). */
+    private final Supplier<KernelSymbols> kernelSymbols;
+    /** Read when the first kernel frame needs a name. */
     private KernelSymbols kernel;
-    private final Map<StackKey, JfrStack> stacks = lru(STACK_CACHE);
-    private final Map<Long, List<JfrFrame>> pcs = lru(PC_CACHE);
-    private final Map<Integer, List<JfrFrame>> kernelStacks = lru(STACK_CACHE);
-    private final Map<KernelPcs, List<JfrFrame>> inlineKernelStacks = lru(STACK_CACHE);
+    /** Stacks by (user stack key, kernel stack id, kernel pcs of the record). */
+    private final FrameCache<JfrStack> stacks = new FrameCache<>(STACK_CACHE);
+    /**
+     * The frames of a pc that is not interpreted: a JfrFrame, or a JfrFrame[] (inlined methods,
+     * innermost first); by pc and 0 at a return address (a call site), 1 for the innermost frame
+     * (any pc), which is named apart.
+     */
+    private final FrameCache<Object> pcs = new FrameCache<>(PC_CACHE);
+    /** The names of the stubs in HotSpot's stub buffers: given, or read when a stub frame is first named. */
+    private Optional<StubNames> stubs;
+    /** Kernel stacks by id (the int) or by the pcs a record carried. */
+    private final FrameCache<List<JfrFrame>> kernelStacks = new FrameCache<>(STACK_CACHE);
+    /** The frame of a kernel function, by its position in {@link KernelSymbols}. */
+    private final FrameCache<JfrFrame> kernelFunctions = new FrameCache<>(KERNEL_FUNCTIONS);
     private long stackCount;
     private long stacksLost;
     /** Distinct user stacks whose native frames the kernel's walk left out as stale (UserStack.resumed). */
     private long stacksResumed;
+    /** Distinct user stacks the kernel's walk ended at a frame it could not unwind (UserStack.incomplete). */
+    private long stacksIncomplete;
     private long mapLookups;
     private long frames;
     private long javaFrames;
@@ -93,7 +93,8 @@ public final class Symbolizer {
     private long kernelFrames;
     private long unresolvedFrames;
     private long nanos;
-    private long waitNanos;
+    /** Time spent reading kallsyms. */
+    private long kernelLoadNanos;
     private long namedSince = System.nanoTime();
     private final long renameNs;
 
@@ -102,40 +103,22 @@ public final class Symbolizer {
         this(maps, code, methods, RENAME_NS);
     }
 
+    /** With the stub names already read (for the kernel's walk): read once. */
+    public Symbolizer(StackMaps maps, CodeCache code, JavaMethods methods, Optional<StubNames> stubs) {
+        this(maps, code, methods, RENAME_NS);
+        this.stubs = stubs;
+    }
+
     Symbolizer(StackMaps maps, CodeCache code, JavaMethods methods, long renameNs) {
+        this(maps, code, methods, renameNs, KernelSymbols::load);
+    }
+
+    Symbolizer(StackMaps maps, CodeCache code, JavaMethods methods, long renameNs, Supplier<KernelSymbols> kernelSymbols) {
+        this.kernelSymbols = kernelSymbols;
         this.maps = maps;
         this.code = code;
         this.methods = methods;
         this.renameNs = renameNs;
-        this.kernelLoad = new CompletableFuture<>();
-    }
-
-    /**
-     * Reads the symbol tables every stack needs (kallsyms: ~0.3 s; libjvm's .symtab: ~0.1 s) on
-     * a thread of its own while the probes attach, so that the first events do not wait for them
-     * on the poller thread while the ring buffers fill.
-     */
-    public void preload() {
-        preloading = true;
-        Thread t = new Thread(() -> {
-            try {
-                kernelLoad.complete(KernelSymbols.load());
-                natives.preload();
-            } catch (Throwable e) {
-                kernelLoad.completeExceptionally(e);
-            }
-        }, "jfr-ebpf-symbols");
-        t.setDaemon(true);
-        t.start();
-    }
-
-    private static <K, V> Map<K, V> lru(int max) {
-        return new LinkedHashMap<>(256, 0.75f, true) {
-            @Override
-            protected boolean removeEldestEntry(Map.Entry<K, V> eldest) {
-                return size() > max;
-            }
-        };
     }
 
     /** The stack of an event: kernel frames first (innermost), then user frames; null when it has none. */
@@ -145,10 +128,10 @@ public final class Symbolizer {
 
     /** The stack of an event whose kernel frames (innermost first) came in the record itself. */
     public synchronized JfrStack stack(long userStack, long[] kernelPcs) {
-        return stack(userStack, -1, kernelPcs.length == 0 ? null : new KernelPcs(kernelPcs));
+        return stack(userStack, -1, kernelPcs.length == 0 ? null : kernelPcs);
     }
 
-    private JfrStack stack(long userStack, int kernelStackId, KernelPcs inline) {
+    private JfrStack stack(long userStack, int kernelStackId, long[] inline) {
         if (userStack == 0 && kernelStackId < 0 && inline == null) {
             return null;
         }
@@ -160,8 +143,7 @@ public final class Symbolizer {
             }
             namedSince = System.nanoTime();
         }
-        StackKey key = new StackKey(userStack, kernelStackId, inline);
-        JfrStack s = stacks.get(key);
+        JfrStack s = stacks.get(userStack, kernelStackId, inline);
         if (s != null) {
             stackCount++;
             return s;
@@ -184,16 +166,19 @@ public final class Symbolizer {
                     stacksLost++;
                     out.add(new JfrFrame(UNKNOWN_MODULE, "[stack lost]", "", -1, -1, NATIVE));
                 } else {
-                    truncated = u.get().truncated();
+                    truncated = u.get().truncated() || u.get().incomplete();
                     if (u.get().resumed()) {
                         stacksResumed++;
+                    }
+                    if (u.get().incomplete()) {
+                        stacksIncomplete++;
                     }
                     userFrames(u.get(), out);
                 }
             }
             s = new JfrStack(List.copyOf(out), truncated);
             if (!lost) {
-                stacks.put(key, s); // a lost stack is looked up again: the kernel stores it anew when it recurs
+                stacks.put(userStack, kernelStackId, inline, s); // a lost stack is looked up again: the kernel stores it anew when it recurs
             }
             stackCount++;
             return s;
@@ -207,7 +192,7 @@ public final class Symbolizer {
     }
 
     private List<JfrFrame> kernelFrames(int id) throws BpfException {
-        List<JfrFrame> cached = kernelStacks.get(id);
+        List<JfrFrame> cached = kernelStacks.get(0, id, null);
         if (cached != null) {
             kernelFrames += cached.size();
             frames += cached.size();
@@ -219,17 +204,17 @@ public final class Symbolizer {
             return List.of();
         }
         List<JfrFrame> list = kernelNames(ips.get());
-        kernelStacks.put(id, list);
+        kernelStacks.put(0, id, null, list);
         kernelFrames += list.size();
         frames += list.size();
         return list;
     }
 
-    private List<JfrFrame> kernelFrames(KernelPcs inline) {
-        List<JfrFrame> cached = inlineKernelStacks.get(inline);
+    private List<JfrFrame> kernelFrames(long[] inline) {
+        List<JfrFrame> cached = kernelStacks.get(0, -1, inline);
         if (cached == null) {
-            cached = kernelNames(inline.pcs());
-            inlineKernelStacks.put(inline, cached);
+            cached = kernelNames(inline);
+            kernelStacks.put(0, -1, inline, cached);
         }
         kernelFrames += cached.size();
         frames += cached.size();
@@ -238,28 +223,46 @@ public final class Symbolizer {
 
     private List<JfrFrame> kernelNames(long[] stack) {
         if (kernel == null) {
-            kernel = kernelSymbols();
+            long start = System.nanoTime();
+            kernel = kernelSymbols.get();
+            kernelLoadNanos += System.nanoTime() - start;
+        }
+        int[] at = new int[stack.length]; // -1: no symbol holds the pc
+        JfrFrame[] frames = new JfrFrame[stack.length];
+        for (int i = 0; i < stack.length; i++) {
+            at[i] = kernel.position(stack[i]);
+            frames[i] = at[i] < 0 ? unresolvedKernelFrame(stack[i]) : kernelFrame(at[i]);
         }
         // a stack taken from a tracepoint program starts in that program and the trampoline that
         // ran it (bpf_trace_run<n>): not where the event happened. The program itself may have no
         // name (kallsyms was read before it was loaded), so the cut is at the trampoline.
         int from = 0;
         for (int i = 0; i < Math.min(4, stack.length); i++) {
-            String name = kernel.symbol(stack[i]);
-            if (name != null && (name.startsWith("bpf_trace_run") || name.startsWith("__bpf_trace_"))) {
+            String name = frames[i].methodName();
+            if (at[i] >= 0 && (name.startsWith("bpf_trace_run") || name.startsWith("__bpf_trace_"))) {
                 from = i + 1;
             }
         }
-        List<JfrFrame> list = new ArrayList<>(stack.length - from);
         for (int i = from; i < stack.length; i++) {
-            String name = kernel.symbol(stack[i]);
-            if (name == null) {
+            if (at[i] < 0) {
                 unresolvedFrames++;
-                name = "0x" + Long.toHexString(stack[i]);
             }
-            list.add(new JfrFrame(KERNEL_MODULE, name, "", -1, -1, KERNEL));
         }
-        return List.copyOf(list);
+        return List.of(from == 0 ? frames : java.util.Arrays.copyOfRange(frames, from, stack.length));
+    }
+
+    /** The frame of the kernel function at a position of {@link KernelSymbols}: one frame object for all its pcs. */
+    private JfrFrame kernelFrame(int at) {
+        JfrFrame f = kernelFunctions.get(0, at, null);
+        if (f == null) {
+            f = new JfrFrame(KERNEL_MODULE, kernel.name(at), "", -1, -1, KERNEL);
+            kernelFunctions.put(0, at, null, f);
+        }
+        return f;
+    }
+
+    private static JfrFrame unresolvedKernelFrame(long pc) {
+        return new JfrFrame(KERNEL_MODULE, "0x" + Long.toHexString(pc), "", -1, -1, KERNEL);
     }
 
     /** The frames of a user stack alone (tests feed it garbage). */
@@ -276,15 +279,24 @@ public final class Symbolizer {
                 frames++;
                 continue;
             }
-            List<JfrFrame> f = pcs.get(u.pcs()[i]);
+            // the innermost frame is at any pc, every other one at a return address (a call site)
+            boolean atReturn = !u.anyPc(i);
+            int kind = atReturn ? 0 : 1;
+            Object f = pcs.get(u.pcs()[i], kind, null);
             if (f == null) {
-                f = resolve(u.pcs()[i]);
-                pcs.put(u.pcs()[i], f);
+                List<JfrFrame> named = resolve(u.pcs()[i], atReturn);
+                f = named.size() == 1 ? named.get(0) : named.toArray(JfrFrame[]::new);
+                pcs.put(u.pcs()[i], kind, null, f);
             }
-            for (JfrFrame frame : f) {
-                count(frame);
+            if (f instanceof JfrFrame one) {
+                count(one);
+                out.add(one);
+            } else {
+                for (JfrFrame frame : (JfrFrame[]) f) {
+                    count(frame);
+                    out.add(frame);
+                }
             }
-            out.addAll(f);
         }
     }
 
@@ -321,19 +333,22 @@ public final class Symbolizer {
         return new JfrFrame(jm.className(), jm.name(), jm.descriptor(), bci < 0 ? -1 : jm.line(bci), bci, INTERPRETED);
     }
 
-    /** The frames of one pc of JIT code, a stub or native code; a JIT pc may stand for several inlined methods. */
-    private List<JfrFrame> resolve(long pc) {
+    /**
+     * The frames of one pc of JIT code, a stub or native code; a JIT pc may stand for several
+     * inlined methods, those of its call site when it is a return address (atReturn).
+     */
+    private List<JfrFrame> resolve(long pc, boolean atReturn) {
         if (code != null && code.contains(pc)) {
             Optional<CodeCache.Blob> blob = code.blobAt(pc);
             if (blob.isPresent()) {
                 CodeCache.Blob b = blob.get();
                 if (b.isNMethod() && methods != null) {
-                    List<JfrFrame> java = jitFrames(b, pc);
+                    List<JfrFrame> java = jitFrames(b, pc, atReturn);
                     if (!java.isEmpty()) {
                         return java;
                     }
                 }
-                String name = code.isCallStubReturn(pc) ? "call_stub" : b.name();
+                String name = code.isCallStubReturn(pc) ? "call_stub" : b.isNMethod() ? b.name() : stubName(pc, b);
                 return List.of(new JfrFrame(JVM_CODE, name, "", -1, -1, NATIVE));
             }
             return List.of(new JfrFrame(JVM_CODE, "0x" + Long.toHexString(pc), "", -1, -1, NATIVE));
@@ -347,8 +362,16 @@ public final class Symbolizer {
         return List.of(new JfrFrame(l.module(), name, "", -1, -1, NATIVE));
     }
 
-    private List<JfrFrame> jitFrames(CodeCache.Blob nm, long pc) {
-        List<CodeCache.Scope> scopes = code.scopesAt(nm, pc);
+    /** A stub by its own name (sha256_implCompressMB) where its buffer's name (StubRoutines (compilerstubs)) is all the code cache knows. */
+    private String stubName(long pc, CodeCache.Blob b) {
+        if (stubs == null) {
+            stubs = StubNames.load(code);
+        }
+        return stubs.flatMap(n -> n.at(pc, b.codeBegin())).orElse(b.name());
+    }
+
+    private List<JfrFrame> jitFrames(CodeCache.Blob nm, long pc, boolean atReturn) {
+        List<CodeCache.Scope> scopes = atReturn ? code.scopesAtReturn(nm, pc) : code.scopesAt(nm, pc);
         List<JfrFrame> list = new ArrayList<>(scopes.size());
         for (int i = 0; i < scopes.size(); i++) {
             CodeCache.Scope s = scopes.get(i);
@@ -362,35 +385,16 @@ public final class Symbolizer {
             list.add(new JfrFrame(jm.className(), jm.name(), jm.descriptor(), bci >= 0 ? jm.line(bci) : -1, bci, type));
         }
         if (list.isEmpty()) {
-            // no debug information at this pc (e.g. a native method's wrapper): the nmethod's own method
+            // no debug information at this pc (a native method's wrapper; a call that records none, such
+            // as a leaf call into a stub): the nmethod's own method, as HotSpot names such a frame
             methods.method(nm.method()).ifPresent(jm -> list.add(
                     new JfrFrame(jm.className(), jm.name(), jm.descriptor(), -1, -1, JIT)));
         }
         return List.copyOf(list);
     }
 
-    private KernelSymbols kernelSymbols() {
-        long start = System.nanoTime();
-        try {
-            return awaitKernelSymbols();
-        } finally {
-            waitNanos += System.nanoTime() - start;
-        }
-    }
-
-    private KernelSymbols awaitKernelSymbols() {
-        if (!preloading && !kernelLoad.isDone()) {
-            kernelLoad.complete(KernelSymbols.load()); // not preloaded: read it here
-        }
-        try {
-            return kernelLoad.join();
-        } catch (RuntimeException e) {
-            return KernelSymbols.load();
-        }
-    }
-
     public synchronized Stats stats() {
-        return new Stats(stackCount, stacksLost, stacksResumed, mapLookups, frames, javaFrames, interpretedFrames, inlinedFrames, jitFrames,
-                nativeFrames, kernelFrames, unresolvedFrames, nanos, waitNanos + natives.loadNanos());
+        return new Stats(stackCount, stacksLost, stacksResumed, stacksIncomplete, mapLookups, frames, javaFrames, interpretedFrames, inlinedFrames,
+                jitFrames, nativeFrames, kernelFrames, unresolvedFrames, nanos, kernelLoadNanos + natives.loadNanos());
     }
 }

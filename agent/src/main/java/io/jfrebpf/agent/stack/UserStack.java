@@ -7,10 +7,15 @@ import java.lang.foreign.ValueLayout;
 /**
  * Mirror of {@code struct user_stack} (bpf/stack.h): the frames of a user stack as the kernel
  * walked them, innermost first. A frame is a pc, or for an interpreted frame its {@code Method*}
- * (in {@code pcs}) and bytecode pointer (in {@code bcps}, 0 for other frames). {@code resumed}:
- * the native frames under the last Java frame were stale and left out (bpf/stack.bpf.h).
+ * (in {@code pcs}) and bytecode pointer (in {@code bcps}, 0 for other frames); {@code interrupted}:
+ * the frame's pc is where a signal interrupted the thread (any pc, not a return address). {@code resumed}:
+ * the native frames under the last Java frame were stale and left out; {@code incomplete}: the
+ * walk ended at a frame of HotSpot's code it could not unwind (the stack goes on);
+ * {@code continuation}: a virtual thread's frames still in its stack chunk were skipped, the walk
+ * went on at its carrier's Continuation.enterSpecial (bpf/stack.bpf.h).
  */
-public record UserStack(long[] pcs, long[] bcps, boolean truncated, boolean resumed) {
+public record UserStack(long[] pcs, long[] bcps, boolean[] interrupted, boolean truncated, boolean resumed, boolean incomplete,
+        boolean continuation) {
     public static final long SIZE = StackLayout.UserStack.SIZE;
     public static final long DEPTH = StackLayout.UserStack.DEPTH;
     public static final long FLAGS = StackLayout.UserStack.FLAGS;
@@ -22,27 +27,38 @@ public record UserStack(long[] pcs, long[] bcps, boolean truncated, boolean resu
     public static final int KERNEL_MAX_DEPTH = (int) StackLayout.KERNEL_STACK_MAX_DEPTH;
     public static final int TRUNCATED = (int) StackLayout.USER_STACK_TRUNCATED;
     public static final int RESUMED = (int) StackLayout.USER_STACK_RESUMED;
+    public static final int INCOMPLETE = (int) StackLayout.USER_STACK_INCOMPLETE;
+    public static final int CONTINUATION = (int) StackLayout.USER_STACK_CONTINUATION;
     public static final long FRAME_INTERPRETED = StackLayout.USER_FRAME_INTERPRETED;
+    public static final long FRAME_INTERRUPTED = StackLayout.USER_FRAME_INTERRUPTED;
 
     public static UserStack decode(MemorySegment s) {
         int depth = Math.min(MAX_DEPTH, Math.max(0, s.get(ValueLayout.JAVA_INT_UNALIGNED, DEPTH)));
         int flags = s.get(ValueLayout.JAVA_INT_UNALIGNED, FLAGS);
         long[] pcs = new long[depth];
         long[] bcps = new long[depth];
+        boolean[] interrupted = new boolean[depth];
         for (int i = 0; i < depth; i++) {
             long base = FRAMES + i * FRAME_SIZE;
             pcs[i] = s.get(ValueLayout.JAVA_LONG_UNALIGNED, base + FRAME_PC);
             long aux = s.get(ValueLayout.JAVA_LONG_UNALIGNED, base + FRAME_AUX);
             bcps[i] = (aux & FRAME_INTERPRETED) != 0 ? aux & ~FRAME_INTERPRETED : 0;
+            interrupted[i] = (aux & FRAME_INTERPRETED) == 0 && (aux & FRAME_INTERRUPTED) != 0;
             if ((aux & FRAME_INTERPRETED) != 0 && bcps[i] == 0) {
                 bcps[i] = -1; // interpreted, bcp not yet set (method entry)
             }
         }
-        return new UserStack(pcs, bcps, (flags & TRUNCATED) != 0, (flags & RESUMED) != 0);
+        return new UserStack(pcs, bcps, interrupted, (flags & TRUNCATED) != 0, (flags & RESUMED) != 0, (flags & INCOMPLETE) != 0,
+                (flags & CONTINUATION) != 0);
     }
 
     public int depth() {
         return pcs.length;
+    }
+
+    /** Whether frame i is at any pc (the innermost, or where a signal interrupted the thread), not at a return address. */
+    public boolean anyPc(int i) {
+        return i == 0 || interrupted[i];
     }
 
     /** Whether frame i is interpreted: pcs[i] is then a Method*. */

@@ -5,6 +5,7 @@ import io.jfrebpf.agent.jfr.JfrStack;
 import io.jfrebpf.agent.probe.Recorder;
 import io.jfrebpf.events.EbpfEvent;
 import io.jfrebpf.events.UploadStatusEvent;
+import io.jfrebpf.events.read.EventNames;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -333,7 +334,7 @@ public final class PyroscopeUpload implements Recorder.Tap {
     private void note(String cause, String detail) {
         String text = detail == null || detail.isEmpty() ? cause : cause + ": " + detail;
         if (logged.size() < MAX_CAUSES_LOGGED && logged.add(cause)) {
-            Log.warn("upload: %s (%s); from now on counted in ebpf.UploadStatus, not logged", text, target.server());
+            Log.warn("upload: %s (%s); from now on counted in %s, not logged", text, target.server(), EventNames.UPLOAD_STATUS);
         } else {
             Log.debug("upload: %s", text);
         }

@@ -1,11 +1,14 @@
 package io.jfrebpf.agent.fuzz;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.jfrebpf.agent.Options;
 import io.jfrebpf.agent.os.ElfFile;
+import io.jfrebpf.agent.os.ElfImage;
+import io.jfrebpf.agent.os.ElfReference;
 import io.jfrebpf.agent.os.ElfFormatException;
 import io.jfrebpf.agent.os.Errno;
 import io.jfrebpf.agent.os.OpenFlags;
@@ -160,15 +163,93 @@ class OutsideInputPropertiesTest {
         try {
             Files.write(file, bytes);
             try (ElfFile elf = ElfFile.open(file)) {
-                assertTrue(elf.symbolCount() >= 0);
                 elf.symbol("open64");
-                elf.symbolAt(0x1000);
+                elf.symbols(java.util.List.of("malloc", "memcpy", "counter", "__libc_malloc"));
+                elf.dataSymbol("counter");
+                assertTrue(elf.dataSymbolsStartingWith("c", 16).size() <= 16);
+                assertTrue(elf.symbolCount() >= 0);
+                for (long vaddr : new long[] {0x1000, ElfImage.BASE + 0x100, ElfImage.BASE + 0x184, ElfImage.BASE + 0x400, -1}) {
+                    elf.symbolAt(vaddr).ifPresent(s -> assertTrue(s.name().length() <= 4096, s.name()));
+                }
             } catch (ElfFormatException e) {
                 assertTrue(e.getMessage().contains(file.toString()), e.getMessage());
             }
         } finally {
             Files.delete(file);
         }
+    }
+
+    /**
+     * A whole small object (headers, section table, both symbol tables and their strings) with
+     * some bytes changed: the lookups read the tables themselves, on demand, so every offset they
+     * follow must be checked.
+     */
+    @Property(tries = 2000)
+    void anyChangedObjectIsReadOrAClearError(@ForAll("changedImages") byte[] bytes) throws IOException {
+        anyFileIsAnElfFileOrAClearError(bytes);
+    }
+
+    /**
+     * A changed object that the reader before took (and that has one symbol table of each type:
+     * it read every one, this one the first) answers as it did, at every function's edges, by
+     * every name and for data; at a function's first byte shared with aliases, one of them.
+     * (Bytes that are no UTF-8 decode alike in both; only a lookup by such a name differs.)
+     */
+    @Property(tries = 2000)
+    void aChangedObjectAnswersAsTheOldReader(@ForAll("changedImages") byte[] bytes) throws IOException {
+        Path file = Files.createTempFile("fuzz", ".so");
+        try {
+            Files.write(file, bytes);
+            ElfReference old;
+            try {
+                old = ElfReference.open(file);
+            } catch (ElfFormatException e) {
+                return;
+            }
+            net.jqwik.api.Assume.that(old.oneTableOfEachType());
+            // addresses compare unsigned now, signed before: alike below 2^63, where every user-space object lies
+            net.jqwik.api.Assume.that(old.functions().stream().allMatch(f -> f.value() >= 0 && f.size() >= 0 && f.value() + f.size() >= 0));
+            try (ElfFile elf = ElfFile.open(file)) {
+                for (ElfFile.Symbol f : old.functions()) {
+                    for (long vaddr : new long[] {f.value() - 1, f.value(), f.value() + 1, f.value() + f.size() - 1, f.value() + f.size()}) {
+                        java.util.Optional<ElfFile.Symbol> got = elf.symbolAt(vaddr);
+                        assertTrue(old.allows(vaddr, got), "at 0x" + Long.toHexString(vaddr) + ": " + got);
+                    }
+                }
+                // by name: the names of valid UTF-8 (one that was not decodes with U+FFFD, which no caller asks for)
+                java.util.List<String> names = new java.util.ArrayList<>(old.functionNames().stream().filter(n -> n.indexOf('\uFFFD') < 0).toList());
+                names.addAll(java.util.List.of("malloc", "memcpy", "__libc_malloc", "sized_zero", "free", "counter"));
+                java.util.Map<String, ElfFile.Symbol> found = elf.symbols(names);
+                for (String name : names) {
+                    assertEquals(old.symbol(name).orElse(null), found.get(name), name);
+                }
+                for (String name : java.util.stream.Stream.concat(old.dataNames().stream().filter(n -> n.indexOf('\uFFFD') < 0),
+                        java.util.stream.Stream.of("counter", "malloc")).toList()) {
+                    assertEquals(old.dataSymbol(name), elf.dataSymbol(name), name);
+                }
+            }
+        } finally {
+            Files.delete(file);
+        }
+    }
+
+    @Provide
+    Arbitrary<byte[]> changedImages() {
+        long b = ElfImage.BASE;
+        byte[] image = new ElfImage().dynamic("malloc", b + 0x100, 0x40, ElfImage.STT_FUNC)
+                .dynamic("memcpy", b + 0x200, 0x20, ElfImage.STT_GNU_IFUNC).dynamic("counter", b + 0x300, 8, ElfImage.STT_OBJECT)
+                .local("malloc@GLIBC_2.2.5", b + 0x180, 0x10, ElfImage.STT_FUNC).local("__libc_malloc", b + 0x100, 0x40, ElfImage.STT_FUNC)
+                .local("sized_zero", b + 0x400, 0, ElfImage.STT_FUNC).undefined("free", b + 0x500, 0x10).bytes();
+        Arbitrary<Byte> value = Arbitraries.oneOf(Arbitraries.bytes(), Arbitraries.of((byte) 0, (byte) -1, (byte) 0x7f, (byte) 0x80,
+                (byte) 1, (byte) 24, (byte) 64));
+        return Arbitraries.integers().between(0, image.length - 1).list().ofMinSize(1).ofMaxSize(8)
+                .flatMap(positions -> value.list().ofSize(positions.size()).map(values -> {
+                    byte[] copy = image.clone();
+                    for (int i = 0; i < positions.size(); i++) {
+                        copy[positions.get(i)] = values.get(i);
+                    }
+                    return copy;
+                }));
     }
 
     /** Random bytes, and a real library's bytes with some of them changed (headers and tables get hit). */

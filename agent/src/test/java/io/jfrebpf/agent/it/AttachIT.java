@@ -91,7 +91,7 @@ class AttachIT {
     record Cli(int exitCode, String output) {
     }
 
-    private static Cli cli(String... args) throws Exception {
+    static Cli cli(String... args) throws Exception {
         List<String> cmd = new java.util.ArrayList<>(List.of(ChildJvm.JAVA.toString(), "-jar", ChildJvm.AGENT_JAR.toString()));
         cmd.addAll(List.of(args));
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();

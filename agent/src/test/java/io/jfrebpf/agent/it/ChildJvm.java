@@ -15,7 +15,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * A JVM started by a test with the built agent jar, running a workload class of the test
- * sources: the real {@code -javaagent:} path, end to end.
+ * sources: the real {@code -javaagent:} path, end to end. It runs with -XX:+PreserveFramePointer
+ * unless {@link #withoutFramePointers()} says otherwise.
  */
 final class ChildJvm {
     static final Path AGENT_JAR = Path.of(System.getProperty("jfrebpf.agent.jar", "target/jfr-ebpf-agent.jar")).toAbsolutePath();
@@ -73,6 +74,12 @@ final class ChildJvm {
 
     ChildJvm flag(String flag) {
         jvmFlags.add(flag);
+        return this;
+    }
+
+    /** Without -XX:+PreserveFramePointer, as a JVM one attaches to usually runs: JIT code keeps no frame pointers. */
+    ChildJvm withoutFramePointers() {
+        jvmFlags.remove("-XX:+PreserveFramePointer");
         return this;
     }
 

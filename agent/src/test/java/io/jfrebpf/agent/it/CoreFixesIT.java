@@ -39,7 +39,7 @@ class CoreFixesIT {
                 + text.substring(end));
         // globals of the types the programs relocate against, so that clang puts them whole into the BTF
         Path source = Files.writeString(dir.resolve("older.c"), "#include \"vmlinux.h\"\nstruct task_struct anchor_task;\n"
-                + "struct pt_regs anchor_regs;\nstruct pid anchor_pid;\n");
+                + "struct pt_regs anchor_regs;\nstruct pid anchor_pid;\nstruct uprobe_task anchor_utask;\n");
         Path object = dir.resolve("older.o");
         run(dir, List.of("clang", "-g", "-O2", "-target", "bpf", "-c", source.toString(), "-o", object.toString()));
         return object;

@@ -7,7 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
+import java.util.regex.Pattern;
 import jdk.jfr.consumer.RecordedEvent;
 import jdk.jfr.consumer.RecordedFrame;
 import org.junit.jupiter.api.BeforeAll;
@@ -51,6 +53,7 @@ class MallocIT {
         for (RecordedEvent e : leaksUnder(leaks, "leakNative")) {
             assertEquals("native-leaker", javaName(e), "thread of " + e);
             assertTrue(e.getDuration().toMillis() >= 1000, "at least malloc.age old: " + e.getDuration());
+            assertEquals(Duration.ofSeconds(1), e.getDuration("minimumAge"), "the age it counted from, malloc.age");
         }
         assertEquals(1000 * 1024, direct(leaks, "callocBlock", "bytes"), "calloc(1000, 1024)");
         assertEquals(1, direct(leaks, "callocBlock", "allocations"));
@@ -105,6 +108,28 @@ class MallocIT {
                 estimate, 100 * error, samples);
         assertTrue(error < 0.30, "estimate " + estimate + " from " + samples + " samples is " + 100 * error + "% off");
         assertTrue(samples > 100 && samples < 320, "~200 samples expected: " + samples);
+    }
+
+    /**
+     * A recording shorter than the default age of 10 s (a CI capture): 100 MiB leaked at its
+     * start, then 3 s of work, and no malloc.age. The report counts what is half the time traced
+     * old, and each event says from which age it counted.
+     */
+    @Test
+    void aRecordingShorterThanTheDefaultAgeReportsItsLeaks(@TempDir Path dir) throws Exception {
+        Path recording = dir.resolve("short.jfr");
+        ChildJvm.Result r = ChildJvm.workload(NativeWorkloads.Leaks.class, "100", String.valueOf(MIB), "0", "3000")
+                .agent("file=" + recording + ",probes=malloc").run(dir).assertSucceeded();
+        assertTrue(Pattern.compile("malloc: leak report: \\d+ sampled allocations not freed, \\d+ at least \\d+\\.\\d s old"
+                + " \\(half the \\d+\\.\\d s traced\\)").matcher(r.output()).find(), r.output());
+        List<RecordedEvent> leaks = where(Recordings.read(recording), "ebpf.NativeLeak", e -> true);
+        assertEquals(100 * MIB, direct(leaks, "leakNative", "bytes"), "100 x 1 MiB never freed, in a recording of a few seconds");
+        for (RecordedEvent e : leaks) {
+            Duration age = e.getDuration("minimumAge");
+            assertTrue(age.compareTo(Duration.ofSeconds(1)) > 0 && age.compareTo(Duration.ofSeconds(10)) < 0, "half the time traced: " + e);
+            assertTrue(e.getDuration().compareTo(age) >= 0, "its oldest allocation is at least that old: " + e);
+        }
+        JmcRules.on(recording).fires("NativeLeak", "from io.jfrebpf.agent.it.NativeWorkloads.malloc:").quiet("LostEvents");
     }
 
     /**

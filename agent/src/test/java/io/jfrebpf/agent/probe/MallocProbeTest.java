@@ -2,6 +2,8 @@ package io.jfrebpf.agent.probe;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import java.time.Duration;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
 class MallocProbeTest {
@@ -27,5 +29,22 @@ class MallocProbeTest {
         assertEquals(0, MallocProbe.cheapFreeOffset(code(0x48, 0x85, 0xff, 0x0f, 0x84, 0, 0, 0, 0, 0x48, 0x89, 0xe5)),
                 "not a push after the branch");
         assertEquals(0, MallocProbe.cheapFreeOffset(code(0x55, 0x48, 0x89, 0xe5)), "a push at the entry: emulated already");
+    }
+
+    static final long S = 1_000_000_000L;
+
+    /** The leak report's age fits the recording: a 4 s capture counts what is 2 s old, a long one what is 10 s old. */
+    @Test
+    void theDefaultAgeIsTenSecondsOrHalfTheTimeTraced() {
+        assertEquals(2 * S, MallocProbe.minimumAgeNs(Optional.empty(), 4 * S));
+        assertEquals(10 * S, MallocProbe.minimumAgeNs(Optional.empty(), 20 * S));
+        assertEquals(10 * S, MallocProbe.minimumAgeNs(Optional.empty(), 3600 * S));
+        assertEquals(0, MallocProbe.minimumAgeNs(Optional.empty(), -1), "a clock read before the attach");
+    }
+
+    @Test
+    void aGivenAgeIsKept() {
+        assertEquals(30 * S, MallocProbe.minimumAgeNs(Optional.of(Duration.ofSeconds(30)), 4 * S));
+        assertEquals(0, MallocProbe.minimumAgeNs(Optional.of(Duration.ZERO), 4 * S));
     }
 }

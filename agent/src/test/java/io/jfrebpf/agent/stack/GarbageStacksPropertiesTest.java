@@ -34,7 +34,7 @@ class GarbageStacksPropertiesTest {
         VmStructs vm = VmStructs.load().orElseThrow(() -> new AssertionError("VMStructs of this JVM not readable"));
         code = CodeCache.load(vm).orElseThrow();
         methods = JavaMethods.load(vm).orElseThrow();
-        symbolizer = new Symbolizer(new StackMaps(code, null), code, methods);
+        symbolizer = new Symbolizer(new StackMaps(code, null, null, 0, new long[0]), code, methods);
         ProcMaps.Mapping jvm = ProcMaps.self().mappings().stream().filter(m -> m.path().endsWith("libjvm.so"))
                 .findFirst().orElseThrow();
         anchors = new long[] {code.interpreterStart(), code.interpreterEnd(), jvm.start(), jvm.end(),
@@ -65,7 +65,7 @@ class GarbageStacksPropertiesTest {
     @Property
     void garbagePcsGiveUnresolvedOrStubFrames(@ForAll("pointers") long pc) {
         code.blobAt(pc).ifPresent(b -> code.scopesAt(b, pc));
-        List<JfrFrame> frames = symbolizer.frames(new UserStack(new long[] {pc}, new long[] {0}, false, false));
+        List<JfrFrame> frames = symbolizer.frames(new UserStack(new long[] {pc}, new long[] {0}, new boolean[1], false, false, false, false));
         assertFalse(frames.isEmpty());
         for (JfrFrame f : frames) {
             assertFalse(f.methodName().isEmpty() || f.className().isEmpty(), f.toString());
@@ -74,7 +74,7 @@ class GarbageStacksPropertiesTest {
 
     @Property
     void garbageInterpretedFramesAreNamedInterpreter(@ForAll("pointers") long method, @ForAll("pointers") long bcp) {
-        List<JfrFrame> frames = symbolizer.frames(new UserStack(new long[] {method}, new long[] {bcp == 0 ? -1 : bcp}, false, false));
+        List<JfrFrame> frames = symbolizer.frames(new UserStack(new long[] {method}, new long[] {bcp == 0 ? -1 : bcp}, new boolean[1], false, false, false, false));
         assertEquals(1, frames.size());
         assertEquals(Symbolizer.INTERPRETED, frames.get(0).type());
     }

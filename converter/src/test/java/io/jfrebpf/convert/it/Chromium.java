@@ -14,7 +14,8 @@ import javax.imageio.ImageIO;
  * stderr with --enable-logging) and a screenshot.
  */
 final class Chromium {
-    record Page(String log, List<String> scriptErrors, long coloredPixels) {
+    /** What a page showed: its console's errors, the coloured pixels, and the rows (y) coloured across 90% of the width or more. */
+    record Page(String log, List<String> scriptErrors, long coloredPixels, List<Integer> fullRows, int height) {
     }
 
     private Chromium() {
@@ -36,11 +37,22 @@ final class Chromium {
         throw new AssertionError("no headless Chromium: scripts/setup.sh installs Debian's chromium package");
     }
 
+    /** The first screen a person sees of a page: a laptop's window, not scrolled. */
+    static final int FIRST_SCREEN = 800;
+
     static Page open(Path html, Path screenshot) throws Exception {
+        return open(html, screenshot, HEIGHT);
+    }
+
+    static Page firstScreen(Path html, Path screenshot) throws Exception {
+        return open(html, screenshot, FIRST_SCREEN);
+    }
+
+    static Page open(Path html, Path screenshot, int height) throws Exception {
         Path profile = Files.createTempDirectory("chromium-profile");
         Process p = new ProcessBuilder(binary().toString(), "--headless", "--no-sandbox", "--disable-gpu",
                 "--disable-dev-shm-usage", "--user-data-dir=" + profile, "--enable-logging=stderr", "--v=0",
-                "--window-size=1280," + HEIGHT, "--virtual-time-budget=3000", "--screenshot=" + screenshot,
+                "--window-size=1280," + height, "--virtual-time-budget=3000", "--screenshot=" + screenshot,
                 html.toUri().toString()).redirectErrorStream(true).start();
         String log = new String(p.getInputStream().readAllBytes());
         assertTrue(p.waitFor(2, TimeUnit.MINUTES), "chromium did not finish");
@@ -49,17 +61,23 @@ final class Chromium {
         assertTrue(Files.isRegularFile(screenshot), "no screenshot:\n" + log);
         BufferedImage image = ImageIO.read(screenshot.toFile());
         long colored = 0;
+        List<Integer> fullRows = new java.util.ArrayList<>();
         for (int y = 0; y < image.getHeight(); y++) {
+            int row = 0;
             for (int x = 0; x < image.getWidth(); x++) {
                 int rgb = image.getRGB(x, y);
                 int r = (rgb >> 16) & 0xff;
                 int g = (rgb >> 8) & 0xff;
                 int b = rgb & 0xff;
                 if (Math.max(r, Math.max(g, b)) - Math.min(r, Math.min(g, b)) > 40) {
-                    colored++;
+                    row++;
                 }
             }
+            colored += row;
+            if (row >= image.getWidth() * 9 / 10) {
+                fullRows.add(y);
+            }
         }
-        return new Page(log, errors, colored);
+        return new Page(log, errors, colored, fullRows, image.getHeight());
     }
 }

@@ -26,10 +26,21 @@ final class Jvm {
 
     /** Records {@link Burner} under the agent (probes=cpu at 199 Hz) into {@code file}. */
     static Path burn(Path file, int hot, int cold, int iterations) throws Exception {
+        return burn(file, List.of("-XX:+PreserveFramePointer"), hot, cold, iterations, 0);
+    }
+
+    /**
+     * Records {@link Burner} under the agent with these JVM flags, {@code depth} calls down; from
+     * main's first line (startup=wait), as a CI capture records, so that the work is all in it.
+     */
+    static Path burn(Path file, List<String> flags, int hot, int cold, int iterations, int depth) throws Exception {
         assertTrue(Files.isRegularFile(AGENT), "agent jar not built: " + AGENT);
-        Result r = run(List.of(JAVA.toString(), "-XX:+PreserveFramePointer", "--enable-native-access=ALL-UNNAMED",
-                "-javaagent:" + AGENT + "=file=" + file + ",probes=cpu,cpu.hz=199", "-cp", TEST_CLASSES.toString(),
-                Burner.class.getName(), String.valueOf(hot), String.valueOf(cold), String.valueOf(iterations)));
+        List<String> cmd = new ArrayList<>(List.of(JAVA.toString()));
+        cmd.addAll(flags);
+        cmd.addAll(List.of("--enable-native-access=ALL-UNNAMED", "-javaagent:" + AGENT + "=file=" + file + ",probes=cpu,cpu.hz=199,startup=wait",
+                "-cp", TEST_CLASSES.toString(), Burner.class.getName(), String.valueOf(hot), String.valueOf(cold),
+                String.valueOf(iterations), String.valueOf(depth)));
+        Result r = run(cmd);
         assertEquals(0, r.exit(), r.out());
         assertTrue(Files.size(file) > 0, r.out());
         return file;

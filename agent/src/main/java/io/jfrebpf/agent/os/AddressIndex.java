@@ -1,0 +1,141 @@
+package io.jfrebpf.agent.os;
+
+/**
+ * Start addresses sorted for a floor lookup, each with an int that says what starts there (a
+ * symbol's index, a name's offset): the compact form of a symbol table, 12 bytes an entry, no
+ * object per entry. Addresses compare unsigned (kernel addresses have the top bit set). Where
+ * several entries start at one address, one stays: the last one given, the one a stable sort
+ * would leave last, unless the caller chooses.
+ */
+public final class AddressIndex {
+    private final long[] addresses;
+    private final int[] payloads;
+    private final int size;
+
+    private AddressIndex(long[] addresses, int[] payloads, int size) {
+        this.addresses = addresses;
+        this.payloads = payloads;
+        this.size = size;
+    }
+
+    /**
+     * The index of the first {@code count} entries, taking the arrays over (sorted in place,
+     * no copy unless a quarter or more of them would be wasted). Among entries at one address
+     * the one with the greatest payload wins: callers give payloads that grow in input order.
+     */
+    public static AddressIndex of(long[] addresses, int[] payloads, int count) {
+        return of(addresses, payloads, count, (earlier, later) -> later);
+    }
+
+    /**
+     * As {@link #of(long[], int[], int)}, but among entries at one address {@code keep} says
+     * which stays, given the payload kept so far and the next one in payload order.
+     */
+    public static AddressIndex of(long[] addresses, int[] payloads, int count, java.util.function.IntBinaryOperator keep) {
+        if (count < 0 || count > addresses.length || count > payloads.length) {
+            throw new IllegalArgumentException("count " + count);
+        }
+        if (!sorted(addresses, payloads, count)) {
+            heapSort(addresses, payloads, count);
+        }
+        int n = 0;
+        for (int i = 0; i < count; i++) {
+            if (n > 0 && addresses[n - 1] == addresses[i]) {
+                payloads[n - 1] = keep.applyAsInt(payloads[n - 1], payloads[i]);
+                continue;
+            }
+            addresses[n] = addresses[i];
+            payloads[n] = payloads[i];
+            n++;
+        }
+        if (addresses.length - n > addresses.length / 4) {
+            return new AddressIndex(java.util.Arrays.copyOf(addresses, n), java.util.Arrays.copyOf(payloads, n), n);
+        }
+        return new AddressIndex(addresses, payloads, n);
+    }
+
+    /** The position of the last entry at or below address, or -1. */
+    public int floor(long address) {
+        int lo = 0;
+        int hi = size - 1;
+        int found = -1;
+        while (lo <= hi) {
+            int mid = (lo + hi) >>> 1;
+            if (Long.compareUnsigned(addresses[mid], address) <= 0) {
+                found = mid;
+                lo = mid + 1;
+            } else {
+                hi = mid - 1;
+            }
+        }
+        return found;
+    }
+
+    public long address(int position) {
+        return addresses[position];
+    }
+
+    public int payload(int position) {
+        return payloads[position];
+    }
+
+    public int size() {
+        return size;
+    }
+
+    /** Heap bytes held: the two arrays. */
+    public long bytes() {
+        return 16 + 8L * addresses.length + 16 + 4L * payloads.length;
+    }
+
+    private static boolean less(long[] a, int[] p, int i, int j) {
+        int c = Long.compareUnsigned(a[i], a[j]);
+        return c < 0 || (c == 0 && p[i] < p[j]);
+    }
+
+    private static boolean sorted(long[] a, int[] p, int n) {
+        for (int i = 1; i < n; i++) {
+            if (less(a, p, i, i - 1)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** In place and O(n log n) whatever the input (a garbage file cannot make it quadratic). */
+    private static void heapSort(long[] a, int[] p, int n) {
+        for (int i = n / 2 - 1; i >= 0; i--) {
+            siftDown(a, p, i, n);
+        }
+        for (int end = n - 1; end > 0; end--) {
+            swap(a, p, 0, end);
+            siftDown(a, p, 0, end);
+        }
+    }
+
+    private static void siftDown(long[] a, int[] p, int i, int n) {
+        while (true) {
+            int child = 2 * i + 1;
+            if (child >= n) {
+                return;
+            }
+            if (child + 1 < n && less(a, p, child, child + 1)) {
+                child++;
+            }
+            if (!less(a, p, i, child)) {
+                return;
+            }
+            swap(a, p, i, child);
+            i = child;
+        }
+    }
+
+    private static void swap(long[] a, int[] p, int i, int j) {
+        long t = a[i];
+        a[i] = a[j];
+        a[j] = t;
+        int u = p[i];
+        p[i] = p[j];
+        p[j] = u;
+    }
+}
