@@ -68,7 +68,10 @@ public final class JvmThreadStarts {
         if (t == null || !t.isVirtual() || t.getJavaName() == null || !wanted.contains(t.getJavaThreadId())) {
             return;
         }
-        found.put(t.getJavaThreadId(), new JfrThread(0, null, t.getJavaThreadId(), t.getJavaName(), true));
+        JfrThread before = found.get(t.getJavaThreadId());
+        if (before == null || before.javaName().isEmpty()) { // a name set after the thread started is its later events'
+            found.put(t.getJavaThreadId(), new JfrThread(0, null, t.getJavaThreadId(), t.getJavaName(), true));
+        }
     }
 
     private static void learn(RecordedEvent e, Set<Long> wanted, Map<Long, JfrThread> found) {

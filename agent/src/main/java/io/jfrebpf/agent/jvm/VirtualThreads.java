@@ -167,7 +167,10 @@ public final class VirtualThreads {
                 Object c = todo.poll();
                 try (Stream<?> ts = (Stream<?>) threads.invoke(c)) {
                     ts.forEach(o -> {
-                        if (o instanceof Thread t && t.isVirtual()) {
+                        // an empty name is not kept: the thread may not have set its name yet (a task
+                        // of a virtual-thread-per-task executor names its thread as it starts); its
+                        // events are then written unnamed and named at the end (unnamed())
+                        if (o instanceof Thread t && t.isVirtual() && !t.getName().isEmpty()) {
                             names.put(t.threadId(), t.getName());
                             unnamed.remove(t.threadId());
                         }
