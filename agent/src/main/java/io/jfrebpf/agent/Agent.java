@@ -13,6 +13,7 @@ import io.jfrebpf.agent.libbpf.KernelIds;
 import io.jfrebpf.agent.libbpf.RingBufferPoller;
 import io.jfrebpf.agent.os.SyscallTable;
 import io.jfrebpf.agent.probe.BackgroundWork;
+import io.jfrebpf.agent.probe.BpfProbe;
 import io.jfrebpf.agent.upload.PyroscopeUpload;
 import io.jfrebpf.agent.probe.ConnectListeners;
 import io.jfrebpf.agent.probe.ContainerInfo;
@@ -779,6 +780,7 @@ public final class Agent {
             status.events = s.probe != null ? s.probe.events() : 0;
             status.lost = s.probe != null && s.attached ? s.probe.lost() : 0;
             status.attachedAfter = s.attached ? Math.max(0, s.attachedAfterNs) : 0;
+            status.virtualThreads = s.attached && s.probe instanceof BpfProbe && threads != null ? threads.mountedThreads().describe() : null;
             recorder.emit(status, endNs, 0);
         }
         if (upload != null) {
