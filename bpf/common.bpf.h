@@ -8,6 +8,7 @@
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
 #include "common.h"
+#include "mounted.bpf.h"
 
 /* Set by the agent before load: the tgid of the JVM we run in. Nothing else leaves the kernel. */
 const volatile __u32 targ_tgid = 0;
@@ -99,7 +100,7 @@ static __always_inline bool is_target_task(struct task_struct *t)
 
 /* The header of a record about a task of ours that need not be the current one (scheduler tracepoints). */
 static __always_inline void fill_task_header(struct event_header *h, struct task_struct *t, __u64 start_ns, __u64 end_ns,
-					     __u64 user_stack)
+					     __u64 user_stack, __u64 java_thread_id)
 {
 	h->timestamp_ns = start_ns;
 	h->duration_ns = end_ns - start_ns;
@@ -109,6 +110,7 @@ static __always_inline void fill_task_header(struct event_header *h, struct task
 	h->kernel_stack_id = NO_STACK;
 	h->_pad = 0;
 	BPF_CORE_READ_STR_INTO(&h->comm, t, comm);
+	h->java_thread_id = java_thread_id; /* read when t was the current task (mounted.bpf.h) */
 }
 
 /*
@@ -132,6 +134,7 @@ static __always_inline void fill_header(struct event_header *h, __u64 pid_tgid, 
 	h->kernel_stack_id = NO_STACK;
 	h->_pad = 0;
 	bpf_get_current_comm(h->comm, sizeof(h->comm));
+	h->java_thread_id = mounted_thread_id();
 }
 
 #endif

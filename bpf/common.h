@@ -27,8 +27,10 @@ struct event_header {
 	__s32 kernel_stack_id; /* id in the kernel_stacks map, or NO_STACK */
 	__u32 _pad;
 	char comm[TASK_COMM_LEN]; /* the thread's name at the event: HotSpot sets it from the Java name */
+	__u64 java_thread_id; /* Thread.threadId() of the Java thread mounted on tid at the event: a virtual
+	                         thread's while one is mounted, else the platform thread's own; 0 unknown (mounted.bpf.h) */
 };
 
-_Static_assert(sizeof(struct event_header) == 56, "event_header layout is mirrored in Java");
+_Static_assert(sizeof(struct event_header) == 64, "event_header layout is mirrored in Java");
 
 #endif

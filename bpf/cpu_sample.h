@@ -16,6 +16,6 @@ struct cpu_sample_record {
 	__u32 state; /* CPU_STATE_USER or CPU_STATE_KERNEL: where the tick interrupted the thread */
 };
 
-_Static_assert(sizeof(struct cpu_sample_record) == 56 + 8, "mirrored in Java");
+_Static_assert(sizeof(struct cpu_sample_record) == 64 + 8, "mirrored in Java");
 
 #endif

@@ -26,6 +26,6 @@ struct file_open_record {
 	char path[FILE_PATH_MAX]; /* only path_len bytes (+ NUL) are sent: records are variable-length */
 };
 
-_Static_assert(sizeof(struct file_open_record) == 56 + 32 + FILE_PATH_MAX, "mirrored in Java");
+_Static_assert(sizeof(struct file_open_record) == 64 + 32 + FILE_PATH_MAX, "mirrored in Java");
 
 #endif

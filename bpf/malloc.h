@@ -22,7 +22,7 @@ struct malloc_record {
 	__u32 _pad;
 };
 
-_Static_assert(sizeof(struct malloc_record) == 56 + 32, "mirrored in Java");
+_Static_assert(sizeof(struct malloc_record) == 64 + 32, "mirrored in Java");
 
 /* A sampled allocation not freed yet, in the `live` map by address: what the leak report reads. */
 struct live_allocation {

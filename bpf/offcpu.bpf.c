@@ -26,6 +26,7 @@ struct blocked {
 	__u64 user_stack;
 	__u64 runtime; /* se.sum_exec_runtime when it left */
 	__u64 started; /* task_started() */
+	__u64 java_thread_id; /* mounted when it left (mounted.bpf.h) */
 	__u32 state;
 	__u32 _pad;
 };
@@ -49,7 +50,7 @@ static __always_inline void send(struct task_struct *t, const struct blocked *b,
 		count_lost();
 		return;
 	}
-	fill_task_header(&r->header, t, b->ns, end, b->user_stack);
+	fill_task_header(&r->header, t, b->ns, end, b->user_stack, b->java_thread_id);
 	r->state = b->state;
 	r->kernel_depth = 0;
 	if (kernel_stack) {
@@ -92,6 +93,7 @@ int BPF_PROG(sched_switch, bool preempt, struct task_struct *prev, struct task_s
 			.user_stack = current_user_stack(STACK_SLOT_SCHED),
 			.runtime = task_runtime(prev),
 			.started = task_started(prev),
+			.java_thread_id = mounted_thread_id(),
 			.state = preempt ? 0 : get_task_state(prev),
 		};
 		if (b.state & TASK_DEAD) {

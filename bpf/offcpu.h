@@ -21,6 +21,6 @@ struct offcpu_record {
 	__u64 kernel_ips[OFFCPU_KERNEL_MAX]; /* innermost first */
 };
 
-_Static_assert(sizeof(struct offcpu_record) == 56 + 8 + 8 * OFFCPU_KERNEL_MAX, "mirrored in Java");
+_Static_assert(sizeof(struct offcpu_record) == 64 + 8 + 8 * OFFCPU_KERNEL_MAX, "mirrored in Java");
 
 #endif

@@ -58,6 +58,7 @@ struct sender {
 	__u32 tid;
 	__u32 _pad;
 	char comm[TASK_COMM_LEN];
+	__u64 java_thread_id; /* mounted on tid then: virtual threads share their carriers (mounted.bpf.h) */
 };
 
 /* The last of our threads to send on a followed connection, by backend pid. */
@@ -171,10 +172,12 @@ static __always_inline void report(struct pg_backend *b, __u32 pid, __u32 protoc
 		h->tid = s->tid;
 		h->user_stack = s->user_stack;
 		__builtin_memcpy(h->comm, s->comm, sizeof(h->comm));
+		h->java_thread_id = s->java_thread_id;
 	} else {
 		h->tid = 0;
 		h->user_stack = NO_USER_STACK;
 		__builtin_memset(h->comm, 0, sizeof(h->comm));
+		h->java_thread_id = 0;
 	}
 	__u64 lock_wait = b->lock_wait_ns;
 	if (b->lock_start_ns)
@@ -365,7 +368,7 @@ int BPF_PROG(sock_send_length, struct sock *sk, int ret, int flags)
 	__u32 *backend = bpf_map_lookup_elem(&pg_conns, &key);
 	if (!backend)
 		return 0;
-	struct sender s = {.ns = bpf_ktime_get_ns(), .tid = ns_tid_current()};
+	struct sender s = {.ns = bpf_ktime_get_ns(), .tid = ns_tid_current(), .java_thread_id = mounted_thread_id()};
 	s.user_stack = current_user_stack(STACK_SLOT_TASK);
 	bpf_get_current_comm(s.comm, sizeof(s.comm));
 	bpf_map_update_elem(&senders, backend, &s, BPF_ANY);

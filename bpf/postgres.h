@@ -30,7 +30,7 @@ struct pg_query_record {
 	char query[PG_QUERY_MAX];   /* NUL-terminated, literals included: the agent redacts them */
 };
 
-_Static_assert(sizeof(struct pg_query_record) == 56 + 24 + PG_QUERY_MAX, "mirrored in Java");
+_Static_assert(sizeof(struct pg_query_record) == 64 + 24 + PG_QUERY_MAX, "mirrored in Java");
 
 /*
  * A backend we follow, by its pid: written by the agent when it attaches (debug_query_string

@@ -26,8 +26,15 @@ struct runnable {
 	__u64 user_stack;
 	__u64 runtime; /* se.sum_exec_runtime then */
 	__u64 started; /* task_started() */
+	__u64 java_thread_id; /* mounted when it stopped (mounted.bpf.h) */
 	__u32 preempted;
 	__u32 _pad;
+};
+
+/* Where a sleeping thread stopped, and which Java thread was mounted on it then. */
+struct stopped {
+	__u64 user_stack;
+	__u64 java_thread_id;
 };
 
 /* Threads of ours waiting to run, since when. */
@@ -43,7 +50,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 16384);
 	__type(key, __u32);
-	__type(value, __u64);
+	__type(value, struct stopped);
 } slept_at SEC(".maps");
 
 struct {
@@ -56,10 +63,11 @@ static __always_inline void woken(struct task_struct *p)
 	if (!is_target_task(p))
 		return;
 	__u32 tid = BPF_CORE_READ(p, pid);
-	__u64 *stack = bpf_map_lookup_elem(&slept_at, &tid);
+	struct stopped *stack = bpf_map_lookup_elem(&slept_at, &tid);
 	struct runnable r = {
 		.ns = bpf_ktime_get_ns(),
-		.user_stack = stack ? *stack : NO_USER_STACK,
+		.user_stack = stack ? stack->user_stack : NO_USER_STACK,
+		.java_thread_id = stack ? stack->java_thread_id : 0,
 		.runtime = task_runtime(p),
 		.started = task_started(p),
 	};
@@ -87,7 +95,7 @@ static __always_inline void send(struct task_struct *t, const struct runnable *w
 		count_lost();
 		return;
 	}
-	fill_task_header(&r->header, t, w->ns, end, w->user_stack);
+	fill_task_header(&r->header, t, w->ns, end, w->user_stack, w->java_thread_id);
 	r->cpu = bpf_get_smp_processor_id();
 	r->preempted = w->preempted;
 	bpf_ringbuf_submit(r, ringbuf_wakeup_flags(&events));
@@ -121,13 +129,16 @@ int BPF_PROG(sched_switch, bool preempt, struct task_struct *prev, struct task_s
 			.user_stack = current_user_stack(STACK_SLOT_SCHED),
 			.runtime = task_runtime(prev),
 			.started = task_started(prev),
+			.java_thread_id = mounted_thread_id(),
 			.preempted = 1,
 		};
 		recover(prev, tid, &r);
 		if (preempt || get_task_state(prev) == 0)
 			bpf_map_update_elem(&runq, &tid, &r, BPF_ANY);
-		else
-			bpf_map_update_elem(&slept_at, &tid, &r.user_stack, BPF_ANY);
+		else {
+			struct stopped s = {.user_stack = r.user_stack, .java_thread_id = r.java_thread_id};
+			bpf_map_update_elem(&slept_at, &tid, &s, BPF_ANY);
+		}
 	}
 	if (!is_target_task(next))
 		return 0;

@@ -12,6 +12,6 @@ struct runq_record {
 	__u32 preempted;            /* 1: taken off the CPU while runnable (preempted, throttled, yielded); 0: woken up */
 };
 
-_Static_assert(sizeof(struct runq_record) == 56 + 8, "mirrored in Java");
+_Static_assert(sizeof(struct runq_record) == 64 + 8, "mirrored in Java");
 
 #endif

@@ -18,7 +18,7 @@ struct syscall_latency_record {
 	__u32 _pad;
 };
 
-_Static_assert(sizeof(struct syscall_latency_record) == 72, "mirrored in Java");
+_Static_assert(sizeof(struct syscall_latency_record) == 80, "mirrored in Java");
 
 /* Per syscall number and per CPU, since the probe was loaded: every call counted. */
 struct syscall_stats {

@@ -47,6 +47,7 @@ struct origin {
 	__s32 kernel_stack_id;
 	__u32 tid;
 	char comm[TASK_COMM_LEN];
+	__u64 java_thread_id; /* mounted on tid then (mounted.bpf.h) */
 };
 
 struct conn {
@@ -122,6 +123,7 @@ static __always_inline void current_origin(struct origin *o, __u64 pid_tgid, __u
 	o->user_stack = current_user_stack(STACK_SLOT_TASK);
 	o->kernel_stack_id = NO_STACK;
 	bpf_get_current_comm(o->comm, sizeof(o->comm));
+	o->java_thread_id = mounted_thread_id();
 }
 
 /* The socket's own counters, as the application's bytes: without the SYN and FIN. */
@@ -153,6 +155,7 @@ static __always_inline void fill_origin(struct event_header *h, const struct ori
 	h->kernel_stack_id = o->kernel_stack_id;
 	h->_pad = 0;
 	__builtin_memcpy(h->comm, o->comm, sizeof(h->comm));
+	h->java_thread_id = o->java_thread_id;
 }
 
 /* Sends one record about a connection; the caller fills what is specific to its kind. */
@@ -304,6 +307,7 @@ int BPF_KRETPROBE(uretprobe_accept, long rax)
 	c.opener.user_stack = walk_user_stack(PT_REGS_IP(ctx), PT_REGS_SP(ctx), PT_REGS_FP(ctx), false, STACK_SLOT_TASK);
 	c.opener.kernel_stack_id = NO_STACK;
 	bpf_get_current_comm(c.opener.comm, sizeof(c.opener.comm));
+	c.opener.java_thread_id = mounted_thread_id();
 	if (bpf_map_update_elem(&conns, &key, &c, BPF_ANY)) {
 		count_lost();
 		return 0;
@@ -325,7 +329,9 @@ int BPF_PROG(sock_send_length, struct sock *sk, int ret, int flags)
 	if (!c)
 		return 0;
 	__u64 now = bpf_ktime_get_ns();
-	if (c->writer.ns && now - c->writer.ns < WRITER_REFRESH_NS && c->writer.tid == ns_tid_current())
+	/* the same writer a moment ago: virtual threads share their carriers' tids, so the mounted one decides */
+	if (c->writer.ns && now - c->writer.ns < WRITER_REFRESH_NS && c->writer.tid == ns_tid_current() &&
+	    c->writer.java_thread_id == mounted_thread_id())
 		return 0;
 	current_origin(&c->writer, pid_tgid, now);
 	return 0;

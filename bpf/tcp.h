@@ -47,6 +47,6 @@ struct tcp_record {
 	__u32 direction;            /* TCP_OUTBOUND or TCP_ACCEPTED */
 };
 
-_Static_assert(sizeof(struct tcp_record) == 56 + 32 + 40 + 32, "mirrored in Java");
+_Static_assert(sizeof(struct tcp_record) == 64 + 32 + 40 + 32, "mirrored in Java");
 
 #endif

@@ -13,6 +13,7 @@ import io.jfrebpf.agent.libbpf.KernelIds;
 import io.jfrebpf.agent.libbpf.RingBufferPoller;
 import io.jfrebpf.agent.os.SyscallTable;
 import io.jfrebpf.agent.probe.BackgroundWork;
+import io.jfrebpf.agent.probe.BpfProbe;
 import io.jfrebpf.agent.upload.PyroscopeUpload;
 import io.jfrebpf.agent.probe.ConnectListeners;
 import io.jfrebpf.agent.probe.ContainerInfo;
@@ -750,12 +751,22 @@ public final class Agent {
         for (int tid : threads.ended()) {
             ended.add((long) tid);
         }
-        if (jvm == null || ended.isEmpty()) {
+        Set<Long> unnamed = threads.virtualThreads().unnamed();
+        writer.relabelVirtual(threads.virtualThreads().namedLater());
+        if (jvm == null) {
             return;
         }
-        Map<Long, JfrThread> found = JvmThreadStarts.find(jvm, ended);
-        writer.relabel(found);
-        Log.debug("threads: %d of %d ended unknown threads named by the JVM's recording", found.size(), ended.size());
+        if (!ended.isEmpty()) {
+            Map<Long, JfrThread> found = JvmThreadStarts.find(jvm, ended);
+            writer.relabel(found);
+            Log.debug("threads: %d of %d ended unknown threads named by the JVM's recording", found.size(), ended.size());
+        }
+        if (!unnamed.isEmpty()) {
+            Map<Long, JfrThread> found = JvmThreadStarts.findVirtual(jvm, unnamed);
+            writer.relabelVirtual(found);
+            Log.debug("threads: %d of %d virtual threads that ended unseen named by the JVM's recording", found.size(),
+                    unnamed.size());
+        }
     }
 
     private void writeProbeStatus(long endNs) {
@@ -769,6 +780,7 @@ public final class Agent {
             status.events = s.probe != null ? s.probe.events() : 0;
             status.lost = s.probe != null && s.attached ? s.probe.lost() : 0;
             status.attachedAfter = s.attached ? Math.max(0, s.attachedAfterNs) : 0;
+            status.virtualThreads = s.attached && s.probe instanceof BpfProbe && threads != null ? threads.mountedThreads().describe() : null;
             recorder.emit(status, endNs, 0);
         }
         if (upload != null) {

@@ -11,7 +11,7 @@ import jdk.jfr.Name;
 @Label("CPU Sample")
 @Description("A thread of this JVM found on a CPU by the kernel's cpu-clock timer (cpu.hz per CPU), with its mixed Java/native/kernel stack")
 @Category({"eBPF", "CPU"})
-public final class CPUSampleEvent extends EbpfEvent {
+public final class CPUSampleEvent extends EbpfEvent implements OnCarrier {
     @Label("CPU")
     @Description("The CPU the thread ran on")
     public int cpu;
@@ -19,4 +19,13 @@ public final class CPUSampleEvent extends EbpfEvent {
     @Label("State")
     @Description("user: running its own code; kernel: in the kernel on its behalf (syscalls, page faults)")
     public String state;
+
+    @Label("Carrier Thread")
+    @Description("The platform thread the virtual thread was mounted on (its Java name); null when the event's thread is not virtual")
+    public String carrierThread;
+
+    @Override
+    public void carrierThread(String name) {
+        carrierThread = name;
+    }
 }

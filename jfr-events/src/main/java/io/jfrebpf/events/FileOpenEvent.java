@@ -11,7 +11,7 @@ import jdk.jfr.Name;
 @Label("File Open")
 @Description("A file opened (or an attempt) by this JVM through open, openat, openat2 or creat")
 @Category({"eBPF", "File"})
-public final class FileOpenEvent extends EbpfEvent {
+public final class FileOpenEvent extends EbpfEvent implements OnCarrier {
     @Label("Path")
     @Description("Absolute path: relative paths resolved against the working or given directory")
     public String path;
@@ -31,4 +31,13 @@ public final class FileOpenEvent extends EbpfEvent {
     @Label("Error")
     @Description("errno name when the open failed, e.g. ENOENT")
     public String error;
+
+    @Label("Carrier Thread")
+    @Description("The platform thread the virtual thread was mounted on (its Java name); null when the event's thread is not virtual")
+    public String carrierThread;
+
+    @Override
+    public void carrierThread(String name) {
+        carrierThread = name;
+    }
 }

@@ -11,8 +11,17 @@ import jdk.jfr.Name;
 @Label("Off-CPU")
 @Description("Time a thread of this JVM spent off CPU (at least offcpu.threshold), from the moment it was switched out until it ran again, with the stack where it blocked")
 @Category({"eBPF", "CPU"})
-public final class OffCPUEvent extends EbpfEvent {
+public final class OffCPUEvent extends EbpfEvent implements OnCarrier {
     @Label("State")
     @Description("Task state when switched out: S sleeping (waits, sleeps, sockets), D uninterruptible (disk, some locks), R preempted while runnable")
     public String state;
+
+    @Label("Carrier Thread")
+    @Description("The platform thread the virtual thread was mounted on (its Java name); null when the event's thread is not virtual")
+    public String carrierThread;
+
+    @Override
+    public void carrierThread(String name) {
+        carrierThread = name;
+    }
 }

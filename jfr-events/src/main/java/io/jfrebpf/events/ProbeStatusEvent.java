@@ -41,4 +41,8 @@ public final class ProbeStatusEvent extends EbpfEvent {
     @Description("How long after the JVM started the probe was attached (to the kernel's 10 ms resolution of a process's start): what happened before is not in the recording; 0 when not attached")
     @Timespan(Timespan.NANOSECONDS)
     public long attachedAfter;
+
+    @Label("Virtual Threads")
+    @Description("How this probe's events on virtual threads are named: by the virtual thread mounted at the event (read from HotSpot's JavaThread, the same under every garbage collector), or why they name their carrier")
+    public String virtualThreads;
 }

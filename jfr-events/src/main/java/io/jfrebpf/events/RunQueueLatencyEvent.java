@@ -11,7 +11,7 @@ import jdk.jfr.Name;
 @Label("Run Queue Latency")
 @Description("Time a thread of this JVM waited to run after it became runnable (woken up, or taken off a CPU while runnable: preempted, or throttled by its cgroup's CPU quota), at or above sched.threshold; stack = where it was when it stopped running")
 @Category({"eBPF", "CPU"})
-public final class RunQueueLatencyEvent extends EbpfEvent {
+public final class RunQueueLatencyEvent extends EbpfEvent implements OnCarrier {
     @Label("CPU")
     @Description("The CPU it then ran on")
     public int cpu;
@@ -19,4 +19,13 @@ public final class RunQueueLatencyEvent extends EbpfEvent {
     @Label("Preempted")
     @Description("True when it was taken off a CPU while still runnable (preemption, CPU quota throttling, yield); false when it had slept and was woken up")
     public boolean preempted;
+
+    @Label("Carrier Thread")
+    @Description("The platform thread the virtual thread was mounted on (its Java name); null when the event's thread is not virtual")
+    public String carrierThread;
+
+    @Override
+    public void carrierThread(String name) {
+        carrierThread = name;
+    }
 }

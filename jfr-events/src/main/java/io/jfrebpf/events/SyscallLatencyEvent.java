@@ -11,7 +11,7 @@ import jdk.jfr.Name;
 @Label("Syscall Latency")
 @Description("A system call of this JVM that took at least the configured threshold")
 @Category({"eBPF", "Syscalls"})
-public final class SyscallLatencyEvent extends EbpfEvent {
+public final class SyscallLatencyEvent extends EbpfEvent implements OnCarrier {
     @Label("Syscall")
     @Description("Name of the system call, as the running kernel names it")
     public String syscall;
@@ -23,4 +23,13 @@ public final class SyscallLatencyEvent extends EbpfEvent {
     @Label("Result")
     @Description("Raw return value: negative errno on failure")
     public long result;
+
+    @Label("Carrier Thread")
+    @Description("The platform thread the virtual thread was mounted on (its Java name); null when the event's thread is not virtual")
+    public String carrierThread;
+
+    @Override
+    public void carrierThread(String name) {
+        carrierThread = name;
+    }
 }

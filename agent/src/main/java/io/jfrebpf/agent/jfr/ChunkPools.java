@@ -16,7 +16,7 @@ import java.util.Map;
  * <p>Storage is compact and allocation-free per event: strings and class names in
  * {@link ObjectIndex}es, methods (class, name, descriptor) and stack traces (truncated, then per
  * frame method, line, bci, frame type) as int sequences in {@link IntSequences}, threads in an
- * array probed by OS thread id. A stack seen before as the same {@link JfrStack} object (the
+ * array probed by OS thread id (virtual threads by Java id). A stack seen before as the same {@link JfrStack} object (the
  * symbolizer caches them) is found by identity without looking at its frames.
  *
  * <p>Filled on the thread that writes events; then handed to the writer thread, which writes
@@ -84,13 +84,13 @@ final class ChunkPools {
         if (t == lastThread) {
             return key(lastThreadIndex);
         }
-        long tid = t.osThreadId();
+        long tid = poolKey(t);
         int mask = threadSlots.length - 1;
         int slot = slotOf(tid, mask);
         int first = -1;
         while (threadSlots[slot] != 0) {
             int index = threadSlots[slot] - 1;
-            if (threads[index].osThreadId() == tid) {
+            if (poolKey(threads[index]) == tid) {
                 first = index;
                 break;
             }
@@ -129,6 +129,14 @@ final class ChunkPools {
         return a == null ? b == null : a.equals(b);
     }
 
+    /**
+     * What the thread table is probed by: the OS thread id, or for a virtual thread (no OS thread
+     * of its own: JFR writes 0) its Java id, negated so that it never meets a tid.
+     */
+    private static long poolKey(JfrThread t) {
+        return t.virtual() ? -1 - t.javaThreadId() : t.osThreadId();
+    }
+
     private static int slotOf(long tid, int mask) {
         long h = tid * 0x9e3779b97f4a7c15L;
         return (int) (h ^ h >>> 32) & mask;
@@ -139,8 +147,8 @@ final class ChunkPools {
         int mask = capacity - 1;
         for (int index = 0; index < threadCount; index++) {
             JfrThread t = threads[index];
-            int slot = slotOf(t.osThreadId(), mask);
-            while (table[slot] != 0 && threads[table[slot] - 1].osThreadId() != t.osThreadId()) {
+            int slot = slotOf(poolKey(t), mask);
+            while (table[slot] != 0 && poolKey(threads[table[slot] - 1]) != poolKey(t)) {
                 slot = (slot + 1) & mask;
             }
             // entries were added oldest first: the last one seen per tid heads the chain
@@ -159,6 +167,23 @@ final class ChunkPools {
             if (!t.isJava()) {
                 JfrThread named = byOsThreadId.get(t.osThreadId());
                 if (named != null) {
+                    threads[i] = named;
+                }
+            }
+        }
+        lastThread = null;
+    }
+
+    /**
+     * Gives the entries of virtual threads written unnamed (they had ended before the agent read
+     * their names) the thread the map names by Java id (the JVM's recording saw them).
+     */
+    void relabelVirtual(Map<Long, JfrThread> byJavaThreadId) {
+        for (int i = 0; i < threadCount; i++) {
+            JfrThread t = threads[i];
+            if (t.virtual() && t.javaName().isEmpty()) {
+                JfrThread named = byJavaThreadId.get(t.javaThreadId());
+                if (named != null && named.virtual()) {
                     threads[i] = named;
                 }
             }

@@ -280,6 +280,17 @@ public final class ChunkWriter implements AutoCloseable {
         }
     }
 
+    /**
+     * Names the events of virtual threads in the chunk being filled that were written unnamed
+     * (the thread had ended before the agent could read its name) as the map names them, by Java
+     * thread id; like {@link #relabel}, only that chunk. Call before {@link #close()}.
+     */
+    public void relabelVirtual(Map<Long, JfrThread> byJavaThreadId) {
+        if (!byJavaThreadId.isEmpty()) {
+            pools.relabelVirtual(byJavaThreadId);
+        }
+    }
+
     /** The chunk files, in order; complete after {@link #close()}. */
     public List<Path> chunks() {
         return List.copyOf(chunks);

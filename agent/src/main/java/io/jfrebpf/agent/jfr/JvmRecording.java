@@ -32,6 +32,12 @@ public final class JvmRecording implements AutoCloseable {
         this.configuration = configuration;
     }
 
+    /**
+     * Committed on each virtual thread as it ends, with its name: off in JFR's settings, on in the
+     * agent's (cost: docs/virtual-threads.md).
+     */
+    static final String VIRTUAL_THREAD_END_EVENT = "jdk.VirtualThreadEnd";
+
     /** JFR's event holding every environment variable of the JVM: off unless asked for (they often carry secrets). */
     static final String ENVIRONMENT_EVENT = "jdk.InitialEnvironmentVariable";
 
@@ -47,6 +53,8 @@ public final class JvmRecording implements AutoCloseable {
         }
         Path destination = workDir.resolve("jvm.jfr");
         Map<String, String> chosen = new HashMap<>(configuration.getSettings());
+        // names the virtual threads that ended before the agent could read their names (JvmThreadStarts)
+        chosen.put(VIRTUAL_THREAD_END_EVENT + "#enabled", "true");
         if (!environment) {
             chosen.put(ENVIRONMENT_EVENT + "#enabled", "false");
         }

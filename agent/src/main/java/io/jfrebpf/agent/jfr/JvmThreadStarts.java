@@ -4,6 +4,7 @@ import io.jfrebpf.agent.Log;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import jdk.jfr.consumer.EventStream;
@@ -35,6 +36,42 @@ public final class JvmThreadStarts {
             Log.debug("threads: cannot read thread starts from %s: %s", jvmRecording, e);
         }
         return found;
+    }
+
+    /**
+     * The names of the virtual threads with these Java ids that the recording at
+     * {@code jvmRecording} names: the JVM writes each virtual thread it saw (the agent turns on
+     * {@code jdk.VirtualThreadEnd}, committed on the ending thread; {@code jdk.VirtualThreadStart}
+     * and {@code jdk.VirtualThreadPinned} name theirs too).
+     */
+    public static Map<Long, JfrThread> findVirtual(Path jvmRecording, Set<Long> javaThreadIds) {
+        Map<Long, JfrThread> found = new HashMap<>();
+        if (jvmRecording == null || javaThreadIds.isEmpty()) {
+            return found;
+        }
+        try (EventStream stream = EventStream.openFile(jvmRecording)) {
+            for (String type : VIRTUAL_THREAD_EVENTS) {
+                stream.onEvent(type, e -> learnVirtual(e.getThread(), javaThreadIds, found));
+            }
+            stream.start();
+        } catch (IOException | RuntimeException e) {
+            Log.debug("threads: cannot read virtual threads from %s: %s", jvmRecording, e);
+        }
+        return found;
+    }
+
+    /** The JVM's events committed on a virtual thread that the agent's recording has on. */
+    public static final List<String> VIRTUAL_THREAD_EVENTS = List.of("jdk.VirtualThreadEnd", "jdk.VirtualThreadStart",
+            "jdk.VirtualThreadPinned");
+
+    private static void learnVirtual(RecordedThread t, Set<Long> wanted, Map<Long, JfrThread> found) {
+        if (t == null || !t.isVirtual() || t.getJavaName() == null || !wanted.contains(t.getJavaThreadId())) {
+            return;
+        }
+        JfrThread before = found.get(t.getJavaThreadId());
+        if (before == null || before.javaName().isEmpty()) { // a name set after the thread started is its later events'
+            found.put(t.getJavaThreadId(), new JfrThread(0, null, t.getJavaThreadId(), t.getJavaName(), true));
+        }
     }
 
     private static void learn(RecordedEvent e, Set<Long> wanted, Map<Long, JfrThread> found) {

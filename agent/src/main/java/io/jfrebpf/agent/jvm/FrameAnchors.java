@@ -51,38 +51,52 @@ public record FrameAnchors(long tlsModule, long tlsOffset, long anchorOffset, lo
     /** The anchors of this JVM, or empty with the reason logged (stacks are then walked without them). */
     public static Optional<FrameAnchors> find(VmStructs vm) {
         try {
-            Path libjvm = ProcMaps.self().libjvm().orElseThrow(() -> new IllegalStateException("libjvm not mapped"));
-            long anchor = vm.requireField("JavaThread", "_anchor");
-            if (vm.requireField("JavaFrameAnchor", "_last_Java_sp") != 0 || vm.requireField("JavaFrameAnchor", "_last_Java_pc") != 8
-                    || vm.requireField("JavaFrameAnchor", "_last_Java_fp") != 16) {
-                throw new IllegalStateException("JavaFrameAnchor is not laid out as (sp, pc, fp)");
-            }
-            long states = 0;
-            for (String name : ANCHORED_STATES) {
-                int state = vm.requireConstant(name);
-                if (state < 0 || state >= 64) {
-                    throw new IllegalStateException(name + " = " + state);
-                }
-                states |= 1L << state;
-            }
-            long stackBase = vm.fieldOffset("JavaThread", "_stack_base").orElseGet(() -> vm.requireField("Thread", "_stack_base"));
-            long module = tlsModule(libjvm);
-            OsThreadIds ids = OsThreadIds.of(vm).orElseThrow(() -> new IllegalStateException("VMStructs lack _osthread"));
-            FrameAnchors a = new FrameAnchors(module, threadCurrentOffset(module, ids), anchor,
-                    vm.requireField("JavaThread", "_thread_state"), stackBase, states);
-            if (a.windowSize() > MAX_WINDOW || (stackBase & 7) != 0 || (anchor & 7) != 0 || (a.stateOffset & 3) != 0) {
-                throw new IllegalStateException("JavaThread's anchor, state and stack base are not within one read ("
-                        + a.windowSize() + " bytes)");
-            }
-            a.checkOnAnotherThread(ids);
-            Log.debug("frame anchors: libjvm TLS module %d, Thread::_thr_current at +0x%x, JavaThread::_anchor at +%d", module,
-                    a.tlsOffset, anchor);
+            FrameAnchors a = locate(vm);
+            Log.debug("frame anchors: libjvm TLS module %d, Thread::_thr_current at +0x%x, JavaThread::_anchor at +%d", a.tlsModule,
+                    a.tlsOffset, a.anchorOffset);
             return Optional.of(a);
         } catch (Throwable e) {
             Log.info("stacks are walked without HotSpot's frame anchors (%s): frames after native code without frame"
                     + " pointers may be stale", e.getMessage());
             return Optional.empty();
         }
+    }
+
+    /** The anchors of this JVM, checked on another thread; throws with the reason when they cannot be found. */
+    static FrameAnchors locate(VmStructs vm) throws Throwable {
+        Path libjvm = ProcMaps.self().libjvm().orElseThrow(() -> new IllegalStateException("libjvm not mapped"));
+        long anchor = vm.requireField("JavaThread", "_anchor");
+        if (vm.requireField("JavaFrameAnchor", "_last_Java_sp") != 0 || vm.requireField("JavaFrameAnchor", "_last_Java_pc") != 8
+                || vm.requireField("JavaFrameAnchor", "_last_Java_fp") != 16) {
+            throw new IllegalStateException("JavaFrameAnchor is not laid out as (sp, pc, fp)");
+        }
+        long states = 0;
+        for (String name : ANCHORED_STATES) {
+            int state = vm.requireConstant(name);
+            if (state < 0 || state >= 64) {
+                throw new IllegalStateException(name + " = " + state);
+            }
+            states |= 1L << state;
+        }
+        long stackBase = vm.fieldOffset("JavaThread", "_stack_base").orElseGet(() -> vm.requireField("Thread", "_stack_base"));
+        long module = tlsModule(libjvm);
+        OsThreadIds ids = OsThreadIds.of(vm).orElseThrow(() -> new IllegalStateException("VMStructs lack _osthread"));
+        FrameAnchors a = new FrameAnchors(module, threadCurrentOffset(module, ids), anchor,
+                vm.requireField("JavaThread", "_thread_state"), stackBase, states);
+        if (a.windowSize() > MAX_WINDOW || (stackBase & 7) != 0 || (anchor & 7) != 0 || (a.stateOffset & 3) != 0) {
+            throw new IllegalStateException("JavaThread's anchor, state and stack base are not within one read ("
+                    + a.windowSize() + " bytes)");
+        }
+        a.checkOnAnotherThread(ids);
+        return a;
+    }
+
+    /**
+     * The calling thread's HotSpot Thread (its JavaThread), read the way the BPF programs read
+     * it (TLS block + Thread::_thr_current); 0 when unreadable. On a virtual thread: its carrier's.
+     */
+    long currentThread() throws Throwable {
+        return SafeMemory.readLong(tlsBlock(tlsModule) + tlsOffset).orElse(0);
     }
 
     /** Bytes of libjvm's TLS block looked at for Thread::_thr_current (libjvm 25 has 0x50). */

@@ -22,8 +22,9 @@ import java.util.WeakHashMap;
  * {@code OSThread::_thread_id}, offsets from HotSpot's VMStructs, reads through
  * {@link SafeMemory}. Without VMStructs or access to {@code eetop}, threads are matched by
  * kernel name (/proc/self/task/N/comm) when that name is unique. Unknown tids are JVM-internal or foreign native threads: named by the
- * kernel. Virtual threads are reported as their carrier. Used on the agent's thread only;
- * the cache is bounded.
+ * kernel. An event that happened while a virtual thread was mounted names that virtual thread
+ * ({@link #mounted}: the records carry the mounted thread's Java id, {@link MountedThreads};
+ * names from {@link VirtualThreads}). Used on the agent's thread only; the caches are bounded.
  */
 public final class ThreadRegistry {
     static final int MAX_ENTRIES = 65_536;
@@ -34,6 +35,8 @@ public final class ThreadRegistry {
 
     private final Field eetop;
     private final OsThreadIds ids;
+    private final MountedThreads mountedThreads;
+    private final VirtualThreads virtualThreads;
     private final Map<Integer, Seen> known = new LinkedHashMap<>(1024, 0.75f, true) {
         @Override
         protected boolean removeEldestEntry(Map.Entry<Integer, Seen> eldest) {
@@ -64,9 +67,11 @@ public final class ThreadRegistry {
     private final Map<Thread, Integer> tids = new WeakHashMap<>();
     private long lastRefresh;
 
-    private ThreadRegistry(Field eetop, OsThreadIds ids) {
+    private ThreadRegistry(Field eetop, OsThreadIds ids, MountedThreads mountedThreads, VirtualThreads virtualThreads) {
         this.eetop = eetop;
         this.ids = ids;
+        this.mountedThreads = mountedThreads;
+        this.virtualThreads = virtualThreads;
     }
 
     public static ThreadRegistry create(Instrumentation inst) {
@@ -75,8 +80,9 @@ public final class ThreadRegistry {
         try {
             if (inst != null) {
                 Module ours = ThreadRegistry.class.getModule();
-                inst.redefineModule(Thread.class.getModule(), Set.of(), Map.of(), Map.of("java.lang", Set.of(ours)),
-                        Set.of(), Map.of());
+                // java.lang: Thread.eetop; jdk.internal.vm: the thread containers that list virtual threads
+                inst.redefineModule(Thread.class.getModule(), Set.of(), Map.of(),
+                        Map.of("java.lang", Set.of(ours), "jdk.internal.vm", Set.of(ours)), Set.of(), Map.of());
             }
             Field f = Thread.class.getDeclaredField("eetop");
             f.setAccessible(true);
@@ -90,9 +96,31 @@ public final class ThreadRegistry {
         if (eetop == null) {
             Log.debug("threads: no VMStructs path to OS thread ids; matching threads by name");
         }
-        ThreadRegistry r = new ThreadRegistry(eetop, ids);
+        ThreadRegistry r = new ThreadRegistry(eetop, ids, MountedThreads.find(), VirtualThreads.create());
         r.refresh();
         return r;
+    }
+
+    /** Where the BPF programs read the mounted thread, or why they do not. */
+    public MountedThreads mountedThreads() {
+        return mountedThreads;
+    }
+
+    public VirtualThreads virtualThreads() {
+        return virtualThreads;
+    }
+
+    /**
+     * The thread an event on OS thread {@code os} happened on, given the Java id its record says
+     * was mounted there (0: unknown): the virtual thread when one was, else {@code os}. Only a
+     * Java platform thread can carry a virtual thread; on any other OS thread (a GC worker, a
+     * native thread) the word the program read is no id, and {@code os} stands.
+     */
+    public JfrThread mounted(JfrThread os, long javaThreadId) {
+        if (javaThreadId <= 0 || os == null || !os.isJava() || os.virtual() || javaThreadId == os.javaThreadId()) {
+            return os;
+        }
+        return virtualThreads.thread(javaThreadId);
     }
 
     /**

@@ -81,6 +81,7 @@ public abstract class BpfProbe implements Probe {
             object.rodata().setInt("agent_writer_tid", context.writerTid());
             object.rodata().setInt("agent_aux_tid", context.background().tid());
             context.stacks().prepare(object);
+            context.recorder().threads().mountedThreads().prepare(object);
             configure(object);
             object.load();
             context.stacks().adopt(object);

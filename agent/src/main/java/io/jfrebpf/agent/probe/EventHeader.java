@@ -4,9 +4,13 @@ import io.jfrebpf.bpf.CommonLayout;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
-/** Mirror of {@code struct event_header} (bpf/common.h): what every record starts with. */
+/**
+ * Mirror of {@code struct event_header} (bpf/common.h): what every record starts with.
+ * {@code javaThreadId}: the Java thread mounted on {@code tid} at the event (a virtual thread's
+ * while one is mounted, else the platform thread's own), 0 when unknown (bpf/mounted.bpf.h).
+ */
 public record EventHeader(long timestampNs, long durationNs, int pid, int tid, long userStack, int kernelStackId,
-        String comm) {
+        String comm, long javaThreadId) {
     public static final long SIZE = CommonLayout.EventHeader.SIZE;
     public static final long TIMESTAMP_NS = CommonLayout.EventHeader.TIMESTAMP_NS;
     public static final long DURATION_NS = CommonLayout.EventHeader.DURATION_NS;
@@ -15,6 +19,7 @@ public record EventHeader(long timestampNs, long durationNs, int pid, int tid, l
     public static final long USER_STACK = CommonLayout.EventHeader.USER_STACK;
     public static final long KERNEL_STACK_ID = CommonLayout.EventHeader.KERNEL_STACK_ID;
     public static final long COMM = CommonLayout.EventHeader.COMM;
+    public static final long JAVA_THREAD_ID = CommonLayout.EventHeader.JAVA_THREAD_ID;
     public static final int TASK_COMM_LEN = (int) CommonLayout.TASK_COMM_LEN;
     public static final int NO_STACK = (int) CommonLayout.NO_STACK;
     public static final long NO_USER_STACK = CommonLayout.NO_USER_STACK;
@@ -27,6 +32,6 @@ public record EventHeader(long timestampNs, long durationNs, int pid, int tid, l
         Records.requireSize(record, SIZE, "event_header");
         return new EventHeader(record.get(U64, TIMESTAMP_NS), record.get(U64, DURATION_NS), record.get(U32, PID),
                 record.get(U32, TID), record.get(U64, USER_STACK), record.get(U32, KERNEL_STACK_ID),
-                Records.cString(record, COMM, TASK_COMM_LEN));
+                Records.cString(record, COMM, TASK_COMM_LEN), record.get(U64, JAVA_THREAD_ID));
     }
 }

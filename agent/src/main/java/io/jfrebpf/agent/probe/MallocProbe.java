@@ -317,7 +317,7 @@ public final class MallocProbe extends BpfProbe {
             e.allocations = Math.max(1, Math.round(s.allocations));
             e.samples = s.samples;
             e.minimumAge = minAgeNs;
-            EventHeader h = new EventHeader(s.oldestNs, 0, pid, s.mainTid(), s.userStack, EventHeader.NO_STACK, "");
+            EventHeader h = new EventHeader(s.oldestNs, 0, pid, s.mainTid(), s.userStack, EventHeader.NO_STACK, "", 0);
             emit(e, s.oldestNs, nowNs - s.oldestNs, context.recorder().origin(h));
         }
         Log.info("malloc: leak report: %d sampled allocations not freed, %d at least %s old (%s), at %d stacks%s%s",

@@ -7,6 +7,7 @@ import io.jfrebpf.agent.jfr.JfrThread;
 import io.jfrebpf.agent.jvm.ThreadRegistry;
 import io.jfrebpf.agent.stack.Symbolizer;
 import io.jfrebpf.events.EbpfEvent;
+import io.jfrebpf.events.OnCarrier;
 
 /**
  * Where probes put their events: resolves the OS thread to its Java thread and writes the
@@ -48,7 +49,7 @@ public final class Recorder {
 
     /** An event that happened on the thread of {@code header}, at its time, with its stack. */
     public boolean emit(EbpfEvent event, EventHeader header) {
-        JfrThread thread = threads.resolve(header.tid(), header.comm(), header.timestampNs());
+        JfrThread thread = thread(event, header);
         Symbolizer s = symbolizer;
         JfrStack stack = s == null ? null : s.stack(header.userStack(), header.kernelStackId());
         return write(event, header.timestampNs(), header.durationNs(), thread, stack);
@@ -56,7 +57,7 @@ public final class Recorder {
 
     /** The same, with the kernel frames the record carried itself (innermost first). */
     public boolean emit(EbpfEvent event, EventHeader header, long[] kernelPcs) {
-        JfrThread thread = threads.resolve(header.tid(), header.comm(), header.timestampNs());
+        JfrThread thread = thread(event, header);
         Symbolizer s = symbolizer;
         JfrStack stack = s == null ? null : s.stack(header.userStack(), kernelPcs);
         return write(event, header.timestampNs(), header.durationNs(), thread, stack);
@@ -69,8 +70,21 @@ public final class Recorder {
      */
     public Origin origin(EventHeader header) {
         Symbolizer s = symbolizer;
-        return new Origin(threads.resolve(header.tid(), header.comm(), header.timestampNs()),
-                s == null ? null : s.stack(header.userStack(), header.kernelStackId()));
+        return new Origin(thread(null, header), s == null ? null : s.stack(header.userStack(), header.kernelStackId()));
+    }
+
+    /**
+     * The Java thread of a record: the virtual thread that was mounted on its OS thread, if one
+     * was (an event about the OS thread's time then names the carrier in its own field), else
+     * the OS thread's.
+     */
+    private JfrThread thread(EbpfEvent event, EventHeader header) {
+        JfrThread os = threads.resolve(header.tid(), header.comm(), header.timestampNs());
+        JfrThread thread = threads.mounted(os, header.javaThreadId());
+        if (thread != os && event instanceof OnCarrier c) {
+            c.carrierThread(os.javaName());
+        }
+        return thread;
     }
 
     /** A thread and stack resolved earlier. */

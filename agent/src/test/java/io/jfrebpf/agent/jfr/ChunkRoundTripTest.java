@@ -365,6 +365,43 @@ class ChunkRoundTripTest {
     }
 
     @Test
+    void virtualThreadsAreTheirOwnThreadsAndOnesWrittenUnnamedTakeTheNameTheJvmGave(@TempDir Path dir) throws Exception {
+        ChunkWriter writer = new ChunkWriter(dir.resolve("ours.jfr"), EbpfEvents.ALL, JvmTicks.MONOTONIC);
+        int n = 300;
+        for (int i = 0; i < n; i++) {
+            JfrThread v = new JfrThread(0, null, 1_000 + i, i % 3 == 0 ? "" : "vt-" + i, true);
+            FileOpenEvent e = open("/v/" + i, 3, null);
+            e.carrierThread = "ForkJoinPool-1-worker-" + (i % 2);
+            writer.write(e, System.nanoTime(), 1, v, null);
+        }
+        writer.write(open("/platform", 3, null), System.nanoTime(), 1, OPENER, null);
+        Map<Long, JfrThread> named = new java.util.HashMap<>();
+        for (int i = 0; i < n; i += 3) {
+            named.put(1_000L + i, new JfrThread(0, null, 1_000 + i, "vt-" + i, true));
+        }
+        named.put(77L, new JfrThread(0, null, 77, "not a virtual thread", true));
+        writer.relabelVirtual(named);
+        writer.close();
+        Path out = dir.resolve("merged.jfr");
+        JfrFiles.merge(null, writer.chunks(), out);
+        List<RecordedEvent> events = RecordingFile.readAllEvents(out).stream()
+                .filter(e -> e.getEventType().getName().equals("ebpf.FileOpen")).toList();
+        assertEquals(n + 1, events.size());
+        for (int i = 0; i < n; i++) {
+            RecordedEvent e = events.get(i);
+            assertEquals("/v/" + i, e.getString("path"));
+            assertTrue(e.getThread().isVirtual(), "virtual: " + e);
+            assertEquals(1_000 + i, e.getThread().getJavaThreadId());
+            assertEquals("vt-" + i, e.getThread().getJavaName());
+            assertEquals("ForkJoinPool-1-worker-" + (i % 2), e.getString("carrierThread"));
+        }
+        RecordedEvent platform = events.get(n);
+        assertEquals("opener", platform.getThread().getJavaName(), "a platform thread is not relabelled as virtual");
+        assertEquals(4242, platform.getThread().getOSThreadId());
+        assertNull(platform.getString("carrierThread"));
+    }
+
+    @Test
     void aThreadThatEndedUnknownTakesTheJavaThreadTheJvmNamedInTheChunkNotYetClosed(@TempDir Path dir) throws Exception {
         ChunkWriter writer = new ChunkWriter(dir.resolve("ours.jfr"), EbpfEvents.ALL, JvmTicks.MONOTONIC, 1_000);
         JfrThread unresolved = JfrThread.nativeThread(4242, "opener");

@@ -71,6 +71,7 @@ class LayoutTest {
             r.set(ValueLayout.JAVA_LONG, EventHeader.USER_STACK, 0L);
             r.set(ValueLayout.JAVA_INT, EventHeader.KERNEL_STACK_ID, -1);
             MemorySegment.copy("opener\0".getBytes(StandardCharsets.UTF_8), 0, r, ValueLayout.JAVA_BYTE, EventHeader.COMM, 7);
+            r.set(ValueLayout.JAVA_LONG, EventHeader.JAVA_THREAD_ID, 4_242L);
             r.set(ValueLayout.JAVA_LONG, FileOpenRecord.RESULT, -2L);
             r.set(ValueLayout.JAVA_INT, FileOpenRecord.DIRFD, FileOpenRecord.AT_FDCWD);
             r.set(ValueLayout.JAVA_INT, FileOpenRecord.FLAGS, 0x80000);
@@ -79,7 +80,7 @@ class LayoutTest {
             MemorySegment.copy(path, 0, r, ValueLayout.JAVA_BYTE, FileOpenRecord.PATH, path.length);
 
             FileOpenRecord d = FileOpenRecord.decode(r);
-            assertEquals(new EventHeader(123_456_789L, 4_200L, 77, 78, 0L, -1, "opener"), d.header());
+            assertEquals(new EventHeader(123_456_789L, 4_200L, 77, 78, 0L, -1, "opener", 4_242L), d.header());
             assertEquals(-2L, d.result());
             assertEquals(FileOpenRecord.AT_FDCWD, d.dirfd());
             assertEquals(0x80000, d.flags());
@@ -102,7 +103,7 @@ class LayoutTest {
         try (Arena arena = Arena.ofConfined()) {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                     () -> SyscallLatencyRecord.decode(arena.allocate(20)));
-            assertEquals("syscall_latency_record record of 20 bytes, expected 72", e.getMessage());
+            assertEquals("syscall_latency_record record of 20 bytes, expected 80", e.getMessage());
         }
     }
 

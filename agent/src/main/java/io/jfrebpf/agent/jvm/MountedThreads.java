@@ -1,0 +1,204 @@
+package io.jfrebpf.agent.jvm;
+
+import io.jfrebpf.agent.Log;
+import io.jfrebpf.agent.libbpf.BpfException;
+import io.jfrebpf.agent.libbpf.BpfObject;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.OptionalLong;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * Where the BPF programs read which Java thread is mounted on an OS thread (bpf/mounted.bpf.h):
+ * libjvm's TLS path to the current JavaThread ({@link FrameAnchors}) and the offset of
+ * {@code JavaThread::_monitor_owner_id}, the Java id of whatever {@code Thread.currentThread()}
+ * returns there (a mounted virtual thread's, else the platform thread's), which HotSpot updates
+ * at every mount and unmount since JDK 24. A plain int64 outside the Java heap: what the
+ * programs read does not depend on the garbage collector.
+ *
+ * <p>The offset comes from VMStructs when they list the field, else from a calibration: the one
+ * word of the JavaThread that holds the Java id of what is mounted, on a platform thread and on
+ * virtual threads of the agent's own, mounted again and again. Either way it is checked on those
+ * threads before a program relies on it; when the check fails, no program reads it and events of
+ * virtual threads name their carriers, as {@link #describe} says (for {@code ebpf.ProbeStatus}).
+ */
+public final class MountedThreads {
+    /** Virtual threads the check runs, each mounted this many times (a sleep in between unmounts it). */
+    static final int CHECK_THREADS = 3;
+    static final int CHECK_MOUNTS = 4;
+    static final long CHECK_TIMEOUT_MS = 5_000;
+    /** JavaThread bytes searched by the calibration when VMStructs give no size. */
+    static final int DEFAULT_SCAN_BYTES = 4096;
+
+    private final long tlsModule;
+    private final long tlsOffset;
+    private final long idOffset;
+    private final String how;
+
+    private MountedThreads(long tlsModule, long tlsOffset, long idOffset, String how) {
+        this.tlsModule = tlsModule;
+        this.tlsOffset = tlsOffset;
+        this.idOffset = idOffset;
+        this.how = how;
+    }
+
+    /** Nothing is read: events of virtual threads name their carriers, for the reason given. */
+    public static MountedThreads unknown(String reason) {
+        return new MountedThreads(0, 0, 0, reason);
+    }
+
+    /** This JVM's layout, checked on threads of the agent's own; never throws (see {@link #known}). */
+    public static MountedThreads find() {
+        try {
+            VmStructs vm = VmStructs.load().orElseThrow(() -> new IllegalStateException("VMStructs unreadable"));
+            FrameAnchors tls = FrameAnchors.locate(vm);
+            OptionalLong listed = vm.fieldOffset("JavaThread", "_monitor_owner_id");
+            long offset;
+            String source;
+            if (listed.isPresent()) {
+                offset = listed.getAsLong();
+                source = "VMStructs";
+            } else {
+                int size = (int) Math.min(16_384, vm.typeSize("JavaThread").orElse(DEFAULT_SCAN_BYTES));
+                offset = calibrate(tls, size);
+                source = "found by calibration";
+            }
+            int mounts = check(tls, offset);
+            MountedThreads m = new MountedThreads(tls.tlsModule(), tls.tlsOffset(), offset, String.format(
+                    "mounted virtual threads named by JavaThread::_monitor_owner_id at +%d (%s; checked on %d mounts)", offset,
+                    source, mounts));
+            Log.debug("threads: %s", m.how);
+            return m;
+        } catch (Throwable e) {
+            String reason = "events of virtual threads name their carriers: the mounted thread is not readable here ("
+                    + (e.getMessage() == null ? e.toString() : e.getMessage()) + ")";
+            Log.info("threads: %s", reason);
+            return unknown(reason);
+        }
+    }
+
+    /** Whether the programs read the mounted thread's id. */
+    public boolean known() {
+        return idOffset != 0;
+    }
+
+    /** How the mounted thread is read, or why it is not: for the log and {@code ebpf.ProbeStatus}. */
+    public String describe() {
+        return how;
+    }
+
+    /** Sets the .rodata of an object that reads the mounted thread (bpf/mounted.bpf.h); before load. */
+    public void prepare(BpfObject object) throws BpfException {
+        if (!object.rodata().names().contains("mounted_id_offset")) {
+            return;
+        }
+        object.rodata().setLong("mounted_tls_module", tlsModule);
+        object.rodata().setLong("mounted_tls_offset", tlsOffset);
+        object.rodata().setLong("mounted_id_offset", idOffset);
+    }
+
+    /** The id at {@code offset} of the calling thread's JavaThread, as a program reads it; empty when unreadable. */
+    private static OptionalLong mountedId(FrameAnchors tls, long offset) throws Throwable {
+        long thread = tls.currentThread();
+        return thread == 0 ? OptionalLong.empty() : SafeMemory.readLong(thread + offset);
+    }
+
+    /**
+     * Reads the id at {@code offset} on this platform thread and on virtual threads of ours, each
+     * mounted several times; throws unless every read is the thread's own id. Returns the reads.
+     */
+    static int check(FrameAnchors tls, long offset) throws Throwable {
+        if (offset <= 0 || (offset & 7) != 0) {
+            throw new IllegalStateException("JavaThread::_monitor_owner_id at +" + offset);
+        }
+        long self = mountedId(tls, offset).orElseThrow(() -> new IllegalStateException("the agent's JavaThread is unreadable"));
+        if (self != Thread.currentThread().threadId()) {
+            throw new IllegalStateException(String.format("on a platform thread +%d holds %d, not its id %d", offset, self,
+                    Thread.currentThread().threadId()));
+        }
+        List<long[]> reads = onVirtualThreads(() -> new long[] {mountedId(tls, offset).orElse(-1)});
+        for (long[] r : reads) {
+            if (r[0] != r[1]) {
+                throw new IllegalStateException(String.format("on virtual thread %d +%d holds %d", r[1], offset, r[0]));
+            }
+        }
+        return reads.size() + 1;
+    }
+
+    /** The offset of the one word that holds the mounted thread's id on every thread looked at. */
+    static long calibrate(FrameAnchors tls, int size) throws Throwable {
+        Set<Long> candidates = offsetsHolding(tls, size, Thread.currentThread().threadId());
+        for (long[] r : onVirtualThreads(() -> offsetsHolding(tls, size, Thread.currentThread().threadId()).stream()
+                .mapToLong(Long::longValue).toArray())) {
+            Set<Long> here = new LinkedHashSet<>();
+            for (int i = 0; i < r.length - 1; i++) {
+                here.add(r[i]);
+            }
+            candidates.retainAll(here);
+        }
+        if (candidates.size() != 1) {
+            throw new IllegalStateException(candidates.isEmpty() ? "no word of the JavaThread holds the mounted thread's id"
+                    : "several words of the JavaThread hold the mounted thread's id: " + candidates);
+        }
+        return candidates.iterator().next();
+    }
+
+    private static Set<Long> offsetsHolding(FrameAnchors tls, int size, long id) throws Throwable {
+        long thread = tls.currentThread();
+        ByteBuffer b = thread == 0 ? null : SafeMemory.bytes(thread, size);
+        if (b == null) {
+            throw new IllegalStateException("the JavaThread is unreadable");
+        }
+        Set<Long> found = new LinkedHashSet<>();
+        for (int off = 8; off + 8 <= size; off += 8) {
+            if (b.getLong(off) == id) {
+                found.add((long) off);
+            }
+        }
+        return found;
+    }
+
+    /** What a virtual thread of ours reads while it is mounted. */
+    private interface Read {
+        long[] read() throws Throwable;
+    }
+
+    /**
+     * Runs {@code read} on {@link #CHECK_THREADS} virtual threads, {@link #CHECK_MOUNTS} times
+     * each, unmounting between reads; each result gets the thread's id appended.
+     */
+    private static List<long[]> onVirtualThreads(Read read) throws Throwable {
+        List<long[]> reads = new ArrayList<>();
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        for (int t = 0; t < CHECK_THREADS; t++) {
+            Thread v = Thread.ofVirtual().name("jfr-ebpf-mount-check").unstarted(() -> {
+                try {
+                    for (int m = 0; m < CHECK_MOUNTS; m++) {
+                        long[] r = read.read();
+                        long[] withId = java.util.Arrays.copyOf(r, r.length + 1);
+                        withId[r.length] = Thread.currentThread().threadId();
+                        synchronized (reads) {
+                            reads.add(withId);
+                        }
+                        Thread.sleep(1); // unmounts: the next read may be on another carrier
+                    }
+                } catch (Throwable e) {
+                    failure.set(e);
+                }
+            });
+            v.start();
+            if (!v.join(java.time.Duration.ofMillis(CHECK_TIMEOUT_MS))) {
+                throw new IllegalStateException("a virtual thread of the check did not run within " + CHECK_TIMEOUT_MS + " ms");
+            }
+            if (failure.get() != null) {
+                throw failure.get();
+            }
+        }
+        synchronized (reads) {
+            return new ArrayList<>(reads);
+        }
+    }
+}
