@@ -148,7 +148,9 @@ class ConverterIT {
         Matcher m = Pattern.compile("(?m)^\\s*CPU time " + Pattern.quote(HOT) + "\\s+\\S+ m?s, (\\S+)%\\s+\\S+ m?s, (\\S+)%\\s+x(\\S+)\\s.*REGRESSION$")
                 .matcher(r.out());
         assertTrue(m.find(), r.out());
-        assertTrue(Double.parseDouble(m.group(2)) - Double.parseDouble(m.group(1)) < 10, "the share grew by less than 10 points: "
+        // what a share-based gate would see: the only work's share of the CPU moves little (the
+        // rest is the JVM's own threads, whose part varies with the machine's load), its time triples
+        assertTrue(Double.parseDouble(m.group(2)) / Double.parseDouble(m.group(1)) < 1.5, "the share grew by less than half: "
                 + m.group(1) + "% -> " + m.group(2) + "%");
         assertTrue(Double.parseDouble(m.group(3)) > 2.2, "and its time tripled: x" + m.group(3));
         assertTrue(Pattern.compile("(?m)^\\s*CPU time in all\\s.*\\sREGRESSION$").matcher(r.out()).find(), r.out());
