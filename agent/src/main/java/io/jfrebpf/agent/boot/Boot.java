@@ -1,7 +1,6 @@
 package io.jfrebpf.agent.boot;
 
 import java.lang.instrument.Instrumentation;
-import java.lang.reflect.InvocationTargetException;
 
 /**
  * Premain-Class, Agent-Class and Main-Class of the agent jar, compiled for Java 8 so that
@@ -31,11 +30,7 @@ public final class Boot {
                     + " (" + System.getProperty("java.home") + ")");
             System.exit(2);
         }
-        try {
-            Class.forName("io.jfrebpf.agent.Cli").getMethod("main", String[].class).invoke(null, (Object) args);
-        } catch (InvocationTargetException e) {
-            throw e.getCause();
-        }
+        io.jfrebpf.agent.Cli.main(args);
     }
 
     private static void start(String options, Instrumentation inst, boolean dynamic) {
@@ -46,12 +41,11 @@ public final class Boot {
                         + " for java.lang.foreign); the application runs untraced");
                 return;
             }
-            Class.forName("io.jfrebpf.agent.Agent")
-                    .getMethod("start", String.class, Instrumentation.class, boolean.class)
-                    .invoke(null, options, inst, dynamic);
+            // a direct call, linked only when it runs (after the version check): a reflective one
+            // would spin method-handle classes in the application's JVM
+            io.jfrebpf.agent.Agent.start(options, inst, dynamic);
         } catch (Throwable t) {
-            Throwable cause = t instanceof InvocationTargetException && t.getCause() != null ? t.getCause() : t;
-            System.err.println("[jfr-ebpf] error: the agent could not start (" + cause
+            System.err.println("[jfr-ebpf] error: the agent could not start (" + t
                     + "); the application runs untraced");
         }
     }
