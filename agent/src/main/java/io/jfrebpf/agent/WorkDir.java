@@ -2,14 +2,19 @@ package io.jfrebpf.agent;
 
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileAttribute;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Instant;
-import java.util.Comparator;
+import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
-import java.util.stream.Stream;
+import java.util.Set;
 
 /**
  * The temporary directory of one recording ({@code .jfr-ebpf-*} next to the output file: the
@@ -26,8 +31,30 @@ final class WorkDir {
     private WorkDir() {
     }
 
+    /** Owner-only, as a temporary directory is. */
+    private static final FileAttribute<Set<PosixFilePermission>> OWNER_ONLY = PosixFilePermissions.asFileAttribute(
+            EnumSet.of(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE, PosixFilePermission.OWNER_EXECUTE));
+    private static final int CREATE_ATTEMPTS = 100;
+
+    /**
+     * A new directory named by pid and clock, not by {@code Files.createTempDirectory}: that
+     * seeds a SecureRandom, whose set-up is ~100 classes and spun code in the application's JVM.
+     */
     static Path create(Path dir) throws IOException {
-        Path work = Files.createTempDirectory(dir, PREFIX);
+        long pid = ProcessHandle.current().pid();
+        Path work = null;
+        for (int i = 0; work == null; i++) {
+            Path candidate = dir.resolve(PREFIX + pid + "-" + Long.toHexString(System.nanoTime() + i));
+            try {
+                work = Files.createDirectory(candidate, OWNER_ONLY);
+            } catch (FileAlreadyExistsException e) {
+                if (i == CREATE_ATTEMPTS) {
+                    throw e;
+                }
+            } catch (UnsupportedOperationException e) {
+                work = Files.createDirectory(candidate); // a file system without POSIX permissions
+            }
+        }
         Files.writeString(work.resolve(OWNER), "pid=" + ProcessHandle.current().pid() + "\nstart=" + start(ProcessHandle.current())
                 + "\nboot=" + bootId() + "\npidns=" + pidNamespace() + "\n");
         return work;
@@ -74,17 +101,27 @@ final class WorkDir {
         return process.isEmpty() || !start(process.get()).equals(owner.get("start"));
     }
 
+    /** Deletes a work directory and what is in it (its directories too; links are deleted, not followed). */
     static void delete(Path work) {
-        try (Stream<Path> files = Files.walk(work)) {
-            files.sorted(Comparator.reverseOrder()).forEach(p -> {
-                try {
-                    Files.deleteIfExists(p);
-                } catch (IOException ignored) {
-                    // left for the user; the name starts with a dot
+        try (DirectoryStream<Path> entries = Files.newDirectoryStream(work)) {
+            for (Path p : entries) {
+                if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
+                    delete(p);
+                } else {
+                    deleteQuietly(p);
                 }
-            });
+            }
         } catch (IOException ignored) {
-            // nothing to clean
+            // nothing to clean, or not readable: left for the user
+        }
+        deleteQuietly(work);
+    }
+
+    private static void deleteQuietly(Path p) {
+        try {
+            Files.deleteIfExists(p);
+        } catch (IOException ignored) {
+            // left for the user; the name starts with a dot
         }
     }
 
