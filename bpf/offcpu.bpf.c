@@ -77,11 +77,48 @@ static __always_inline void recover(struct task_struct *prev, const struct block
 	}
 }
 
+/*
+ * HotSpot's own threads, by the names it gives them (os::set_native_thread_name; comm keeps 15
+ * bytes): compilers, GC workers, the VM thread and its periodic tasks. They block to wait for
+ * work, thousands of times in an idle JVM; their stretches are not where an application waits
+ * (the rules leave them out) and each cost a user-stack walk here and a symbolized stack later.
+ * Their CPU time stays in ebpf.CPUSample.
+ */
+#define OWN_THREAD_NAMES 13
+static const char own_thread_names[OWN_THREAD_NAMES][16] = {
+	"C1 CompilerThre", "C2 CompilerThre", "VM Thread", "VM Periodic Tas", "GC Thread#", "G1 ",
+	"Service Thread", "Monitor Deflati", "ZDirector", "ZDriver", "ZWorker", "ZStat", "Shenandoah",
+};
+
+static __always_inline bool starts_with(const char *s, const char *prefix)
+{
+	for (int i = 0; i < 16; i++) {
+		if (prefix[i] == 0)
+			return true;
+		if (s[i] != prefix[i])
+			return false;
+	}
+	return true;
+}
+
+/* Whether the current task is one of HotSpot's own threads (see own_thread_names). */
+static __always_inline bool hotspot_own_thread(void)
+{
+	char comm[16];
+	if (bpf_get_current_comm(comm, sizeof(comm)))
+		return false;
+	for (int n = 0; n < OWN_THREAD_NAMES; n++) {
+		if (starts_with(comm, own_thread_names[n]))
+			return true;
+	}
+	return false;
+}
+
 SEC("tp_btf/sched_switch")
 int BPF_PROG(sched_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
 {
 	__u64 now = 0;
-	if (is_target_task(prev)) {
+	if (is_target_task(prev) && !hotspot_own_thread()) {
 		/* prev is still the current task: its registers and kernel stack are the ones that block */
 		now = bpf_ktime_get_ns();
 		__u32 tid = BPF_CORE_READ(prev, pid);

@@ -9,7 +9,7 @@ import jdk.jfr.Name;
 @Name("ebpf.OffCPU")
 @FromProbe("offcpu")
 @Label("Off-CPU")
-@Description("Time a thread of this JVM spent off CPU (at least offcpu.threshold), from the moment it was switched out until it ran again, with the stack where it blocked")
+@Description("Time a thread of this JVM spent off CPU (at least offcpu.threshold), from the moment it was switched out until it ran again, with the stack where it blocked. HotSpot's own threads (compilers, GC workers, the VM thread), which block to wait for work, are left out; their CPU time is in ebpf.CPUSample")
 @Category({"eBPF", "CPU"})
 public final class OffCPUEvent extends EbpfEvent implements OnCarrier {
     @Label("State")

@@ -238,4 +238,19 @@ class StacksIT {
             assertEquals(0, without, type + " events without a stack");
         }
     }
+
+    /**
+     * HotSpot's own threads block to wait for work (the compilers for methods to compile, GC
+     * workers for a collection): none of that is an off-CPU stretch of the application.
+     */
+    @Test
+    void hotSpotsOwnThreadsHaveNoOffCpuStretches() {
+        List<String> own = Recordings.ofType(events, "ebpf.OffCPU").stream()
+                .map(e -> e.getThread() == null ? "" : e.getThread().getOSName())
+                .filter(n -> n.startsWith("C1 Compiler") || n.startsWith("C2 Compiler") || n.startsWith("GC Thread")
+                        || n.equals("VM Thread") || n.startsWith("G1 ") || n.equals("Service Thread"))
+                .distinct().toList();
+        assertEquals(List.of(), own, "off-CPU stretches of HotSpot's own threads");
+        assertFalse(Recordings.ofType(events, "ebpf.OffCPU").isEmpty(), "the application's own stretches are there");
+    }
 }
