@@ -1,5 +1,7 @@
 package io.jfrebpf.agent.os;
 
+import java.util.Arrays;
+
 /**
  * Start addresses sorted for a floor lookup, each with an int that says what starts there (a
  * symbol's index, a name's offset): the compact form of a symbol table, 12 bytes an entry, no
@@ -35,7 +37,7 @@ public final class AddressIndex {
         if (count < 0 || count > addresses.length || count > payloads.length) {
             throw new IllegalArgumentException("count " + count);
         }
-        if (!sorted(addresses, payloads, count)) {
+        if (!sorted(addresses, payloads, count) && !packedSort(addresses, payloads, count)) {
             heapSort(addresses, payloads, count);
         }
         int n = 0;
@@ -49,7 +51,7 @@ public final class AddressIndex {
             n++;
         }
         if (addresses.length - n > addresses.length / 4) {
-            return new AddressIndex(java.util.Arrays.copyOf(addresses, n), java.util.Arrays.copyOf(payloads, n), n);
+            return new AddressIndex(Arrays.copyOf(addresses, n), Arrays.copyOf(payloads, n), n);
         }
         return new AddressIndex(addresses, payloads, n);
     }
@@ -98,6 +100,42 @@ public final class AddressIndex {
             if (less(a, p, i, i - 1)) {
                 return false;
             }
+        }
+        return true;
+    }
+
+    /**
+     * Sorts by (address, payload) as one long per entry, the address as its distance from the
+     * lowest one in the upper half: a library's symbols span far less than 4 GiB, the kernel's
+     * text with its modules too. {@link Arrays#sort(long[])} is several times faster than
+     * {@link #heapSort} on the 70,000-120,000 entries of libjvm and kallsyms (and is O(n log n)
+     * on any input: it falls back to a heap sort itself). False, nothing changed, when the
+     * addresses span more.
+     */
+    private static boolean packedSort(long[] a, int[] p, int n) {
+        long min = a[0];
+        long max = a[0];
+        for (int i = 1; i < n; i++) {
+            if (Long.compareUnsigned(a[i], min) < 0) {
+                min = a[i];
+            }
+            if (Long.compareUnsigned(a[i], max) > 0) {
+                max = a[i];
+            }
+        }
+        if (Long.compareUnsigned(max - min, 0xFFFF_FFFFL) > 0) {
+            return false;
+        }
+        long[] keys = new long[n];
+        for (int i = 0; i < n; i++) {
+            // the top bit flipped: a signed sort of the keys is the unsigned order of (distance, payload)
+            keys[i] = ((a[i] - min) << 32 | (p[i] ^ Integer.MIN_VALUE) & 0xFFFF_FFFFL) ^ Long.MIN_VALUE;
+        }
+        Arrays.sort(keys);
+        for (int i = 0; i < n; i++) {
+            long k = keys[i] ^ Long.MIN_VALUE;
+            a[i] = min + (k >>> 32);
+            p[i] = (int) k ^ Integer.MIN_VALUE;
         }
         return true;
     }

@@ -1,0 +1,87 @@
+package io.jfrebpf.agent.os;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+class AddressIndexTest {
+    record Entry(long address, int payload) {
+    }
+
+    /** The index as a plain sort of (unsigned address, payload) would make it, the greatest payload kept at each address. */
+    static List<Entry> reference(long[] a, int[] p, int n) {
+        List<Entry> all = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            all.add(new Entry(a[i], p[i]));
+        }
+        all.sort(Comparator.<Entry, Long>comparing(Entry::address, Long::compareUnsigned).thenComparingInt(Entry::payload));
+        List<Entry> kept = new ArrayList<>();
+        for (Entry e : all) {
+            if (!kept.isEmpty() && kept.get(kept.size() - 1).address() == e.address()) {
+                kept.set(kept.size() - 1, e);
+            } else {
+                kept.add(e);
+            }
+        }
+        return kept;
+    }
+
+    static List<Entry> entries(AddressIndex index) {
+        List<Entry> out = new ArrayList<>();
+        for (int i = 0; i < index.size(); i++) {
+            out.add(new Entry(index.address(i), index.payload(i)));
+        }
+        return out;
+    }
+
+    static void check(long base, long span, int n, long seed) {
+        Random r = new Random(seed);
+        long[] a = new long[n + 3];
+        int[] p = new int[n + 3];
+        for (int i = 0; i < n; i++) {
+            // duplicates on purpose: a narrow span of a few addresses repeats
+            a[i] = base + Math.floorMod(r.nextLong(), span);
+            p[i] = r.nextInt(); // negative payloads too
+        }
+        List<Entry> expected = reference(a, p, n);
+        assertEquals(expected, entries(AddressIndex.of(a, p, n)), () -> "base " + Long.toHexString(base) + " span " + span);
+    }
+
+    @Test
+    void aLibrarysSpanSortsAsAPlainSortWould() {
+        for (long seed = 0; seed < 20; seed++) {
+            check(0x7f00_0000_0000L, 30_000_000L, 5_000, seed);
+            check(0x7f00_0000_0000L, 50, 2_000, seed); // many entries at one address
+        }
+    }
+
+    @Test
+    void kernelAddressesWithTheTopBitSetSortUnsigned() {
+        for (long seed = 0; seed < 20; seed++) {
+            check(0xffff_ffff_8000_0000L, 0x7fff_0000L, 5_000, seed);
+            check(0xffff_ffff_0000_0000L, 0xffff_ffffL, 3_000, seed); // the widest span packed
+        }
+    }
+
+    @Test
+    void spansOverFourGibibytesSortToo() {
+        for (long seed = 0; seed < 20; seed++) {
+            check(0, Long.MAX_VALUE, 3_000, seed);
+            check(0x7000_0000_0000L, 1L << 40, 3_000, seed);
+        }
+    }
+
+    @Test
+    void theLastPayloadGivenAtAnAddressWinsAmongEqualOnes() {
+        long[] a = {0x30, 0x10, 0x20, 0x10, 0x10};
+        int[] p = {0, 1, 2, 3, 4};
+        AddressIndex index = AddressIndex.of(a, p, 5);
+        assertEquals(List.of(new Entry(0x10, 4), new Entry(0x20, 2), new Entry(0x30, 0)), entries(index));
+        assertEquals(0, index.floor(0x1f));
+        assertEquals(-1, index.floor(0xf));
+    }
+}
