@@ -29,6 +29,11 @@ import java.util.List;
  * with it becomes process_cpu), "alloc_", "inuse_", "mutex_", "block_" or "goroutines": off-CPU
  * time is therefore {@code block:off_cpu:nanoseconds::}, beside the JVM's thread-park profile
  * ({@code block:delay:...}), with the server's own name for off-CPU time as its sample type.
+ *
+ * <p>Each sample type weighs in an {@link EventWeight}, and a kind's last one is what the
+ * converter's flame graphs weigh its events by, but for two on purpose: CPU samples are sent as
+ * nanoseconds of the sampling period, and a TCP connection weighs its bytes here, its lifetime in
+ * a flame graph (ProfileKindTest holds the two together).
  */
 public enum ProfileKind {
     CPU(CPUSampleEvent.class, "process_cpu", List.of(new SampleType("cpu", EventWeight.NANOSECONDS)), new SampleType("cpu", EventWeight.NANOSECONDS)),
