@@ -4,5 +4,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/prepare.sh
-java -cp bench/target/classes io.jfrebpf.bench.CpuBench agent/target/jfr-ebpf-agent.jar bench/target/classes \
+java -cp bench/target/classes:agent/target/jfr-ebpf-agent.jar io.jfrebpf.bench.CpuBench agent/target/jfr-ebpf-agent.jar bench/target/classes \
   "$out/libasyncProfiler.so" "$out" "${1:-3}" "${2:-10}"

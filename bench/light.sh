@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/prepare.sh
-java -cp bench/target/classes io.jfrebpf.bench.LightBench agent/target/jfr-ebpf-agent.jar bench/target/classes \
+java -cp bench/target/classes:agent/target/jfr-ebpf-agent.jar io.jfrebpf.bench.LightBench agent/target/jfr-ebpf-agent.jar bench/target/classes \
   "$out/libasyncProfiler.so" "$out" "${1:-5}" "${2:-60000}" "${3:-1000000}"
 # recordings of the runs, kept only until the table is written
 rm -f "$out"/no-agent*.jfr "$out"/jfr-ebpf*.jfr "$out"/async-profiler*.jfr

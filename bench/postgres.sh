@@ -12,5 +12,5 @@ port=${PGBENCH_PORT:-54399}
 trap 'pg_cluster_stop "$pg"' EXIT
 pg_cluster_start "$pg" "$port"
 runuser -u postgres -- "$pg_bin/pgbench" -i -q -s 1 -h 127.0.0.1 -p "$port" postgres >/dev/null 2>&1
-java -cp bench/target/classes io.jfrebpf.bench.PostgresBench agent/target/jfr-ebpf-agent.jar bench/target/classes \
+java -cp bench/target/classes:agent/target/jfr-ebpf-agent.jar io.jfrebpf.bench.PostgresBench agent/target/jfr-ebpf-agent.jar bench/target/classes \
   bench/target/peer/postgresql.jar "$out" "$port" "${1:-3}" "${2:-5}" "$out/libasyncProfiler.so"

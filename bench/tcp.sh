@@ -7,5 +7,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/prepare.sh
 cc -O2 -o "$out/sendloop" bench/sendloop.c
-java -cp bench/target/classes io.jfrebpf.bench.TcpBench agent/target/jfr-ebpf-agent.jar bench/target/classes \
+java -cp bench/target/classes:agent/target/jfr-ebpf-agent.jar io.jfrebpf.bench.TcpBench agent/target/jfr-ebpf-agent.jar bench/target/classes \
   "$out/sendloop" "$out" "${1:-3}" "${2:-5}" "$out/libasyncProfiler.so"

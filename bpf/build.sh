@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Compiles every <probe>.bpf.c of this folder into a CO-RE object, and writes the Java side of
 # what the objects share with the agent (gen/Skeletons.java: record layouts from the objects'
-# BTF, #defines of the headers, names of programs, maps and .rodata tunables).
+# BTF, #defines of the headers, names of programs, maps and .rodata tunables, per object and per
+# shared .bpf.h header).
 #
 # vmlinux.h is generated here from the build host's kernel BTF rather than committed:
 # CO-RE relocates every field access at load time, so the objects run on any kernel
@@ -41,6 +42,24 @@ for src in "$here"/*.bpf.c; do
   fi
 done
 
+# Each shared kernel-side header (<name>.bpf.h) alone, into an object of its own that is never
+# shipped: its BTF holds the maps, programs and tunables the header gives every object including
+# it, which Skeletons.java writes down as the names the agent uses with any of those objects.
+mkdir -p "$gen/headers"
+for hdr in "$here"/*.bpf.h; do
+  name=$(basename "$hdr" .bpf.h)
+  obj=$gen/headers/$name.bpf.h.o
+  if [ ! -e "$obj" ] || [ -n "$(find "$here" -maxdepth 1 -name '*.h' -newer "$obj" -print -quit)" ]; then
+    # after the prelude every program has (common.bpf.h's): libbpf's headers define no names
+    printf '#include "vmlinux.h"\n#include <bpf/bpf_helpers.h>\n#include <bpf/bpf_tracing.h>\n#include <bpf/bpf_core_read.h>\n#include "%s.bpf.h"\n' \
+      "$name" > "$gen/headers/$name.c"
+    clang -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_$arch \
+      -I"$gen" -I"$here" -I/usr/include/$(uname -m)-linux-gnu \
+      -c "$gen/headers/$name.c" -o "$obj.tmp"
+    mv "$obj.tmp" "$obj"
+  fi
+done
+
 # Syscall number -> name, generated from the build host's UAPI header (x86_64 numbers are
 # append-only ABI, so a header older than the running kernel only lacks the newest names).
 # The running kernel does not expose this table: ftrace's syscall metadata pointers live in
@@ -56,7 +75,7 @@ mv "$out/syscalls.properties.tmp" "$out/syscalls.properties"
 # field is written once, in its header. Run with the build's JDK (JAVA_HOME, as Maven has it).
 cc=${CC:-clang}
 java=${JAVA_HOME:+$JAVA_HOME/bin/}java
-"$java" "$here/gen/Skeletons.java" "$out" "$here" "$target/generated-sources/java" "$cc"
+"$java" "$here/gen/Skeletons.java" "$out" "$here" "$target/generated-sources/java" "$cc" "$gen/headers"
 
 # What generation cannot prove (checks.c): LayoutTest in agent/ compares it with the Java side.
 "$cc" -O0 -Wall -Werror -I"$here" -o "$gen/checks" "$here/checks.c"

@@ -22,10 +22,17 @@ import java.util.regex.Pattern;
  *     them out) and each of its integer {@code #define}s (evaluated by the host C compiler);
  * <li>per object {@code x.bpf.o} a class {@code XObject}: the names of its programs (from the
  *     ELF symbols of its program sections), maps and {@code .rodata} tunables (from its BTF), as
- *     a libbpf skeleton would give them: a misspelt name is a compile error.
+ *     a libbpf skeleton would give them: a misspelt name is a compile error;
+ * <li>per shared kernel-side header {@code x.bpf.h} that defines any, a class {@code XNames}: the
+ *     programs, maps and tunables it gives every object that includes it (from the BTF of the
+ *     header compiled alone, less what the {@code .bpf.h} headers it includes give), and which
+ *     objects those are: the names the agent uses with whichever of them it has;
+ * <li>{@code BpfNames}, the list of those classes, for the tests that hold them against
+ *     libbpf's view of the objects.
  * </ul>
  *
- * Run by build.sh with the build's JDK: {@code java Skeletons.java objects-dir headers-dir out-dir cc}.
+ * Run by build.sh with the build's JDK:
+ * {@code java Skeletons.java objects-dir headers-dir out-dir cc header-objects-dir}.
  * Any surprise (a struct laid out differently in two objects, a tool failing) fails the build.
  */
 public final class Skeletons {
@@ -36,6 +43,7 @@ public final class Skeletons {
     private static final Pattern BTF_MEMBER = Pattern.compile("^\\t'([^']*)' type_id=(\\d+) bits_offset=(\\d+)");
     private static final Pattern BTF_VAR = Pattern.compile("^\\ttype_id=\\d+ offset=\\d+ size=\\d+ \\(VAR '([^']+)'\\)");
     private static final Pattern ATTR = Pattern.compile("(\\w+)=(\\d+)");
+    private static final Pattern INCLUDE_SHARED = Pattern.compile("(?m)^#include \"([a-z_0-9]+)\\.bpf\\.h\"");
 
     record Member(String name, long offset, long size) {
     }
@@ -43,13 +51,32 @@ public final class Skeletons {
     record Struct(String name, long size, List<Member> members) {
     }
 
+    /** The names a compiled object (or a header compiled alone) gives: programs, maps, .rodata tunables. */
+    record Names(List<String> programs, List<String> maps, List<String> rodata) {
+        Names minus(Names other) {
+            return new Names(without(programs, other.programs), without(maps, other.maps), without(rodata, other.rodata));
+        }
+
+        boolean containsAll(Names other) {
+            return programs.containsAll(other.programs) && maps.containsAll(other.maps) && rodata.containsAll(other.rodata);
+        }
+
+        boolean isEmpty() {
+            return programs.isEmpty() && maps.isEmpty() && rodata.isEmpty();
+        }
+
+        private static List<String> without(List<String> names, List<String> gone) {
+            return names.stream().filter(n -> !gone.contains(n)).toList();
+        }
+    }
+
     /** One BTF type: its kind, name, attributes (size, type_id, nr_elems ...) and members. */
     record Type(String kind, String name, Map<String, Long> attributes, List<long[]> members, List<String> memberNames) {
     }
 
     public static void main(String[] args) throws Exception {
-        if (args.length != 4) {
-            System.err.println("usage: java Skeletons.java objects-dir headers-dir out-dir cc");
+        if (args.length != 5) {
+            System.err.println("usage: java Skeletons.java objects-dir headers-dir out-dir cc header-objects-dir");
             System.exit(2);
         }
         Path objects = Path.of(args[0]);
@@ -77,9 +104,9 @@ public final class Skeletons {
             }
         }
         Map<String, Struct> structs = new TreeMap<>();
+        Map<String, Names> objectNames = new TreeMap<>();
         for (Path o : objectFiles) {
             Map<Integer, Type> btf = btf(o);
-            Map<String, List<String>> sections = new LinkedHashMap<>();
             for (Type t : btf.values()) {
                 if (t.kind().equals("STRUCT") && ours.contains(t.name())) {
                     Struct s = struct(t, btf);
@@ -88,12 +115,13 @@ public final class Skeletons {
                         throw new IllegalStateException("struct " + s.name() + " differs between objects: " + seen + " / " + s);
                     }
                 }
-                if (t.kind().equals("DATASEC")) {
-                    sections.put(t.name(), t.memberNames());
-                }
             }
-            writeObject(out, o, programs(o), sections.getOrDefault(".maps", List.of()), sections.getOrDefault(".rodata", List.of()));
+            Names names = names(o, btf);
+            objectNames.put(baseName(o, ".bpf.o"), names);
+            writeObject(out, o, names);
         }
+        List<String> shared = writeShared(out, headers, Path.of(args[4]), objectNames);
+        writeIndex(out, objectNames.keySet(), shared);
         Map<String, Long> constants = constants(headerFiles, Path.of(args[2]).getParent(), args[3]);
         kernelRecursionMisses = constants.get("BPF_PROG_INFO_RECURSION_MISSES");
         for (Path h : headerFiles) {
@@ -113,6 +141,129 @@ public final class Skeletons {
             }
             writeLayout(out, h, own, defines);
         }
+    }
+
+    /** The names an object gives, from its ELF symbols and its BTF. */
+    static Names names(Path object, Map<Integer, Type> btf) throws IOException, InterruptedException {
+        Map<String, List<String>> sections = new LinkedHashMap<>();
+        for (Type t : btf.values()) {
+            if (t.kind().equals("DATASEC")) {
+                sections.put(t.name(), t.memberNames());
+            }
+        }
+        return new Names(programs(object), List.copyOf(sections.getOrDefault(".maps", List.of())),
+                List.copyOf(sections.getOrDefault(".rodata", List.of())));
+    }
+
+    /**
+     * One {@code XNames} class per {@code x.bpf.h} that gives names of its own: those of its
+     * object compiled alone (build.sh: {@code header-objects-dir/x.bpf.h.o}) less those of the
+     * {@code .bpf.h} headers it includes, each checked to be in every object whose source
+     * includes it. Returns the names of the classes written.
+     */
+    static List<String> writeShared(Path out, Path headers, Path headerObjects, Map<String, Names> objectNames)
+            throws IOException, InterruptedException {
+        Map<String, List<String>> includes = new TreeMap<>(); // x.bpf.h or x.bpf.c by base name -> the .bpf.h it includes
+        Map<String, List<String>> sourceIncludes = new TreeMap<>();
+        try (var list = Files.list(headers)) {
+            for (Path p : list.sorted().toList()) {
+                String file = p.getFileName().toString();
+                if (file.endsWith(".bpf.h")) {
+                    includes.put(baseName(p, ".bpf.h"), sharedIncludes(Files.readString(p)));
+                } else if (file.endsWith(".bpf.c")) {
+                    sourceIncludes.put(baseName(p, ".bpf.c"), sharedIncludes(Files.readString(p)));
+                }
+            }
+        }
+        Map<String, Names> alone = new TreeMap<>();
+        for (String header : includes.keySet()) {
+            Path o = headerObjects.resolve(header + ".bpf.h.o");
+            boolean hasBtf = Pattern.compile("(?m) \\.BTF ").matcher(run("readelf", "-SW", o.toString())).find();
+            // no BTF at all: the header defines no global (core_fixes.bpf.h: inline helpers only)
+            alone.put(header, hasBtf ? names(o, btf(o)) : new Names(List.of(), List.of(), List.of()));
+        }
+        List<String> written = new ArrayList<>();
+        for (String header : includes.keySet()) {
+            Names own = alone.get(header);
+            for (String included : closure(includes.get(header), includes)) {
+                own = own.minus(alone.get(included));
+            }
+            if (own.isEmpty()) {
+                continue; // core_fixes.bpf.h: helpers only, no names
+            }
+            List<String> users = new ArrayList<>();
+            for (Map.Entry<String, List<String>> source : sourceIncludes.entrySet()) {
+                if (closure(source.getValue(), includes).contains(header) && objectNames.containsKey(source.getKey())) {
+                    if (!objectNames.get(source.getKey()).containsAll(own)) {
+                        throw new IllegalStateException(source.getKey() + ".bpf.o includes " + header + ".bpf.h but lacks some of "
+                                + own + ": " + objectNames.get(source.getKey()));
+                    }
+                    users.add(source.getKey());
+                }
+            }
+            String name = camel(header) + "Names";
+            StringBuilder b = new StringBuilder();
+            b.append("// Generated by bpf/gen/Skeletons.java from bpf/").append(header).append(".bpf.h: do not edit.\n");
+            b.append("package ").append(PACKAGE).append(";\n\n");
+            b.append("/** The names bpf/").append(header).append(".bpf.h gives every object that includes it ({@link #OBJECTS}). */\n");
+            b.append("public final class ").append(name).append(" {\n");
+            b.append("    private ").append(name).append("() {\n    }\n\n");
+            b.append("    /** The objects that include it (io/jfrebpf/bpf/<name>.bpf.o). */\n");
+            b.append("    public static final java.util.List<String> OBJECTS = java.util.List.of(");
+            b.append(String.join(", ", users.stream().map(u -> "\"" + u + "\"").toList())).append(");\n");
+            sections(b, own);
+            b.append("}\n");
+            Files.writeString(out.resolve(name + ".java"), b);
+            written.add(name);
+        }
+        return written;
+    }
+
+    static List<String> sharedIncludes(String source) {
+        List<String> names = new ArrayList<>();
+        Matcher m = INCLUDE_SHARED.matcher(source);
+        while (m.find()) {
+            names.add(m.group(1));
+        }
+        return names;
+    }
+
+    /** The .bpf.h headers reached from these, themselves included. */
+    static java.util.Set<String> closure(List<String> start, Map<String, List<String>> includes) {
+        java.util.Set<String> seen = new java.util.TreeSet<>();
+        java.util.ArrayDeque<String> todo = new java.util.ArrayDeque<>(start);
+        while (!todo.isEmpty()) {
+            String h = todo.pop();
+            if (!includes.containsKey(h)) {
+                throw new IllegalStateException("#include \"" + h + ".bpf.h\": no such header in bpf/");
+            }
+            if (seen.add(h)) {
+                todo.addAll(includes.get(h));
+            }
+        }
+        return seen;
+    }
+
+    static void writeIndex(Path out, java.util.Collection<String> objects, List<String> shared) throws IOException {
+        StringBuilder b = new StringBuilder();
+        b.append("// Generated by bpf/gen/Skeletons.java: do not edit.\n");
+        b.append("package ").append(PACKAGE).append(";\n\n");
+        b.append("/** Every class of names generated from bpf/: for the tests that hold them against libbpf's view of the objects. */\n");
+        b.append("public final class BpfNames {\n");
+        b.append("    private BpfNames() {\n    }\n\n");
+        b.append("    /** One per object ({@code XObject}). */\n");
+        b.append("    public static final java.util.List<Class<?>> OBJECTS = java.util.List.of(");
+        b.append(String.join(", ", objects.stream().map(o -> camel(o) + "Object.class").toList())).append(");\n\n");
+        b.append("    /** One per shared .bpf.h header that gives names ({@code XNames}). */\n");
+        b.append("    public static final java.util.List<Class<?>> SHARED = java.util.List.of(");
+        b.append(String.join(", ", shared.stream().map(n -> n + ".class").toList())).append(");\n");
+        b.append("}\n");
+        Files.writeString(out.resolve("BpfNames.java"), b);
+    }
+
+    static String baseName(Path p, String suffix) {
+        String file = p.getFileName().toString();
+        return file.substring(0, file.length() - suffix.length());
     }
 
     /** The object's BTF as bpftool prints it (raw format), by type id. */
@@ -266,9 +417,9 @@ public final class Skeletons {
         Files.writeString(out.resolve(name + ".java"), b);
     }
 
-    static void writeObject(Path out, Path object, List<String> programs, List<String> maps, List<String> rodata) throws IOException {
+    static void writeObject(Path out, Path object, Names names) throws IOException {
         String file = object.getFileName().toString();
-        String base = file.substring(0, file.length() - ".bpf.o".length());
+        String base = baseName(object, ".bpf.o");
         String name = camel(base) + "Object";
         StringBuilder b = new StringBuilder();
         b.append("// Generated by bpf/gen/Skeletons.java from ").append(file).append(": do not edit.\n");
@@ -278,11 +429,15 @@ public final class Skeletons {
         b.append("    private ").append(name).append("() {\n    }\n\n");
         b.append("    /** The object's resource name (io/jfrebpf/bpf/<name>.bpf.o). */\n");
         b.append("    public static final String OBJECT = \"").append(base).append("\";\n");
-        section(b, "Programs", "Its programs.", programs);
-        section(b, "Maps", "Its maps.", maps);
-        section(b, "Rodata", "Its .rodata tunables (const volatile globals), set before load.", rodata);
+        sections(b, names);
         b.append("}\n");
         Files.writeString(out.resolve(name + ".java"), b);
+    }
+
+    static void sections(StringBuilder b, Names names) {
+        section(b, "Programs", "Its programs.", names.programs());
+        section(b, "Maps", "Its maps.", names.maps());
+        section(b, "Rodata", "Its .rodata tunables (const volatile globals), set before load.", names.rodata());
     }
 
     static void section(StringBuilder b, String name, String doc, List<String> names) {

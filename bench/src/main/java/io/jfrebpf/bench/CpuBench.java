@@ -4,6 +4,7 @@ import static io.jfrebpf.bench.Measure.log;
 import static io.jfrebpf.bench.Measure.median;
 import static io.jfrebpf.bench.Measure.parse;
 
+import io.jfrebpf.events.read.EventNames;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -140,7 +141,7 @@ public final class CpuBench {
                 throughput.computeIfAbsent(c.getKey(), k -> new ArrayList<>()).add(parse(output, "(?m)^ops/s=(\\d+)"));
                 steady.computeIfAbsent(c.getKey(), k -> new ArrayList<>()).add(parse(output, "steady-ops/s=(\\d+)"));
                 if (c.getKey().startsWith("jfr-ebpf")) {
-                    ours.merge(read(out.resolve("ours.jfr"), "ebpf.CPUSample"));
+                    ours.merge(read(out.resolve("ours.jfr"), EventNames.CPU_SAMPLE));
                     Matcher m = Pattern.compile("stacks: (\\d+) .*symbolization ([\\d.]+) ms, of which ([\\d.]+) ms loading").matcher(output);
                     if (m.find() && Long.parseLong(m.group(1)) > 0) {
                         long stacks = Long.parseLong(m.group(1));

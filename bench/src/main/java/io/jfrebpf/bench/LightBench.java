@@ -2,6 +2,7 @@ package io.jfrebpf.bench;
 
 import static io.jfrebpf.bench.Measure.median;
 
+import io.jfrebpf.events.read.EventNames;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -160,8 +161,8 @@ public final class LightBench {
         long[] events = events(stormOurs.recording());
         b.append(String.format(Locale.ROOT, "| %,d file opens: process gone after `main` returns, ms | %.0f | %.0f | | %+.0f | |%n",
                 opens, stormNone.exitMs(), stormOurs.exitMs(), stormOurs.exitMs() - stormNone.exitMs()));
-        b.append(String.format(Locale.ROOT, "| %,d file opens: ebpf.FileOpen events written, lost | | %,d, %,d | | | |%n",
-                opens, events[0], events[1]));
+        b.append(String.format(Locale.ROOT, "| %,d file opens: %s events written, lost | | %,d, %,d | | | |%n",
+                opens, EventNames.FILE_OPEN, events[0], events[1]));
         return b.toString();
     }
 
@@ -196,7 +197,7 @@ public final class LightBench {
     private static double attachedAfterMs(Path recording) throws IOException {
         double latest = 0;
         for (RecordedEvent e : RecordingFile.readAllEvents(recording)) {
-            if (e.getEventType().getName().equals("ebpf.ProbeStatus") && e.getBoolean("attached")) {
+            if (e.getEventType().getName().equals(EventNames.PROBE_STATUS) && e.getBoolean("attached")) {
                 latest = Math.max(latest, e.getLong("attachedAfter") / 1e6);
             }
         }
@@ -211,9 +212,9 @@ public final class LightBench {
             while (f.hasMoreEvents()) {
                 RecordedEvent e = f.readEvent();
                 String type = e.getEventType().getName();
-                if (type.equals("ebpf.FileOpen")) {
+                if (type.equals(EventNames.FILE_OPEN)) {
                     written++;
-                } else if (type.equals("ebpf.ProbeStatus") && e.getString("probe").equals("file")) {
+                } else if (type.equals(EventNames.PROBE_STATUS) && e.getString("probe").equals("file")) {
                     lost = e.getLong("lost");
                 }
             }

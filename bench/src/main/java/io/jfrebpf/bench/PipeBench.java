@@ -4,6 +4,7 @@ import static io.jfrebpf.bench.Measure.log;
 import static io.jfrebpf.bench.Measure.median;
 import static io.jfrebpf.bench.Measure.parse;
 
+import io.jfrebpf.events.read.EventNames;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -186,8 +187,8 @@ public final class PipeBench {
             while (in.hasMoreEvents()) {
                 RecordedEvent e = in.readEvent();
                 switch (e.getEventType().getName()) {
-                    case "ebpf.FileOpen" -> events++;
-                    case "ebpf.ProbeStatus" -> lost += e.getLong("lost");
+                    case EventNames.FILE_OPEN -> events++;
+                    case EventNames.PROBE_STATUS -> lost += e.getLong("lost");
                     default -> { }
                 }
             }

@@ -4,6 +4,7 @@ import static io.jfrebpf.bench.Measure.log;
 import static io.jfrebpf.bench.Measure.median;
 import static io.jfrebpf.bench.Measure.parse;
 
+import io.jfrebpf.events.read.EventNames;
 import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -146,9 +147,9 @@ public final class PostgresBench {
         long lost = 0;
         for (RecordedEvent e : RecordingFile.readAllEvents(recording)) {
             String type = e.getEventType().getName();
-            if (type.equals("ebpf.PostgresQuery")) {
+            if (type.equals(EventNames.POSTGRES_QUERY)) {
                 queries++;
-            } else if (type.equals("ebpf.ProbeStatus") && e.getString("probe").equals("postgres")) {
+            } else if (type.equals(EventNames.PROBE_STATUS) && e.getString("probe").equals("postgres")) {
                 lost += e.getLong("lost");
             }
         }
@@ -204,7 +205,7 @@ public final class PostgresBench {
         Measure.run(cmd, out);
         Map<Integer, Long> firstSeen = new TreeMap<>();
         for (RecordedEvent e : RecordingFile.readAllEvents(recording)) {
-            if (!e.getEventType().getName().equals("ebpf.PostgresQuery")) {
+            if (!e.getEventType().getName().equals(EventNames.POSTGRES_QUERY)) {
                 continue;
             }
             String q = e.getString("query");

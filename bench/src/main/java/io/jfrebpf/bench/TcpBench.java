@@ -4,6 +4,7 @@ import static io.jfrebpf.bench.Measure.log;
 import static io.jfrebpf.bench.Measure.median;
 import static io.jfrebpf.bench.Measure.parse;
 
+import io.jfrebpf.events.read.EventNames;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -157,9 +158,9 @@ public final class TcpBench {
             while (in.hasMoreEvents()) {
                 RecordedEvent e = in.readEvent();
                 switch (e.getEventType().getName()) {
-                    case "ebpf.TcpConnection" -> connections++;
-                    case "ebpf.TcpConnect" -> connects++;
-                    case "ebpf.ProbeStatus" -> lost += e.getLong("lost");
+                    case EventNames.TCP_CONNECTION -> connections++;
+                    case EventNames.TCP_CONNECT -> connects++;
+                    case EventNames.PROBE_STATUS -> lost += e.getLong("lost");
                     default -> {
                     }
                 }

@@ -1,5 +1,6 @@
 package io.jfrebpf.convert;
 
+import io.jfrebpf.events.read.FrameNames;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -90,25 +91,11 @@ public final class FoldedStacks {
         return b.toString();
     }
 
-    /** A frame as the flame graph shows it: Class.method with its type's suffix; native and kernel frames by symbol. */
+    /** A frame as the flame graph shows it ({@link FrameNames#flameGraph}), made safe for the folded format. */
     static String frameName(RecordedFrame f) {
         RecordedMethod m = f.getMethod();
-        String type = f.getType();
-        String method = m == null ? "[unknown]" : m.getName();
-        if ("Kernel".equals(type)) {
-            return clean(method) + "_[k]";
-        }
-        if ("Native".equals(type)) {
-            return clean(method);
-        }
-        String name = (m == null || m.getType() == null ? "" : m.getType().getName() + ".") + method;
-        return clean(name) + switch (type == null ? "" : type) {
-            case "Interpreted" -> "_[0]";
-            case "JIT compiled" -> "_[j]";
-            case "Inlined" -> "_[i]";
-            case "C1 compiled" -> "_[1]";
-            default -> "";
-        };
+        return clean(FrameNames.flameGraph(f.getType(), m == null || m.getType() == null ? null : m.getType().getName(),
+                m == null ? null : m.getName()));
     }
 
     /** The folded format separates frames by ';' and ends a line with ' weight': neither may appear in a name. */

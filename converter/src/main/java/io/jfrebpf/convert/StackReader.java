@@ -1,6 +1,7 @@
 package io.jfrebpf.convert;
 
 import io.jfrebpf.events.read.EventNames;
+import io.jfrebpf.events.read.EventWeight;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;

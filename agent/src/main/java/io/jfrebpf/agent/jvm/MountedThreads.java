@@ -3,6 +3,7 @@ package io.jfrebpf.agent.jvm;
 import io.jfrebpf.agent.Log;
 import io.jfrebpf.agent.libbpf.BpfException;
 import io.jfrebpf.agent.libbpf.BpfObject;
+import io.jfrebpf.bpf.MountedNames;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -92,12 +93,12 @@ public final class MountedThreads {
 
     /** Sets the .rodata of an object that reads the mounted thread (bpf/mounted.bpf.h); before load. */
     public void prepare(BpfObject object) throws BpfException {
-        if (!object.rodata().names().contains("mounted_id_offset")) {
+        if (!object.rodata().names().contains(MountedNames.Rodata.MOUNTED_ID_OFFSET)) {
             return;
         }
-        object.rodata().setLong("mounted_tls_module", tlsModule);
-        object.rodata().setLong("mounted_tls_offset", tlsOffset);
-        object.rodata().setLong("mounted_id_offset", idOffset);
+        object.rodata().setLong(MountedNames.Rodata.MOUNTED_TLS_MODULE, tlsModule);
+        object.rodata().setLong(MountedNames.Rodata.MOUNTED_TLS_OFFSET, tlsOffset);
+        object.rodata().setLong(MountedNames.Rodata.MOUNTED_ID_OFFSET, idOffset);
     }
 
     /** The id at {@code offset} of the calling thread's JavaThread, as a program reads it; empty when unreadable. */

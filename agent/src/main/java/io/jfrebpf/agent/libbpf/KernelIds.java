@@ -2,6 +2,7 @@ package io.jfrebpf.agent.libbpf;
 
 import io.jfrebpf.agent.Log;
 import io.jfrebpf.agent.os.Tid;
+import io.jfrebpf.bpf.WhoamiObject;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -45,9 +46,9 @@ public final class KernelIds {
         }
         synchronized (KernelIds.class) {
             if (!unavailable) {
-                try (BpfObject object = BpfObject.openResource("whoami")) {
+                try (BpfObject object = BpfObject.openResource(WhoamiObject.OBJECT)) {
                     object.load();
-                    object.program("whoami").testRun();
+                    object.program(WhoamiObject.Programs.WHOAMI).testRun();
                     BpfMap bss = object.mapEndingWith(".bss");
                     try (Arena arena = Arena.ofConfined()) {
                         MemorySegment key = arena.allocateFrom(ValueLayout.JAVA_INT, 0);

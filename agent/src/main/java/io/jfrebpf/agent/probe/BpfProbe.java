@@ -5,6 +5,8 @@ import io.jfrebpf.agent.libbpf.BpfException;
 import io.jfrebpf.agent.libbpf.BpfLink;
 import io.jfrebpf.agent.libbpf.BpfObject;
 import io.jfrebpf.agent.libbpf.KernelIds;
+import io.jfrebpf.bpf.CommonNames;
+import io.jfrebpf.bpf.SchedGapNames;
 import io.jfrebpf.events.EbpfEvent;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -21,6 +23,7 @@ import java.util.List;
 public abstract class BpfProbe implements Probe {
     private final String name;
     private final String objectName;
+    private final String eventsMap;
     private final List<BpfLink> links = new ArrayList<>();
     protected ProbeContext context;
     protected BpfObject object;
@@ -32,9 +35,11 @@ public abstract class BpfProbe implements Probe {
     /** Larger than every record: zeroes decode as an empty record of any probe. */
     static final long WARM_UP_RECORD_BYTES = 8192;
 
-    protected BpfProbe(String name, String objectName) {
+    /** objectName, eventsMap: the generated names ({@code io.jfrebpf.bpf.XObject.OBJECT}, {@code .Maps.EVENTS}). */
+    protected BpfProbe(String name, String objectName, String eventsMap) {
         this.name = name;
         this.objectName = objectName;
+        this.eventsMap = eventsMap;
     }
 
     @Override
@@ -75,11 +80,11 @@ public abstract class BpfProbe implements Probe {
         object = BpfObject.openResource(objectName);
         try {
             KernelIds.Ids ids = KernelIds.process();
-            object.rodata().setInt("targ_tgid", ids.hostTgid()); // the host's: what the programs compare
-            object.rodata().setInt("targ_pidns_level", ids.pidnsLevel());
-            object.rodata().setInt("agent_tid", context.agentTid());
-            object.rodata().setInt("agent_writer_tid", context.writerTid());
-            object.rodata().setInt("agent_aux_tid", context.background().tid());
+            object.rodata().setInt(CommonNames.Rodata.TARG_TGID, ids.hostTgid()); // the host's: what the programs compare
+            object.rodata().setInt(CommonNames.Rodata.TARG_PIDNS_LEVEL, ids.pidnsLevel());
+            object.rodata().setInt(CommonNames.Rodata.AGENT_TID, context.agentTid());
+            object.rodata().setInt(CommonNames.Rodata.AGENT_WRITER_TID, context.writerTid());
+            object.rodata().setInt(CommonNames.Rodata.AGENT_AUX_TID, context.background().tid());
             context.stacks().prepare(object);
             context.recorder().threads().mountedThreads().prepare(object);
             configure(object);
@@ -87,7 +92,7 @@ public abstract class BpfProbe implements Probe {
             context.stacks().adopt(object);
             warmUp();
             attach(object);
-            context.poller().add(object.map("events"), this::onRecord);
+            context.poller().add(object.map(eventsMap), this::onRecord);
         } catch (Exception | Error e) {
             close();
             throw e;
@@ -200,7 +205,7 @@ public abstract class BpfProbe implements Probe {
                 skipped += program.recursionMisses();
             }
             skippedByKernel = skipped;
-            kernelLost = object.map("lost").sumPerCpuLong(0) + skipped;
+            kernelLost = object.map(CommonNames.Maps.LOST).sumPerCpuLong(0) + skipped;
         } catch (BpfException | RuntimeException e) {
             Log.debug("probe %s: cannot read its loss counters: %s", name, e.getMessage());
         }
@@ -221,7 +226,7 @@ public abstract class BpfProbe implements Probe {
             return;
         }
         try {
-            long recovered = object.map("recovered").sumPerCpuLong(0);
+            long recovered = object.map(SchedGapNames.Maps.RECOVERED).sumPerCpuLong(0);
             if (recovered > 0) {
                 Log.info("probe %s: %d %s sent without seeing their thread come back; when it came back is its CPU time"
                         + " since it was last seen", name, recovered, what);

@@ -5,6 +5,7 @@ import io.jfrebpf.agent.libbpf.BpfException;
 import io.jfrebpf.agent.libbpf.BpfObject;
 import io.jfrebpf.agent.libbpf.BpfProgram;
 import io.jfrebpf.agent.os.PerfEvents;
+import io.jfrebpf.bpf.CpuSampleObject;
 import io.jfrebpf.events.CPUSampleEvent;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
@@ -21,7 +22,7 @@ public final class CpuSampleProbe extends BpfProbe {
     private final List<Integer> failedCpus = new ArrayList<>();
 
     public CpuSampleProbe() {
-        super("cpu", "cpu_sample");
+        super("cpu", CpuSampleObject.OBJECT, CpuSampleObject.Maps.EVENTS);
     }
 
     @Override
@@ -31,7 +32,7 @@ public final class CpuSampleProbe extends BpfProbe {
 
     @Override
     protected void attach(BpfObject object) throws BpfException {
-        BpfProgram program = object.program("cpu_sample");
+        BpfProgram program = object.program(CpuSampleObject.Programs.CPU_SAMPLE);
         int hz = context.options().cpuHz();
         BpfException first = null;
         for (int cpu : PerfEvents.onlineCpus()) {

@@ -10,6 +10,7 @@ import io.jfrebpf.agent.os.Errno;
 import io.jfrebpf.agent.os.NativeFunction;
 import io.jfrebpf.agent.os.OpenFlags;
 import io.jfrebpf.agent.os.SyscallTable;
+import io.jfrebpf.bpf.FileOpenObject;
 import io.jfrebpf.events.FileOpenEvent;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
@@ -31,9 +32,9 @@ import java.util.Optional;
 public final class FileOpenProbe extends BpfProbe {
     /** libc entry points, by calling convention; aliases share an address and get one uprobe. */
     enum Entry {
-        OPEN("uprobe_open", List.of("open", "open64", "__open_2", "__open64_2")),
-        OPENAT("uprobe_openat", List.of("openat", "openat64", "__openat_2", "__openat64_2")),
-        CREAT("uprobe_creat", List.of("creat", "creat64"));
+        OPEN(FileOpenObject.Programs.UPROBE_OPEN, List.of("open", "open64", "__open_2", "__open64_2")),
+        OPENAT(FileOpenObject.Programs.UPROBE_OPENAT, List.of("openat", "openat64", "__openat_2", "__openat64_2")),
+        CREAT(FileOpenObject.Programs.UPROBE_CREAT, List.of("creat", "creat64"));
 
         final String program;
         final List<String> symbols;
@@ -44,8 +45,9 @@ public final class FileOpenProbe extends BpfProbe {
         }
     }
 
-    static final String RETURN_PROGRAM = "uretprobe_open";
-    static final List<String> TRACEPOINT_PROGRAMS = List.of("tp_sys_enter_open", "tp_sys_exit_open");
+    static final String RETURN_PROGRAM = FileOpenObject.Programs.URETPROBE_OPEN;
+    static final List<String> TRACEPOINT_PROGRAMS = List.of(FileOpenObject.Programs.TP_SYS_ENTER_OPEN,
+            FileOpenObject.Programs.TP_SYS_EXIT_OPEN);
 
     private boolean tracepoints;
     /** uprobe_multi links (Linux 6.6+): one link a program, detached with one grace period each; else a perf uprobe a function. */
@@ -54,7 +56,7 @@ public final class FileOpenProbe extends BpfProbe {
     private Path libc;
 
     public FileOpenProbe() {
-        super("file", "file_open");
+        super("file", FileOpenObject.OBJECT, FileOpenObject.Maps.EVENTS);
     }
 
     @Override
@@ -66,12 +68,12 @@ public final class FileOpenProbe extends BpfProbe {
         }
         if (tracepoints) {
             SyscallTable table = context.syscalls().get();
-            object.rodata().setInt("nr_open", table.number("open").orElse(-1));
-            object.rodata().setInt("nr_openat", table.number("openat").orElse(-1));
-            object.rodata().setInt("nr_openat2", table.number("openat2").orElse(-1));
-            object.rodata().setInt("nr_creat", table.number("creat").orElse(-1));
+            object.rodata().setInt(FileOpenObject.Rodata.NR_OPEN, table.number("open").orElse(-1));
+            object.rodata().setInt(FileOpenObject.Rodata.NR_OPENAT, table.number("openat").orElse(-1));
+            object.rodata().setInt(FileOpenObject.Rodata.NR_OPENAT2, table.number("openat2").orElse(-1));
+            object.rodata().setInt(FileOpenObject.Rodata.NR_CREAT, table.number("creat").orElse(-1));
         } else {
-            object.rodata().setLong("errno_tls_offset", errnoTlsOffset());
+            object.rodata().setLong(FileOpenObject.Rodata.ERRNO_TLS_OFFSET, errnoTlsOffset());
             multi = LibcFunctions.uprobeMulti();
             if (multi) {
                 for (Entry entry : Entry.values()) {

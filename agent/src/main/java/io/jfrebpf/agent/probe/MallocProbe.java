@@ -6,6 +6,9 @@ import io.jfrebpf.agent.libbpf.BpfException;
 import io.jfrebpf.agent.libbpf.BpfObject;
 import io.jfrebpf.agent.libbpf.BpfProgram;
 import io.jfrebpf.agent.os.KernelBtf;
+import io.jfrebpf.bpf.MallocNames;
+import io.jfrebpf.bpf.MallocObject;
+import io.jfrebpf.bpf.MallocSessionObject;
 import io.jfrebpf.events.NativeAllocationEvent;
 import io.jfrebpf.events.NativeLeakEvent;
 import java.io.IOException;
@@ -36,10 +39,16 @@ import java.util.Set;
  * that is the cost (docs/native-memory.md), paid on every call while attached, sampled or not.
  */
 public final class MallocProbe extends BpfProbe {
-    /** Entry programs by libc function; functions sharing an address get one probe. */
-    static final Map<String, String> ENTRIES = entries();
-    static final String ALLOC_RETURN = "uretprobe_alloc";
-    static final String POSIX_MEMALIGN_RETURN = "uretprobe_posix_memalign";
+    /** Entry programs by libc function, of bpf/malloc.bpf.c; functions sharing an address get one probe. */
+    static final Map<String, String> ENTRIES = entries(MallocObject.Programs.UPROBE_MALLOC, MallocObject.Programs.UPROBE_CALLOC,
+            MallocObject.Programs.UPROBE_REALLOC, MallocObject.Programs.UPROBE_POSIX_MEMALIGN,
+            MallocObject.Programs.UPROBE_ALIGNED_ALLOC);
+    /** The same of bpf/malloc_session.bpf.c. */
+    static final Map<String, String> SESSION_ENTRIES = entries(MallocSessionObject.Programs.UPROBE_MALLOC,
+            MallocSessionObject.Programs.UPROBE_CALLOC, MallocSessionObject.Programs.UPROBE_REALLOC,
+            MallocSessionObject.Programs.UPROBE_POSIX_MEMALIGN, MallocSessionObject.Programs.UPROBE_ALIGNED_ALLOC);
+    static final String ALLOC_RETURN = MallocObject.Programs.URETPROBE_ALLOC;
+    static final String POSIX_MEMALIGN_RETURN = MallocObject.Programs.URETPROBE_POSIX_MEMALIGN;
     static final int LIVE_MAX_ENTRIES = (int) io.jfrebpf.bpf.MallocLayout.LIVE_MAX_ENTRIES;
     static final int EVERY_CALL_RING_BYTES = 8 << 20;
     /** Leak report: at most this many stacks, the largest first. */
@@ -60,7 +69,7 @@ public final class MallocProbe extends BpfProbe {
     }
 
     private MallocProbe(boolean sessions) {
-        super("malloc", sessions ? "malloc_session" : "malloc");
+        super("malloc", sessions ? MallocSessionObject.OBJECT : MallocObject.OBJECT, MallocNames.Maps.EVENTS);
         this.sessions = sessions;
     }
 
@@ -80,14 +89,15 @@ public final class MallocProbe extends BpfProbe {
         }
     }
 
-    private static Map<String, String> entries() {
+    private static Map<String, String> entries(String malloc, String calloc, String realloc, String posixMemalign,
+            String alignedAlloc) {
         Map<String, String> m = new LinkedHashMap<>();
-        m.put("malloc", "uprobe_malloc");
-        m.put("calloc", "uprobe_calloc");
-        m.put("realloc", "uprobe_realloc");
-        m.put("posix_memalign", "uprobe_posix_memalign");
-        m.put("aligned_alloc", "uprobe_aligned_alloc");
-        m.put("memalign", "uprobe_aligned_alloc");
+        m.put("malloc", malloc);
+        m.put("calloc", calloc);
+        m.put("realloc", realloc);
+        m.put("posix_memalign", posixMemalign);
+        m.put("aligned_alloc", alignedAlloc);
+        m.put("memalign", alignedAlloc);
         return m;
     }
 
@@ -97,26 +107,26 @@ public final class MallocProbe extends BpfProbe {
     @Override
     protected void configure(BpfObject object) throws BpfException {
         if (sessions) {
-            for (String program : new java.util.LinkedHashSet<>(ENTRIES.values())) {
+            for (String program : new java.util.LinkedHashSet<>(SESSION_ENTRIES.values())) {
                 object.program(program).setExpectedAttachType(BpfProgram.UPROBE_SESSION);
             }
         }
         multi = sessions || LibcFunctions.uprobeMulti();
         if (multi) {
-            object.program("uprobe_free").setExpectedAttachType(BpfProgram.UPROBE_MULTI);
+            object.program(MallocNames.Programs.UPROBE_FREE).setExpectedAttachType(BpfProgram.UPROBE_MULTI);
         }
         long interval = context.options().mallocInterval();
-        object.rodata().setLong("interval", interval);
+        object.rodata().setLong(MallocNames.Rodata.INTERVAL, interval);
         if (interval == 0) {
             // every call is a record: the JVM's start-up bursts are tens of thousands of mallocs in a poll
-            object.map("events").setMaxEntries(EVERY_CALL_RING_BYTES);
+            object.map(MallocNames.Maps.EVENTS).setMaxEntries(EVERY_CALL_RING_BYTES);
         }
     }
 
     @Override
     protected void attach(BpfObject object) throws Exception {
         Path libc = LibcFunctions.libc();
-        Map<Long, String> byOffset = LibcFunctions.offsets(libc, List.copyOf(ENTRIES.keySet()));
+        Map<Long, String> byOffset = LibcFunctions.offsets(libc, List.copyOf(ENTRIES.keySet()) /* the same functions as SESSION_ENTRIES */);
         Map<Long, String> free = LibcFunctions.offsets(libc, List.of("free"));
         if (!byOffset.containsValue("malloc") || free.isEmpty()) {
             throw new IOException(libc + " exports no malloc or no free");
@@ -128,7 +138,7 @@ public final class MallocProbe extends BpfProbe {
                 // one session link per program (aligned_alloc and memalign share one): one grace period each at detach
                 Map<String, List<Long>> byProgram = new LinkedHashMap<>();
                 for (Map.Entry<Long, String> e : byOffset.entrySet()) {
-                    byProgram.computeIfAbsent(ENTRIES.get(e.getValue()), k -> new ArrayList<>()).add(e.getKey());
+                    byProgram.computeIfAbsent(SESSION_ENTRIES.get(e.getValue()), k -> new ArrayList<>()).add(e.getKey());
                     attached.add(e.getValue());
                 }
                 for (Map.Entry<String, List<Long>> e : byProgram.entrySet()) {
@@ -146,8 +156,8 @@ public final class MallocProbe extends BpfProbe {
             }
             long freeEntry = free.keySet().iterator().next();
             long freeAt = freeEntry + cheapFreeOffset(libc, freeEntry);
-            keep(multi ? object.program("uprobe_free").attachUprobeMulti(BpfProgram.UPROBE_MULTI, pid, libc.toString(),
-                    new long[] {freeAt}, null, null) : object.program("uprobe_free").attachUprobe(false, pid, libc.toString(), freeAt));
+            keep(multi ? object.program(MallocNames.Programs.UPROBE_FREE).attachUprobeMulti(BpfProgram.UPROBE_MULTI, pid, libc.toString(),
+                    new long[] {freeAt}, null, null) : object.program(MallocNames.Programs.UPROBE_FREE).attachUprobe(false, pid, libc.toString(), freeAt));
             attached.add(freeAt == freeEntry ? "free" : "free+" + (freeAt - freeEntry));
         } catch (BpfException e) {
             throw LibcFunctions.explained(e, "malloc", "");
@@ -285,8 +295,8 @@ public final class MallocProbe extends BpfProbe {
         // first: each address is counted once (MallocIT once saw 155 MiB leaked of 100)
         Set<Long> seen = new HashSet<>();
         try {
-            untracked = object.map("untracked").sumPerCpuLong(0);
-            object.map("live").forEach(4L * LIVE_MAX_ENTRIES, (key, value) -> {
+            untracked = object.map(MallocNames.Maps.UNTRACKED).sumPerCpuLong(0);
+            object.map(MallocNames.Maps.LIVE).forEach(4L * LIVE_MAX_ENTRIES, (key, value) -> {
                 if (!seen.add(key.get(ValueLayout.JAVA_LONG, 0))) {
                     return;
                 }

@@ -2,6 +2,7 @@ package io.jfrebpf.agent.probe;
 
 import io.jfrebpf.agent.libbpf.BpfException;
 import io.jfrebpf.agent.libbpf.BpfObject;
+import io.jfrebpf.bpf.OffcpuObject;
 import io.jfrebpf.events.OffCPUEvent;
 import java.lang.foreign.MemorySegment;
 
@@ -13,17 +14,17 @@ import java.lang.foreign.MemorySegment;
  */
 public final class OffCpuProbe extends BpfProbe {
     public OffCpuProbe() {
-        super("offcpu", "offcpu");
+        super("offcpu", OffcpuObject.OBJECT, OffcpuObject.Maps.EVENTS);
     }
 
     @Override
     protected void configure(BpfObject object) throws BpfException {
-        object.rodata().setLong("min_duration_ns", context.options().offcpuThreshold().toNanos());
+        object.rodata().setLong(OffcpuObject.Rodata.MIN_DURATION_NS, context.options().offcpuThreshold().toNanos());
     }
 
     @Override
     protected void attach(BpfObject object) throws BpfException {
-        keep(object.program("sched_switch").attach());
+        keep(object.program(OffcpuObject.Programs.SCHED_SWITCH).attach());
     }
 
     @Override

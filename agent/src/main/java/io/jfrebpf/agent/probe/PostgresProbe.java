@@ -11,6 +11,7 @@ import io.jfrebpf.agent.os.KernelBtf;
 import io.jfrebpf.agent.os.ProcMaps;
 import io.jfrebpf.agent.os.UsdtArgument;
 import io.jfrebpf.agent.os.UsdtNotes;
+import io.jfrebpf.bpf.PostgresObject;
 import io.jfrebpf.events.PostgresQueryEvent;
 import io.jfrebpf.events.read.EventNames;
 import java.io.IOException;
@@ -50,7 +51,7 @@ public final class PostgresProbe extends BpfProbe {
     }
 
     static final String PROVIDER = "postgresql";
-    static final String PROGRAM = "pg_usdt";
+    static final String PROGRAM = PostgresObject.Programs.PG_USDT;
     static final List<Usdt> USDTS = List.of(
             new Usdt("query__start", (int) PostgresLayout.PG_QUERY_START, true),
             new Usdt("query__done", (int) PostgresLayout.PG_QUERY_DONE, false),
@@ -66,9 +67,9 @@ public final class PostgresProbe extends BpfProbe {
     static final int ARG_MEMORY = (int) PostgresLayout.PG_ARG_MEMORY;
     /** As many as bpf/postgres.bpf.c's maps hold (PG_BACKENDS_MAX). */
     static final int MAX_BACKENDS = 128;
-    static final String SENDER_TRACEPOINT = "sock_send_length";
+    static final String SENDER_TRACEPOINT = PostgresObject.Programs.SOCK_SEND_LENGTH; // the program is named after its tracepoint
     /** Our connects to a PostgreSQL port, when no tcp probe reports connects (bpf/postgres.bpf.c). */
-    static final String CONNECT_PROGRAM = "pg_connect";
+    static final String CONNECT_PROGRAM = PostgresObject.Programs.PG_CONNECT;
     /**
      * Attaching to a backend takes 6-15 ms of the agent's thread here (the kernel registers a
      * uprobe per site): a service opening connections faster than this (no pool) is followed
@@ -132,7 +133,7 @@ public final class PostgresProbe extends BpfProbe {
     private long lookNanos;
 
     public PostgresProbe() {
-        super("postgres", "postgres");
+        super("postgres", PostgresObject.OBJECT, PostgresObject.Maps.EVENTS);
     }
 
     /** Loads nothing while no PostgreSQL server runs here; connects the tcp probe reports are listened to from now on. */
@@ -246,7 +247,7 @@ public final class PostgresProbe extends BpfProbe {
         if (watchesConnects) {
             watchPorts(now);
             object.program(CONNECT_PROGRAM).attach();
-            context.poller().add(object.map("connects"), this::onConnectRecord);
+            context.poller().add(object.map(PostgresObject.Maps.CONNECTS), this::onConnectRecord);
         }
         scanTables(now); // connections opened before (attach to a running JVM, or before the server appeared)
     }
@@ -259,7 +260,7 @@ public final class PostgresProbe extends BpfProbe {
         for (PostgresDiscovery.Server server : discovery.servers(nowNs).values()) {
             if (portsWatched.add(server.port())) {
                 try (Arena arena = Arena.ofConfined()) {
-                    object.map("pg_ports").update(intKey(arena, server.port()), arena.allocateFrom(ValueLayout.JAVA_BYTE, (byte) 1));
+                    object.map(PostgresObject.Maps.PG_PORTS).update(intKey(arena, server.port()), arena.allocateFrom(ValueLayout.JAVA_BYTE, (byte) 1));
                 } catch (BpfException | RuntimeException e) {
                     portsWatched.remove(server.port());
                     Log.debug("postgres: cannot watch port %d: %s", server.port(), e.getMessage());
@@ -376,9 +377,9 @@ public final class PostgresProbe extends BpfProbe {
             String version = binaryVersion(b.pid());
             Sites sites = sites(Path.of(exe), version);
             long debugQueryString = debugQueryStringAddress(b.pid(), version);
-            object.map("backends").update(intKey(arena, b.pid()), arena.allocateFrom(ValueLayout.JAVA_BYTE,
+            object.map(PostgresObject.Maps.BACKENDS).update(intKey(arena, b.pid()), arena.allocateFrom(ValueLayout.JAVA_BYTE,
                     PostgresRecord.backend(debugQueryString)));
-            object.map("pg_conns").update(arena.allocateFrom(ValueLayout.JAVA_BYTE, key), intKey(arena, b.pid()));
+            object.map(PostgresObject.Maps.PG_CONNS).update(arena.allocateFrom(ValueLayout.JAVA_BYTE, key), intKey(arena, b.pid()));
             BpfProgram program = object.program(PROGRAM);
             if (multi) {
                 f.links.add(program.attachUprobeMulti(BpfProgram.UPROBE_MULTI, b.pid(), exe, sites.offsets(), sites.cookies(),
@@ -431,9 +432,9 @@ public final class PostgresProbe extends BpfProbe {
         }
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment pid = intKey(arena, f.backend.pid());
-            object.map("backends").delete(pid);
-            object.map("senders").delete(pid);
-            object.map("pg_conns").delete(arena.allocateFrom(ValueLayout.JAVA_BYTE, f.connectionKey));
+            object.map(PostgresObject.Maps.BACKENDS).delete(pid);
+            object.map(PostgresObject.Maps.SENDERS).delete(pid);
+            object.map(PostgresObject.Maps.PG_CONNS).delete(arena.allocateFrom(ValueLayout.JAVA_BYTE, f.connectionKey));
         } catch (BpfException | RuntimeException e) {
             Log.debug("postgres: cleaning up after backend %d: %s", f.backend.pid(), e);
         }

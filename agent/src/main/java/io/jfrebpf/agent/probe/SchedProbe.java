@@ -4,6 +4,7 @@ import io.jfrebpf.agent.Log;
 import io.jfrebpf.agent.libbpf.BpfException;
 import io.jfrebpf.agent.libbpf.BpfObject;
 import io.jfrebpf.agent.os.Cgroups;
+import io.jfrebpf.bpf.SchedObject;
 import io.jfrebpf.events.CPUThrottleEvent;
 import io.jfrebpf.events.RunQueueLatencyEvent;
 import io.jfrebpf.events.read.EventNames;
@@ -25,17 +26,18 @@ public final class SchedProbe extends BpfProbe {
     private String attachedAs = "";
 
     public SchedProbe() {
-        super("sched", "sched");
+        super("sched", SchedObject.OBJECT, SchedObject.Maps.EVENTS);
     }
 
     @Override
     protected void configure(BpfObject object) throws BpfException {
-        object.rodata().setLong("min_latency_ns", context.options().schedThreshold().toNanos());
+        object.rodata().setLong(SchedObject.Rodata.MIN_LATENCY_NS, context.options().schedThreshold().toNanos());
     }
 
     @Override
     protected void attach(BpfObject object) throws Exception {
-        for (String program : new String[] {"sched_wakeup", "sched_wakeup_new", "sched_switch"}) {
+        for (String program : new String[] {SchedObject.Programs.SCHED_WAKEUP, SchedObject.Programs.SCHED_WAKEUP_NEW,
+                SchedObject.Programs.SCHED_SWITCH}) {
             keep(object.program(program).attach());
         }
         String throttling;

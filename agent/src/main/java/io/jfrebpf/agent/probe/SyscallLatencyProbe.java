@@ -6,6 +6,7 @@ import io.jfrebpf.agent.libbpf.BpfMap;
 import io.jfrebpf.agent.libbpf.BpfObject;
 import io.jfrebpf.agent.libbpf.BpfProgram;
 import io.jfrebpf.agent.os.SyscallTable;
+import io.jfrebpf.bpf.SyscallLatencyObject;
 import io.jfrebpf.events.SyscallLatencyEvent;
 import io.jfrebpf.events.SyscallStatisticsEvent;
 import java.lang.foreign.Arena;
@@ -30,13 +31,13 @@ public final class SyscallLatencyProbe extends BpfProbe {
     private long periodStartNs;
 
     public SyscallLatencyProbe() {
-        super("syscall", "syscall_latency");
+        super("syscall", SyscallLatencyObject.OBJECT, SyscallLatencyObject.Maps.EVENTS);
     }
 
     @Override
     protected void configure(BpfObject object) throws BpfException {
         table = context.syscalls().get();
-        object.rodata().setLong("min_duration_ns", context.options().syscallThreshold().toNanos());
+        object.rodata().setLong(SyscallLatencyObject.Rodata.MIN_DURATION_NS, context.options().syscallThreshold().toNanos());
     }
 
     @Override
@@ -75,8 +76,8 @@ public final class SyscallLatencyProbe extends BpfProbe {
         BpfMap stats;
         BpfMap periodMax;
         try {
-            stats = object.map("stats");
-            periodMax = object.map("period_max");
+            stats = object.map(SyscallLatencyObject.Maps.STATS);
+            periodMax = object.map(SyscallLatencyObject.Maps.PERIOD_MAX);
         } catch (BpfException e) {
             Log.debug("syscall: %s", e.getMessage());
             return;

@@ -6,6 +6,7 @@ import io.jfrebpf.agent.libbpf.BpfObject;
 import io.jfrebpf.agent.libbpf.BpfProgram;
 import io.jfrebpf.agent.os.Errno;
 import io.jfrebpf.agent.os.KernelBtf;
+import io.jfrebpf.bpf.TcpObject;
 import io.jfrebpf.events.TcpConnectEvent;
 import io.jfrebpf.events.TcpConnectionEvent;
 import io.jfrebpf.events.TcpRetransmitEvent;
@@ -28,7 +29,8 @@ import java.util.Map;
 public final class TcpProbe extends BpfProbe {
     static final List<String> ACCEPT_SYMBOLS = List.of("accept", "accept4");
     static final List<String> TRACEPOINT_PROGRAMS =
-            List.of("inet_sock_set_state", "sock_send_length", "tcp_retransmit_skb");
+            List.of(TcpObject.Programs.INET_SOCK_SET_STATE, TcpObject.Programs.SOCK_SEND_LENGTH,
+                    TcpObject.Programs.TCP_RETRANSMIT_SKB);
     /** As many as the kernel's map of connections holds. */
     static final int MAX_OPEN_CONNECTIONS = 65536;
     private static final int RECORD = (int) TcpRecord.SIZE;
@@ -43,16 +45,16 @@ public final class TcpProbe extends BpfProbe {
             return false;
         }
     };
-    static final String WRITER_TRACEPOINT = "sock_send_length";
+    static final String WRITER_TRACEPOINT = TcpObject.Programs.SOCK_SEND_LENGTH; // the program is named after its tracepoint
     private long forgottenOpeners;
     private boolean lastWriter;
     /** uprobe_multi for accept/accept4 (Linux 6.6+): one link, one grace period at detach. */
     private boolean multi;
-    static final String ACCEPT_PROGRAM = "uretprobe_accept";
+    static final String ACCEPT_PROGRAM = TcpObject.Programs.URETPROBE_ACCEPT;
     private String attachedAs = "";
 
     public TcpProbe() {
-        super("tcp", "tcp");
+        super("tcp", TcpObject.OBJECT, TcpObject.Maps.EVENTS);
     }
 
     /**
@@ -150,7 +152,7 @@ public final class TcpProbe extends BpfProbe {
         }
         byte[] bytes;
         try {
-            bytes = object.program("still_open").runIterator(MAX_OPEN_CONNECTIONS * RECORD);
+            bytes = object.program(TcpObject.Programs.STILL_OPEN).runIterator(MAX_OPEN_CONNECTIONS * RECORD);
         } catch (BpfException | RuntimeException e) {
             Log.warn("tcp: the connections still open could not be listed (%s); they are not reported", e.getMessage());
             return;

@@ -9,6 +9,7 @@ import io.jfrebpf.agent.libbpf.BpfMap;
 import io.jfrebpf.agent.libbpf.BpfObject;
 import io.jfrebpf.agent.libbpf.SharedMap;
 import io.jfrebpf.bpf.StackLayout;
+import io.jfrebpf.bpf.StackNames;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -24,8 +25,8 @@ import java.util.Optional;
  * and where the frame anchors are ({@link FrameAnchors}).
  */
 public final class StackMaps implements AutoCloseable {
-    static final String USER = "user_stacks";
-    static final String KERNEL = "kernel_stacks";
+    static final String USER = StackNames.Maps.USER_STACKS;
+    static final String KERNEL = StackNames.Maps.KERNEL_STACKS;
     private static final int STUB_ENTRIES = (int) StackLayout.STUB_ENTRIES_MAX;
 
     /** Lookup buffers, one set per reading thread (the poller, in production): no allocation per stack. */
@@ -87,25 +88,25 @@ public final class StackMaps implements AutoCloseable {
         if (!capturesStacks(object)) {
             return;
         }
-        object.rodata().setLong("interp_start", interpreterStart);
-        object.rodata().setLong("interp_end", interpreterEnd);
-        object.rodata().setLong("code_low", codeLow);
-        object.rodata().setLong("code_high", codeHigh);
+        object.rodata().setLong(StackNames.Rodata.INTERP_START, interpreterStart);
+        object.rodata().setLong(StackNames.Rodata.INTERP_END, interpreterEnd);
+        object.rodata().setLong(StackNames.Rodata.CODE_LOW, codeLow);
+        object.rodata().setLong(StackNames.Rodata.CODE_HIGH, codeHigh);
         if (frames != null) {
-            object.rodata().setBytes("hotspot", frames.layout());
+            object.rodata().setBytes(StackNames.Rodata.HOTSPOT, frames.layout());
         }
-        object.rodata().setLong("sigreturn_pc", sigreturn);
-        object.rodata().setBytes("stub_entries", stubEntries);
-        object.rodata().setInt("stub_entry_count", stubEntryCount);
+        object.rodata().setLong(StackNames.Rodata.SIGRETURN_PC, sigreturn);
+        object.rodata().setBytes(StackNames.Rodata.STUB_ENTRIES, stubEntries);
+        object.rodata().setInt(StackNames.Rodata.STUB_ENTRY_COUNT, stubEntryCount);
         if (anchors != null) {
-            object.rodata().setLong("jt_tls_module", anchors.tlsModule());
-            object.rodata().setLong("jt_tls_offset", anchors.tlsOffset());
-            object.rodata().setLong("jt_anchor_offset", anchors.anchorOffset());
-            object.rodata().setLong("jt_state_offset", anchors.stateOffset());
-            object.rodata().setLong("jt_stack_base_offset", anchors.stackBaseOffset());
-            object.rodata().setLong("jt_anchor_states", anchors.anchorStates());
-            object.rodata().setLong("jt_window_offset", anchors.windowOffset());
-            object.rodata().setLong("jt_window_size", anchors.windowSize());
+            object.rodata().setLong(StackNames.Rodata.JT_TLS_MODULE, anchors.tlsModule());
+            object.rodata().setLong(StackNames.Rodata.JT_TLS_OFFSET, anchors.tlsOffset());
+            object.rodata().setLong(StackNames.Rodata.JT_ANCHOR_OFFSET, anchors.anchorOffset());
+            object.rodata().setLong(StackNames.Rodata.JT_STATE_OFFSET, anchors.stateOffset());
+            object.rodata().setLong(StackNames.Rodata.JT_STACK_BASE_OFFSET, anchors.stackBaseOffset());
+            object.rodata().setLong(StackNames.Rodata.JT_ANCHOR_STATES, anchors.anchorStates());
+            object.rodata().setLong(StackNames.Rodata.JT_WINDOW_OFFSET, anchors.windowOffset());
+            object.rodata().setLong(StackNames.Rodata.JT_WINDOW_SIZE, anchors.windowSize());
         }
         if (user != null) {
             object.map(USER).reuse(user);

@@ -1,5 +1,6 @@
 package io.jfrebpf.agent.upload;
 
+import io.jfrebpf.events.read.pprof.Pprof;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;

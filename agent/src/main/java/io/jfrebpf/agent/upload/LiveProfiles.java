@@ -3,6 +3,8 @@ package io.jfrebpf.agent.upload;
 import io.jfrebpf.agent.jfr.JfrFrame;
 import io.jfrebpf.agent.jfr.JfrStack;
 import io.jfrebpf.events.EbpfEvent;
+import io.jfrebpf.events.read.FrameTypes;
+import io.jfrebpf.events.read.pprof.ProfileKind;
 import java.time.Instant;
 import java.util.EnumMap;
 import java.util.HashMap;
@@ -19,7 +21,7 @@ final class LiveProfiles {
     static final int MAX_STACKS = 8_192;
     /** Where the events of a period with too many stacks go. */
     static final JfrStack FOLDED = new JfrStack(List.of(new JfrFrame("", "[jfr-ebpf: more than " + MAX_STACKS
-            + " stacks in this period]", "", -1, -1, "Native")), false);
+            + " stacks in this period]", "", -1, -1, FrameTypes.NATIVE)), false);
 
     /** One period's sums, by kind and stack. */
     record Period(Instant from, Instant until, Map<ProfileKind, Map<JfrStack, long[]>> stacks) {

@@ -6,6 +6,8 @@ import io.jfrebpf.agent.probe.Recorder;
 import io.jfrebpf.events.EbpfEvent;
 import io.jfrebpf.events.UploadStatusEvent;
 import io.jfrebpf.events.read.EventNames;
+import io.jfrebpf.events.read.pprof.Pprof;
+import io.jfrebpf.events.read.pprof.ProfileKind;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -133,7 +135,7 @@ public final class PyroscopeUpload implements Recorder.Tap {
         for (Map.Entry<ProfileKind, Map<JfrStack, long[]>> e : period.stacks().entrySet()) {
             List<Pprof.Piece> pieces;
             try {
-                pieces = Pprof.encode(e.getKey(), e.getValue(), period.from(), period.until(), cpuPeriodNs);
+                pieces = Pprof.encode(e.getKey(), e.getValue(), PprofFrames::of, period.from(), period.until(), cpuPeriodNs);
             } catch (RuntimeException | OutOfMemoryError x) {
                 synchronized (this) {
                     expired++;

@@ -11,6 +11,7 @@ import io.jfrebpf.events.NativeAllocationEvent;
 import io.jfrebpf.events.OffCPUEvent;
 import io.jfrebpf.events.TcpConnectEvent;
 import io.jfrebpf.events.TcpConnectionEvent;
+import io.jfrebpf.events.read.pprof.ProfileKind;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;

@@ -8,6 +8,8 @@ import io.jfrebpf.agent.it.PprofReader;
 import io.jfrebpf.agent.it.PyroscopeServer;
 import io.jfrebpf.agent.jfr.JfrFrame;
 import io.jfrebpf.agent.jfr.JfrStack;
+import io.jfrebpf.events.read.pprof.Pprof;
+import io.jfrebpf.events.read.pprof.ProfileKind;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -52,7 +54,7 @@ class PprofTest {
             Map<JfrStack, long[]> stacks = new HashMap<>();
             stacks.put(stack(java("com.example.Shop", "checkout", 42)), new long[k.sampleTypes.size()]);
             java.util.Arrays.fill(stacks.values().iterator().next(), 5);
-            PprofReader p = only(Pprof.encode(k, stacks, FROM, UNTIL, PERIOD));
+            PprofReader p = only(Pprof.encode(k, stacks, PprofFrames::of, FROM, UNTIL, PERIOD));
             // the name the server gives it: metricName over the sample types and their display names
             String name = PyroscopeServer.metricName(p, PyroscopeServer.SampleTypeConfig.displayNames(k.sampleTypeConfig()));
             List<String> ids = new ArrayList<>();
@@ -68,12 +70,12 @@ class PprofTest {
     @Test
     void cpuSamplesAreNanosecondsOfTheSamplingPeriodAsInPyroscopesJavaProfiles() throws Exception {
         Map<JfrStack, long[]> stacks = Map.of(stack(java("com.example.Shop", "checkout", 42)), new long[] {3});
-        PprofReader p = only(Pprof.encode(ProfileKind.CPU, stacks, FROM, UNTIL, PERIOD));
+        PprofReader p = only(Pprof.encode(ProfileKind.CPU, stacks, PprofFrames::of, FROM, UNTIL, PERIOD));
         assertEquals(3 * PERIOD, p.total("cpu"));
         assertEquals(PERIOD, p.period());
         assertEquals(FROM.toEpochMilli() * 1_000_000L, p.timeNanos());
         assertEquals(10_000_000_000L, p.durationNanos());
-        PprofReader offCpu = only(Pprof.encode(ProfileKind.OFF_CPU, Map.of(stack(java("a.B", "c", 1)), new long[] {7}), FROM, UNTIL, PERIOD));
+        PprofReader offCpu = only(Pprof.encode(ProfileKind.OFF_CPU, Map.of(stack(java("a.B", "c", 1)), new long[] {7}), PprofFrames::of, FROM, UNTIL, PERIOD));
         assertNull(offCpu.periodType(), "only CPU profiles have a period");
         assertEquals(7, offCpu.total("off_cpu"));
     }
@@ -85,7 +87,7 @@ class PprofTest {
                 java("com.example.Shop$$Lambda/0x0000000800c0b8c0", "run", 0),
                 java("jdk.internal.reflect.GeneratedMethodAccessor31", "invoke", 0),
                 java("java.lang.Thread", "run", 1583));
-        PprofReader p = only(Pprof.encode(ProfileKind.FILE_OPEN, Map.of(s, new long[] {1000}), FROM, UNTIL, PERIOD));
+        PprofReader p = only(Pprof.encode(ProfileKind.FILE_OPEN, Map.of(s, new long[] {1000}), PprofFrames::of, FROM, UNTIL, PERIOD));
         assertEquals(List.of("do_sys_openat2_[k]", "__open64", "com/example/Shop$$Lambda_.run",
                 "jdk/internal/reflect/GeneratedMethodAccessor_.invoke", "java/lang/Thread.run"), p.stack(p.sample().get(0)));
         PprofReader.Location thread = p.location().get(4);
@@ -100,7 +102,7 @@ class PprofTest {
         for (int i = 0; i < 50; i++) {
             stacks.put(stack(java("com.example.C" + i, "m", i), java("java.lang.Thread", "run", 1)), new long[] {i + 1, 2L * i + 1});
         }
-        PprofReader p = only(Pprof.encode(ProfileKind.TCP, stacks, FROM, UNTIL, PERIOD));
+        PprofReader p = only(Pprof.encode(ProfileKind.TCP, stacks, PprofFrames::of, FROM, UNTIL, PERIOD));
         assertEquals("", p.stringTable().get(0), "string 0 is the empty string");
         assertEquals(50, p.sample().size());
         assertTrue(p.sample().stream().allMatch(s -> s.value().size() == 2), "a value per sample type");
@@ -116,16 +118,16 @@ class PprofTest {
         stacks.put(stack(new JfrFrame("a.B", "c", "()V", 5, 1, "Interpreted")), new long[] {2});
         stacks.put(stack(new JfrFrame("a.B", "c", "()V", 5, 9, "JIT compiled")), new long[] {3}); // another bci and type
         stacks.put(stack(java("a.B", "zero", 1)), new long[] {0});
-        PprofReader p = only(Pprof.encode(ProfileKind.SYSCALL, stacks, FROM, UNTIL, PERIOD));
+        PprofReader p = only(Pprof.encode(ProfileKind.SYSCALL, stacks, PprofFrames::of, FROM, UNTIL, PERIOD));
         assertEquals(1, p.sample().size());
         assertEquals(5, p.total("time"));
     }
 
     @Test
     void nothingIsEncodedForAPeriodWithoutWeight() {
-        assertEquals(List.of(), Pprof.encode(ProfileKind.CPU, Map.of(), FROM, UNTIL, PERIOD));
-        assertEquals(List.of(), Pprof.encode(ProfileKind.CPU, Map.of(stack(java("a.B", "c", 1)), new long[] {0}), FROM, UNTIL, PERIOD));
-        assertEquals(List.of(), Pprof.encode(ProfileKind.CPU, Map.of(stack(), new long[] {4}), FROM, UNTIL, PERIOD));
+        assertEquals(List.of(), Pprof.encode(ProfileKind.CPU, Map.of(), PprofFrames::of, FROM, UNTIL, PERIOD));
+        assertEquals(List.of(), Pprof.encode(ProfileKind.CPU, Map.of(stack(java("a.B", "c", 1)), new long[] {0}), PprofFrames::of, FROM, UNTIL, PERIOD));
+        assertEquals(List.of(), Pprof.encode(ProfileKind.CPU, Map.of(stack(), new long[] {4}), PprofFrames::of, FROM, UNTIL, PERIOD));
     }
 
     @Test
@@ -134,7 +136,7 @@ class PprofTest {
         for (int i = 0; i < 20_000; i++) {
             many.put(stack(java("com.example.C" + (i % 300), "m" + i, i), java("java.lang.Thread", "run", 1)), new long[] {1});
         }
-        assertSplit(Pprof.encode(ProfileKind.CPU, many, FROM, UNTIL, PERIOD), 20_000 * PERIOD, "cpu");
+        assertSplit(Pprof.encode(ProfileKind.CPU, many, PprofFrames::of, FROM, UNTIL, PERIOD), 20_000 * PERIOD, "cpu");
         Map<JfrStack, long[]> wide = new HashMap<>(); // long names: the byte bound cuts first
         String pkg = "com.example." + "deeply.nested.package.".repeat(8);
         for (int i = 0; i < 3_000; i++) {
@@ -144,7 +146,7 @@ class PprofTest {
             }
             wide.put(new JfrStack(frames, false), new long[] {2});
         }
-        List<Pprof.Piece> pieces = Pprof.encode(ProfileKind.OFF_CPU, wide, FROM, UNTIL, PERIOD);
+        List<Pprof.Piece> pieces = Pprof.encode(ProfileKind.OFF_CPU, wide, PprofFrames::of, FROM, UNTIL, PERIOD);
         assertTrue(pieces.size() >= 6, pieces.size() + " pieces for ~7 MB of names");
         assertSplit(pieces, 6_000, "off_cpu");
     }

@@ -19,7 +19,7 @@ import org.junit.jupiter.api.Test;
  * the catalog renames it. Comments may name events; string and text-block literals may not.
  */
 class NameLiteralsTest {
-    static final List<Path> READERS = Stream.of("converter", "jmc-plugin", "junit", "agent")
+    static final List<Path> READERS = Stream.of("converter", "jmc-plugin", "junit", "agent", "bench")
             .map(m -> Path.of("..", m, "src", "main", "java")).toList();
     static final Pattern EVENT_NAME = Pattern.compile(Pattern.quote(EventNames.PREFIX) + "[A-Z]");
 

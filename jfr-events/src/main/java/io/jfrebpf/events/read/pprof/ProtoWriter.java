@@ -1,4 +1,4 @@
-package io.jfrebpf.agent.upload;
+package io.jfrebpf.events.read.pprof;
 
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
@@ -6,7 +6,7 @@ import java.nio.charset.StandardCharsets;
 /**
  * The protobuf wire format, as much as pprof needs: varints, packed repeated varints, strings
  * and nested messages. Hand-written on purpose: protobuf-java (1.7 MB) for six message types
- * would triple the agent jar, and its generated classes need protoc, which this build cannot run.
+ * would triple the agent jar (which carries this library), and its generated classes need protoc, which this build cannot run.
  */
 final class ProtoWriter {
     private final ByteArrayOutputStream out = new ByteArrayOutputStream();

@@ -1,6 +1,5 @@
-package io.jfrebpf.convert;
+package io.jfrebpf.events.read;
 
-import io.jfrebpf.events.read.EventNames;
 import jdk.jfr.EventType;
 import jdk.jfr.ValueDescriptor;
 import jdk.jfr.consumer.RecordedEvent;
@@ -10,23 +9,37 @@ import jdk.jfr.consumer.RecordedEvent;
  * ({@code ebpf.CPUSample}, {@code jdk.ExecutionSample}), the bytes for memory events
  * ({@code ebpf.NativeLeak}, {@code ebpf.NativeAllocation}, JDK allocation samples), the
  * duration in nanoseconds for events that have one (off-CPU, syscalls, opens, queries...),
- * else one per event.
+ * else one per event. The profiles sent to Pyroscope weigh in the same units
+ * ({@link io.jfrebpf.events.read.pprof.ProfileKind}; {@link #pprofUnit()}). For readers with
+ * jdk.jfr (not in the JMC plugin's bundle).
  */
 public enum EventWeight {
-    SAMPLES("samples"), BYTES("bytes"), NANOSECONDS("ns"), EVENTS("events");
+    SAMPLES("samples", "count"), BYTES("bytes", "bytes"), NANOSECONDS("ns", "nanoseconds"), EVENTS("events", "count");
 
     private final String unit;
+    private final String pprofUnit;
 
-    EventWeight(String unit) {
+    EventWeight(String unit, String pprofUnit) {
         this.unit = unit;
+        this.pprofUnit = pprofUnit;
     }
 
+    /** The unit as the converter's tables and flame graphs print it. */
     public String unit() {
         return unit;
     }
 
+    /** The unit as a pprof profile's sample type names it. */
+    public String pprofUnit() {
+        return pprofUnit;
+    }
+
     public static EventWeight of(EventType type) {
-        String name = type.getName();
+        return of(type.getName(), has(type, "duration"));
+    }
+
+    /** The weight of an event type by its name, and whether it has a duration. */
+    public static EventWeight of(String name, boolean hasDuration) {
         switch (name) {
             case EventNames.CPU_SAMPLE, "jdk.ExecutionSample", "jdk.NativeMethodSample", "jdk.CPUTimeSample" -> {
                 return SAMPLES;
@@ -36,7 +49,7 @@ public enum EventWeight {
                 return BYTES;
             }
             default -> {
-                return has(type, "duration") ? NANOSECONDS : EVENTS;
+                return hasDuration ? NANOSECONDS : EVENTS;
             }
         }
     }

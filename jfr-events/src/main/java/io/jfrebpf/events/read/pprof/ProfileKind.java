@@ -1,4 +1,4 @@
-package io.jfrebpf.agent.upload;
+package io.jfrebpf.events.read.pprof;
 
 import io.jfrebpf.events.CPUSampleEvent;
 import io.jfrebpf.events.EbpfEvent;
@@ -10,6 +10,7 @@ import io.jfrebpf.events.PostgresQueryEvent;
 import io.jfrebpf.events.RunQueueLatencyEvent;
 import io.jfrebpf.events.SyscallLatencyEvent;
 import io.jfrebpf.events.TcpConnectionEvent;
+import io.jfrebpf.events.read.EventWeight;
 import java.util.List;
 
 /**
@@ -28,29 +29,38 @@ import java.util.List;
  * with it becomes process_cpu), "alloc_", "inuse_", "mutex_", "block_" or "goroutines": off-CPU
  * time is therefore {@code block:off_cpu:nanoseconds::}, beside the JVM's thread-park profile
  * ({@code block:delay:...}), with the server's own name for off-CPU time as its sample type.
+ *
+ * <p>Each sample type weighs in an {@link EventWeight}, and a kind's last one is what the
+ * converter's flame graphs weigh its events by, but for two on purpose: CPU samples are sent as
+ * nanoseconds of the sampling period, and a TCP connection weighs its bytes here, its lifetime in
+ * a flame graph (ProfileKindTest holds the two together).
  */
-enum ProfileKind {
-    CPU(CPUSampleEvent.class, "process_cpu", List.of(new SampleType("cpu", "nanoseconds")), new SampleType("cpu", "nanoseconds")),
-    OFF_CPU(OffCPUEvent.class, "block", List.of(new SampleType("off_cpu", "nanoseconds")), null),
-    RUN_QUEUE(RunQueueLatencyEvent.class, "runqueue", List.of(new SampleType("delay", "nanoseconds")), null),
-    SYSCALL(SyscallLatencyEvent.class, "syscall", List.of(new SampleType("time", "nanoseconds")), null),
-    FILE_OPEN(FileOpenEvent.class, "file", List.of(new SampleType("open_time", "nanoseconds")), null),
-    TCP(TcpConnectionEvent.class, "tcp", List.of(new SampleType("bytes_sent", "bytes"), new SampleType("bytes_received", "bytes")), null),
-    POSTGRES(PostgresQueryEvent.class, "postgres", List.of(new SampleType("query_time", "nanoseconds")), null),
+public enum ProfileKind {
+    CPU(CPUSampleEvent.class, "process_cpu", List.of(new SampleType("cpu", EventWeight.NANOSECONDS)), new SampleType("cpu", EventWeight.NANOSECONDS)),
+    OFF_CPU(OffCPUEvent.class, "block", List.of(new SampleType("off_cpu", EventWeight.NANOSECONDS)), null),
+    RUN_QUEUE(RunQueueLatencyEvent.class, "runqueue", List.of(new SampleType("delay", EventWeight.NANOSECONDS)), null),
+    SYSCALL(SyscallLatencyEvent.class, "syscall", List.of(new SampleType("time", EventWeight.NANOSECONDS)), null),
+    FILE_OPEN(FileOpenEvent.class, "file", List.of(new SampleType("open_time", EventWeight.NANOSECONDS)), null),
+    TCP(TcpConnectionEvent.class, "tcp", List.of(new SampleType("bytes_sent", EventWeight.BYTES), new SampleType("bytes_received", EventWeight.BYTES)), null),
+    POSTGRES(PostgresQueryEvent.class, "postgres", List.of(new SampleType("query_time", EventWeight.NANOSECONDS)), null),
     NATIVE_ALLOCATION(NativeAllocationEvent.class, "memory",
-            List.of(new SampleType("malloc_objects", "count"), new SampleType("malloc_bytes", "bytes")), null),
-    NATIVE_LEAK(NativeLeakEvent.class, "memory", List.of(new SampleType("leak_objects", "count"), new SampleType("leak_bytes", "bytes")), null);
+            List.of(new SampleType("malloc_objects", EventWeight.EVENTS), new SampleType("malloc_bytes", EventWeight.BYTES)), null),
+    NATIVE_LEAK(NativeLeakEvent.class, "memory", List.of(new SampleType("leak_objects", EventWeight.EVENTS), new SampleType("leak_bytes", EventWeight.BYTES)), null);
 
-    /** A pprof ValueType: what a value counts, and in what unit. */
-    record SampleType(String type, String unit) {
+    /** A pprof ValueType: what a value counts, and in what unit (the converter's, {@link EventWeight}). */
+    public record SampleType(String type, EventWeight weight) {
+        /** The unit as pprof names it. */
+        public String unit() {
+            return weight.pprofUnit();
+        }
     }
 
-    final Class<? extends EbpfEvent> event;
+    public final Class<? extends EbpfEvent> event;
     /** The profile's name in Pyroscope ({@code __name__}). */
-    final String profileName;
-    final List<SampleType> sampleTypes;
+    public final String profileName;
+    public final List<SampleType> sampleTypes;
     /** The period type: CPU samples only, as Pyroscope's Java CPU profiles have it. */
-    final SampleType periodType;
+    public final SampleType periodType;
 
     ProfileKind(Class<? extends EbpfEvent> event, String profileName, List<SampleType> sampleTypes, SampleType periodType) {
         this.event = event;
@@ -60,7 +70,7 @@ enum ProfileKind {
     }
 
     /** The kind of an event, or null when it is not profiled. */
-    static ProfileKind of(EbpfEvent e) {
+    public static ProfileKind of(EbpfEvent e) {
         for (ProfileKind k : values()) {
             if (k.event == e.getClass()) {
                 return k;
@@ -73,7 +83,7 @@ enum ProfileKind {
      * Adds what one event weighs to {@code values} (one per sample type). CPU samples are counted
      * here and become nanoseconds in {@link Pprof} (times the sampling period).
      */
-    void add(EbpfEvent e, long durationNs, long[] values) {
+    public void add(EbpfEvent e, long durationNs, long[] values) {
         switch (this) {
             case CPU -> values[0]++;
             case TCP -> {
@@ -97,7 +107,7 @@ enum ProfileKind {
     }
 
     /** {@code name:type:unit:periodType:periodUnit}, as Grafana lists it and a query selects it. */
-    String profileTypeId(SampleType t) {
+    public String profileTypeId(SampleType t) {
         return profileName + ":" + t.type() + ":" + t.unit() + ":" + (periodType == null ? ":" : periodType.type() + ":" + periodType.unit());
     }
 
@@ -105,7 +115,7 @@ enum ProfileKind {
      * The {@code sample_type_config} part: each sample type's display name is the profile's name,
      * which the server then takes as {@code __name__}.
      */
-    String sampleTypeConfig() {
+    public String sampleTypeConfig() {
         StringBuilder b = new StringBuilder("{");
         for (SampleType t : sampleTypes) {
             if (b.length() > 1) {

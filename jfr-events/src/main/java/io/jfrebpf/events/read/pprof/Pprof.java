@@ -1,7 +1,6 @@
-package io.jfrebpf.agent.upload;
+package io.jfrebpf.events.read.pprof;
 
-import io.jfrebpf.agent.jfr.JfrFrame;
-import io.jfrebpf.agent.jfr.JfrStack;
+import io.jfrebpf.events.read.FrameNames;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -15,6 +14,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Function;
 import java.util.zip.GZIPOutputStream;
 
 /**
@@ -25,36 +25,48 @@ import java.util.zip.GZIPOutputStream;
  * a profile larger than its 2 MiB rate-limit burst, distributor.ingestion-burst-size-mb, is refused
  * with 429 however often it is sent again). The server adds up the pieces of one period. Laid out as
  * Pyroscope's own Java profiles (grafana/jfr-parser pprof/profile_builder.go): one mapping, a
- * function per name, a location per function and line.
+ * function per name ({@link FrameNames#pprof}), a location per function and line.
+ *
+ * <p>Stacks come in whatever form the reader has them (the agent's own frames, jdk.jfr's), each
+ * turned into pprof's frames by the caller's function ({@link Frame#of}).
  */
-final class Pprof {
-    static final int MAX_SAMPLES = 8_000;
-    static final int MAX_BYTES = 1 << 20;
+public final class Pprof {
+    public static final int MAX_SAMPLES = 8_000;
+    public static final int MAX_BYTES = 1 << 20;
     /** Room kept for the fields other than samples, locations, functions and strings. */
     private static final int HEADER_BYTES = 1024;
 
     /** One profile to send: a whole period of one kind, or a part of it. */
-    record Piece(ProfileKind kind, byte[] gzipped, int samples, int rawBytes, Instant from, Instant until) {
+    public record Piece(ProfileKind kind, byte[] gzipped, int samples, int rawBytes, Instant from, Instant until) {
     }
 
     /** A frame as pprof keeps it: its function's name and a line. */
-    private record Frame(String function, long line) {
+    public record Frame(String function, long line) {
+        /** A frame by its jdk.jfr type ({@link io.jfrebpf.events.read.FrameTypes}), class (null without one), method and line. */
+        public static Frame of(String frameType, String className, String method, int line) {
+            return new Frame(FrameNames.pprof(frameType, className, method), Math.max(0, line));
+        }
     }
 
     private Pprof() {
     }
 
-    /** The profiles of one kind and period; none when nothing weighs anything. */
-    static List<Piece> encode(ProfileKind kind, Map<JfrStack, long[]> stacks, Instant from, Instant until, long cpuPeriodNs) {
-        return encode(kind, stacks, from, until, cpuPeriodNs, MAX_SAMPLES, MAX_BYTES);
+    /**
+     * The profiles of one kind and period; none when nothing weighs anything. stacks: the values
+     * of each stack, one per sample type of the kind (CPU: samples, sent as nanoseconds of
+     * {@code cpuPeriodNs}); frames: a stack's frames, innermost first, as pprof wants them.
+     */
+    public static <S> List<Piece> encode(ProfileKind kind, Map<S, long[]> stacks, Function<? super S, List<Frame>> frames,
+            Instant from, Instant until, long cpuPeriodNs) {
+        return encode(kind, stacks, frames, from, until, cpuPeriodNs, MAX_SAMPLES, MAX_BYTES);
     }
 
-    static List<Piece> encode(ProfileKind kind, Map<JfrStack, long[]> stacks, Instant from, Instant until, long cpuPeriodNs,
-            int maxSamples, int maxBytes) {
+    private static <S> List<Piece> encode(ProfileKind kind, Map<S, long[]> stacks, Function<? super S, List<Frame>> toFrames,
+            Instant from, Instant until, long cpuPeriodNs, int maxSamples, int maxBytes) {
         Map<List<Frame>, long[]> merged = new LinkedHashMap<>(); // stacks that differ only in what pprof does not keep
-        for (Map.Entry<JfrStack, long[]> e : stacks.entrySet()) {
+        for (Map.Entry<S, long[]> e : stacks.entrySet()) {
             long[] v = e.getValue();
-            List<Frame> frames = frames(e.getKey());
+            List<Frame> frames = toFrames.apply(e.getKey());
             if (frames.isEmpty() || isZero(v)) {
                 continue;
             }
@@ -80,14 +92,6 @@ final class Pprof {
             pieces.add(b.finish());
         }
         return pieces;
-    }
-
-    private static List<Frame> frames(JfrStack stack) {
-        List<Frame> frames = new ArrayList<>(stack.frames().size());
-        for (JfrFrame f : stack.frames()) { // innermost first, as pprof wants
-            frames.add(new Frame(FrameNames.of(f), Math.max(0, f.lineNumber())));
-        }
-        return frames;
     }
 
     private static boolean isZero(long[] values) {
