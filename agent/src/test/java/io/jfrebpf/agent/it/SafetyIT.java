@@ -148,11 +148,7 @@ class SafetyIT {
      */
     @Test
     void probesLoadBesideAsyncProfilerSignallingEveryMillisecond(@TempDir Path dir) throws Exception {
-        Path lib = dir.resolve("libasyncProfiler.so");
-        try (var jar = new java.util.jar.JarFile(Path.of(one.profiler.AsyncProfiler.class.getProtectionDomain().getCodeSource()
-                .getLocation().toURI()).toFile()); var in = jar.getInputStream(jar.getEntry("linux-x64/libasyncProfiler.so"))) {
-            Files.copy(in, lib);
-        }
+        Path lib = AsyncProfilerLibrary.extractTo(dir);
         Path recording = dir.resolve("beside.jfr");
         ChildJvm.Result r = ChildJvm.workload(CpuBurn.class, "1", "2")
                 .flag("-agentpath:" + lib + "=start,event=cpu,interval=1ms,file=" + dir.resolve("ap.txt") + ",collapsed")
