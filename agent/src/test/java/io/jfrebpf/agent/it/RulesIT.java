@@ -64,8 +64,9 @@ class RulesIT {
     /**
      * The JDK's own daemon threads waiting for work — the VirtualThread-unblocker, a process
      * reaper, the Common-Cleaner — are off CPU for seconds in frames no application waits in, and
-     * the virtual threads' carriers park between tasks: idle, not application threads blocked. The recording must hold those waits, above the
-     * rule's threshold, for the rule's silence to mean anything.
+     * the virtual threads' carriers park between tasks: idle, not application threads blocked.
+     * The recording must hold those waits, above the rule's threshold, for the rule's silence to
+     * mean anything.
      */
     @Test
     void idleJdkDaemonThreadsAreNoOffCpuHotSpot(@TempDir Path dir) throws Exception {
