@@ -21,7 +21,10 @@
  *   transaction__abort                the query failed: it is reported with PG_FLAG_FAILED
  *
  *   sock_send_length                  (tracepoint, our threads only) the thread and stack that last sent on
- *                                     each connection to a followed backend: the query's eventThread/stack
+ *                                     each connection to a followed backend: the query's eventThread/stack.
+ *                                     It fires at the end of the send: a query the backend completed while
+ *                                     the send that carried it was still under way (our end had queued
+ *                                     more than the last send seen) waits in its backend's entry for it
  *   inet_sock_set_state (pg_connect)  only without the tcp probe, which tells the agent of our connects
  *                                     itself: our connects to a PostgreSQL port (pg_ports, written by the
  *                                     agent), from SYN_SENT on a thread of ours to ESTABLISHED, sent as our
@@ -56,9 +59,10 @@ struct sender {
 	__u64 ns;
 	__u64 user_stack;
 	__u32 tid;
-	__u32 _pad;
+	__u32 write_seq; /* our end's tcp_sock.write_seq after the send: all it had queued on the connection */
 	char comm[TASK_COMM_LEN];
 	__u64 java_thread_id; /* mounted on tid then: virtual threads share their carriers (mounted.bpf.h) */
+	__u64 sk;             /* our end's struct sock */
 };
 
 /* The last of our threads to send on a followed connection, by backend pid. */
@@ -138,36 +142,25 @@ static __always_inline void keep_text(struct pg_backend *b, const char *text)
 	}
 }
 
-static __always_inline void begin(struct pg_backend *b, __u64 now)
-{
-	b->start_ns = now;
-	b->lock_wait_ns = 0;
-	b->lock_start_ns = 0;
-	b->flags &= ~PG_FLAG_FAILED;
-}
-
 /*
- * Sends the query that just completed. The record is built in a per-CPU scratch and sent with
+ * Sends a query that completed, as the server timed it, with the thread and stack of the send
+ * that carried it (s; NULL: none seen). The record is built in a per-CPU scratch and sent with
  * its text only (bpf_ringbuf_output of a bounded length): most statements are far shorter than
  * PG_QUERY_MAX, and at tens of thousands of queries a second fixed 2 KB records filled the ring.
  */
-static __always_inline void report(struct pg_backend *b, __u32 pid, __u32 protocol, __u32 extra_flags, __u64 now)
+static __always_inline void emit(struct pg_backend *b, __u32 pid, const struct sender *s, __u64 start_ns, __u64 end_ns,
+				 __u64 lock_wait, __u32 protocol, __u32 flags)
 {
-	if (!b->start_ns)
-		return;
 	__u32 zero = 0;
 	struct pg_query_record *r = bpf_map_lookup_elem(&scratch, &zero);
-	if (!r) {
-		b->start_ns = 0;
+	if (!r)
 		return;
-	}
 	struct event_header *h = &r->header;
-	h->timestamp_ns = b->start_ns;
-	h->duration_ns = now - b->start_ns;
+	h->timestamp_ns = start_ns;
+	h->duration_ns = end_ns - start_ns;
 	h->pid = targ_tgid;
 	h->kernel_stack_id = NO_STACK;
 	h->_pad = 0;
-	struct sender *s = bpf_map_lookup_elem(&senders, &pid);
 	if (s) {
 		h->tid = s->tid;
 		h->user_stack = s->user_stack;
@@ -179,13 +172,10 @@ static __always_inline void report(struct pg_backend *b, __u32 pid, __u32 protoc
 		__builtin_memset(h->comm, 0, sizeof(h->comm));
 		h->java_thread_id = 0;
 	}
-	__u64 lock_wait = b->lock_wait_ns;
-	if (b->lock_start_ns)
-		lock_wait += now - b->lock_start_ns; /* still waiting when the query failed */
 	r->lock_wait_ns = lock_wait;
 	r->backend_pid = pid;
 	r->protocol = protocol;
-	r->flags = (b->flags & PG_FLAG_TRUNCATED) | extra_flags;
+	r->flags = flags;
 	__u32 len = b->query_len;
 	if (len > PG_QUERY_MAX - 1)
 		len = PG_QUERY_MAX - 1;
@@ -199,8 +189,70 @@ static __always_inline void report(struct pg_backend *b, __u32 pid, __u32 protoc
 		size = sizeof(*r);
 	if (bpf_ringbuf_output(&events, r, size, ringbuf_wakeup_flags(&events)))
 		count_lost();
+}
+
+/*
+ * Whether our end of the connection has queued bytes that the last send seen had not: a send is
+ * under way whose sock_send_length has not fired yet. It fires at the end of the send; on
+ * loopback the data reaches the backend inside the send, and a backend woken onto the sender's
+ * CPU can run the whole statement before the sender goes on. The query is then that send's, not
+ * the last sender's (on a pool shared by virtual threads, another thread's).
+ */
+static __always_inline bool send_under_way(const struct sender *s)
+{
+	if (!s->sk)
+		return false;
+	struct tcp_sock *tp = (struct tcp_sock *)s->sk;
+	__u32 queued = BPF_CORE_READ(tp, write_seq);
+	return queued != s->write_seq;
+}
+
+/* Sends the pending query with this sender unless someone else did: the backend and our sender race for it, the claim is atomic. */
+static __always_inline void flush_pending(struct pg_backend *b, __u32 pid, const struct sender *s)
+{
+	__u64 end = __sync_lock_test_and_set(&b->pending_end_ns, 0);
+	if (end)
+		emit(b, pid, s, b->pending_start_ns, end, b->pending_lock_wait_ns, b->pending_protocol, b->pending_flags);
+}
+
+static __always_inline void begin(struct pg_backend *b, __u32 pid, __u64 now)
+{
+	/* a query still waiting for its send: the backend has new work, so that send is over and recorded */
+	if (b->pending_end_ns)
+		flush_pending(b, pid, bpf_map_lookup_elem(&senders, &pid));
+	b->start_ns = now;
+	b->lock_wait_ns = 0;
+	b->lock_start_ns = 0;
+	b->flags &= ~PG_FLAG_FAILED;
+}
+
+/* The query that just completed: sent now with its sender, or kept until the send that carried it is seen. */
+static __always_inline void report(struct pg_backend *b, __u32 pid, __u32 protocol, __u32 extra_flags, __u64 now)
+{
+	if (!b->start_ns)
+		return;
+	__u64 lock_wait = b->lock_wait_ns;
+	if (b->lock_start_ns)
+		lock_wait += now - b->lock_start_ns; /* still waiting when the query failed */
+	__u32 flags = (b->flags & PG_FLAG_TRUNCATED) | extra_flags;
+	__u64 start = b->start_ns;
 	b->start_ns = 0;
 	b->lock_start_ns = 0;
+	struct sender *s = bpf_map_lookup_elem(&senders, &pid);
+	if (!s || !send_under_way(s)) {
+		emit(b, pid, s, start, now, lock_wait, protocol, flags);
+		return;
+	}
+	b->pending_start_ns = start;
+	b->pending_lock_wait_ns = lock_wait;
+	b->pending_protocol = protocol;
+	b->pending_flags = flags;
+	/* published with a full barrier, then the sender read again: the send may have ended meanwhile
+	 * without seeing it (sock_send_length records its sender, then looks for a pending query) */
+	__sync_lock_test_and_set(&b->pending_end_ns, now);
+	s = bpf_map_lookup_elem(&senders, &pid);
+	if (s && !send_under_way(s))
+		flush_pending(b, pid, s);
 }
 
 static __always_inline int query_start(const char *query)
@@ -209,7 +261,7 @@ static __always_inline int query_start(const char *query)
 	struct pg_backend *b = current_backend(&pid);
 	if (!b)
 		return 0;
-	begin(b, bpf_ktime_get_ns());
+	begin(b, pid, bpf_ktime_get_ns());
 	b->simple = 1;
 	b->exec_depth = 0;
 	keep_text(b, query);
@@ -233,7 +285,7 @@ static __always_inline int query_parse_start(const char *query)
 	struct pg_backend *b = current_backend(&pid);
 	if (!b || b->simple || b->exec_depth)
 		return 0; /* the simple protocol parses its own text; nested: a function's SQL */
-	begin(b, bpf_ktime_get_ns());
+	begin(b, pid, bpf_ktime_get_ns());
 	keep_text(b, query);
 	return 0;
 }
@@ -244,7 +296,7 @@ static __always_inline int query_plan_start(void)
 	struct pg_backend *b = current_backend(&pid);
 	if (!b || b->simple || b->exec_depth || b->start_ns)
 		return 0;
-	begin(b, bpf_ktime_get_ns()); /* Bind of a statement parsed earlier: planning is the first step */
+	begin(b, pid, bpf_ktime_get_ns()); /* Bind of a statement parsed earlier: planning is the first step */
 	return 0;
 }
 
@@ -256,7 +308,7 @@ static __always_inline int query_execute_start(void)
 		return 0;
 	if (!b->simple && b->exec_depth == 0) {
 		if (!b->start_ns)
-			begin(b, bpf_ktime_get_ns());
+			begin(b, pid, bpf_ktime_get_ns());
 		const char *text = NULL;
 		if (b->debug_query_string)
 			bpf_probe_read_user(&text, sizeof(text), (const void *)b->debug_query_string);
@@ -368,10 +420,17 @@ int BPF_PROG(sock_send_length, struct sock *sk, int ret, int flags)
 	__u32 *backend = bpf_map_lookup_elem(&pg_conns, &key);
 	if (!backend)
 		return 0;
-	struct sender s = {.ns = bpf_ktime_get_ns(), .tid = ns_tid_current(), .java_thread_id = mounted_thread_id()};
+	struct sender s = {.ns = bpf_ktime_get_ns(), .tid = ns_tid_current(), .java_thread_id = mounted_thread_id(), .sk = (__u64)sk};
+	s.write_seq = BPF_CORE_READ((struct tcp_sock *)sk, write_seq);
 	s.user_stack = current_user_stack(STACK_SLOT_TASK);
 	bpf_get_current_comm(s.comm, sizeof(s.comm));
-	bpf_map_update_elem(&senders, backend, &s, BPF_ANY);
+	__u32 pid = *backend;
+	bpf_map_update_elem(&senders, &pid, &s, BPF_ANY);
+	/* a query the backend completed before this send ended is this send's: looked for with an
+	 * atomic read (a full barrier after the update above), which the backend's publishing pairs with */
+	struct pg_backend *b = bpf_map_lookup_elem(&backends, &pid);
+	if (b && __sync_val_compare_and_swap(&b->pending_end_ns, 0, 0))
+		flush_pending(b, pid, &s);
 	return 0;
 }
 

@@ -20,8 +20,8 @@
 /* One statement a backend serving one of our connections ran, as the server timed it. Sent
  * without the unused end of query: the record is offsetof(query) + query_len + 1 bytes, rounded up to 8. */
 struct pg_query_record {
-	struct event_header header; /* start/duration: the server's; thread and stack: our thread that last sent
-				       on the backend's connection before the query completed (tid 0: none seen) */
+	struct event_header header; /* start/duration: the server's; thread and stack: our thread whose send on the
+				       backend's connection carried the query (tid 0: none seen) */
 	__u64 lock_wait_ns;         /* time the backend waited for heavyweight locks during the query */
 	__u32 backend_pid;
 	__u32 protocol;             /* PG_PROTOCOL_* */
@@ -45,10 +45,20 @@ struct pg_backend {
 	__u32 exec_depth;         /* nesting of PortalRun (query__execute__start .. done) */
 	__u32 flags;
 	__u32 query_len;
+	/*
+	 * A query that completed before the send that carried it was seen (sock_send_length fires
+	 * at the end of the send, and on loopback the backend can run the statement before that):
+	 * kept here, text in query, until that send names its thread. pending_end_ns != 0: one is.
+	 */
+	__u64 pending_end_ns;
+	__u64 pending_start_ns;
+	__u64 pending_lock_wait_ns;
+	__u32 pending_protocol;
+	__u32 pending_flags;
 	char query[PG_QUERY_MAX];
 };
 
-_Static_assert(sizeof(struct pg_backend) == 48 + PG_QUERY_MAX, "mirrored in Java");
+_Static_assert(sizeof(struct pg_backend) == 80 + PG_QUERY_MAX, "mirrored in Java");
 
 /*
  * The BPF cookie of each USDT site pg_usdt is attached to: which probe, and where its first

@@ -2,6 +2,7 @@ package io.jfrebpf.convert;
 
 import io.jfrebpf.events.read.CallSites;
 import io.jfrebpf.events.read.EventNames;
+import io.jfrebpf.events.read.JdkThreads;
 import io.jfrebpf.events.read.RecordedStacks;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -130,8 +131,10 @@ public final class RecordingFacts {
     public String cpuSource = "none";
     public final List<Probe> probes = new ArrayList<>();
     public long retransmitEvents;
-    /** off-CPU time (ns) by innermost Java frame */
+    /** off-CPU time (ns) of the application's threads by innermost Java frame */
     public final Map<String, Long> offCpuNanos = new HashMap<>();
+    /** off-CPU time (ns) of the JVM's, the JDK's and the agent's own threads, idle by design (the reader library's JdkThreads) */
+    public long offCpuJdkNanos;
     /** the last ebpf.ContainerInfo: cgroup, container, limits */
     public String container;
     public Instant first;
@@ -320,7 +323,13 @@ public final class RecordingFacts {
                     preserveFramePointer = e.getBoolean("value");
                 }
             }
-            case EventNames.OFF_CPU -> offCpuNanos.merge(innermostJava(e.getStackTrace()), e.getDuration().toNanos(), Long::sum);
+            case EventNames.OFF_CPU -> {
+                if (e.getThread() != null && JdkThreads.isJdkInternal(e.getThread().getJavaName())) {
+                    offCpuJdkNanos += e.getDuration().toNanos();
+                } else {
+                    offCpuNanos.merge(innermostJava(e.getStackTrace()), e.getDuration().toNanos(), Long::sum);
+                }
+            }
             case EventNames.CONTAINER_INFO -> container = String.format(java.util.Locale.ROOT, "cgroup %s%s, CPU quota %s, memory limit %s",
                     e.getString("cgroupPath"), e.getString("containerId") == null ? ""
                             : " (container " + e.getString("containerId").substring(0, Math.min(12, e.getString("containerId").length())) + ")",

@@ -99,7 +99,9 @@ final class Summary {
         }
 
         if (!f.offCpuNanos.isEmpty()) {
-            out.println("\noff CPU: most time blocked, sleeping or waiting (" + EventNames.OFF_CPU + ", by innermost Java frame)");
+            out.println("\noff CPU: most time blocked, sleeping or waiting (" + EventNames.OFF_CPU + ", by innermost Java frame"
+                    + (f.offCpuJdkNanos > 0 ? "; " + Table.time(f.offCpuJdkNanos) + " of the JVM's and the JDK's own threads left out" : "")
+                    + ")");
             Table t = new Table(">time", "method");
             f.offCpuNanos.entrySet().stream().sorted(Map.Entry.<String, Long>comparingByValue().reversed()).limit(TOP)
                     .forEach(e -> t.row(Table.time(e.getValue()), e.getKey()));

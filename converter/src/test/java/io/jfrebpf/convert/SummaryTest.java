@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.jfrebpf.events.FileOpenEvent;
+import io.jfrebpf.events.OffCPUEvent;
 import io.jfrebpf.events.read.CallSites;
 import io.jfrebpf.events.read.EventNames;
 import java.io.ByteArrayOutputStream;
@@ -91,5 +92,55 @@ class SummaryTest {
         assertEquals(null, Summary.shortStacks(f), "whole stacks: nothing to say");
         f.shortStacks = 40;
         assertTrue(Summary.shortStacks(f).startsWith("STACKS ARE SHORT: 40 of 373 eBPF stacks (10.7%)"), Summary.shortStacks(f));
+    }
+
+    /** One ebpf.OffCPU event of 20 ms or more, committed from the caller's frame. */
+    static void offCpu(EventFactory f) {
+        Event e = f.newEvent();
+        e.begin();
+        try {
+            Thread.sleep(20);
+        } catch (InterruptedException x) {
+            Thread.currentThread().interrupt();
+        }
+        e.end();
+        e.commit();
+    }
+
+    static void unblockerWaits(EventFactory f) {
+        offCpu(f);
+    }
+
+    static void workerBlocks(EventFactory f) {
+        offCpu(f);
+    }
+
+    /** The JDK's idle daemons (the VirtualThread-unblocker here) are left out of the off-CPU table, and said to be. */
+    @Test
+    void offCpuTimeOfTheJdksOwnThreadsIsLeftOut(@TempDir Path dir) throws Exception {
+        List<Field> fields = Arrays.stream(OffCPUEvent.class.getFields()).filter(x -> !Modifier.isStatic(x.getModifiers())).toList();
+        EventFactory f = EventFactory.create(List.of(new AnnotationElement(Name.class, EventNames.OFF_CPU)),
+                fields.stream().map(x -> new ValueDescriptor(x.getType(), x.getName())).toList());
+        Path file = dir.resolve("idle.jfr");
+        try (Recording r = new Recording()) {
+            r.enable(EventNames.OFF_CPU).withStackTrace();
+            r.start();
+            Thread unblocker = new Thread(() -> unblockerWaits(f), "VirtualThread-unblocker");
+            Thread worker = new Thread(() -> workerBlocks(f), "request-worker");
+            unblocker.start();
+            worker.start();
+            unblocker.join();
+            worker.join();
+            r.stop();
+            r.dump(file);
+        } finally {
+            f.unregister();
+        }
+        String out = summary(file);
+        assertTrue(out.contains("io.jfrebpf.convert.SummaryTest.offCpu"), out);
+        RecordingFacts facts = RecordingFacts.read(file, new PrintStream(new ByteArrayOutputStream()));
+        assertEquals(1, facts.offCpuNanos.size(), "the worker's stretch alone: " + facts.offCpuNanos);
+        assertTrue(facts.offCpuJdkNanos >= 20_000_000L, "the unblocker's stretch: " + facts.offCpuJdkNanos);
+        assertTrue(out.contains(" of the JVM's and the JDK's own threads left out)"), out);
     }
 }

@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import io.jfrebpf.events.read.CallSites;
+import io.jfrebpf.events.read.JdkThreads;
 import io.jfrebpf.events.read.StackFrames;
 import org.openjdk.jmc.common.IMCFrame;
 import org.openjdk.jmc.common.IMCStackTrace;
@@ -85,16 +86,11 @@ final class Events {
             return t == null ? null : t.getThreadName();
         }
 
-        /** A Java thread of the application: it has a Java id, and is not the agent's or the JVM's own. */
+        /** A Java thread of the application: it has a Java id, and is not the JVM's, the JDK's or the agent's own (the reader library's {@link JdkThreads}). */
         boolean onApplicationThread() {
             IMemberAccessor<IMCThread, IItem> a = JfrAttributes.EVENT_THREAD.getAccessor(type);
             IMCThread t = a == null ? null : a.getMember(item);
-            if (t == null || t.getThreadId() == null || t.getThreadName() == null) {
-                return false;
-            }
-            String n = t.getThreadName();
-            return !n.startsWith("jfr-ebpf") && !n.startsWith("JFR ") && !JVM_THREADS.contains(n) && !n.startsWith("C1 CompilerThread")
-                    && !n.startsWith("C2 CompilerThread");
+            return t != null && t.getThreadId() != null && JdkThreads.isApplication(t.getThreadName());
         }
 
         IMCStackTrace stack() {
@@ -178,10 +174,6 @@ final class Events {
             return CallSites.innermostJava(frames());
         }
     }
-
-    /** Java threads of the JVM itself (compiler threads are matched by prefix). */
-    static final Set<String> JVM_THREADS = Set.of("Reference Handler", "Finalizer", "Signal Dispatcher", "Common-Cleaner",
-            "Service Thread", "Monitor Deflation Thread", "Notification Thread", "Attach Listener");
 
     /** The most frequent call site of a tally, complete stacks first (the reader library's). */
     static String topSite(Map<String, Long> sites) {

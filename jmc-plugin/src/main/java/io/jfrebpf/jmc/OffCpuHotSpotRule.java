@@ -12,7 +12,11 @@ import org.openjdk.jmc.common.util.IPreferenceValueProvider;
 import org.openjdk.jmc.common.util.TypedPreference;
 import org.openjdk.jmc.flightrecorder.rules.IResult;
 
-/** Where application threads spent their time blocked — not idle waits for work (park, wait, sleep, poll). */
+/**
+ * Where application threads spent their time blocked — not idle waits for work (park, wait, sleep,
+ * poll), and not the JVM's, the JDK's or the agent's own threads (the reader library's
+ * {@link io.jfrebpf.events.read.JdkThreads}), which wait for work all their life.
+ */
 public final class OffCpuHotSpotRule extends EbpfRule {
     static final TypedPreference<IQuantity> THRESHOLD = time("offcpu.hotspot", "Off-CPU hot spot",
             "A method in which application threads were blocked this long in all is reported", 1000);
@@ -21,6 +25,8 @@ public final class OffCpuHotSpotRule extends EbpfRule {
             "java.lang.Thread.sleep0", "java.lang.Thread.sleepNanos", "java.lang.Thread.sleep", "sun.nio.ch.EPoll.wait",
             "sun.nio.ch.Net.poll", "sun.nio.ch.Net.accept", "java.lang.ref.Reference.waitForReferencePendingList",
             "sun.nio.ch.SocketDispatcher.read0", "java.lang.Thread.yield0", "(no Java frame)",
+            // the JDK's daemons waiting for work (their threads are left out by name too; these frames are theirs alone)
+            "java.lang.VirtualThread.takeVirtualThreadListToUnblock", "java.lang.ProcessHandleImpl.waitForProcessExit0",
             "java.util.concurrent.locks.AbstractQueuedSynchronizer$ConditionObject.await",
             "java.util.concurrent.locks.AbstractQueuedSynchronizer$ConditionObject.awaitNanos",
             "java.util.concurrent.locks.AbstractQueuedSynchronizer$ConditionObject.awaitUntil",

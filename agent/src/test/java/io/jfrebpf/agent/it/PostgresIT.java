@@ -17,6 +17,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import jdk.jfr.consumer.RecordedEvent;
 import jdk.jfr.consumer.RecordedFrame;
+import jdk.jfr.consumer.RecordedThread;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -166,6 +167,41 @@ class PostgresIT {
             }
         }
         assertEquals(PostgresWorkloads.POOL, workers, result.output());
+    }
+
+    /**
+     * Statements from many virtual threads that share a few connections and two carriers: each
+     * ebpf.PostgresQuery names the virtual thread that sent it (its alias vt_N is vt-N's), with a
+     * stack in the code that sent it, though the connection's previous statement came from
+     * another virtual thread on the same carrier a moment before.
+     */
+    @Test
+    void statementsOfVirtualThreadsSharingConnectionsAndCarriersNameTheVirtualThreadThatSentThem(@TempDir Path dir)
+            throws Exception {
+        Path recording = dir.resolve("vt.jfr");
+        ChildJvm.Result result = ChildJvm.workload(PostgresWorkloads.VirtualPool.class, cluster.jdbcUrl()).alsoOnClassPath(driverJar())
+                .agent("file=" + recording + ",probes=tcp+postgres").run(dir).assertSucceeded();
+        Map<String, Long> ids = new HashMap<>();
+        Matcher m = Pattern.compile("(?m)^(vt-\\d+) id=(\\d+)$").matcher(result.output());
+        while (m.find()) {
+            ids.put(m.group(1), Long.parseLong(m.group(2)));
+        }
+        assertEquals(PostgresWorkloads.VIRTUAL_THREADS, ids.size(), "virtual threads the workload printed");
+        List<RecordedEvent> queries = where(Recordings.read(recording), "ebpf.PostgresQuery",
+                e -> e.getString("query").startsWith("SELECT $1::int AS vt_"));
+        assertEquals(PostgresWorkloads.VIRTUAL_THREADS * PostgresWorkloads.STATEMENTS_PER_THREAD, queries.size(), describe(queries));
+        List<String> wrong = new java.util.ArrayList<>();
+        for (RecordedEvent e : queries) {
+            String sender = "vt-" + e.getString("query").substring("SELECT $1::int AS vt_".length());
+            RecordedThread t = e.getThread();
+            if (t == null || !t.isVirtual() || !sender.equals(t.getJavaName()) || t.getJavaThreadId() != ids.get(sender)
+                    || !hasFrame(e, "virtualQuery")) {
+                wrong.add(sender + "'s statement on " + (t == null ? "no thread" : t.getJavaName() + " (virtual " + t.isVirtual()
+                        + ", id " + t.getJavaThreadId() + ")") + (hasFrame(e, "virtualQuery") ? "" : ", stack without virtualQuery"));
+            }
+        }
+        assertTrue(wrong.isEmpty(), wrong.size() + " of " + queries.size() + " statements on the wrong thread or stack, e.g. "
+                + wrong.subList(0, Math.min(10, wrong.size())));
     }
 
     /** The JMC rules on a report written the N+1 way: they name the loop and the slow statement, each with its code. */

@@ -197,4 +197,61 @@ final class PostgresWorkloads {
             }
         }
     }
+
+    /** Virtual threads of {@link VirtualPool}, and connections they share. */
+    static final int VIRTUAL_THREADS = 600;
+    static final int SHARED_CONNECTIONS = 4;
+    static final int STATEMENTS_PER_THREAD = 4;
+
+    /**
+     * A service on virtual threads with a connection pool, as Spring Boot with virtual threads and
+     * HikariCP runs one: {@link #VIRTUAL_THREADS} virtual threads vt-0..vt-(n-1), one per request,
+     * take one of {@link #SHARED_CONNECTIONS} connections from a queue for each statement and
+     * give it back, so that consecutive statements on a connection come from other virtual
+     * threads, mounted on the same few carriers. Each statement names its thread in a column
+     * alias ({@code SELECT $1::int AS vt_17}: no literal, kept by the redaction). Prints
+     * "vt-N id=<Java id>" for each. Args: JDBC URL.
+     */
+    static final class VirtualPool {
+        public static void main(String[] args) throws Exception {
+            java.util.concurrent.BlockingQueue<Connection> pool = new java.util.concurrent.ArrayBlockingQueue<>(SHARED_CONNECTIONS);
+            for (int i = 0; i < SHARED_CONNECTIONS; i++) {
+                pool.add(DriverManager.getConnection(args[0]));
+            }
+            Thread.sleep(500); // a pool opens its connections at start; traffic comes later
+            List<java.util.concurrent.Future<String>> done = new ArrayList<>();
+            try (java.util.concurrent.ExecutorService executor = java.util.concurrent.Executors.newThreadPerTaskExecutor(
+                    Thread.ofVirtual().name("vt-", 0).factory())) {
+                for (int i = 0; i < VIRTUAL_THREADS; i++) {
+                    int n = i;
+                    done.add(executor.submit(() -> {
+                        for (int k = 0; k < STATEMENTS_PER_THREAD; k++) {
+                            virtualQuery(pool, n, k);
+                        }
+                        return Thread.currentThread().getName() + " id=" + Thread.currentThread().threadId();
+                    }));
+                }
+            }
+            StringBuilder out = new StringBuilder();
+            for (java.util.concurrent.Future<String> f : done) {
+                out.append(f.get()).append('\n');
+            }
+            System.out.print(out);
+            for (Connection c : pool) {
+                c.close();
+            }
+        }
+
+        static void virtualQuery(java.util.concurrent.BlockingQueue<Connection> pool, int n, int k) throws Exception {
+            Connection c = pool.take();
+            try (PreparedStatement ps = c.prepareStatement("SELECT ?::int AS vt_" + n)) {
+                ps.setInt(1, k);
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                }
+            } finally {
+                pool.put(c);
+            }
+        }
+    }
 }

@@ -1,5 +1,6 @@
 package io.jfrebpf.agent.it;
 
+import java.io.FileInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -14,6 +15,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Properties;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -221,6 +224,52 @@ final class RuleWorkloads {
                 }
             } catch (IOException e) {
                 // the client closed
+            }
+        }
+    }
+
+    /** Rounds of {@link JdkIdle}; the idle threads' waits span the pauses between them. */
+    static final int IDLE_ROUNDS = 3;
+
+    /**
+     * A service whose own threads do little while the JDK's daemon threads idle, each waiting
+     * for its kind of work and woken by it now and then: virtual threads contend for a monitor
+     * (the VirtualThread-unblocker waits in VirtualThread.takeVirtualThreadListToUnblock and is
+     * woken when one is released), a child process runs (its "process reaper" waits in
+     * ProcessHandleImpl.waitForProcessExit0), a stream left unclosed becomes unreachable
+     * (the Common-Cleaner waits on its queue), all with pauses of 1.2 s between rounds.
+     * Args: none.
+     */
+    static final class JdkIdle {
+        static final Object MONITOR = new Object();
+        static long counter;
+
+        public static void main(String[] args) throws Exception {
+            Process child = new ProcessBuilder("sleep", "3").start();
+            for (int round = 0; round < IDLE_ROUNDS; round++) {
+                try (ExecutorService vthreads = Executors.newVirtualThreadPerTaskExecutor()) {
+                    for (int i = 0; i < 8; i++) {
+                        vthreads.submit(JdkIdle::update);
+                    }
+                }
+                FileInputStream unclosed = new FileInputStream("/proc/self/stat"); // closed by the Common-Cleaner
+                counter += unclosed.read();
+                unclosed = null;
+                System.gc();
+                Thread.sleep(1200);
+            }
+            System.out.println("counter " + counter + " child " + child.waitFor());
+        }
+
+        /** A short critical section in which the virtual thread sleeps: the others block on the monitor, unmounted. */
+        static void update() {
+            synchronized (MONITOR) {
+                counter++;
+                try {
+                    Thread.sleep(5);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
             }
         }
     }

@@ -5,8 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import jdk.jfr.consumer.RecordedEvent;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -55,6 +59,32 @@ class RulesIT {
                 : summary.contains(" ms in a java.util.concurrent lock taken in io.jfrebpf.agent.it.RuleWorkloads$Contention.updateGuarded:"),
                 summary);
         assertFalse(summary.contains("sleep") || summary.contains("hold"), summary);
+    }
+
+    /**
+     * The JDK's own daemon threads waiting for work — the VirtualThread-unblocker, a process
+     * reaper, the Common-Cleaner — are off CPU for seconds in frames no application waits in, and
+     * the virtual threads' carriers park between tasks: idle, not application threads blocked.
+     * The recording must hold those waits, above the rule's threshold, for the rule's silence to
+     * mean anything.
+     */
+    @Test
+    void idleJdkDaemonThreadsAreNoOffCpuHotSpot(@TempDir Path dir) throws Exception {
+        Path recording = dir.resolve("idle.jfr");
+        ChildJvm.workload(RuleWorkloads.JdkIdle.class).agent("file=" + recording + ",probes=offcpu").run(dir).assertSucceeded();
+        Map<String, Long> offCpu = new TreeMap<>();
+        for (RecordedEvent e : Recordings.read(recording)) {
+            if (e.getEventType().getName().equals("ebpf.OffCPU") && e.getThread() != null && e.getThread().getJavaName() != null) {
+                String name = e.getThread().getJavaName();
+                name = name.startsWith("process reaper") ? "process reaper" : name.startsWith("ForkJoinPool-") ? "carriers" : name;
+                offCpu.merge(name, e.getDuration().toMillis(), Long::sum);
+            }
+        }
+        long threshold = 1000; // the rule's default, ebpf.offcpu.hotspot
+        for (String idle : List.of("VirtualThread-unblocker", "process reaper", "carriers")) {
+            assertTrue(offCpu.getOrDefault(idle, 0L) >= threshold, idle + " off CPU (ms) by thread: " + offCpu);
+        }
+        JmcRules.on(recording).quiet("OffCpuHotSpot");
     }
 
     @Test
