@@ -7,5 +7,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/prepare.sh
-java -cp bench/target/classes io.jfrebpf.bench.StackCostBench agent/target/jfr-ebpf-agent.jar bench/target/classes \
+java -cp bench/target/classes:agent/target/jfr-ebpf-agent.jar io.jfrebpf.bench.StackCostBench agent/target/jfr-ebpf-agent.jar bench/target/classes \
   "$out" "${1:-3}" "${2:-15}" "${@:3}"

@@ -3,6 +3,7 @@ package io.jfrebpf.bench;
 import static io.jfrebpf.bench.Measure.log;
 import static io.jfrebpf.bench.Measure.median;
 
+import io.jfrebpf.events.read.EventNames;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -154,7 +155,7 @@ public final class StackCostBench {
         try (RecordingFile in = new RecordingFile(recording)) {
             while (in.hasMoreEvents()) {
                 RecordedEvent e = in.readEvent();
-                if (!e.getEventType().getName().equals("ebpf.CPUSample")) {
+                if (!e.getEventType().getName().equals(EventNames.CPU_SAMPLE)) {
                     continue;
                 }
                 all++;
