@@ -1,40 +1,22 @@
 package io.jfrebpf.agent;
 
-import io.jfrebpf.agent.Options.ProbeName;
-import io.jfrebpf.agent.jfr.ChunkWriter;
 import io.jfrebpf.agent.jfr.JfrFiles;
-import io.jfrebpf.agent.jfr.JfrThread;
 import io.jfrebpf.agent.jfr.JvmRecording;
-import io.jfrebpf.agent.jfr.JvmThreadStarts;
 import io.jfrebpf.agent.jfr.JvmTicks;
-import io.jfrebpf.agent.jvm.ThreadRegistry;
-import io.jfrebpf.agent.stack.JvmStacks;
-import io.jfrebpf.agent.libbpf.KernelIds;
 import io.jfrebpf.agent.libbpf.RingBufferPoller;
-import io.jfrebpf.agent.os.SyscallTable;
 import io.jfrebpf.agent.probe.BackgroundWork;
-import io.jfrebpf.agent.probe.BpfProbe;
-import io.jfrebpf.agent.upload.PyroscopeUpload;
-import io.jfrebpf.agent.probe.ConnectListeners;
 import io.jfrebpf.agent.probe.ContainerInfo;
 import io.jfrebpf.agent.probe.Probe;
-import io.jfrebpf.agent.probe.ProbeContext;
-import io.jfrebpf.agent.probe.Probes;
 import io.jfrebpf.agent.probe.Recorder;
-import io.jfrebpf.events.EbpfEvents;
-import io.jfrebpf.events.ProbeStatusEvent;
 import io.jfrebpf.events.read.EventNames;
 import java.io.IOException;
 import java.lang.instrument.Instrumentation;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
-import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
@@ -45,7 +27,10 @@ import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * One recording of this JVM: the JVM's own JFR recording plus our probes, from {@code premain}
- * to JVM exit or {@code duration=}, written as one .jfr file at {@code file=}.
+ * to JVM exit or {@code duration=}, written as one .jfr file at {@code file=}. This is its life:
+ * the start, the agent's thread, the end. Its parts are built by {@link Recording}, its probes
+ * kept by {@link ProbeStates}, its slices cut by {@link SliceCutter}, its upload fed by
+ * {@link UploadTap}; {@link Control} holds it and answers what is asked of it.
  *
  * <p>Threads: premain parses the options and starts the {@code jfr-ebpf} thread, which loads
  * and attaches the probes, then polls their ring buffers and writes events; premain waits for
@@ -59,10 +44,6 @@ public final class Agent {
     /** The agent's thread: start-up, then the poller; its OS thread is never traced. */
     static final String POLLER_THREAD = "jfr-ebpf";
     static final long PERIOD_MS = 1_000;
-    /** What {@code java -jar jfr-ebpf-agent.jar stop <pid>} passes to the agent it loads again. */
-    public static final String STOP_COMMAND = "!stop";
-    /** ... and {@code dump <pid> [file=...]}: {@code !dump} or {@code !dump=/absolute/file.jfr}. */
-    public static final String DUMP_COMMAND = "!dump";
     static final long DUMP_WAIT_MS = 30_000;
     /** How long the end waits for the probes to detach (together: about one kernel grace period). */
     static final long DETACH_WAIT_MS = 5_000;
@@ -75,36 +56,6 @@ public final class Agent {
      */
     static final int POLL_MS = 20;
 
-    private static final Object LOCK = new Object();
-
-    static {
-        io.jfrebpf.agent.api.AgentControl.register(new Control());
-    }
-
-    /** The agent's side of {@link io.jfrebpf.agent.api.AgentControl}: what the JVM's own code (the JUnit extension) asks. */
-    private static final class Control implements io.jfrebpf.agent.api.AgentControl.Controller {
-        @Override
-        public boolean recording() {
-            return Agent.recording();
-        }
-
-        @Override
-        public boolean awaitAttached(java.time.Duration timeout) {
-            return Agent.awaitAttached(timeout.toMillis());
-        }
-
-        @Override
-        public Map<String, String> probeStates() {
-            return Agent.probeStates();
-        }
-
-        @Override
-        public Path dump(Path file) {
-            return dumpCurrent(file);
-        }
-    }
-    private static Agent current;
-
     private final String agentArgs;
     private final Instrumentation instrumentation;
     private final int pid = (int) ProcessHandle.current().pid();
@@ -112,47 +63,28 @@ public final class Agent {
     private volatile Options options;
     private volatile Path output;
     private volatile Path workDir;
-    /** Guarded by itself: the agent's thread fills it, the JUnit extension reads it. */
-    private final Map<ProbeName, ProbeState> states = new LinkedHashMap<>();
-    private final List<Probe> running = new ArrayList<>();
+    /** Made by the agent's thread as it begins (nothing more of ours loads on premain's thread); null before. */
+    private volatile ProbeStates probes;
     private final AtomicBoolean ending = new AtomicBoolean();
     /** Counted down when the start-up is over: probes attached, or the start failed. */
     private final CountDownLatch startedUp = new CountDownLatch(1);
     private final CountDownLatch ended = new CountDownLatch(1);
     private volatile boolean polling = true;
     private JvmRecording jvmRecording;
-    private ChunkWriter writer;
-    private ThreadRegistry threads;
-    private JvmStacks stacks;
+    private Recording recording;
     /** CPU time the agent's thread used (start-up, decoding, symbolization, thread lookup), for the last log line. */
     private volatile long pollerCpuNanos = -1;
     /** ... of which starting (loading and attaching the probes). */
     private volatile long startupCpuNanos = -1;
-    private Recorder recorder;
     private BackgroundWork background;
-    private final Instant started = Instant.now();
-    private Slices slices;
-    private Instant sliceStart;
-    private long nextSliceNs;
-    private int slicesCut;
-    private PyroscopeUpload upload;
-    private RingBufferPoller poller;
-    private SyscallTable syscallTable;
+    /** Null without {@code interval=}. */
+    private SliceCutter slices;
     private final ContainerInfo.Watch container = new ContainerInfo.Watch();
     private Thread pollerThread;
     private final AtomicReference<CompletableFuture<List<Path>>> snapshotRequest = new AtomicReference<>();
     private final Thread shutdownHook = new Thread(() -> end("JVM exit"), "jfr-ebpf-shutdown");
 
-    /** What became of one requested probe. */
-    private static final class ProbeState {
-        Probe probe;
-        boolean attached;
-        String reason;
-        /** How long after the JVM's start it was attached (0: not attached, or unknown). */
-        long attachedAfterNs;
-    }
-
-    private Agent(String agentArgs, Instrumentation instrumentation) {
+    Agent(String agentArgs, Instrumentation instrumentation) {
         this.agentArgs = agentArgs;
         this.instrumentation = instrumentation;
     }
@@ -163,32 +95,16 @@ public final class Agent {
      * JVM's recording, loading and attaching happen there, while the application starts; with
      * {@code startup=wait} it waits (at most {@link #STARTUP_WAIT_MS}) until the probes are
      * attached. A dynamic attach ({@code agentmain}, on the JVM's attach listener thread, not an
-     * application thread) waits too, so that {@code attach} returns a recording that sees.
+     * application thread) waits too, so that {@code attach} returns a recording that sees; or it
+     * runs a command of {@code dump} or {@code stop}.
      */
     public static void start(String agentArgs, Instrumentation inst, boolean dynamic) {
-        if (dynamic && agentArgs != null && agentArgs.startsWith(DUMP_COMMAND)) {
-            String file = agentArgs.substring(DUMP_COMMAND.length());
-            Path written = dumpCurrent(file.startsWith("=") ? Path.of(file.substring(1)) : null);
-            if (written == null) {
-                Log.warn("dump: the agent is not recording in this JVM");
-            }
+        if (dynamic && Control.command(agentArgs)) {
             return;
         }
-        if (dynamic && STOP_COMMAND.equals(agentArgs)) {
-            Path written = stopCurrent();
-            if (written == null) {
-                Log.warn("stop: the agent is not recording in this JVM");
-            }
+        Agent agent = Control.begin(agentArgs, inst);
+        if (agent == null) {
             return;
-        }
-        Agent agent;
-        synchronized (LOCK) {
-            if (current != null) {
-                Log.warn("the agent is already recording to %s; ignoring a second start", current.output == null ? "its file" : current.output);
-                return;
-            }
-            agent = new Agent(agentArgs, inst);
-            current = agent;
         }
         Thread t = new Thread(agent::run, POLLER_THREAD);
         t.setDaemon(true);
@@ -206,6 +122,17 @@ public final class Agent {
         }
     }
 
+    /** The output file; null until the start-up has named it. */
+    Path output() {
+        return output;
+    }
+
+    /** Each probe asked for: "attached: how" or "not attached: why" (none before the start-up asked for them). */
+    Map<String, String> probeStates() {
+        ProbeStates p = probes;
+        return p == null ? new LinkedHashMap<>() : p.describe();
+    }
+
     /** Waits at most {@code millis} until the start-up is over (probes attached, or failed); true when it is. */
     boolean awaitStarted(long millis) {
         try {
@@ -220,26 +147,9 @@ public final class Agent {
         }
     }
 
-    /**
-     * For the JUnit extension and tests: waits at most {@code millis} until the recording's
-     * probes are attached (or failed); false when no recording is starting or running, or the
-     * time ran out.
-     */
-    public static boolean awaitAttached(long millis) {
-        Agent a;
-        synchronized (LOCK) {
-            a = current;
-        }
-        return a != null && a.awaitStarted(millis) && recording();
-    }
-
     /** Drops a recording that never started: the next start may try again. */
     private void forget() {
-        synchronized (LOCK) {
-            if (current == this) {
-                current = null;
-            }
-        }
+        Control.end(this);
         startedUp.countDown();
         try {
             Runtime.getRuntime().removeShutdownHook(shutdownHook);
@@ -280,36 +190,8 @@ public final class Agent {
         }
     }
 
-    /**
-     * Writes the recording so far to {@code file} (default: next to the output, named by the
-     * time) while it goes on; returns the file, or null when not recording or on failure.
-     */
-    public static Path dumpCurrent(Path file) {
-        Agent a;
-        synchronized (LOCK) {
-            a = current;
-        }
-        if (a == null) {
-            return null;
-        }
-        Path target = file != null ? file.toAbsolutePath() : a.output.resolveSibling(dumpName(a.output.getFileName().toString()));
-        try {
-            a.dump(target);
-            Log.info("recording so far written to %s (the recording goes on)", target);
-            return target;
-        } catch (Throwable t) {
-            Log.error("could not dump the recording to %s: %s", target, Failures.explain(t));
-            return null;
-        }
-    }
-
-    static String dumpName(String output) {
-        String stamp = java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")
-                .format(java.time.LocalDateTime.now());
-        return (output.endsWith(".jfr") ? output.substring(0, output.length() - 4) : output) + "-dump-" + stamp + ".jfr";
-    }
-
-    private void dump(Path target) throws Exception {
+    /** Writes the recording so far to {@code target} while it goes on. */
+    void dump(Path target) throws Exception {
         List<Path> ours;
         CompletableFuture<List<Path>> request = new CompletableFuture<>();
         if (pollerThread != null && pollerThread.isAlive() && polling) {
@@ -318,7 +200,7 @@ public final class Agent {
             }
             ours = request.get(DUMP_WAIT_MS, TimeUnit.MILLISECONDS); // the poller flushes, it alone writes events
         } else {
-            ours = writer.flushAndWait();
+            ours = recording.writer().flushAndWait();
         }
         Path jvm = jvmRecording.snapshot(workDir.resolve("jvm-dump.jfr"));
         try {
@@ -331,68 +213,21 @@ public final class Agent {
         }
     }
 
-    /** Whether the agent is recording in this JVM ({@link io.jfrebpf.agent.api.AgentControl#recording}). */
-    public static boolean recording() {
-        synchronized (LOCK) {
-            return current != null;
-        }
-    }
-
-    /**
-     * Each probe asked for: "attached: how" or "not attached: why" (empty when not recording);
-     * through {@link io.jfrebpf.agent.api.AgentControl#probeStates}, to explain a missing event.
-     */
-    public static Map<String, String> probeStates() {
-        Agent a;
-        synchronized (LOCK) {
-            a = current;
-        }
-        Map<String, String> states = new java.util.LinkedHashMap<>();
-        if (a != null) {
-            synchronized (a.states) {
-                a.states.forEach((name, s) -> states.put(name.key(), (s.attached ? "attached: " : "not attached: ") + s.reason));
-            }
-        }
-        return states;
-    }
-
-    /** Ends the running recording now and writes the file; for tests and the CLI. */
-    public static Path stopCurrent() {
-        Agent a;
-        synchronized (LOCK) {
-            a = current;
-        }
-        if (a == null) {
-            return null;
-        }
-        a.end("stopped");
-        return a.output;
-    }
-
     private void begin() throws IOException {
+        probes = new ProbeStates();
         background = BackgroundWork.start();
-        options.interval().ifPresent(i -> {
-            slices = new Slices(options.file(), ProcessHandle.current().pid(), options.maxFiles(), options.maxSize());
-            sliceStart = Instant.now();
-            nextSliceNs = System.nanoTime() + i.toNanos();
-            Log.info("recording in slices of %s into %s (%s)", i, slices.directory(), options.maxFiles() > 0 || options.maxSize() > 0
-                    ? "at most " + (options.maxFiles() > 0 ? options.maxFiles() + " files" : "")
-                            + (options.maxFiles() > 0 && options.maxSize() > 0 ? " and " : "")
-                            + (options.maxSize() > 0 ? (options.maxSize() >> 20) + " MB" : "") + ", the oldest deleted"
-                    : "no bound on their number: give maxfiles= or maxsize=");
-        });
-        options.upload().ifPresent(u -> upload = new PyroscopeUpload(u, options.service().orElseGet(PyroscopeUpload::defaultService),
-                PyroscopeUpload.labels(), background::schedule, options.cpuHz()));
+        // interval=: the first slice begins here, before the JVM's recording starts
+        Instant firstSlice = options.interval().isPresent() ? Instant.now() : null;
+        long firstSliceNs = System.nanoTime();
+        UploadTap upload = options.upload().isPresent() ? new UploadTap(options, background) : null;
         if (!Agent.class.getModule().isNativeAccessEnabled()) {
             Log.info("add --enable-native-access=ALL-UNNAMED to the java command to silence the JDK's restricted-method warning");
         }
         jvmRecording = JvmRecording.start(options.jfr(), workDir, options.jfrEnvironment());
         JvmTicks ticks = options.jfr() == Options.JfrSettings.NONE ? JvmTicks.MONOTONIC : JvmTicks.measure(instrumentation);
-        writer = new ChunkWriter(workDir.resolve("ebpf.jfr"), EbpfEvents.ALL, ticks);
-        threads = ThreadRegistry.create(instrumentation);
-        recorder = new Recorder(writer, threads);
-        if (upload != null) {
-            recorder.tap(upload); // the live profiles it pushes every upload.interval
+        recording = Recording.open(workDir.resolve("ebpf.jfr"), ticks, instrumentation, background, upload);
+        if (options.interval().isPresent()) {
+            slices = new SliceCutter(options, firstSlice, firstSliceNs, workDir, jvmRecording, recording, probes, background);
         }
 
         options.duration().ifPresent(d -> {
@@ -408,72 +243,6 @@ public final class Agent {
             timer.setDaemon(true);
             timer.start();
         });
-    }
-
-    /**
-     * Ends the current slice (interval=): our chunks so far and the JVM's recording of the slice
-     * are merged into the slice's file on the background thread, which then bounds the slices on
-     * disk. Runs on the poller thread, the one that writes events.
-     */
-    private void cutSlice(long nowNs) {
-        if (ending.get() || jvmExiting()) {
-            // JFR's shutdown hook may already have stopped its recorder thread: a recording begun
-            // now would wait for it forever, holding JFR's lock (the last slice is written at exit)
-            return;
-        }
-        Instant end = Instant.now();
-        Instant start = sliceStart;
-        sliceStart = end;
-        int n = ++slicesCut;
-        try {
-            writeProbeStatus(nowNs); // each slice says how its probes were doing (counts so far)
-            // ours last: when anything before fails, our events stay with the writer for the next slice
-            Path jvm = jvmRecording.rotate(workDir.resolve("jvm-slice-" + n + ".jfr"));
-            Path target = slices.next(start);
-            List<Path> ours = writer.takeChunks();
-            Runnable write = () -> writeSlice(jvm, ours, target, start, end);
-            if (!background.submit(write)) {
-                write.run();
-            }
-        } catch (IOException | RuntimeException e) {
-            sliceStart = start; // the next slice holds our events since then
-            Log.error("slice %d could not be cut (%s); our events of it go into the next one", n, Failures.explain(e));
-        }
-    }
-
-    /** Whether the JVM runs its shutdown hooks: a hook can then no longer be added. */
-    static boolean jvmExiting() {
-        Thread probe = new Thread(() -> { }, "jfr-ebpf-exit-check");
-        try {
-            Runtime.getRuntime().addShutdownHook(probe);
-            Runtime.getRuntime().removeShutdownHook(probe);
-            return false;
-        } catch (IllegalStateException shuttingDown) {
-            return true;
-        }
-    }
-
-    private void writeSlice(Path jvm, List<Path> ours, Path target, Instant start, Instant end) {
-        try {
-            JfrFiles.merge(jvm, ours, target);
-            Log.info("slice written to %s (%s to %s)", target, start, end);
-            for (Path deleted : slices.enforce()) {
-                Log.info("slice %s deleted (maxfiles=%d, maxsize=%d)", deleted.getFileName(), options.maxFiles(), options.maxSize());
-            }
-        } catch (IOException | RuntimeException e) {
-            Log.error("slice %s could not be written: %s", target, Failures.explain(e));
-        } finally {
-            try {
-                for (Path p : ours) {
-                    Files.deleteIfExists(p);
-                }
-                if (jvm != null) {
-                    Files.deleteIfExists(jvm);
-                }
-            } catch (IOException e) {
-                Log.debug("slice parts not deleted: %s", e);
-            }
-        }
     }
 
     /** The agent's thread: start-up, attach, then poll until the end. */
@@ -493,6 +262,8 @@ public final class Agent {
         }
         startupCpuNanos = io.jfrebpf.agent.os.ThreadCpu.currentNanos();
         Log.debug("probes attached; the agent's thread used %d ms CPU so far", startupCpuNanos / 1_000_000);
+        RingBufferPoller poller = recording.poller();
+        List<Probe> running = probes.running();
         long nextPeriod = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(PERIOD_MS);
         while (polling && poller != null) {
             try {
@@ -500,7 +271,7 @@ public final class Agent {
                 CompletableFuture<List<Path>> dump = snapshotRequest.getAndSet(null);
                 if (dump != null) {
                     try {
-                        dump.complete(writer.flushAndWait());
+                        dump.complete(recording.writer().flushAndWait());
                     } catch (Throwable t) {
                         dump.completeExceptionally(t);
                     }
@@ -509,16 +280,15 @@ public final class Agent {
                 for (Probe p : running) {
                     p.afterPoll(now);
                 }
-                if (slices != null && now >= nextSliceNs) {
-                    nextSliceNs = now + options.interval().orElseThrow().toNanos();
-                    cutSlice(now);
+                if (slices != null) {
+                    slices.afterPoll(now, ending);
                 }
                 if (now >= nextPeriod) {
                     nextPeriod = now + TimeUnit.MILLISECONDS.toNanos(PERIOD_MS);
                     for (Probe p : running) {
                         p.periodic(now);
                     }
-                    threads.refresh();
+                    recording.threads().refresh();
                     watchContainer();
                 }
             } catch (Throwable t) {
@@ -530,86 +300,26 @@ public final class Agent {
     }
 
     private void attachProbes() throws Exception {
-        List<String> missing = new ArrayList<>();
         boolean any = false;
-        synchronized (states) {
-            for (ProbeName name : options.probes()) {
-                ProbeState state = new ProbeState();
-                states.put(name, state);
-                state.probe = Probes.create(name).orElse(null);
-                if (state.probe == null) {
-                    state.reason = "not available in this version of jfr-ebpf";
-                    missing.add(name.key());
-                }
-                any |= state.probe != null;
+        try {
+            any = probes.create(options.probes());
+        } finally {
+            if (!any) {
+                recording.startWithoutProbes(); // the status of the probes asked for is still written
             }
-        }
-        if (!missing.isEmpty()) {
-            Log.info("probes not available in this version: %s", String.join(", ", missing));
         }
         if (!any) {
             return;
         }
-        poller = new RingBufferPoller();
-        stacks = JvmStacks.start(recorder);
-        ProbeContext context = new ProbeContext(pid, KernelIds.hostTid(), writer.writerTid(), options, poller, recorder,
-                this::syscalls, stacks.maps(), new ConnectListeners(), background);
-        List<String> on = new ArrayList<>();
-        for (Map.Entry<ProbeName, ProbeState> e : stateList()) {
-            ProbeState state = e.getValue();
-            if (state.probe == null) {
-                continue;
-            }
-            if (ending.get()) {
-                state.reason = "the recording ended before it was attached (startup=wait makes main wait for the probes)";
-                continue;
-            }
-            try {
-                state.probe.start(context);
-                synchronized (states) {
-                    state.attached = true;
-                    state.attachedAfterNs = sinceJvmStart();
-                    state.reason = state.probe.attachedAs();
-                }
-                running.add(state.probe);
-                on.add(e.getKey().key());
-            } catch (Throwable t) {
-                synchronized (states) {
-                    state.reason = Failures.explain(t);
-                }
-                Log.warn("probe %s not attached: %s", e.getKey().key(), state.reason);
-                state.probe.close();
-            }
-        }
+        recording.startProbes(true);
+        List<String> on = probes.attach(recording.probeContext(options), ending);
         Log.info("recording to %s; probes on: %s", output, on.isEmpty() ? "none" : String.join(", ", on));
-    }
-
-    /** The probes asked for, in order, as they are now (a copy: the JUnit extension reads them from its thread). */
-    private List<Map.Entry<ProbeName, ProbeState>> stateList() {
-        synchronized (states) {
-            return new ArrayList<>(states.entrySet());
-        }
-    }
-
-    /** Nanoseconds since this JVM's process started (its start time has the kernel's 10 ms resolution). */
-    private static long sinceJvmStart() {
-        Instant jvmStart = ProcessHandle.current().info().startInstant().orElse(null);
-        if (jvmStart == null) {
-            return 0;
-        }
-        return Math.max(0, java.time.Duration.between(jvmStart, Instant.now()).toNanos());
-    }
-
-    private SyscallTable syscalls() {
-        if (syscallTable == null) {
-            syscallTable = SyscallTable.load();
-        }
-        return syscallTable;
     }
 
     /** ebpf.ContainerInfo at the start and whenever the process has moved to other cgroups. */
     private void watchContainer() {
         try {
+            Recorder recorder = recording.recorder();
             container.poll().ifPresent(e -> recorder.emit(e, System.nanoTime(), 0));
         } catch (Throwable t) {
             Log.debug("no %s: %s", EventNames.CONTAINER_INFO, Failures.explain(t));
@@ -617,7 +327,7 @@ public final class Agent {
     }
 
     /** Ends the recording once, whoever asks first; the others wait for the file. */
-    private void end(String why) {
+    void end(String why) {
         if (!ending.compareAndSet(false, true)) {
             try {
                 ended.await(30, TimeUnit.SECONDS);
@@ -634,11 +344,7 @@ public final class Agent {
         } finally {
             deleteWorkDir();
             ended.countDown();
-            synchronized (LOCK) {
-                if (current == this) {
-                    current = null;
-                }
-            }
+            Control.end(this);
             if (Thread.currentThread() != shutdownHook) {
                 try {
                     Runtime.getRuntime().removeShutdownHook(shutdownHook); // stopped before exit: let it go
@@ -654,7 +360,8 @@ public final class Agent {
         if (pollerThread != null && pollerThread != Thread.currentThread()) {
             pollerThread.join(5_000);
         }
-        if (writer == null || recorder == null) {
+        Recorder recorder = recording == null ? null : recording.recorder();
+        if (recorder == null) {
             // the JVM ended (or the agent was stopped) while the agent was still starting
             if (jvmRecording != null) {
                 jvmRecording.close();
@@ -663,6 +370,7 @@ public final class Agent {
             return;
         }
         long endNs = System.nanoTime();
+        RingBufferPoller poller = recording.poller();
         if (poller != null && !pollerThread.isAlive()) {
             try {
                 poller.consume();
@@ -670,41 +378,23 @@ public final class Agent {
                 Log.debug("final drain failed: %s", t);
             }
         }
-        for (Probe p : running) {
-            try {
-                p.finish(endNs);
-            } catch (Throwable t) {
-                Log.debug("probe %s: final statistics failed: %s", p.name(), t);
-            }
-        }
+        probes.finish(endNs);
+        UploadTap upload = recording.upload();
         if (upload != null) {
-            upload.finish(); // the last period's profiles, from this thread, for at most PyroscopeUpload.EXIT_TIMEOUT
+            upload.finish();
         }
-        writeProbeStatus(endNs);
-        Probes.closeAll(running, DETACH_WAIT_MS);
-        if (poller != null) {
-            poller.close();
-        }
-        if (stacks != null) {
-            stacks.close();
-        }
+        recording.writeStatus(probes, endNs);
+        probes.closeAll(DETACH_WAIT_MS);
+        recording.closeProbeSupport();
         Path jvm = finishJvmRecording();
-        nameEndedThreads(jvm);
-        writer.close();
-        if (slices != null) {
-            background.drain(10_000); // the slices cut before this one are on disk first
-        }
-        Instant start = slices != null ? sliceStart : started;
-        Path target = slices != null ? slices.next(start) : output;
-        JfrFiles.merge(jvm, writer.chunks(), target);
+        recording.close(jvm);
+        Path target = slices != null ? slices.lastSlice(10_000) : output; // the slices cut before this one are on disk first
+        JfrFiles.merge(jvm, recording.writer().chunks(), target);
         Log.info("%s written to %s (%s; %d eBPF events, %d lost; the agent's thread used %d ms CPU, %d ms of it starting)",
                 slices != null ? "last slice" : "recording", target, why, recorder.written(),
-                running.stream().mapToLong(Probe::lost).sum() + recorder.dropped(), pollerCpuNanos / 1_000_000,
-                startupCpuNanos / 1_000_000);
+                probes.lost() + recorder.dropped(), pollerCpuNanos / 1_000_000, startupCpuNanos / 1_000_000);
         if (slices != null) {
-            for (Path deleted : slices.enforce()) {
-                Log.info("slice %s deleted (maxfiles=%d, maxsize=%d)", deleted.getFileName(), options.maxFiles(), options.maxSize());
-            }
+            slices.bound();
         }
         background.close(); // what it still has to detach goes on in the background
     }
@@ -738,53 +428,6 @@ public final class Agent {
                 throw io;
             }
             throw new IOException(e.getCause());
-        }
-    }
-
-    /**
-     * Events of threads that ended before the poller could look them up live get their Java
-     * thread from the JVM's recording, which saw every thread start (events of our chunk not yet
-     * cut only: ChunkWriter#relabel).
-     */
-    private void nameEndedThreads(Path jvm) {
-        Set<Long> ended = new HashSet<>();
-        for (int tid : threads.ended()) {
-            ended.add((long) tid);
-        }
-        Set<Long> unnamed = threads.virtualThreads().unnamed();
-        writer.relabelVirtual(threads.virtualThreads().namedLater());
-        if (jvm == null) {
-            return;
-        }
-        if (!ended.isEmpty()) {
-            Map<Long, JfrThread> found = JvmThreadStarts.find(jvm, ended);
-            writer.relabel(found);
-            Log.debug("threads: %d of %d ended unknown threads named by the JVM's recording", found.size(), ended.size());
-        }
-        if (!unnamed.isEmpty()) {
-            Map<Long, JfrThread> found = JvmThreadStarts.findVirtual(jvm, unnamed);
-            writer.relabelVirtual(found);
-            Log.debug("threads: %d of %d virtual threads that ended unseen named by the JVM's recording", found.size(),
-                    unnamed.size());
-        }
-    }
-
-    private void writeProbeStatus(long endNs) {
-        for (Map.Entry<ProbeName, ProbeState> e : stateList()) {
-            ProbeState s = e.getValue();
-            ProbeStatusEvent status = new ProbeStatusEvent();
-            status.probe = e.getKey().key();
-            status.attached = s.attached;
-            // a probe that attaches as it finds its targets (postgres) says at the end what it found
-            status.reason = s.probe != null && s.attached ? s.probe.attachedAs() : s.reason;
-            status.events = s.probe != null ? s.probe.events() : 0;
-            status.lost = s.probe != null && s.attached ? s.probe.lost() : 0;
-            status.attachedAfter = s.attached ? Math.max(0, s.attachedAfterNs) : 0;
-            status.virtualThreads = s.attached && s.probe instanceof BpfProbe && threads != null ? threads.mountedThreads().describe() : null;
-            recorder.emit(status, endNs, 0);
-        }
-        if (upload != null) {
-            recorder.emit(upload.status(), endNs, 0);
         }
     }
 

@@ -32,7 +32,7 @@ final class Attach {
             System.err.println("jfr-ebpf: no process " + pid + " (or it is in another pid namespace)");
             return 2;
         }
-        if (!argument.equals(Agent.STOP_COMMAND) && !argument.startsWith(Agent.DUMP_COMMAND)) {
+        if (!argument.equals(Control.STOP_COMMAND) && !argument.startsWith(Control.DUMP_COMMAND)) {
             try {
                 Options.parse(argument); // the target would print the same error where nobody may look
             } catch (IllegalArgumentException e) {
@@ -53,9 +53,9 @@ final class Attach {
             System.err.println("jfr-ebpf: cannot load the agent into " + pid + ": " + explain(e, pid));
             return 1;
         }
-        if (argument.equals(Agent.STOP_COMMAND)) {
+        if (argument.equals(Control.STOP_COMMAND)) {
             out.println("jfr-ebpf: asked " + pid + " to write its recording and detach (its stderr says where)");
-        } else if (argument.startsWith(Agent.DUMP_COMMAND)) {
+        } else if (argument.startsWith(Control.DUMP_COMMAND)) {
             out.println("jfr-ebpf: asked " + pid + " to write its recording so far (its stderr says where)");
         } else {
             out.println("jfr-ebpf: agent loaded into " + pid + (argument.isEmpty() ? "" : " with " + argument)

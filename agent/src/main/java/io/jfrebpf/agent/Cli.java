@@ -1,29 +1,20 @@
 package io.jfrebpf.agent;
 
 import io.jfrebpf.agent.Options.ProbeName;
-import io.jfrebpf.agent.jfr.ChunkWriter;
 import io.jfrebpf.agent.jfr.JvmTicks;
-import io.jfrebpf.agent.jvm.ThreadRegistry;
-import io.jfrebpf.agent.libbpf.KernelIds;
-import io.jfrebpf.agent.libbpf.RingBufferPoller;
 import io.jfrebpf.agent.os.Capabilities;
 import io.jfrebpf.agent.os.KernelInfo;
 import io.jfrebpf.agent.os.SyscallTable;
-import io.jfrebpf.agent.stack.StackMaps;
 import io.jfrebpf.agent.probe.BackgroundWork;
-import io.jfrebpf.agent.probe.ConnectListeners;
 import io.jfrebpf.agent.probe.Probe;
 import io.jfrebpf.agent.probe.ProbeContext;
 import io.jfrebpf.agent.probe.Probes;
-import io.jfrebpf.agent.probe.Recorder;
-import io.jfrebpf.events.EbpfEvents;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.EnumSet;
 import java.util.Locale;
 import java.util.Optional;
-import java.util.function.Supplier;
 
 /** {@code java -jar jfr-ebpf-agent.jar <command>}: the agent's command line. */
 public final class Cli {
@@ -43,13 +34,13 @@ public final class Cli {
                 return args.length >= 2 && args.length <= 3 ? Attach.load(args[1], args.length == 3 ? args[2] : "", out)
                         : usageError("attach <pid> [key=value,...]");
             case "stop":
-                return args.length == 2 ? Attach.load(args[1], Agent.STOP_COMMAND, out) : usageError("stop <pid>");
+                return args.length == 2 ? Attach.load(args[1], Control.STOP_COMMAND, out) : usageError("stop <pid>");
             case "dump":
                 if (args.length == 2) {
-                    return Attach.load(args[1], Agent.DUMP_COMMAND, out);
+                    return Attach.load(args[1], Control.DUMP_COMMAND, out);
                 }
                 if (args.length == 3 && args[2].startsWith("file=") && args[2].length() > 5) {
-                    return Attach.load(args[1], Agent.DUMP_COMMAND + "=" + Path.of(args[2].substring(5)).toAbsolutePath(), out);
+                    return Attach.load(args[1], Control.DUMP_COMMAND + "=" + Path.of(args[2].substring(5)).toAbsolutePath(), out);
                 }
                 return usageError("dump <pid> [file=/path/to/dump.jfr]");
             case "help", "-h", "--help":
@@ -98,43 +89,44 @@ public final class Cli {
 
         int failures = 0;
         Path dir = null;
-        SyscallTable[] table = new SyscallTable[1];
+        Recording recording = null;
         try {
             dir = Files.createTempDirectory("jfr-ebpf-check");
-            ChunkWriter writer = new ChunkWriter(dir.resolve("check.jfr"), EbpfEvents.ALL, JvmTicks.MONOTONIC);
-            Recorder recorder = new Recorder(writer, ThreadRegistry.create(null));
-            try (RingBufferPoller poller = new RingBufferPoller(); StackMaps stacks = new StackMaps();
-                    BackgroundWork background = BackgroundWork.start()) {
-                Supplier<SyscallTable> syscalls = () -> table[0] == null ? table[0] = SyscallTable.load() : table[0];
-                out.printf(Locale.ROOT, "%n  %-9s %-6s %s%n", "probe", "status", "detail");
-                for (ProbeName name : EnumSet.allOf(ProbeName.class)) {
-                    Optional<Probe> probe = Probes.create(name);
-                    if (probe.isEmpty()) {
-                        out.printf(Locale.ROOT, "  %-9s %-6s %s%n", name.key(), "-", "not available in this version");
-                        continue;
+            try (BackgroundWork background = BackgroundWork.start()) {
+                recording = Recording.open(dir.resolve("check.jfr"), JvmTicks.MONOTONIC, null, background, null);
+                try {
+                    recording.startProbes(false);
+                    out.printf(Locale.ROOT, "%n  %-9s %-6s %s%n", "probe", "status", "detail");
+                    for (ProbeName name : EnumSet.allOf(ProbeName.class)) {
+                        Optional<Probe> probe = Probes.create(name);
+                        if (probe.isEmpty()) {
+                            out.printf(Locale.ROOT, "  %-9s %-6s %s%n", name.key(), "-", "not available in this version");
+                            continue;
+                        }
+                        // each probe alone, as it attaches by default (file: uprobes unless syscall is on)
+                        ProbeContext context = recording.probeContext(Options.parse("probes=" + name.key()));
+                        try (Probe p = probe.get()) {
+                            p.start(context);
+                            out.printf(Locale.ROOT, "  %-9s %-6s %s%s%n", name.key(), "ok", p.attachedAs(), costNote(name));
+                        } catch (Throwable t) {
+                            failures++;
+                            out.printf(Locale.ROOT, "  %-9s %-6s %s%n", name.key(), "FAIL", Failures.explain(t));
+                        }
                     }
-                    // each probe alone, as it attaches by default (file: uprobes unless syscall is on)
-                    ProbeContext context = new ProbeContext((int) ProcessHandle.current().pid(), KernelIds.hostTid(),
-                            writer.writerTid(), Options.parse("probes=" + name.key()), poller, recorder, syscalls, stacks,
-                            new ConnectListeners(), background);
-                    try (Probe p = probe.get()) {
-                        p.start(context);
-                        out.printf(Locale.ROOT, "  %-9s %-6s %s%s%n", name.key(), "ok", p.attachedAs(), costNote(name));
-                    } catch (Throwable t) {
-                        failures++;
-                        out.printf(Locale.ROOT, "  %-9s %-6s %s%n", name.key(), "FAIL", Failures.explain(t));
-                    }
+                } finally {
+                    recording.closeProbeSupport();
                 }
             }
-            writer.close();
+            recording.writer().close();
         } catch (Throwable t) {
             failures++;
             out.println("  cannot run the check: " + Failures.explain(t));
         } finally {
             deleteQuietly(dir);
         }
-        if (table[0] != null) {
-            out.printf(Locale.ROOT, "%n  syscall names: %d from %s%n", table[0].size(), table[0].source());
+        SyscallTable table = recording == null ? null : recording.syscallTable();
+        if (table != null) {
+            out.printf(Locale.ROOT, "%n  syscall names: %d from %s%n", table.size(), table.source());
         }
         out.println(failures == 0 ? "\nall available probes can trace on this host"
                 : "\n" + failures + " probe(s) cannot trace on this host (see above)");

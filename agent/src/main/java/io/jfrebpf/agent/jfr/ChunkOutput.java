@@ -1,7 +1,6 @@
 package io.jfrebpf.agent.jfr;
 
 import io.jfrebpf.agent.Log;
-import io.jfrebpf.agent.libbpf.KernelIds;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.management.ManagementFactory;
@@ -11,6 +10,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CountDownLatch;
+import java.util.function.IntSupplier;
 
 /**
  * The writer thread ({@value ChunkWriter#WRITER_THREAD}): the one OS thread that writes chunk
@@ -58,6 +58,7 @@ final class ChunkOutput implements Runnable {
     private final ArrayBlockingQueue<Block> freeBlocks;
     private final ArrayBlockingQueue<ChunkPools> freePools;
     private final Metadata metadata;
+    private final IntSupplier hostTid;
     private final EventEncoder scratch = new EventEncoder(64 * 1024);
     private final ByteBuffer header = ByteBuffer.allocate(ChunkHeader.LENGTH);
     private final CountDownLatch started = new CountDownLatch(1);
@@ -68,17 +69,18 @@ final class ChunkOutput implements Runnable {
     private volatile long cpuNanos = -1;
 
     ChunkOutput(ArrayBlockingQueue<Block> queue, ArrayBlockingQueue<Block> freeBlocks, ArrayBlockingQueue<ChunkPools> freePools,
-            Metadata metadata) {
+            Metadata metadata, IntSupplier hostTid) {
         this.queue = queue;
         this.freeBlocks = freeBlocks;
         this.freePools = freePools;
         this.metadata = metadata;
+        this.hostTid = hostTid;
     }
 
     @Override
     public void run() {
         try {
-            tid = KernelIds.hostTid();
+            tid = hostTid.getAsInt();
         } catch (Throwable e) {
             tid = 0;
         } finally {

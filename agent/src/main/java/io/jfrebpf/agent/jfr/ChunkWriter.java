@@ -14,6 +14,7 @@ import java.util.Map;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.function.IntSupplier;
 
 /**
  * Writes our events as JFR chunk files, streaming: each event is encoded when it is written,
@@ -81,11 +82,17 @@ public final class ChunkWriter implements AutoCloseable {
     private long startEpochNanos;
     private long lastWrite;
 
-    public ChunkWriter(Path file, List<Class<? extends EbpfEvent>> eventTypes, JvmTicks ticks) throws IOException {
-        this(file, eventTypes, ticks, CHUNK_BYTES);
+    /**
+     * {@code hostTid}: the calling thread's id as the probes compare it (the host's, in a pid
+     * namespace of the JVM's own); the writer thread asks it once, for {@link #writerTid()}.
+     */
+    public ChunkWriter(Path file, List<Class<? extends EbpfEvent>> eventTypes, JvmTicks ticks, IntSupplier hostTid)
+            throws IOException {
+        this(file, eventTypes, ticks, hostTid, CHUNK_BYTES);
     }
 
-    ChunkWriter(Path file, List<Class<? extends EbpfEvent>> eventTypes, JvmTicks ticks, long chunkBytes) throws IOException {
+    ChunkWriter(Path file, List<Class<? extends EbpfEvent>> eventTypes, JvmTicks ticks, IntSupplier hostTid, long chunkBytes)
+            throws IOException {
         this.base = file;
         this.ticks = ticks;
         this.chunkBytes = chunkBytes;
@@ -96,7 +103,7 @@ public final class ChunkWriter implements AutoCloseable {
         long[] clock = clockPair();
         startMonotonic = clock[0];
         startEpochNanos = clock[1];
-        output = new ChunkOutput(queue, freeBlocks, freePools, metadata);
+        output = new ChunkOutput(queue, freeBlocks, freePools, metadata, hostTid);
         writerThread = new Thread(output, WRITER_THREAD);
         writerThread.setDaemon(true); // never holds the JVM's exit
         writerThread.start();

@@ -17,8 +17,10 @@ import io.jfrebpf.events.OnCarrier;
 public final class Recorder {
     private final ChunkWriter writer;
     private final ThreadRegistry threads;
-    private volatile Symbolizer symbolizer;
-    private volatile Tap tap;
+    /** Null when events get no stacks (no probe runs, or the stacks could not start). */
+    private final Symbolizer symbolizer;
+    /** Null when none; dropped after it failed. */
+    private Tap tap;
     private long written;
     private long dropped;
     private boolean failed;
@@ -32,34 +34,28 @@ public final class Recorder {
         void recorded(EbpfEvent event, long durationNs, JfrStack stack);
     }
 
-    public Recorder(ChunkWriter writer, ThreadRegistry threads) {
+    /**
+     * Events get the stacks their records carry from {@code symbolizer} (null: no stacks), and
+     * each event with a stack is also shown to {@code tap} (null: none).
+     */
+    public Recorder(ChunkWriter writer, ThreadRegistry threads, Symbolizer symbolizer, Tap tap) {
         this.writer = writer;
         this.threads = threads;
-    }
-
-    /** From now on, each event with a stack is also shown to {@code tap}. */
-    public void tap(Tap tap) {
-        this.tap = tap;
-    }
-
-    /** From now on, events get the stacks their records carry. */
-    public void symbolizeWith(Symbolizer symbolizer) {
         this.symbolizer = symbolizer;
+        this.tap = tap;
     }
 
     /** An event that happened on the thread of {@code header}, at its time, with its stack. */
     public boolean emit(EbpfEvent event, EventHeader header) {
         JfrThread thread = thread(event, header);
-        Symbolizer s = symbolizer;
-        JfrStack stack = s == null ? null : s.stack(header.userStack(), header.kernelStackId());
+        JfrStack stack = symbolizer == null ? null : symbolizer.stack(header.userStack(), header.kernelStackId());
         return write(event, header.timestampNs(), header.durationNs(), thread, stack);
     }
 
     /** The same, with the kernel frames the record carried itself (innermost first). */
     public boolean emit(EbpfEvent event, EventHeader header, long[] kernelPcs) {
         JfrThread thread = thread(event, header);
-        Symbolizer s = symbolizer;
-        JfrStack stack = s == null ? null : s.stack(header.userStack(), kernelPcs);
+        JfrStack stack = symbolizer == null ? null : symbolizer.stack(header.userStack(), kernelPcs);
         return write(event, header.timestampNs(), header.durationNs(), thread, stack);
     }
 
@@ -69,8 +65,7 @@ public final class Recorder {
      * ended and its stack may have left the kernel's map by then.
      */
     public Origin origin(EventHeader header) {
-        Symbolizer s = symbolizer;
-        return new Origin(thread(null, header), s == null ? null : s.stack(header.userStack(), header.kernelStackId()));
+        return new Origin(thread(null, header), symbolizer == null ? null : symbolizer.stack(header.userStack(), header.kernelStackId()));
     }
 
     /**

@@ -7,7 +7,6 @@ import io.jfrebpf.agent.jvm.HotSpotFrames;
 import io.jfrebpf.agent.jvm.JavaMethods;
 import io.jfrebpf.agent.jvm.StubNames;
 import io.jfrebpf.agent.jvm.VmStructs;
-import io.jfrebpf.agent.probe.Recorder;
 import java.lang.management.ManagementFactory;
 import java.util.Optional;
 
@@ -25,8 +24,8 @@ public final class JvmStacks implements AutoCloseable {
         this.symbolizer = symbolizer;
     }
 
-    /** Reads what symbolization needs from this JVM and makes the recorder use it. */
-    public static JvmStacks start(Recorder recorder) {
+    /** Reads what the kernel's walk and symbolization need from this JVM. */
+    public static JvmStacks start() {
         Optional<VmStructs> vm = VmStructs.load();
         CodeCache code = vm.flatMap(CodeCache::load).orElse(null);
         JavaMethods methods = vm.flatMap(JavaMethods::load).orElse(null);
@@ -40,7 +39,6 @@ public final class JvmStacks implements AutoCloseable {
         StackMaps maps = new StackMaps(code, anchors, frames, SignalReturn.find().orElse(0),
                 stubs.map(StubNames::entries).orElse(new long[0]));
         Symbolizer symbolizer = frames == null ? new Symbolizer(maps, code, methods) : new Symbolizer(maps, code, methods, stubs);
-        recorder.symbolizeWith(symbolizer);
         return new JvmStacks(maps, symbolizer);
     }
 

@@ -2,7 +2,6 @@ package io.jfrebpf.agent.upload;
 
 import io.jfrebpf.agent.Log;
 import io.jfrebpf.agent.jfr.JfrStack;
-import io.jfrebpf.agent.probe.Recorder;
 import io.jfrebpf.events.EbpfEvent;
 import io.jfrebpf.events.UploadStatusEvent;
 import io.jfrebpf.events.read.EventNames;
@@ -38,7 +37,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * {@code ebpf.UploadStatus}) and logged once per cause. At the end the last period is sent from
  * the thread that ends the recording, which is held at most {@link #EXIT_TIMEOUT}.
  */
-public final class PyroscopeUpload implements Recorder.Tap {
+public final class PyroscopeUpload {
     /** Runs a task later on the agent's background thread; false when it cannot (closing, full). */
     public interface Timer {
         boolean schedule(Runnable task, long delayMillis);
@@ -111,7 +110,6 @@ public final class PyroscopeUpload implements Recorder.Tap {
     }
 
     /** On the poller thread, for each event with a stack: into the current period. */
-    @Override
     public void recorded(EbpfEvent event, long durationNs, JfrStack stack) {
         live.add(event, durationNs, stack);
     }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.jfrebpf.agent.os.Tid;
 import io.jfrebpf.events.EbpfEvent;
 import io.jfrebpf.events.EbpfEvents;
 import io.jfrebpf.events.FileOpenEvent;
@@ -76,7 +77,7 @@ class ChunkRoundTripTest {
     @Test
     void everyCatalogTypeRoundTripsWithItsFieldsThreadAndStackThroughTheJdkAndJmc(@TempDir Path dir) throws Exception {
         long t0 = System.nanoTime();
-        ChunkWriter writer = new ChunkWriter(dir.resolve("ours.jfr"), EbpfEvents.ALL, JvmTicks.MONOTONIC);
+        ChunkWriter writer = new ChunkWriter(dir.resolve("ours.jfr"), EbpfEvents.ALL, JvmTicks.MONOTONIC, Tid::current);
         Map<String, EbpfEvent> written = new HashMap<>();
         for (int i = 0; i < EbpfEvents.ALL.size(); i++) {
             Class<? extends EbpfEvent> c = EbpfEvents.ALL.get(i);
@@ -149,7 +150,7 @@ class ChunkRoundTripTest {
      */
     @Test
     void theMetadataIsTheCatalogsAnnotationsWithoutOurOwn(@TempDir Path dir) throws Exception {
-        ChunkWriter writer = new ChunkWriter(dir.resolve("ours.jfr"), EbpfEvents.ALL, JvmTicks.MONOTONIC);
+        ChunkWriter writer = new ChunkWriter(dir.resolve("ours.jfr"), EbpfEvents.ALL, JvmTicks.MONOTONIC, Tid::current);
         for (int i = 0; i < EbpfEvents.ALL.size(); i++) {
             writer.write(sample(EbpfEvents.ALL.get(i), i), System.nanoTime(), 1, OPENER, STACK);
         }
@@ -212,7 +213,7 @@ class ChunkRoundTripTest {
     void eventsOverSeveralChunksKeepOrderThreadsAndTimes(@TempDir Path dir) throws Exception {
         long t0 = System.nanoTime();
         Instant wallAtT0 = Instant.now();
-        ChunkWriter writer = new ChunkWriter(dir.resolve("ours.jfr"), EbpfEvents.ALL, JvmTicks.MONOTONIC, 2_000);
+        ChunkWriter writer = new ChunkWriter(dir.resolve("ours.jfr"), EbpfEvents.ALL, JvmTicks.MONOTONIC, Tid::current, 2_000);
         int n = 300;
         for (int i = 0; i < n; i++) {
             writer.write(open("/data/f-" + i, i + 3, null), t0 + i * 1_000_000L, 20_000, i % 2 == 0 ? OPENER : GC, i % 3 == 0 ? STACK : null);
@@ -264,7 +265,7 @@ class ChunkRoundTripTest {
         Path jvm = dir.resolve("jvm.jfr");
         JvmTicks ticks = JvmTicks.measure(null);
         assertTrue(ticks.exact(), "the test JVM exports jdk.jfr.internal (surefire argLine)");
-        ChunkWriter writer = new ChunkWriter(dir.resolve("ours.jfr"), EbpfEvents.ALL, ticks);
+        ChunkWriter writer = new ChunkWriter(dir.resolve("ours.jfr"), EbpfEvents.ALL, ticks, Tid::current);
         try (Recording recording = new Recording()) {
             recording.enable("jdk.ThreadSleep").withoutThreshold();
             recording.start();
@@ -317,7 +318,7 @@ class ChunkRoundTripTest {
         try (Recording recording = new Recording()) {
             recording.enable("jdk.ThreadSleep").withoutThreshold();
             recording.start();
-            writer = new ChunkWriter(dir.resolve("ours.jfr"), EbpfEvents.ALL, JvmTicks.measure(null), 4_000);
+            writer = new ChunkWriter(dir.resolve("ours.jfr"), EbpfEvents.ALL, JvmTicks.measure(null), Tid::current, 4_000);
             long end = System.nanoTime() + 1_600_000_000L;
             int i = 0;
             while (System.nanoTime() < end) {
@@ -366,7 +367,7 @@ class ChunkRoundTripTest {
 
     @Test
     void virtualThreadsAreTheirOwnThreadsAndOnesWrittenUnnamedTakeTheNameTheJvmGave(@TempDir Path dir) throws Exception {
-        ChunkWriter writer = new ChunkWriter(dir.resolve("ours.jfr"), EbpfEvents.ALL, JvmTicks.MONOTONIC);
+        ChunkWriter writer = new ChunkWriter(dir.resolve("ours.jfr"), EbpfEvents.ALL, JvmTicks.MONOTONIC, Tid::current);
         int n = 300;
         for (int i = 0; i < n; i++) {
             JfrThread v = new JfrThread(0, null, 1_000 + i, i % 3 == 0 ? "" : "vt-" + i, true);
@@ -403,7 +404,7 @@ class ChunkRoundTripTest {
 
     @Test
     void aThreadThatEndedUnknownTakesTheJavaThreadTheJvmNamedInTheChunkNotYetClosed(@TempDir Path dir) throws Exception {
-        ChunkWriter writer = new ChunkWriter(dir.resolve("ours.jfr"), EbpfEvents.ALL, JvmTicks.MONOTONIC, 1_000);
+        ChunkWriter writer = new ChunkWriter(dir.resolve("ours.jfr"), EbpfEvents.ALL, JvmTicks.MONOTONIC, Tid::current, 1_000);
         JfrThread unresolved = JfrThread.nativeThread(4242, "opener");
         for (int i = 0; i < 40; i++) {
             writer.write(open("/a/" + i, 3, null), System.nanoTime(), 1, unresolved, null);
@@ -430,7 +431,7 @@ class ChunkRoundTripTest {
 
     @Test
     void takenChunksBelongToTheirSliceAndAnEmptySliceLeavesNoChunk(@TempDir Path dir) throws Exception {
-        ChunkWriter writer = new ChunkWriter(dir.resolve("ours.jfr"), EbpfEvents.ALL, JvmTicks.MONOTONIC);
+        ChunkWriter writer = new ChunkWriter(dir.resolve("ours.jfr"), EbpfEvents.ALL, JvmTicks.MONOTONIC, Tid::current);
         for (int i = 0; i < 5; i++) {
             writer.write(open("/first/" + i, 3, null), System.nanoTime(), 1, OPENER, STACK);
         }
@@ -462,7 +463,7 @@ class ChunkRoundTripTest {
 
     @Test
     void truncatedStacksNullEmptyHugeAndNonLatinStrings(@TempDir Path dir) throws Exception {
-        ChunkWriter writer = new ChunkWriter(dir.resolve("ours.jfr"), EbpfEvents.ALL, JvmTicks.MONOTONIC);
+        ChunkWriter writer = new ChunkWriter(dir.resolve("ours.jfr"), EbpfEvents.ALL, JvmTicks.MONOTONIC, Tid::current);
         StringBuilder b = new StringBuilder();
         while (b.length() < 3_000_000) {
             b.append("/very/long/path/").append(b.length());

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.jfrebpf.agent.jvm.ThreadRegistry;
+import io.jfrebpf.agent.os.Tid;
 import io.jfrebpf.agent.probe.Recorder;
 import io.jfrebpf.events.EbpfEvent;
 import io.jfrebpf.events.EbpfEvents;
@@ -41,7 +42,7 @@ class ChunkWriterBoundsTest {
     @Test
     void aMillionEventsAllocateAlmostNothingAndFinishInBoundedTime(@TempDir Path dir) throws Exception {
         com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-        ChunkWriter writer = new ChunkWriter(dir.resolve("ours.jfr"), EbpfEvents.ALL, JvmTicks.MONOTONIC);
+        ChunkWriter writer = new ChunkWriter(dir.resolve("ours.jfr"), EbpfEvents.ALL, JvmTicks.MONOTONIC, Tid::current);
         FileOpenEvent e = ChunkRoundTripTest.open("/usr/lib/jvm/lib/modules", 7, null);
         JfrStack stack = ChunkRoundTripTest.STACK;
         long t0 = System.nanoTime();
@@ -92,7 +93,7 @@ class ChunkWriterBoundsTest {
     @Test
     void everyCatalogTypeAndFieldKindAllocatesNothingPerEvent(@TempDir Path dir) throws Exception {
         com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-        ChunkWriter writer = new ChunkWriter(dir.resolve("ours.jfr"), EbpfEvents.ALL, JvmTicks.MONOTONIC);
+        ChunkWriter writer = new ChunkWriter(dir.resolve("ours.jfr"), EbpfEvents.ALL, JvmTicks.MONOTONIC, Tid::current);
         int types = EbpfEvents.ALL.size();
         EbpfEvent[] events = new EbpfEvent[types];
         for (int t = 0; t < types; t++) {
@@ -135,7 +136,7 @@ class ChunkWriterBoundsTest {
     @Test
     void manyDistinctStacksAreBoundedByChunkRotation(@TempDir Path dir) throws Exception {
         long bound = 256 * 1024;
-        ChunkWriter writer = new ChunkWriter(dir.resolve("ours.jfr"), EbpfEvents.ALL, JvmTicks.MONOTONIC, bound);
+        ChunkWriter writer = new ChunkWriter(dir.resolve("ours.jfr"), EbpfEvents.ALL, JvmTicks.MONOTONIC, Tid::current, bound);
         int n = 20_000;
         FileOpenEvent e = ChunkRoundTripTest.open("/x", 3, null);
         long t0 = System.nanoTime();
@@ -179,7 +180,7 @@ class ChunkWriterBoundsTest {
     void poolsOfMegabytesGoToTheFileThroughTheWriterThreadsFixedBuffer(@TempDir Path dir) throws Exception {
         com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         Set<Thread> before = Thread.getAllStackTraces().keySet();
-        ChunkWriter writer = new ChunkWriter(dir.resolve("ours.jfr"), EbpfEvents.ALL, JvmTicks.MONOTONIC, 4L << 20);
+        ChunkWriter writer = new ChunkWriter(dir.resolve("ours.jfr"), EbpfEvents.ALL, JvmTicks.MONOTONIC, Tid::current, 4L << 20);
         Thread writerThread = Thread.getAllStackTraces().keySet().stream()
                 .filter(t -> t.getName().equals(ChunkWriter.WRITER_THREAD) && !before.contains(t)).findFirst().orElseThrow();
         FileOpenEvent e = ChunkRoundTripTest.open("/x", 3, null);
@@ -245,8 +246,8 @@ class ChunkWriterBoundsTest {
         Path fifo = dir.resolve("ours.jfr");
         Process mkfifo = new ProcessBuilder("mkfifo", fifo.toString()).inheritIO().start();
         assertTrue(mkfifo.waitFor(10, TimeUnit.SECONDS) && mkfifo.exitValue() == 0, "mkfifo");
-        ChunkWriter writer = new ChunkWriter(fifo, EbpfEvents.ALL, JvmTicks.MONOTONIC);
-        Recorder recorder = new Recorder(writer, ThreadRegistry.create(null));
+        ChunkWriter writer = new ChunkWriter(fifo, EbpfEvents.ALL, JvmTicks.MONOTONIC, Tid::current);
+        Recorder recorder = new Recorder(writer, ThreadRegistry.create(null), null, null);
         FileOpenEvent e = ChunkRoundTripTest.open("/x", 3, null);
         long start = System.nanoTime();
         int delivered = 0;
