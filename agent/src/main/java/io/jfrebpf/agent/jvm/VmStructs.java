@@ -6,6 +6,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SymbolLookup;
 import java.lang.foreign.ValueLayout;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
@@ -15,11 +16,13 @@ import java.util.OptionalLong;
 
 /**
  * HotSpot's own description of its data structures ({@code gHotSpotVMStructs}, exported by
- * libjvm for serviceability agents): field offsets by type and field name. Read once, through
- * {@link SafeMemory}, so a libjvm without the table gives empty answers, never a crash.
+ * libjvm for serviceability agents): field offsets by type and field name. Read once, directly
+ * (libjvm's own static data); a libjvm without the table gives empty answers.
  */
 public final class VmStructs {
     private static final int MAX_ENTRIES = 20_000;
+    /** HotSpot's type and field names are identifiers well under this. */
+    private static final int MAX_NAME = 256;
     private final Map<String, Long> offsets;
     private final Map<String, Long> statics;
     private final Map<String, Long> sizes;
@@ -63,76 +66,95 @@ public final class VmStructs {
             Map<String, Long> offsets = new HashMap<>();
             Map<String, Long> statics = new HashMap<>();
             for (int i = 0; i < MAX_ENTRIES; i++) {
-                long entry = table + i * stride;
-                long typeName = SafeMemory.readLong(entry + typeNameOff).orElse(0);
+                MemorySegment entry = MemorySegment.ofAddress(table + i * stride).reinterpret(stride);
+                long typeName = entry.get(ValueLayout.JAVA_LONG_UNALIGNED, typeNameOff);
                 if (typeName == 0) {
                     break;
                 }
-                long fieldName = SafeMemory.readLong(entry + fieldNameOff).orElse(0);
-                OptionalInt isStatic = SafeMemory.readInt(entry + isStaticOff);
-                if (fieldName == 0 || isStatic.isEmpty()) {
+                long fieldName = entry.get(ValueLayout.JAVA_LONG_UNALIGNED, fieldNameOff);
+                if (fieldName == 0) {
                     continue;
                 }
-                String type = string(typeName);
-                String field = string(fieldName);
-                OptionalLong value = SafeMemory.readLong(entry + (isStatic.getAsInt() != 0 ? addressOff : offsetOff));
-                if (type != null && field != null && value.isPresent()) {
-                    (isStatic.getAsInt() != 0 ? statics : offsets).put(type + "::" + field, value.getAsLong());
-                }
+                boolean isStatic = entry.get(ValueLayout.JAVA_INT_UNALIGNED, isStaticOff) != 0;
+                long value = entry.get(ValueLayout.JAVA_LONG_UNALIGNED, isStatic ? addressOff : offsetOff);
+                (isStatic ? statics : offsets).put(string(typeName) + "::" + string(fieldName), value);
             }
             if (offsets.isEmpty()) {
                 return Optional.empty();
             }
-            return Optional.of(new VmStructs(offsets, statics, typeSizes(jvm), intConstants(jvm)));
+            return Optional.of(new VmStructs(offsets, statics, namedTable(jvm, "gHotSpotVMTypes",
+                    "gHotSpotVMTypeEntryTypeNameOffset", "gHotSpotVMTypeEntrySizeOffset", "gHotSpotVMTypeEntryArrayStride", false),
+                    intConstants(namedTable(jvm, "gHotSpotVMIntConstants", "gHotSpotVMIntConstantEntryNameOffset",
+                            "gHotSpotVMIntConstantEntryValueOffset", "gHotSpotVMIntConstantEntryArrayStride", true))));
         } catch (RuntimeException e) {
             Log.debug("VMStructs unavailable: %s", e);
             return Optional.empty();
         }
     }
 
-    /** sizeof of every type in gHotSpotVMTypes. */
-    private static Map<String, Long> typeSizes(SymbolLookup jvm) {
-        return namedTable(jvm, "gHotSpotVMTypes", "gHotSpotVMTypeEntryTypeNameOffset", "gHotSpotVMTypeEntrySizeOffset",
-                "gHotSpotVMTypeEntryArrayStride", address -> SafeMemory.readLong(address).stream().boxed().findFirst());
+    private static Map<String, Integer> intConstants(Map<String, Long> values) {
+        Map<String, Integer> ints = new HashMap<>(values.size() * 2);
+        for (Map.Entry<String, Long> e : values.entrySet()) {
+            ints.put(e.getKey(), (int) e.getValue().longValue());
+        }
+        return ints;
     }
 
-    /** Every int constant in gHotSpotVMIntConstants. */
-    private static Map<String, Integer> intConstants(SymbolLookup jvm) {
-        return namedTable(jvm, "gHotSpotVMIntConstants", "gHotSpotVMIntConstantEntryNameOffset",
-                "gHotSpotVMIntConstantEntryValueOffset", "gHotSpotVMIntConstantEntryArrayStride",
-                address -> SafeMemory.readInt(address).stream().boxed().findFirst());
-    }
-
-    /** A table of (name, value) entries ending at a null name, as HotSpot exports them for its serviceability agent. */
-    private static <V> Map<String, V> namedTable(SymbolLookup jvm, String table, String nameOffset, String valueOffset,
-            String strideName, java.util.function.Function<Long, Optional<V>> value) {
+    /**
+     * A table of (name, value) entries ending at a null name, as HotSpot exports them for its
+     * serviceability agent ({@code gHotSpotVMTypes}: sizeof as a uint64; {@code
+     * gHotSpotVMIntConstants}: an int32).
+     */
+    private static Map<String, Long> namedTable(SymbolLookup jvm, String table, String nameOffset, String valueOffset,
+            String strideName, boolean intValues) {
         long base = global(jvm, table);
         long nameOff = global(jvm, nameOffset);
         long valueOff = global(jvm, valueOffset);
         long stride = global(jvm, strideName);
-        Map<String, V> entries = new HashMap<>();
-        for (int i = 0; i < MAX_ENTRIES && stride > 0 && stride <= 1024; i++) {
-            long entry = base + i * stride;
-            long name = SafeMemory.readLong(entry + nameOff).orElse(0);
+        Map<String, Long> entries = new HashMap<>();
+        if (base == 0 || stride <= 0 || stride > 1024) {
+            return entries;
+        }
+        for (int i = 0; i < MAX_ENTRIES; i++) {
+            MemorySegment entry = MemorySegment.ofAddress(base + i * stride).reinterpret(stride);
+            long name = entry.get(ValueLayout.JAVA_LONG_UNALIGNED, nameOff);
             if (name == 0) {
                 break;
             }
-            String key = string(name);
-            Optional<V> v = value.apply(entry + valueOff);
-            if (key != null && v.isPresent()) {
-                entries.put(key, v.get());
-            }
+            long v = intValues ? entry.get(ValueLayout.JAVA_INT_UNALIGNED, valueOff)
+                    : entry.get(ValueLayout.JAVA_LONG_UNALIGNED, valueOff);
+            entries.put(string(name), v);
         }
         return entries;
     }
 
+    /**
+     * The value of one of libjvm's exported globals. This, the tables they point to and the
+     * names in them are libjvm's own static data, mapped for as long as the process lives, so
+     * they are read directly; {@link SafeMemory} is for what may go away under us.
+     */
     private static long global(SymbolLookup jvm, String name) {
-        MemorySegment s = jvm.find(name).orElseThrow(() -> new IllegalStateException("libjvm does not export " + name));
-        return SafeMemory.readLong(s.address()).orElseThrow(() -> new IllegalStateException("cannot read " + name));
+        Optional<MemorySegment> found = jvm.find(name);
+        if (found.isEmpty()) {
+            throw new IllegalStateException("libjvm does not export " + name);
+        }
+        MemorySegment s = found.get();
+        return s.reinterpret(8).get(ValueLayout.JAVA_LONG_UNALIGNED, 0);
     }
 
+    /** A NUL-terminated name in libjvm's read-only data, read byte by byte so that no read passes its NUL. */
     private static String string(long address) {
-        return SafeMemory.cString(address, 256);
+        MemorySegment s = MemorySegment.ofAddress(address).reinterpret(MAX_NAME);
+        byte[] b = new byte[MAX_NAME];
+        int n = 0;
+        while (n < MAX_NAME) {
+            byte c = s.get(ValueLayout.JAVA_BYTE, n);
+            if (c == 0) {
+                break;
+            }
+            b[n++] = c;
+        }
+        return new String(b, 0, n, StandardCharsets.ISO_8859_1);
     }
 
     /** The address of a static field, e.g. ("CodeCache", "_heaps"). */
@@ -155,27 +177,38 @@ public final class VmStructs {
 
     /** {@link #fieldOffset}, or an IllegalStateException naming what this JVM's table lacks. */
     public long requireField(String type, String field) {
-        return fieldOffset(type, field).orElseThrow(() -> new IllegalStateException("VMStructs lack " + type + "::" + field));
+        return required(offsets.get(type + "::" + field), type + "::" + field);
     }
 
     /** {@link #staticAddress}, or an IllegalStateException naming what is missing. */
     public long requireStatic(String type, String field) {
-        return staticAddress(type, field).orElseThrow(() -> new IllegalStateException("VMStructs lack " + type + "::" + field));
+        return required(statics.get(type + "::" + field), type + "::" + field);
     }
 
     /** {@link #typeSize}, or an IllegalStateException naming what is missing. */
     public long requireSize(String type) {
-        return typeSize(type).orElseThrow(() -> new IllegalStateException("VMStructs lack sizeof(" + type + ")"));
+        return required(sizes.get(type), "sizeof(" + type + ")");
     }
 
     /** {@link #intConstant}, or an IllegalStateException naming what is missing. */
     public int requireConstant(String name) {
-        return intConstant(name).orElseThrow(() -> new IllegalStateException("VMStructs lack " + name));
+        Integer v = intConstants.get(name);
+        if (v == null) {
+            throw new IllegalStateException("VMStructs lack " + name);
+        }
+        return v;
     }
 
     /** The offset of a non-static field, e.g. ("JavaThread", "_osthread"). */
     public OptionalLong fieldOffset(String type, String field) {
         Long o = offsets.get(type + "::" + field);
         return o == null ? OptionalLong.empty() : OptionalLong.of(o);
+    }
+
+    private static long required(Long value, String what) {
+        if (value == null) {
+            throw new IllegalStateException("VMStructs lack " + what);
+        }
+        return value;
     }
 }

@@ -1,10 +1,15 @@
 package io.jfrebpf.agent.os;
 
 import java.io.IOException;
-import java.io.RandomAccessFile;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -27,6 +32,7 @@ public final class KernelBtf {
     static final List<String> ASKED = List.of("btf_trace_sock_send_length", "bpf_uprobe_multi_link",
             "bpf_session_is_return");
     private static final Map<String, Boolean> ANSWERS = new HashMap<>();
+    private static final NativeFunction MEMMEM = NativeFunction.libc("memmem");
 
     private KernelBtf() {
     }
@@ -43,57 +49,72 @@ public final class KernelBtf {
             if (known != null) {
                 return known;
             }
-            String section;
-            try (RandomAccessFile f = new RandomAccessFile(VMLINUX, "r")) {
-                section = text(strings(f));
+            // off-heap and freed here: the section (~2 MB) is asked a few questions once, never kept
+            try (Arena arena = Arena.ofConfined(); FileChannel f = FileChannel.open(Path.of(VMLINUX), StandardOpenOption.READ)) {
+                MemorySegment section = strings(f, arena);
+                for (String asked : ASKED) {
+                    ANSWERS.put(asked, contains(section, asked, arena));
+                }
+                boolean found = contains(section, name, arena);
+                ANSWERS.put(name, found);
+                return found;
             }
-            for (String asked : ASKED) {
-                ANSWERS.put(asked, contains(section, asked));
-            }
-            boolean found = contains(section, name);
-            ANSWERS.put(name, found);
-            return found;
         }
     }
 
-    /** The BTF string section: NUL-separated names, starting with an empty one. */
-    static byte[] strings(RandomAccessFile f) throws IOException {
-        byte[] header = new byte[24];
-        f.readFully(header);
-        ByteBuffer h = ByteBuffer.wrap(header).order(ByteOrder.LITTLE_ENDIAN);
+    /**
+     * The BTF string section (NUL-separated names, starting with an empty one) in memory of
+     * {@code arena}, framed by a NUL on either side so that every name reads {@code \0name\0}.
+     */
+    static MemorySegment strings(FileChannel f, Arena arena) throws IOException {
+        ByteBuffer h = ByteBuffer.allocate(24).order(ByteOrder.LITTLE_ENDIAN);
+        readFully(f, h, 0);
         if ((h.getShort(0) & 0xffff) != MAGIC) {
             throw new IOException(VMLINUX + " is not little-endian BTF (magic 0x" + Integer.toHexString(h.getShort(0) & 0xffff) + ")");
         }
         long hdrLen = Integer.toUnsignedLong(h.getInt(4));
         long strOff = Integer.toUnsignedLong(h.getInt(16));
         long strLen = Integer.toUnsignedLong(h.getInt(20));
-        if (strLen > MAX_STRINGS || hdrLen + strOff + strLen > f.length()) {
+        if (strLen > MAX_STRINGS || hdrLen + strOff + strLen > f.size()) {
             throw new IOException(VMLINUX + ": string section of " + strLen + " bytes at " + (hdrLen + strOff) + " does not fit");
         }
-        byte[] strings = new byte[(int) strLen];
-        f.seek(hdrLen + strOff);
-        f.readFully(strings);
-        return strings;
+        MemorySegment section = arena.allocate(strLen + 2); // zeroed: the two framing NULs
+        readFully(f, section.asSlice(1, strLen).asByteBuffer(), hdrLen + strOff);
+        return section;
+    }
+
+    private static void readFully(FileChannel f, ByteBuffer into, long position) throws IOException {
+        long at = position;
+        while (into.hasRemaining()) {
+            int n = f.read(into, at);
+            if (n < 0) {
+                throw new IOException(VMLINUX + " ends before " + (at + into.remaining()) + " bytes");
+            }
+            at += n;
+        }
+    }
+
+    /** {@link #contains(MemorySegment, String, Arena)} of a section given as its bytes. */
+    static boolean contains(byte[] strings, String name) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment section = arena.allocate(strings.length + 2L);
+            MemorySegment.copy(strings, 0, section, ValueLayout.JAVA_BYTE, 1, strings.length);
+            return contains(section, name, arena);
+        }
     }
 
     /**
-     * The section as one Latin-1 string framed by NULs, so that a name is found by the JDK's
-     * string search (an intrinsic) as {@code \0name\0}: no byte loop of ours for the JIT to
-     * compile on the spot.
+     * Whether the framed section holds {@code \0name\0}, found by libc's {@code memmem}: the
+     * section is searched where it lies, with no copy on the heap and no byte loop of ours for
+     * the JIT to compile on the spot.
      */
-    static String text(byte[] strings) {
-        return "\0" + new String(strings, StandardCharsets.ISO_8859_1) + "\0";
-    }
-
-    static boolean contains(byte[] strings, String name) {
-        return contains(text(strings), name);
-    }
-
-    static boolean contains(String section, String name) {
+    static boolean contains(MemorySegment section, String name, Arena arena) {
         if (name.isEmpty() || name.indexOf('\0') >= 0) {
             return false; // a name is one NUL-free string
         }
         byte[] utf8 = name.getBytes(StandardCharsets.UTF_8);
-        return section.indexOf("\0" + new String(utf8, StandardCharsets.ISO_8859_1) + "\0") >= 0;
+        MemorySegment needle = arena.allocate(utf8.length + 2L);
+        MemorySegment.copy(utf8, 0, needle, ValueLayout.JAVA_BYTE, 1, utf8.length);
+        return MEMMEM.call(section.address(), section.byteSize(), needle.address(), needle.byteSize()) != 0;
     }
 }
