@@ -218,13 +218,13 @@ final class Metadata {
     }
 
     private static EventType eventType(Class<? extends EbpfEvent> c, long id, Element metadata) {
-        Name name = c.getAnnotation(Name.class);
+        EventAnnotations annotations = EventAnnotations.of(c);
+        String name = (String) annotations.classValue(Name.class, null, null);
         if (name == null) {
             throw new IllegalArgumentException(c.getName().concat(" has no @Name"));
         }
-        StackTrace st = c.getAnnotation(StackTrace.class);
-        boolean withStack = st == null || st.value();
-        Element type = type(name.value(), id).attribute("superType", EVENT_SUPER_TYPE);
+        boolean withStack = (Boolean) annotations.classValue(StackTrace.class, Boolean.TRUE, Boolean.TRUE);
+        Element type = type(name, id).attribute("superType", EVENT_SUPER_TYPE);
         type.add(field("startTime", LONG).annotation(TIMESTAMP, "TICKS").label("Start Time"));
         type.add(field("duration", LONG).annotation(TIMESPAN, "TICKS").label("Duration"));
         type.add(field("eventThread", THREAD).pooled().label("Event Thread"));
@@ -247,21 +247,20 @@ final class Metadata {
             fields.add(f);
             kinds.add(kind);
             Element field = field(f.getName(), typeIdOf(kind));
-            annotate(field, f);
+            annotate(field, f, annotations);
             type.add(field);
         }
-        Label l = c.getAnnotation(Label.class);
+        String l = (String) annotations.classValue(Label.class, null, null);
         if (l != null) {
-            type.label(l.value());
+            type.label(l);
         }
-        Description d = c.getAnnotation(Description.class);
+        String d = (String) annotations.classValue(Description.class, null, null);
         if (d != null) {
-            type.annotation(DESCRIPTION, d.value());
+            type.annotation(DESCRIPTION, d);
         }
-        Category cat = c.getAnnotation(Category.class);
-        if (cat != null) {
+        String[] values = (String[]) annotations.classValue(Category.class, null, new String[0]);
+        if (values != null) {
             Element a = new Element("annotation").attribute("class", Long.toString(CATEGORY));
-            String[] values = cat.value();
             for (int i = 0; i < values.length; i++) {
                 a.attribute(new StringBuilder("value-").append(i).toString(), values[i]);
             }
@@ -275,35 +274,37 @@ final class Metadata {
         return new EventType(c, id, withStack, fields.toArray(new Field[0]), k);
     }
 
-    private static void annotate(Element field, Field f) {
-        Label l = f.getAnnotation(Label.class);
+    private static void annotate(Element field, Field f, EventAnnotations annotations) {
+        String name = f.getName();
+        String l = (String) annotations.fieldValue(name, Label.class, null, null);
         if (l != null) {
-            field.label(l.value());
+            field.label(l);
         }
-        Description d = f.getAnnotation(Description.class);
+        String d = (String) annotations.fieldValue(name, Description.class, null, null);
         if (d != null) {
-            field.annotation(DESCRIPTION, d.value());
+            field.annotation(DESCRIPTION, d);
         }
-        Timespan t = f.getAnnotation(Timespan.class);
+        String t = (String) annotations.fieldValue(name, Timespan.class, null, Timespan.NANOSECONDS);
         if (t != null) {
-            field.annotation(TIMESPAN, t.value());
+            field.annotation(TIMESPAN, t);
         }
-        Timestamp ts = f.getAnnotation(Timestamp.class);
+        String ts = (String) annotations.fieldValue(name, Timestamp.class, null, Timestamp.MILLISECONDS_SINCE_EPOCH);
         if (ts != null) {
-            field.annotation(TIMESTAMP, ts.value());
+            field.annotation(TIMESTAMP, ts);
         }
-        DataAmount a = f.getAnnotation(DataAmount.class);
+        String a = (String) annotations.fieldValue(name, DataAmount.class, null, DataAmount.BYTES);
         if (a != null) {
-            field.annotation(DATA_AMOUNT, a.value());
+            field.annotation(DATA_AMOUNT, a);
         }
-        marker(field, f, Unsigned.class, UNSIGNED);
-        marker(field, f, MemoryAddress.class, MEMORY_ADDRESS);
-        marker(field, f, Percentage.class, PERCENTAGE);
-        marker(field, f, Frequency.class, FREQUENCY);
+        marker(field, name, annotations, Unsigned.class, UNSIGNED);
+        marker(field, name, annotations, MemoryAddress.class, MEMORY_ADDRESS);
+        marker(field, name, annotations, Percentage.class, PERCENTAGE);
+        marker(field, name, annotations, Frequency.class, FREQUENCY);
     }
 
-    private static void marker(Element field, Field f, Class<? extends Annotation> annotation, long id) {
-        if (f.getAnnotation(annotation) != null) {
+    private static void marker(Element field, String name, EventAnnotations annotations, Class<? extends Annotation> annotation,
+            long id) {
+        if (annotations.onField(name, annotation)) {
             field.add(new Element("annotation").attribute("class", Long.toString(id)));
         }
     }
