@@ -7,6 +7,7 @@ import java.io.InputStream;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.net.URL;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -28,6 +29,10 @@ public final class BpfObject implements AutoCloseable {
     private static final NativeFunction FIND_MAP = LibBpf.function("bpf_object__find_map_by_name");
     private static final NativeFunction NEXT_MAP = LibBpf.function("bpf_object__next_map");
     static final NativeFunction BTF = LibBpf.function("bpf_object__btf");
+
+    private static final int COPY_CHUNK = 64 << 10;
+    /** Far above any object of ours; a jar entry claiming more is not read this way. */
+    private static final long MAX_OBJECT_BYTES = 64L << 20;
 
     private final String name;
     private final Arena arena = Arena.ofShared();
@@ -56,6 +61,17 @@ public final class BpfObject implements AutoCloseable {
         try {
             MemorySegment bytes = arena.allocate(elf.length, 8);
             bytes.copyFrom(MemorySegment.ofArray(elf));
+            return open(objectName, bytes, arena, btfCustomPath);
+        } catch (BpfException | RuntimeException e) {
+            arena.close();
+            throw e;
+        }
+    }
+
+    /** Opens the ELF bytes in {@code arena}'s memory; the object owns the arena from here, closed on failure. */
+    private static BpfObject open(String objectName, MemorySegment elf, Arena arena, java.nio.file.Path btfCustomPath)
+            throws BpfException {
+        try {
             MemorySegment opts = arena.allocate(OPEN_OPTS_SIZE, 8);
             opts.set(ValueLayout.JAVA_LONG, 0, OPEN_OPTS_SIZE);
             opts.set(ValueLayout.ADDRESS, 8, arena.allocateFrom(objectName));
@@ -64,7 +80,7 @@ public final class BpfObject implements AutoCloseable {
             }
             LibBpf.clearWarnings();
             long obj = LibBpf.checkedPtr("bpf_object__open_mem(" + objectName + ")",
-                    OPEN_MEM.call(bytes.address(), elf.length, opts.address()));
+                    OPEN_MEM.call(elf.address(), elf.byteSize(), opts.address()));
             BpfObject o = new BpfObject(objectName, obj);
             o.keep(arena);
             return o;
@@ -76,18 +92,58 @@ public final class BpfObject implements AutoCloseable {
 
     /** Opens {@code /io/jfrebpf/bpf/<name>.bpf.o} from the agent jar. */
     public static BpfObject openResource(String name) throws BpfException, IOException {
-        return open(name, resourceBytes(name));
+        Arena arena = Arena.ofShared();
+        MemorySegment elf;
+        try {
+            elf = resource(name, arena);
+        } catch (IOException | RuntimeException e) {
+            arena.close();
+            throw e;
+        }
+        return open(name, elf, arena, null);
     }
 
     /** The ELF bytes of {@code /io/jfrebpf/bpf/<name>.bpf.o} in the agent jar. */
     public static byte[] resourceBytes(String name) throws IOException {
-        String resource = "/io/jfrebpf/bpf/" + name + ".bpf.o";
-        try (InputStream in = BpfObject.class.getResourceAsStream(resource)) {
-            if (in == null) {
-                throw new IOException("BPF object " + resource + " is not in the agent jar");
-            }
+        try (InputStream in = resourceStream(name)) {
             return in.readAllBytes();
         }
+    }
+
+    private static InputStream resourceStream(String name) throws IOException {
+        String resource = "/io/jfrebpf/bpf/" + name + ".bpf.o";
+        InputStream in = BpfObject.class.getResourceAsStream(resource);
+        if (in == null) {
+            throw new IOException("BPF object " + resource + " is not in the agent jar");
+        }
+        return in;
+    }
+
+    /**
+     * The ELF bytes of the resource copied into {@code arena} through one small buffer, not
+     * gathered on the heap first (the objects are up to ~1 MB each): its size is the jar entry's.
+     */
+    private static MemorySegment resource(String name, Arena arena) throws IOException {
+        URL url = BpfObject.class.getResource("/io/jfrebpf/bpf/" + name + ".bpf.o");
+        long size = url == null ? -1 : url.openConnection().getContentLengthLong();
+        if (size <= 0 || size > MAX_OBJECT_BYTES) {
+            byte[] elf = resourceBytes(name);
+            return arena.allocate(elf.length, 8).copyFrom(MemorySegment.ofArray(elf));
+        }
+        MemorySegment elf = arena.allocate(size, 8);
+        byte[] chunk = new byte[(int) Math.min(size, COPY_CHUNK)];
+        long at = 0;
+        try (InputStream in = resourceStream(name)) {
+            while (at < size) {
+                int n = in.read(chunk, 0, (int) Math.min(chunk.length, size - at));
+                if (n < 0) {
+                    throw new IOException("BPF object " + name + " ends at " + at + " of its " + size + " bytes");
+                }
+                MemorySegment.copy(chunk, 0, elf, ValueLayout.JAVA_BYTE, at, n);
+                at += n;
+            }
+        }
+        return elf;
     }
 
     /** libbpf keeps pointers into the ELF bytes and name until close. */
