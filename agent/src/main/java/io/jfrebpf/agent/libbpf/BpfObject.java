@@ -58,14 +58,15 @@ public final class BpfObject implements AutoCloseable {
      */
     public static BpfObject open(String objectName, byte[] elf, java.nio.file.Path btfCustomPath) throws BpfException {
         Arena arena = Arena.ofShared();
+        MemorySegment bytes;
         try {
-            MemorySegment bytes = arena.allocate(elf.length, 8);
+            bytes = arena.allocate(elf.length, 8);
             bytes.copyFrom(MemorySegment.ofArray(elf));
-            return open(objectName, bytes, arena, btfCustomPath);
-        } catch (BpfException | RuntimeException e) {
+        } catch (RuntimeException e) {
             arena.close();
             throw e;
         }
+        return open(objectName, bytes, arena, btfCustomPath);
     }
 
     /** Opens the ELF bytes in {@code arena}'s memory; the object owns the arena from here, closed on failure. */
