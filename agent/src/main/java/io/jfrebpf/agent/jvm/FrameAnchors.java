@@ -64,7 +64,7 @@ public record FrameAnchors(long tlsModule, long tlsOffset, long anchorOffset, lo
 
     /** The anchors of this JVM, checked on another thread; throws with the reason when they cannot be found. */
     static FrameAnchors locate(VmStructs vm) throws Throwable {
-        Path libjvm = ProcMaps.self().libjvm().orElseThrow(() -> new IllegalStateException("libjvm not mapped"));
+        Path libjvm = ProcMaps.selfAtStart().libjvm().orElseThrow(() -> new IllegalStateException("libjvm not mapped"));
         long anchor = vm.requireField("JavaThread", "_anchor");
         if (vm.requireField("JavaFrameAnchor", "_last_Java_sp") != 0 || vm.requireField("JavaFrameAnchor", "_last_Java_pc") != 8
                 || vm.requireField("JavaFrameAnchor", "_last_Java_fp") != 16) {

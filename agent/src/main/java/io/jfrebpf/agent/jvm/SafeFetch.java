@@ -38,7 +38,7 @@ final class SafeFetch {
             return Optional.empty();
         }
         try {
-            ProcMaps maps = ProcMaps.self();
+            ProcMaps maps = ProcMaps.selfAtStart();
             Optional<Path> libjvm = maps.libjvm();
             if (libjvm.isEmpty()) {
                 return Optional.empty();

@@ -33,8 +33,8 @@ public final class StubNames {
     public static Optional<StubNames> load(CodeCache code) {
         long start = System.nanoTime();
         try {
-            Path libjvm = ProcMaps.self().libjvm().orElseThrow(() -> new IllegalStateException("libjvm not mapped"));
-            ProcMaps.Mapping first = ProcMaps.self().mappings().stream()
+            Path libjvm = ProcMaps.selfAtStart().libjvm().orElseThrow(() -> new IllegalStateException("libjvm not mapped"));
+            ProcMaps.Mapping first = ProcMaps.selfAtStart().mappings().stream()
                     .filter(m -> libjvm.toString().equals(m.path()))
                     .min((a, b) -> Long.compare(a.offset(), b.offset()))
                     .orElseThrow(() -> new IllegalStateException("libjvm is not mapped"));

@@ -23,6 +23,20 @@ public final class ProcMaps {
         return read(Path.of("/proc/self/maps"));
     }
 
+    /**
+     * This process's mappings as read once, by the first caller, and kept: for the objects the JVM
+     * maps before any agent code runs and never unmaps (libjvm, libc), which is all the start path
+     * looks up, so that each start-time consumer does not re-read and re-parse ~1,000 lines. Who
+     * needs mappings made later (a pc outside every known mapping) reads {@link #self()} instead.
+     */
+    public static ProcMaps selfAtStart() {
+        return AtStart.MAPS;
+    }
+
+    private static final class AtStart {
+        static final ProcMaps MAPS = self();
+    }
+
     public static ProcMaps of(long pid) {
         return read(Path.of("/proc/" + pid + "/maps"));
     }

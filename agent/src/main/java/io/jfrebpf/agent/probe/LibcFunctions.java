@@ -45,7 +45,7 @@ final class LibcFunctions {
 
     /** The libc mapped into this process. */
     static Path libc() throws IOException {
-        return ProcMaps.self().libc().orElseThrow(() -> new IOException("no libc.so.6 mapped in this process"));
+        return ProcMaps.selfAtStart().libc().orElseThrow(() -> new IOException("no libc.so.6 mapped in this process"));
     }
 
     /**

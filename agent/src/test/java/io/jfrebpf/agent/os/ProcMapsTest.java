@@ -2,6 +2,8 @@ package io.jfrebpf.agent.os;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -55,5 +57,13 @@ class ProcMapsTest {
         assertEquals("/opt/my app/lib x.so", parsed.get(0).path());
         assertEquals("", parsed.get(1).path());
         assertEquals(0xffffffffff600000L, parsed.get(2).start());
+    }
+
+    @Test
+    void startMappingsAreReadOnceAndHoldLibjvmAndLibc() {
+        ProcMaps first = ProcMaps.selfAtStart();
+        assertSame(first, ProcMaps.selfAtStart());
+        assertTrue(first.libjvm().isPresent());
+        assertTrue(first.libc().isPresent());
     }
 }
