@@ -246,7 +246,7 @@ class StacksIT {
     @Test
     void hotSpotsOwnThreadsHaveNoOffCpuStretches() {
         List<String> own = Recordings.ofType(events, "ebpf.OffCPU").stream()
-                .map(e -> e.getThread() == null ? "" : e.getThread().getOSName())
+                .map(e -> e.getThread() == null || e.getThread().getOSName() == null ? "" : e.getThread().getOSName())
                 .filter(n -> n.startsWith("C1 Compiler") || n.startsWith("C2 Compiler") || n.startsWith("GC Thread")
                         || n.equals("VM Thread") || n.startsWith("G1 ") || n.equals("Service Thread"))
                 .distinct().toList();
