@@ -5,6 +5,7 @@ import static io.jfrebpf.bench.Measure.median;
 import static io.jfrebpf.bench.Measure.parse;
 
 import io.jfrebpf.events.read.EventNames;
+import io.jfrebpf.events.read.FrameTypes;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -31,7 +32,7 @@ import jdk.jfr.consumer.RecordingFile;
  * Usage: {@code CpuBench agent.jar bench-classes libasyncProfiler.so out-dir [rounds] [seconds]}.
  */
 public final class CpuBench {
-    static final Set<String> JAVA_TYPES = Set.of("Interpreted", "JIT compiled", "Inlined", "C1 compiled", "C2 compiled");
+    static final Set<String> JAVA_TYPES = Set.of(FrameTypes.INTERPRETED, FrameTypes.JIT_COMPILED, FrameTypes.INLINED, FrameTypes.C1_COMPILED, "C2 compiled");
     private final Path agentJar;
     private final Path classes;
     private final Path asyncProfiler;
@@ -75,7 +76,7 @@ public final class CpuBench {
             String top = null;
             boolean belowEntry = false;
             for (RecordedFrame f : frames) {
-                if ("Kernel".equals(f.getType())) {
+                if (FrameTypes.KERNEL.equals(f.getType())) {
                     continue;
                 }
                 // the thread's start-up frames under the Java entry (call_stub, JavaCalls, thread_native_entry)
@@ -87,8 +88,8 @@ public final class CpuBench {
                 userFrames++;
                 if (JAVA_TYPES.contains(f.getType())) {
                     javaFrames++;
-                    interpreted += "Interpreted".equals(f.getType()) ? 1 : 0;
-                    inlined += "Inlined".equals(f.getType()) ? 1 : 0;
+                    interpreted += FrameTypes.INTERPRETED.equals(f.getType()) ? 1 : 0;
+                    inlined += FrameTypes.INLINED.equals(f.getType()) ? 1 : 0;
                     if (top == null) {
                         top = f.getMethod().getType().getName() + "." + f.getMethod().getName();
                     }

@@ -8,6 +8,7 @@ import io.jfrebpf.agent.jvm.JavaMethods;
 import io.jfrebpf.agent.jvm.JavaMethods.JavaMethod;
 import io.jfrebpf.agent.jvm.StubNames;
 import io.jfrebpf.agent.libbpf.BpfException;
+import io.jfrebpf.events.read.FrameTypes;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -24,11 +25,6 @@ import java.util.function.Supplier;
  * stack found in its cache costs no allocation.
  */
 public final class Symbolizer {
-    public static final String INTERPRETED = "Interpreted";
-    public static final String JIT = "JIT compiled";
-    public static final String INLINED = "Inlined";
-    public static final String NATIVE = "Native";
-    public static final String KERNEL = "Kernel";
     /**
      * The "class" of frames that are not Java methods: their module (libc.so.6), or one of these.
      * Not "[kernel]": JMC reads a class name that starts with '[' as an array descriptor and
@@ -164,7 +160,7 @@ public final class Symbolizer {
                 if (u.isEmpty()) {
                     lost = true;
                     stacksLost++;
-                    out.add(new JfrFrame(UNKNOWN_MODULE, "[stack lost]", "", -1, -1, NATIVE));
+                    out.add(new JfrFrame(UNKNOWN_MODULE, "[stack lost]", "", -1, -1, FrameTypes.NATIVE));
                 } else {
                     truncated = u.get().truncated() || u.get().incomplete();
                     if (u.get().resumed()) {
@@ -255,14 +251,14 @@ public final class Symbolizer {
     private JfrFrame kernelFrame(int at) {
         JfrFrame f = kernelFunctions.get(0, at, null);
         if (f == null) {
-            f = new JfrFrame(KERNEL_MODULE, kernel.name(at), "", -1, -1, KERNEL);
+            f = new JfrFrame(KERNEL_MODULE, kernel.name(at), "", -1, -1, FrameTypes.KERNEL);
             kernelFunctions.put(0, at, null, f);
         }
         return f;
     }
 
     private static JfrFrame unresolvedKernelFrame(long pc) {
-        return new JfrFrame(KERNEL_MODULE, "0x" + Long.toHexString(pc), "", -1, -1, KERNEL);
+        return new JfrFrame(KERNEL_MODULE, "0x" + Long.toHexString(pc), "", -1, -1, FrameTypes.KERNEL);
     }
 
     /** The frames of a user stack alone (tests feed it garbage). */
@@ -303,11 +299,11 @@ public final class Symbolizer {
     private void count(JfrFrame f) {
         frames++;
         switch (f.type()) {
-            case JIT -> {
+            case FrameTypes.JIT_COMPILED -> {
                 jitFrames++;
                 javaFrames++;
             }
-            case INLINED -> {
+            case FrameTypes.INLINED -> {
                 inlinedFrames++;
                 javaFrames++;
             }
@@ -324,13 +320,13 @@ public final class Symbolizer {
         Optional<JavaMethod> m = methods == null ? Optional.empty() : methods.method(method);
         if (m.isEmpty()) {
             unresolvedFrames++;
-            return new JfrFrame(JVM_CODE, "Interpreter", "", -1, -1, INTERPRETED);
+            return new JfrFrame(JVM_CODE, "Interpreter", "", -1, -1, FrameTypes.INTERPRETED);
         }
         javaFrames++;
         interpretedFrames++;
         JavaMethod jm = m.get();
         int bci = bcp > 0 ? jm.bci(bcp) : 0;
-        return new JfrFrame(jm.className(), jm.name(), jm.descriptor(), bci < 0 ? -1 : jm.line(bci), bci, INTERPRETED);
+        return new JfrFrame(jm.className(), jm.name(), jm.descriptor(), bci < 0 ? -1 : jm.line(bci), bci, FrameTypes.INTERPRETED);
     }
 
     /**
@@ -349,17 +345,17 @@ public final class Symbolizer {
                     }
                 }
                 String name = code.isCallStubReturn(pc) ? "call_stub" : b.isNMethod() ? b.name() : stubName(pc, b);
-                return List.of(new JfrFrame(JVM_CODE, name, "", -1, -1, NATIVE));
+                return List.of(new JfrFrame(JVM_CODE, name, "", -1, -1, FrameTypes.NATIVE));
             }
-            return List.of(new JfrFrame(JVM_CODE, "0x" + Long.toHexString(pc), "", -1, -1, NATIVE));
+            return List.of(new JfrFrame(JVM_CODE, "0x" + Long.toHexString(pc), "", -1, -1, FrameTypes.NATIVE));
         }
         Optional<NativeSymbols.Location> loc = natives.locate(pc);
         if (loc.isEmpty()) {
-            return List.of(new JfrFrame(UNKNOWN_MODULE, "0x" + Long.toHexString(pc), "", -1, -1, NATIVE));
+            return List.of(new JfrFrame(UNKNOWN_MODULE, "0x" + Long.toHexString(pc), "", -1, -1, FrameTypes.NATIVE));
         }
         NativeSymbols.Location l = loc.get();
         String name = l.symbol() != null ? l.symbol() : "0x" + Long.toHexString(l.offset());
-        return List.of(new JfrFrame(l.module(), name, "", -1, -1, NATIVE));
+        return List.of(new JfrFrame(l.module(), name, "", -1, -1, FrameTypes.NATIVE));
     }
 
     /** A stub by its own name (sha256_implCompressMB) where its buffer's name (StubRoutines (compilerstubs)) is all the code cache knows. */
@@ -380,7 +376,7 @@ public final class Symbolizer {
                 continue;
             }
             JavaMethod jm = m.get();
-            String type = i == scopes.size() - 1 ? JIT : INLINED;
+            String type = i == scopes.size() - 1 ? FrameTypes.JIT_COMPILED : FrameTypes.INLINED;
             int bci = s.bci();
             list.add(new JfrFrame(jm.className(), jm.name(), jm.descriptor(), bci >= 0 ? jm.line(bci) : -1, bci, type));
         }
@@ -388,7 +384,7 @@ public final class Symbolizer {
             // no debug information at this pc (a native method's wrapper; a call that records none, such
             // as a leaf call into a stub): the nmethod's own method, as HotSpot names such a frame
             methods.method(nm.method()).ifPresent(jm -> list.add(
-                    new JfrFrame(jm.className(), jm.name(), jm.descriptor(), -1, -1, JIT)));
+                    new JfrFrame(jm.className(), jm.name(), jm.descriptor(), -1, -1, FrameTypes.JIT_COMPILED)));
         }
         return List.copyOf(list);
     }

@@ -1,5 +1,6 @@
 package io.jfrebpf.agent.stack;
 
+import io.jfrebpf.events.read.FrameTypes;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -76,7 +77,7 @@ class GarbageStacksPropertiesTest {
     void garbageInterpretedFramesAreNamedInterpreter(@ForAll("pointers") long method, @ForAll("pointers") long bcp) {
         List<JfrFrame> frames = symbolizer.frames(new UserStack(new long[] {method}, new long[] {bcp == 0 ? -1 : bcp}, new boolean[1], false, false, false, false));
         assertEquals(1, frames.size());
-        assertEquals(Symbolizer.INTERPRETED, frames.get(0).type());
+        assertEquals(FrameTypes.INTERPRETED, frames.get(0).type());
     }
 
     @Property

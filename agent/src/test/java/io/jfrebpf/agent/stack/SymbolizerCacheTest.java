@@ -1,5 +1,6 @@
 package io.jfrebpf.agent.stack;
 
+import io.jfrebpf.events.read.FrameTypes;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
@@ -76,7 +77,7 @@ class SymbolizerCacheTest {
             // the tracepoint's program (loaded after kallsyms was read: no name), its trampoline, the event's path
             JfrStack st = s.stack(0, new long[] {0xffffffffa0000010L, 0xffffffff81001010L, 0xffffffff81000010L, 0xffffffff81002010L, 0x10});
             assertEquals(List.of("do_sys_openat2", "__x64_sys_openat", "0x10"), st.frames().stream().map(JfrFrame::methodName).toList());
-            assertTrue(st.frames().stream().allMatch(f -> f.type().equals(Symbolizer.KERNEL) && f.className().equals(Symbolizer.KERNEL_MODULE)));
+            assertTrue(st.frames().stream().allMatch(f -> f.type().equals(FrameTypes.KERNEL) && f.className().equals(Symbolizer.KERNEL_MODULE)));
             assertEquals(1, s.stats().unresolvedFrames(), "the program's frame is cut, not counted");
             assertEquals(3, s.stats().kernelFrames());
             JfrStack other = s.stack(0, new long[] {0xffffffff81000020L, 0xffffffffa0000010L});
