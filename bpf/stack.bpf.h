@@ -109,13 +109,15 @@ struct {
  * Where a walk is built before it is hashed: one slot per kind of program, since a program
  * can be interrupted by another on the same CPU (the CPU sampler runs in interrupt context).
  */
-#define STACK_SLOT_TASK 0  /* uprobes, syscall hooks */
-#define STACK_SLOT_SCHED 1 /* sched_switch (interrupts off) */
-#define STACK_SLOT_IRQ 2   /* perf_event sampling */
+#define STACK_SLOT_TASK 0   /* uprobes, syscall hooks */
+#define STACK_SLOT_SCHED 1  /* sched_switch (interrupts off) */
+#define STACK_SLOT_IRQ 2    /* perf_event sampling */
+#define STACK_SLOT_RESUME 3 /* task work on a thread's return to user mode (offcpu.bpf.c) */
+#define STACK_SLOTS 4
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 3);
+	__uint(max_entries, STACK_SLOTS);
 	__type(key, __u32);
 	__type(value, struct user_stack);
 } stack_scratch SEC(".maps");
@@ -148,7 +150,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 3);
+	__uint(max_entries, STACK_SLOTS);
 	__type(key, __u32);
 	__type(value, __u64[SCAN_WORDS]);
 } scan_scratch SEC(".maps");
@@ -183,7 +185,7 @@ struct unwind_scratch {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 3);
+	__uint(max_entries, STACK_SLOTS);
 	__type(key, __u32);
 	__type(value, struct unwind_scratch);
 } blob_scratch SEC(".maps");
@@ -457,7 +459,7 @@ struct walk {
 /* The walk in progress, one per slot: off the BPF stack, which the probes' own records need. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 3);
+	__uint(max_entries, STACK_SLOTS);
 	__type(key, __u32);
 	__type(value, struct walk);
 } walk_scratch SEC(".maps");

@@ -2,17 +2,25 @@ package io.jfrebpf.agent.probe;
 
 import io.jfrebpf.agent.libbpf.BpfException;
 import io.jfrebpf.agent.libbpf.BpfObject;
+import io.jfrebpf.agent.os.KernelBtf;
 import io.jfrebpf.bpf.OffcpuObject;
 import io.jfrebpf.events.OffCPUEvent;
+import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 
 /**
  * {@code offcpu}: time our threads spend off CPU — blocked, sleeping or preempted — at or above
  * {@code offcpu.threshold}, with the stack where each blocked (kernel and user) and its state, as
  * {@code ebpf.OffCPU}. One tp_btf program on sched_switch: every context switch on the host runs
- * its first two comparisons.
+ * its first two comparisons. The user stack of a stretch is walked only when the stretch is long
+ * enough to send, by a task work on the thread's return to user mode, where the kernel has
+ * {@code bpf_task_work} (Linux 6.18); before that, at every switch-out of our threads.
  */
 public final class OffCpuProbe extends BpfProbe {
+    /** The kfunc that schedules a task work, by the name Linux 6.18 gives it (offcpu.bpf.c). */
+    static final String TASK_WORK = "bpf_task_work_schedule_resume_impl";
+    private boolean walkOnResume;
+
     public OffCpuProbe() {
         super("offcpu", OffcpuObject.OBJECT, OffcpuObject.Maps.EVENTS);
     }
@@ -20,6 +28,12 @@ public final class OffCpuProbe extends BpfProbe {
     @Override
     protected void configure(BpfObject object) throws BpfException {
         object.rodata().setLong(OffcpuObject.Rodata.MIN_DURATION_NS, context.options().offcpuThreshold().toNanos());
+        try {
+            walkOnResume = KernelBtf.hasString(TASK_WORK);
+        } catch (IOException | RuntimeException e) {
+            walkOnResume = false; // the walk at every switch-out works everywhere
+        }
+        object.rodata().setInt(OffcpuObject.Rodata.WALK_ON_RESUME, walkOnResume ? 1 : 0);
     }
 
     @Override
@@ -29,7 +43,8 @@ public final class OffCpuProbe extends BpfProbe {
 
     @Override
     public String attachedAs() {
-        return "tp_btf sched_switch, threshold " + context.options().offcpuThreshold().toNanos() / 1000 + " us";
+        return "tp_btf sched_switch, threshold " + context.options().offcpuThreshold().toNanos() / 1000 + " us, user stacks walked "
+                + (walkOnResume ? "on return to user mode (task work)" : "at every switch-out (no bpf_task_work in this kernel)");
     }
 
     @Override
