@@ -14,8 +14,9 @@
  * walked at switch-out, as there is no other moment the thread's own address space is current.
  *
  * A thread whose coming back the tracepoint did not show (sched_gap.bpf.h) is found leaving with
- * its stretch still open: the stretch is sent then, ending when the thread came back, with no
- * kernel stack (that is gone by then), and its user stack only if it was walked at switch-out.
+ * its stretch still open: the stretch is sent then, ending when the thread came back, with its
+ * user stack walked at switch-out and no kernel stack (that is gone by then); with the walk on
+ * return to user mode it has no stack at all and is only counted.
  */
 #include "common.bpf.h"
 #include "core_fixes.bpf.h"
@@ -171,7 +172,9 @@ static __always_inline void recover(struct task_struct *prev, const struct block
 	/* 0: it ran about all the time since it left (the two clocks disagree by a little) */
 	__u64 back = came_back_at(b->ns, b->runtime, old->ns, old->runtime);
 	if (back && back - old->ns >= min_duration_ns) {
-		send(prev, old, back, false);
+		/* with walk_on_resume no stack was taken for it: counted, not sent as a stackless event */
+		if (old->user_stack != NO_USER_STACK)
+			send(prev, old, back, false);
 		count_recovered();
 	}
 }

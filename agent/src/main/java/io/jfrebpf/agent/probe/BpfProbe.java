@@ -213,8 +213,8 @@ public abstract class BpfProbe implements Probe {
 
     /**
      * What the probe's programs recover when the scheduler tracepoint did not show a thread
-     * coming back (bpf/sched_gap.bpf.h: their {@code recovered} map), for the log; null when
-     * they do not.
+     * coming back (bpf/sched_gap.bpf.h: their {@code recovered} map) and what became of them, for
+     * the log after their count; null when they do not.
      */
     protected String recoveredWhat() {
         return null;
@@ -228,8 +228,7 @@ public abstract class BpfProbe implements Probe {
         try {
             long recovered = object.map(SchedGapNames.Maps.RECOVERED).sumPerCpuLong(0);
             if (recovered > 0) {
-                Log.info("probe %s: %d %s sent without seeing their thread come back; when it came back is its CPU time"
-                        + " since it was last seen", name, recovered, what);
+                Log.info("probe %s: %d %s; when it came back is its CPU time since it was last seen", name, recovered, what);
             }
         } catch (BpfException | RuntimeException e) {
             Log.debug("probe %s: cannot read its recovered counter: %s", name, e.getMessage());

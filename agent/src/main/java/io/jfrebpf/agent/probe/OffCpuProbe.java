@@ -49,7 +49,8 @@ public final class OffCpuProbe extends BpfProbe {
 
     @Override
     protected String recoveredWhat() {
-        return "off-CPU stretches (no kernel stack)";
+        return walkOnResume ? "off-CPU stretches whose thread came back unseen, counted but not sent: no stack was taken for them"
+                : "off-CPU stretches (no kernel stack) sent without seeing their thread come back";
     }
 
     @Override

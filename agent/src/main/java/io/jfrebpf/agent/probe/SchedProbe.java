@@ -63,7 +63,7 @@ public final class SchedProbe extends BpfProbe {
 
     @Override
     protected String recoveredWhat() {
-        return "run-queue waits";
+        return "run-queue waits sent without seeing their thread come back";
     }
 
     @Override
