@@ -8,6 +8,7 @@ import io.jfrebpf.agent.libbpf.KernelIds;
 import io.jfrebpf.bpf.CommonNames;
 import io.jfrebpf.bpf.SchedGapNames;
 import io.jfrebpf.events.EbpfEvent;
+import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
@@ -77,18 +78,19 @@ public abstract class BpfProbe implements Probe {
     }
 
     private void load() throws Exception {
-        object = BpfObject.openResource(objectName);
         try {
-            KernelIds.Ids ids = KernelIds.process();
-            object.rodata().setInt(CommonNames.Rodata.TARG_TGID, ids.hostTgid()); // the host's: what the programs compare
-            object.rodata().setInt(CommonNames.Rodata.TARG_PIDNS_LEVEL, ids.pidnsLevel());
-            object.rodata().setInt(CommonNames.Rodata.AGENT_TID, context.agentTid());
-            object.rodata().setInt(CommonNames.Rodata.AGENT_WRITER_TID, context.writerTid());
-            object.rodata().setInt(CommonNames.Rodata.AGENT_AUX_TID, context.background().tid());
-            context.stacks().prepare(object);
-            context.recorder().threads().mountedThreads().prepare(object);
-            configure(object);
-            object.load();
+            object = openConfigured();
+            try {
+                object.load();
+            } catch (BpfException refused) {
+                if (!fallBack(refused)) {
+                    throw refused;
+                }
+                object.close();
+                object = null;
+                object = openConfigured();
+                object.load();
+            }
             context.stacks().adopt(object);
             warmUp();
             attach(object);
@@ -97,6 +99,36 @@ public abstract class BpfProbe implements Probe {
             close();
             throw e;
         }
+    }
+
+    /** The probe's object, opened and configured, not loaded yet. */
+    private BpfObject openConfigured() throws BpfException, IOException {
+        BpfObject o = BpfObject.openResource(objectName);
+        try {
+            KernelIds.Ids ids = KernelIds.process();
+            o.rodata().setInt(CommonNames.Rodata.TARG_TGID, ids.hostTgid()); // the host's: what the programs compare
+            o.rodata().setInt(CommonNames.Rodata.TARG_PIDNS_LEVEL, ids.pidnsLevel());
+            o.rodata().setInt(CommonNames.Rodata.AGENT_TID, context.agentTid());
+            o.rodata().setInt(CommonNames.Rodata.AGENT_WRITER_TID, context.writerTid());
+            o.rodata().setInt(CommonNames.Rodata.AGENT_AUX_TID, context.background().tid());
+            context.stacks().prepare(o);
+            context.recorder().threads().mountedThreads().prepare(o);
+            configure(o);
+            return o;
+        } catch (BpfException | RuntimeException | Error e) {
+            o.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Whether the probe has a plainer configuration to load instead, after the kernel refused
+     * {@code refused} (a helper the kernel has but its verifier does not allow there): then the
+     * object is opened again and {@link #configure} is called again, where the probe chooses
+     * the other way. False (the default): the refusal stands.
+     */
+    protected boolean fallBack(BpfException refused) {
+        return false;
     }
 
     /**

@@ -1,5 +1,6 @@
 package io.jfrebpf.agent.probe;
 
+import io.jfrebpf.agent.Log;
 import io.jfrebpf.agent.libbpf.BpfException;
 import io.jfrebpf.agent.libbpf.BpfObject;
 import io.jfrebpf.agent.os.KernelBtf;
@@ -20,6 +21,8 @@ public final class OffCpuProbe extends BpfProbe {
     /** The kfunc that schedules a task work, by the name Linux 6.18 gives it (offcpu.bpf.c). */
     static final String TASK_WORK = "bpf_task_work_schedule_resume_impl";
     private boolean walkOnResume;
+    /** Set when this kernel has the kfunc but its verifier refused it in sched_switch: the walk at switch-out then. */
+    private String taskWorkRefused;
 
     public OffCpuProbe() {
         super("offcpu", OffcpuObject.OBJECT, OffcpuObject.Maps.EVENTS);
@@ -29,11 +32,37 @@ public final class OffCpuProbe extends BpfProbe {
     protected void configure(BpfObject object) throws BpfException {
         object.rodata().setLong(OffcpuObject.Rodata.MIN_DURATION_NS, context.options().offcpuThreshold().toNanos());
         try {
-            walkOnResume = KernelBtf.hasString(TASK_WORK);
+            walkOnResume = taskWorkRefused == null && KernelBtf.hasString(TASK_WORK);
         } catch (IOException | RuntimeException e) {
             walkOnResume = false; // the walk at every switch-out works everywhere
         }
         object.rodata().setInt(OffcpuObject.Rodata.WALK_ON_RESUME, walkOnResume ? 1 : 0);
+    }
+
+    /**
+     * Some kernels that have the kfunc refuse it from a tracepoint program (6.18.44 here: "sleepable
+     * callback in a program that is not sleepable"); the walk at switch-out loads everywhere.
+     */
+    @Override
+    protected boolean fallBack(BpfException refused) {
+        if (!walkOnResume) {
+            return false;
+        }
+        taskWorkRefused = verifierReason(String.valueOf(refused.getMessage()));
+        Log.info("probe offcpu: this kernel refuses a task work from sched_switch (%s); user stacks are walked at every"
+                + " switch-out instead", taskWorkRefused);
+        return true;
+    }
+
+    /** The verifier's line that says why, from libbpf's load log in the message; the message's start when there is none. */
+    static String verifierReason(String message) {
+        for (String part : message.split("\\R| / ")) {
+            String line = part.strip();
+            if (line.contains("callback") || line.contains(TASK_WORK) && !line.contains("call ")) {
+                return line;
+            }
+        }
+        return message.length() > 160 ? message.substring(0, 160) + "..." : message;
     }
 
     @Override
@@ -44,7 +73,9 @@ public final class OffCpuProbe extends BpfProbe {
     @Override
     public String attachedAs() {
         return "tp_btf sched_switch, threshold " + context.options().offcpuThreshold().toNanos() / 1000 + " us, user stacks walked "
-                + (walkOnResume ? "on return to user mode (task work)" : "at every switch-out (no bpf_task_work in this kernel)");
+                + (walkOnResume ? "on return to user mode (task work)"
+                        : taskWorkRefused != null ? "at every switch-out (this kernel's verifier refuses bpf_task_work here: " + taskWorkRefused + ")"
+                        : "at every switch-out (no bpf_task_work in this kernel)");
     }
 
     @Override
