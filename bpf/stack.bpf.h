@@ -30,7 +30,10 @@
  * the VM or blocked has told HotSpot where its last Java frame is (JavaThread::_anchor: the
  * last Java sp, fp and pc), so below that frame only native frames can be: the walk checks the
  * native part against it and, when the chain does not lead exactly there, drops it and resumes
- * at the anchor. The JavaThread is found like Thread::current() finds it: libjvm's thread-local
+ * at the anchor. So has a thread that compiled code sent into the VM through a runtime stub
+ * while it stays _thread_in_Java (an uncommon trap, a deoptimization: the stub sets the anchor
+ * and calls Deoptimization::uncommon_trap or a JRT_BLOCK_ENTRY such as fetch_unroll_info, which
+ * log with vsnprintf in libc): in Java code the anchor is clear, so one that is set is believed. The JavaThread is found like Thread::current() finds it: libjvm's thread-local
  * Thread::_thr_current, through the thread's TLS block (fs base -> glibc's dtv -> libjvm's block).
  *
  * A mounted virtual thread runs on its carrier's stack above Continuation.enterSpecial; when it
@@ -79,7 +82,8 @@ const volatile __u32 stub_entry_count = 0;
  * offsets in JavaThread (VMStructs): _anchor (_last_Java_sp, _last_Java_pc, _last_Java_fp
  * follow each other there), _thread_state, _stack_base, all inside the window of
  * jt_window_size bytes at jt_window_offset, read at once. anchor_states: a bit per thread
- * state (1 << state) in which the anchor is set: native, VM, blocked and their transitions.
+ * state (1 << state) in which the anchor, when set (a last Java sp), is believed: native, VM,
+ * blocked and their transitions, and Java (a runtime stub's call into the VM).
  */
 const volatile __u64 jt_tls_module = 0;
 const volatile __u64 jt_tls_offset = 0;
@@ -234,7 +238,7 @@ __attribute__((noinline)) int is_frame(__u64 fp, __u64 above)
 
 /* The frame anchor of a Java thread stopped outside Java code: its last Java frame. */
 struct java_anchor {
-	__u64 sp; /* 0: none (not a Java thread, in Java code, or unknown) */
+	__u64 sp; /* 0: none (not a Java thread, in Java code with no call into the VM, or unknown) */
 	__u64 pc;
 	__u64 fp; /* set by the interpreter and the stubs that keep rbp as their frame pointer; else 0 */
 };
