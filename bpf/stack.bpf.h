@@ -19,7 +19,9 @@
  *  - native code: frame pointers (libjvm keeps them), checked against HotSpot's frame anchor.
  * A frame of Java code whose caller does not check out (no blob, a return address outside the
  * code, a frame pointer off the stack) ends the walk, marked USER_STACK_INCOMPLETE: a frame is
- * never guessed.
+ * never guessed. So does any step whose caller does not lie above the frame (move_to), and a
+ * native frame whose frame pointer lies below its sp: such records are stale, and following
+ * them would repeat frames.
  *
  * A signal handler's frames end in the signal trampoline (sigreturn_pc): the walk goes on from the
  * registers the kernel saved in the signal frame, at a pc that is not a return address (the frame
