@@ -19,7 +19,9 @@
  *  - native code: frame pointers (libjvm keeps them), checked against HotSpot's frame anchor.
  * A frame of Java code whose caller does not check out (no blob, a return address outside the
  * code, a frame pointer off the stack) ends the walk, marked USER_STACK_INCOMPLETE: a frame is
- * never guessed.
+ * never guessed. So does any step whose caller does not lie above the frame (move_to), and a
+ * native frame whose frame pointer lies below its sp: such records are stale, and following
+ * them would repeat frames.
  *
  * A signal handler's frames end in the signal trampoline (sigreturn_pc): the walk goes on from the
  * registers the kernel saved in the signal frame, at a pc that is not a return address (the frame
@@ -30,7 +32,10 @@
  * the VM or blocked has told HotSpot where its last Java frame is (JavaThread::_anchor: the
  * last Java sp, fp and pc), so below that frame only native frames can be: the walk checks the
  * native part against it and, when the chain does not lead exactly there, drops it and resumes
- * at the anchor. The JavaThread is found like Thread::current() finds it: libjvm's thread-local
+ * at the anchor. So has a thread that compiled code sent into the VM through a runtime stub
+ * while it stays _thread_in_Java (an uncommon trap, a deoptimization: the stub sets the anchor
+ * and calls Deoptimization::uncommon_trap or a JRT_BLOCK_ENTRY such as fetch_unroll_info, which
+ * log with vsnprintf in libc): in Java code the anchor is clear, so one that is set is believed. The JavaThread is found like Thread::current() finds it: libjvm's thread-local
  * Thread::_thr_current, through the thread's TLS block (fs base -> glibc's dtv -> libjvm's block).
  *
  * A mounted virtual thread runs on its carrier's stack above Continuation.enterSpecial; when it
@@ -79,7 +84,8 @@ const volatile __u32 stub_entry_count = 0;
  * offsets in JavaThread (VMStructs): _anchor (_last_Java_sp, _last_Java_pc, _last_Java_fp
  * follow each other there), _thread_state, _stack_base, all inside the window of
  * jt_window_size bytes at jt_window_offset, read at once. anchor_states: a bit per thread
- * state (1 << state) in which the anchor is set: native, VM, blocked and their transitions.
+ * state (1 << state) in which the anchor, when set (a last Java sp), is believed: native, VM,
+ * blocked and their transitions, and Java (a runtime stub's call into the VM).
  */
 const volatile __u64 jt_tls_module = 0;
 const volatile __u64 jt_tls_offset = 0;
@@ -234,7 +240,7 @@ __attribute__((noinline)) int is_frame(__u64 fp, __u64 above)
 
 /* The frame anchor of a Java thread stopped outside Java code: its last Java frame. */
 struct java_anchor {
-	__u64 sp; /* 0: none (not a Java thread, in Java code, or unknown) */
+	__u64 sp; /* 0: none (not a Java thread, in Java code with no call into the VM, or unknown) */
 	__u64 pc;
 	__u64 fp; /* set by the interpreter and the stubs that keep rbp as their frame pointer; else 0 */
 };
@@ -474,14 +480,18 @@ static __always_inline int jump_to(struct walk *w, __u64 pc, __u64 sp, __u64 fp)
 }
 
 /*
- * The walk steps to the caller of the frame it recorded last. A step back to the very frame it
- * leaves (same pc, sp and frame pointer) follows a stale or garbage record and would name that
- * frame again and again up to the depth limit (seen: a compiled frame and its inlined callee
- * repeated 60 times under a libc frame): the stack ends there, marked.
+ * The walk steps to the caller of the frame it recorded last. A caller's frame lies above its
+ * callee's, so its sp is strictly higher: a step that does not go up follows a stale or garbage
+ * record, and could name the same frames again and again up to the depth limit (seen: a compiled
+ * frame and its inlined callee repeated under a libc frame). The stack ends there, marked. Every
+ * step keeps to it (a frame's caller by its size, by its frame pointer, an interpreted frame's by
+ * its sender sp); only the jumps (jump_to) go elsewhere: to the last Java frame's anchor (once
+ * for each anchor, and an anchor lies above where it is found), to the registers of a signal
+ * frame (above it), to the innermost continuation's entry (at or above the barrier, once).
  */
 static __always_inline int move_to(struct walk *w, __u64 pc, __u64 sp, __u64 fp)
 {
-	if (pc == w->pc && sp == w->sp && fp == w->fp) {
+	if (sp <= w->sp) {
 		w->flags |= USER_STACK_INCOMPLETE;
 		return 1;
 	}
@@ -896,8 +906,10 @@ __attribute__((noinline)) int unwind_stub(struct walk *w, struct unwind_scratch 
 			__u64 entry = 0;
 			if (w->jt && !bpf_probe_read_user(&entry, sizeof(entry), (void *)(w->jt + hotspot.jt_cont_entry)) &&
 			    entry >= sp && entry - sp <= CONT_ARGS_SPAN) {
+				/* a jump, not a step: the entry may lie right at the barrier's sp (no stack arguments),
+				 * and only the innermost continuation's is ever taken, once */
 				w->flags |= USER_STACK_CONTINUATION;
-				return move_to(w, hotspot.cont_return_pc, entry, entry + hotspot.cont_entry_size);
+				return jump_to(w, hotspot.cont_return_pc, entry, entry + hotspot.cont_entry_size);
 			}
 		}
 		/* it called out, so it has a frame: by its frame pointer, which its callee saved */
@@ -961,6 +973,9 @@ __attribute__((noinline)) int signal_frame(struct walk *w)
 	      rsp = regs[(__builtin_offsetof(struct sigcontext_64, sp) - __builtin_offsetof(struct sigcontext_64, r13)) / 8], rip = regs[11];
 	if (!user_pc(rip) || !rsp || (rsp & 7))
 		return 1;
+	/* the kernel builds the signal frame below the interrupted sp: one that says otherwise is stale */
+	if (rsp <= w->sp)
+		return incomplete(w);
 	w->bcp = r13;
 	w->interrupted = true;
 	return jump_to(w, rip, rsp, rbp);
@@ -1010,7 +1025,9 @@ __attribute__((noinline)) int walk_frame(struct walk *w, struct user_stack *s)
 
 	/* native code (or, with no code heaps known, any code): by its frame pointer */
 	__u64 frame[2] = {}; /* saved frame pointer, return address */
-	bool linked = fp && !(fp & 7) && !bpf_probe_read_user(frame, sizeof(frame), (void *)fp) && user_pc(frame[1]) &&
+	/* a record below the stack pointer is not this frame's: a stale one, or rbp holding data */
+	bool below = fp && fp < w->sp;
+	bool linked = !below && fp && !(fp & 7) && !bpf_probe_read_user(frame, sizeof(frame), (void *)fp) && user_pc(frame[1]) &&
 		      (any_saved_fp(frame[1]) || (frame[0] > fp && frame[0] - fp <= MAX_FRAME_SPAN));
 	/*
 	 * Before any Java frame, native code without frame pointers (libc) may have left rbp on data
@@ -1020,7 +1037,7 @@ __attribute__((noinline)) int walk_frame(struct walk *w, struct user_stack *s)
 	if (w->native && native_resumes(w, s, fp, frame[0], checked ? frame[1] : 0))
 		return 0;
 	if (!checked) {
-		if (linked)
+		if (linked || below)
 			w->flags |= USER_STACK_INCOMPLETE;
 		return 1;
 	}

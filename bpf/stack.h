@@ -26,8 +26,8 @@
 #define USER_STACK_TRUNCATED 1u    /* the walk stopped at USER_STACK_MAX_DEPTH: the stack goes on */
 #define USER_STACK_RESUMED 2u      /* the native frames under the last Java frame were not found (the frame
                                       chain lost its way there): the innermost frame, then the Java frames */
-#define USER_STACK_INCOMPLETE 4u   /* the walk stopped at a frame of HotSpot's code it could not unwind
-                                      (no code blob there, or no caller that checks out): the stack goes on */
+#define USER_STACK_INCOMPLETE 4u   /* the walk stopped at a frame it could not unwind (no code blob there,
+                                      no caller that checks out, a caller not above it): the stack goes on */
 #define USER_STACK_CONTINUATION 8u /* a mounted virtual thread's frames below its last thawed one are in its
                                       stack chunk, not on the stack: the walk went on at Continuation.enterSpecial */
 

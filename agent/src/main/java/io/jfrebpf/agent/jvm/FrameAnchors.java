@@ -13,7 +13,10 @@ import java.util.Optional;
 /**
  * Where a BPF program finds the frame anchor of the Java thread it interrupted: the last Java
  * frame (sp, pc, fp) that HotSpot records in {@code JavaThread::_anchor} whenever the thread
- * leaves Java code for native code or the VM. The stack walk (bpf/stack.bpf.h) checks native
+ * leaves Java code for native code or the VM. A call from compiled code into the VM through a
+ * runtime stub (an uncommon trap, a deoptimization, the slow paths of C2's allocations) sets it
+ * too while the thread state stays {@code _thread_in_Java}; running Java code keeps it clear, so
+ * in that state a set anchor is believed as well. The stack walk (bpf/stack.bpf.h) checks native
  * frames against it and resumes there when a frame-pointer chain through code without frame
  * pointers (libc) ran into stale frames.
  *
@@ -31,7 +34,7 @@ import java.util.Optional;
  * @param anchorOffset offset of {@code JavaThread::_anchor} (last Java sp, pc, fp follow each other)
  * @param stateOffset offset of {@code JavaThread::_thread_state}
  * @param stackBaseOffset offset of the thread's stack base (its highest address)
- * @param anchorStates a bit per thread state ({@code 1 << state}) in which the anchor is set
+ * @param anchorStates a bit per thread state ({@code 1 << state}) in which the anchor, when set, is believed
  */
 public record FrameAnchors(long tlsModule, long tlsOffset, long anchorOffset, long stateOffset, long stackBaseOffset,
         long anchorStates) {
@@ -46,7 +49,7 @@ public record FrameAnchors(long tlsModule, long tlsOffset, long anchorOffset, lo
     private static final int RTLD_NOLOAD = 4;
     private static final int RTLD_DI_TLS_MODID = 9;
     private static final String[] ANCHORED_STATES = {"_thread_in_native", "_thread_in_native_trans", "_thread_in_vm",
-        "_thread_in_vm_trans", "_thread_blocked", "_thread_blocked_trans"};
+        "_thread_in_vm_trans", "_thread_blocked", "_thread_blocked_trans", "_thread_in_Java"};
 
     /** The anchors of this JVM, or empty with the reason logged (stacks are then walked without them). */
     public static Optional<FrameAnchors> find(VmStructs vm) {

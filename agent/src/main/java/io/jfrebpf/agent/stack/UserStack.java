@@ -10,7 +10,7 @@ import java.lang.foreign.ValueLayout;
  * (in {@code pcs}) and bytecode pointer (in {@code bcps}, 0 for other frames); {@code interrupted}:
  * the frame's pc is where a signal interrupted the thread (any pc, not a return address). {@code resumed}:
  * the native frames under the last Java frame were stale and left out; {@code incomplete}: the
- * walk ended at a frame of HotSpot's code it could not unwind (the stack goes on);
+ * walk ended at a frame it could not unwind, or at a caller not above its frame (the stack goes on);
  * {@code continuation}: a virtual thread's frames still in its stack chunk were skipped, the walk
  * went on at its carrier's Continuation.enterSpecial (bpf/stack.bpf.h).
  */

@@ -16,9 +16,15 @@ import java.nio.file.Path;
  * open in {@link #ffmOpen}, "opener" opens a file in a loop in {@link #kernelOpens} (time in the
  * kernel), "deep" tries to open a missing file 200 calls deep in {@link #deep} (a stack longer
  * than the kernel keeps). Argument: the file to open.
+ *
+ * <p>Before those threads start, {@link #outer} runs until it is compiled (with {@link #middle}
+ * inlined into it by the test's flags), at most {@link #COMPILE_WAIT_NS}: on two CPUs busy with
+ * these threads the compile queue could otherwise leave outer interpreted for the whole run
+ * while middle got compiled on its own, and "hot" would never run the shape the test looks for.
  */
 public final class StackWorkload {
     static final long RUN_NS = 2_000_000_000L;
+    static final long COMPILE_WAIT_NS = 20_000_000_000L;
     static volatile long sink;
 
     private StackWorkload() {
@@ -50,6 +56,22 @@ public final class StackWorkload {
             s += middle(i);
         }
         return s;
+    }
+
+    /** Runs outer until HotSpot's code list holds compiled code of it in use, or COMPILE_WAIT_NS passed; says which. */
+    static void compileOuter() {
+        String outer = StackWorkload.class.getName() + ".outer(I)J";
+        long end = System.nanoTime() + COMPILE_WAIT_NS;
+        while (!Workloads.compiled(outer)) {
+            if (System.nanoTime() > end) {
+                System.out.println("outer not compiled after " + COMPILE_WAIT_NS / 1_000_000_000L + " s");
+                return;
+            }
+            for (int i = 0; i < 200; i++) {
+                sink += outer(1000);
+            }
+        }
+        System.out.println("outer compiled");
     }
 
     static void sleepingMethod() throws InterruptedException {
@@ -97,6 +119,7 @@ public final class StackWorkload {
 
     public static void main(String[] args) throws Exception {
         Path file = Path.of(args[0]);
+        compileOuter();
         // first, alone: the flood of opens below must not crowd these out of the ring buffer; the
         // thread lives on until the end, so that its events find their Java thread live
         Thread ffm = new Thread(() -> {

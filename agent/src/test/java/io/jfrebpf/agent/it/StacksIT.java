@@ -47,6 +47,7 @@ class StacksIT {
                 .flag("-XX:CompileCommand=quiet")
                 .flag("-XX:CompileCommand=exclude," + W + "::interpretedOnly")
                 .flag("-XX:CompileCommand=dontinline," + W + "::leaf")
+                .flag("-XX:CompileCommand=inline," + W + "::middle")
                 .agent("file=" + recording + ",probes=cpu+offcpu+file,cpu.hz=199").run(dir).assertSucceeded();
         output = result.output();
         recordingFile = recording;
@@ -88,13 +89,15 @@ class StacksIT {
 
     @Test
     void jitCompiledAndInlinedFramesAreNamed() {
+        assertTrue(output.contains("outer compiled"), "the workload compiles outer before its threads start: " + output);
         List<RecordedEvent> samples = on("ebpf.CPUSample", "hot");
         assertTrue(samples.size() >= 20, "samples of hot: " + samples.size());
         long inOuter = samples.stream().filter(e -> has(e, f -> f.getMethod().getName().equals("outer"))).count();
         assertTrue(inOuter * 10 >= samples.size() * 6, inOuter + " of " + samples.size() + " samples hold outer");
         List<RecordedEvent> jit = samples.stream().filter(e -> has(e, method("outer", "JIT compiled"))
                 && has(e, method("middle", "Inlined")) && has(e, f -> f.getMethod().getName().equals("leaf"))).toList();
-        assertFalse(jit.isEmpty(), "no sample with leaf <- middle (Inlined) <- outer (JIT compiled); e.g. " + describe(samples.get(samples.size() - 1)));
+        assertFalse(jit.isEmpty(), "no sample with leaf <- middle (Inlined) <- outer (JIT compiled); e.g. "
+                + describe(samples.get(samples.size() - 1)) + "\n" + output);
         List<RecordedFrame> frames = jit.get(0).getStackTrace().getFrames();
         int leaf = indexOf(frames, "leaf");
         int middle = indexOf(frames, "middle");

@@ -8,8 +8,11 @@ import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
+import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import javax.management.JMException;
+import javax.management.ObjectName;
 
 /** Programs the integration tests run in child JVMs under the agent. Each prints what the test checks against. */
 final class Workloads {
@@ -38,6 +41,23 @@ final class Workloads {
             }
         } catch (Throwable t) {
             throw new IllegalStateException(t);
+        }
+    }
+
+    /**
+     * Whether the JIT's code cache holds compiled code in use for a method, named as HotSpot's
+     * code list names it ({@code pkg.Class.method(descriptor)}): {@code jcmd Compiler.codelist}
+     * through the DiagnosticCommand MBean, whose lines read "id level state name [...]" (state 0:
+     * in use).
+     */
+    static boolean compiled(String method) {
+        try {
+            String list = (String) ManagementFactory.getPlatformMBeanServer().invoke(
+                    new ObjectName("com.sun.management:type=DiagnosticCommand"), "compilerCodelist", new Object[] {null},
+                    new String[] {String[].class.getName()});
+            return list.lines().map(l -> l.split(" ")).anyMatch(f -> f.length > 3 && f[2].equals("0") && f[3].equals(method));
+        } catch (JMException e) {
+            throw new IllegalStateException(e);
         }
     }
 
