@@ -10,8 +10,11 @@
  * thread next returns to user mode, where its user registers and stack are still the ones it
  * blocked with (no user code ran in between). Walking every thread's stack at every switch-out
  * cost ~2 us per switch, 0.6 s of a 9 s service loop of 275,000 switches, nearly all of them
- * for stretches far below the threshold. On older kernels (walk_on_resume 0) the user stack is
- * walked at switch-out, as there is no other moment the thread's own address space is current.
+ * for stretches far below the threshold. On older kernels, and where the verifier refuses the
+ * kfunc in a tracepoint program (6.18.44: "sleepable callback in a program that is not
+ * sleepable"; the agent then loads again with walk_on_resume 0, whose branch the verifier does not
+ * visit), the user stack is walked at switch-out, as there is no other moment the thread's own
+ * address space is current.
  *
  * A thread whose coming back the tracepoint did not show (sched_gap.bpf.h) is found leaving with
  * its stretch still open: the stretch is sent then, ending when the thread came back, with its

@@ -15,7 +15,7 @@ import java.lang.foreign.MemorySegment;
  * {@code ebpf.OffCPU}. One tp_btf program on sched_switch: every context switch on the host runs
  * its first two comparisons. The user stack of a stretch is walked only when the stretch is long
  * enough to send, by a task work on the thread's return to user mode, where the kernel has
- * {@code bpf_task_work} (Linux 6.18); before that, at every switch-out of our threads.
+ * {@code bpf_task_work} (Linux 6.18) and its verifier allows it here; otherwise, at every switch-out of our threads.
  */
 public final class OffCpuProbe extends BpfProbe {
     /** The kfunc that schedules a task work, by the name Linux 6.18 gives it (offcpu.bpf.c). */
