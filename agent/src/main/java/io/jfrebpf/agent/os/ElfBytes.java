@@ -109,6 +109,22 @@ final class ElfBytes {
             return bytes[at(offset, 1)];
         }
 
+        /**
+         * The first two bytes of the name at offset as one number (a version's '@' after a first
+         * byte that is not one, and the end of the table, read as the NUL that ends a name; 0
+         * outside the table).
+         */
+        int prefix(long offset) {
+            long size = table.byteSize();
+            if (offset >= size) {
+                return 0;
+            }
+            int i = at(offset, offset + 1 < size ? 2 : 1);
+            int first = bytes[i] & 0xff;
+            int second = offset + 1 < size ? bytes[i + 1] & 0xff : 0;
+            return first << 8 | (second == '@' && first != '@' ? 0 : second);
+        }
+
         int getShort(long offset) {
             int i = at(offset, 2);
             return (bytes[i] & 0xff) | (bytes[i + 1] & 0xff) << 8;
