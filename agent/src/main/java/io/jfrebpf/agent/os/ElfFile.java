@@ -153,13 +153,8 @@ public final class ElfFile implements AutoCloseable {
         boolean named(int i, byte[] name) {
             long at = name(i);
             long size = strings.size();
-            if (at >= size || size - at < name.length) {
+            if (at >= size || !strings.startsWith(at, name)) {
                 return false;
-            }
-            for (int k = 0; k < name.length; k++) {
-                if (strings.get(at + k) != name[k]) {
-                    return false;
-                }
             }
             if (at + name.length == size) {
                 return true;
@@ -171,32 +166,14 @@ public final class ElfFile implements AutoCloseable {
         /** Whether symbol i's name starts with these bytes. */
         boolean startsWith(int i, byte[] prefix) {
             long at = name(i);
-            long size = strings.size();
-            if (at >= size || size - at < prefix.length) {
-                return false;
-            }
-            for (int k = 0; k < prefix.length; k++) {
-                if (strings.get(at + k) != prefix[k]) {
-                    return false;
-                }
-            }
-            return true;
+            return at < strings.size() && strings.startsWith(at, prefix);
         }
 
         /** Where the name of symbol i ends, without a version (a name that starts with '@' is kept whole). */
         long nameEnd(int i) {
             long at = name(i);
-            long end = at;
             long limit = Math.min(strings.size(), at + MAX_NAME);
-            boolean versioned = at < limit && strings.get(at) != '@';
-            while (end < limit) {
-                byte b = strings.get(end);
-                if (b == 0 || (b == '@' && versioned)) {
-                    break;
-                }
-                end++;
-            }
-            return end;
+            return at < limit ? strings.end(at, limit, strings.get(at) != '@') : at;
         }
 
         /** The underscores symbol i's name starts with. */
@@ -212,13 +189,7 @@ public final class ElfFile implements AutoCloseable {
 
         /** The hash of symbol i's name, as {@link #hash(byte[])} gives it for the same bytes. */
         int nameHash(int i) {
-            long at = name(i);
-            long end = nameEnd(i);
-            int h = 0;
-            for (long k = at; k < end; k++) {
-                h = 31 * h + strings.get(k);
-            }
-            return h;
+            return strings.hash(name(i), nameEnd(i));
         }
 
         /**
