@@ -539,22 +539,32 @@ public final class ElfFile implements AutoCloseable {
                 for (int first = 0; first < table.count() && k < n; first += per) {
                     int count = Math.min(per, table.count() - first);
                     table.read(first, count, block);
-                    for (int j = 0, o = 0; j < count && k < n; j++, o += step) {
-                        long word = block[o];
-                        int type = typeOf(word);
-                        long value = block[o + 1];
-                        long at = Integer.toUnsignedLong(nameOf(word));
-                        if ((type == STT_FUNC || type == STT_GNU_IFUNC) && definedOf(word, value) && at < strings && names.get(at) != 0) {
-                            values[k] = value;
-                            refs[k++] = ti << TABLE_SHIFT | (first + j);
-                        }
-                    }
+                    k = functions(block, count, step, ti << TABLE_SHIFT | first, names, strings, values, refs, k);
                 }
             }
             Reader[] names = tables.stream().map(Table::one).toArray(Reader[]::new);
             byAddress = AddressIndex.of(values, refs, k, (earlier, later) -> preferred(names, earlier, later));
         }
         return byAddress;
+    }
+
+    /**
+     * The named, defined functions of a block of {@code count} entries into values and refs
+     * (the first entry's reference is {@code ref}), from k on while there is room; the new k. A
+     * method of its own: the JIT compiles this loop alone, not the index's set-up and sort with it.
+     */
+    private static int functions(long[] block, int count, int step, int ref, ElfBytes.Window names, long strings, long[] values, int[] refs, int k) {
+        for (int j = 0, o = 0; j < count && k < values.length; j++, o += step) {
+            long word = block[o];
+            int type = typeOf(word);
+            long value = block[o + 1];
+            long at = Integer.toUnsignedLong(nameOf(word));
+            if ((type == STT_FUNC || type == STT_GNU_IFUNC) && definedOf(word, value) && at < strings && names.get(at) != 0) {
+                values[k] = value;
+                refs[k++] = ref + j;
+            }
+        }
+        return k;
     }
 
     /**
