@@ -337,10 +337,8 @@ public final class ElfFile implements AutoCloseable {
         open();
         byte[] want = prefix.getBytes(StandardCharsets.UTF_8);
         Map<String, Symbol> found = new LinkedHashMap<>();
-        if (want.length == 0) {
-            return List.of();
-        }
-        int start = Reader.prefix(want);
+        int start = want.length == 0 ? 0 : Reader.prefix(want);
+        boolean any = want.length == 0;
         boolean one = want.length == 1;
         for (Table table : tables) {
             Reader t = table.scan();
@@ -356,7 +354,7 @@ public final class ElfFile implements AutoCloseable {
                     long at = Integer.toUnsignedLong(nameOf(word));
                     // the first two bytes, then the kind, leave a few hundred of libjvm's 70,000
                     if (typeOf(word) != STT_OBJECT || at >= strings || !definedOf(word, block[o + 1])
-                            || (one ? t.strings.get(at) != want[0] : t.strings.prefix(at) != start)) {
+                            || (!any && (one ? t.strings.get(at) != want[0] : t.strings.prefix(at) != start))) {
                         continue;
                     }
                     int i = first + j;
