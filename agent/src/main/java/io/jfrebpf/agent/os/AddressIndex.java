@@ -40,6 +40,15 @@ public final class AddressIndex {
         if (!sorted(addresses, payloads, count) && !packedSort(addresses, payloads, count)) {
             heapSort(addresses, payloads, count);
         }
+        int n = dedupe(addresses, payloads, count, keep);
+        if (addresses.length - n > addresses.length / 4) {
+            return new AddressIndex(Arrays.copyOf(addresses, n), Arrays.copyOf(payloads, n), n);
+        }
+        return new AddressIndex(addresses, payloads, n);
+    }
+
+    /** Of the sorted entries, one at each address, moved to the front; how many. */
+    private static int dedupe(long[] addresses, int[] payloads, int count, java.util.function.IntBinaryOperator keep) {
         int n = 0;
         for (int i = 0; i < count; i++) {
             if (n > 0 && addresses[n - 1] == addresses[i]) {
@@ -50,10 +59,7 @@ public final class AddressIndex {
             payloads[n] = payloads[i];
             n++;
         }
-        if (addresses.length - n > addresses.length / 4) {
-            return new AddressIndex(Arrays.copyOf(addresses, n), Arrays.copyOf(payloads, n), n);
-        }
-        return new AddressIndex(addresses, payloads, n);
+        return n;
     }
 
     /** The position of the last entry at or below address, or -1. */
@@ -113,31 +119,53 @@ public final class AddressIndex {
      * addresses span more.
      */
     private static boolean packedSort(long[] a, int[] p, int n) {
+        // each pass is a method of its own: the JIT compiles a hot loop alone, not the passes
+        // after it with it (one method of three loops took 25-40 ms of C2 for its one use)
+        long min = min(a, n);
+        if (Long.compareUnsigned(max(a, n) - min, 0xFFFF_FFFFL) > 0) {
+            return false;
+        }
+        long[] keys = pack(a, p, n, min);
+        Arrays.sort(keys);
+        unpack(keys, a, p, min);
+        return true;
+    }
+
+    private static long min(long[] a, int n) {
         long min = a[0];
-        long max = a[0];
         for (int i = 1; i < n; i++) {
             if (Long.compareUnsigned(a[i], min) < 0) {
                 min = a[i];
             }
+        }
+        return min;
+    }
+
+    private static long max(long[] a, int n) {
+        long max = a[0];
+        for (int i = 1; i < n; i++) {
             if (Long.compareUnsigned(a[i], max) > 0) {
                 max = a[i];
             }
         }
-        if (Long.compareUnsigned(max - min, 0xFFFF_FFFFL) > 0) {
-            return false;
-        }
+        return max;
+    }
+
+    private static long[] pack(long[] a, int[] p, int n, long min) {
         long[] keys = new long[n];
         for (int i = 0; i < n; i++) {
             // the top bit flipped: a signed sort of the keys is the unsigned order of (distance, payload)
             keys[i] = ((a[i] - min) << 32 | (p[i] ^ Integer.MIN_VALUE) & 0xFFFF_FFFFL) ^ Long.MIN_VALUE;
         }
-        Arrays.sort(keys);
-        for (int i = 0; i < n; i++) {
+        return keys;
+    }
+
+    private static void unpack(long[] keys, long[] a, int[] p, long min) {
+        for (int i = 0; i < keys.length; i++) {
             long k = keys[i] ^ Long.MIN_VALUE;
             a[i] = min + (k >>> 32);
             p[i] = (int) k ^ Integer.MIN_VALUE;
         }
-        return true;
     }
 
     /** In place and O(n log n) whatever the input (a garbage file cannot make it quadratic). */

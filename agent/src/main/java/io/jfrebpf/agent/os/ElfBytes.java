@@ -109,6 +109,70 @@ final class ElfBytes {
             return bytes[at(offset, 1)];
         }
 
+        /**
+         * The first two bytes of the name at offset as one number (a version's '@' after a first
+         * byte that is not one, and the end of the table, read as the NUL that ends a name; 0
+         * outside the table).
+         */
+        int prefix(long offset) {
+            long size = table.byteSize();
+            if (offset >= size) {
+                return 0;
+            }
+            int i = at(offset, offset + 1 < size ? 2 : 1);
+            int first = bytes[i] & 0xff;
+            int second = offset + 1 < size ? bytes[i + 1] & 0xff : 0;
+            return first << 8 | (second == '@' && first != '@' ? 0 : second);
+        }
+
+        /** Whether the bytes at offset are these, all of them inside the table: compared in the copy, a window at a time. */
+        boolean startsWith(long offset, byte[] b) {
+            if (offset < 0 || offset > table.byteSize() - b.length) {
+                return false;
+            }
+            for (int k = 0; k < b.length;) {
+                int i = at(offset + k, 1);
+                int n = Math.min(length - i, b.length - k);
+                for (int j = 0; j < n; j++) {
+                    if (bytes[i + j] != b[k + j]) {
+                        return false;
+                    }
+                }
+                k += n;
+            }
+            return true;
+        }
+
+        /** The first offset in [from, limit) of a NUL, or of an '@' when {@code atVersion}; else limit. */
+        long end(long from, long limit, boolean atVersion) {
+            for (long at = from; at < limit;) {
+                int i = at(at, 1);
+                int n = (int) Math.min(length - i, limit - at);
+                for (int j = i; j < i + n; j++) {
+                    byte b = bytes[j];
+                    if (b == 0 || (b == '@' && atVersion)) {
+                        return at + (j - i);
+                    }
+                }
+                at += n;
+            }
+            return limit;
+        }
+
+        /** The hash of the bytes [from, to), {@code h = 31 * h + b} as String's. */
+        int hash(long from, long to) {
+            int h = 0;
+            for (long at = from; at < to;) {
+                int i = at(at, 1);
+                int n = (int) Math.min(length - i, to - at);
+                for (int j = i; j < i + n; j++) {
+                    h = 31 * h + bytes[j];
+                }
+                at += n;
+            }
+            return h;
+        }
+
         int getShort(long offset) {
             int i = at(offset, 2);
             return (bytes[i] & 0xff) | (bytes[i + 1] & 0xff) << 8;

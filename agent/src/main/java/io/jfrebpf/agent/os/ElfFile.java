@@ -3,6 +3,7 @@ package io.jfrebpf.agent.os;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
@@ -43,22 +44,71 @@ public final class ElfFile implements AutoCloseable {
     static final int MAX_FUNCTIONS = 1 << 22;
     private static final int SHT_SYMTAB = 2;
     private static final int SHT_DYNSYM = 11;
+    private static final int SHT_GNU_HASH = 0x6ffffff6;
     private static final int STT_OBJECT = 1;
     private static final int STT_FUNC = 2;
     private static final int STT_GNU_IFUNC = 10;
     private static final int SYMBOL_SIZE = 24;
 
-    /** One symbol table, its entries and its string table as mapped. */
-    private record Table(MemorySegment symbols, long entsize, int count, MemorySegment strings) {
-        /** For a pass over the table: large windows. */
+    /**
+     * One symbol table, its entries and its string table as mapped, and for a .dynsym its GNU
+     * hash table (null without one).
+     */
+    private record Table(MemorySegment symbols, long entsize, int count, MemorySegment strings, GnuHash hash) {
+        /** For a pass over the table's names: a large window. */
         Reader scan() {
-            return new Reader(this, new ElfBytes.Window(symbols, 64 << 10), new ElfBytes.Window(strings, MAX_NAME));
+            return new Reader(this, new ElfBytes.Window(symbols, SYMBOL_SIZE), new ElfBytes.Window(strings, MAX_NAME));
         }
 
         /** For one symbol. */
         Reader one() {
             return new Reader(this, new ElfBytes.Window(symbols, SYMBOL_SIZE), new ElfBytes.Window(strings, 256));
         }
+
+        /**
+         * Entries a pass copies to the heap at once: a block of {@link #BLOCK_BYTES} at most, one
+         * entry at least, and one when entries are not whole longs apart (no ELF64 linker makes
+         * them so).
+         */
+        int perBlock() {
+            return entsize % 8 != 0 ? 1 : (int) Math.max(1, Math.min(count, BLOCK_BYTES / entsize));
+        }
+
+        /** An array for {@link #read} of {@link #perBlock} entries. */
+        long[] block() {
+            return new long[(int) (((long) (perBlock() - 1) * entsize + SYMBOL_SIZE) / 8)];
+        }
+
+        /**
+         * Entries [first, first + n) as little-endian longs, {@code entsize / 8} an entry: the
+         * first holds st_name (bits 0-31), st_info (32-39) and st_shndx (48-63), then st_value,
+         * st_size. One bulk copy, then plain array reads: a pass runs cold, interpreted at first.
+         */
+        void read(int first, int n, long[] into) {
+            long bytes = (long) (n - 1) * entsize + SYMBOL_SIZE;
+            MemorySegment.copy(symbols, LONGS, first * entsize, into, 0, (int) (bytes / 8));
+        }
+    }
+
+    /** What a pass copies at once: 1,365 entries of 24 bytes. */
+    private static final long BLOCK_BYTES = 32 << 10;
+    /**
+     * The entries as longs in the host's order: the file's, little-endian, on the hosts this
+     * runs on (x86-64, arm64); the layout the rest of the agent copies records with.
+     */
+    private static final ValueLayout.OfLong LONGS = ValueLayout.JAVA_LONG_UNALIGNED;
+
+    private static int nameOf(long word) {
+        return (int) word;
+    }
+
+    private static int typeOf(long word) {
+        return (int) (word >>> 32) & 0xf;
+    }
+
+    /** Defined: in a section (st_shndx not SHN_UNDEF) and at an address. */
+    private static boolean definedOf(long word, long value) {
+        return (word >>> 48) != 0 && value != 0;
     }
 
     /** The fields of a table's symbols, through windows ({@link ElfBytes.Window}). */
@@ -103,13 +153,8 @@ public final class ElfFile implements AutoCloseable {
         boolean named(int i, byte[] name) {
             long at = name(i);
             long size = strings.size();
-            if (at >= size || size - at < name.length) {
+            if (at >= size || !strings.startsWith(at, name)) {
                 return false;
-            }
-            for (int k = 0; k < name.length; k++) {
-                if (strings.get(at + k) != name[k]) {
-                    return false;
-                }
             }
             if (at + name.length == size) {
                 return true;
@@ -121,32 +166,14 @@ public final class ElfFile implements AutoCloseable {
         /** Whether symbol i's name starts with these bytes. */
         boolean startsWith(int i, byte[] prefix) {
             long at = name(i);
-            long size = strings.size();
-            if (at >= size || size - at < prefix.length) {
-                return false;
-            }
-            for (int k = 0; k < prefix.length; k++) {
-                if (strings.get(at + k) != prefix[k]) {
-                    return false;
-                }
-            }
-            return true;
+            return at < strings.size() && strings.startsWith(at, prefix);
         }
 
         /** Where the name of symbol i ends, without a version (a name that starts with '@' is kept whole). */
         long nameEnd(int i) {
             long at = name(i);
-            long end = at;
             long limit = Math.min(strings.size(), at + MAX_NAME);
-            boolean versioned = at < limit && strings.get(at) != '@';
-            while (end < limit) {
-                byte b = strings.get(end);
-                if (b == 0 || (b == '@' && versioned)) {
-                    break;
-                }
-                end++;
-            }
-            return end;
+            return at < limit ? strings.end(at, limit, strings.get(at) != '@') : at;
         }
 
         /** The underscores symbol i's name starts with. */
@@ -162,13 +189,7 @@ public final class ElfFile implements AutoCloseable {
 
         /** The hash of symbol i's name, as {@link #hash(byte[])} gives it for the same bytes. */
         int nameHash(int i) {
-            long at = name(i);
-            long end = nameEnd(i);
-            int h = 0;
-            for (long k = at; k < end; k++) {
-                h = 31 * h + strings.get(k);
-            }
-            return h;
+            return strings.hash(name(i), nameEnd(i));
         }
 
         /**
@@ -177,13 +198,7 @@ public final class ElfFile implements AutoCloseable {
          * {@link #prefix(byte[])} gives it.
          */
         int prefix(int i) {
-            long at = name(i);
-            if (at >= strings.size()) {
-                return 0;
-            }
-            int first = strings.get(at) & 0xff;
-            int second = at + 1 < strings.size() ? strings.get(at + 1) & 0xff : 0;
-            return first << 8 | (second == '@' && first != '@' ? 0 : second);
+            return strings.prefix(name(i));
         }
 
         static int prefix(byte[] name) {
@@ -225,10 +240,15 @@ public final class ElfFile implements AutoCloseable {
         ByteBuffer sh = read(ch, h.shoff(), (long) shnum * shentsize, fileSize);
         Table dynsym = null;
         Table symtab = null;
+        int dynsymSection = -1;
+        int hashSection = -1;
         List<Table> found = new java.util.ArrayList<>(2);
         for (int i = 0; i < shnum; i++) {
             int b = i * shentsize;
             int type = sh.getInt(b + 4);
+            if (type == SHT_GNU_HASH && hashSection < 0) {
+                hashSection = i;
+            }
             if ((type != SHT_SYMTAB || symtab != null) && (type != SHT_DYNSYM || dynsym != null)) {
                 continue;
             }
@@ -242,12 +262,20 @@ public final class ElfFile implements AutoCloseable {
             int lb = link * shentsize;
             MemorySegment strings = map(ch, sh.getLong(lb + 24), sh.getLong(lb + 32), fileSize);
             MemorySegment symbols = map(ch, offset, size, fileSize);
-            Table t = new Table(symbols, entsize, (int) (size / entsize), strings);
+            Table t = new Table(symbols, entsize, (int) (size / entsize), strings, null);
             found.add(t);
             if (type == SHT_SYMTAB) {
                 symtab = t;
             } else {
                 dynsym = t;
+                dynsymSection = i;
+            }
+        }
+        if (dynsym != null && hashSection >= 0 && sh.getInt(hashSection * shentsize + 40) == dynsymSection) {
+            int b = hashSection * shentsize;
+            GnuHash hash = GnuHash.of(map(ch, sh.getLong(b + 24), sh.getLong(b + 32), fileSize), dynsym.count());
+            if (hash != null) {
+                found.set(found.indexOf(dynsym), new Table(dynsym.symbols(), dynsym.entsize(), dynsym.count(), dynsym.strings(), hash));
             }
         }
         tables = List.copyOf(found);
@@ -309,12 +337,31 @@ public final class ElfFile implements AutoCloseable {
         open();
         byte[] want = prefix.getBytes(StandardCharsets.UTF_8);
         Map<String, Symbol> found = new LinkedHashMap<>();
+        int start = want.length == 0 ? 0 : Reader.prefix(want);
+        boolean any = want.length == 0;
+        boolean one = want.length == 1;
         for (Table table : tables) {
             Reader t = table.scan();
-            for (int i = 0; i < table.count() && found.size() < max; i++) {
-                if (t.startsWith(i, want) && t.type(i) == STT_OBJECT && t.defined(i) && t.named(i)) {
-                    Symbol symbol = t.symbol(i);
-                    found.putIfAbsent(symbol.name(), symbol);
+            long strings = table.strings().byteSize();
+            long[] block = table.block();
+            int step = (int) (table.entsize() / 8);
+            int per = table.perBlock();
+            for (int first = 0; first < table.count() && found.size() < max; first += per) {
+                int n = Math.min(per, table.count() - first);
+                table.read(first, n, block);
+                for (int j = 0, o = 0; j < n && found.size() < max; j++, o += step) {
+                    long word = block[o];
+                    long at = Integer.toUnsignedLong(nameOf(word));
+                    // the first two bytes, then the kind, leave a few hundred of libjvm's 70,000
+                    if (typeOf(word) != STT_OBJECT || at >= strings || !definedOf(word, block[o + 1])
+                            || (!any && (one ? t.strings.get(at) != want[0] : t.strings.prefix(at) != start))) {
+                        continue;
+                    }
+                    int i = first + j;
+                    if (t.startsWith(i, want) && t.named(i)) {
+                        Symbol symbol = t.symbol(i);
+                        found.putIfAbsent(symbol.name(), symbol);
+                    }
                 }
             }
         }
@@ -325,18 +372,58 @@ public final class ElfFile implements AutoCloseable {
         open();
         Map<String, Symbol> found = new LinkedHashMap<>();
         String[] wanted = names.stream().filter(n -> !n.isEmpty()).distinct().toArray(String[]::new);
+        byte[][] bytes = new byte[wanted.length][];
+        for (int w = 0; w < wanted.length; w++) {
+            bytes[w] = wanted[w].getBytes(StandardCharsets.UTF_8);
+        }
+        for (Table table : tables) {
+            if (found.size() == wanted.length) {
+                break;
+            }
+            if (table.hash() != null) {
+                byHash(table, wanted, bytes, data, found);
+            } else {
+                scan(table, wanted, bytes, data, found);
+            }
+        }
+        return found;
+    }
+
+    /** The names not yet found, through a .dynsym's GNU hash table: a few entries read a name. */
+    private static void byHash(Table table, String[] wanted, byte[][] bytes, boolean data, Map<String, Symbol> found) {
+        Reader t = table.one();
+        int[] candidates = new int[16];
+        for (int w = 0; w < wanted.length; w++) {
+            if (found.containsKey(wanted[w])) {
+                continue;
+            }
+            int n = table.hash().candidates(GnuHash.hash(bytes[w]), candidates);
+            for (int c = 0; c < n; c++) {
+                int i = candidates[c];
+                if (kind(t.type(i), data) && t.defined(i) && t.named(i, bytes[w])) {
+                    found.put(wanted[w], t.symbol(i));
+                    break;
+                }
+            }
+        }
+    }
+
+    private static boolean kind(int type, boolean data) {
+        return data ? type == STT_OBJECT : type == STT_FUNC || type == STT_GNU_IFUNC;
+    }
+
+    /** The names not yet found, in one pass over a table, in its order: the first definition of a name wins. */
+    private static void scan(Table table, String[] wanted, byte[][] bytes, boolean data, Map<String, Symbol> found) {
         // the names by their first two bytes and by the hash of their bytes: a symbol's name is
         // read where it lies, whole only when it starts as one of them, and compared only with
         // the names of its hash
         long[] prefixes = new long[1 << 10];
-        byte[][] bytes = new byte[wanted.length][];
         int[] hashes = new int[wanted.length];
         int slots = Integer.highestOneBit(Math.max(1, wanted.length) * 2) * 2;
         int[] slot = new int[slots];
         java.util.Arrays.fill(slot, -1);
         int[] next = new int[wanted.length];
         for (int w = 0; w < wanted.length; w++) {
-            bytes[w] = wanted[w].getBytes(StandardCharsets.UTF_8);
             hashes[w] = Reader.hash(bytes[w]);
             int p = Reader.prefix(bytes[w]);
             prefixes[p >>> 6] |= 1L << p;
@@ -344,21 +431,28 @@ public final class ElfFile implements AutoCloseable {
             next[w] = slot[s];
             slot[s] = w;
         }
-        for (Table table : tables) {
-            Reader t = table.scan();
-            for (int i = 0; i < table.count() && found.size() < wanted.length; i++) {
+        Reader t = table.scan();
+        long strings = table.strings().byteSize();
+        long[] block = table.block();
+        int step = (int) (table.entsize() / 8);
+        int per = table.perBlock();
+        for (int first = 0; first < table.count() && found.size() < wanted.length; first += per) {
+            int n = Math.min(per, table.count() - first);
+            table.read(first, n, block);
+            for (int j = 0, o = 0; j < n; j++, o += step) {
                 // cheapest test first: the name's first two bytes leave a few of 70,000 symbols
-                // (no wanted name starts with a NUL, so a name that is empty or outside the table
-                // is left here too); a pass runs interpreted, cold, and every read costs
-                int p = t.prefix(i);
-                if ((prefixes[p >>> 6] & 1L << p) == 0) {
+                // (no wanted name starts with a NUL, so an empty name is left here too); a pass
+                // runs interpreted, cold, and every read costs
+                long word = block[o];
+                long at = Integer.toUnsignedLong(nameOf(word));
+                if (at >= strings) {
                     continue;
                 }
-                int type = t.type(i);
-                boolean kind = data ? type == STT_OBJECT : type == STT_FUNC || type == STT_GNU_IFUNC;
-                if (!kind || !t.defined(i)) {
+                int p = t.strings.prefix(at);
+                if ((prefixes[p >>> 6] & 1L << p) == 0 || !kind(typeOf(word), data) || !definedOf(word, block[o + 1])) {
                     continue;
                 }
+                int i = first + j;
                 int h = t.nameHash(i);
                 for (int w = slot[h & (slots - 1)]; w >= 0; w = next[w]) {
                     if (hashes[w] == h && !found.containsKey(wanted[w]) && t.named(i, bytes[w])) {
@@ -368,7 +462,6 @@ public final class ElfFile implements AutoCloseable {
                 }
             }
         }
-        return found;
     }
 
     /**
@@ -436,18 +529,40 @@ public final class ElfFile implements AutoCloseable {
             int k = 0;
             for (int ti = 0; ti < tables.size(); ti++) {
                 Table table = tables.get(ti);
-                Reader t = table.scan();
-                for (int i = 0; i < table.count() && k < n; i++) {
-                    if (function(t, i)) {
-                        values[k] = t.value(i);
-                        refs[k++] = ti << TABLE_SHIFT | i;
-                    }
+                ElfBytes.Window names = table.scan().strings;
+                long strings = table.strings().byteSize();
+                long[] block = table.block();
+                int step = (int) (table.entsize() / 8);
+                int per = table.perBlock();
+                for (int first = 0; first < table.count() && k < n; first += per) {
+                    int count = Math.min(per, table.count() - first);
+                    table.read(first, count, block);
+                    k = functions(block, count, step, ti << TABLE_SHIFT | first, names, strings, values, refs, k);
                 }
             }
             Reader[] names = tables.stream().map(Table::one).toArray(Reader[]::new);
             byAddress = AddressIndex.of(values, refs, k, (earlier, later) -> preferred(names, earlier, later));
         }
         return byAddress;
+    }
+
+    /**
+     * The named, defined functions of a block of {@code count} entries into values and refs
+     * (the first entry's reference is {@code ref}), from k on while there is room; the new k. A
+     * method of its own: the JIT compiles this loop alone, not the index's set-up and sort with it.
+     */
+    private static int functions(long[] block, int count, int step, int ref, ElfBytes.Window names, long strings, long[] values, int[] refs, int k) {
+        for (int j = 0, o = 0; j < count && k < values.length; j++, o += step) {
+            long word = block[o];
+            int type = typeOf(word);
+            long value = block[o + 1];
+            long at = Integer.toUnsignedLong(nameOf(word));
+            if ((type == STT_FUNC || type == STT_GNU_IFUNC) && definedOf(word, value) && at < strings && names.get(at) != 0) {
+                values[k] = value;
+                refs[k++] = ref + j;
+            }
+        }
+        return k;
     }
 
     /**
@@ -467,11 +582,6 @@ public final class ElfFile implements AutoCloseable {
             return ua < ub ? earlier : later;
         }
         return a.nameEnd(ia) - a.name(ia) < b.nameEnd(ib) - b.name(ib) ? earlier : later;
-    }
-
-    private static boolean function(Reader t, int i) {
-        int type = t.type(i);
-        return (type == STT_FUNC || type == STT_GNU_IFUNC) && t.defined(i) && t.named(i);
     }
 
     private void open() {

@@ -107,24 +107,16 @@ public final class KernelSymbols {
         private final byte[] block = new byte[BLOCK];
         private int used;
 
+        /** Set when a line runs past MAX_LINE: the rest of it, to its end, is skipped. */
+        private boolean skipping;
+
         void read(ReadableByteChannel ch) throws IOException {
             byte[] buf = new byte[1 << 16];
             ByteBuffer bb = ByteBuffer.wrap(buf);
-            boolean skipping = false; // in a line longer than MAX_LINE
             while (!full) {
                 int n = ch.read(bb);
                 int end = bb.position();
-                int start = 0;
-                for (int i = 0; i < end; i++) {
-                    byte b = buf[i];
-                    if (b == '\n' || b == '\r') {
-                        if (!skipping) {
-                            line(buf, start, i);
-                        }
-                        skipping = false;
-                        start = i + 1;
-                    }
-                }
+                int start = lines(buf, end);
                 if (n < 0) {
                     if (!skipping && start < end) {
                         line(buf, start, end);
@@ -138,6 +130,27 @@ public final class KernelSymbols {
                 System.arraycopy(buf, start, buf, 0, end - start);
                 bb.position(end - start);
             }
+        }
+
+        /**
+         * The whole lines of buf's first {@code end} bytes; where the last, unfinished one
+         * starts. The pass over the bytes is a method of its own, apart from the reads: the JIT
+         * compiles the loop alone (compiled in the middle of {@link #read}, it took the
+         * channel's read with it: 180 ms of C2).
+         */
+        private int lines(byte[] buf, int end) {
+            int start = 0;
+            for (int i = 0; i < end && !full; i++) {
+                byte b = buf[i];
+                if (b == '\n' || b == '\r') {
+                    if (!skipping) {
+                        line(buf, start, i);
+                    }
+                    skipping = false;
+                    start = i + 1;
+                }
+            }
+            return start;
         }
 
         /**
