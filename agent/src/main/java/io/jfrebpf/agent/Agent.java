@@ -1,6 +1,7 @@
 package io.jfrebpf.agent;
 
 import io.jfrebpf.agent.jfr.JfrFiles;
+import io.jfrebpf.agent.jfr.JfrSettings;
 import io.jfrebpf.agent.jfr.JvmRecording;
 import io.jfrebpf.agent.jfr.JvmTicks;
 import io.jfrebpf.agent.libbpf.RingBufferPoller;
@@ -38,7 +39,7 @@ import java.util.concurrent.atomic.AtomicReference;
  * whichever thread ends the recording (the shutdown hook or the duration timer), after the
  * poller thread has stopped. No application thread ever waits for us after premain.
  */
-public final class Agent {
+public final class Agent implements Control.Session {
     /** How long {@code startup=wait} (and a dynamic attach) waits for the probes to attach. */
     static final long STARTUP_WAIT_MS = 10_000;
     /** The agent's thread: start-up, then the poller; its OS thread is never traced. */
@@ -102,8 +103,8 @@ public final class Agent {
         if (dynamic && Control.command(agentArgs)) {
             return;
         }
-        Agent agent = Control.begin(agentArgs, inst);
-        if (agent == null) {
+        Agent agent = new Agent(agentArgs, inst);
+        if (!Control.begin(agent)) {
             return;
         }
         Thread t = new Thread(agent::run, POLLER_THREAD);
@@ -123,18 +124,21 @@ public final class Agent {
     }
 
     /** The output file; null until the start-up has named it. */
-    Path output() {
+    @Override
+    public Path output() {
         return output;
     }
 
     /** Each probe asked for: "attached: how" or "not attached: why" (none before the start-up asked for them). */
-    Map<String, String> probeStates() {
+    @Override
+    public Map<String, String> probeStates() {
         ProbeStates p = probes;
         return p == null ? new LinkedHashMap<>() : p.describe();
     }
 
     /** Waits at most {@code millis} until the start-up is over (probes attached, or failed); true when it is. */
-    boolean awaitStarted(long millis) {
+    @Override
+    public boolean awaitStarted(long millis) {
         try {
             if (!startedUp.await(millis, TimeUnit.MILLISECONDS)) {
                 Log.warn("probes still attaching after %d ms; the application goes on meanwhile", millis);
@@ -191,7 +195,8 @@ public final class Agent {
     }
 
     /** Writes the recording so far to {@code target} while it goes on. */
-    void dump(Path target) throws Exception {
+    @Override
+    public void dump(Path target) throws Exception {
         List<Path> ours;
         CompletableFuture<List<Path>> request = new CompletableFuture<>();
         if (pollerThread != null && pollerThread.isAlive() && polling) {
@@ -224,7 +229,7 @@ public final class Agent {
             Log.info("add --enable-native-access=ALL-UNNAMED to the java command to silence the JDK's restricted-method warning");
         }
         jvmRecording = JvmRecording.start(options.jfr(), workDir, options.jfrEnvironment());
-        JvmTicks ticks = options.jfr() == Options.JfrSettings.NONE ? JvmTicks.MONOTONIC : JvmTicks.measure(instrumentation);
+        JvmTicks ticks = options.jfr() == JfrSettings.NONE ? JvmTicks.MONOTONIC : JvmTicks.measure(instrumentation);
         recording = Recording.open(workDir.resolve("ebpf.jfr"), ticks, instrumentation, background, upload);
         if (options.interval().isPresent()) {
             slices = new SliceCutter(options, firstSlice, firstSliceNs, workDir, jvmRecording, recording, probes, background);
@@ -327,7 +332,8 @@ public final class Agent {
     }
 
     /** Ends the recording once, whoever asks first; the others wait for the file. */
-    void end(String why) {
+    @Override
+    public void end(String why) {
         if (!ending.compareAndSet(false, true)) {
             try {
                 ended.await(30, TimeUnit.SECONDS);

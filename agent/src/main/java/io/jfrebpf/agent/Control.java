@@ -1,18 +1,18 @@
 package io.jfrebpf.agent;
 
 import io.jfrebpf.agent.api.AgentControl;
-import java.lang.instrument.Instrumentation;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * The one recording of this JVM ({@link Agent}), from its start to its end, and what may be asked
- * of it: by the JVM's own code through the declared control API ({@link AgentControl}: the JUnit
- * extension), and by the {@code dump} and {@code stop} commands, which load the agent again with
- * {@link #DUMP_COMMAND} or {@link #STOP_COMMAND}. Before a recording starts and after it ends,
- * every answer is "not recording".
+ * The one recording of this JVM (a {@link Session}), from its start to its end, and what may be
+ * asked of it: by the JVM's own code through the declared control API ({@link AgentControl}: the
+ * JUnit extension), and by the {@code dump} and {@code stop} commands, which load the agent again
+ * with {@link #DUMP_COMMAND} or {@link #STOP_COMMAND}. Before a recording starts and after it
+ * ends, every answer is "not recording". It knows the recording only by what may be asked of it,
+ * so that the recording ({@code Agent}) uses this class and not the other way round.
  */
 final class Control implements AgentControl.Controller {
     /** What {@code java -jar jfr-ebpf-agent.jar stop <pid>} passes to the agent it loads again. */
@@ -22,7 +22,25 @@ final class Control implements AgentControl.Controller {
 
     private static final Object LOCK = new Object();
     private static final Control CONTROL = new Control();
-    private static Agent current;
+    private static Session current;
+
+    /** What may be asked of the one recording of this JVM. */
+    interface Session {
+        /** The output file; null until the start-up has named it. */
+        Path output();
+
+        /** Waits at most {@code millis} until the start-up is over (probes attached, or failed); true when it is. */
+        boolean awaitStarted(long millis);
+
+        /** Each probe asked for: "attached: how" or "not attached: why". */
+        Map<String, String> probeStates();
+
+        /** Writes the recording so far to {@code target} while it goes on. */
+        void dump(Path target) throws Exception;
+
+        /** Ends the recording now (for {@code why}) and writes the file. */
+        void end(String why);
+    }
 
     static {
         AgentControl.register(CONTROL);
@@ -54,29 +72,29 @@ final class Control implements AgentControl.Controller {
         return false;
     }
 
-    /** The recording of this JVM, made now; null (with a warning) when one is already there. */
-    static Agent begin(String agentArgs, Instrumentation instrumentation) {
+    /** Makes {@code session} the recording of this JVM; false (with a warning) when one is already there. */
+    static boolean begin(Session session) {
         synchronized (LOCK) {
             if (current != null) {
                 Log.warn("the agent is already recording to %s; ignoring a second start",
                         current.output() == null ? "its file" : current.output());
-                return null;
+                return false;
             }
-            current = new Agent(agentArgs, instrumentation);
-            return current;
+            current = session;
+            return true;
         }
     }
 
-    /** Forgets {@code agent} (it ended, or never started): the next start may try again. */
-    static void end(Agent agent) {
+    /** Forgets {@code session} (it ended, or never started): the next start may try again. */
+    static void end(Session session) {
         synchronized (LOCK) {
-            if (current == agent) {
+            if (current == session) {
                 current = null;
             }
         }
     }
 
-    private static Agent current() {
+    private static Session current() {
         synchronized (LOCK) {
             return current;
         }
@@ -94,14 +112,14 @@ final class Control implements AgentControl.Controller {
      */
     @Override
     public boolean awaitAttached(Duration timeout) {
-        Agent a = current();
+        Session a = current();
         return a != null && a.awaitStarted(timeout.toMillis()) && recording();
     }
 
     /** Each probe asked for: "attached: how" or "not attached: why" (empty when not recording), to explain a missing event. */
     @Override
     public Map<String, String> probeStates() {
-        Agent a = current();
+        Session a = current();
         return a == null ? new LinkedHashMap<>() : a.probeStates();
     }
 
@@ -111,7 +129,7 @@ final class Control implements AgentControl.Controller {
      */
     @Override
     public Path dump(Path file) {
-        Agent a = current();
+        Session a = current();
         if (a == null) {
             return null;
         }
@@ -134,7 +152,7 @@ final class Control implements AgentControl.Controller {
 
     /** Ends the running recording now and writes the file; the file, or null when not recording. */
     static Path stop() {
-        Agent a = current();
+        Session a = current();
         if (a == null) {
             return null;
         }

@@ -1,5 +1,6 @@
 package io.jfrebpf.agent;
 
+import io.jfrebpf.agent.jfr.JfrSettings;
 import io.jfrebpf.agent.upload.PyroscopeTarget;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -66,15 +67,6 @@ public record Options(
                 b.append(p.key()).append(' ');
             }
             return b.append("all").toString();
-        }
-    }
-
-    /** The JVM's own recording merged into the file. */
-    public enum JfrSettings {
-        DEFAULT, PROFILE, NONE;
-
-        public String key() {
-            return name().toLowerCase(Locale.ROOT);
         }
     }
 

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.jfrebpf.agent.Options.JfrSettings;
+import io.jfrebpf.agent.jfr.JfrSettings;
 import io.jfrebpf.agent.Options.ProbeName;
 import java.net.URI;
 import java.time.Duration;

@@ -1,7 +1,6 @@
 package io.jfrebpf.agent.jfr;
 
 import io.jfrebpf.agent.Log;
-import io.jfrebpf.agent.Options.JfrSettings;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

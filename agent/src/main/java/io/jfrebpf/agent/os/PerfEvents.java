@@ -1,6 +1,5 @@
 package io.jfrebpf.agent.os;
 
-import io.jfrebpf.agent.libbpf.BpfException;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -29,8 +28,11 @@ public final class PerfEvents {
     private PerfEvents() {
     }
 
-    /** Opens a cpu-clock sampling event on one CPU for all tasks; the fd, or a BpfException with errno. */
-    public static int cpuClock(int cpu, int hz) throws BpfException {
+    /**
+     * Opens a cpu-clock sampling event on one CPU for all tasks: the fd, or minus the errno of the
+     * failure (as the system call gives it), which {@link #describe} puts in words.
+     */
+    public static int cpuClock(int cpu, int hz) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment attr = arena.allocate(PERF_ATTR_SIZE, 8);
             attr.set(ValueLayout.JAVA_INT, 0, PERF_TYPE_SOFTWARE);
@@ -39,13 +41,17 @@ public final class PerfEvents {
             attr.set(ValueLayout.JAVA_LONG, 16, hz);
             attr.set(ValueLayout.JAVA_LONG, 40, FLAG_FREQ);
             long fd = SYSCALL.call(SYS_PERF_EVENT_OPEN, attr.address(), -1, cpu, -1, PERF_FLAG_FD_CLOEXEC);
-            if (fd < 0) {
-                int errno = Native.errno();
-                throw new BpfException("perf_event_open(cpu-clock, cpu " + cpu + ", " + hz + " Hz) failed: "
-                        + Errno.name(errno), errno);
+            if (fd >= 0) {
+                return (int) fd;
             }
-            return (int) fd;
+            int errno = Native.errno();
+            return -(errno > 0 ? errno : Errno.EINVAL); // never 0: that would read as an fd
         }
+    }
+
+    /** What a failed {@link #cpuClock} means: the call, its CPU and frequency, the errno's name. */
+    public static String describe(int cpu, int hz, int errno) {
+        return "perf_event_open(cpu-clock, cpu " + cpu + ", " + hz + " Hz) failed: " + Errno.name(errno);
     }
 
     /** The online CPUs, from /sys/devices/system/cpu/online ("0-3,5"); all processors if unreadable. */

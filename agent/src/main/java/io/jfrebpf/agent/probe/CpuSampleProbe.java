@@ -36,12 +36,10 @@ public final class CpuSampleProbe extends BpfProbe {
         int hz = context.options().cpuHz();
         BpfException first = null;
         for (int cpu : PerfEvents.onlineCpus()) {
-            int fd;
-            try {
-                fd = PerfEvents.cpuClock(cpu, hz);
-            } catch (BpfException e) {
+            int fd = PerfEvents.cpuClock(cpu, hz);
+            if (fd < 0) {
                 failedCpus.add(cpu);
-                first = first == null ? e : first;
+                first = first == null ? new BpfException(PerfEvents.describe(cpu, hz, -fd), -fd) : first;
                 continue;
             }
             try {
