@@ -305,14 +305,26 @@ public final class ElfFile implements AutoCloseable {
      * statics), at most {@code max}, in one pass over the tables: only they become objects. A
      * name both tables define is given once, as the first defines it.
      */
-    public synchronized List<Symbol> dataSymbolsStartingWith(String prefix, int max) {
+    public List<Symbol> dataSymbolsStartingWith(String prefix, int max) {
+        return startingWith(prefix, max, true);
+    }
+
+    /**
+     * The defined function symbols whose names start with {@code prefix} (the instances of a C++
+     * template, by their mangled name), at most {@code max}, as {@link #dataSymbolsStartingWith}.
+     */
+    public List<Symbol> functionsStartingWith(String prefix, int max) {
+        return startingWith(prefix, max, false);
+    }
+
+    private synchronized List<Symbol> startingWith(String prefix, int max, boolean data) {
         open();
         byte[] want = prefix.getBytes(StandardCharsets.UTF_8);
         Map<String, Symbol> found = new LinkedHashMap<>();
         for (Table table : tables) {
             Reader t = table.scan();
             for (int i = 0; i < table.count() && found.size() < max; i++) {
-                if (t.startsWith(i, want) && t.type(i) == STT_OBJECT && t.defined(i) && t.named(i)) {
+                if (t.startsWith(i, want) && (data ? t.type(i) == STT_OBJECT && t.defined(i) && t.named(i) : function(t, i))) {
                     Symbol symbol = t.symbol(i);
                     found.putIfAbsent(symbol.name(), symbol);
                 }
