@@ -20,6 +20,15 @@
  * its stretch still open: the stretch is sent then, ending when the thread came back, with its
  * user stack walked at switch-out and no kernel stack (that is gone by then); with the walk on
  * return to user mode it has no stack at all and is only counted.
+ *
+ * A virtual thread that parks unmounts: its carrier goes on with other work, and the wait is no
+ * stretch of any OS thread. Three uprobes on libjvm see it (attached only when the agent finds the
+ * functions in libjvm's .symtab, one uprobe_multi link each over every GC's variant):
+ * freeze_internal, where the continuation of the mounted virtual thread is frozen (its whole
+ * stack still on the carrier: walked here), its return (freeze_result: unmounted, or pinned and
+ * staying on the carrier: a pinned_record), and thaw at the top (thaw_kind 0: the continuation is
+ * mounted again, the virtual thread's id already the carrier's mounted one), which ends the wait.
+ * Thaws at a return barrier (the lazy copy of further frames) return after one comparison.
  */
 #include "common.bpf.h"
 #include "core_fixes.bpf.h"
@@ -271,5 +280,126 @@ int BPF_PROG(sched_switch, bool preempt, struct task_struct *prev, struct task_s
 	return 0;
 }
 
+/* A freeze under way, by tid: from freeze_internal's entry to its return. */
+struct freezing {
+	__u64 ns;
+	__u64 user_stack;
+	__u64 java_thread_id;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u32);
+	__type(value, struct freezing);
+} freezing SEC(".maps");
+
+/* A virtual thread unmounted, by its Java id: when it froze and its stack there. */
+struct unmounted {
+	__u64 ns;
+	__u64 user_stack;
+};
+
+/* LRU: past this many parked at once, the longest parked are forgotten (their wait is not sent) */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 32768);
+	__type(key, __u64);
+	__type(value, struct unmounted);
+} unmounted SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 64 * 1024);
+} pinned SEC(".maps");
+
+#define THAW_TOP 0 /* Continuation::thaw_kind: mounting a continuation, not a return barrier */
+
+SEC("uprobe")
+int BPF_KPROBE(freeze_enter)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	if (!is_target(pid_tgid))
+		return 0;
+	__u64 id = mounted_thread_id();
+	if (!id)
+		return 0;
+	__u32 tid = (__u32)pid_tgid;
+	/* the uprobe's registers are the function's entry state: its caller is at the stack pointer */
+	struct freezing f = {
+		.ns = bpf_ktime_get_ns(),
+		.user_stack = walk_user_stack(PT_REGS_IP(ctx), PT_REGS_SP(ctx), PT_REGS_FP(ctx), true, STACK_SLOT_TASK),
+		.java_thread_id = id,
+	};
+	if (bpf_map_update_elem(&freezing, &tid, &f, BPF_ANY))
+		count_lost();
+	return 0;
+}
+
+SEC("uretprobe")
+int BPF_KRETPROBE(freeze_exit, long rax)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	if (!is_target(pid_tgid))
+		return 0;
+	__u32 tid = (__u32)pid_tgid;
+	struct freezing *f = bpf_map_lookup_elem(&freezing, &tid);
+	if (!f)
+		return 0;
+	__u32 result = (__u32)rax; /* an enum: the upper half of rax is not part of it */
+	if (result == FREEZE_OK || result == FREEZE_OK_BOTTOM) {
+		struct unmounted u = {.ns = f->ns, .user_stack = f->user_stack};
+		if (bpf_map_update_elem(&unmounted, &f->java_thread_id, &u, BPF_ANY))
+			count_lost();
+	} else if (result != FREEZE_NOT_MOUNTED) {
+		struct pinned_record *r = bpf_ringbuf_reserve(&pinned, sizeof(*r), 0);
+		if (r) {
+			fill_header(&r->header, pid_tgid, f->ns, f->ns);
+			r->header.user_stack = f->user_stack;
+			r->header.java_thread_id = f->java_thread_id;
+			r->reason = result;
+			r->_pad = 0;
+			bpf_ringbuf_submit(r, ringbuf_wakeup_flags(&pinned));
+		} else {
+			count_lost();
+		}
+	}
+	bpf_map_delete_elem(&freezing, &tid);
+	return 0;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(thaw_enter, void *thread, int kind)
+{
+	if (kind != THAW_TOP)
+		return 0;
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	if (!is_target(pid_tgid))
+		return 0;
+	__u64 id = mounted_thread_id();
+	if (!id)
+		return 0;
+	struct unmounted *u = bpf_map_lookup_elem(&unmounted, &id);
+	if (!u)
+		return 0;
+	__u64 now = bpf_ktime_get_ns();
+	if (now - u->ns >= min_duration_ns) {
+		struct offcpu_record *r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
+		if (r) {
+			fill_header(&r->header, pid_tgid, u->ns, now);
+			r->header.user_stack = u->user_stack;
+			r->header.java_thread_id = id;
+			r->state = OFFCPU_UNMOUNTED;
+			r->kernel_depth = 0;
+			bpf_ringbuf_submit(r, ringbuf_wakeup_flags(&events));
+		} else {
+			count_lost();
+		}
+	}
+	bpf_map_delete_elem(&unmounted, &id);
+	return 0;
+}
+
 /* the records Java reads, for their generated layout */
 BTF_EXPORT(offcpu_record)
+BTF_EXPORT(pinned_record)

@@ -23,4 +23,34 @@ struct offcpu_record {
 
 _Static_assert(sizeof(struct offcpu_record) == 64 + 8 + 8 * OFFCPU_KERNEL_MAX, "mirrored in Java");
 
+/*
+ * offcpu_record.state of a virtual thread's time unmounted from its carrier (parked on a lock, a
+ * sleep, a queue, socket I/O through the poller): from HotSpot's freeze of its continuation to
+ * its thaw, on whichever carrier mounts it again. No task state has this bit; header.tid is that
+ * carrier, header.user_stack the virtual thread's stack where it parked, kernel_depth 0.
+ */
+#define OFFCPU_UNMOUNTED 0x80000000u
+
+/*
+ * HotSpot's freeze_result (continuationFreezeThaw.cpp, JDK 24+): why a virtual thread that
+ * tried to unmount stayed on its carrier (pinned), blocking it for the wait.
+ */
+#define FREEZE_OK 0
+#define FREEZE_OK_BOTTOM 1
+#define FREEZE_PINNED_CS 2      /* a critical section (Continuation.pin: the JDK's own) */
+#define FREEZE_PINNED_NATIVE 3  /* a native frame on its stack (JNI, an FFM upcall, a class initializer) */
+#define FREEZE_PINNED_MONITOR 4 /* a monitor held where HotSpot cannot unmount with it */
+#define FREEZE_EXCEPTION 5
+#define FREEZE_NOT_MOUNTED 6
+#define FREEZE_UNSUPPORTED 7
+
+/* A virtual thread that tried to unmount and could not: where (header.user_stack) and why. */
+struct pinned_record {
+	struct event_header header; /* instant: the failed freeze; java_thread_id the virtual thread */
+	__u32 reason;               /* FREEZE_* */
+	__u32 _pad;
+};
+
+_Static_assert(sizeof(struct pinned_record) == 64 + 8, "mirrored in Java");
+
 #endif

@@ -13,6 +13,7 @@ public final class EbpfEvents {
             FileOpenEvent.class,
             CPUSampleEvent.class,
             OffCPUEvent.class,
+            VirtualThreadPinnedEvent.class,
             TcpConnectEvent.class,
             TcpConnectionEvent.class,
             TcpRetransmitEvent.class,

@@ -333,7 +333,19 @@ public final class ElfFile implements AutoCloseable {
      * statics), at most {@code max}, in one pass over the tables: only they become objects. A
      * name both tables define is given once, as the first defines it.
      */
-    public synchronized List<Symbol> dataSymbolsStartingWith(String prefix, int max) {
+    public List<Symbol> dataSymbolsStartingWith(String prefix, int max) {
+        return startingWith(prefix, max, true);
+    }
+
+    /**
+     * The defined function symbols whose names start with {@code prefix} (the instances of a C++
+     * template, by their mangled name), at most {@code max}, as {@link #dataSymbolsStartingWith}.
+     */
+    public List<Symbol> functionsStartingWith(String prefix, int max) {
+        return startingWith(prefix, max, false);
+    }
+
+    private synchronized List<Symbol> startingWith(String prefix, int max, boolean data) {
         open();
         byte[] want = prefix.getBytes(StandardCharsets.UTF_8);
         Map<String, Symbol> found = new LinkedHashMap<>();
@@ -353,7 +365,7 @@ public final class ElfFile implements AutoCloseable {
                     long word = block[o];
                     long at = Integer.toUnsignedLong(nameOf(word));
                     // the first two bytes, then the kind, leave a few hundred of libjvm's 70,000
-                    if (typeOf(word) != STT_OBJECT || at >= strings || !definedOf(word, block[o + 1])
+                    if (!kind(typeOf(word), data) || at >= strings || !definedOf(word, block[o + 1])
                             || (!any && (one ? t.strings.get(at) != want[0] : t.strings.prefix(at) != start))) {
                         continue;
                     }

@@ -192,6 +192,14 @@ public abstract class BpfProbe implements Probe {
         count(context.recorder().emit(event, header, kernelPcs));
     }
 
+    /** Emits an event of a virtual thread while it was not mounted ({@link Recorder#emitUnmounted}). */
+    protected final void emitUnmounted(EbpfEvent event, EventHeader header) {
+        if (warming) {
+            return;
+        }
+        count(context.recorder().emitUnmounted(event, header));
+    }
+
     /** Emits an event on a thread and stack resolved earlier ({@link Recorder#origin}). */
     protected final void emit(EbpfEvent event, long startNs, long durationNs, Recorder.Origin origin) {
         if (warming) {

@@ -3,11 +3,18 @@ package io.jfrebpf.agent.probe;
 import io.jfrebpf.agent.Log;
 import io.jfrebpf.agent.libbpf.BpfException;
 import io.jfrebpf.agent.libbpf.BpfObject;
+import io.jfrebpf.agent.libbpf.BpfProgram;
+import io.jfrebpf.agent.os.ElfFile;
 import io.jfrebpf.agent.os.KernelBtf;
+import io.jfrebpf.agent.os.ProcMaps;
+import io.jfrebpf.bpf.OffcpuLayout;
 import io.jfrebpf.bpf.OffcpuObject;
 import io.jfrebpf.events.OffCPUEvent;
+import io.jfrebpf.events.VirtualThreadPinnedEvent;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
+import java.nio.file.Path;
+import java.util.List;
 
 /**
  * {@code offcpu}: time our threads spend off CPU — blocked, sleeping or preempted — at or above
@@ -16,6 +23,13 @@ import java.lang.foreign.MemorySegment;
  * its first two comparisons. The user stack of a stretch is walked only when the stretch is long
  * enough to send, by a task work on the thread's return to user mode, where the kernel has
  * {@code bpf_task_work} (Linux 6.18) and its verifier allows it here; otherwise, at every switch-out of our threads.
+ *
+ * <p>A virtual thread that parks unmounts, and its wait is no OS thread's: uprobes on libjvm's
+ * continuation freeze and thaw (one uprobe_multi link each, over every GC's instance of the
+ * template) send it as an {@code ebpf.OffCPU} of state {@code U} on the virtual thread, with the
+ * stack where it parked, and a failed unmount as {@code ebpf.VirtualThreadPinned}. Without the
+ * functions in libjvm's .symtab, uprobe_multi (Linux 6.6) or the mounted thread's id, those are
+ * not seen and {@link #attachedAs} says why.
  */
 public final class OffCpuProbe extends BpfProbe {
     /** The kfunc that schedules a task work, by the name Linux 6.18 gives it (offcpu.bpf.c). */
@@ -23,6 +37,19 @@ public final class OffCpuProbe extends BpfProbe {
     private boolean walkOnResume;
     /** Set when this kernel has the kfunc but its verifier refused it in sched_switch: the walk at switch-out then. */
     private String taskWorkRefused;
+    /** Mangled-name prefixes of the template instances of continuationFreezeThaw.cpp (one per GC and oop kind). */
+    static final String FREEZE_PREFIX = "_Z15freeze_internalI6Config";
+    static final String THAW_PREFIX = "_Z4thawI6Config";
+    static final List<String> UNMOUNT_PROGRAMS = List.of(OffcpuObject.Programs.FREEZE_ENTER, OffcpuObject.Programs.FREEZE_EXIT,
+            OffcpuObject.Programs.THAW_ENTER);
+    /** libjvm and the file offsets of the freeze and thaw instances; null when unmounted waits are not seen. */
+    private Path libjvm;
+    private long[] freezes;
+    private long[] thaws;
+    /** How unmounted waits are seen, or why not. */
+    private String unmounted;
+    /** Whether libjvm's freeze and thaw have been looked for (a pass over its 70,000 symbols). */
+    private boolean searchedLibjvm;
 
     public OffCpuProbe() {
         super("offcpu", OffcpuObject.OBJECT, OffcpuObject.Maps.EVENTS);
@@ -37,6 +64,55 @@ public final class OffCpuProbe extends BpfProbe {
             walkOnResume = false; // the walk at every switch-out works everywhere
         }
         object.rodata().setInt(OffcpuObject.Rodata.WALK_ON_RESUME, walkOnResume ? 1 : 0);
+        if (!searchedLibjvm) { // once: configure runs again after a fallBack, on the same libjvm
+            searchedLibjvm = true;
+            String missing = findFreezeAndThaw();
+            if (missing != null) {
+                unmounted = "virtual threads' waits while unmounted are not seen: " + missing;
+                Log.info("probe offcpu: %s", unmounted);
+            }
+        }
+        for (String program : UNMOUNT_PROGRAMS) {
+            BpfProgram p = object.program(program);
+            p.setAutoload(libjvm != null);
+            if (libjvm != null) {
+                p.setExpectedAttachType(BpfProgram.UPROBE_MULTI);
+            }
+        }
+    }
+
+    /** Finds libjvm's freeze and thaw instances; null when found, else why not. */
+    private String findFreezeAndThaw() {
+        if (!context.recorder().threads().mountedThreads().known()) {
+            return "the mounted virtual thread cannot be read (" + context.recorder().threads().mountedThreads().describe() + ")";
+        }
+        if (!LibcFunctions.uprobeMulti()) {
+            return "this kernel has no uprobe_multi links (Linux 6.6)";
+        }
+        try {
+            Path jvm = ProcMaps.selfAtStart().libjvm().orElseThrow(() -> new IOException("no libjvm.so mapped"));
+            try (ElfFile elf = ElfFile.open(jvm)) {
+                long[] f = offsets(elf, elf.functionsStartingWith(FREEZE_PREFIX, 64));
+                long[] t = offsets(elf, elf.functionsStartingWith(THAW_PREFIX, 64));
+                if (f.length == 0 || t.length == 0) {
+                    return jvm + " has no freeze_internal or thaw in its .symtab (stripped, or not JDK 24+)";
+                }
+                libjvm = jvm;
+                freezes = f;
+                thaws = t;
+                return null;
+            }
+        } catch (IOException | RuntimeException e) {
+            return "cannot read libjvm's symbols (" + e.getMessage() + ")";
+        }
+    }
+
+    private static long[] offsets(ElfFile elf, List<ElfFile.Symbol> symbols) throws IOException {
+        long[] offsets = new long[symbols.size()];
+        for (int i = 0; i < offsets.length; i++) {
+            offsets[i] = elf.fileOffset(symbols.get(i).value());
+        }
+        return java.util.Arrays.stream(offsets).distinct().toArray();
     }
 
     /**
@@ -68,6 +144,23 @@ public final class OffCpuProbe extends BpfProbe {
     @Override
     protected void attach(BpfObject object) throws BpfException {
         keep(object.program(OffcpuObject.Programs.SCHED_SWITCH).attach());
+        if (libjvm == null) {
+            return;
+        }
+        int pid = context.pid();
+        String path = libjvm.toString();
+        try {
+            keep(object.program(OffcpuObject.Programs.FREEZE_ENTER).attachUprobeMulti(BpfProgram.UPROBE_MULTI, pid, path, freezes, null, null));
+            keep(object.program(OffcpuObject.Programs.FREEZE_EXIT).attachUretprobeMulti(pid, path, freezes));
+            keep(object.program(OffcpuObject.Programs.THAW_ENTER).attachUprobeMulti(BpfProgram.UPROBE_MULTI, pid, path, thaws, null, null));
+            context.poller().add(object.map(OffcpuObject.Maps.PINNED), this::onPinned);
+            unmounted = "virtual threads' waits while unmounted (state U) and pinning: uprobe_multi on " + path + " (" + freezes.length
+                    + " freeze_internal, " + thaws.length + " thaw)";
+        } catch (BpfException e) {
+            // the off-CPU stretches of OS threads go on without them
+            unmounted = "virtual threads' waits while unmounted are not seen: " + LibcFunctions.explained(e, "offcpu", "").getMessage();
+            Log.info("probe offcpu: %s", unmounted);
+        }
     }
 
     @Override
@@ -75,7 +168,8 @@ public final class OffCpuProbe extends BpfProbe {
         return "tp_btf sched_switch, threshold " + context.options().offcpuThreshold().toNanos() / 1000 + " us, user stacks walked "
                 + (walkOnResume ? "on return to user mode (task work)"
                         : taskWorkRefused != null ? "at every switch-out (this kernel's verifier refuses bpf_task_work here: " + taskWorkRefused + ")"
-                        : "at every switch-out (no bpf_task_work in this kernel)");
+                        : "at every switch-out (no bpf_task_work in this kernel)")
+                + "; " + unmounted;
     }
 
     @Override
@@ -89,6 +183,17 @@ public final class OffCpuProbe extends BpfProbe {
         OffCpuRecord r = OffCpuRecord.decode(segment);
         OffCPUEvent e = new OffCPUEvent();
         e.state = OffCpuRecord.stateName(r.state());
-        emit(e, r.header(), r.kernelIps());
+        if (r.state() == (int) OffcpuLayout.OFFCPU_UNMOUNTED) {
+            emitUnmounted(e, r.header());
+        } else {
+            emit(e, r.header(), r.kernelIps());
+        }
+    }
+
+    private void onPinned(MemorySegment segment) {
+        PinnedRecord r = PinnedRecord.decode(segment);
+        VirtualThreadPinnedEvent e = new VirtualThreadPinnedEvent();
+        e.reason = PinnedRecord.reasonName(r.reason());
+        emit(e, r.header());
     }
 }

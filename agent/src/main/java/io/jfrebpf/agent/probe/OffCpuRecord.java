@@ -24,11 +24,14 @@ public record OffCpuRecord(EventHeader header, int state, long[] kernelIps) {
     /**
      * The state letter as {@code ps} shows it: R (preempted while runnable), S (sleeping,
      * interruptible), D (uninterruptible: disk, some locks), T/t (stopped/traced), X/Z, I (idle),
-     * or the raw bits when they are none of these.
+     * U (a virtual thread unmounted while it waited), or the raw bits when they are none of these.
      */
     public static String stateName(int state) {
         if (state == 0) {
             return "R";
+        }
+        if (state == (int) OffcpuLayout.OFFCPU_UNMOUNTED) {
+            return "U"; // not a task state: a virtual thread's wait while unmounted (bpf/offcpu.h)
         }
         // TASK_INTERRUPTIBLE 1, TASK_UNINTERRUPTIBLE 2, __TASK_STOPPED 4, __TASK_TRACED 8, EXIT_DEAD 16,
         // EXIT_ZOMBIE 32, TASK_PARKED 64, TASK_DEAD 128, TASK_WAKEKILL 256, TASK_NOLOAD 1024 (idle = D|NOLOAD)

@@ -60,6 +60,17 @@ public final class Recorder {
     }
 
     /**
+     * An event of a virtual thread while it was not mounted (its wait between an unmount and the
+     * next mount, seen ending on the carrier that mounts it: {@code header.tid}): on the virtual
+     * thread, with no carrier named.
+     */
+    public boolean emitUnmounted(EbpfEvent event, EventHeader header) {
+        JfrThread thread = threads.mounted(threads.resolve(header.tid(), header.comm(), header.timestampNs()), header.javaThreadId());
+        JfrStack stack = symbolizer == null ? null : symbolizer.stack(header.userStack(), header.kernelStackId());
+        return write(event, header.timestampNs(), header.durationNs(), thread, stack);
+    }
+
+    /**
      * The Java thread and stack of a record, resolved now: for an event written later about the
      * same moment (a connection's close reports where it was opened), when the thread may have
      * ended and its stack may have left the kernel's map by then.

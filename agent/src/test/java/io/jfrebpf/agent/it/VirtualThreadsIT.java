@@ -7,12 +7,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Collectors;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import jdk.jfr.consumer.RecordedEvent;
+import jdk.jfr.consumer.RecordedFrame;
 import jdk.jfr.consumer.RecordedThread;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.io.TempDir;
@@ -70,5 +73,109 @@ class VirtualThreadsIT {
         assertTrue(status.stream().anyMatch(e -> "file".equals(e.getString("probe")) && e.getString("virtualThreads") != null
                 && e.getString("virtualThreads").startsWith("mounted virtual threads named")),
                 "ebpf.ProbeStatus says how mounted threads are read: " + status);
+    }
+
+    static final int WAITERS = 20;
+    static final String W = VirtualThreadWorkloads.Waits.class.getName();
+
+    /**
+     * A virtual thread's waits while unmounted (a sleep, a ReentrantLock, a queue, a socket read)
+     * are ebpf.OffCPU of state U on that virtual thread, no carrier named, as long as the wait,
+     * with the stack where it parked: the waiting method, the virtual thread's own entry. A
+     * virtual thread that cannot unmount (a native frame: an FFM upcall) is ebpf.VirtualThreadPinned.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"-XX:+UseG1GC", "-XX:+UseZGC"})
+    void aVirtualThreadsWaitWhileUnmountedIsItsOffCpuTimeWithTheStackWhereItParked(String gc, @TempDir Path dir) throws Exception {
+        Path recording = dir.resolve("r.jfr");
+        ChildJvm.Result result = ChildJvm.workload(VirtualThreadWorkloads.Waits.class, String.valueOf(WAITERS)).flag(gc)
+                .flag("--enable-native-access=ALL-UNNAMED").agent("file=" + recording + ",probes=offcpu").run(dir).assertSucceeded();
+        Map<String, Long> ids = new HashMap<>();
+        Matcher m = Pattern.compile("(?m)^([a-z]+-\\d+) id=(\\d+)$").matcher(result.output());
+        while (m.find()) {
+            ids.put(m.group(1), Long.parseLong(m.group(2)));
+        }
+        assertEquals(4 * WAITERS + 1, ids.size(), "virtual threads the workload printed");
+
+        List<RecordedEvent> events = Recordings.read(recording);
+        List<RecordedEvent> unmounted = where(events, "ebpf.OffCPU", e -> "U".equals(e.getString("state")));
+        for (RecordedEvent e : unmounted) {
+            RecordedThread t = e.getThread();
+            assertTrue(t != null && t.isVirtual(), gc + ": an unmounted wait names a platform thread: " + e);
+            assertEquals(null, e.getString("carrierThread"), gc + ": an unmounted wait names a carrier: " + e);
+        }
+        Map<String, List<RecordedEvent>> byThread = unmounted.stream().filter(e -> ids.containsKey(Recordings.javaName(e)))
+                .collect(Collectors.groupingBy(Recordings::javaName));
+        long sleep = VirtualThreadWorkloads.Waits.SLEEP_MS;
+        long hold = VirtualThreadWorkloads.Waits.HOLD_MS;
+        for (int i = 0; i < WAITERS; i++) {
+            List<RecordedEvent> sleeps = waitsIn(gc, byThread, ids, "sleep-" + i, "sleepInNamedMethod", "java.lang.Thread.sleep");
+            assertEquals(VirtualThreadWorkloads.Waits.SLEEPS, sleeps.size(), gc + ": sleeps of sleep-" + i + ": " + sleeps);
+            for (RecordedEvent e : sleeps) {
+                assertBetween(gc, e, sleep, sleep + 200);
+            }
+            assertLongest(gc, waitsIn(gc, byThread, ids, "lock-" + i, "waitForLock",
+                    "java.util.concurrent.locks.AbstractQueuedSynchronizer.acquire"), hold / 2);
+            assertLongest(gc, waitsIn(gc, byThread, ids, "queue-" + i, "takeFromQueue", "java.util.concurrent.LinkedBlockingQueue.take"),
+                    hold / 2);
+            assertLongest(gc, waitsIn(gc, byThread, ids, "read-" + i, "readFromSocket", "sun.nio.ch.NioSocketImpl.park"), hold / 2);
+        }
+
+        List<RecordedEvent> pinned = where(events, "ebpf.VirtualThreadPinned", e -> "pinned-0".equals(Recordings.javaName(e)));
+        // one sleep in one comparison of two elements: a failed unmount, maybe retried
+        assertTrue(!pinned.isEmpty() && pinned.size() <= 3, gc + ": pinning events of pinned-0: " + pinned);
+        RecordedEvent p = pinned.get(0);
+        assertTrue(p.getThread().isVirtual(), gc + ": pinned-0 is virtual: " + p);
+        assertEquals(ids.get("pinned-0"), p.getThread().getJavaThreadId(), gc + ": Java id of pinned-0");
+        assertEquals("native frame", p.getString("reason"), gc + ": " + p);
+        String carrier = p.getString("carrierThread");
+        assertTrue(carrier != null && carrier.startsWith("ForkJoinPool-"), gc + ": carrier of pinned-0: " + carrier);
+        List<String> frames = frames(p);
+        assertTrue(frames.contains(W + ".pinnedComparator") && frames.stream().anyMatch(f -> f.startsWith("jdk.internal.foreign.abi.UpcallStub")),
+                gc + ": the pinning event's stack has the upcall that pins it: " + frames);
+
+        List<RecordedEvent> status = where(events, "ebpf.ProbeStatus", e -> "offcpu".equals(e.getString("probe")));
+        assertTrue(status.stream().anyMatch(e -> e.getString("reason").contains("unmounted (state U) and pinning: uprobe_multi on")),
+                gc + ": ebpf.ProbeStatus says how unmounted waits are seen: " + status);
+    }
+
+    /** The unmounted waits of virtual thread name in method, below frame: at least one, each reaching the thread's entry. */
+    private static List<RecordedEvent> waitsIn(String gc, Map<String, List<RecordedEvent>> byThread, Map<String, Long> ids, String name,
+            String method, String below) {
+        List<RecordedEvent> all = byThread.getOrDefault(name, List.of());
+        List<RecordedEvent> in = all.stream().filter(e -> frames(e).contains(W + "." + method)).toList();
+        assertTrue(!in.isEmpty(), gc + ": no unmounted wait of " + name + " in " + method + ": " + all);
+        for (RecordedEvent e : in) {
+            assertEquals(ids.get(name), e.getThread().getJavaThreadId(), gc + ": Java id of " + name);
+            List<String> f = frames(e);
+            int at = f.indexOf(W + "." + method);
+            assertTrue(f.subList(0, at).contains(below), gc + ": " + name + " waits in " + below + " under " + method + ": " + f);
+            // a continuation mounted again is thawed lazily: its outer frames stay in its stack chunk,
+            // and the walk marks the gap at the return barrier (docs/virtual-threads.md)
+            assertTrue(f.subList(at, f.size()).contains("java.lang.VirtualThread.run") || f.subList(at, f.size()).contains("hotspot.cont_returnBarrier"),
+                    gc + ": " + name + "'s stack reaches its entry or the return barrier: " + f);
+        }
+        // its first park, before any lazy thaw, has its whole stack
+        RecordedEvent first = all.stream().min(java.util.Comparator.comparing(RecordedEvent::getStartTime)).orElseThrow();
+        assertTrue(frames(first).contains("java.lang.VirtualThread.run"), gc + ": " + name + "'s first park reaches its entry: " + frames(first));
+        return in;
+    }
+
+    private static void assertLongest(String gc, List<RecordedEvent> waits, long atLeastMs) {
+        long longest = waits.stream().mapToLong(e -> e.getDuration().toMillis()).max().orElse(0);
+        assertTrue(longest >= atLeastMs && longest < atLeastMs * 2 + 2_000, gc + ": longest wait " + longest + " ms: " + waits);
+    }
+
+    private static void assertBetween(String gc, RecordedEvent e, long fromMs, long toMs) {
+        Duration d = e.getDuration();
+        assertTrue(d.toNanos() >= fromMs * 1_000_000 && d.toMillis() < toMs, gc + ": " + d + " not in [" + fromMs + ", " + toMs + ") ms: " + e);
+    }
+
+    private static List<String> frames(RecordedEvent e) {
+        return e.getStackTrace() == null ? List.of() : e.getStackTrace().getFrames().stream().map(VirtualThreadsIT::frame).toList();
+    }
+
+    private static String frame(RecordedFrame f) {
+        return f.getMethod().getType().getName() + "." + f.getMethod().getName();
     }
 }

@@ -15,6 +15,7 @@ public final class EventNames {
     public static final String FILE_OPEN = "ebpf.FileOpen";
     public static final String CPU_SAMPLE = "ebpf.CPUSample";
     public static final String OFF_CPU = "ebpf.OffCPU";
+    public static final String VIRTUAL_THREAD_PINNED = "ebpf.VirtualThreadPinned";
     public static final String TCP_CONNECT = "ebpf.TcpConnect";
     public static final String TCP_CONNECTION = "ebpf.TcpConnection";
     public static final String TCP_RETRANSMIT = "ebpf.TcpRetransmit";
@@ -29,7 +30,7 @@ public final class EventNames {
 
     /** Every name, in the catalog's order. */
     public static final List<String> ALL = List.of(SYSCALL_LATENCY, SYSCALL_STATISTICS, FILE_OPEN, CPU_SAMPLE, OFF_CPU,
-            TCP_CONNECT, TCP_CONNECTION, TCP_RETRANSMIT, NATIVE_ALLOCATION, NATIVE_LEAK, RUN_QUEUE_LATENCY, CPU_THROTTLE,
+            VIRTUAL_THREAD_PINNED, TCP_CONNECT, TCP_CONNECTION, TCP_RETRANSMIT, NATIVE_ALLOCATION, NATIVE_LEAK, RUN_QUEUE_LATENCY, CPU_THROTTLE,
             POSTGRES_QUERY, CONTAINER_INFO, PROBE_STATUS, UPLOAD_STATUS);
 
     /** The namespace of the catalog, and of the JMC rules' ids and settings. */

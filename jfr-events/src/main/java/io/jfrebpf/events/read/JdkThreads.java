@@ -26,10 +26,11 @@ public final class JdkThreads {
     /**
      * Beginnings of the names of the JVM's, the JDK's and the agent's threads: compiler threads,
      * JFR's, the process reapers (renamed {@code process reaper (pid N)} while they wait for a
-     * child), the agent's own ({@code jfr-ebpf-writer}...).
+     * child), the agent's own ({@code jfr-ebpf-writer}...), and the I/O pollers that are virtual threads
+     * ({@code SubPoller-N}, JDK 22+ on Linux: their waits while unmounted are {@code ebpf.OffCPU} too).
      */
     public static final List<String> PREFIXES = List.of("C1 CompilerThread", "C2 CompilerThread", "JVMCI", "JFR ", "process reaper",
-            "jfr-ebpf");
+            "jfr-ebpf", "SubPoller-");
 
     private JdkThreads() {
     }

@@ -10,7 +10,7 @@ class JdkThreadsTest {
     void theJdksDaemonsAreItsOwnByNameOrPrefix() {
         for (String n : new String[] {"VirtualThread-unblocker", "VirtualThread-unparker", "Common-Cleaner", "Reference Handler",
                 "Signal Dispatcher", "Finalizer", "process reaper", "process reaper (pid 4711)", "C2 CompilerThread0",
-                "JFR Periodic Tasks", "jfr-ebpf-writer", "Read-Poller"}) {
+                "JFR Periodic Tasks", "jfr-ebpf-writer", "Read-Poller", "SubPoller-0"}) {
             assertTrue(JdkThreads.isJdkInternal(n), n);
             assertFalse(JdkThreads.isApplication(n), n);
         }
