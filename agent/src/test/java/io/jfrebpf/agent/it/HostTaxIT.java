@@ -20,7 +20,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * What our JVM attaches, as the kernel lists it (the fdinfo of each BPF link the JVM holds): by
- * default uprobe_multi links on libc for our own pid, the CPU sampler's perf events, the
+ * default uprobe_multi links on libc (files) and libjvm (virtual threads' freeze and thaw) for our own pid, the CPU sampler's perf events, the
  * scheduler's sched_switch (off-CPU) and three TCP/socket tracepoints (their programs return
  * after one comparison for other processes) — no syscall tracepoint, which would tax every
  * process on the host — and the syscall tracepoints only when the syscall probe is asked for.
@@ -55,7 +55,8 @@ class HostTaxIT {
         }
         for (Link l : links) {
             boolean ownUprobe = (l.type().equals("uprobe_multi") || l.type().equals("uretprobe_multi"))
-                    && l.field("pid").equals(String.valueOf(a.pid())) && l.field("path").endsWith("libc.so.6");
+                    && l.field("pid").equals(String.valueOf(a.pid()))
+                    && (l.field("path").endsWith("libc.so.6") || l.field("path").endsWith("/libjvm.so"));
             boolean tracepoint = l.type().equals("raw_tracepoint") && TRACEPOINTS.contains(l.field("tp_name"));
             boolean cpuSampler = l.type().equals("perf") && l.field("event_type").equals("event");
             assertTrue(ownUprobe || tracepoint || cpuSampler, "unexpected attachment " + l.text());
