@@ -111,6 +111,14 @@ struct {
 	__uint(value_size, KERNEL_STACK_MAX_DEPTH * sizeof(__u64));
 } kernel_stacks SEC(".maps");
 
+/* Shared too: one element, rewritten by the agent when the process maps code (bpf/stack.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct exec_ranges);
+} exec_ranges SEC(".maps");
+
 /*
  * Where a walk is built before it is hashed: one slot per kind of program, since a program
  * can be interrupted by another on the same CPU (the CPU sampler runs in interrupt context).
@@ -338,6 +346,51 @@ static __always_inline bool scan_words(struct scan *c, __u64 i, __u64 *w, __u64 
 	return true;
 }
 
+struct range_search {
+	__u64 pc;
+	__u32 lo;
+	__u32 hi;
+};
+
+/* One halving of the search for the first range whose end is above pc: a bpf_loop step, verified once. */
+static long range_step(__u64 i, void *ctx)
+{
+	struct range_search *s = ctx;
+	__u32 zero = 0;
+	struct exec_ranges *r = bpf_map_lookup_elem(&exec_ranges, &zero);
+	if (!r || s->lo >= s->hi)
+		return 1;
+	__u32 mid = (s->lo + s->hi) / 2;
+	if (r->end[mid & (EXEC_RANGES_MAX - 1)] <= s->pc)
+		s->lo = mid + 1;
+	else
+		s->hi = mid;
+	return 0;
+}
+
+/*
+ * Whether pc lies in an executable mapping of the process (exec_ranges): a data word (a pointer
+ * into the heap or a stack) is not a return address however its bytes decode. The agent rewrites
+ * the table in place: a read while it does may see a mix, which can cost one stack a frame or let
+ * one word through, never a fault. True while the table is empty (not known).
+ */
+static __always_inline bool executable(__u64 pc)
+{
+	__u32 zero = 0;
+	struct exec_ranges *r = bpf_map_lookup_elem(&exec_ranges, &zero);
+	if (!r)
+		return true;
+	__u32 n = r->count;
+	if (n == 0)
+		return true;
+	if (n > EXEC_RANGES_MAX)
+		n = EXEC_RANGES_MAX;
+	/* ten halvings cover EXEC_RANGES_MAX; a loop of branches would be explored path by path */
+	struct range_search c = {.pc = pc, .lo = 0, .hi = n};
+	bpf_loop(10, range_step, &c, 0);
+	return c.lo < n && r->start[c.lo & (EXEC_RANGES_MAX - 1)] <= pc;
+}
+
 /*
  * Whether the bytes before ret end with a call instruction, as they must before a return
  * address: call rel32 (e8), or an indirect call (ff /2) through a register, memory, a
@@ -346,7 +399,7 @@ static __always_inline bool scan_words(struct scan *c, __u64 i, __u64 *w, __u64 
 __attribute__((noinline)) int after_call(__u64 ret)
 {
 	__u8 c[8];
-	if (!user_pc(ret) || bpf_probe_read_user(c, sizeof(c), (void *)(ret - 8)))
+	if (!user_pc(ret) || !executable(ret) || bpf_probe_read_user(c, sizeof(c), (void *)(ret - 8)))
 		return false;
 	if (c[3] == 0xe8)
 		return true;                                                       /* e8 rel32 */

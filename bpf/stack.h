@@ -54,6 +54,18 @@ struct user_stack {
 #define CODE_HEAPS_MAX 4
 /* Entries of the stubs in HotSpot's stub buffers (StubRoutines), sorted: where each stub begins. */
 #define STUB_ENTRIES_MAX 512
+/*
+ * The process's executable mappings, sorted and disjoint (io.jfrebpf.agent.stack.ExecutableRanges):
+ * a native return address must lie in one. Past EXEC_RANGES_MAX the agent merges the ranges closest
+ * together (a superset only weakens the check). count 0: not known, every address passes.
+ */
+#define EXEC_RANGES_MAX 512
+struct exec_ranges {
+	__u32 count;
+	__u32 _pad;
+	__u64 start[EXEC_RANGES_MAX];
+	__u64 end[EXEC_RANGES_MAX];
+};
 /* Bytes read at once at a code blob: its heap block's header, the CodeBlob and the nmethod fields the walk reads. */
 #define BLOB_HEADER_MAX 256
 
@@ -97,5 +109,7 @@ struct hotspot_layout {
 _Static_assert(sizeof(struct user_frame) == 16, "mirrored in Java");
 _Static_assert(sizeof(struct user_stack) == 8 + 16 * USER_STACK_MAX_DEPTH, "mirrored in Java");
 _Static_assert(sizeof(struct hotspot_layout) == 32 * CODE_HEAPS_MAX + 72, "written by Java");
+_Static_assert(sizeof(struct exec_ranges) == 8 + 16 * EXEC_RANGES_MAX, "written by Java");
+_Static_assert((EXEC_RANGES_MAX & (EXEC_RANGES_MAX - 1)) == 0, "indices are masked");
 
 #endif

@@ -302,6 +302,7 @@ public final class Agent implements Control.Session {
                         p.periodic(now);
                     }
                     recording.threads().refresh();
+                    recording.refreshStacks();
                     watchContainer();
                 }
             } catch (Throwable t) {

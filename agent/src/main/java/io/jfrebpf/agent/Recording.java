@@ -110,6 +110,13 @@ final class Recording {
         return threads;
     }
 
+    /** Once a period on the agent's thread: what the kernel's walk knows of the process's code (libraries loaded since). */
+    void refreshStacks() {
+        if (maps != null) {
+            maps.refreshExecutable();
+        }
+    }
+
     /** Null until {@link #startProbes} or {@link #startWithoutProbes}. */
     Recorder recorder() {
         return recorder;

@@ -27,6 +27,7 @@ import java.util.Optional;
 public final class StackMaps implements AutoCloseable {
     static final String USER = StackNames.Maps.USER_STACKS;
     static final String KERNEL = StackNames.Maps.KERNEL_STACKS;
+    static final String EXECUTABLE = StackNames.Maps.EXEC_RANGES;
     private static final int STUB_ENTRIES = (int) StackLayout.STUB_ENTRIES_MAX;
 
     /** Lookup buffers, one set per reading thread (the poller, in production): no allocation per stack. */
@@ -47,6 +48,10 @@ public final class StackMaps implements AutoCloseable {
     private final int stubEntryCount;
     private SharedMap user;
     private SharedMap kernel;
+    private SharedMap executable;
+    private final ExecutableRanges ranges = new ExecutableRanges();
+    private MemorySegment rangesValue;
+    private boolean rangesFailed;
 
     /** Maps for walks that know nothing of HotSpot (no JVM to read: the attach command line). */
     public StackMaps() {
@@ -111,6 +116,7 @@ public final class StackMaps implements AutoCloseable {
         if (user != null) {
             object.map(USER).reuse(user);
             object.map(KERNEL).reuse(kernel);
+            object.map(EXECUTABLE).reuse(executable);
         }
     }
 
@@ -125,8 +131,42 @@ public final class StackMaps implements AutoCloseable {
             throw new BpfException("stack maps of " + object.name() + " do not match UserStack (" + u.valueSize()
                     + ", " + k.valueSize() + " bytes)", 22);
         }
+        BpfMap x = object.map(EXECUTABLE);
+        if (x.valueSize() != ExecutableRanges.SIZE) {
+            throw new BpfException("exec_ranges of " + object.name() + " does not match ExecutableRanges (" + x.valueSize()
+                    + " bytes)", 22);
+        }
         user = u.share();
         kernel = k.share();
+        executable = x.share();
+        rangesValue = Arena.ofAuto().allocate(ExecutableRanges.SIZE, 8);
+        refreshExecutable();
+    }
+
+    /**
+     * Rereads the process's executable mappings and hands them to the walk when they changed (a
+     * library loaded since): on the agent's thread, once a period. Until the first call the walk
+     * takes any address for executable; a failure keeps the last table, logged once.
+     */
+    public synchronized void refreshExecutable() {
+        if (executable == null) {
+            return;
+        }
+        try {
+            if (ranges.reread()) {
+                ranges.writeTo(rangesValue);
+                MemorySegment[] b = BUFFERS.get();
+                b[0].set(ValueLayout.JAVA_INT, 0, 0);
+                executable.update(b[0], rangesValue);
+                Log.debug("stacks: %d executable ranges handed to the walk", ranges.count());
+            }
+        } catch (Exception e) {
+            if (!rangesFailed) {
+                rangesFailed = true;
+                Log.info("stacks: the executable mappings could not be reread (%s); native frames are checked against the last ones",
+                        e.getMessage());
+            }
+        }
     }
 
     /** The user stack of a key, or empty when it is gone (evicted) or there are no maps yet. */
@@ -175,6 +215,9 @@ public final class StackMaps implements AutoCloseable {
         }
         if (kernel != null) {
             kernel.close();
+        }
+        if (executable != null) {
+            executable.close();
         }
     }
 }
