@@ -70,8 +70,20 @@ final class EventAnnotations {
             if (f.size() < 4) {
                 throw new IllegalStateException(TABLE + ": a line of " + f.size() + " fields: " + f);
             }
-            EventAnnotations a = byClass.computeIfAbsent(f.get(0), k -> new EventAnnotations(new HashMap<>(), new HashMap<>()));
-            Map<String, Map<String, Object>> on = f.get(1).isEmpty() ? a.onClass : a.onFields.computeIfAbsent(f.get(1), k -> new HashMap<>());
+            // plain lookups, no lambda: each lambda class is spun through the ClassFile API at start-up
+            EventAnnotations a = byClass.get(f.get(0));
+            if (a == null) {
+                a = new EventAnnotations(new HashMap<>(), new HashMap<>());
+                byClass.put(f.get(0), a);
+            }
+            Map<String, Map<String, Object>> on = a.onClass;
+            if (!f.get(1).isEmpty()) {
+                on = a.onFields.get(f.get(1));
+                if (on == null) {
+                    on = new HashMap<>();
+                    a.onFields.put(f.get(1), on);
+                }
+            }
             Map<String, Object> elements = new HashMap<>();
             switch (f.get(3)) {
                 case "-" -> { }
