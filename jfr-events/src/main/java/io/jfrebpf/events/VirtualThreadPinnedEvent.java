@@ -9,7 +9,7 @@ import jdk.jfr.Name;
 @Name("ebpf.VirtualThreadPinned")
 @FromProbe("offcpu")
 @Label("Virtual Thread Pinned")
-@Description("A virtual thread that tried to unmount from its carrier to wait (park, sleep, a lock, socket I/O) and could not, with the stack where it tried (the pinning frame in it) and why: it waits mounted, blocking its carrier, and that wait is the ebpf.OffCPU of the virtual thread that follows on the carrier. One instant event per failed unmount, whatever the wait's length (JFR's jdk.VirtualThreadPinned has its duration)")
+@Description("A virtual thread that tried to unmount from its carrier to wait (park, sleep, a lock, socket I/O) and could not, with the stack where it tried (the pinning frame in it) and why: it waits mounted, blocking its carrier, and that wait is the ebpf.OffCPU of the virtual thread that follows on the carrier. Recorded with offcpu.virtual=true. One instant event per failed unmount, whatever the wait's length (JFR's jdk.VirtualThreadPinned has its duration)")
 @Category({"eBPF", "CPU"})
 public final class VirtualThreadPinnedEvent extends EbpfEvent implements OnCarrier {
     @Label("Reason")
