@@ -370,12 +370,15 @@ static long range_step(__u64 i, void *ctx)
 
 /*
  * Whether pc lies in an executable mapping of the process (exec_ranges): a data word (a pointer
- * into the heap or a stack) is not a return address however its bytes decode. The agent rewrites
- * the table in place: a read while it does may see a mix, which can cost one stack a frame or let
- * one word through, never a fault. True while the table is empty (not known).
+ * into the heap or a stack) is not a return address however its bytes decode. All of the code
+ * cache's reserved range counts (the JIT commits it as it fills it, faster than a reread). The
+ * agent rewrites the table in place: a read while it does may see a mix, which can cost one stack
+ * a frame or let one word through, never a fault. True while the table is empty (not known).
  */
 static __always_inline bool executable(__u64 pc)
 {
+	if (in_code_cache(pc))
+		return true;
 	__u32 zero = 0;
 	struct exec_ranges *r = bpf_map_lookup_elem(&exec_ranges, &zero);
 	if (!r)
