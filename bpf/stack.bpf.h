@@ -112,6 +112,19 @@ struct {
 } kernel_stacks SEC(".maps");
 
 /*
+ * The executable mappings of the process, one element (struct exec_ranges): a map, not .rodata,
+ * since the agent rewrites it when the process maps new code (a library dlopen'd after start).
+ * A walk that reads it while it is rewritten may see old and new ranges mixed: at worst a return
+ * address is refused (the walk ends, marked) or a gone range is taken, as before the check.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct exec_ranges);
+} exec_ranges SEC(".maps");
+
+/*
  * Where a walk is built before it is hashed: one slot per kind of program, since a program
  * can be interrupted by another on the same CPU (the CPU sampler runs in interrupt context).
  */
@@ -339,14 +352,39 @@ static __always_inline bool scan_words(struct scan *c, __u64 i, __u64 *w, __u64 
 }
 
 /*
- * Whether the bytes before ret end with a call instruction, as they must before a return
- * address: call rel32 (e8), or an indirect call (ff /2) through a register, memory, a
- * displacement or rip. A word of data (a heap pointer) passes by chance about once in fifty.
+ * Whether pc lies in an executable mapping (exec_ranges; the code cache, whose committed part
+ * grows without the agent seeing a new mapping, always counts). How many ranges begin at or
+ * before pc is found by steps of 1024, 512 ... 1, without branches, as stub_entry counts; pc
+ * is in the last of them if it ends after pc. No ranges known: every pc passes.
+ */
+static __always_inline bool executable(__u64 pc)
+{
+	__u32 zero = 0;
+	const struct exec_ranges *r = bpf_map_lookup_elem(&exec_ranges, &zero);
+	if (!r || !r->count || in_code_cache(pc))
+		return true;
+	__u64 n = r->count < EXEC_RANGES_MAX ? r->count : EXEC_RANGES_MAX;
+	__u64 below = 0;
+#pragma unroll
+	for (int k = 10; k >= 0; k--) {
+		__u64 next = below + (1u << k);
+		__u64 within = ((n - next) >> 63) ^ 1;
+		__u64 before = ((pc - r->ranges[(next - 1) & (EXEC_RANGES_MAX - 1)].start) >> 63) ^ 1;
+		below += (1u << k) & (0 - (within & before));
+	}
+	return below && pc < r->ranges[(below - 1) & (EXEC_RANGES_MAX - 1)].end;
+}
+
+/*
+ * Whether ret can be a return address: it lies in executable code, and the bytes before it end
+ * with a call instruction: call rel32 (e8), or an indirect call (ff /2) through a register,
+ * memory, a displacement or rip. A word of data (a heap pointer) would pass the call check by
+ * chance about once in fifty: the range check refuses it first, unless it points into code.
  */
 __attribute__((noinline)) int after_call(__u64 ret)
 {
 	__u8 c[8];
-	if (!user_pc(ret) || bpf_probe_read_user(c, sizeof(c), (void *)(ret - 8)))
+	if (!user_pc(ret) || !executable(ret) || bpf_probe_read_user(c, sizeof(c), (void *)(ret - 8)))
 		return false;
 	if (c[3] == 0xe8)
 		return true;                                                       /* e8 rel32 */
@@ -1031,9 +1069,11 @@ __attribute__((noinline)) int walk_frame(struct walk *w, struct user_stack *s)
 		      (any_saved_fp(frame[1]) || (frame[0] > fp && frame[0] - fp <= MAX_FRAME_SPAN));
 	/*
 	 * Before any Java frame, native code without frame pointers (libc) may have left rbp on data
-	 * or a stale record: a native return address must then follow a call.
+	 * or a stale record: a native return address must then follow a call. Past one, the chain is
+	 * libjvm's until it leaves it (a thread's start in libc): there the return address must at
+	 * least lie in executable code.
 	 */
-	bool checked = linked && (w->trusted || any_saved_fp(frame[1]) || after_call(frame[1]));
+	bool checked = linked && (any_saved_fp(frame[1]) || (w->trusted ? executable(frame[1]) : after_call(frame[1])));
 	if (w->native && native_resumes(w, s, fp, frame[0], checked ? frame[1] : 0))
 		return 0;
 	if (!checked) {

@@ -54,8 +54,25 @@ struct user_stack {
 #define CODE_HEAPS_MAX 4
 /* Entries of the stubs in HotSpot's stub buffers (StubRoutines), sorted: where each stub begins. */
 #define STUB_ENTRIES_MAX 512
+/*
+ * Executable mappings of the process (io.jfrebpf.agent.stack.ExecRanges, from /proc/self/maps),
+ * at most this many: a return address lies in one. A power of two (the walk's search).
+ */
+#define EXEC_RANGES_MAX 1024
 /* Bytes read at once at a code blob: its heap block's header, the CodeBlob and the nmethod fields the walk reads. */
 #define BLOB_HEADER_MAX 256
+
+struct exec_range {
+	__u64 start; /* [start, end) */
+	__u64 end;
+};
+
+/* Sorted by start, disjoint, all below 2^63; written whole by the agent, read by the walk. */
+struct exec_ranges {
+	__u32 count; /* 0: unknown (not written yet): every address passes */
+	__u32 _pad;
+	struct exec_range ranges[EXEC_RANGES_MAX];
+};
 
 struct code_heap {
 	__u64 low;          /* CodeHeap::_memory: [low, high) */
@@ -96,6 +113,7 @@ struct hotspot_layout {
 
 _Static_assert(sizeof(struct user_frame) == 16, "mirrored in Java");
 _Static_assert(sizeof(struct user_stack) == 8 + 16 * USER_STACK_MAX_DEPTH, "mirrored in Java");
+_Static_assert(sizeof(struct exec_ranges) == 8 + 16 * EXEC_RANGES_MAX, "written by Java");
 _Static_assert(sizeof(struct hotspot_layout) == 32 * CODE_HEAPS_MAX + 72, "written by Java");
 
 #endif

@@ -294,6 +294,7 @@ public final class Agent implements Control.Session {
                         p.periodic(now);
                     }
                     recording.threads().refresh();
+                    recording.refreshStacks(now);
                     watchContainer();
                 }
             } catch (Throwable t) {

@@ -102,6 +102,13 @@ final class Recording {
                 new ConnectListeners(), background);
     }
 
+    /** About once a second on the poller thread: the stack walk's view of this process's code kept current. */
+    void refreshStacks(long nowNs) {
+        if (maps != null) {
+            maps.refreshRanges(nowNs);
+        }
+    }
+
     ChunkWriter writer() {
         return writer;
     }

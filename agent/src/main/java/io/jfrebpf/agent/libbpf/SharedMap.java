@@ -44,6 +44,18 @@ public final class SharedMap implements AutoCloseable {
         return MapElements.found(MapElements.lookup(f, key, value), name);
     }
 
+    /** Writes a key's value (an array map's element: the agent's state for the programs). */
+    public void update(MemorySegment key, MemorySegment value) throws BpfException {
+        int f = fd;
+        if (f < 0) {
+            return;
+        }
+        int errno = MapElements.update(f, key, value);
+        if (errno != 0) {
+            throw LibBpf.failure("bpf_map_update_elem(" + name + ")", errno);
+        }
+    }
+
     @Override
     public synchronized void close() {
         int f = fd;

@@ -8,6 +8,8 @@ import io.jfrebpf.agent.libbpf.BpfException;
 import io.jfrebpf.agent.libbpf.BpfMap;
 import io.jfrebpf.agent.libbpf.BpfObject;
 import io.jfrebpf.agent.libbpf.SharedMap;
+import io.jfrebpf.agent.os.MappedCode;
+import io.jfrebpf.agent.os.ProcMaps;
 import io.jfrebpf.bpf.StackLayout;
 import io.jfrebpf.bpf.StackNames;
 import java.lang.foreign.Arena;
@@ -22,11 +24,18 @@ import java.util.Optional;
  * creates them, every later one reuses them (before its load), and the agent reads them here
  * under fds of its own. Also hands every object what its walk needs of this JVM: the bounds of
  * the interpreter and of the code cache, its code heaps and blob layout ({@link HotSpotFrames}),
- * and where the frame anchors are ({@link FrameAnchors}).
+ * and where the frame anchors are ({@link FrameAnchors}); and, in a map the agent keeps current,
+ * where this process's code is ({@link ExecRanges}).
  */
 public final class StackMaps implements AutoCloseable {
     static final String USER = StackNames.Maps.USER_STACKS;
     static final String KERNEL = StackNames.Maps.KERNEL_STACKS;
+    static final String RANGES = StackNames.Maps.EXEC_RANGES;
+    /**
+     * How often the executable ranges are read again even when the count of mapped code has not
+     * changed (MappedCode misses writable code and a library swapped for one of the same size).
+     */
+    static final long RANGES_FULL_READ_NS = 30_000_000_000L;
     private static final int STUB_ENTRIES = (int) StackLayout.STUB_ENTRIES_MAX;
 
     /** Lookup buffers, one set per reading thread (the poller, in production): no allocation per stack. */
@@ -47,6 +56,11 @@ public final class StackMaps implements AutoCloseable {
     private final int stubEntryCount;
     private SharedMap user;
     private SharedMap kernel;
+    private SharedMap ranges;
+    /** What the ranges map holds (null: nothing yet), and the mapped code's size and time when it was read. */
+    private ExecRanges written;
+    private long codeKb = -1;
+    private long rangesRead;
 
     /** Maps for walks that know nothing of HotSpot (no JVM to read: the attach command line). */
     public StackMaps() {
@@ -111,6 +125,7 @@ public final class StackMaps implements AutoCloseable {
         if (user != null) {
             object.map(USER).reuse(user);
             object.map(KERNEL).reuse(kernel);
+            object.map(RANGES).reuse(ranges);
         }
     }
 
@@ -127,6 +142,56 @@ public final class StackMaps implements AutoCloseable {
         }
         user = u.share();
         kernel = k.share();
+        ranges = object.map(RANGES).share();
+        // before the object's programs attach: until written, the walk takes any address for code
+        codeKb = MappedCode.kb();
+        writeRanges(readRanges(), System.nanoTime());
+    }
+
+    /**
+     * Keeps the walk's executable ranges current (a library dlopen'd since): on the poller thread,
+     * about once a second. /proc/self/maps is read again only when the mapped code's size changed,
+     * or every {@link #RANGES_FULL_READ_NS}; the map is written only when the ranges differ.
+     */
+    public void refreshRanges(long nowNs) {
+        long kb = MappedCode.kb();
+        synchronized (this) {
+            if (ranges == null || (kb == codeKb && kb >= 0 && nowNs - rangesRead < RANGES_FULL_READ_NS)) {
+                return;
+            }
+        }
+        ExecRanges now = readRanges();
+        synchronized (this) {
+            codeKb = kb;
+            writeRanges(now, nowNs);
+        }
+    }
+
+    private static ExecRanges readRanges() {
+        try {
+            return ExecRanges.of(ProcMaps.self(), ExecRanges.MAX);
+        } catch (RuntimeException e) {
+            Log.debug("executable ranges not read: %s", e);
+            return null;
+        }
+    }
+
+    private synchronized void writeRanges(ExecRanges now, long nowNs) {
+        rangesRead = nowNs;
+        if (now == null || ranges == null || now.equals(written)) {
+            return;
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment key = arena.allocate(4, 4);
+            byte[] value = now.encode();
+            MemorySegment v = arena.allocate(value.length, 8);
+            MemorySegment.copy(value, 0, v, ValueLayout.JAVA_BYTE, 0, value.length);
+            ranges.update(key, v);
+            written = now;
+            Log.debug("executable ranges: %d", now.count());
+        } catch (BpfException e) {
+            Log.debug("executable ranges not written: %s", e);
+        }
     }
 
     /** The user stack of a key, or empty when it is gone (evicted) or there are no maps yet. */
@@ -175,6 +240,9 @@ public final class StackMaps implements AutoCloseable {
         }
         if (kernel != null) {
             kernel.close();
+        }
+        if (ranges != null) {
+            ranges.close();
         }
     }
 }
