@@ -150,8 +150,9 @@ public final class StackMaps implements AutoCloseable {
 
     /**
      * Keeps the walk's executable ranges current (a library dlopen'd since): on the poller thread,
-     * about once a second. /proc/self/maps is read again only when the mapped code's size changed,
-     * or every {@link #RANGES_FULL_READ_NS}; the map is written only when the ranges differ.
+     * about once a second. /proc/self/maps is read again only when the mapped code's size changed
+     * (or is unknown), or every {@link #RANGES_FULL_READ_NS}; the map is written only when the
+     * ranges differ. Until then a walk through the new code ends there, marked: never invented.
      */
     public void refreshRanges(long nowNs) {
         long kb = MappedCode.kb();
