@@ -111,12 +111,7 @@ struct {
 	__uint(value_size, KERNEL_STACK_MAX_DEPTH * sizeof(__u64));
 } kernel_stacks SEC(".maps");
 
-/*
- * The executable mappings of the process, one element (struct exec_ranges): a map, not .rodata,
- * since the agent rewrites it when the process maps new code (a library dlopen'd after start).
- * A walk that reads it while it is rewritten may see old and new ranges mixed: at worst a return
- * address is refused (the walk ends, marked) or a gone range is taken, as before the check.
- */
+/* Shared too: one element, rewritten by the agent when the process maps code (bpf/stack.h). */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
@@ -351,35 +346,56 @@ static __always_inline bool scan_words(struct scan *c, __u64 i, __u64 *w, __u64 
 	return true;
 }
 
+struct range_search {
+	__u64 pc;
+	__u32 lo;
+	__u32 hi;
+};
+
+/* One halving of the search for the first range whose end is above pc: a bpf_loop step, verified once. */
+static long range_step(__u64 i, void *ctx)
+{
+	struct range_search *s = ctx;
+	__u32 zero = 0;
+	struct exec_ranges *r = bpf_map_lookup_elem(&exec_ranges, &zero);
+	if (!r || s->lo >= s->hi)
+		return 1;
+	__u32 mid = (s->lo + s->hi) / 2;
+	if (r->end[mid & (EXEC_RANGES_MAX - 1)] <= s->pc)
+		s->lo = mid + 1;
+	else
+		s->hi = mid;
+	return 0;
+}
+
 /*
- * Whether pc lies in an executable mapping (exec_ranges; the code cache, whose committed part
- * grows without the agent seeing a new mapping, always counts). How many ranges begin at or
- * before pc is found by steps of 1024, 512 ... 1, without branches, as stub_entry counts; pc
- * is in the last of them if it ends after pc. No ranges known: every pc passes.
+ * Whether pc lies in an executable mapping of the process (exec_ranges): a data word (a pointer
+ * into the heap or a stack) is not a return address however its bytes decode. The agent rewrites
+ * the table in place: a read while it does may see a mix, which can cost one stack a frame or let
+ * one word through, never a fault. True while the table is empty (not known), and in the code
+ * cache, whose committed part grows without a new mapping the agent would see.
  */
 static __always_inline bool executable(__u64 pc)
 {
 	__u32 zero = 0;
-	const struct exec_ranges *r = bpf_map_lookup_elem(&exec_ranges, &zero);
-	if (!r || !r->count || in_code_cache(pc))
+	struct exec_ranges *r = bpf_map_lookup_elem(&exec_ranges, &zero);
+	if (!r || in_code_cache(pc))
 		return true;
-	__u64 n = r->count < EXEC_RANGES_MAX ? r->count : EXEC_RANGES_MAX;
-	__u64 below = 0;
-#pragma unroll
-	for (int k = 10; k >= 0; k--) {
-		__u64 next = below + (1u << k);
-		__u64 within = ((n - next) >> 63) ^ 1;
-		__u64 before = ((pc - r->ranges[(next - 1) & (EXEC_RANGES_MAX - 1)].start) >> 63) ^ 1;
-		below += (1u << k) & (0 - (within & before));
-	}
-	return below && pc < r->ranges[(below - 1) & (EXEC_RANGES_MAX - 1)].end;
+	__u32 n = r->count;
+	if (n == 0)
+		return true;
+	if (n > EXEC_RANGES_MAX)
+		n = EXEC_RANGES_MAX;
+	/* ten halvings cover EXEC_RANGES_MAX; a loop of branches would be explored path by path */
+	struct range_search c = {.pc = pc, .lo = 0, .hi = n};
+	bpf_loop(10, range_step, &c, 0);
+	return c.lo < n && r->start[c.lo & (EXEC_RANGES_MAX - 1)] <= pc;
 }
 
 /*
- * Whether ret can be a return address: it lies in executable code, and the bytes before it end
- * with a call instruction: call rel32 (e8), or an indirect call (ff /2) through a register,
- * memory, a displacement or rip. A word of data (a heap pointer) would pass the call check by
- * chance about once in fifty: the range check refuses it first, unless it points into code.
+ * Whether the bytes before ret end with a call instruction, as they must before a return
+ * address: call rel32 (e8), or an indirect call (ff /2) through a register, memory, a
+ * displacement or rip. A word of data (a heap pointer) passes by chance about once in fifty.
  */
 __attribute__((noinline)) int after_call(__u64 ret)
 {
@@ -1070,8 +1086,8 @@ __attribute__((noinline)) int walk_frame(struct walk *w, struct user_stack *s)
 	/*
 	 * Before any Java frame, native code without frame pointers (libc) may have left rbp on data
 	 * or a stale record: a native return address must then follow a call. Past one, the chain is
-	 * libjvm's until it leaves it (a thread's start in libc): there the return address must at
-	 * least lie in executable code.
+	 * libjvm's until it leaves it (a thread's start in libc, whose rbp may hold data): there the
+	 * return address must at least lie in executable code.
 	 */
 	bool checked = linked && (any_saved_fp(frame[1]) || (w->trusted ? executable(frame[1]) : after_call(frame[1])));
 	if (w->native && native_resumes(w, s, fp, frame[0], checked ? frame[1] : 0))

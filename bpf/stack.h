@@ -55,24 +55,19 @@ struct user_stack {
 /* Entries of the stubs in HotSpot's stub buffers (StubRoutines), sorted: where each stub begins. */
 #define STUB_ENTRIES_MAX 512
 /*
- * Executable mappings of the process (io.jfrebpf.agent.stack.ExecRanges, from /proc/self/maps),
- * at most this many: a return address lies in one. A power of two (the walk's search).
+ * The process's executable mappings, sorted and disjoint (io.jfrebpf.agent.stack.ExecutableRanges):
+ * a native return address must lie in one. Past EXEC_RANGES_MAX the agent merges the ranges closest
+ * together (a superset only weakens the check). count 0: not known, every address passes.
  */
-#define EXEC_RANGES_MAX 1024
+#define EXEC_RANGES_MAX 512
+struct exec_ranges {
+	__u32 count;
+	__u32 _pad;
+	__u64 start[EXEC_RANGES_MAX];
+	__u64 end[EXEC_RANGES_MAX];
+};
 /* Bytes read at once at a code blob: its heap block's header, the CodeBlob and the nmethod fields the walk reads. */
 #define BLOB_HEADER_MAX 256
-
-struct exec_range {
-	__u64 start; /* [start, end) */
-	__u64 end;
-};
-
-/* Sorted by start, disjoint, all below 2^63; written whole by the agent, read by the walk. */
-struct exec_ranges {
-	__u32 count; /* 0: unknown (not written yet): every address passes */
-	__u32 _pad;
-	struct exec_range ranges[EXEC_RANGES_MAX];
-};
 
 struct code_heap {
 	__u64 low;          /* CodeHeap::_memory: [low, high) */
@@ -113,7 +108,8 @@ struct hotspot_layout {
 
 _Static_assert(sizeof(struct user_frame) == 16, "mirrored in Java");
 _Static_assert(sizeof(struct user_stack) == 8 + 16 * USER_STACK_MAX_DEPTH, "mirrored in Java");
-_Static_assert(sizeof(struct exec_ranges) == 8 + 16 * EXEC_RANGES_MAX, "written by Java");
 _Static_assert(sizeof(struct hotspot_layout) == 32 * CODE_HEAPS_MAX + 72, "written by Java");
+_Static_assert(sizeof(struct exec_ranges) == 8 + 16 * EXEC_RANGES_MAX, "written by Java");
+_Static_assert((EXEC_RANGES_MAX & (EXEC_RANGES_MAX - 1)) == 0, "indices are masked");
 
 #endif

@@ -234,7 +234,14 @@ public final class Agent implements Control.Session {
         if (options.interval().isPresent()) {
             slices = new SliceCutter(options, firstSlice, firstSliceNs, workDir, jvmRecording, recording, probes, background);
         }
+    }
 
+    /**
+     * duration= counts from the probes' attach, not from the agent's start: on a busy JVM (an attach to a
+     * loaded service) loading and attaching take seconds, and a 4 s recording should hold 4 s of what the
+     * probes see, not what is left of 4 s after they came up.
+     */
+    private void startDurationTimer() {
         options.duration().ifPresent(d -> {
             Thread timer = new Thread(() -> {
                 try {
@@ -262,6 +269,7 @@ public final class Agent implements Control.Session {
         } finally {
             startedUp.countDown();
         }
+        startDurationTimer();
         if (polling) { // not when the JVM ended before the probes were up
             watchContainer();
         }
@@ -294,7 +302,7 @@ public final class Agent implements Control.Session {
                         p.periodic(now);
                     }
                     recording.threads().refresh();
-                    recording.refreshStacks(now);
+                    recording.refreshStacks();
                     watchContainer();
                 }
             } catch (Throwable t) {

@@ -102,19 +102,19 @@ final class Recording {
                 new ConnectListeners(), background);
     }
 
-    /** About once a second on the poller thread: the stack walk's view of this process's code kept current. */
-    void refreshStacks(long nowNs) {
-        if (maps != null) {
-            maps.refreshRanges(nowNs);
-        }
-    }
-
     ChunkWriter writer() {
         return writer;
     }
 
     ThreadRegistry threads() {
         return threads;
+    }
+
+    /** Once a period on the agent's thread: what the kernel's walk knows of the process's code (libraries loaded since). */
+    void refreshStacks() {
+        if (maps != null) {
+            maps.refreshExecutable();
+        }
     }
 
     /** Null until {@link #startProbes} or {@link #startWithoutProbes}. */

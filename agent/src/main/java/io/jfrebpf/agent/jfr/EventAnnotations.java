@@ -2,29 +2,23 @@ package io.jfrebpf.agent.jfr;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.lang.classfile.Annotation;
-import java.lang.classfile.AnnotationElement;
-import java.lang.classfile.AnnotationValue;
-import java.lang.classfile.Attributes;
-import java.lang.classfile.ClassFile;
-import java.lang.classfile.ClassModel;
-import java.lang.classfile.FieldModel;
-import java.lang.classfile.attribute.RuntimeVisibleAnnotationsAttribute;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 
 /**
- * The runtime-visible annotations of one event class and of its fields, read from the class
- * file's {@code RuntimeVisibleAnnotations} attributes. {@link Class#getAnnotation} would spin a
- * proxy class per annotation type and parse every annotation through reflection (~40 ms of the
- * agent's start-up for the catalog); the values the metadata needs are plain strings and
- * booleans. An element the class file leaves out has its annotation's default, which the
- * caller supplies.
+ * The JFR annotations of one event class and of its fields, as the catalog's build wrote them
+ * (jfr-events/gen/EventAnnotationTable.java: {@code io/jfrebpf/events/annotations.tsv}, read once).
+ * {@link Class#getAnnotation} would spin a proxy class per annotation type and parse every
+ * annotation through reflection, and parsing the class files pulls the ClassFile API into the JIT
+ * (~230 methods compiled at start-up); the values the metadata needs are plain strings and
+ * booleans, known when the catalog is built.
  */
 final class EventAnnotations {
+    static final String TABLE = "/io/jfrebpf/events/annotations.tsv";
+
     /** Element values by element name, per annotation descriptor (e.g. {@code Ljdk/jfr/Name;}). */
     private final Map<String, Map<String, Object>> onClass;
     private final Map<String, Map<String, Map<String, Object>>> onFields;
@@ -35,56 +29,79 @@ final class EventAnnotations {
     }
 
     static EventAnnotations of(Class<?> c) {
-        String resource = c.getName().replace('.', '/').concat(".class");
-        ClassLoader loader = c.getClassLoader();
-        byte[] bytes;
-        try (InputStream in = loader == null ? ClassLoader.getSystemResourceAsStream(resource) : loader.getResourceAsStream(resource)) {
-            if (in == null) {
-                throw new IllegalArgumentException("no class file of ".concat(c.getName()));
-            }
-            bytes = in.readAllBytes();
-        } catch (IOException e) {
-            throw new IllegalArgumentException("cannot read the class file of ".concat(c.getName()), e);
+        EventAnnotations a = Table.BY_CLASS.get(c.getName());
+        if (a == null) {
+            throw new IllegalArgumentException(c.getName().concat(" is not in the catalog's annotation table ").concat(TABLE));
         }
-        ClassModel model = ClassFile.of().parse(bytes);
-        Map<String, Map<String, Map<String, Object>>> fields = new HashMap<>();
-        for (FieldModel f : model.fields()) {
-            fields.put(f.fieldName().stringValue(), annotations(f.findAttribute(Attributes.runtimeVisibleAnnotations())));
-        }
-        return new EventAnnotations(annotations(model.findAttribute(Attributes.runtimeVisibleAnnotations())), fields);
+        return a;
     }
 
-    private static Map<String, Map<String, Object>> annotations(Optional<RuntimeVisibleAnnotationsAttribute> attribute) {
-        Map<String, Map<String, Object>> byType = new HashMap<>();
-        if (attribute.isEmpty()) {
-            return byType;
+    /** The table, parsed at first use. */
+    private static final class Table {
+        static final Map<String, EventAnnotations> BY_CLASS = read();
+
+        private static Map<String, EventAnnotations> read() {
+            String text;
+            try (InputStream in = EventAnnotations.class.getResourceAsStream(TABLE)) {
+                if (in == null) {
+                    throw new IllegalStateException("the agent jar has no " + TABLE + " (built without the event catalog's table)");
+                }
+                text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+            } catch (IOException e) {
+                throw new IllegalStateException("cannot read " + TABLE, e);
+            }
+            Map<String, EventAnnotations> byClass = new HashMap<>();
+            int at = 0;
+            while (at < text.length()) {
+                int end = text.indexOf('\n', at);
+                if (end < 0) {
+                    end = text.length();
+                }
+                if (end > at && text.charAt(at) != '#') {
+                    line(byClass, fields(text, at, end));
+                }
+                at = end + 1;
+            }
+            return byClass;
         }
-        for (Annotation a : attribute.get().annotations()) {
+
+        /** Adds one line: class, field ("" on the class), descriptor, kind, values. */
+        private static void line(Map<String, EventAnnotations> byClass, List<String> f) {
+            if (f.size() < 4) {
+                throw new IllegalStateException(TABLE + ": a line of " + f.size() + " fields: " + f);
+            }
+            EventAnnotations a = byClass.computeIfAbsent(f.get(0), k -> new EventAnnotations(new HashMap<>(), new HashMap<>()));
+            Map<String, Map<String, Object>> on = f.get(1).isEmpty() ? a.onClass : a.onFields.computeIfAbsent(f.get(1), k -> new HashMap<>());
             Map<String, Object> elements = new HashMap<>();
-            for (AnnotationElement e : a.elements()) {
-                elements.put(e.name().stringValue(), value(e.value()));
+            switch (f.get(3)) {
+                case "-" -> { }
+                case "s" -> elements.put("value", f.get(4));
+                case "b" -> elements.put("value", Boolean.valueOf(f.get(4)));
+                case "a" -> elements.put("value", f.subList(4, f.size()).toArray(new String[0]));
+                default -> throw new IllegalStateException(TABLE + ": a value of kind " + f.get(3) + ": " + f);
             }
-            byType.put(a.className().stringValue(), elements);
+            on.put(f.get(2), elements);
         }
-        return byType;
-    }
 
-    /** A string, a boolean or a String[]: what the JFR annotations of the catalog hold. */
-    private static Object value(AnnotationValue v) {
-        if (v instanceof AnnotationValue.OfString s) {
-            return s.stringValue();
-        } else if (v instanceof AnnotationValue.OfBoolean b) {
-            return b.booleanValue();
-        } else if (v instanceof AnnotationValue.OfArray array) {
-            List<String> strings = new ArrayList<>();
-            for (AnnotationValue e : array.values()) {
-                if (e instanceof AnnotationValue.OfString s) {
-                    strings.add(s.stringValue());
+        /** The tab-separated fields of text[from, to), unescaped. */
+        private static List<String> fields(String text, int from, int to) {
+            List<String> out = new ArrayList<>();
+            StringBuilder b = new StringBuilder();
+            for (int i = from; i < to; i++) {
+                char c = text.charAt(i);
+                if (c == '\t') {
+                    out.add(b.toString());
+                    b.setLength(0);
+                } else if (c == '\\' && i + 1 < to) {
+                    char n = text.charAt(++i);
+                    b.append(n == 't' ? '\t' : n == 'n' ? '\n' : n);
+                } else {
+                    b.append(c);
                 }
             }
-            return strings.toArray(new String[0]);
+            out.add(b.toString());
+            return out;
         }
-        return null;
     }
 
     /** The {@code value} of the class's annotation, {@code absent} without the annotation, {@code fallback} without the element. */

@@ -44,7 +44,7 @@ public final class SharedMap implements AutoCloseable {
         return MapElements.found(MapElements.lookup(f, key, value), name);
     }
 
-    /** Writes a key's value (an array map's element: the agent's state for the programs). */
+    /** Writes a key's value (an array map's element); nothing once closed. */
     public void update(MemorySegment key, MemorySegment value) throws BpfException {
         int f = fd;
         if (f < 0) {

@@ -9,7 +9,6 @@ import io.jfrebpf.agent.libbpf.BpfMap;
 import io.jfrebpf.agent.libbpf.BpfObject;
 import io.jfrebpf.agent.libbpf.SharedMap;
 import io.jfrebpf.agent.os.MappedCode;
-import io.jfrebpf.agent.os.ProcMaps;
 import io.jfrebpf.bpf.StackLayout;
 import io.jfrebpf.bpf.StackNames;
 import java.lang.foreign.Arena;
@@ -24,18 +23,13 @@ import java.util.Optional;
  * creates them, every later one reuses them (before its load), and the agent reads them here
  * under fds of its own. Also hands every object what its walk needs of this JVM: the bounds of
  * the interpreter and of the code cache, its code heaps and blob layout ({@link HotSpotFrames}),
- * and where the frame anchors are ({@link FrameAnchors}); and, in a map the agent keeps current,
- * where this process's code is ({@link ExecRanges}).
+ * and where the frame anchors are ({@link FrameAnchors}).
  */
 public final class StackMaps implements AutoCloseable {
     static final String USER = StackNames.Maps.USER_STACKS;
     static final String KERNEL = StackNames.Maps.KERNEL_STACKS;
-    static final String RANGES = StackNames.Maps.EXEC_RANGES;
-    /**
-     * How often the executable ranges are read again even when the count of mapped code has not
-     * changed (MappedCode misses writable code and a library swapped for one of the same size).
-     */
-    static final long RANGES_FULL_READ_NS = 30_000_000_000L;
+    static final String EXECUTABLE = StackNames.Maps.EXEC_RANGES;
+    static final long FULL_REREAD_NS = 30_000_000_000L;
     private static final int STUB_ENTRIES = (int) StackLayout.STUB_ENTRIES_MAX;
 
     /** Lookup buffers, one set per reading thread (the poller, in production): no allocation per stack. */
@@ -56,9 +50,11 @@ public final class StackMaps implements AutoCloseable {
     private final int stubEntryCount;
     private SharedMap user;
     private SharedMap kernel;
-    private SharedMap ranges;
-    /** What the ranges map holds (null: nothing yet), and the mapped code's size and time when it was read. */
-    private ExecRanges written;
+    private SharedMap executable;
+    private final ExecutableRanges ranges = new ExecutableRanges();
+    private MemorySegment rangesValue;
+    private boolean rangesFailed;
+    /** The mapped code's size (kB, -1: unknown) and the time when the mappings were last read. */
     private long codeKb = -1;
     private long rangesRead;
 
@@ -125,7 +121,7 @@ public final class StackMaps implements AutoCloseable {
         if (user != null) {
             object.map(USER).reuse(user);
             object.map(KERNEL).reuse(kernel);
-            object.map(RANGES).reuse(ranges);
+            object.map(EXECUTABLE).reuse(executable);
         }
     }
 
@@ -140,58 +136,51 @@ public final class StackMaps implements AutoCloseable {
             throw new BpfException("stack maps of " + object.name() + " do not match UserStack (" + u.valueSize()
                     + ", " + k.valueSize() + " bytes)", 22);
         }
+        BpfMap x = object.map(EXECUTABLE);
+        if (x.valueSize() != ExecutableRanges.SIZE) {
+            throw new BpfException("exec_ranges of " + object.name() + " does not match ExecutableRanges (" + x.valueSize()
+                    + " bytes)", 22);
+        }
         user = u.share();
         kernel = k.share();
-        ranges = object.map(RANGES).share();
-        // before the object's programs attach: until written, the walk takes any address for code
-        codeKb = MappedCode.kb();
-        writeRanges(readRanges(), System.nanoTime());
+        executable = x.share();
+        rangesValue = Arena.ofAuto().allocate(ExecutableRanges.SIZE, 8);
+        refreshExecutable();
     }
 
     /**
-     * Keeps the walk's executable ranges current (a library dlopen'd since): on the poller thread,
-     * about once a second. /proc/self/maps is read again only when the mapped code's size changed
-     * (or is unknown), or every {@link #RANGES_FULL_READ_NS}; the map is written only when the
-     * ranges differ. Until then a walk through the new code ends there, marked: never invented.
+     * Rereads the process's executable mappings and hands them to the walk when they changed (a
+     * library loaded since): on the agent's thread, once a period. Until the first call the walk
+     * takes any address for executable; a failure keeps the last table, logged once. The maps
+     * (~2 ms for a JVM's ~1,000 lines) are read only when the mapped code's size changed or is
+     * unknown ({@link MappedCode}, ~0.1 ms), or every {@link #FULL_REREAD_NS} for what that size
+     * misses (writable code, a library swapped for one of the same size).
      */
-    public void refreshRanges(long nowNs) {
-        long kb = MappedCode.kb();
-        synchronized (this) {
-            if (ranges == null || (kb == codeKb && kb >= 0 && nowNs - rangesRead < RANGES_FULL_READ_NS)) {
-                return;
-            }
-        }
-        ExecRanges now = readRanges();
-        synchronized (this) {
-            codeKb = kb;
-            writeRanges(now, nowNs);
-        }
-    }
-
-    private static ExecRanges readRanges() {
-        try {
-            return ExecRanges.of(ProcMaps.self(), ExecRanges.MAX);
-        } catch (RuntimeException e) {
-            Log.debug("executable ranges not read: %s", e);
-            return null;
-        }
-    }
-
-    private synchronized void writeRanges(ExecRanges now, long nowNs) {
-        rangesRead = nowNs;
-        if (now == null || ranges == null || now.equals(written)) {
+    public synchronized void refreshExecutable() {
+        if (executable == null) {
             return;
         }
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment key = arena.allocate(4, 4);
-            byte[] value = now.encode();
-            MemorySegment v = arena.allocate(value.length, 8);
-            MemorySegment.copy(value, 0, v, ValueLayout.JAVA_BYTE, 0, value.length);
-            ranges.update(key, v);
-            written = now;
-            Log.debug("executable ranges: %d", now.count());
-        } catch (BpfException e) {
-            Log.debug("executable ranges not written: %s", e);
+        long kb = MappedCode.kb();
+        long now = System.nanoTime();
+        if (kb >= 0 && kb == codeKb && now - rangesRead < FULL_REREAD_NS) {
+            return;
+        }
+        codeKb = kb;
+        rangesRead = now;
+        try {
+            if (ranges.reread()) {
+                ranges.writeTo(rangesValue);
+                MemorySegment[] b = BUFFERS.get();
+                b[0].set(ValueLayout.JAVA_INT, 0, 0);
+                executable.update(b[0], rangesValue);
+                Log.debug("stacks: %d executable ranges handed to the walk", ranges.count());
+            }
+        } catch (Exception e) {
+            if (!rangesFailed) {
+                rangesFailed = true;
+                Log.info("stacks: the executable mappings could not be reread (%s); native frames are checked against the last ones",
+                        e.getMessage());
+            }
         }
     }
 
@@ -242,8 +231,8 @@ public final class StackMaps implements AutoCloseable {
         if (kernel != null) {
             kernel.close();
         }
-        if (ranges != null) {
-            ranges.close();
+        if (executable != null) {
+            executable.close();
         }
     }
 }

@@ -109,16 +109,16 @@ class VirtualThreadsIT {
         long sleep = VirtualThreadWorkloads.Waits.SLEEP_MS;
         long hold = VirtualThreadWorkloads.Waits.HOLD_MS;
         for (int i = 0; i < WAITERS; i++) {
-            List<RecordedEvent> sleeps = waitsIn(gc, byThread, ids, "sleep-" + i, "sleepInNamedMethod", "java.lang.Thread.sleep");
+            List<RecordedEvent> sleeps = waitsIn(gc, byThread, ids, "sleep-" + i, "sleepInNamedMethod", "java.lang.Thread.sleep", true);
             assertEquals(VirtualThreadWorkloads.Waits.SLEEPS, sleeps.size(), gc + ": sleeps of sleep-" + i + ": " + sleeps);
             for (RecordedEvent e : sleeps) {
                 assertBetween(gc, e, sleep, sleep + 200);
             }
             assertLongest(gc, waitsIn(gc, byThread, ids, "lock-" + i, "waitForLock",
-                    "java.util.concurrent.locks.AbstractQueuedSynchronizer.acquire"), hold / 2);
-            assertLongest(gc, waitsIn(gc, byThread, ids, "queue-" + i, "takeFromQueue", "java.util.concurrent.LinkedBlockingQueue.take"),
+                    "java.util.concurrent.locks.AbstractQueuedSynchronizer.acquire", true), hold / 2);
+            assertLongest(gc, waitsIn(gc, byThread, ids, "queue-" + i, "takeFromQueue", "java.util.concurrent.LinkedBlockingQueue.take", true),
                     hold / 2);
-            assertLongest(gc, waitsIn(gc, byThread, ids, "read-" + i, "readFromSocket", "sun.nio.ch.NioSocketImpl.park"), hold / 2);
+            assertLongest(gc, waitsIn(gc, byThread, ids, "read-" + i, "readFromSocket", "sun.nio.ch.NioSocketImpl.park", false), hold / 2);
         }
 
         List<RecordedEvent> pinned = where(events, "ebpf.VirtualThreadPinned", e -> "pinned-0".equals(Recordings.javaName(e)));
@@ -139,9 +139,14 @@ class VirtualThreadsIT {
                 gc + ": ebpf.ProbeStatus says how unmounted waits are seen: " + status);
     }
 
-    /** The unmounted waits of virtual thread name in method, below frame: at least one, each reaching the thread's entry. */
+    /**
+     * The unmounted waits of virtual thread name in method, below frame: at least one, each reaching the thread's entry or the
+     * return barrier. firstParkRecorded: the thread parks nowhere before the wait in method, so its first event is its first park.
+     * A socket reader may park shortly in connect (a loopback connect in progress while the server's backlog fills), below
+     * offcpu.threshold: its first event is then a park after a lazy thaw.
+     */
     private static List<RecordedEvent> waitsIn(String gc, Map<String, List<RecordedEvent>> byThread, Map<String, Long> ids, String name,
-            String method, String below) {
+            String method, String below, boolean firstParkRecorded) {
         List<RecordedEvent> all = byThread.getOrDefault(name, List.of());
         List<RecordedEvent> in = all.stream().filter(e -> frames(e).contains(W + "." + method)).toList();
         assertTrue(!in.isEmpty(), gc + ": no unmounted wait of " + name + " in " + method + ": " + all);
@@ -157,7 +162,8 @@ class VirtualThreadsIT {
         }
         // its first park, before any lazy thaw, has its whole stack
         RecordedEvent first = all.stream().min(java.util.Comparator.comparing(RecordedEvent::getStartTime)).orElseThrow();
-        assertTrue(frames(first).contains("java.lang.VirtualThread.run"), gc + ": " + name + "'s first park reaches its entry: " + frames(first));
+        assertTrue(!firstParkRecorded || frames(first).contains("java.lang.VirtualThread.run"),
+                gc + ": " + name + "'s first park reaches its entry: " + frames(first));
         return in;
     }
 

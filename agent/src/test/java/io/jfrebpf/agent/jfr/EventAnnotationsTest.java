@@ -20,7 +20,7 @@ import jdk.jfr.Timestamp;
 import jdk.jfr.Unsigned;
 import org.junit.jupiter.api.Test;
 
-/** Reading the class files gives, for every event of the catalog, what reflection gives. */
+/** The table the catalog's build writes gives, for every event of the catalog, what reflection gives. */
 class EventAnnotationsTest {
     @Test
     void agreesWithReflectionOnEveryEventOfTheCatalog() {
