@@ -58,10 +58,41 @@ public final class Log {
             return;
         }
         try {
-            String text = args.length == 0 ? format : String.format(Locale.ROOT, format, args);
+            String text = args.length == 0 ? format : format(format, args);
             out.println("[jfr-ebpf] " + level.name().toLowerCase(Locale.ROOT) + ": " + text);
         } catch (Throwable ignored) {
             // a bad format string or a closed stream must not reach the application
         }
+    }
+
+    /**
+     * {@code %s}, {@code %d} and {@code %%} by hand, anything else through {@link String#format}:
+     * the JDK's Formatter parses its pattern with regular expressions, ~15 ms and a few hundred
+     * JIT compilations at its first use, which the start-up's messages need not pay.
+     */
+    static String format(String format, Object... args) {
+        StringBuilder b = new StringBuilder(format.length() + 16 * args.length);
+        int next = 0;
+        for (int i = 0; i < format.length(); i++) {
+            char c = format.charAt(i);
+            if (c != '%') {
+                b.append(c);
+                continue;
+            }
+            char spec = i + 1 < format.length() ? format.charAt(i + 1) : 0;
+            if (spec == '%') {
+                b.append('%');
+            } else if ((spec == 's' || (spec == 'd' && next < args.length && isInteger(args[next]))) && next < args.length) {
+                b.append(args[next++]);
+            } else {
+                return String.format(Locale.ROOT, format, args);
+            }
+            i++;
+        }
+        return b.toString();
+    }
+
+    private static boolean isInteger(Object o) {
+        return o instanceof Long || o instanceof Integer || o instanceof Short || o instanceof Byte;
     }
 }

@@ -27,6 +27,7 @@ public record Options(
         int cpuHz,
         Duration syscallThreshold,
         Duration offcpuThreshold,
+        boolean offcpuVirtual,
         Duration schedThreshold,
         long mallocInterval,
         Optional<Duration> mallocDuration,
@@ -87,7 +88,7 @@ public record Options(
             ProbeName.CPU, ProbeName.OFFCPU, ProbeName.FILE, ProbeName.TCP, ProbeName.POSTGRES));
 
     private static final List<String> KEYS = List.of("file", "probes", "cpu.hz", "syscall.threshold",
-            "offcpu.threshold", "sched.threshold", "malloc.interval", "malloc.duration", "malloc.age", "jfr", "duration", "upload", "upload.interval", "upload.user", "upload.password", "upload.token", "upload.tenant", "upload.headers", "interval", "redact.paths", "postgres.redact", "maxfiles", "maxsize", "service", "jfr.environment", "startup", "log");
+            "offcpu.threshold", "offcpu.virtual", "sched.threshold", "malloc.interval", "malloc.duration", "malloc.age", "jfr", "duration", "upload", "upload.interval", "upload.user", "upload.password", "upload.token", "upload.tenant", "upload.headers", "interval", "redact.paths", "postgres.redact", "maxfiles", "maxsize", "service", "jfr.environment", "startup", "log");
 
     public static Options defaults() {
         return parse("");
@@ -152,6 +153,7 @@ public record Options(
                 (int) positiveLong("cpu.hz", v.get("cpu.hz"), 99, 1, 10_000),
                 duration("syscall.threshold", v.get("syscall.threshold"), Duration.ofMillis(1), true),
                 duration("offcpu.threshold", v.get("offcpu.threshold"), Duration.ofMillis(1), true),
+                bool("offcpu.virtual", v.get("offcpu.virtual"), false),
                 duration("sched.threshold", v.get("sched.threshold"), Duration.ofMillis(1), true),
                 mallocInterval(v.get("malloc.interval")),
                 Optional.ofNullable(v.get("malloc.duration")).map(t -> duration("malloc.duration", t, null, false)),
@@ -436,6 +438,9 @@ public record Options(
         probes.forEach(p -> names.add(p.key()));
         parts.add("probes=" + String.join("+", names));
         parts.add("syscall.threshold=" + syscallThreshold.toNanos() + "ns");
+        if (offcpuVirtual) {
+            parts.add("offcpu.virtual=true");
+        }
         parts.add("jfr=" + jfr.key());
         duration.ifPresent(d -> parts.add("duration=" + d.toMillis() + "ms"));
         parts.add("log=" + log.name().toLowerCase(Locale.ROOT));

@@ -56,6 +56,14 @@ class OptionsTest {
     }
 
     @Test
+    void unmountedWaitsOfVirtualThreadsAreTracedOnlyWhenAskedFor() {
+        assertFalse(Options.defaults().offcpuVirtual(), "each park would pay uprobes and a stack walk");
+        assertTrue(Options.parse("offcpu.virtual=true").offcpuVirtual());
+        assertTrue(Options.parse("offcpu.virtual=true").describe().contains("offcpu.virtual=true"));
+        assertFalse(Options.parse("offcpu.virtual=false").offcpuVirtual());
+    }
+
+    @Test
     void sqlLiteralsAreKeptOnlyWhenAskedFor() {
         assertFalse(Options.parse("postgres.redact=false").postgresRedact());
         assertFalse(Options.parse("postgres.redact=OFF").postgresRedact());

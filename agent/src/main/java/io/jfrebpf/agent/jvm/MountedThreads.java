@@ -68,9 +68,9 @@ public final class MountedThreads {
                 source = "found by calibration";
             }
             int mounts = check(tls, offset);
-            MountedThreads m = new MountedThreads(tls.tlsModule(), tls.tlsOffset(), offset, String.format(
-                    "mounted virtual threads named by JavaThread::_monitor_owner_id at +%d (%s; checked on %d mounts)", offset,
-                    source, mounts));
+            MountedThreads m = new MountedThreads(tls.tlsModule(), tls.tlsOffset(), offset, 
+                    "mounted virtual threads named by JavaThread::_monitor_owner_id at +" + offset + " (" + source + "; checked on "
+                    + mounts + " mounts)");
             Log.debug("threads: %s", m.how);
             return m;
         } catch (Throwable e) {

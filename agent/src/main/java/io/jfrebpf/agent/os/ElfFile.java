@@ -275,7 +275,8 @@ public final class ElfFile implements AutoCloseable {
             int b = hashSection * shentsize;
             GnuHash hash = GnuHash.of(map(ch, sh.getLong(b + 24), sh.getLong(b + 32), fileSize), dynsym.count());
             if (hash != null) {
-                found.set(found.indexOf(dynsym), new Table(dynsym.symbols(), dynsym.entsize(), dynsym.count(), dynsym.strings(), hash));
+                // by identity: a record's equals is bootstrapped through method handles at its first call (~17 ms at start-up)
+                found.set(found.get(0) == dynsym ? 0 : 1, new Table(dynsym.symbols(), dynsym.entsize(), dynsym.count(), dynsym.strings(), hash));
             }
         }
         tables = List.copyOf(found);

@@ -39,6 +39,13 @@ public final class OffCpuProbe extends BpfProbe {
     private String taskWorkRefused;
     /** Mangled-name prefixes of the template instances of continuationFreezeThaw.cpp (one per GC and oop kind). */
     static final String FREEZE_PREFIX = "_Z15freeze_internalI6Config";
+    /**
+     * Why unmounted waits are off by default: every park of a virtual thread then pays a uprobe,
+     * a uretprobe and a stack walk at the freeze and a uprobe at the thaw, short waits as much as
+     * long ones (bench/src/main/java/io/jfrebpf/bench/VirtualParks.java; docs/virtual-threads.md).
+     */
+    static final String OPT_IN = "off by default, offcpu.virtual=true turns them on (each park of a virtual thread then costs"
+            + " ~20 us CPU: uprobes on libjvm's freeze and thaw and a stack walk at every freeze)";
     static final String THAW_PREFIX = "_Z4thawI6Config";
     static final List<String> UNMOUNT_PROGRAMS = List.of(OffcpuObject.Programs.FREEZE_ENTER, OffcpuObject.Programs.FREEZE_EXIT,
             OffcpuObject.Programs.THAW_ENTER);
@@ -66,10 +73,12 @@ public final class OffCpuProbe extends BpfProbe {
         object.rodata().setInt(OffcpuObject.Rodata.WALK_ON_RESUME, walkOnResume ? 1 : 0);
         if (!searchedLibjvm) { // once: configure runs again after a fallBack, on the same libjvm
             searchedLibjvm = true;
-            String missing = findFreezeAndThaw();
+            String missing = context.options().offcpuVirtual() ? findFreezeAndThaw() : OPT_IN;
             if (missing != null) {
                 unmounted = "virtual threads' waits while unmounted are not seen: " + missing;
-                Log.info("probe offcpu: %s", unmounted);
+                if (missing != OPT_IN) { // asked for and not to be had: say so; off by default is only in ebpf.ProbeStatus
+                    Log.info("probe offcpu: %s", unmounted);
+                }
             }
         }
         for (String program : UNMOUNT_PROGRAMS) {

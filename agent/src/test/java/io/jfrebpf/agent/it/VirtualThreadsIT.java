@@ -89,7 +89,7 @@ class VirtualThreadsIT {
     void aVirtualThreadsWaitWhileUnmountedIsItsOffCpuTimeWithTheStackWhereItParked(String gc, @TempDir Path dir) throws Exception {
         Path recording = dir.resolve("r.jfr");
         ChildJvm.Result result = ChildJvm.workload(VirtualThreadWorkloads.Waits.class, String.valueOf(WAITERS)).flag(gc)
-                .flag("--enable-native-access=ALL-UNNAMED").agent("file=" + recording + ",probes=offcpu").run(dir).assertSucceeded();
+                .flag("--enable-native-access=ALL-UNNAMED").agent("file=" + recording + ",probes=offcpu,offcpu.virtual=true").run(dir).assertSucceeded();
         Map<String, Long> ids = new HashMap<>();
         Matcher m = Pattern.compile("(?m)^([a-z]+-\\d+) id=(\\d+)$").matcher(result.output());
         while (m.find()) {
