@@ -19,8 +19,8 @@ import java.util.Arrays;
  */
 final class ExecutableRanges {
     static final int MAX = (int) StackLayout.EXEC_RANGES_MAX;
-    /** Bytes of {@code struct exec_ranges}: count, padding, MAX starts, MAX ends. */
-    static final long SIZE = 8 + 16L * MAX;
+    /** Bytes of {@code struct exec_ranges}: count, padding, MAX starts, MAX ends (the objects' BTF). */
+    static final long SIZE = StackLayout.ExecRanges.SIZE;
     private static final int MAX_READ = 4 << 20;
 
     private byte[] text = new byte[64 << 10];
@@ -43,10 +43,10 @@ final class ExecutableRanges {
     void writeTo(MemorySegment value) {
         value.fill((byte) 0);
         int n = ranges.length / 2;
-        value.set(ValueLayout.JAVA_INT_UNALIGNED, 0, n);
+        value.set(ValueLayout.JAVA_INT_UNALIGNED, StackLayout.ExecRanges.COUNT, n);
         for (int i = 0; i < n; i++) {
-            value.set(ValueLayout.JAVA_LONG_UNALIGNED, 8 + 8L * i, ranges[2 * i]);
-            value.set(ValueLayout.JAVA_LONG_UNALIGNED, 8 + 8L * MAX + 8L * i, ranges[2 * i + 1]);
+            value.set(ValueLayout.JAVA_LONG_UNALIGNED, StackLayout.ExecRanges.START + 8L * i, ranges[2 * i]);
+            value.set(ValueLayout.JAVA_LONG_UNALIGNED, StackLayout.ExecRanges.END + 8L * i, ranges[2 * i + 1]);
         }
     }
 

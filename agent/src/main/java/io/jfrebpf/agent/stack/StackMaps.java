@@ -8,6 +8,7 @@ import io.jfrebpf.agent.libbpf.BpfException;
 import io.jfrebpf.agent.libbpf.BpfMap;
 import io.jfrebpf.agent.libbpf.BpfObject;
 import io.jfrebpf.agent.libbpf.SharedMap;
+import io.jfrebpf.agent.os.MappedCode;
 import io.jfrebpf.bpf.StackLayout;
 import io.jfrebpf.bpf.StackNames;
 import java.lang.foreign.Arena;
@@ -28,6 +29,7 @@ public final class StackMaps implements AutoCloseable {
     static final String USER = StackNames.Maps.USER_STACKS;
     static final String KERNEL = StackNames.Maps.KERNEL_STACKS;
     static final String EXECUTABLE = StackNames.Maps.EXEC_RANGES;
+    static final long FULL_REREAD_NS = 30_000_000_000L;
     private static final int STUB_ENTRIES = (int) StackLayout.STUB_ENTRIES_MAX;
 
     /** Lookup buffers, one set per reading thread (the poller, in production): no allocation per stack. */
@@ -52,6 +54,9 @@ public final class StackMaps implements AutoCloseable {
     private final ExecutableRanges ranges = new ExecutableRanges();
     private MemorySegment rangesValue;
     private boolean rangesFailed;
+    /** The mapped code's size (kB, -1: unknown) and the time when the mappings were last read. */
+    private long codeKb = -1;
+    private long rangesRead;
 
     /** Maps for walks that know nothing of HotSpot (no JVM to read: the attach command line). */
     public StackMaps() {
@@ -146,12 +151,22 @@ public final class StackMaps implements AutoCloseable {
     /**
      * Rereads the process's executable mappings and hands them to the walk when they changed (a
      * library loaded since): on the agent's thread, once a period. Until the first call the walk
-     * takes any address for executable; a failure keeps the last table, logged once.
+     * takes any address for executable; a failure keeps the last table, logged once. The maps
+     * (~2 ms for a JVM's ~1,000 lines) are read only when the mapped code's size changed or is
+     * unknown ({@link MappedCode}, ~0.1 ms), or every {@link #FULL_REREAD_NS} for what that size
+     * misses (writable code, a library swapped for one of the same size).
      */
     public synchronized void refreshExecutable() {
         if (executable == null) {
             return;
         }
+        long kb = MappedCode.kb();
+        long now = System.nanoTime();
+        if (kb >= 0 && kb == codeKb && now - rangesRead < FULL_REREAD_NS) {
+            return;
+        }
+        codeKb = kb;
+        rangesRead = now;
         try {
             if (ranges.reread()) {
                 ranges.writeTo(rangesValue);
