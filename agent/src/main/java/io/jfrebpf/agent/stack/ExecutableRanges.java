@@ -13,9 +13,10 @@ import java.util.Arrays;
  * touching ones joined, at most {@link #MAX}; past that the pairs closest together are merged
  * (a superset only lets more words through, it never rejects a real return address).
  *
- * <p>Read from {@code /proc/self/maps} every period of the agent's thread (a library loaded later
- * is known within a period): the bytes go into one reused buffer and only the executable lines'
- * two addresses are parsed, so that a steady process costs one read and a few small objects.
+ * <p>Read from {@code /proc/self/maps} when {@link StackMaps#refreshExecutable} sees the mapped
+ * code's size change (a library loaded later is known within a period of the agent's thread), or
+ * every 30 s: the bytes go into one reused buffer and only the executable lines' two addresses
+ * are parsed, so that a reread costs one read and a few small objects.
  */
 final class ExecutableRanges {
     static final int MAX = (int) StackLayout.EXEC_RANGES_MAX;
