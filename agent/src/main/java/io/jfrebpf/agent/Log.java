@@ -82,7 +82,7 @@ public final class Log {
             char spec = i + 1 < format.length() ? format.charAt(i + 1) : 0;
             if (spec == '%') {
                 b.append('%');
-            } else if ((spec == 's' || (spec == 'd' && next < args.length && isInteger(args[next]))) && next < args.length) {
+            } else if (next < args.length && (spec == 's' || (spec == 'd' && isInteger(args[next])))) {
                 b.append(args[next++]);
             } else {
                 return String.format(Locale.ROOT, format, args);

@@ -76,7 +76,7 @@ public final class OffCpuProbe extends BpfProbe {
             String missing = context.options().offcpuVirtual() ? findFreezeAndThaw() : OPT_IN;
             if (missing != null) {
                 unmounted = "virtual threads' waits while unmounted are not seen: " + missing;
-                if (missing != OPT_IN) { // asked for and not to be had: say so; off by default is only in ebpf.ProbeStatus
+                if (context.options().offcpuVirtual()) { // asked for and not to be had: say so; off by default is only in ebpf.ProbeStatus
                     Log.info("probe offcpu: %s", unmounted);
                 }
             }
