@@ -85,6 +85,7 @@ public final class JvmStacks implements AutoCloseable {
                     s.interpretedFrames(), s.jitFrames(), s.inlinedFrames(), s.nativeFrames(), s.kernelFrames(),
                     s.unresolvedFrames(), s.nanos() / 1e6, s.loadNanos() / 1e6);
         }
+        symbolizer.close();
         maps.close();
     }
 }

@@ -18,14 +18,15 @@ import java.util.List;
 
 /**
  * Kernel text symbols ({@code t T w W}) from {@code /proc/kallsyms}, sorted by address for
- * lookup. Read once, when the first kernel frame needs a name: parsed from the bytes (no String
+ * lookup: how kernel frames are named where the kernel cannot name them itself ({@link KernelNames}).
+ * Read once, when the first kernel frame needs a name: parsed from the bytes (no String
  * per line), the addresses on the heap (12 bytes a symbol, with where its name is: 1.5 MB for
  * this machine's 121,000), the names NUL-terminated off the heap (3 MB here), freed with this
  * object. A name becomes a String only when {@link #name} returns it. Without the
  * addresses (kptr_restrict hides them from this user) every kernel frame stays unresolved and
  * shows its address.
  */
-public final class KernelSymbols {
+public final class KernelSymbols implements KernelFunctions {
     /**
      * The farthest an address is taken to belong to the symbol before it: kallsyms has no sizes,
      * and past the kernel's last symbol lie BPF programs and modules loaded after it was read.
@@ -268,6 +269,20 @@ public final class KernelSymbols {
 
     public int size() {
         return index.size();
+    }
+
+    @Override
+    public void resolve(long[] pcs, int count, long[] starts, String[] names) {
+        for (int i = 0; i < count; i++) {
+            int at = position(pcs[i]);
+            starts[i] = at < 0 ? 0 : index.address(at);
+            names[i] = at < 0 ? null : name(at);
+        }
+    }
+
+    /** The names are off the heap until this object is collected: nothing to free by hand. */
+    @Override
+    public void close() {
     }
 
     /** Heap bytes held (the address index) and off-heap bytes (the names). */

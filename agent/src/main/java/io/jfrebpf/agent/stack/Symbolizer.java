@@ -15,13 +15,15 @@ import java.util.Optional;
 import java.util.function.Supplier;
 
 /**
- * Turns the stacks captured in the kernel into JFR stack traces: kernel frames (kallsyms), then
+ * Turns the stacks captured in the kernel into JFR stack traces: kernel frames (named by the
+ * kernel, {@link KernelFunctions}), then
  * the user frames — interpreted Java frames from their Method* and bcp, JIT frames with the
  * methods inlined at their pc, HotSpot stubs by name, native frames by ELF symbol. Runs on the
  * agent's poller thread, never on an application thread; the symbol tables are read there when
  * a frame first needs them. Everything is cached and bounded, in {@link FrameCache}s: a stack by
  * its kernel keys, a pc by its value (one frame, or an array of them for a pc with inlined
- * methods), a kernel function's frame by its symbol (shared by every kernel stack through it). A
+ * methods), a kernel pc's frame by its value, a kernel function's frame by its start (shared by
+ * every kernel stack through it). A
  * stack found in its cache costs no allocation.
  */
 public final class Symbolizer {
@@ -55,10 +57,14 @@ public final class Symbolizer {
     private final CodeCache code;
     private final JavaMethods methods;
     private final NativeSymbols natives = new NativeSymbols();
-    /** Where the kernel's symbols come from (kallsyms; tests give their own). */
-    private final Supplier<KernelSymbols> kernelSymbols;
-    /** Read when the first kernel frame needs a name. */
-    private KernelSymbols kernel;
+    /** Where kernel functions are named (the kernel, else kallsyms; tests give their own). */
+    private final Supplier<KernelFunctions> kernelSymbols;
+    /** Opened when the first kernel frame needs a name. */
+    private KernelFunctions kernel;
+    /** The pcs of one kernel stack not named yet, and what naming gave them. */
+    private long[] kernelMisses = new long[64];
+    private long[] kernelStarts = new long[64];
+    private String[] kernelNamesFound = new String[64];
     /** Stacks by (user stack key, kernel stack id, kernel pcs of the record). */
     private final FrameCache<JfrStack> stacks = new FrameCache<>(STACK_CACHE);
     /**
@@ -71,8 +77,10 @@ public final class Symbolizer {
     private Optional<StubNames> stubs;
     /** Kernel stacks by id (the int) or by the pcs a record carried. */
     private final FrameCache<List<JfrFrame>> kernelStacks = new FrameCache<>(STACK_CACHE);
-    /** The frame of a kernel function, by its position in {@link KernelSymbols}. */
+    /** The frame of a kernel function, by its start address. */
     private final FrameCache<JfrFrame> kernelFunctions = new FrameCache<>(KERNEL_FUNCTIONS);
+    /** The frame of a kernel pc (its function's), by the pc; an unresolved pc's own frame. */
+    private final FrameCache<JfrFrame> kernelPcs = new FrameCache<>(PC_CACHE);
     private long stackCount;
     private long stacksLost;
     /** Distinct user stacks whose native frames the kernel's walk left out as stale (UserStack.resumed). */
@@ -89,7 +97,7 @@ public final class Symbolizer {
     private long kernelFrames;
     private long unresolvedFrames;
     private long nanos;
-    /** Time spent reading kallsyms. */
+    /** Time spent opening kernel naming (loading its program, or reading kallsyms). */
     private long kernelLoadNanos;
     private long namedSince = System.nanoTime();
     private final long renameNs;
@@ -106,11 +114,11 @@ public final class Symbolizer {
     }
 
     Symbolizer(StackMaps maps, CodeCache code, JavaMethods methods, long renameNs) {
-        this(maps, code, methods, renameNs, KernelSymbols::load);
+        this(maps, code, methods, renameNs, KernelFunctions::open);
     }
 
-    Symbolizer(StackMaps maps, CodeCache code, JavaMethods methods, long renameNs, Supplier<KernelSymbols> kernelSymbols) {
-        this.kernelSymbols = kernelSymbols;
+    Symbolizer(StackMaps maps, CodeCache code, JavaMethods methods, long renameNs, Supplier<? extends KernelFunctions> kernelSymbols) {
+        this.kernelSymbols = kernelSymbols::get;
         this.maps = maps;
         this.code = code;
         this.methods = methods;
@@ -218,41 +226,69 @@ public final class Symbolizer {
     }
 
     private List<JfrFrame> kernelNames(long[] stack) {
-        if (kernel == null) {
-            long start = System.nanoTime();
-            kernel = kernelSymbols.get();
-            kernelLoadNanos += System.nanoTime() - start;
-        }
-        int[] at = new int[stack.length]; // -1: no symbol holds the pc
         JfrFrame[] frames = new JfrFrame[stack.length];
+        int misses = 0;
         for (int i = 0; i < stack.length; i++) {
-            at[i] = kernel.position(stack[i]);
-            frames[i] = at[i] < 0 ? unresolvedKernelFrame(stack[i]) : kernelFrame(at[i]);
+            frames[i] = kernelPcs.get(stack[i], 0, null);
+            if (frames[i] == null) {
+                if (misses == kernelMisses.length) {
+                    kernelMisses = java.util.Arrays.copyOf(kernelMisses, misses * 2);
+                }
+                kernelMisses[misses++] = stack[i];
+            }
+        }
+        if (misses > 0) {
+            nameKernelPcs(misses);
+            for (int i = 0; i < stack.length; i++) {
+                if (frames[i] == null) {
+                    frames[i] = kernelPcs.get(stack[i], 0, null);
+                }
+            }
         }
         // a stack taken from a tracepoint program starts in that program and the trampoline that
-        // ran it (bpf_trace_run<n>): not where the event happened. The program itself may have no
-        // name (kallsyms was read before it was loaded), so the cut is at the trampoline.
+        // ran it (bpf_trace_run<n>): not where the event happened. The cut is at the trampoline
+        // (a program read from kallsyms before it was loaded has no name).
         int from = 0;
         for (int i = 0; i < Math.min(4, stack.length); i++) {
             String name = frames[i].methodName();
-            if (at[i] >= 0 && (name.startsWith("bpf_trace_run") || name.startsWith("__bpf_trace_"))) {
+            if (name.startsWith("bpf_trace_run") || name.startsWith("__bpf_trace_")) {
                 from = i + 1;
             }
         }
         for (int i = from; i < stack.length; i++) {
-            if (at[i] < 0) {
+            if (frames[i].methodName().startsWith("0x")) {
                 unresolvedFrames++;
             }
         }
         return List.of(from == 0 ? frames : java.util.Arrays.copyOfRange(frames, from, stack.length));
     }
 
-    /** The frame of the kernel function at a position of {@link KernelSymbols}: one frame object for all its pcs. */
-    private JfrFrame kernelFrame(int at) {
-        JfrFrame f = kernelFunctions.get(0, at, null);
-        if (f == null) {
-            f = new JfrFrame(KERNEL_MODULE, kernel.name(at), "", -1, -1, FrameTypes.KERNEL);
-            kernelFunctions.put(0, at, null, f);
+    /** Names the first {@code count} of {@link #kernelMisses} in one go and caches a frame for each. */
+    private void nameKernelPcs(int count) {
+        if (kernel == null) {
+            long start = System.nanoTime();
+            kernel = kernelSymbols.get();
+            kernelLoadNanos += System.nanoTime() - start;
+        }
+        if (kernelStarts.length < count) {
+            kernelStarts = new long[kernelMisses.length];
+            kernelNamesFound = new String[kernelMisses.length];
+        }
+        kernel.resolve(kernelMisses, count, kernelStarts, kernelNamesFound);
+        for (int i = 0; i < count; i++) {
+            long pc = kernelMisses[i];
+            JfrFrame f = kernelNamesFound[i] == null ? unresolvedKernelFrame(pc) : kernelFrame(kernelStarts[i], kernelNamesFound[i]);
+            kernelPcs.put(pc, 0, null, f);
+            kernelNamesFound[i] = null;
+        }
+    }
+
+    /** The frame of the kernel function that starts at {@code start}: one frame object for all its pcs. */
+    private JfrFrame kernelFrame(long start, String name) {
+        JfrFrame f = kernelFunctions.get(start, 0, null);
+        if (f == null || !f.methodName().equals(name)) {
+            f = new JfrFrame(KERNEL_MODULE, name, "", -1, -1, FrameTypes.KERNEL);
+            kernelFunctions.put(start, 0, null, f);
         }
         return f;
     }
@@ -387,6 +423,13 @@ public final class Symbolizer {
                     new JfrFrame(jm.className(), jm.name(), jm.descriptor(), -1, -1, FrameTypes.JIT_COMPILED)));
         }
         return List.copyOf(list);
+    }
+
+    /** Frees what naming kernel frames holds (its loaded program); later kernel frames stay unresolved. */
+    public synchronized void close() {
+        if (kernel != null) {
+            kernel.close();
+        }
     }
 
     public synchronized Stats stats() {

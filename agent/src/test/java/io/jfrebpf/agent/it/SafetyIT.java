@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.jfrebpf.events.read.FrameTypes;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -82,6 +83,11 @@ class SafetyIT {
         assertEquals(5, Recordings.where(Recordings.read(uprobes), "ebpf.FileOpen",
                 e -> "opener".equals(Recordings.javaName(e)) && e.getString("path").startsWith(dataDir)).size(),
                 "the opener's 3 opens, the missing file and the relative one: " + r.output());
+        // the kernel names its own frames (bpf_snprintf's %pS in a syscall program): no CAP_SYSLOG, kallsyms unread
+        assertTrue(Recordings.read(uprobes).stream().filter(e -> e.getStackTrace() != null)
+                .flatMap(e -> e.getStackTrace().getFrames().stream())
+                .anyMatch(f -> FrameTypes.KERNEL.equals(f.getType()) && !f.getMethod().getName().startsWith("0x")), r.output());
+        assertFalse(r.output().contains("named from /proc/kallsyms"), r.output());
 
         // the malloc probe's uprobe sessions and free's uprobe_multi link too (every call sampled)
         Path malloc = dir.resolve("malloc.jfr");
