@@ -5,7 +5,6 @@ import io.jfrebpf.agent.libbpf.BpfException;
 import io.jfrebpf.agent.libbpf.BpfObject;
 import io.jfrebpf.agent.libbpf.BpfProgram;
 import io.jfrebpf.agent.os.ElfFile;
-import io.jfrebpf.agent.os.KernelBtf;
 import io.jfrebpf.agent.os.ProcMaps;
 import io.jfrebpf.bpf.OffcpuLayout;
 import io.jfrebpf.bpf.OffcpuObject;
@@ -65,10 +64,14 @@ public final class OffCpuProbe extends BpfProbe {
     @Override
     protected void configure(BpfObject object) throws BpfException {
         object.rodata().setLong(OffcpuObject.Rodata.MIN_DURATION_NS, context.options().offcpuThreshold().toNanos());
-        try {
-            walkOnResume = taskWorkRefused == null && KernelBtf.hasString(TASK_WORK);
-        } catch (IOException | RuntimeException e) {
-            walkOnResume = false; // the walk at every switch-out works everywhere
+        if (taskWorkRefused == null) {
+            String refusal = TaskWorkCheck.refusal(); // asked once per process
+            if (refusal != null && !TaskWorkCheck.kfuncMissing()) {
+                refuse(refusal);
+            }
+            walkOnResume = refusal == null;
+        } else {
+            walkOnResume = false; // refused: the walk at every switch-out works everywhere
         }
         object.rodata().setInt(OffcpuObject.Rodata.WALK_ON_RESUME, walkOnResume ? 1 : 0);
         if (!searchedLibjvm) { // once: configure runs again after a fallBack, on the same libjvm
@@ -133,10 +136,14 @@ public final class OffCpuProbe extends BpfProbe {
         if (!walkOnResume) {
             return false;
         }
-        taskWorkRefused = verifierReason(String.valueOf(refused.getMessage()));
+        refuse(String.valueOf(refused.getMessage()));
+        return true;
+    }
+
+    private void refuse(String message) {
+        taskWorkRefused = verifierReason(message);
         Log.info("probe offcpu: this kernel refuses a task work from sched_switch (%s); user stacks are walked at every"
                 + " switch-out instead", taskWorkRefused);
-        return true;
     }
 
     /** The verifier's line that says why, from libbpf's load log in the message; the message's start when there is none. */
