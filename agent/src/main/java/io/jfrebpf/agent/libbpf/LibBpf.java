@@ -112,24 +112,37 @@ final class LibBpf {
         }
     }
 
+    /**
+     * The upcall: only the level test, so that what the JIT compiles of it for libbpf's hundreds
+     * of debug lines per object is a few instructions ({@link #keep} is too big to be inlined;
+     * in one method, C1 compiled 120 KB in 70 ms of an idle JVM's start-up).
+     */
     @SuppressWarnings("unused") // upcall: int (*)(enum libbpf_print_level, const char *, va_list)
     private static int print(long level, long format, long args) {
         try {
             int l = (int) level;
-            if (l != LIBBPF_WARN && (l != LIBBPF_INFO || !Log.isDebug())) {
-                return 0;
+            if (l == LIBBPF_WARN || l == LIBBPF_INFO && Log.isDebug()) {
+                keep(l, format, args);
             }
+        } catch (Throwable ignored) {
+            // an exception in an upcall kills the JVM
+        }
+        return 0;
+    }
+
+    private static void keep(int l, long format, long args) {
+        try {
             try (Arena arena = Arena.ofConfined()) {
                 // warnings are rare and may hold a whole verifier log (its reason at the end)
                 int bytes = l == LIBBPF_WARN ? WARNING_BYTES : LINE_BYTES;
                 MemorySegment buf = arena.allocate(bytes);
                 int n = (int) VSNPRINTF.call(buf.address(), bytes, format, args);
                 if (n < 0) {
-                    return 0;
+                    return;
                 }
                 String line = buf.getString(0).strip();
                 if (line.isEmpty()) {
-                    return 0;
+                    return;
                 }
                 if (l == LIBBPF_WARN) {
                     ArrayDeque<String> w = WARNINGS.get();
@@ -144,7 +157,6 @@ final class LibBpf {
         } catch (Throwable ignored) {
             // an exception in an upcall kills the JVM
         }
-        return 0;
     }
 
     private static final class Warnings extends ThreadLocal<ArrayDeque<String>> {
