@@ -4,6 +4,7 @@ import io.jfrebpf.agent.jfr.JfrFiles;
 import io.jfrebpf.agent.jfr.JfrSettings;
 import io.jfrebpf.agent.jfr.JvmRecording;
 import io.jfrebpf.agent.jfr.JvmTicks;
+import io.jfrebpf.agent.jvm.AgentCompilation;
 import io.jfrebpf.agent.libbpf.RingBufferPoller;
 import io.jfrebpf.agent.probe.BackgroundWork;
 import io.jfrebpf.agent.probe.ContainerInfo;
@@ -177,6 +178,9 @@ public final class Agent implements Control.Session {
             return false;
         }
         Log.setLevel(options.log());
+        if (options.jit() == Options.Jit.C1) {
+            AgentCompilation.c1Only(instrumentation); // before the agent's code gets hot
+        }
         try {
             Path out = Path.of(JfrFiles.expandFileName(options.file(), pid, Instant.now())).toAbsolutePath();
             Path dir = out.getParent();

@@ -43,6 +43,7 @@ public record Options(
         Optional<String> service,
         boolean jfrEnvironment,
         Startup startup,
+        Jit jit,
         Log.Level log) {
 
     public static final String ENV = "JFR_EBPF_OPTIONS";
@@ -84,11 +85,20 @@ public record Options(
         }
     }
 
+    /** How the JIT compiles the agent's own code (jvm.AgentCompilation): C1 only, or as the application's. */
+    public enum Jit {
+        C1, TIERED;
+
+        public String key() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+    }
+
     public static final Set<ProbeName> DEFAULT_PROBES = Collections.unmodifiableSet(EnumSet.of(
             ProbeName.CPU, ProbeName.OFFCPU, ProbeName.FILE, ProbeName.TCP, ProbeName.POSTGRES));
 
     private static final List<String> KEYS = List.of("file", "probes", "cpu.hz", "syscall.threshold",
-            "offcpu.threshold", "offcpu.virtual", "sched.threshold", "malloc.interval", "malloc.duration", "malloc.age", "jfr", "duration", "upload", "upload.interval", "upload.user", "upload.password", "upload.token", "upload.tenant", "upload.headers", "interval", "redact.paths", "postgres.redact", "maxfiles", "maxsize", "service", "jfr.environment", "startup", "log");
+            "offcpu.threshold", "offcpu.virtual", "sched.threshold", "malloc.interval", "malloc.duration", "malloc.age", "jfr", "duration", "upload", "upload.interval", "upload.user", "upload.password", "upload.token", "upload.tenant", "upload.headers", "interval", "redact.paths", "postgres.redact", "maxfiles", "maxsize", "service", "jfr.environment", "startup", "jit", "log");
 
     public static Options defaults() {
         return parse("");
@@ -169,6 +179,7 @@ public record Options(
                 Optional.ofNullable(v.get("service")).map(Options::service),
                 bool("jfr.environment", v.get("jfr.environment"), false),
                 startup(v.get("startup")),
+                jit(v.get("jit")),
                 log(v.get("log")));
     }
 
@@ -430,6 +441,18 @@ public record Options(
         throw new IllegalArgumentException("option 'log' has bad value '" + text + "'; accepted: error warn info debug");
     }
 
+    private static Jit jit(String text) {
+        if (text == null) {
+            return Jit.C1;
+        }
+        for (Jit j : Jit.values()) {
+            if (j.key().equals(text.strip().toLowerCase(Locale.ROOT))) {
+                return j;
+            }
+        }
+        throw new IllegalArgumentException("option 'jit' has bad value '" + text + "'; accepted: c1 tiered");
+    }
+
     /** Options in the key=value form they were given, for logs and the recording. */
     public String describe() {
         List<String> parts = new ArrayList<>();
@@ -442,6 +465,9 @@ public record Options(
             parts.add("offcpu.virtual=true");
         }
         parts.add("jfr=" + jfr.key());
+        if (jit != Jit.C1) {
+            parts.add("jit=" + jit.key());
+        }
         duration.ifPresent(d -> parts.add("duration=" + d.toMillis() + "ms"));
         parts.add("log=" + log.name().toLowerCase(Locale.ROOT));
         return String.join(",", parts);

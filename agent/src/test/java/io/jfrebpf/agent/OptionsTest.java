@@ -56,6 +56,16 @@ class OptionsTest {
     }
 
     @Test
+    void theAgentsCodeIsCompiledByC1UnlessAskedOtherwise() {
+        assertEquals(Options.Jit.C1, Options.defaults().jit(), "C2 compiling the agent's code was most of an idle JVM's extra CPU");
+        assertEquals(Options.Jit.TIERED, Options.parse("jit=tiered").jit());
+        assertTrue(Options.parse("jit=Tiered").describe().contains("jit=tiered"));
+        assertFalse(Options.defaults().describe().contains("jit="));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Options.parse("jit=c2"));
+        assertTrue(e.getMessage().contains("accepted: c1 tiered"), e.getMessage());
+    }
+
+    @Test
     void unmountedWaitsOfVirtualThreadsAreTracedOnlyWhenAskedFor() {
         assertFalse(Options.defaults().offcpuVirtual(), "each park would pay uprobes and a stack walk");
         assertTrue(Options.parse("offcpu.virtual=true").offcpuVirtual());
