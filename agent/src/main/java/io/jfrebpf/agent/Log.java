@@ -84,12 +84,50 @@ public final class Log {
                 b.append('%');
             } else if (next < args.length && (spec == 's' || (spec == 'd' && isInteger(args[next])))) {
                 b.append(args[next++]);
+            } else if (next < args.length && spec == 'x' && (args[next] instanceof Long || args[next] instanceof Integer)) {
+                Object v = args[next++];
+                b.append(v instanceof Long l ? Long.toHexString(l) : Integer.toHexString((Integer) v));
+            } else if (next < args.length && spec == '.' && i + 3 < format.length() && format.charAt(i + 3) == 'f'
+                    && format.charAt(i + 2) >= '0' && format.charAt(i + 2) <= '3'
+                    && (args[next] instanceof Double || args[next] instanceof Float)) {
+                fixed(b, ((Number) args[next++]).doubleValue(), format.charAt(i + 2) - '0');
+                i += 2;
             } else {
                 return String.format(Locale.ROOT, format, args);
             }
             i++;
         }
         return b.toString();
+    }
+
+    /**
+     * {@code %.Nf} for N of 0-3, rounded half up as Formatter rounds these (HALF_UP): without
+     * Formatter, whose set-up (regular expressions, locale data) an exit-time line paid for.
+     */
+    static void fixed(StringBuilder b, double v, int decimals) {
+        if (Double.isNaN(v) || Double.isInfinite(v) || Math.abs(v) >= 1e15) {
+            b.append(String.format(Locale.ROOT, "%." + decimals + "f", v));
+            return;
+        }
+        long scale = decimals == 0 ? 1 : decimals == 1 ? 10 : decimals == 2 ? 100 : 1000;
+        // from the shortest decimal that names v, as Formatter rounds (0.15 -> 0.2, though the double is 0.1499...)
+        java.math.BigDecimal rounded = java.math.BigDecimal.valueOf(v).setScale(decimals, java.math.RoundingMode.HALF_UP);
+        long scaled = rounded.unscaledValue().longValue();
+        if (scaled < 0) {
+            b.append('-');
+            scaled = -scaled;
+        } else if (rounded.signum() == 0 && (v < 0 || 1 / v < 0)) {
+            b.append('-'); // Formatter keeps the sign of a negative value that rounds to zero
+        }
+        b.append(scaled / scale);
+        if (decimals > 0) {
+            String frac = Long.toString(scaled % scale);
+            b.append('.');
+            for (int k = frac.length(); k < decimals; k++) {
+                b.append('0');
+            }
+            b.append(frac);
+        }
     }
 
     private static boolean isInteger(Object o) {

@@ -20,6 +20,24 @@ class LogTest {
     }
 
     @Test
+    void hexAndFixedDecimalsAsFormatterWritesThem() {
+        same("0x%x at +0x%x", 0x7f00dead0000L, 255);
+        same("%x", -1L);
+        same("%x", -1);
+        for (double v : new double[] {0, -0.0, 0.05, 0.15, 0.25, 2.5, -2.5, -0.04, 99.95, 1234.5678, 1e6 + 0.05, 1e14, 1e15, 1e300,
+                Double.NaN, Double.POSITIVE_INFINITY, -1e-9, 100.0 * 998 / 1000}) {
+            same("%.1f ms", v);
+            same("%.0f", v);
+            same("%.2f%%", v);
+            same("%.3f", v);
+        }
+        same("%.1f", 0.1f);
+        same("%.1f", 2.25f);
+        same("%.1f", 7); // not a double: Formatter's own failure
+        same("%.4f", 1.23456);
+    }
+
+    @Test
     void formatsAsTheJdkDoes() {
         same("probe %s: %d events, %d lost", "cpu", 12_345_678L, 0);
         same("100%% of %s", (Object) null);
