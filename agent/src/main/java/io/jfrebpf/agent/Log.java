@@ -101,32 +101,44 @@ public final class Log {
     }
 
     /**
-     * {@code %.Nf} for N of 0-3, rounded half up as Formatter rounds these (HALF_UP): without
-     * Formatter, whose set-up (regular expressions, locale data) an exit-time line paid for.
+     * {@code %.Nf} for N of 0-3, rounded half up from the shortest decimal that names the double,
+     * as Formatter rounds (0.15 gives 0.2, though the double is 0.1499...): digit work on
+     * {@link Double#toString}, without Formatter, whose set-up (regular expressions, locale data)
+     * an exit-time line paid for, and without BigDecimal's.
      */
     static void fixed(StringBuilder b, double v, int decimals) {
-        if (Double.isNaN(v) || Double.isInfinite(v) || Math.abs(v) >= 1e15) {
-            b.append(String.format(Locale.ROOT, "%." + decimals + "f", v));
+        String text = Double.toString(Math.abs(v));
+        int dot = text.indexOf('.');
+        if (Double.isNaN(v) || Double.isInfinite(v) || text.indexOf('E') >= 0 || dot < 0) {
+            b.append(String.format(Locale.ROOT, "%." + decimals + "f", v)); // tiny or huge magnitudes: rare
             return;
         }
-        long scale = decimals == 0 ? 1 : decimals == 1 ? 10 : decimals == 2 ? 100 : 1000;
-        // from the shortest decimal that names v, as Formatter rounds (0.15 -> 0.2, though the double is 0.1499...)
-        java.math.BigDecimal rounded = java.math.BigDecimal.valueOf(v).setScale(decimals, java.math.RoundingMode.HALF_UP);
-        long scaled = rounded.unscaledValue().longValue();
-        if (scaled < 0) {
-            b.append('-');
-            scaled = -scaled;
-        } else if (rounded.signum() == 0 && (v < 0 || 1 / v < 0)) {
-            b.append('-'); // Formatter keeps the sign of a negative value that rounds to zero
+        // the digits kept, without the dot, one more in front for a carry
+        char[] digits = new char[1 + dot + decimals];
+        digits[0] = '0';
+        text.getChars(0, dot, digits, 1);
+        for (int k = 0; k < decimals; k++) {
+            int at = dot + 1 + k;
+            digits[1 + dot + k] = at < text.length() ? text.charAt(at) : '0';
         }
-        b.append(scaled / scale);
-        if (decimals > 0) {
-            String frac = Long.toString(scaled % scale);
-            b.append('.');
-            for (int k = frac.length(); k < decimals; k++) {
-                b.append('0');
+        int next = dot + 1 + decimals;
+        if (next < text.length() && text.charAt(next) >= '5') {
+            int k = digits.length - 1;
+            while (digits[k] == '9') {
+                digits[k--] = '0';
             }
-            b.append(frac);
+            digits[k]++;
+        }
+        if (v < 0 || v == 0 && 1 / v < 0) {
+            b.append('-'); // Formatter keeps the sign of a negative value, also one that rounds to zero
+        }
+        int from = digits[0] == '0' ? 1 : 0; // the carry place, unless a carry reached it
+        int intEnd = digits.length - decimals;
+        for (int k = from; k < intEnd; k++) {
+            b.append(digits[k]);
+        }
+        if (decimals > 0) {
+            b.append('.').append(digits, intEnd, decimals);
         }
     }
 

@@ -25,7 +25,7 @@ class LogTest {
         same("%x", -1L);
         same("%x", -1);
         for (double v : new double[] {0, -0.0, 0.05, 0.15, 0.25, 2.5, -2.5, -0.04, 99.95, 1234.5678, 1e6 + 0.05, 1e14, 1e15, 1e300,
-                Double.NaN, Double.POSITIVE_INFINITY, -1e-9, 100.0 * 998 / 1000}) {
+                Double.NaN, Double.POSITIVE_INFINITY, -1e-9, 100.0 * 998 / 1000, 9.995, 999.96, 0.96, -9.96, 1e-4, 5e-4}) {
             same("%.1f ms", v);
             same("%.0f", v);
             same("%.2f%%", v);
