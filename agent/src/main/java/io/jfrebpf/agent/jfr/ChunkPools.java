@@ -71,6 +71,17 @@ final class ChunkPools {
         return key(stringIndex(s));
     }
 
+    /** A string field of an event: null and empty inline, any other by its key in this pool. */
+    void string(EventEncoder out, String s) {
+        if (s == null) {
+            out.rawByte(EventEncoder.STRING_NULL);
+        } else if (s.isEmpty()) {
+            out.rawByte(EventEncoder.STRING_EMPTY);
+        } else {
+            out.pooledString(string(s));
+        }
+    }
+
     private int stringIndex(String s) {
         int before = strings.size();
         int index = strings.add(s);

@@ -286,8 +286,18 @@ final class EventEncoder {
         return Arrays.copyOf(buffer, position);
     }
 
+    /**
+     * Room for {@code n} more bytes. Only the test is here: every write inlines it, the JIT once
+     * per write of an event; the rare rest is {@link #makeRoom}.
+     */
     private void ensure(int n) {
-        if (position + n > buffer.length && stream != null && position > 0) {
+        if (position + n > buffer.length) {
+            makeRoom(n);
+        }
+    }
+
+    private void makeRoom(int n) {
+        if (stream != null && position > 0) {
             spill();
         }
         if (position + n > buffer.length) {
