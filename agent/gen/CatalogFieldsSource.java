@@ -66,12 +66,13 @@ public class CatalogFieldsSource {
             }
             fieldsOf.add(publicFields(c));
         }
-        out.append("    /** Per class of {@link #CLASSES}, the names of the fields {@link #encode} writes, in order. */\n");
+        out.append("    /** Per class of {@link #CLASSES}, the fields {@link #encode} writes, in order: name and Java type. */\n");
         out.append("    static final String[][] FIELDS = {\n");
         for (List<Field> fields : fieldsOf) {
             out.append("            {");
             for (int i = 0; i < fields.size(); i++) {
-                out.append(i == 0 ? "" : ", ").append('"').append(fields.get(i).getName()).append('"');
+                Field f = fields.get(i);
+                out.append(i == 0 ? "" : ", ").append('"').append(f.getName()).append(' ').append(f.getType().getName()).append('"');
             }
             out.append("},\n");
         }

@@ -220,7 +220,7 @@ final class Metadata {
             type.add(field("stackTrace", STACK_TRACE).pooled().label("Stack Trace"));
         }
         int encoder = encoderOf(c);
-        List<String> names = new ArrayList<>();
+        List<String> declared = new ArrayList<>();
         for (Field f : c.getDeclaredFields()) {
             if (!Modifier.isPublic(f.getModifiers()) || Modifier.isStatic(f.getModifiers())) {
                 continue;
@@ -230,14 +230,14 @@ final class Metadata {
                     throw new IllegalArgumentException(describe(f).concat(" has a name JFR gives every event"));
                 }
             }
-            names.add(f.getName());
+            declared.add(f.getName().concat(" ").concat(f.getType().getName()));
             Element field = field(f.getName(), typeIdOf(f));
             annotate(field, f, annotations);
             type.add(field);
         }
-        // the fields as declared here, the ones CatalogFields encodes and in its order: else the events would not match their metadata
-        if (!names.equals(List.of(CatalogFields.FIELDS[encoder]))) {
-            throw new IllegalArgumentException(new StringBuilder(c.getName()).append(" has the fields ").append(names)
+        // the fields as declared here (names, types, order), the ones CatalogFields encodes: else the events would not match their metadata
+        if (!declared.equals(List.of(CatalogFields.FIELDS[encoder]))) {
+            throw new IllegalArgumentException(new StringBuilder(c.getName()).append(" has the fields ").append(declared)
                     .append(", the agent was built to encode ").append(List.of(CatalogFields.FIELDS[encoder])).toString());
         }
         String l = (String) annotations.classValue(Label.class, null, null);

@@ -23,11 +23,11 @@ class CatalogFieldsTest {
     }
 
     @Test
-    void eachClassHasItsPublicFieldsInDeclarationOrder() {
+    void eachClassHasItsPublicFieldsAndTypesInDeclarationOrder() {
         for (int i = 0; i < CatalogFields.CLASSES.length; i++) {
             List<String> names = new ArrayList<>();
             for (Field f : ChunkRoundTripTest.publicFields(CatalogFields.CLASSES[i])) {
-                names.add(f.getName());
+                names.add(f.getName() + " " + f.getType().getName());
             }
             assertEquals(names, List.of(CatalogFields.FIELDS[i]), CatalogFields.CLASSES[i].getName());
         }
