@@ -71,6 +71,17 @@ final class ChunkPools {
         return key(stringIndex(s));
     }
 
+    /** A string field of an event: null and empty inline, any other by its key in this pool. */
+    void string(EventEncoder out, String s) {
+        if (s == null) {
+            out.rawByte(EventEncoder.STRING_NULL);
+        } else if (s.isEmpty()) {
+            out.rawByte(EventEncoder.STRING_EMPTY);
+        } else {
+            out.pooledString(string(s));
+        }
+    }
+
     private int stringIndex(String s) {
         int before = strings.size();
         int index = strings.add(s);
@@ -103,6 +114,11 @@ final class ChunkPools {
                 return key(index);
             }
         }
+        return key(addThread(t, first, slot));
+    }
+
+    /** Numbers a thread not in the pool yet ({@code first}: the newest entry of its tid, or -1; {@code slot}: its slot). */
+    private int addThread(JfrThread t, int first, int slot) {
         if (threadCount == threads.length) {
             threads = Arrays.copyOf(threads, threadCount * 2);
             nextSameTid = Arrays.copyOf(nextSameTid, threadCount * 2);
@@ -117,7 +133,7 @@ final class ChunkPools {
         }
         lastThread = t;
         lastThreadIndex = index;
-        return key(index);
+        return index;
     }
 
     private static boolean sameThread(JfrThread a, JfrThread b) {
@@ -196,6 +212,15 @@ final class ChunkPools {
         if (known >= 0) {
             return key(stackOfIdentity[known]);
         }
+        return key(stackIndex(s));
+    }
+
+    /**
+     * A stack not seen as this object: found or numbered by its frames. Apart from
+     * {@link #stack}, whose look-up by identity is what the JIT inlines into the writing of
+     * each event.
+     */
+    private int stackIndex(JfrStack s) {
         List<JfrFrame> frames = s.frames();
         int n = frames.size();
         int length = 2 + 4 * n;
@@ -220,7 +245,7 @@ final class ChunkPools {
             }
             stackOfIdentity[id] = index;
         }
-        return key(index);
+        return index;
     }
 
     private int methodIndex(JfrFrame f) {

@@ -5,7 +5,6 @@ import io.jfrebpf.agent.jfr.ChunkOutput.Block;
 import io.jfrebpf.agent.jfr.Metadata.EventType;
 import io.jfrebpf.events.EbpfEvent;
 import java.io.IOException;
-import java.lang.reflect.Field;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -160,13 +159,9 @@ public final class ChunkWriter implements AutoCloseable {
             if (type.withStack) {
                 out.varLong(stackKey);
             }
-            Field[] fields = type.fields;
-            int[] kinds = type.kinds;
-            for (int i = 0; i < fields.length; i++) {
-                field(out, fields[i], kinds[i], event);
-            }
+            CatalogFields.encode(type.encoder, event, out, pools);
             out.endEvent();
-        } catch (IllegalAccessException | RuntimeException e) {
+        } catch (RuntimeException e) {
             out.abandonEvent();
             throw new IOException(new StringBuilder("cannot encode ").append(event.getClass().getSimpleName()).append(": ")
                     .append(e).toString(), e);
@@ -181,46 +176,6 @@ public final class ChunkWriter implements AutoCloseable {
             cut(false);
         }
         return true;
-    }
-
-    private void field(EventEncoder out, Field f, int kind, Object event) throws IllegalAccessException {
-        switch (kind) {
-            case Metadata.STRING_FIELD: {
-                String s = (String) f.get(event);
-                if (s == null) {
-                    out.rawByte(EventEncoder.STRING_NULL);
-                } else if (s.isEmpty()) {
-                    out.rawByte(EventEncoder.STRING_EMPTY);
-                } else {
-                    out.pooledString(pools.string(s));
-                }
-                break;
-            }
-            case Metadata.LONG_FIELD:
-                out.varLong(f.getLong(event));
-                break;
-            case Metadata.INT_FIELD:
-                out.varInt(f.getInt(event));
-                break;
-            case Metadata.BOOLEAN_FIELD:
-                out.rawByte(f.getBoolean(event) ? 1 : 0);
-                break;
-            case Metadata.DOUBLE_FIELD:
-                out.rawLong(Double.doubleToLongBits(f.getDouble(event)));
-                break;
-            case Metadata.FLOAT_FIELD:
-                out.rawInt(Float.floatToIntBits(f.getFloat(event)));
-                break;
-            case Metadata.SHORT_FIELD:
-                out.varLong(f.getShort(event) & 0xffffL);
-                break;
-            case Metadata.BYTE_FIELD:
-                out.rawByte(f.getByte(event));
-                break;
-            default:
-                out.varLong(f.getChar(event) & 0xffffL);
-                break;
-        }
     }
 
     /** Events dropped because the disk did not keep up. */

@@ -97,17 +97,17 @@ final class EventEncoder {
         }
     }
 
+    /** In locals, and one store at the end: the JIT inlines this at every field, small is cheaper to compile. */
     void varLong(long v) {
         ensure(9);
-        for (int i = 0; i < 8; i++) {
-            if ((v & ~0x7fL) == 0) {
-                buffer[position++] = (byte) v;
-                return;
-            }
-            buffer[position++] = (byte) (v & 0x7f | 0x80);
+        byte[] b = buffer;
+        int p = position;
+        for (int i = 0; i < 8 && (v & ~0x7fL) != 0; i++) {
+            b[p++] = (byte) (v | 0x80); // the low 7 bits and the continuation bit
             v >>>= 7;
         }
-        buffer[position++] = (byte) v;
+        b[p++] = (byte) v; // the last 7 bits, or the ninth byte's 8
+        position = p;
     }
 
     void varInt(int v) {
@@ -286,8 +286,18 @@ final class EventEncoder {
         return Arrays.copyOf(buffer, position);
     }
 
+    /**
+     * Room for {@code n} more bytes. Only the test is here: every write inlines it, the JIT once
+     * per write of an event; the rare rest is {@link #makeRoom}.
+     */
     private void ensure(int n) {
-        if (position + n > buffer.length && stream != null && position > 0) {
+        if (position + n > buffer.length) {
+            makeRoom(n);
+        }
+    }
+
+    private void makeRoom(int n) {
+        if (stream != null && position > 0) {
             spill();
         }
         if (position + n > buffer.length) {

@@ -32,6 +32,11 @@ final class IntSequences {
                 return index;
             }
         }
+        return insert(values, length, h, i);
+    }
+
+    /** Numbers a new sequence at the free slot {@code i} (apart from {@link #add}'s look-up, as in ObjectIndex). */
+    private int insert(int[] values, int length, int h, int i) {
         if (used + length > data.length) {
             data = Arrays.copyOf(data, Math.max(data.length * 2, used + length));
         }

@@ -75,17 +75,6 @@ final class Metadata {
     /** Our event types: the same ids in every chunk, so tools count them as one type. */
     static final long EVENT_TYPE_ID_BASE = TYPE_ID_BASE + 4096;
 
-    /** Field kinds of catalog events: how {@link ChunkWriter} reads and encodes them. */
-    static final int STRING_FIELD = 0;
-    static final int LONG_FIELD = 1;
-    static final int INT_FIELD = 2;
-    static final int BOOLEAN_FIELD = 3;
-    static final int DOUBLE_FIELD = 4;
-    static final int FLOAT_FIELD = 5;
-    static final int SHORT_FIELD = 6;
-    static final int BYTE_FIELD = 7;
-    static final int CHAR_FIELD = 8;
-
     private static final String EVENT_SUPER_TYPE = "jdk.jfr.Event";
     private static final String ANNOTATION_SUPER_TYPE = "java.lang.annotation.Annotation";
     private static final String[] RESERVED_FIELDS = {"startTime", "duration", "eventThread", "stackTrace"};
@@ -95,15 +84,14 @@ final class Metadata {
         final Class<?> javaClass;
         final long id;
         final boolean withStack;
-        final Field[] fields;
-        final int[] kinds;
+        /** Its index in {@link CatalogFields#CLASSES}: what encodes its fields. */
+        final int encoder;
 
-        EventType(Class<?> javaClass, long id, boolean withStack, Field[] fields, int[] kinds) {
+        EventType(Class<?> javaClass, long id, boolean withStack, int encoder) {
             this.javaClass = javaClass;
             this.id = id;
             this.withStack = withStack;
-            this.fields = fields;
-            this.kinds = kinds;
+            this.encoder = encoder;
         }
     }
 
@@ -231,8 +219,8 @@ final class Metadata {
         if (withStack) {
             type.add(field("stackTrace", STACK_TRACE).pooled().label("Stack Trace"));
         }
-        List<Field> fields = new ArrayList<>();
-        List<Integer> kinds = new ArrayList<>();
+        int encoder = encoderOf(c);
+        List<String> declared = new ArrayList<>();
         for (Field f : c.getDeclaredFields()) {
             if (!Modifier.isPublic(f.getModifiers()) || Modifier.isStatic(f.getModifiers())) {
                 continue;
@@ -242,13 +230,15 @@ final class Metadata {
                     throw new IllegalArgumentException(describe(f).concat(" has a name JFR gives every event"));
                 }
             }
-            int kind = kind(f);
-            f.setAccessible(true); // no access check per event
-            fields.add(f);
-            kinds.add(kind);
-            Element field = field(f.getName(), typeIdOf(kind));
+            declared.add(f.getName().concat(" ").concat(f.getType().getName()));
+            Element field = field(f.getName(), typeIdOf(f));
             annotate(field, f, annotations);
             type.add(field);
+        }
+        // the fields as declared here (names, types, order), the ones CatalogFields encodes: else the events would not match their metadata
+        if (!declared.equals(List.of(CatalogFields.FIELDS[encoder]))) {
+            throw new IllegalArgumentException(new StringBuilder(c.getName()).append(" has the fields ").append(declared)
+                    .append(", the agent was built to encode ").append(List.of(CatalogFields.FIELDS[encoder])).toString());
         }
         String l = (String) annotations.classValue(Label.class, null, null);
         if (l != null) {
@@ -267,11 +257,17 @@ final class Metadata {
             type.add(a);
         }
         metadata.add(type);
-        int[] k = new int[kinds.size()];
-        for (int i = 0; i < k.length; i++) {
-            k[i] = kinds.get(i);
+        return new EventType(c, id, withStack, encoder);
+    }
+
+    /** Where {@link CatalogFields} encodes the class; throws if it is not of the catalog the agent was built with. */
+    private static int encoderOf(Class<?> c) {
+        for (int i = 0; i < CatalogFields.CLASSES.length; i++) {
+            if (CatalogFields.CLASSES[i] == c) {
+                return i;
+            }
         }
-        return new EventType(c, id, withStack, fields.toArray(new Field[0]), k);
+        throw new IllegalArgumentException(c.getName().concat(" is not of the catalog the agent was built with"));
     }
 
     private static void annotate(Element field, Field f, EventAnnotations annotations) {
@@ -309,51 +305,29 @@ final class Metadata {
         }
     }
 
-    private static int kind(Field f) {
+    /** The JFR type of a field (how {@link CatalogFields} encodes it is that type's). */
+    private static long typeIdOf(Field f) {
         Class<?> t = f.getType();
         if (t == String.class) {
-            return STRING_FIELD;
+            return STRING;
         } else if (t == long.class) {
-            return LONG_FIELD;
+            return LONG;
         } else if (t == int.class) {
-            return INT_FIELD;
+            return INT;
         } else if (t == boolean.class) {
-            return BOOLEAN_FIELD;
+            return BOOLEAN;
         } else if (t == double.class) {
-            return DOUBLE_FIELD;
+            return DOUBLE;
         } else if (t == float.class) {
-            return FLOAT_FIELD;
+            return FLOAT;
         } else if (t == short.class) {
-            return SHORT_FIELD;
+            return SHORT;
         } else if (t == byte.class) {
-            return BYTE_FIELD;
+            return BYTE;
         } else if (t == char.class) {
-            return CHAR_FIELD;
+            return CHAR;
         }
         throw new IllegalArgumentException(describe(f).concat(" has a type JFR events cannot carry"));
-    }
-
-    private static long typeIdOf(int kind) {
-        switch (kind) {
-            case STRING_FIELD:
-                return STRING;
-            case LONG_FIELD:
-                return LONG;
-            case INT_FIELD:
-                return INT;
-            case BOOLEAN_FIELD:
-                return BOOLEAN;
-            case DOUBLE_FIELD:
-                return DOUBLE;
-            case FLOAT_FIELD:
-                return FLOAT;
-            case SHORT_FIELD:
-                return SHORT;
-            case BYTE_FIELD:
-                return BYTE;
-            default:
-                return CHAR;
-        }
     }
 
     private static String describe(Field f) {

@@ -49,6 +49,14 @@ final class ObjectIndex<K> {
                 return index;
             }
         }
+        return insert(key, h, i);
+    }
+
+    /**
+     * Numbers a new key at the free slot {@code i}: apart from {@link #add}, whose look-up the
+     * JIT inlines into each caller (a pooled string per event field) without this rarer part.
+     */
+    private int insert(K key, int h, int i) {
         if (size == keys.length) {
             keys = Arrays.copyOf(keys, size * 2);
             hashes = Arrays.copyOf(hashes, size * 2);

@@ -45,16 +45,7 @@ final class FrameCache<V> {
         /** Keeps value for the key (c not copied), growing while at most half full. */
         void put(long a, int b, long[] c, Object value) {
             if (2 * (size + 1) > values.length) {
-                Table bigger = new Table(values.length * 2);
-                for (int i = 0; i < values.length; i++) {
-                    if (values[i] != null) {
-                        bigger.put(longs[i], ints[i], arrays[i], values[i]);
-                    }
-                }
-                longs = bigger.longs;
-                ints = bigger.ints;
-                arrays = bigger.arrays;
-                values = bigger.values;
+                grow();
             }
             int i = slot(a, b, c);
             if (values[i] == null) {
@@ -64,6 +55,23 @@ final class FrameCache<V> {
             ints[i] = b;
             arrays[i] = c;
             values[i] = value;
+        }
+
+        /**
+         * Twice the slots, the entries put again. Apart from {@link #put}: within it, the JIT
+         * inlined put (its slot and the key's hash) into itself, for a step taken a few times.
+         */
+        private void grow() {
+            Table bigger = new Table(values.length * 2);
+            for (int i = 0; i < values.length; i++) {
+                if (values[i] != null) {
+                    bigger.put(longs[i], ints[i], arrays[i], values[i]);
+                }
+            }
+            longs = bigger.longs;
+            ints = bigger.ints;
+            arrays = bigger.arrays;
+            values = bigger.values;
         }
 
         void empty() {
