@@ -553,8 +553,11 @@ public final class ElfFile implements AutoCloseable {
                     k = functions(block, count, step, ti << TABLE_SHIFT | first, names, strings, values, refs, k);
                 }
             }
-            Reader[] names = tables.stream().map(Table::one).toArray(Reader[]::new);
-            byAddress = AddressIndex.of(values, refs, k, (earlier, later) -> preferred(names, earlier, later));
+            Reader[] names = new Reader[tables.size()];
+            for (int ti = 0; ti < names.length; ti++) {
+                names[ti] = tables.get(ti).one();
+            }
+            byAddress = AddressIndex.of(values, refs, k, new Preferred(names));
         }
         return byAddress;
     }
@@ -576,6 +579,14 @@ public final class ElfFile implements AutoCloseable {
             }
         }
         return k;
+    }
+
+    /** {@link #preferred} for the index: a class, not a lambda (whose bootstrap costs milliseconds at start-up). */
+    private record Preferred(Reader[] names) implements java.util.function.IntBinaryOperator {
+        @Override
+        public int applyAsInt(int earlier, int later) {
+            return preferred(names, earlier, later);
+        }
     }
 
     /**
