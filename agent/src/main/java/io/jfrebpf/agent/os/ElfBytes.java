@@ -109,20 +109,17 @@ final class ElfBytes {
             return bytes[at(offset, 1)];
         }
 
-        /**
-         * The first two bytes of the name at offset as one number (a version's '@' after a first
-         * byte that is not one, and the end of the table, read as the NUL that ends a name; 0
-         * outside the table).
-         */
-        int prefix(long offset) {
+        /** The name key ({@link NameIndex#key(long)}) of the name at offset, inside the table. */
+        long nameKey(long offset) {
             long size = table.byteSize();
-            if (offset >= size) {
-                return 0;
+            if (offset + NameIndex.KEY_BYTES <= size) {
+                return NameIndex.key(getLong(offset));
             }
-            int i = at(offset, offset + 1 < size ? 2 : 1);
-            int first = bytes[i] & 0xff;
-            int second = offset + 1 < size ? bytes[i + 1] & 0xff : 0;
-            return first << 8 | (second == '@' && first != '@' ? 0 : second);
+            long bytes = 0;
+            for (int k = 0; offset + k < size; k++) {
+                bytes |= (get(offset + k) & 0xffL) << (8 * k);
+            }
+            return NameIndex.key(bytes);
         }
 
         /** Whether the bytes at offset are these, all of them inside the table: compared in the copy, a window at a time. */
@@ -157,20 +154,6 @@ final class ElfBytes {
                 at += n;
             }
             return limit;
-        }
-
-        /** The hash of the bytes [from, to), {@code h = 31 * h + b} as String's. */
-        int hash(long from, long to) {
-            int h = 0;
-            for (long at = from; at < to;) {
-                int i = at(at, 1);
-                int n = (int) Math.min(length - i, to - at);
-                for (int j = i; j < i + n; j++) {
-                    h = 31 * h + bytes[j];
-                }
-                at += n;
-            }
-            return h;
         }
 
         int getShort(long offset) {
