@@ -206,6 +206,8 @@ public final class ElfFile implements AutoCloseable {
     private AddressIndex byAddress;
     /** Each table's name index, once built. */
     private final NameIndex[] byName;
+    /** Its users ({@link ElfFiles} shares one file): the tables are unmapped when the last closes it. */
+    private int users = 1;
     private boolean closed;
 
     private ElfFile(Path path, FileChannel ch, Arena arena) throws IOException {
@@ -588,10 +590,17 @@ public final class ElfFile implements AutoCloseable {
         }
     }
 
-    /** Unmaps the tables; a closed file answers nothing more. */
+    /** One more user, who closes it once when done. */
+    synchronized ElfFile retain() {
+        open();
+        users++;
+        return this;
+    }
+
+    /** Done with it: the last user's close unmaps the tables, and a closed file answers nothing more. */
     @Override
     public synchronized void close() {
-        if (!closed) {
+        if (!closed && --users == 0) {
             closed = true;
             arena.close();
         }
