@@ -36,13 +36,23 @@ final class NameIndex {
      * has-zero test flags (it flags false ones only above a true one).
      */
     static long key(long bytes) {
+        long stops = stops(bytes, (bytes & 0xff) != '@');
+        long first = stops & -stops;
+        return first == 0 ? bytes : bytes & ((first >>> 7) - 1);
+    }
+
+    /**
+     * Of eight bytes read as a little-endian long, the top bit of each NUL byte (and of each '@'
+     * when {@code atVersion}) set, and of some bytes above the lowest such: that one, the lowest
+     * set bit, is exact.
+     */
+    static long stops(long bytes, boolean atVersion) {
         long stops = (bytes - ONES) & ~bytes & HIGHS;
-        if ((bytes & 0xff) != '@') {
+        if (atVersion) {
             long ats = bytes ^ ATS;
             stops |= (ats - ONES) & ~ats & HIGHS;
         }
-        long first = stops & -stops;
-        return first == 0 ? bytes : bytes & ((first >>> 7) - 1);
+        return stops;
     }
 
     /** The key a symbol called {@code name} has: its first bytes as {@link #key(long)} cuts them. */
