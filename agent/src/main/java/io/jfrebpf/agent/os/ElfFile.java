@@ -420,32 +420,33 @@ public final class ElfFile implements AutoCloseable {
             Table table = tables.get(ti);
             ElfBytes.Window strings = table.scan().strings;
             long size = table.strings().byteSize();
-            long[] keys = new long[table.count()];
+            int shift = NameIndex.shiftFor(table.count());
+            int[] buckets = new int[table.count()];
             long[] block = table.block();
             int step = (int) (table.entsize() / 8);
             int per = table.perBlock();
             for (int first = 0; first < table.count(); first += per) {
                 int count = Math.min(per, table.count() - first);
                 table.read(first, count, block);
-                keys(block, count, step, strings, size, keys, first);
+                buckets(block, count, step, strings, size, shift, buckets, first);
             }
-            byName[ti] = NameIndex.of(keys, keys.length);
+            byName[ti] = NameIndex.of(buckets, buckets.length, shift);
         }
         return byName[ti];
     }
 
     /**
-     * The name keys of a block of {@code count} entries into keys from {@code at} on: 0 for one
-     * that is not a defined function or datum with a name in the table. A method of its own: the
-     * JIT compiles this loop alone.
+     * The name index's buckets ({@link NameIndex#bucketOf}) of a block of {@code count} entries
+     * into buckets from {@code at} on: -1 for one that is not a defined function or datum with a
+     * name in the table. A method of its own: the JIT compiles this loop alone.
      */
-    private static void keys(long[] block, int count, int step, ElfBytes.Window strings, long size, long[] keys, int at) {
+    private static void buckets(long[] block, int count, int step, ElfBytes.Window strings, long size, int shift, int[] buckets, int at) {
         for (int j = 0, o = 0; j < count; j++, o += step) {
             long word = block[o];
             int type = typeOf(word);
             long name = Integer.toUnsignedLong(nameOf(word));
             boolean indexed = (type == STT_FUNC || type == STT_GNU_IFUNC || type == STT_OBJECT) && definedOf(word, block[o + 1]) && name < size;
-            keys[at + j] = indexed ? strings.nameKey(name) : 0;
+            buckets[at + j] = indexed ? NameIndex.bucketOf(strings.nameKey(name), shift) : -1;
         }
     }
 

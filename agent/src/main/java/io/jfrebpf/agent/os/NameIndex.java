@@ -6,7 +6,8 @@ package io.jfrebpf.agent.os;
  * reads the few entries of one group, not the table. Built by one pass over the table (the
  * caller's, which gives each entry's key) and a counting sort of the entries by the hash of
  * their keys: two short loops over int arrays, no comparison sort, no object per symbol (4 heap
- * bytes an entry and 1 a bucket: libjvm's .symtab, 68,000 named functions and data, in 340 KB).
+ * bytes an indexed entry, and a bucket of 4 bytes for every four entries of the table: libjvm's
+ * .symtab, 70,000 entries, in 340 KB).
  * The groups hold candidates only: the caller compares their names.
  */
 final class NameIndex {
@@ -90,22 +91,26 @@ final class NameIndex {
     }
 
     /**
-     * The index of {@code count} entries whose keys are given (0: the entry is not indexed).
-     * The keys are not kept.
+     * The shift that gives, through {@link #bucketOf}, the buckets of a table of this many
+     * entries: about four entries a bucket, at least two buckets (a shift of 64 would be none).
      */
-    static NameIndex of(long[] keys, int count) {
-        int keyed = 0;
-        for (int i = 0; i < count; i++) {
-            if (keys[i] != 0) {
-                keyed++;
-            }
-        }
-        // about four entries a bucket, at least two buckets (a shift of 64 would be none)
-        int bits = Math.max(1, 31 - Integer.numberOfLeadingZeros(Math.max(1, keyed / 4)));
-        int shift = 64 - bits;
-        int[] starts = new int[(1 << bits) + 1];
-        int[] buckets = new int[count];
-        countBuckets(keys, count, shift, buckets, starts);
+    static int shiftFor(int entries) {
+        return 64 - Math.max(1, 31 - Integer.numberOfLeadingZeros(Math.max(1, entries / 4)));
+    }
+
+    /** The bucket of a key (-1 for 0, none) for a shift of {@link #shiftFor}. */
+    static int bucketOf(long key, int shift) {
+        return key == 0 ? -1 : (int) ((key * 0x9E37_79B9_7F4A_7C15L) >>> shift);
+    }
+
+    /**
+     * The index of {@code count} entries whose buckets are given ({@link #bucketOf}, -1: the
+     * entry is not indexed): a counting sort, stable, so that a bucket's entries are in table
+     * order. The caller's pass gives buckets, not keys: 4 bytes an entry while it runs, not 8.
+     */
+    static NameIndex of(int[] buckets, int count, int shift) {
+        int[] starts = new int[(1 << (64 - shift)) + 1];
+        int keyed = countBuckets(buckets, count, starts);
         int at = 0;
         for (int b = 0; b < starts.length; b++) {
             int c = starts[b];
@@ -114,34 +119,38 @@ final class NameIndex {
         }
         int[] entries = new int[keyed];
         int[] next = starts.clone();
+        scatter(buckets, count, next, entries);
+        return new NameIndex(starts, entries, shift);
+    }
+
+    /** How many entries each bucket has, into counts; how many have one. */
+    private static int countBuckets(int[] buckets, int count, int[] counts) {
+        int keyed = 0;
+        for (int i = 0; i < count; i++) {
+            int b = buckets[i];
+            if (b >= 0) {
+                counts[b]++;
+                keyed++;
+            }
+        }
+        return keyed;
+    }
+
+    private static void scatter(int[] buckets, int count, int[] next, int[] entries) {
         for (int i = 0; i < count; i++) {
             int b = buckets[i];
             if (b >= 0) {
                 entries[next[b]++] = i;
             }
         }
-        return new NameIndex(starts, entries, shift);
-    }
-
-    /** Each keyed entry's bucket (-1 for none) into buckets, and how many each bucket has into counts. */
-    private static void countBuckets(long[] keys, int count, int shift, int[] buckets, int[] counts) {
-        for (int i = 0; i < count; i++) {
-            long k = keys[i];
-            int b = k == 0 ? -1 : bucket(k, shift);
-            buckets[i] = b;
-            if (b >= 0) {
-                counts[b]++;
-            }
-        }
-    }
-
-    private static int bucket(long key, int shift) {
-        return (int) ((key * 0x9E37_79B9_7F4A_7C15L) >>> shift);
     }
 
     /** Where the candidates of a key are in {@link #entry}: [first, end) of {@link #range}. */
     long range(long key) {
-        int b = bucket(key, shift);
+        int b = bucketOf(key, shift);
+        if (b < 0) {
+            return 0;
+        }
         return (long) starts[b] << 32 | starts[b + 1];
     }
 

@@ -74,7 +74,12 @@ class NameIndexTest {
         for (int i = 0; i < n; i++) {
             keys[i] = i % 7 == 0 ? 0 : NameIndex.key(table("f" + r.nextInt(20_000)));
         }
-        NameIndex index = NameIndex.of(keys, n);
+        int shift = NameIndex.shiftFor(n);
+        int[] buckets = new int[n];
+        for (int i = 0; i < n; i++) {
+            buckets[i] = NameIndex.bucketOf(keys[i], shift);
+        }
+        NameIndex index = NameIndex.of(buckets, n, shift);
         int keyed = 0;
         int largest = 0;
         for (int i = 0; i < n; i++) {
@@ -99,7 +104,9 @@ class NameIndexTest {
             assertEquals(expected, same, "entries keyed as " + i + "'s");
             i += 97; // a sample: the check above is quadratic
         }
-        assertEquals(0, NameIndex.key(0), "keyless entries are not indexed");
+        assertEquals(0, NameIndex.key(0));
+        assertEquals(-1, NameIndex.bucketOf(0, shift), "keyless entries are not indexed");
+        assertEquals(0, index.range(0), "and no key finds them");
         assertEquals(true, keyed > 400 && largest < 64, "groups of a few: " + largest);
         assertEquals(16 + 4L * ((1 << 13) + 1) + 16 + 4L * (n - (n + 6) / 7), index.bytes());
     }
