@@ -425,10 +425,12 @@ public final class ElfFile implements AutoCloseable {
             long[] block = table.block();
             int step = (int) (table.entsize() / 8);
             int per = table.perBlock();
+            long[] names = new long[per];
             for (int first = 0; first < table.count(); first += per) {
                 int count = Math.min(per, table.count() - first);
                 table.read(first, count, block);
-                buckets(block, count, step, strings, size, shift, buckets, first);
+                named(block, count, step, size, names);
+                strings.buckets(names, count, shift, buckets, first);
             }
             byName[ti] = NameIndex.of(buckets, buckets.length, shift);
         }
@@ -436,17 +438,17 @@ public final class ElfFile implements AutoCloseable {
     }
 
     /**
-     * The name index's buckets ({@link NameIndex#bucketOf}) of a block of {@code count} entries
-     * into buckets from {@code at} on: -1 for one that is not a defined function or datum with a
-     * name in the table. A method of its own: the JIT compiles this loop alone.
+     * The name offsets of a block of {@code count} entries into names: -1 for one that is not a
+     * defined function or datum with a name in the table. A method of its own: the JIT compiles
+     * this loop alone.
      */
-    private static void buckets(long[] block, int count, int step, ElfBytes.Window strings, long size, int shift, int[] buckets, int at) {
+    private static void named(long[] block, int count, int step, long size, long[] names) {
         for (int j = 0, o = 0; j < count; j++, o += step) {
             long word = block[o];
             int type = typeOf(word);
             long name = Integer.toUnsignedLong(nameOf(word));
             boolean indexed = (type == STT_FUNC || type == STT_GNU_IFUNC || type == STT_OBJECT) && definedOf(word, block[o + 1]) && name < size;
-            buckets[at + j] = indexed ? NameIndex.bucketOf(strings.nameKey(name), shift) : -1;
+            names[j] = indexed ? name : -1;
         }
     }
 
