@@ -2,6 +2,7 @@ package io.jfrebpf.agent.jvm;
 
 import io.jfrebpf.agent.Log;
 import io.jfrebpf.agent.os.ElfFile;
+import io.jfrebpf.agent.os.ElfFiles;
 import io.jfrebpf.agent.os.Native;
 import io.jfrebpf.agent.os.ProcMaps;
 import java.lang.foreign.MemorySegment;
@@ -47,7 +48,7 @@ final class SafeFetch {
             long fault;
             long continuation;
             // local symbols, in .symtab only: one pass over it, which ends where they are (locals come first)
-            try (ElfFile elf = ElfFile.open(libjvm.get())) {
+            try (ElfFile elf = ElfFiles.open(libjvm.get())) {
                 Map<String, ElfFile.Symbol> s = elf.symbols(List.of("SafeFetchN_impl", "_SafeFetchN_fault", "_SafeFetchN_continuation"));
                 impl = address(maps, elf, libjvm.get(), s.get("SafeFetchN_impl"));
                 fault = address(maps, elf, libjvm.get(), s.get("_SafeFetchN_fault"));

@@ -2,6 +2,7 @@ package io.jfrebpf.agent.jvm;
 
 import io.jfrebpf.agent.Log;
 import io.jfrebpf.agent.os.ElfFile;
+import io.jfrebpf.agent.os.ElfFiles;
 import io.jfrebpf.agent.os.ProcMaps;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -40,7 +41,7 @@ public final class StubNames {
                     .orElseThrow(() -> new IllegalStateException("libjvm is not mapped"));
             List<ElfFile.Symbol> symbols;
             long[] addresses;
-            try (ElfFile elf = ElfFile.open(libjvm)) {
+            try (ElfFile elf = ElfFiles.open(libjvm)) {
                 symbols = elf.dataSymbolsStartingWith(PREFIX, MAX_STUBS);
                 addresses = new long[symbols.size()];
                 for (int i = 0; i < addresses.length; i++) {

@@ -22,11 +22,14 @@ import java.util.Optional;
  *
  * <p>No object per symbol: the two symbol tables and their string tables are mapped read-only
  * (off the heap, in the page cache, shared with the loader's mapping of the same file) and read
- * where they are. A lookup by name scans a table comparing bytes; the lookup by address builds,
- * on its first call, an index of the function symbols sorted by address (12 heap bytes a
- * function: libjvm's 59,000 take 0.7 MB); a name becomes a {@code String} only when its symbol
- * is returned. Besides that index an open file holds a few small objects and up to four
- * mappings of at most {@link #MAX_TABLE} each, until {@link #close}.
+ * where they are. A lookup by name goes through a .dynsym's GNU hash table, else through the
+ * table's {@link NameIndex}, built by one pass at its first lookup (4 heap bytes a function or
+ * datum: libjvm's .symtab in 340 KB), so that the several lookups of start-up read the table
+ * once; the lookup by address builds, on its first call, an index of the function symbols
+ * sorted by address (12 heap bytes a function: libjvm's 58,000 take 0.7 MB). A name becomes a
+ * {@code String} only when its symbol is returned. Besides those indexes an open file holds a
+ * few small objects and up to four mappings of at most {@link #MAX_TABLE} each, until
+ * {@link #close}.
  *
  * <p>Every offset and count is checked against the file when it is opened, so garbage gives an
  * {@link ElfFormatException}, never a hang or another exception, and a lookup never reads
@@ -187,32 +190,6 @@ public final class ElfFile implements AutoCloseable {
             return n;
         }
 
-        /** The hash of symbol i's name, as {@link #hash(byte[])} gives it for the same bytes. */
-        int nameHash(int i) {
-            return strings.hash(name(i), nameEnd(i));
-        }
-
-        /**
-         * The first two bytes of symbol i's name as one number (a version's '@' and the end of
-         * the table read as the NUL that ends a name; 0 for a name outside the table), as
-         * {@link #prefix(byte[])} gives it.
-         */
-        int prefix(int i) {
-            return strings.prefix(name(i));
-        }
-
-        static int prefix(byte[] name) {
-            return (name[0] & 0xff) << 8 | (name.length > 1 ? name[1] & 0xff : 0);
-        }
-
-        static int hash(byte[] name) {
-            int h = 0;
-            for (byte b : name) {
-                h = 31 * h + b;
-            }
-            return h;
-        }
-
         Symbol symbol(int i) {
             return new Symbol(strings.string(name(i), nameEnd(i)), value(i), size(i));
         }
@@ -227,6 +204,10 @@ public final class ElfFile implements AutoCloseable {
     /** The .dynsym and .symtab there are, in section order (the first wins a name both define). */
     private final List<Table> tables;
     private AddressIndex byAddress;
+    /** Each table's name index, once built. */
+    private final NameIndex[] byName;
+    /** Its users ({@link ElfFiles} shares one file): the tables are unmapped when the last closes it. */
+    private int users = 1;
     private boolean closed;
 
     private ElfFile(Path path, FileChannel ch, Arena arena) throws IOException {
@@ -280,6 +261,7 @@ public final class ElfFile implements AutoCloseable {
             }
         }
         tables = List.copyOf(found);
+        byName = new NameIndex[tables.size()];
     }
 
     public static ElfFile open(Path path) throws IOException {
@@ -349,131 +331,124 @@ public final class ElfFile implements AutoCloseable {
     private synchronized List<Symbol> startingWith(String prefix, int max, boolean data) {
         open();
         byte[] want = prefix.getBytes(StandardCharsets.UTF_8);
+        long key = NameIndex.prefixKey(want);
         Map<String, Symbol> found = new LinkedHashMap<>();
-        int start = want.length == 0 ? 0 : Reader.prefix(want);
-        boolean any = want.length == 0;
-        boolean one = want.length == 1;
-        for (Table table : tables) {
-            Reader t = table.scan();
-            long strings = table.strings().byteSize();
-            long[] block = table.block();
-            int step = (int) (table.entsize() / 8);
-            int per = table.perBlock();
-            for (int first = 0; first < table.count() && found.size() < max; first += per) {
-                int n = Math.min(per, table.count() - first);
-                table.read(first, n, block);
-                for (int j = 0, o = 0; j < n && found.size() < max; j++, o += step) {
-                    long word = block[o];
-                    long at = Integer.toUnsignedLong(nameOf(word));
-                    // the first two bytes, then the kind, leave a few hundred of libjvm's 70,000
-                    if (!kind(typeOf(word), data) || at >= strings || !definedOf(word, block[o + 1])
-                            || (!any && (one ? t.strings.get(at) != want[0] : t.strings.prefix(at) != start))) {
-                        continue;
-                    }
-                    int i = first + j;
-                    if (t.startsWith(i, want) && t.named(i)) {
-                        Symbol symbol = t.symbol(i);
-                        found.putIfAbsent(symbol.name(), symbol);
-                    }
+        for (int ti = 0; ti < tables.size() && found.size() < max; ti++) {
+            Table table = tables.get(ti);
+            Reader t = table.one();
+            if (key != 0) {
+                // the names that start so share their key: the entries of one group, in table order
+                NameIndex names = names(ti);
+                long range = names.range(key);
+                for (int e = (int) (range >>> 32); e < (int) range && found.size() < max; e++) {
+                    take(t, names.entry(e), want, data, found);
+                }
+            } else {
+                // under eight bytes: every entry (no caller asks so; a test does)
+                for (int i = 0; i < table.count() && found.size() < max; i++) {
+                    take(t, i, want, data, found);
                 }
             }
         }
         return List.copyOf(found.values());
     }
 
+    /** Symbol i into found if it is of the kind, defined and named with this prefix, and its name is not there yet. */
+    private static void take(Reader t, int i, byte[] prefix, boolean data, Map<String, Symbol> found) {
+        if (kind(t.type(i), data) && t.defined(i) && t.named(i) && t.startsWith(i, prefix)) {
+            Symbol symbol = t.symbol(i);
+            found.putIfAbsent(symbol.name(), symbol);
+        }
+    }
+
     private synchronized Map<String, Symbol> find(Collection<String> names, boolean data) {
         open();
         Map<String, Symbol> found = new LinkedHashMap<>();
-        String[] wanted = names.stream().filter(n -> !n.isEmpty()).distinct().toArray(String[]::new);
-        byte[][] bytes = new byte[wanted.length][];
-        for (int w = 0; w < wanted.length; w++) {
-            bytes[w] = wanted[w].getBytes(StandardCharsets.UTF_8);
-        }
-        for (Table table : tables) {
-            if (found.size() == wanted.length) {
-                break;
+        List<String> wanted = new java.util.ArrayList<>(names.size());
+        for (String n : names) {
+            if (!n.isEmpty() && !wanted.contains(n)) {
+                wanted.add(n);
             }
-            if (table.hash() != null) {
-                byHash(table, wanted, bytes, data, found);
-            } else {
-                scan(table, wanted, bytes, data, found);
+        }
+        byte[][] bytes = new byte[wanted.size()][];
+        for (int w = 0; w < bytes.length; w++) {
+            bytes[w] = wanted.get(w).getBytes(StandardCharsets.UTF_8);
+        }
+        for (int ti = 0; ti < tables.size() && found.size() < bytes.length; ti++) {
+            Table table = tables.get(ti);
+            Reader t = table.one();
+            int[] candidates = new int[16];
+            for (int w = 0; w < bytes.length; w++) {
+                if (found.containsKey(wanted.get(w))) {
+                    continue;
+                }
+                if (table.hash() != null) {
+                    // a .dynsym's GNU hash table: a few entries read a name
+                    int n = table.hash().candidates(GnuHash.hash(bytes[w]), candidates);
+                    for (int c = 0; c < n && !match(t, candidates[c], bytes[w], data, wanted.get(w), found); c++) {
+                        // the first that matches
+                    }
+                } else {
+                    // the entries keyed as this name, in table order: the first definition wins
+                    NameIndex index = names(ti);
+                    long range = index.range(NameIndex.key(bytes[w]));
+                    for (int e = (int) (range >>> 32); e < (int) range && !match(t, index.entry(e), bytes[w], data, wanted.get(w), found); e++) {
+                        // the first that matches
+                    }
+                }
             }
         }
         return found;
     }
 
-    /** The names not yet found, through a .dynsym's GNU hash table: a few entries read a name. */
-    private static void byHash(Table table, String[] wanted, byte[][] bytes, boolean data, Map<String, Symbol> found) {
-        Reader t = table.one();
-        int[] candidates = new int[16];
-        for (int w = 0; w < wanted.length; w++) {
-            if (found.containsKey(wanted[w])) {
-                continue;
-            }
-            int n = table.hash().candidates(GnuHash.hash(bytes[w]), candidates);
-            for (int c = 0; c < n; c++) {
-                int i = candidates[c];
-                if (kind(t.type(i), data) && t.defined(i) && t.named(i, bytes[w])) {
-                    found.put(wanted[w], t.symbol(i));
-                    break;
-                }
-            }
+    /** Whether symbol i is a defined symbol of the kind called name: then it is put into found. */
+    private static boolean match(Reader t, int i, byte[] name, boolean data, String wanted, Map<String, Symbol> found) {
+        if (kind(t.type(i), data) && t.defined(i) && t.named(i, name)) {
+            found.put(wanted, t.symbol(i));
+            return true;
         }
+        return false;
     }
 
     private static boolean kind(int type, boolean data) {
         return data ? type == STT_OBJECT : type == STT_FUNC || type == STT_GNU_IFUNC;
     }
 
-    /** The names not yet found, in one pass over a table, in its order: the first definition of a name wins. */
-    private static void scan(Table table, String[] wanted, byte[][] bytes, boolean data, Map<String, Symbol> found) {
-        // the names by their first two bytes and by the hash of their bytes: a symbol's name is
-        // read where it lies, whole only when it starts as one of them, and compared only with
-        // the names of its hash
-        long[] prefixes = new long[1 << 10];
-        int[] hashes = new int[wanted.length];
-        int slots = Integer.highestOneBit(Math.max(1, wanted.length) * 2) * 2;
-        int[] slot = new int[slots];
-        java.util.Arrays.fill(slot, -1);
-        int[] next = new int[wanted.length];
-        for (int w = 0; w < wanted.length; w++) {
-            hashes[w] = Reader.hash(bytes[w]);
-            int p = Reader.prefix(bytes[w]);
-            prefixes[p >>> 6] |= 1L << p;
-            int s = hashes[w] & (slots - 1);
-            next[w] = slot[s];
-            slot[s] = w;
-        }
-        Reader t = table.scan();
-        long strings = table.strings().byteSize();
-        long[] block = table.block();
-        int step = (int) (table.entsize() / 8);
-        int per = table.perBlock();
-        for (int first = 0; first < table.count() && found.size() < wanted.length; first += per) {
-            int n = Math.min(per, table.count() - first);
-            table.read(first, n, block);
-            for (int j = 0, o = 0; j < n; j++, o += step) {
-                // cheapest test first: the name's first two bytes leave a few of 70,000 symbols
-                // (no wanted name starts with a NUL, so an empty name is left here too); a pass
-                // runs interpreted, cold, and every read costs
-                long word = block[o];
-                long at = Integer.toUnsignedLong(nameOf(word));
-                if (at >= strings) {
-                    continue;
-                }
-                int p = t.strings.prefix(at);
-                if ((prefixes[p >>> 6] & 1L << p) == 0 || !kind(typeOf(word), data) || !definedOf(word, block[o + 1])) {
-                    continue;
-                }
-                int i = first + j;
-                int h = t.nameHash(i);
-                for (int w = slot[h & (slots - 1)]; w >= 0; w = next[w]) {
-                    if (hashes[w] == h && !found.containsKey(wanted[w]) && t.named(i, bytes[w])) {
-                        found.put(wanted[w], t.symbol(i));
-                        break;
-                    }
-                }
+    /** Table ti's name index, built by one pass over it at its first lookup by name. */
+    private NameIndex names(int ti) {
+        if (byName[ti] == null) {
+            Table table = tables.get(ti);
+            ElfBytes.Window strings = table.scan().strings;
+            long size = table.strings().byteSize();
+            int shift = NameIndex.shiftFor(table.count());
+            int[] buckets = new int[table.count()];
+            long[] block = table.block();
+            int step = (int) (table.entsize() / 8);
+            int per = table.perBlock();
+            long[] names = new long[per];
+            for (int first = 0; first < table.count(); first += per) {
+                int count = Math.min(per, table.count() - first);
+                table.read(first, count, block);
+                named(block, count, step, size, names);
+                strings.buckets(names, count, shift, buckets, first);
             }
+            byName[ti] = NameIndex.of(buckets, buckets.length, shift);
+        }
+        return byName[ti];
+    }
+
+    /**
+     * The name offsets of a block of {@code count} entries into names: -1 for one that is not a
+     * defined function or datum with a name in the table. A method of its own: the JIT compiles
+     * this loop alone.
+     */
+    private static void named(long[] block, int count, int step, long size, long[] names) {
+        for (int j = 0, o = 0; j < count; j++, o += step) {
+            long word = block[o];
+            int type = typeOf(word);
+            long name = Integer.toUnsignedLong(nameOf(word));
+            boolean indexed = (type == STT_FUNC || type == STT_GNU_IFUNC || type == STT_OBJECT) && definedOf(word, block[o + 1]) && name < size;
+            names[j] = indexed ? name : -1;
         }
     }
 
@@ -524,9 +499,13 @@ public final class ElfFile implements AutoCloseable {
         return index().size();
     }
 
-    /** Heap bytes this object holds beyond a few small objects: its address index, once built. */
+    /** Heap bytes this object holds beyond a few small objects: its address and name indexes, once built. */
     public synchronized long heapBytes() {
-        return byAddress == null ? 0 : byAddress.bytes();
+        long bytes = byAddress == null ? 0 : byAddress.bytes();
+        for (NameIndex n : byName) {
+            bytes += n == null ? 0 : n.bytes();
+        }
+        return bytes;
     }
 
     private AddressIndex index() {
@@ -553,8 +532,11 @@ public final class ElfFile implements AutoCloseable {
                     k = functions(block, count, step, ti << TABLE_SHIFT | first, names, strings, values, refs, k);
                 }
             }
-            Reader[] names = tables.stream().map(Table::one).toArray(Reader[]::new);
-            byAddress = AddressIndex.of(values, refs, k, (earlier, later) -> preferred(names, earlier, later));
+            Reader[] names = new Reader[tables.size()];
+            for (int ti = 0; ti < names.length; ti++) {
+                names[ti] = tables.get(ti).one();
+            }
+            byAddress = AddressIndex.of(values, refs, k, new Preferred(names));
         }
         return byAddress;
     }
@@ -576,6 +558,14 @@ public final class ElfFile implements AutoCloseable {
             }
         }
         return k;
+    }
+
+    /** {@link #preferred} for the index: a class, not a lambda (whose bootstrap costs milliseconds at start-up). */
+    private record Preferred(Reader[] names) implements java.util.function.IntBinaryOperator {
+        @Override
+        public int applyAsInt(int earlier, int later) {
+            return preferred(names, earlier, later);
+        }
     }
 
     /**
@@ -603,10 +593,17 @@ public final class ElfFile implements AutoCloseable {
         }
     }
 
-    /** Unmaps the tables; a closed file answers nothing more. */
+    /** One more user, who closes it once when done. */
+    synchronized ElfFile retain() {
+        open();
+        users++;
+        return this;
+    }
+
+    /** Done with it: the last user's close unmaps the tables, and a closed file answers nothing more. */
     @Override
     public synchronized void close() {
-        if (!closed) {
+        if (!closed && --users == 0) {
             closed = true;
             arena.close();
         }

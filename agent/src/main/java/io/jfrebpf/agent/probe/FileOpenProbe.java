@@ -6,6 +6,7 @@ import io.jfrebpf.agent.libbpf.BpfException;
 import io.jfrebpf.agent.libbpf.BpfObject;
 import io.jfrebpf.agent.libbpf.BpfProgram;
 import io.jfrebpf.agent.os.ElfFile;
+import io.jfrebpf.agent.os.ElfFiles;
 import io.jfrebpf.agent.os.Errno;
 import io.jfrebpf.agent.os.NativeFunction;
 import io.jfrebpf.agent.os.OpenFlags;
@@ -113,7 +114,7 @@ public final class FileOpenProbe extends BpfProbe {
         libc = LibcFunctions.libc();
         Map<Long, Entry> byAddress = new LinkedHashMap<>();
         Map<Long, String> names = new LinkedHashMap<>();
-        try (ElfFile elf = ElfFile.open(libc)) {
+        try (ElfFile elf = ElfFiles.open(libc)) {
             Map<String, ElfFile.Symbol> found = elf.symbols(Arrays.stream(Entry.values()).flatMap(e -> e.symbols.stream()).toList());
             for (Entry entry : Entry.values()) {
                 for (String symbol : entry.symbols) {

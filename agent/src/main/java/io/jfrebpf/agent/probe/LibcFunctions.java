@@ -3,6 +3,7 @@ package io.jfrebpf.agent.probe;
 import io.jfrebpf.agent.Log;
 import io.jfrebpf.agent.libbpf.BpfException;
 import io.jfrebpf.agent.os.ElfFile;
+import io.jfrebpf.agent.os.ElfFiles;
 import io.jfrebpf.agent.os.Errno;
 import io.jfrebpf.agent.os.KernelBtf;
 import io.jfrebpf.agent.os.ProcMaps;
@@ -55,7 +56,7 @@ final class LibcFunctions {
      */
     static Map<Long, String> offsets(Path library, List<String> names) throws IOException {
         Map<Long, String> byOffset = new LinkedHashMap<>();
-        try (ElfFile elf = ElfFile.open(library)) {
+        try (ElfFile elf = ElfFiles.open(library)) {
             Map<String, ElfFile.Symbol> found = elf.symbols(names);
             for (String name : names) {
                 ElfFile.Symbol s = found.get(name);

@@ -5,6 +5,7 @@ import io.jfrebpf.agent.libbpf.BpfException;
 import io.jfrebpf.agent.libbpf.BpfObject;
 import io.jfrebpf.agent.libbpf.BpfProgram;
 import io.jfrebpf.agent.os.ElfFile;
+import io.jfrebpf.agent.os.ElfFiles;
 import io.jfrebpf.agent.os.ProcMaps;
 import io.jfrebpf.bpf.OffcpuLayout;
 import io.jfrebpf.bpf.OffcpuObject;
@@ -103,7 +104,7 @@ public final class OffCpuProbe extends BpfProbe {
         }
         try {
             Path jvm = ProcMaps.selfAtStart().libjvm().orElseThrow(() -> new IOException("no libjvm.so mapped"));
-            try (ElfFile elf = ElfFile.open(jvm)) {
+            try (ElfFile elf = ElfFiles.open(jvm)) {
                 long[] f = offsets(elf, elf.functionsStartingWith(FREEZE_PREFIX, 64));
                 long[] t = offsets(elf, elf.functionsStartingWith(THAW_PREFIX, 64));
                 if (f.length == 0 || t.length == 0) {

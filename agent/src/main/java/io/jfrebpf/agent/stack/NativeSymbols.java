@@ -2,6 +2,7 @@ package io.jfrebpf.agent.stack;
 
 import io.jfrebpf.agent.Log;
 import io.jfrebpf.agent.os.ElfFile;
+import io.jfrebpf.agent.os.ElfFiles;
 import io.jfrebpf.agent.os.ProcMaps;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -17,8 +18,10 @@ import java.util.Optional;
  * Native frames: the mapped ELF object that holds a pc ({@code /proc/self/maps}, re-read when a
  * pc falls outside every known mapping, at most once a second) and the function symbol at it
  * ({@code .symtab}, else {@code .dynsym}). An object's symbols are read when a pc in it is first
- * symbolized (on the poller thread: libjvm's 59,000 functions in ~20 ms), kept for a bounded
- * number of objects (what each costs: {@link ElfFile}), and unmapped when it is dropped.
+ * symbolized (on the poller thread: libjvm's 58,000 functions), kept for a bounded number of
+ * objects (what each costs: {@link ElfFile}), and released when it is dropped. A file's symbols
+ * come from {@link ElfFiles}, shared with the rest of the agent: libjvm's tables, mapped and
+ * looked up by name at start-up, are not read again, only indexed by address.
  */
 public final class NativeSymbols {
     /** Where a pc is: the object's file name, the symbol (null when none covers it) and the offset in the object. */
@@ -184,7 +187,7 @@ public final class NativeSymbols {
 
     private static Optional<ElfFile> openFile(String path) {
         try {
-            return Optional.of(ElfFile.open(Path.of(path.endsWith(" (deleted)") ? path.substring(0, path.length() - 10) : path)));
+            return Optional.of(ElfFiles.open(Path.of(path.endsWith(" (deleted)") ? path.substring(0, path.length() - 10) : path)));
         } catch (Exception e) {
             Log.debug("no symbols for %s: %s", path, e.getMessage());
             return Optional.empty();

@@ -59,6 +59,38 @@ class AddressIndexTest {
         }
     }
 
+    /** Payloads that grow in input order (what the callers give): only the addresses' bits are sorted, stably. */
+    static void checkAscending(long base, long span, int n, long seed) {
+        Random r = new Random(seed);
+        long[] a = new long[n];
+        int[] p = new int[n];
+        for (int i = 0; i < n; i++) {
+            a[i] = base + Math.floorMod(r.nextLong(), span);
+            p[i] = i - n / 2; // negative ones first
+        }
+        List<Entry> expected = reference(a, p, n);
+        assertEquals(expected, entries(AddressIndex.of(a, p, n)), () -> "base " + Long.toHexString(base) + " span " + span);
+    }
+
+    @Test
+    void ascendingPayloadsSortAsAPlainSortWould() {
+        for (long seed = 0; seed < 20; seed++) {
+            checkAscending(0x7f00_0000_0000L, 30_000_000L, 5_000, seed);
+            checkAscending(0x7f00_0000_0000L, 50, 2_000, seed);
+            checkAscending(0xffff_ffff_0000_0000L, 0xffff_ffffL, 3_000, seed);
+            checkAscending(0x1000, 1, 100, seed); // one address: nothing to sort
+        }
+    }
+
+    @Test
+    void aRadixSortIsStableOnTheBitsItSorts() {
+        long[] keys = {0x31, 0x12, 0x23, 0x14, 0x05, 0x16};
+        long[] sorted = AddressIndex.radixSort(keys.clone(), new long[keys.length], 4, 8);
+        assertEquals(List.of(0x05L, 0x12L, 0x14L, 0x16L, 0x23L, 0x31L), java.util.Arrays.stream(sorted).boxed().toList());
+        long[] same = AddressIndex.radixSort(keys.clone(), new long[keys.length], 8, 8);
+        assertEquals(java.util.Arrays.stream(keys).boxed().toList(), java.util.Arrays.stream(same).boxed().toList(), "no bits: as given");
+    }
+
     @Test
     void kernelAddressesWithTheTopBitSetSortUnsigned() {
         for (long seed = 0; seed < 20; seed++) {
