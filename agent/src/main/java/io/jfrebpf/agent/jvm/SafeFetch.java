@@ -5,7 +5,6 @@ import io.jfrebpf.agent.os.ElfFile;
 import io.jfrebpf.agent.os.Native;
 import io.jfrebpf.agent.os.ProcMaps;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
@@ -23,8 +22,6 @@ import java.util.Optional;
 final class SafeFetch {
     /** mov (%rdi),%rax; ret; mov %rsi,%rax; ret — safefetch_linux_x86_64.S */
     private static final byte[] CODE = {0x48, (byte) 0x8b, 0x07, (byte) 0xc3, 0x48, (byte) 0x89, (byte) 0xf0, (byte) 0xc3};
-    private static final long MARK_A = 0x5afe_fe7c_4a11_0001L;
-    private static final long MARK_B = 0x5afe_fe7c_4a11_0002L;
 
     /** SafeFetchN_impl, called as a critical function ({@link Native#callCritical}). */
     private final MemorySegment fetch;
@@ -57,8 +54,8 @@ final class SafeFetch {
                 Log.debug("SafeFetchN not usable: impl 0x%x fault 0x%x continuation 0x%x", impl, fault, continuation);
                 return Optional.empty();
             }
-            MemorySegment code = MemorySegment.ofArray(new byte[CODE.length]);
-            if (!SafeMemory.readBySyscall(impl, code) || !Arrays.equals(code.toArray(ValueLayout.JAVA_BYTE), CODE)) {
+            byte[] code = new byte[CODE.length];
+            if (!SafeMemory.readBySyscall(impl, code, 0, code.length) || !Arrays.equals(code, CODE)) {
                 Log.debug("SafeFetchN not usable: unexpected code at 0x%x", impl);
                 return Optional.empty();
             }
@@ -82,20 +79,12 @@ final class SafeFetch {
         return 0;
     }
 
-    /** The word at an 8-byte aligned address, or empty if it is not readable. */
-    boolean word(long address, long[] into, int index) {
-        try {
-            long v = Native.callCritical(fetch, address, MARK_A);
-            if (v == MARK_A) {
-                v = Native.callCritical(fetch, address, MARK_B);
-                if (v == MARK_B) {
-                    return false;
-                }
-            }
-            into[index] = v;
-            return true;
-        } catch (Throwable t) {
-            return false;
-        }
+    /**
+     * The word at an 8-byte aligned address, or {@code error} if it is not readable: SafeFetchN's
+     * own contract, one call. A word that holds {@code error} looks the same as a fault; a caller
+     * that must tell them apart asks again with another error value.
+     */
+    long word(long address, long error) {
+        return Native.callCritical(fetch, address, error);
     }
 }
