@@ -5,6 +5,7 @@ import io.jfrebpf.agent.os.ElfFile;
 import io.jfrebpf.agent.os.Native;
 import io.jfrebpf.agent.os.ProcMaps;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
@@ -59,7 +60,14 @@ final class SafeFetch {
                 Log.debug("SafeFetchN not usable: unexpected code at 0x%x", impl);
                 return Optional.empty();
             }
-            return Optional.of(new SafeFetch(MemorySegment.ofAddress(impl)));
+            // the first call makes the downcall: if it cannot be made, reads stay on syscalls rather than throw each time
+            SafeFetch f = new SafeFetch(MemorySegment.ofAddress(impl));
+            long codeWord = MemorySegment.ofArray(CODE).get(ValueLayout.JAVA_LONG_UNALIGNED, 0);
+            if (f.word(impl, ~codeWord) != codeWord) {
+                Log.debug("SafeFetchN not usable: it does not read its own code at 0x%x", impl);
+                return Optional.empty();
+            }
+            return Optional.of(f);
         } catch (Exception | LinkageError e) {
             Log.debug("SafeFetchN not usable: %s", e);
             return Optional.empty();
