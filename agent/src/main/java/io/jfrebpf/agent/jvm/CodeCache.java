@@ -100,7 +100,7 @@ public final class CodeCache {
                     vm.requireConstant("CodeBlobKind::Nmethod"), vm.requireConstant("InvocationEntryBci"),
                     vm.requireField("StubQueue", "_stub_buffer"), vm.requireField("StubQueue", "_buffer_limit"));
             long heapsArray = read(vm.requireStatic("CodeCache", "_heaps"));
-            int count = SafeMemory.readInt(heapsArray + l.gaLen).orElse(0);
+            int count = SafeMemory.readInt(heapsArray + l.gaLen, 0);
             long data = read(heapsArray + l.gaData);
             List<Heap> heaps = new ArrayList<>();
             for (int i = 0; i < count && i < 16; i++) {
@@ -108,7 +108,7 @@ public final class CodeCache {
                 long low = read(heap + l.heapMemory + l.vsLow);
                 long high = read(heap + l.heapMemory + l.vsHighBoundary);
                 long segmap = read(heap + l.heapSegmap + l.vsLow);
-                int log2 = SafeMemory.readInt(heap + l.heapLog2).orElse(-1);
+                int log2 = SafeMemory.readInt(heap + l.heapLog2, -1);
                 if (low != 0 && high > low && segmap != 0 && log2 > 0 && log2 < 16) {
                     heaps.add(new Heap(low, high, segmap, log2));
                 }
@@ -118,8 +118,8 @@ public final class CodeCache {
             }
             long queue = read(vm.requireStatic("AbstractInterpreter", "_code"));
             long interpreter = read(queue + l.stubBuffer);
-            int limit = SafeMemory.readInt(queue + l.bufferLimit).orElse(0);
-            long callStub = SafeMemory.readLong(vm.requireStatic("StubRoutines", "_call_stub_return_address")).orElse(0);
+            int limit = SafeMemory.readInt(queue + l.bufferLimit, 0);
+            long callStub = SafeMemory.readLong(vm.requireStatic("StubRoutines", "_call_stub_return_address"), 0);
             long lowBound = read(vm.requireStatic("CodeCache", "_low_bound"));
             long highBound = read(vm.requireStatic("CodeCache", "_high_bound"));
             return Optional.of(new CodeCache(l, List.copyOf(heaps), lowBound, highBound, interpreter,
@@ -131,7 +131,7 @@ public final class CodeCache {
     }
 
     private static long read(long address) {
-        long v = SafeMemory.readLong(address).orElse(0);
+        long v = SafeMemory.readLong(address, 0);
         if (v == 0) {
             throw new IllegalStateException("unreadable pointer at 0x" + Long.toHexString(address));
         }
@@ -284,7 +284,7 @@ public final class CodeCache {
             if (sender < 0 || methodIndex <= 0) {
                 break;
             }
-            long method = SafeMemory.readLong(d.metadataBegin + 8L * (methodIndex - 1)).orElse(0);
+            long method = SafeMemory.readLong(d.metadataBegin + 8L * (methodIndex - 1), 0);
             if (method == 0) {
                 break;
             }
@@ -346,8 +346,8 @@ public final class CodeCache {
         if (o == null) {
             return null;
         }
-        long set = SafeMemory.readLong(nm.address() + o.blobOopMaps).orElse(0);
-        int count = set == 0 ? -1 : SafeMemory.readInt(set + o.setCount).orElse(-1);
+        long set = SafeMemory.readLong(nm.address() + o.blobOopMaps, 0);
+        int count = set == 0 ? -1 : SafeMemory.readInt(set + o.setCount, -1);
         if (count < 0 || count > 1 << 20) {
             return null;
         }
@@ -422,11 +422,9 @@ public final class CodeCache {
         }
         ByteBuffer pcs = scopesOffset == pcsOffset ? null : SafeMemory.bytes(immutable + pcsOffset, scopesOffset - pcsOffset);
         byte[] scopes = new byte[immutableSize - scopesOffset];
-        ByteBuffer scopeBytes = SafeMemory.bytes(immutable + scopesOffset, scopes.length);
-        if (pcs == null || scopeBytes == null) {
+        if (pcs == null || !SafeMemory.read(immutable + scopesOffset, scopes, 0, scopes.length)) {
             return null;
         }
-        scopeBytes.get(scopes);
         int stride = (int) l.pcDescSize;
         int n = pcs.limit() / stride;
         int[] pcOffsets = new int[n];

@@ -99,7 +99,7 @@ public record FrameAnchors(long tlsModule, long tlsOffset, long anchorOffset, lo
      * it (TLS block + Thread::_thr_current); 0 when unreadable. On a virtual thread: its carrier's.
      */
     long currentThread() throws Throwable {
-        return SafeMemory.readLong(tlsBlock(tlsModule) + tlsOffset).orElse(0);
+        return SafeMemory.readLong(tlsBlock(tlsModule) + tlsOffset, 0);
     }
 
     /** Bytes of libjvm's TLS block looked at for Thread::_thr_current (libjvm 25 has 0x50). */
@@ -113,7 +113,7 @@ public record FrameAnchors(long tlsModule, long tlsOffset, long anchorOffset, lo
             throw new IllegalStateException("gettid unavailable");
         }
         for (long off = 0; off < TLS_SCAN_BYTES; off += 8) {
-            long thread = SafeMemory.readLong(block + off).orElse(0);
+            long thread = SafeMemory.readLong(block + off, 0);
             if (thread != 0 && (thread & 7) == 0 && ids.of(thread) == self) {
                 return off;
             }
@@ -125,8 +125,8 @@ public record FrameAnchors(long tlsModule, long tlsOffset, long anchorOffset, lo
     /** The calling thread's block of the TLS module: dtv[module] of its thread control block (glibc, x86-64). */
     private static long tlsBlock(long module) throws Throwable {
         long tcb = PTHREAD_SELF.call(); // glibc on x86-64: the thread control block, at the fs base
-        long dtv = SafeMemory.readLong(tcb + 8).orElse(0);
-        long block = dtv == 0 ? 0 : SafeMemory.readLong(dtv + 16 * module).orElse(0);
+        long dtv = SafeMemory.readLong(tcb + 8, 0);
+        long block = dtv == 0 ? 0 : SafeMemory.readLong(dtv + 16 * module, 0);
         if (block == 0 || block == -1) {
             throw new IllegalStateException(String.format("no TLS block of module %d (dtv 0x%x)", module, dtv));
         }
@@ -169,9 +169,9 @@ public record FrameAnchors(long tlsModule, long tlsOffset, long anchorOffset, lo
         Throwable[] failure = new Throwable[1];
         Thread t = new Thread(() -> {
             try {
-                long thread = SafeMemory.readLong(tlsBlock(tlsModule) + tlsOffset).orElse(0);
+                long thread = SafeMemory.readLong(tlsBlock(tlsModule) + tlsOffset, 0);
                 int tid = thread == 0 ? 0 : ids.of(thread);
-                long base = thread == 0 ? 0 : SafeMemory.readLong(thread + stackBaseOffset).orElse(0);
+                long base = thread == 0 ? 0 : SafeMemory.readLong(thread + stackBaseOffset, 0);
                 if (tid != Tid.current() || base == 0) {
                     throw new IllegalStateException(String.format("on another thread the TLS path leads to 0x%x (tid %d, stack"
                             + " base 0x%x), not to its JavaThread", thread, tid, base));

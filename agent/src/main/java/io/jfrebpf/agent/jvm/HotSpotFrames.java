@@ -127,7 +127,7 @@ public final class HotSpotFrames {
     /** The value of a static pointer VMStructs lists, or 0. */
     private static long value(VmStructs vm, String type, String field) {
         long address = vm.staticAddress(type, field).orElse(0);
-        return address == 0 ? 0 : SafeMemory.readLong(address).orElse(0);
+        return address == 0 ? 0 : SafeMemory.readLong(address, 0);
     }
 
     /** {@code struct hotspot_layout}, for {@code .rodata} ({@link io.jfrebpf.agent.libbpf.Rodata#setBytes}). */

@@ -145,12 +145,12 @@ public final class JavaMethods {
             return Optional.empty();
         }
         // the holder's constant pool must be this one: a pointer into freed or foreign memory is not
-        if (SafeMemory.readLong(holder + ikConstants).orElse(0) != cp) {
+        if (SafeMemory.readLong(holder + ikConstants, 0) != cp) {
             return Optional.empty();
         }
-        String className = symbol(SafeMemory.readLong(holder + klassName).orElse(0));
-        String name = symbol(SafeMemory.readLong(cp + cpSize + 8L * nameIndex).orElse(0));
-        String descriptor = symbol(SafeMemory.readLong(cp + cpSize + 8L * signatureIndex).orElse(0));
+        String className = symbol(SafeMemory.readLong(holder + klassName, 0));
+        String name = symbol(SafeMemory.readLong(cp + cpSize + 8L * nameIndex, 0));
+        String descriptor = symbol(SafeMemory.readLong(cp + cpSize + 8L * signatureIndex, 0));
         if (!validClassName(className) || !validMethodName(name) || descriptor == null || !descriptor.startsWith("(")) {
             return Optional.empty();
         }
@@ -175,13 +175,8 @@ public final class JavaMethods {
         if (length == 0) {
             return "";
         }
-        ByteBuffer body = SafeMemory.bytes(symbol + symbolBody, length);
-        if (body == null) {
-            return null;
-        }
         byte[] bytes = new byte[length];
-        body.get(bytes);
-        return name(bytes);
+        return SafeMemory.read(symbol + symbolBody, bytes, 0, length) ? name(bytes) : null;
     }
 
     /**
@@ -240,12 +235,10 @@ public final class JavaMethods {
         int pos = 0;
         while (pos < MAX_LINE_TABLE) {
             if (pos + 11 > data.length) {
-                ByteBuffer more = SafeMemory.bytes(address + data.length, 512);
-                if (more == null) {
+                byte[] grown = Arrays.copyOf(data, data.length + 512);
+                if (!SafeMemory.read(address + data.length, grown, data.length, 512)) {
                     break;
                 }
-                byte[] grown = Arrays.copyOf(data, data.length + 512);
-                more.get(grown, data.length, 512);
                 data = grown;
             }
             int next = Byte.toUnsignedInt(data[pos++]);

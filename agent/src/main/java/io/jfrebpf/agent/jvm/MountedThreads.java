@@ -101,10 +101,10 @@ public final class MountedThreads {
         object.rodata().setLong(MountedNames.Rodata.MOUNTED_ID_OFFSET, idOffset);
     }
 
-    /** The id at {@code offset} of the calling thread's JavaThread, as a program reads it; empty when unreadable. */
-    private static OptionalLong mountedId(FrameAnchors tls, long offset) throws Throwable {
+    /** The id at {@code offset} of the calling thread's JavaThread, as a program reads it; -1 (no thread's id) when unreadable. */
+    private static long mountedId(FrameAnchors tls, long offset) throws Throwable {
         long thread = tls.currentThread();
-        return thread == 0 ? OptionalLong.empty() : SafeMemory.readLong(thread + offset);
+        return thread == 0 ? -1 : SafeMemory.readLong(thread + offset, -1);
     }
 
     /**
@@ -115,12 +115,15 @@ public final class MountedThreads {
         if (offset <= 0 || (offset & 7) != 0) {
             throw new IllegalStateException("JavaThread::_monitor_owner_id at +" + offset);
         }
-        long self = mountedId(tls, offset).orElseThrow(() -> new IllegalStateException("the agent's JavaThread is unreadable"));
+        long self = mountedId(tls, offset);
+        if (self == -1) {
+            throw new IllegalStateException("the agent's JavaThread is unreadable");
+        }
         if (self != Thread.currentThread().threadId()) {
             throw new IllegalStateException(String.format("on a platform thread +%d holds %d, not its id %d", offset, self,
                     Thread.currentThread().threadId()));
         }
-        List<long[]> reads = onVirtualThreads(() -> new long[] {mountedId(tls, offset).orElse(-1)});
+        List<long[]> reads = onVirtualThreads(() -> new long[] {mountedId(tls, offset)});
         for (long[] r : reads) {
             if (r[0] != r[1]) {
                 throw new IllegalStateException(String.format("on virtual thread %d +%d holds %d", r[1], offset, r[0]));

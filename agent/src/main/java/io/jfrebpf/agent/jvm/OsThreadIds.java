@@ -26,8 +26,8 @@ record OsThreadIds(long osThreadOffset, long threadIdOffset) {
         if (javaThread == 0) {
             return 0;
         }
-        long osThread = SafeMemory.readLong(javaThread + osThreadOffset).orElse(0);
-        int tid = osThread == 0 ? 0 : SafeMemory.readInt(osThread + threadIdOffset).orElse(0);
+        long osThread = SafeMemory.readLong(javaThread + osThreadOffset, 0);
+        int tid = osThread == 0 ? 0 : SafeMemory.readInt(osThread + threadIdOffset, 0);
         return Math.max(tid, 0);
     }
 }

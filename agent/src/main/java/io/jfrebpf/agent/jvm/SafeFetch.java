@@ -24,8 +24,6 @@ import java.util.Optional;
 final class SafeFetch {
     /** mov (%rdi),%rax; ret; mov %rsi,%rax; ret — safefetch_linux_x86_64.S */
     private static final byte[] CODE = {0x48, (byte) 0x8b, 0x07, (byte) 0xc3, 0x48, (byte) 0x89, (byte) 0xf0, (byte) 0xc3};
-    private static final long MARK_A = 0x5afe_fe7c_4a11_0001L;
-    private static final long MARK_B = 0x5afe_fe7c_4a11_0002L;
 
     /** SafeFetchN_impl, called as a critical function ({@link Native#callCritical}). */
     private final MemorySegment fetch;
@@ -58,12 +56,19 @@ final class SafeFetch {
                 Log.debug("SafeFetchN not usable: impl 0x%x fault 0x%x continuation 0x%x", impl, fault, continuation);
                 return Optional.empty();
             }
-            MemorySegment code = MemorySegment.ofArray(new byte[CODE.length]);
-            if (!SafeMemory.readBySyscall(impl, code) || !Arrays.equals(code.toArray(ValueLayout.JAVA_BYTE), CODE)) {
+            byte[] code = new byte[CODE.length];
+            if (!SafeMemory.readBySyscall(impl, code, 0, code.length) || !Arrays.equals(code, CODE)) {
                 Log.debug("SafeFetchN not usable: unexpected code at 0x%x", impl);
                 return Optional.empty();
             }
-            return Optional.of(new SafeFetch(MemorySegment.ofAddress(impl)));
+            // the first call makes the downcall: if it cannot be made, reads stay on syscalls rather than throw each time
+            SafeFetch f = new SafeFetch(MemorySegment.ofAddress(impl));
+            long codeWord = MemorySegment.ofArray(CODE).get(ValueLayout.JAVA_LONG_UNALIGNED, 0);
+            if (f.word(impl, ~codeWord) != codeWord) {
+                Log.debug("SafeFetchN not usable: it does not read its own code at 0x%x", impl);
+                return Optional.empty();
+            }
+            return Optional.of(f);
         } catch (Exception | LinkageError e) {
             Log.debug("SafeFetchN not usable: %s", e);
             return Optional.empty();
@@ -83,20 +88,12 @@ final class SafeFetch {
         return 0;
     }
 
-    /** The word at an 8-byte aligned address, or empty if it is not readable. */
-    boolean word(long address, long[] into, int index) {
-        try {
-            long v = Native.callCritical(fetch, address, MARK_A);
-            if (v == MARK_A) {
-                v = Native.callCritical(fetch, address, MARK_B);
-                if (v == MARK_B) {
-                    return false;
-                }
-            }
-            into[index] = v;
-            return true;
-        } catch (Throwable t) {
-            return false;
-        }
+    /**
+     * The word at an 8-byte aligned address, or {@code error} if it is not readable: SafeFetchN's
+     * own contract, one call. A word that holds {@code error} looks the same as a fault; a caller
+     * that must tell them apart asks again with another error value.
+     */
+    long word(long address, long error) {
+        return Native.callCritical(fetch, address, error);
     }
 }

@@ -8,7 +8,6 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
-import java.util.OptionalLong;
 
 /**
  * The names of the stubs inside HotSpot's stub buffers: the code cache knows only the buffer
@@ -57,10 +56,10 @@ public final class StubNames {
                 if (s.size() != 8 || name == null) {
                     continue;
                 }
-                OptionalLong entry = SafeMemory.readLong(addresses[i]);
-                if (entry.isPresent() && code.contains(entry.getAsLong()) && !code.inInterpreter(entry.getAsLong())) {
+                long entry = SafeMemory.readLong(addresses[i], 0); // 0, unreadable, is in no code
+                if (code.contains(entry) && !code.inInterpreter(entry)) {
                     byIndex[n] = name;
-                    pairs[n] = new long[] {entry.getAsLong(), n};
+                    pairs[n] = new long[] {entry, n};
                     n++;
                 }
             }
