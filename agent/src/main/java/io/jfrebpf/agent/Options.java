@@ -168,7 +168,7 @@ public record Options(
                 mallocInterval(v.get("malloc.interval")),
                 Optional.ofNullable(v.get("malloc.duration")).map(t -> duration("malloc.duration", t, null, false)),
                 Optional.ofNullable(v.get("malloc.age")).map(t -> duration("malloc.age", t, null, true)),
-                jfr(v.get("jfr")),
+                choice("jfr", v.get("jfr"), JfrSettings.values(), JfrSettings.DEFAULT, "default profile none"),
                 Optional.ofNullable(v.get("duration")).map(s -> duration("duration", s, null, false)),
                 upload(v, env, commandLine),
                 interval,
@@ -178,9 +178,10 @@ public record Options(
                 size("maxsize", v.get("maxsize"), 0),
                 Optional.ofNullable(v.get("service")).map(Options::service),
                 bool("jfr.environment", v.get("jfr.environment"), false),
-                startup(v.get("startup")),
-                jit(v.get("jit")),
-                log(v.get("log")));
+                choice("startup", v.get("startup"), Startup.values(), Startup.ASYNC,
+                        "async (main starts at once) wait (main starts once the probes are attached)"),
+                choice("jit", v.get("jit"), Jit.values(), Jit.C1, "c1 tiered"),
+                choice("log", v.get("log"), Log.Level.values(), Log.Level.INFO, "error warn info debug"));
     }
 
     /** Absolute directories joined with +, e.g. /home+/run/secrets; trailing slashes dropped. */
@@ -325,17 +326,6 @@ public record Options(
                 + "'; accepted: a whole number from " + min + " to " + max);
     }
 
-    private static JfrSettings jfr(String text) {
-        if (text == null) {
-            return JfrSettings.DEFAULT;
-        }
-        for (JfrSettings s : JfrSettings.values()) {
-            if (s.key().equals(text.strip().toLowerCase(Locale.ROOT))) {
-                return s;
-            }
-        }
-        throw new IllegalArgumentException("option 'jfr' has bad value '" + text + "'; accepted: default profile none");
-    }
 
     /** upload= and its upload.* options; the credentials and headers are never shown in an error. */
     private static Optional<PyroscopeTarget> upload(Map<String, String> v, Map<String, String> env, java.util.Set<String> commandLine) {
@@ -383,18 +373,6 @@ public record Options(
         };
     }
 
-    private static Startup startup(String text) {
-        if (text == null) {
-            return Startup.ASYNC;
-        }
-        for (Startup s : Startup.values()) {
-            if (s.key().equals(text.strip().toLowerCase(Locale.ROOT))) {
-                return s;
-            }
-        }
-        throw new IllegalArgumentException("option 'startup' has bad value '" + text
-                + "'; accepted: async (main starts at once) wait (main starts once the probes are attached)");
-    }
 
     /**
      * Whether {@code startup=wait} is asked for, read without parsing the rest (premain decides
@@ -429,28 +407,22 @@ public record Options(
         return null;
     }
 
-    private static Log.Level log(String text) {
-        if (text == null) {
-            return Log.Level.INFO;
-        }
-        for (Log.Level l : Log.Level.values()) {
-            if (l.name().equalsIgnoreCase(text.strip())) {
-                return l;
-            }
-        }
-        throw new IllegalArgumentException("option 'log' has bad value '" + text + "'; accepted: error warn info debug");
-    }
 
-    private static Jit jit(String text) {
+
+    /**
+     * One of an enum's values by its name in any case (the option's accepted words are the
+     * lower-case names), the default when the option is absent.
+     */
+    private static <E extends Enum<E>> E choice(String key, String text, E[] values, E absent, String accepted) {
         if (text == null) {
-            return Jit.C1;
+            return absent;
         }
-        for (Jit j : Jit.values()) {
-            if (j.key().equals(text.strip().toLowerCase(Locale.ROOT))) {
-                return j;
+        for (E e : values) {
+            if (e.name().equalsIgnoreCase(text.strip())) {
+                return e;
             }
         }
-        throw new IllegalArgumentException("option 'jit' has bad value '" + text + "'; accepted: c1 tiered");
+        throw new IllegalArgumentException("option '" + key + "' has bad value '" + text + "'; accepted: " + accepted);
     }
 
     /** Options in the key=value form they were given, for logs and the recording. */
