@@ -55,6 +55,7 @@
 
 #include "common.bpf.h"
 #include "stack.h"
+#include "stack_chunk.bpf.h"
 
 /* [interp_start, interp_end): HotSpot's template interpreter, found by the agent (VMStructs). */
 const volatile __u64 interp_start = 0;
@@ -516,6 +517,8 @@ struct walk {
 	bool native;      /* below the last Java frame (a.sp != 0 and not yet past it) */
 	bool trusted;     /* past a Java frame: the native frames from here on keep their frame pointers (libjvm) */
 	bool interrupted; /* the next frame is where a signal interrupted the thread: at any pc, like the innermost */
+	bool skip;        /* the frame just unwound is no frame of the thread (a return barrier): not recorded */
+	struct chunk_cursor chunk; /* in the mounted continuation's stack chunks (stack_chunk.bpf.h) while chunk.chunk */
 };
 
 /* The walk in progress, one per slot: off the BPF stack, which the probes' own records need. */
@@ -962,6 +965,11 @@ __attribute__((noinline)) int unwind_stub(struct walk *w, struct unwind_scratch 
 			__u64 entry = 0;
 			if (w->jt && !bpf_probe_read_user(&entry, sizeof(entry), (void *)(w->jt + hotspot.jt_cont_entry)) &&
 			    entry >= sp && entry - sp <= CONT_ARGS_SPAN) {
+				/* its frames below are in its stack chunks: walked there, the barrier is no frame of its own */
+				if (chunk_enter(&w->chunk, entry) > 0) {
+					w->skip = true;
+					return 0;
+				}
 				/* a jump, not a step: the entry may lie right at the barrier's sp (no stack arguments),
 				 * and only the innermost continuation's is ever taken, once */
 				w->flags |= USER_STACK_CONTINUATION;
@@ -1007,6 +1015,65 @@ __attribute__((noinline)) int unwind_java(struct walk *w, struct user_frame *f, 
 }
 
 /*
+ * The next frame in the mounted continuation's stack chunks (w->chunk): recorded, and the cursor
+ * moved to its caller; after a chunk's bottom frame the walk goes on in its parent chunk, then at
+ * Continuation.enterSpecial's frame. A frame that does not check out ends the chunks there: the
+ * walk goes on at enterSpecial with the gap marked (USER_STACK_CONTINUATION). 1 ends the walk.
+ */
+__attribute__((noinline)) int chunk_frame(struct walk *w, struct user_stack *s)
+{
+	if (!w || !s)
+		return 1;
+	struct chunk_cursor *c = &w->chunk;
+	__u32 depth = s->depth;
+	if (depth >= USER_STACK_MAX_DEPTH) {
+		w->flags |= USER_STACK_TRUNCATED;
+		return 1;
+	}
+	struct user_frame *f = &s->frames[depth & (USER_STACK_MAX_DEPTH - 1)];
+	__u64 pc = c->pc;
+	int lost = 1;
+	f->pc = pc;
+	f->aux = 0;
+	if (in_interpreter(pc)) {
+		if (!chunk_interpreted(c)) {
+			f->pc = c->method;
+			f->aux = USER_FRAME_INTERPRETED | (c->bcp & ~USER_FRAME_INTERPRETED);
+			lost = 0;
+		}
+	} else if (in_code_cache(pc) && hotspot.heap_count) {
+		__u32 slot = w->slot;
+		struct unwind_scratch *u = bpf_map_lookup_elem(&blob_scratch, &slot);
+		if (u && find_blob(pc, u) && u->b.frame_size) {
+			const struct blob *b = &u->b;
+			/* a frame deoptimized while frozen returns into the deoptimization handler; its pc is kept in the frame */
+			if ((pc == b->deopt || pc == b->deopt_mh) && b->orig_pc >= 0 && b->kind == hotspot.kind_nmethod) {
+				__u64 orig = 0;
+				if (!bpf_probe_read_user(&orig, sizeof(orig), (void *)(c->usp + b->orig_pc)) && orig >= b->code_begin &&
+				    orig < b->end)
+					f->pc = orig;
+			}
+			lost = chunk_sized(c, b->frame_size);
+		}
+	}
+	/* (every step inside a chunk goes up by construction, and stays below its bottom) */
+	w->h = mix(mix(w->h, f->pc), f->aux);
+	s->depth = ++depth;
+	if (depth == w->keep)
+		w->h_keep = w->h;
+	if (!lost && !c->done)
+		return 0;
+	int next = lost ? -1 : chunk_next(c);
+	if (next > 0)
+		return 0;
+	if (next < 0)
+		w->flags |= USER_STACK_CONTINUATION;
+	__u64 entry = c->entry;
+	c->chunk = 0;
+	return jump_to(w, hotspot.cont_return_pc, entry, entry + hotspot.cont_entry_size);
+}
+
+/*
  * The signal trampoline's frame: the signal frame (struct rt_sigframe, after its return address:
  * the ucontext, whose mcontext holds the interrupted registers) lies at w->sp. The walk goes on
  * where the signal interrupted the thread.
@@ -1046,6 +1113,8 @@ __attribute__((noinline)) int walk_frame(struct walk *w, struct user_stack *s)
 {
 	if (!w || !s)
 		return 1;
+	if (w->chunk.chunk)
+		return chunk_frame(w, s);
 	__u32 depth = s->depth;
 	if (depth >= USER_STACK_MAX_DEPTH) {
 		w->flags |= USER_STACK_TRUNCATED;
@@ -1063,6 +1132,10 @@ __attribute__((noinline)) int walk_frame(struct walk *w, struct user_stack *s)
 		/* a Java frame is walked from its own registers: the anchor is for the native frames under one */
 		w->native = false;
 		end = unwind_java(w, f, innermost);
+		if (w->skip) {
+			w->skip = false;
+			return end ? 1 : 0;
+		}
 	}
 	w->h = mix(mix(w->h, f->pc), f->aux);
 	s->depth = ++depth;

@@ -5,6 +5,7 @@ import io.jfrebpf.agent.jvm.CodeCache;
 import io.jfrebpf.agent.jvm.FrameAnchors;
 import io.jfrebpf.agent.jvm.HotSpotFrames;
 import io.jfrebpf.agent.jvm.JavaMethods;
+import io.jfrebpf.agent.jvm.StackChunks;
 import io.jfrebpf.agent.jvm.StubNames;
 import io.jfrebpf.agent.jvm.VmStructs;
 import java.lang.management.ManagementFactory;
@@ -36,7 +37,10 @@ public final class JvmStacks implements AutoCloseable {
         }
         // the kernel's walk needs the stubs' entries before load; the symbolizer names stub frames by them
         Optional<StubNames> stubs = frames == null ? Optional.empty() : StubNames.load(code);
-        StackMaps maps = new StackMaps(code, anchors, frames, SignalReturn.find().orElse(0),
+        // a virtual thread's frames in its stack chunks are walked through its continuation's return barrier
+        StackChunks chunks = frames == null || anchors == null ? StackChunks.unknown("no code blobs or frame anchors read")
+                : StackChunks.find(vm.get(), anchors);
+        StackMaps maps = new StackMaps(code, anchors, frames, chunks, SignalReturn.find().orElse(0),
                 stubs.map(StubNames::entries).orElse(new long[0]));
         Symbolizer symbolizer = frames == null ? new Symbolizer(maps, code, methods) : new Symbolizer(maps, code, methods, stubs);
         return new JvmStacks(maps, symbolizer);

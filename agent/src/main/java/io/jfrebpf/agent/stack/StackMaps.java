@@ -4,6 +4,7 @@ import io.jfrebpf.agent.Log;
 import io.jfrebpf.agent.jvm.CodeCache;
 import io.jfrebpf.agent.jvm.FrameAnchors;
 import io.jfrebpf.agent.jvm.HotSpotFrames;
+import io.jfrebpf.agent.jvm.StackChunks;
 import io.jfrebpf.agent.libbpf.BpfException;
 import io.jfrebpf.agent.libbpf.BpfMap;
 import io.jfrebpf.agent.libbpf.BpfObject;
@@ -23,7 +24,8 @@ import java.util.Optional;
  * creates them, every later one reuses them (before its load), and the agent reads them here
  * under fds of its own. Also hands every object what its walk needs of this JVM: the bounds of
  * the interpreter and of the code cache, its code heaps and blob layout ({@link HotSpotFrames}),
- * and where the frame anchors are ({@link FrameAnchors}).
+ * where the frame anchors are ({@link FrameAnchors}) and how virtual threads' stack chunks are
+ * read ({@link StackChunks}).
  */
 public final class StackMaps implements AutoCloseable {
     static final String USER = StackNames.Maps.USER_STACKS;
@@ -45,6 +47,7 @@ public final class StackMaps implements AutoCloseable {
     private final long codeHigh;
     private final FrameAnchors anchors;
     private final HotSpotFrames frames;
+    private final StackChunks chunks;
     private final long sigreturn;
     private final byte[] stubEntries;
     private final int stubEntryCount;
@@ -69,6 +72,12 @@ public final class StackMaps implements AutoCloseable {
      * where the stubs of HotSpot's stub buffers begin, sorted ({@link StubNames}).
      */
     public StackMaps(CodeCache code, FrameAnchors anchors, HotSpotFrames frames, long sigreturn, long[] stubEntries) {
+        this(code, anchors, frames, StackChunks.unknown("no JVM read"), sigreturn, stubEntries);
+    }
+
+    /** As above; chunks: how the walk reads virtual threads' frames in their stack chunks. */
+    public StackMaps(CodeCache code, FrameAnchors anchors, HotSpotFrames frames, StackChunks chunks, long sigreturn, long[] stubEntries) {
+        this.chunks = code == null || frames == null ? StackChunks.unknown("no code blobs read") : chunks;
         this.interpreterStart = code == null ? 0 : code.interpreterStart();
         this.interpreterEnd = code == null ? 0 : code.interpreterEnd();
         this.codeLow = code == null ? 0 : code.lowBound();
@@ -105,6 +114,7 @@ public final class StackMaps implements AutoCloseable {
         if (frames != null) {
             object.rodata().setBytes(StackNames.Rodata.HOTSPOT, frames.layout());
         }
+        chunks.prepare(object);
         object.rodata().setLong(StackNames.Rodata.SIGRETURN_PC, sigreturn);
         object.rodata().setBytes(StackNames.Rodata.STUB_ENTRIES, stubEntries);
         object.rodata().setInt(StackNames.Rodata.STUB_ENTRY_COUNT, stubEntryCount);
