@@ -170,7 +170,7 @@ public final class Symbolizer {
                     stacksLost++;
                     out.add(new JfrFrame(UNKNOWN_MODULE, "[stack lost]", "", -1, -1, FrameTypes.NATIVE));
                 } else {
-                    truncated = u.get().truncated() || u.get().incomplete();
+                    truncated = u.get().truncated() || u.get().incomplete() || u.get().continuation();
                     if (u.get().resumed()) {
                         stacksResumed++;
                     }

@@ -196,4 +196,73 @@ final class VirtualThreadWorkloads {
             return f;
         }
     }
+
+    /**
+     * {@code n} virtual threads deep-0..deep-(n-1) (printing "deep-i id=<Java id>"), each entering
+     * deepEntry, then descend {@value #DEPTH} times, then {@code rounds} times: a sleep of 1 ms
+     * (it unmounts; mounted again, its continuation is thawed lazily, the frames below the top
+     * ones staying in its stack chunk), CPU in burnInNamedMethod, an open of file d-i of the
+     * directory in openInNamedMethod. Every stack taken in those two methods has exactly
+     * {@value #DEPTH} descend frames between them and deepEntry.
+     */
+    static final class DeepParks {
+        static final int DEPTH = 40;
+        static final long BURN_NS = 2_000_000;
+        static volatile long sink;
+
+        static void burnInNamedMethod() {
+            long end = System.nanoTime() + BURN_NS;
+            long x = sink;
+            while (System.nanoTime() < end) {
+                for (int i = 0; i < 1000; i++) {
+                    x = x * 6364136223846793005L + 1442695040888963407L;
+                }
+            }
+            sink = x;
+        }
+
+        static void openInNamedMethod(Path file) throws IOException {
+            try (InputStream in = new FileInputStream(file.toFile())) {
+                sink += in.read();
+            }
+        }
+
+        static void descend(int depth, Path file, int rounds) throws Exception {
+            if (depth > 1) {
+                descend(depth - 1, file, rounds);
+                return;
+            }
+            for (int r = 0; r < rounds; r++) {
+                Thread.sleep(1);
+                burnInNamedMethod();
+                openInNamedMethod(file);
+            }
+        }
+
+        static void deepEntry(Path file, int rounds) throws Exception {
+            descend(DEPTH, file, rounds);
+        }
+
+        public static void main(String[] args) throws Exception {
+            Path dir = Path.of(args[0]);
+            int n = Integer.parseInt(args[1]);
+            int rounds = Integer.parseInt(args[2]);
+            List<FutureTask<String>> done = new ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                String name = "deep-" + i;
+                Path file = dir.resolve("d-" + i);
+                FutureTask<String> f = new FutureTask<>(() -> {
+                    deepEntry(file, rounds);
+                    return name + " id=" + Thread.currentThread().threadId();
+                });
+                Thread.ofVirtual().name(name).start(f);
+                done.add(f);
+            }
+            StringBuilder out = new StringBuilder();
+            for (FutureTask<String> f : done) {
+                out.append(f.get()).append('\n');
+            }
+            System.out.print(out);
+        }
+    }
 }

@@ -75,6 +75,64 @@ class VirtualThreadsIT {
                 "ebpf.ProbeStatus says how mounted threads are read: " + status);
     }
 
+    static final int DEEP = 6;
+    static final int ROUNDS = 150;
+    static final String D = VirtualThreadWorkloads.DeepParks.class.getName();
+
+    /**
+     * Stacks of mounted virtual threads are whole, also when their continuation was thawed lazily
+     * (its frames below the top ones still in its stack chunk on the heap): every CPU sample and
+     * file open in the named methods of deep-i has, below the named method, exactly the workload's
+     * frames (descend x DEPTH, deepEntry), then the virtual thread's own entry
+     * (java.lang.VirtualThread.run) and Continuation.enterSpecial on its carrier; no return barrier,
+     * nothing between. Under each collector, since the chunks are objects the collector moves.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"-XX:+UseG1GC", "-XX:+UseZGC", "-XX:+UseParallelGC", "-XX:+UseSerialGC"})
+    void stacksOfVirtualThreadsThawedLazilyReachTheirEntryThroughTheirStackChunks(String gc, @TempDir Path dir) throws Exception {
+        Path data = Files.createDirectory(dir.resolve("data")).toRealPath();
+        for (int i = 0; i < DEEP; i++) {
+            Files.writeString(data.resolve("d-" + i), "d" + i);
+        }
+        Path recording = dir.resolve("r.jfr");
+        ChildJvm.workload(VirtualThreadWorkloads.DeepParks.class, data.toString(), String.valueOf(DEEP), String.valueOf(ROUNDS))
+                .flag(gc).agent("file=" + recording + ",probes=cpu+file,cpu.hz=499").run(dir).assertSucceeded();
+        List<RecordedEvent> events = Recordings.read(recording);
+        List<RecordedEvent> opens = where(events, "ebpf.FileOpen", e -> e.getString("path").startsWith(data + "/d-"));
+        assertEquals(DEEP * ROUNDS, opens.size(), gc + ": opens under " + data);
+        List<RecordedEvent> burns = where(events, "ebpf.CPUSample", e -> frames(e).contains(D + ".burnInNamedMethod"));
+        assertTrue(burns.size() >= 50, gc + ": CPU samples in burnInNamedMethod: " + burns.size());
+        int whole = 0;
+        for (RecordedEvent e : java.util.stream.Stream.concat(opens.stream(), burns.stream()).toList()) {
+            List<String> f = frames(e);
+            int at = Math.max(f.indexOf(D + ".openInNamedMethod"), f.indexOf(D + ".burnInNamedMethod"));
+            assertTrue(at >= 0, gc + ": the named method in " + f);
+            List<String> below = f.subList(at + 1, f.size());
+            assertTrue(!below.contains("hotspot.cont_returnBarrier"), gc + ": a return barrier in " + f);
+            int deep = VirtualThreadWorkloads.DeepParks.DEPTH;
+            boolean known = below.size() > deep && below.subList(0, deep).stream().allMatch((D + ".descend")::equals)
+                    && below.get(deep).equals(D + ".deepEntry");
+            int entry = below.indexOf("java.lang.VirtualThread.run");
+            if (known && entry > deep && below.subList(entry, below.size()).contains("jdk.internal.vm.Continuation.enterSpecial")
+                    && !e.getStackTrace().isTruncated()) {
+                whole++;
+                // between deepEntry and the entry, only the task's lambda and the JDK's frames that run it
+                assertTrue(below.subList(deep + 1, entry).stream().allMatch(n -> n.startsWith(D + ".lambda$main$") || n.startsWith(D + "$$Lambda")
+                        || n.startsWith("java.util.concurrent.FutureTask.") || n.startsWith("java.lang.Thread.")),
+                        gc + ": frames between deepEntry and VirtualThread.run: " + f);
+            } else {
+                // a stack that is not whole says so; its frames are still the workload's, in order
+                assertTrue(e.getStackTrace().isTruncated(), gc + ": a stack that does not reach its entry is not marked: " + f);
+                for (int i = 0; i < below.size() && below.get(i).startsWith(D + "."); i++) {
+                    assertTrue(below.get(i).equals(D + (i < deep ? ".descend" : ".deepEntry")), gc + ": frame " + i + " below in " + f);
+                }
+            }
+        }
+        int all = opens.size() + burns.size();
+        System.out.printf("%s: %d of %d stacks whole (%d opens, %d CPU samples)%n", gc, whole, all, opens.size(), burns.size());
+        assertTrue(whole >= 0.95 * all, gc + ": " + whole + " of " + all + " stacks reach deepEntry, VirtualThread.run and enterSpecial");
+    }
+
     static final int WAITERS = 20;
     static final String W = VirtualThreadWorkloads.Waits.class.getName();
 
