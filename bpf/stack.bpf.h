@@ -40,9 +40,9 @@
  *
  * A mounted virtual thread runs on its carrier's stack above Continuation.enterSpecial; when it
  * was mounted lazily, its outer frames are still in its stack chunk on the heap and its last
- * thawed frame returns into the continuation's return barrier: the walk marks the gap
- * (USER_STACK_CONTINUATION) and goes on at enterSpecial's frame (JavaThread::_cont_entry), as
- * HotSpot's own walk does when it does not enter the chunk.
+ * thawed frame returns into the continuation's return barrier: the walk goes on in the chunks
+ * (stack_chunk.bpf.h, chunk_frame), then at enterSpecial's frame (JavaThread::_cont_entry), as
+ * HotSpot's own walk does; chunks it cannot read leave a marked gap (USER_STACK_CONTINUATION).
  *
  * Verification is a cost every JVM pays at start (~4 ms of the kernel's time per 1,000
  * instructions it checks, here): the checks with many branches on unknown values (is_frame,
@@ -1047,12 +1047,10 @@ __attribute__((noinline)) int chunk_frame(struct walk *w, struct user_stack *s)
 		if (u && find_blob(pc, u) && u->b.frame_size) {
 			const struct blob *b = &u->b;
 			/* a frame deoptimized while frozen returns into the deoptimization handler; its pc is kept in the frame */
-			if ((pc == b->deopt || pc == b->deopt_mh) && b->orig_pc >= 0 && b->kind == hotspot.kind_nmethod) {
-				__u64 orig = 0;
-				if (!bpf_probe_read_user(&orig, sizeof(orig), (void *)(c->usp + b->orig_pc)) && orig >= b->code_begin &&
-				    orig < b->end)
-					f->pc = orig;
-			}
+			if ((pc == b->deopt || pc == b->deopt_mh) && b->orig_pc >= 0 && b->kind == hotspot.kind_nmethod &&
+			    !bpf_probe_read_user(&u->words[0], 8, (void *)(c->usp + b->orig_pc)) && u->words[0] >= b->code_begin &&
+			    u->words[0] < b->end)
+				f->pc = u->words[0];
 			lost = chunk_sized(c, b->frame_size);
 		}
 	}

@@ -28,8 +28,9 @@
                                       chain lost its way there): the innermost frame, then the Java frames */
 #define USER_STACK_INCOMPLETE 4u   /* the walk stopped at a frame it could not unwind (no code blob there,
                                       no caller that checks out, a caller not above it): the stack goes on */
-#define USER_STACK_CONTINUATION 8u /* a mounted virtual thread's frames below its last thawed one are in its
-                                      stack chunk, not on the stack: the walk went on at Continuation.enterSpecial */
+#define USER_STACK_CONTINUATION 8u /* a mounted virtual thread's frames below its last thawed one (or below the last
+                                      frame of its stack chunks that checked out) were not readable in its stack
+                                      chunks: the walk went on at Continuation.enterSpecial, a gap between */
 
 /* user_frame.aux: set for an interpreted frame, whose pc field holds its Method* and aux its bcp */
 #define USER_FRAME_INTERPRETED (1ull << 63)

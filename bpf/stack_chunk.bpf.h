@@ -81,32 +81,29 @@ static __always_inline bool chunk_address(__u64 a)
 /* Returned by chunk_oop for a field that is not readable (or no object address): never an object's. */
 #define CHUNK_OOP_BAD 1
 
-/* The object an oop field at p refers to: 0 when null, CHUNK_OOP_BAD when not readable as the heap keeps it. */
-static __always_inline __u64 chunk_oop(__u64 p)
+/*
+ * The object an oop field at p refers to: 0 when null, CHUNK_OOP_BAD when not readable as the heap
+ * keeps it. Read into *w (the cursor's scratch: the programs' BPF stack is nearly full).
+ */
+static __always_inline __u64 chunk_oop(__u64 p, __u64 *w)
 {
-	__u64 v = 0;
+	__u64 v;
+	*w = 0;
+	if (bpf_probe_read_user(w, chunk_oops == CHUNK_OOPS_NARROW ? 4 : 8, (void *)p))
+		return CHUNK_OOP_BAD;
+	v = *w;
+	if (!v)
+		return 0;
 	if (chunk_oops == CHUNK_OOPS_NARROW) {
-		__u32 n = 0;
-		if (bpf_probe_read_user(&n, sizeof(n), (void *)p))
+		v = chunk_narrow_base + (v << (chunk_narrow_shift & 7));
+	} else if (chunk_oops == CHUNK_OOPS_ZGC) {
+		/* ZPointer::uncolor: the one remapped bit of bits 12-15 says the shift (13-16) */
+		__u64 remap = (v >> 12) & 0xf;
+		if (remap != 1 && remap != 2 && remap != 4 && remap != 8)
 			return CHUNK_OOP_BAD;
-		if (!n)
-			return 0;
-		v = chunk_narrow_base + ((__u64)n << (chunk_narrow_shift & 7));
-	} else {
-		if (bpf_probe_read_user(&v, sizeof(v), (void *)p))
-			return CHUNK_OOP_BAD;
+		v >>= remap == 1 ? 13 : remap == 2 ? 14 : remap == 4 ? 15 : 16;
 		if (!v)
-			return 0;
-		if (chunk_oops == CHUNK_OOPS_ZGC) {
-			/* ZPointer::uncolor: the one remapped bit of bits 12-15 says the shift (13-16) */
-			__u64 remap = (v >> 12) & 0xf;
-			if (remap != 1 && remap != 2 && remap != 4 && remap != 8)
-				return CHUNK_OOP_BAD;
-			__u32 shift = remap == 1 ? 13 : remap == 2 ? 14 : remap == 4 ? 15 : 16;
-			v >>= shift;
-			if (!v)
-				return 0; /* a coloured null */
-		}
+			return 0; /* a coloured null */
 	}
 	return chunk_address(v) ? v : CHUNK_OOP_BAD;
 }
@@ -121,31 +118,35 @@ __attribute__((noinline)) int chunk_open(struct chunk_cursor *c, __u64 chunk)
 	if (!c)
 		return -1;
 	c->chunk = 0;
+	__u64 *w = c->words;
 	for (int i = 0; i < CHUNKS_MAX; i++) {
-		__s32 f[3] = {}; /* size, sp, bottom */
 		if (!chunk)
 			return 0;
 		if (chunk == CHUNK_OOP_BAD || c->hops >= CHUNKS_MAX)
 			return -1;
 		c->hops++;
-		if (chunk_oop(chunk + chunk_cont) != c->cont || bpf_probe_read_user(&f[0], 4, (void *)(chunk + chunk_size)) ||
-		    bpf_probe_read_user(&f[1], 4, (void *)(chunk + chunk_sp)) || bpf_probe_read_user(&f[2], 4, (void *)(chunk + chunk_bottom)))
+		if (chunk_oop(chunk + chunk_cont, &w[0]) != c->cont)
 			return -1;
-		if (f[0] < 0 || f[0] > CHUNK_WORDS_MAX || f[1] < 0 || f[2] < 0 || f[2] > f[0] || f[1] > f[0])
+		/* size, sp, bottom (ints, words) into w[1..3] */
+		w[1] = w[2] = w[3] = 0;
+		if (bpf_probe_read_user(&w[1], 4, (void *)(chunk + chunk_size)) || bpf_probe_read_user(&w[2], 4, (void *)(chunk + chunk_sp)) ||
+		    bpf_probe_read_user(&w[3], 4, (void *)(chunk + chunk_bottom)))
 			return -1;
-		if (f[1] < f[2]) {
-			__u64 start = chunk + chunk_stack, pc = 0;
-			__u64 sp = start + 8 * (__u64)f[1];
-			if (bpf_probe_read_user(&pc, sizeof(pc), (void *)(sp - 8)))
+		__u64 size = w[1], sp = w[2], bottom = w[3];
+		if (size > CHUNK_WORDS_MAX || bottom > size || sp > size)
+			return -1;
+		if (sp < bottom) {
+			__u64 start = chunk + chunk_stack;
+			if (bpf_probe_read_user(&w[4], 8, (void *)(start + 8 * sp - 8)))
 				return -1;
 			c->chunk = chunk;
-			c->end = start + 8 * (__u64)f[2];
-			c->sp = c->usp = sp;
-			c->pc = pc;
+			c->end = start + 8 * bottom;
+			c->sp = c->usp = start + 8 * sp;
+			c->pc = w[4];
 			c->done = 0;
 			return 1;
 		}
-		chunk = chunk_oop(chunk + chunk_parent); /* empty: all its frames were thawed */
+		chunk = chunk_oop(chunk + chunk_parent, &w[0]); /* empty: all its frames were thawed */
 	}
 	return -1;
 }
@@ -159,14 +160,12 @@ __attribute__((noinline)) int chunk_enter(struct chunk_cursor *c, __u64 entry)
 {
 	if (!c || !chunk_oops || !chunk_entry_cont)
 		return -1;
-	__u64 cont = 0;
 	c->chunk = 0;
 	c->hops = 0;
-	if (bpf_probe_read_user(&cont, sizeof(cont), (void *)(entry + chunk_entry_cont)) || !chunk_address(cont))
+	if (bpf_probe_read_user(&c->cont, sizeof(c->cont), (void *)(entry + chunk_entry_cont)) || !chunk_address(c->cont))
 		return -1;
-	c->cont = cont;
 	c->entry = entry;
-	return chunk_open(c, chunk_oop(cont + chunk_cont_tail));
+	return chunk_open(c, chunk_oop(c->cont + chunk_cont_tail, &c->words[0]));
 }
 
 /* The chunk after the one walked, if it holds frames (as chunk_open). */
@@ -174,7 +173,7 @@ __attribute__((noinline)) int chunk_next(struct chunk_cursor *c)
 {
 	if (!c || !c->chunk)
 		return -1;
-	return chunk_open(c, chunk_oop(c->chunk + chunk_parent));
+	return chunk_open(c, chunk_oop(c->chunk + chunk_parent, &c->words[0]));
 }
 
 /*
@@ -185,15 +184,15 @@ __attribute__((noinline)) int chunk_interpreted(struct chunk_cursor *c)
 {
 	if (!c)
 		return 1;
-	__s64 rel = 0;
+	__u64 *words = c->words;
 	__u64 slot = c->sp - 16, sp = c->sp, end = c->end;
-	if (bpf_probe_read_user(&rel, sizeof(rel), (void *)slot))
+	if (bpf_probe_read_user(&words[0], 8, (void *)slot))
 		return 1;
+	__s64 rel = (__s64)words[0];
 	__u64 fp = slot + 8 * rel;
 	if (rel <= 0 || rel > CHUNK_FRAME_MAX / 8 || fp <= sp || fp + 16 > end)
 		return 1;
 	/* words[0] = fp[-8] (bcp), [1] fp[-7] (locals, relative), [5] fp[-3] (Method*), [7] fp[-1] (sender sp, relative), [9] fp[1] */
-	__u64 *words = c->words;
 	if (bpf_probe_read_user(words, 10 * sizeof(__u64), (void *)(fp - 64)))
 		return 1;
 	__s64 locals = (__s64)words[1], sender = (__s64)words[7];
@@ -223,7 +222,7 @@ __attribute__((noinline)) int chunk_sized(struct chunk_cursor *c, __u32 frame_si
 {
 	if (!c)
 		return 1;
-	__u64 next = c->usp + frame_size, pc = 0;
+	__u64 next = c->usp + frame_size;
 	if (frame_size < 16 || frame_size > CHUNK_FRAME_MAX)
 		return 1;
 	/* StackChunkFrameStream::next: within the bottom frame's metadata words, the chunk ends */
@@ -231,10 +230,9 @@ __attribute__((noinline)) int chunk_sized(struct chunk_cursor *c, __u32 frame_si
 		c->done = 1;
 		return 0;
 	}
-	if (bpf_probe_read_user(&pc, sizeof(pc), (void *)(next - 8)))
+	if (bpf_probe_read_user(&c->pc, sizeof(c->pc), (void *)(next - 8)))
 		return 1;
 	c->sp = c->usp = next;
-	c->pc = pc;
 	return 0;
 }
 

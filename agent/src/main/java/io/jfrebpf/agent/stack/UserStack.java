@@ -11,8 +11,9 @@ import java.lang.foreign.ValueLayout;
  * the frame's pc is where a signal interrupted the thread (any pc, not a return address). {@code resumed}:
  * the native frames under the last Java frame were stale and left out; {@code incomplete}: the
  * walk ended at a frame it could not unwind, or at a caller not above its frame (the stack goes on);
- * {@code continuation}: a virtual thread's frames still in its stack chunk were skipped, the walk
- * went on at its carrier's Continuation.enterSpecial (bpf/stack.bpf.h).
+ * {@code continuation}: a virtual thread's frames still in its stack chunk could not be read there
+ * and were skipped, the walk went on at its carrier's Continuation.enterSpecial (bpf/stack_chunk.bpf.h):
+ * the stack is not whole, and is written truncated.
  */
 public record UserStack(long[] pcs, long[] bcps, boolean[] interrupted, boolean truncated, boolean resumed, boolean incomplete,
         boolean continuation) {
