@@ -24,11 +24,15 @@
  * A virtual thread that parks unmounts: its carrier goes on with other work, and the wait is no
  * stretch of any OS thread. Three uprobes on libjvm see it (attached only when the agent finds the
  * functions in libjvm's .symtab, one uprobe_multi link each over every GC's variant):
- * freeze_internal, where the continuation of the mounted virtual thread is frozen (its whole
- * stack still on the carrier: walked here), its return (freeze_result: unmounted, or pinned and
- * staying on the carrier: a pinned_record), and thaw at the top (thaw_kind 0: the continuation is
- * mounted again, the virtual thread's id already the carrier's mounted one), which ends the wait.
- * Thaws at a return barrier (the lazy copy of further frames) return after one comparison.
+ * freeze_internal, where the continuation of the mounted virtual thread is frozen (its time and
+ * id kept, nothing walked), its return (freeze_result: unmounted, or pinned and staying on the
+ * carrier: a pinned_record, with the stack walked there, still on the carrier), and thaw at the
+ * top (thaw_kind 0: the continuation is mounted again, the virtual thread's id already the
+ * carrier's mounted one), which ends the wait. Only a wait at or above min_duration_ns has its
+ * stack walked, there: in the stack chunk its frames were frozen into, which thaw has not touched
+ * yet (frozen_user_stack). Where the agent could not check the chunks' layout (chunk_oops 0) the
+ * stack is walked at every freeze instead, on the carrier. Thaws at a return barrier (the lazy
+ * copy of further frames) return after one comparison.
  */
 #include "common.bpf.h"
 #include "core_fixes.bpf.h"
@@ -283,7 +287,7 @@ int BPF_PROG(sched_switch, bool preempt, struct task_struct *prev, struct task_s
 /* A freeze under way, by tid: from freeze_internal's entry to its return. */
 struct freezing {
 	__u64 ns;
-	__u64 user_stack;
+	__u64 user_stack; /* NO_USER_STACK: walked later (see unmounted) */
 	__u64 java_thread_id;
 };
 
@@ -294,7 +298,10 @@ struct {
 	__type(value, struct freezing);
 } freezing SEC(".maps");
 
-/* A virtual thread unmounted, by its Java id: when it froze and its stack there. */
+/*
+ * A virtual thread unmounted, by its Java id: when it froze, and its stack there only where the
+ * agent could not check its stack chunks (chunk_oops 0): else walked at the thaw, in the chunk.
+ */
 struct unmounted {
 	__u64 ns;
 	__u64 user_stack;
@@ -328,7 +335,8 @@ int BPF_KPROBE(freeze_enter)
 	/* the uprobe's registers are the function's entry state: its caller is at the stack pointer */
 	struct freezing f = {
 		.ns = bpf_ktime_get_ns(),
-		.user_stack = walk_user_stack(PT_REGS_IP(ctx), PT_REGS_SP(ctx), PT_REGS_FP(ctx), true, STACK_SLOT_TASK),
+		.user_stack = chunk_oops ? NO_USER_STACK
+					 : walk_user_stack(PT_REGS_IP(ctx), PT_REGS_SP(ctx), PT_REGS_FP(ctx), true, STACK_SLOT_TASK),
 		.java_thread_id = id,
 	};
 	if (bpf_map_update_elem(&freezing, &tid, &f, BPF_ANY))
@@ -352,10 +360,13 @@ int BPF_KRETPROBE(freeze_exit, long rax)
 		if (bpf_map_update_elem(&unmounted, &f->java_thread_id, &u, BPF_ANY))
 			count_lost();
 	} else if (result != FREEZE_NOT_MOUNTED) {
+		/* nothing was frozen: the stack is where it was, under the caller freeze_internal returned to */
+		__u64 stack = f->user_stack != NO_USER_STACK ? f->user_stack
+							     : walk_user_stack(PT_REGS_IP(ctx), PT_REGS_SP(ctx), PT_REGS_FP(ctx), false, STACK_SLOT_TASK);
 		struct pinned_record *r = bpf_ringbuf_reserve(&pinned, sizeof(*r), 0);
 		if (r) {
 			fill_header(&r->header, pid_tgid, f->ns, f->ns);
-			r->header.user_stack = f->user_stack;
+			r->header.user_stack = stack;
 			r->header.java_thread_id = f->java_thread_id;
 			r->reason = result;
 			r->_pad = 0;
@@ -382,12 +393,15 @@ int BPF_KPROBE(thaw_enter, void *thread, int kind)
 	struct unmounted *u = bpf_map_lookup_elem(&unmounted, &id);
 	if (!u)
 		return 0;
-	__u64 now = bpf_ktime_get_ns();
-	if (now - u->ns >= min_duration_ns) {
+	__u64 now = bpf_ktime_get_ns(), since = u->ns, stack = u->user_stack;
+	if (now - since >= min_duration_ns) {
+		/* where it parked: its frames are all still in its stack chunk */
+		if (stack == NO_USER_STACK)
+			stack = frozen_user_stack(STACK_SLOT_TASK);
 		struct offcpu_record *r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
 		if (r) {
-			fill_header(&r->header, pid_tgid, u->ns, now);
-			r->header.user_stack = u->user_stack;
+			fill_header(&r->header, pid_tgid, since, now);
+			r->header.user_stack = stack;
 			r->header.java_thread_id = id;
 			r->state = OFFCPU_UNMOUNTED;
 			r->kernel_depth = 0;

@@ -1199,6 +1199,18 @@ static __always_inline __u64 unstepped_pc(__u64 pc)
 	return state != UTASK_RUNNING && xol && vaddr && pc >= xol && pc - xol < 128 ? vaddr + (pc - xol) : pc;
 }
 
+/* The stack walked into s, stored in user_stacks (once per distinct stack): its key. */
+static __always_inline __u64 stored_stack(struct user_stack *s, struct walk *w)
+{
+	s->flags = w->flags;
+	__u64 h = mix(w->h, ((__u64)w->flags << 32) | s->depth);
+	if (h == NO_USER_STACK)
+		h = 1;
+	if (!bpf_map_lookup_elem(&user_stacks, &h))
+		bpf_map_update_elem(&user_stacks, &h, s, BPF_ANY);
+	return h;
+}
+
 /*
  * Walks the user stack from the registers the thread will return to user space with (bcp: its
  * r13, 0 if unknown). With at_entry (a uprobe on the first instruction of a function) the
@@ -1255,13 +1267,36 @@ static __always_inline __u64 walk_stack(__u64 pc, __u64 sp, __u64 fp, __u64 bcp,
 	w->h_keep = w->h;
 	bpf_loop(USER_STACK_MAX_DEPTH + 1, walk_step, &slot, 0);
 done:
-	s->flags = w->flags;
-	__u64 h = mix(w->h, ((__u64)w->flags << 32) | s->depth);
-	if (h == NO_USER_STACK)
-		h = 1;
-	if (!bpf_map_lookup_elem(&user_stacks, &h))
-		bpf_map_update_elem(&user_stacks, &h, s, BPF_ANY);
-	return h;
+	return stored_stack(s, w);
+}
+
+/*
+ * The stack of the continuation the current thread is mounting, from thaw's entry (before any of
+ * its frames is copied back): its frames in its stack chunks (stack_chunk.bpf.h), then
+ * Continuation.enterSpecial's frame, whose ContinuationEntry the thread has made its innermost
+ * (JavaThread::_cont_entry) before it calls thaw, and the carrier's frames below. Returns the key
+ * of the stack in user_stacks, or NO_USER_STACK when the chunks are not readable.
+ */
+static __always_inline __u64 frozen_user_stack(__u32 slot)
+{
+	struct user_stack *s = bpf_map_lookup_elem(&stack_scratch, &slot);
+	struct walk *w = bpf_map_lookup_elem(&walk_scratch, &slot);
+	__u64 entry = 0;
+	if (!s || !w || !hotspot.jt_cont_entry || !hotspot.cont_return_pc)
+		return NO_USER_STACK;
+	__builtin_memset(w, 0, sizeof(*w));
+	w->h = 0xcbf29ce484222325ull;
+	w->slot = slot;
+	w->jt = current_java_thread();
+	if (!w->jt || bpf_probe_read_user(&entry, sizeof(entry), (void *)(w->jt + hotspot.jt_cont_entry)) || !entry ||
+	    chunk_enter(&w->chunk, entry) <= 0)
+		return NO_USER_STACK;
+	s->depth = 0;
+	w->keep = 1;
+	w->h_keep = w->h;
+	w->trusted = true;
+	bpf_loop(USER_STACK_MAX_DEPTH + 1, walk_step, &slot, 0);
+	return stored_stack(s, w);
 }
 
 static __always_inline __u64 walk_user_stack(__u64 pc, __u64 sp, __u64 fp, bool at_entry, __u32 slot)

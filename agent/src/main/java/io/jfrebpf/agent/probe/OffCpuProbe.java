@@ -40,12 +40,13 @@ public final class OffCpuProbe extends BpfProbe {
     /** Mangled-name prefixes of the template instances of continuationFreezeThaw.cpp (one per GC and oop kind). */
     static final String FREEZE_PREFIX = "_Z15freeze_internalI6Config";
     /**
-     * Why unmounted waits are off by default: every park of a virtual thread then pays a uprobe,
-     * a uretprobe and a stack walk at the freeze and a uprobe at the thaw, short waits as much as
-     * long ones (bench/src/main/java/io/jfrebpf/bench/VirtualParks.java; docs/virtual-threads.md).
+     * Why unmounted waits are off by default: every park of a virtual thread then pays a uprobe
+     * and a uretprobe at the freeze and a uprobe at the thaw, short waits as much as long ones (the
+     * stack is walked at the thaw, for waits above the threshold only; the traps are the price:
+     * bench/src/main/java/io/jfrebpf/bench/VirtualParks.java, docs/virtual-threads.md).
      */
     static final String OPT_IN = "off by default, offcpu.virtual=true turns them on (each park of a virtual thread then costs"
-            + " ~20 us CPU: uprobes on libjvm's freeze and thaw and a stack walk at every freeze)";
+            + " ~20 us CPU: uprobes on libjvm's freeze and thaw)";
     static final String THAW_PREFIX = "_Z4thawI6Config";
     static final List<String> UNMOUNT_PROGRAMS = List.of(OffcpuObject.Programs.FREEZE_ENTER, OffcpuObject.Programs.FREEZE_EXIT,
             OffcpuObject.Programs.THAW_ENTER);
