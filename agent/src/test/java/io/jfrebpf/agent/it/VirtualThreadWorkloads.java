@@ -203,11 +203,15 @@ final class VirtualThreadWorkloads {
      * (it unmounts; mounted again, its continuation is thawed lazily, the frames below the top
      * ones staying in its stack chunk), CPU in burnInNamedMethod, an open of file d-i of the
      * directory in openInNamedMethod. Every stack taken in those two methods has exactly
-     * {@value #DEPTH} descend frames between them and deepEntry.
+     * {@value #DEPTH} descend frames between them and deepEntry. The first half of the threads
+     * builds its stack in the interpreter; then descend is made hot (JIT-compiled, recursion
+     * inlined) before the second half starts, so that the chunks hold both kinds of frames.
      */
     static final class DeepParks {
         static final int DEPTH = 40;
         static final long BURN_NS = 2_000_000;
+        /** Calls of the whole recursion that make descend hot: 400,000 invocations. */
+        static final int WARM_UP = 10_000;
         static volatile long sink;
 
         static void burnInNamedMethod() {
@@ -249,6 +253,11 @@ final class VirtualThreadWorkloads {
             int rounds = Integer.parseInt(args[2]);
             List<FutureTask<String>> done = new ArrayList<>();
             for (int i = 0; i < n; i++) {
+                if (i == n / 2) {
+                    for (int w = 0; w < WARM_UP; w++) {
+                        descend(DEPTH, null, 0);
+                    }
+                }
                 String name = "deep-" + i;
                 Path file = dir.resolve("d-" + i);
                 FutureTask<String> f = new FutureTask<>(() -> {
