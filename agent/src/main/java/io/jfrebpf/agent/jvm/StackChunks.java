@@ -10,7 +10,6 @@ import io.jfrebpf.bpf.StackChunkNames;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
@@ -132,16 +131,8 @@ public final class StackChunks {
                 .orElseThrow(() -> new IllegalStateException("libjvm's first mapping not found"));
         int[] v = new int[SYMBOLS.size()];
         try (ElfFile elf = ElfFiles.open(libjvm)) {
-            // local data symbols, in .symtab: one pass for StackChunk's, one for each other
-            Map<String, ElfFile.Symbol> found = new HashMap<>();
-            for (ElfFile.Symbol s : elf.dataSymbolsStartingWith(CHUNK, 32)) {
-                found.put(s.name(), s);
-            }
-            for (String name : SYMBOLS) {
-                if (!name.startsWith(CHUNK)) {
-                    elf.dataSymbol(name).ifPresent(s -> found.put(name, s));
-                }
-            }
+            // local data symbols, in .symtab only: one pass over it
+            Map<String, ElfFile.Symbol> found = elf.dataSymbols(SYMBOLS);
             for (int i = 0; i < v.length; i++) {
                 ElfFile.Symbol s = found.get(SYMBOLS.get(i));
                 if (s == null) {

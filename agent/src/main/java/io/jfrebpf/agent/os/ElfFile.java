@@ -306,6 +306,11 @@ public final class ElfFile implements AutoCloseable {
         return find(names, false);
     }
 
+    /** The defined data symbols (global or static variables) of these names, in one pass over the tables: those found, by name. */
+    public Map<String, Symbol> dataSymbols(Collection<String> names) {
+        return find(names, true);
+    }
+
     /** A defined data symbol (a global variable) by name. */
     public Optional<Symbol> dataSymbol(String name) {
         return Optional.ofNullable(find(List.of(name), true).get(name));
