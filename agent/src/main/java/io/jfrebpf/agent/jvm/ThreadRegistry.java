@@ -117,7 +117,8 @@ public final class ThreadRegistry {
      * native thread) the word the program read is no id, and {@code os} stands.
      */
     public JfrThread mounted(JfrThread os, long javaThreadId) {
-        if (javaThreadId <= 0 || os == null || !os.isJava() || os.virtual() || javaThreadId == os.javaThreadId()) {
+        if (javaThreadId <= 0 || os == null || !os.isJava() || os.virtual() || javaThreadId == os.javaThreadId()
+                || !mountedThreads.confirmed()) {
             return os;
         }
         return virtualThreads.thread(javaThreadId);
