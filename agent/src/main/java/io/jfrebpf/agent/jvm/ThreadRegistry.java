@@ -114,14 +114,36 @@ public final class ThreadRegistry {
      * The thread an event on OS thread {@code os} happened on, given the Java id its record says
      * was mounted there (0: unknown): the virtual thread when one was, else {@code os}. Only a
      * Java platform thread can carry a virtual thread; on any other OS thread (a GC worker, a
-     * native thread) the word the program read is no id, and {@code os} stands.
+     * native thread) the word the program read is no id, and {@code os} stands. An id that is
+     * neither {@code os}'s nor a virtual thread's is the Java thread that has taken the same OS
+     * thread since {@code os} was seen there (HotSpot's DestroyJavaVM after {@code main}, a
+     * native thread attached again): a re-read of the threads (at most one per
+     * {@link #MIN_REFRESH_INTERVAL_NS}) names it.
      */
     public JfrThread mounted(JfrThread os, long javaThreadId) {
-        if (javaThreadId <= 0 || os == null || !os.isJava() || os.virtual() || javaThreadId == os.javaThreadId()
-                || !mountedThreads.confirmed()) {
+        if (javaThreadId <= 0 || os == null || !os.isJava() || os.virtual() || javaThreadId == os.javaThreadId()) {
+            return os;
+        }
+        if (!virtualThreads.knows(javaThreadId)) {
+            JfrThread now = current((int) os.osThreadId(), javaThreadId);
+            if (now == null && System.nanoTime() - lastRefresh >= MIN_REFRESH_INTERVAL_NS) {
+                refresh();
+                now = current((int) os.osThreadId(), javaThreadId);
+            }
+            if (now != null) {
+                return now;
+            }
+        }
+        if (!mountedThreads.confirmed()) {
             return os;
         }
         return virtualThreads.thread(javaThreadId);
+    }
+
+    /** The Java thread last seen on OS thread {@code tid} if its Java id is {@code javaThreadId}; else null. */
+    private JfrThread current(int tid, long javaThreadId) {
+        Seen seen = known.get(tid);
+        return seen != null && seen.thread().javaThreadId() == javaThreadId ? seen.thread() : null;
     }
 
     /**
