@@ -8,6 +8,7 @@ import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicReference;
@@ -67,7 +68,11 @@ public final class MountedThreads {
     /** This JVM's layout, checked on threads of the agent's own; never throws (see {@link #known}). */
     public static MountedThreads find() {
         try {
-            VmStructs vm = VmStructs.load().orElseThrow(() -> new IllegalStateException("VMStructs unreadable"));
+            Optional<VmStructs> loaded = VmStructs.load();
+            if (loaded.isEmpty()) {
+                throw new IllegalStateException("VMStructs unreadable");
+            }
+            VmStructs vm = loaded.get();
             FrameAnchors tls = FrameAnchors.locate(vm);
             OptionalLong listed = vm.fieldOffset("JavaThread", "_monitor_owner_id");
             MountedThreads m;

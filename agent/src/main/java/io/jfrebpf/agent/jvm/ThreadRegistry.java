@@ -86,7 +86,8 @@ public final class ThreadRegistry {
             }
             Field f = Thread.class.getDeclaredField("eetop");
             f.setAccessible(true);
-            ids = VmStructs.load().flatMap(OsThreadIds::of).orElse(null);
+            Optional<VmStructs> vm = VmStructs.load();
+            ids = vm.isPresent() ? OsThreadIds.of(vm.get()).orElse(null) : null;
             if (ids != null) {
                 eetop = f;
             }

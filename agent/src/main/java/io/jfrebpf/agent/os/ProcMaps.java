@@ -105,23 +105,42 @@ public final class ProcMaps {
 
     /** The libc this process maps. */
     public Optional<Path> libc() {
-        return file(name -> name.equals("libc.so.6") || name.matches("libc-[\\d.]+\\.so") || name.equals("libc.so"));
+        return file(true);
     }
 
     public Optional<Path> libjvm() {
-        return file(name -> name.equals("libjvm.so"));
+        return file(false);
     }
 
-    private Optional<Path> file(java.util.function.Predicate<String> name) {
+    /** The first mapped file that is libc ({@code libc}) or libjvm: a test, not a lambda or a regular expression (start-up cost). */
+    private Optional<Path> file(boolean libc) {
         for (Mapping m : mappings) {
             if (!m.path().startsWith("/") || m.path().endsWith(" (deleted)")) {
                 continue;
             }
             Path p = Path.of(m.path());
-            if (name.test(p.getFileName().toString())) {
+            String name = p.getFileName().toString();
+            if (libc ? isLibc(name) : name.equals("libjvm.so")) {
                 return Optional.of(p);
             }
         }
         return Optional.empty();
+    }
+
+    /** libc.so.6, libc.so, or an old glibc's libc-2.31.so (digits and dots between "libc-" and ".so"). */
+    static boolean isLibc(String name) {
+        if (name.equals("libc.so.6") || name.equals("libc.so")) {
+            return true;
+        }
+        if (!name.startsWith("libc-") || !name.endsWith(".so") || name.length() == "libc-.so".length()) {
+            return false;
+        }
+        for (int i = "libc-".length(); i < name.length() - ".so".length(); i++) {
+            char c = name.charAt(i);
+            if (c != '.' && (c < '0' || c > '9')) {
+                return false;
+            }
+        }
+        return true;
     }
 }

@@ -33,11 +33,14 @@ public final class StackMaps implements AutoCloseable {
     private static final int STUB_ENTRIES = (int) StackLayout.STUB_ENTRIES_MAX;
 
     /** Lookup buffers, one set per reading thread (the poller, in production): no allocation per stack. */
-    private static final ThreadLocal<MemorySegment[]> BUFFERS = ThreadLocal.withInitial(() -> {
-        Arena arena = Arena.ofAuto();
-        return new MemorySegment[] {arena.allocate(8, 8), arena.allocate(UserStack.SIZE, 8),
-            arena.allocate(8L * UserStack.KERNEL_MAX_DEPTH, 8)};
-    });
+    private static final ThreadLocal<MemorySegment[]> BUFFERS = new ThreadLocal<>() {
+        @Override
+        protected MemorySegment[] initialValue() {
+            Arena arena = Arena.ofAuto();
+            return new MemorySegment[] {arena.allocate(8, 8), arena.allocate(UserStack.SIZE, 8),
+                arena.allocate(8L * UserStack.KERNEL_MAX_DEPTH, 8)};
+        }
+    };
 
     private final long interpreterStart;
     private final long interpreterEnd;
@@ -90,7 +93,12 @@ public final class StackMaps implements AutoCloseable {
     }
 
     private static boolean capturesStacks(BpfObject object) {
-        return object.maps().stream().anyMatch(m -> m.name().equals(USER));
+        for (BpfMap m : object.maps()) {
+            if (m.name().equals(USER)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Before load. */
