@@ -14,6 +14,9 @@ public final class ProcMaps {
     }
 
     private final List<Mapping> mappings;
+    /** Found at the first ask (benign races: the same answer each time); null before. */
+    private volatile Optional<Path> libc;
+    private volatile Optional<Path> libjvm;
 
     private ProcMaps(List<Mapping> mappings) {
         this.mappings = List.copyOf(mappings);
@@ -105,23 +108,34 @@ public final class ProcMaps {
 
     /** The libc this process maps. */
     public Optional<Path> libc() {
-        return file(true);
+        if (libc == null) {
+            libc = file(true);
+        }
+        return libc;
     }
 
     public Optional<Path> libjvm() {
-        return file(false);
+        if (libjvm == null) {
+            libjvm = file(false);
+        }
+        return libjvm;
     }
 
-    /** The first mapped file that is libc ({@code libc}) or libjvm: a test, not a lambda or a regular expression (start-up cost). */
+    /**
+     * The first mapped file that is libc ({@code libc}) or libjvm, by the last part of its path
+     * as text: a start-up asks a dozen times over ~1,000 mappings, and a Path per mapping made
+     * UnixPath's parsing hot enough to be compiled by C2; tests, not a lambda or a regular
+     * expression, for the same reason.
+     */
     private Optional<Path> file(boolean libc) {
         for (Mapping m : mappings) {
-            if (!m.path().startsWith("/") || m.path().endsWith(" (deleted)")) {
+            String path = m.path();
+            if (!path.startsWith("/") || path.endsWith(" (deleted)")) {
                 continue;
             }
-            Path p = Path.of(m.path());
-            String name = p.getFileName().toString();
+            String name = path.substring(path.lastIndexOf('/') + 1);
             if (libc ? isLibc(name) : name.equals("libjvm.so")) {
-                return Optional.of(p);
+                return Optional.of(Path.of(path));
             }
         }
         return Optional.empty();
