@@ -126,7 +126,7 @@ struct {
 #define STACK_SLOT_TASK 0   /* uprobes, syscall hooks */
 #define STACK_SLOT_SCHED 1  /* sched_switch (interrupts off) */
 #define STACK_SLOT_IRQ 2    /* perf_event sampling */
-#define STACK_SLOT_RESUME 3 /* task work on a thread's return to user mode (offcpu.bpf.c) */
+#define STACK_SLOT_RESUME 3 /* a thread's return to user mode (rseq_update, offcpu.bpf.c) */
 #define STACK_SLOTS 4
 
 struct {
