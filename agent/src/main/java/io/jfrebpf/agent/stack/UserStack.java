@@ -1,8 +1,8 @@
 package io.jfrebpf.agent.stack;
 
 import io.jfrebpf.bpf.StackLayout;
+import io.jfrebpf.agent.libbpf.BpfBytes;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 
 /**
  * Mirror of {@code struct user_stack} (bpf/stack.h): the frames of a user stack as the kernel
@@ -33,15 +33,17 @@ public record UserStack(long[] pcs, long[] bcps, boolean[] interrupted, boolean 
     public static final long FRAME_INTERRUPTED = StackLayout.USER_FRAME_INTERRUPTED;
 
     public static UserStack decode(MemorySegment s) {
-        int depth = Math.min(MAX_DEPTH, Math.max(0, s.get(ValueLayout.JAVA_INT_UNALIGNED, DEPTH)));
-        int flags = s.get(ValueLayout.JAVA_INT_UNALIGNED, FLAGS);
+        BpfBytes b = BpfBytes.of(s, FRAMES + (long) MAX_DEPTH * FRAME_SIZE);
+        int depth = Math.min(MAX_DEPTH, Math.max(0, b.u32(DEPTH)));
+        depth = (int) Math.min(depth, Math.max(0, (b.size() - FRAMES) / FRAME_SIZE));
+        int flags = b.u32(FLAGS);
         long[] pcs = new long[depth];
         long[] bcps = new long[depth];
         boolean[] interrupted = new boolean[depth];
         for (int i = 0; i < depth; i++) {
             long base = FRAMES + i * FRAME_SIZE;
-            pcs[i] = s.get(ValueLayout.JAVA_LONG_UNALIGNED, base + FRAME_PC);
-            long aux = s.get(ValueLayout.JAVA_LONG_UNALIGNED, base + FRAME_AUX);
+            pcs[i] = b.u64(base + FRAME_PC);
+            long aux = b.u64(base + FRAME_AUX);
             bcps[i] = (aux & FRAME_INTERPRETED) != 0 ? aux & ~FRAME_INTERPRETED : 0;
             interrupted[i] = (aux & FRAME_INTERPRETED) == 0 && (aux & FRAME_INTERRUPTED) != 0;
             if ((aux & FRAME_INTERPRETED) != 0 && bcps[i] == 0) {
