@@ -38,37 +38,38 @@ public final class BlockingWorkload {
         }
     }
 
+    /** Work that blocks, and stops when interrupted. */
+    interface Blocking {
+        void run() throws InterruptedException;
+    }
+
+    static Thread thread(String name, Blocking work) {
+        return new Thread(() -> {
+            try {
+                work.run();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, name);
+    }
+
+    static void signalling() throws InterruptedException {
+        for (int i = 0; i < TIMES; i++) {
+            Thread.sleep(MILLIS);
+            LOCK.lock();
+            try {
+                signals++;
+                SIGNAL.signal();
+            } finally {
+                LOCK.unlock();
+            }
+        }
+    }
+
     public static void main(String[] args) throws Exception {
-        Thread sleeper = new Thread(() -> {
-            try {
-                sleepingMethod();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }, "sleeper");
-        Thread waiter = new Thread(() -> {
-            try {
-                waitingMethod();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }, "waiter");
-        Thread signaller = new Thread(() -> {
-            try {
-                for (int i = 0; i < TIMES; i++) {
-                    Thread.sleep(MILLIS);
-                    LOCK.lock();
-                    try {
-                        signals++;
-                        SIGNAL.signal();
-                    } finally {
-                        LOCK.unlock();
-                    }
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }, "signaller");
+        Thread sleeper = thread("sleeper", BlockingWorkload::sleepingMethod);
+        Thread waiter = thread("waiter", BlockingWorkload::waitingMethod);
+        Thread signaller = thread("signaller", BlockingWorkload::signalling);
         sleeper.start();
         waiter.start();
         signaller.start();
