@@ -16,10 +16,12 @@ import java.util.Optional;
  * first — from its debug information (PcDesc table and the UNSIGNED5-encoded scope stream).
  *
  * <p>Why this and not JVMTI CompiledMethodLoad events: it needs no native agent and costs nothing
- * until a pc is symbolized, and a pc is decoded once (cached). The price is that an nmethod freed
- * between the sample and its symbolization could be read as another one: blobs are re-read and
- * checked (kind, bounds, compile id) on every cache miss, and every read goes through
- * {@link SafeMemory}, so garbage gives an unresolved frame, never a crash.
+ * until a pc is symbolized, and a pc is decoded once (cached). The price is that an nmethod can be
+ * freed between the sample and its symbolization, and its space taken by another: the kernel's
+ * walk records each compiled frame's compile id (unique in the JVM's life), a blob is re-read and
+ * checked (kind, bounds, compile id) on every cache miss, and {@link #holds} tells whether it is
+ * still there once its names are read. Every read goes through {@link SafeMemory}, so garbage
+ * gives an unresolved frame, never a crash.
  */
 public final class CodeCache {
     /** A scope at a pc of compiled code: the method (a {@code Method*}) and the bci in it. */
@@ -40,7 +42,8 @@ public final class CodeCache {
     public record HeapBounds(long low, long high, long segmap, int log2SegmentSize) {
     }
 
-    private record DebugInfo(int[] pcOffsets, int[] decodeOffsets, byte[] scopes, long metadataBegin) {
+    /** An nmethod's PcDescs and scopes, for the compilation (compile id) it was read from. */
+    private record DebugInfo(int compileId, int[] pcOffsets, int[] decodeOffsets, byte[] scopes, long metadataBegin) {
     }
 
     private static final int PC_DESC_SENTINEL = Integer.MAX_VALUE;
@@ -249,6 +252,17 @@ public final class CodeCache {
     }
 
     /**
+     * Whether nm is still the blob at pc: neither freed nor its space taken by another nmethod
+     * since it was read (which a compile id of its own tells). Asked after its debug information
+     * and its methods are read, so that they are known to be of the nmethod that ran there.
+     */
+    public boolean holds(Blob nm, long pc) {
+        Optional<Blob> now = blobAt(pc);
+        return now.isPresent() && now.get().address() == nm.address() && now.get().kind() == nm.kind()
+                && now.get().compileId() == nm.compileId() && now.get().method() == nm.method();
+    }
+
+    /**
      * The scopes at pc in an nmethod, innermost (the most deeply inlined method) first; the last
      * is the nmethod's own method. pc is a return address or, for the innermost frame of a
      * sample, any pc: the scope is the one recorded at the first PcDesc at or after it.
@@ -401,14 +415,15 @@ public final class CodeCache {
     }
 
     private DebugInfo debugInfo(Blob nm) {
-        long key = nm.address() ^ ((long) nm.compileId() << 48);
+        // by address, checked by compile id: the same space is taken by one nmethod after another
+        long key = nm.address();
         DebugInfo d = debugInfo.get(key);
-        if (d != null) {
+        if (d != null && d.compileId == nm.compileId()) {
             return d;
         }
         ByteBuffer b = SafeMemory.bytes(nm.address(), (int) l.nmSize);
-        if (b == null) {
-            return null;
+        if (b == null || b.getInt((int) l.nmCompileId) != nm.compileId()) {
+            return null; // another nmethod there since nm was read
         }
         long immutable = b.getLong((int) l.nmImmutableData);
         int immutableSize = b.getInt((int) l.nmImmutableDataSize);
@@ -441,7 +456,7 @@ public final class CodeCache {
             decodeOffsets[count] = pcs.getInt(i * stride + (int) l.pcScopeDecodeOffset);
             count++;
         }
-        d = new DebugInfo(java.util.Arrays.copyOf(pcOffsets, count), java.util.Arrays.copyOf(decodeOffsets, count),
+        d = new DebugInfo(nm.compileId(), java.util.Arrays.copyOf(pcOffsets, count), java.util.Arrays.copyOf(decodeOffsets, count),
                 scopes, metadataBegin);
         debugInfo.put(key, d);
         return d;

@@ -35,6 +35,12 @@ public final class Symbolizer {
     public static final String KERNEL_MODULE = "kernel";
     public static final String JVM_CODE = "hotspot";
     public static final String UNKNOWN_MODULE = "unknown";
+    /**
+     * The name (under {@link #JVM_CODE}) of a frame of compiled code whose nmethod was freed, or
+     * replaced by another, before the frame was named: which methods ran there cannot be told any
+     * more, and the code found at its pc now is not what ran.
+     */
+    public static final String FREED_CODE = "[compiled code freed]";
 
     private static final int STACK_CACHE = 8192;
     private static final int PC_CACHE = 65_536;
@@ -69,8 +75,10 @@ public final class Symbolizer {
     private final FrameCache<JfrStack> stacks = new FrameCache<>(STACK_CACHE);
     /**
      * The frames of a pc that is not interpreted: a JfrFrame, or a JfrFrame[] (inlined methods,
-     * innermost first); by pc and 0 at a return address (a call site), 1 for the innermost frame
-     * (any pc), which is named apart.
+     * innermost first); by pc and, in the int, twice the compile id of the nmethod the kernel's walk
+     * found there (-1 for other code) plus 0 at a return address (a call site) or 1 for the
+     * innermost frame (any pc), which is named apart. The compile id makes the key that of one
+     * compilation's code: a pc whose nmethod was freed and whose space another took is another key.
      */
     private final FrameCache<Object> pcs = new FrameCache<>(PC_CACHE);
     /** The names of the stubs in HotSpot's stub buffers: given, or read when a stub frame is first named. */
@@ -293,6 +301,8 @@ public final class Symbolizer {
         return f;
     }
 
+    private static final JfrFrame FREED = new JfrFrame(JVM_CODE, FREED_CODE, "", -1, -1, FrameTypes.NATIVE);
+
     private static JfrFrame unresolvedKernelFrame(long pc) {
         return new JfrFrame(KERNEL_MODULE, "0x" + Long.toHexString(pc), "", -1, -1, FrameTypes.KERNEL);
     }
@@ -313,10 +323,11 @@ public final class Symbolizer {
             }
             // the innermost frame is at any pc, every other one at a return address (a call site)
             boolean atReturn = !u.anyPc(i);
-            int kind = atReturn ? 0 : 1;
+            int compileId = u.compileIds()[i];
+            int kind = 2 * compileId + (atReturn ? 0 : 1); // one to one: compile ids are ints from -1 up
             Object f = pcs.get(u.pcs()[i], kind, null);
             if (f == null) {
-                List<JfrFrame> named = resolve(u.pcs()[i], atReturn);
+                List<JfrFrame> named = resolve(u.pcs()[i], atReturn, compileId);
                 f = named.size() == 1 ? named.get(0) : named.toArray(JfrFrame[]::new);
                 pcs.put(u.pcs()[i], kind, null, f);
             }
@@ -345,7 +356,7 @@ public final class Symbolizer {
             }
             default -> {
                 nativeFrames++;
-                if (f.className().equals(UNKNOWN_MODULE) || f.methodName().startsWith("0x")) {
+                if (f.className().equals(UNKNOWN_MODULE) || f.methodName().startsWith("0x") || f.methodName().equals(FREED_CODE)) {
                     unresolvedFrames++;
                 }
             }
@@ -367,18 +378,26 @@ public final class Symbolizer {
 
     /**
      * The frames of one pc of JIT code, a stub or native code; a JIT pc may stand for several
-     * inlined methods, those of its call site when it is a return address (atReturn).
+     * inlined methods, those of its call site when it is a return address (atReturn). compileId:
+     * that of the nmethod the kernel's walk found at pc, or {@link UserStack#NO_COMPILE_ID}; the
+     * frame is named by that nmethod only, checked to be still there once its names are read,
+     * else it is {@link #FREED_CODE}: never by the code that took its space.
      */
-    private List<JfrFrame> resolve(long pc, boolean atReturn) {
+    private List<JfrFrame> resolve(long pc, boolean atReturn, int compileId) {
         if (code != null && code.contains(pc)) {
             Optional<CodeCache.Blob> blob = code.blobAt(pc);
+            boolean sampled = compileId != UserStack.NO_COMPILE_ID;
+            if (sampled && (blob.isEmpty() || !blob.get().isNMethod() || blob.get().compileId() != compileId)) {
+                return List.of(FREED);
+            }
             if (blob.isPresent()) {
                 CodeCache.Blob b = blob.get();
-                if (b.isNMethod() && methods != null) {
-                    List<JfrFrame> java = jitFrames(b, pc, atReturn);
-                    if (!java.isEmpty()) {
-                        return java;
-                    }
+                List<JfrFrame> java = b.isNMethod() && methods != null ? jitFrames(b, pc, atReturn) : List.of();
+                if (sampled && !code.holds(b, pc)) {
+                    return List.of(FREED); // freed while its names were read: they may be of what came after
+                }
+                if (!java.isEmpty()) {
+                    return java;
                 }
                 String name = code.isCallStubReturn(pc) ? "call_stub" : b.isNMethod() ? b.name() : stubName(pc, b);
                 return List.of(new JfrFrame(JVM_CODE, name, "", -1, -1, FrameTypes.NATIVE));
@@ -402,12 +421,18 @@ public final class Symbolizer {
         return stubs.flatMap(n -> n.at(pc, b.codeBegin())).orElse(b.name());
     }
 
+    /**
+     * The methods of an nmethod at pc, innermost first. Its Method*s are read anew, not taken from
+     * the cache: they live as long as the nmethod does (which resolve checks once they are read),
+     * but a cached name of the same Method* may be of a class unloaded since, whose metadata's
+     * space another class took (a class defined again and again is laid out alike each time).
+     */
     private List<JfrFrame> jitFrames(CodeCache.Blob nm, long pc, boolean atReturn) {
         List<CodeCache.Scope> scopes = atReturn ? code.scopesAtReturn(nm, pc) : code.scopesAt(nm, pc);
         List<JfrFrame> list = new ArrayList<>(scopes.size());
         for (int i = 0; i < scopes.size(); i++) {
             CodeCache.Scope s = scopes.get(i);
-            Optional<JavaMethod> m = methods.method(s.method());
+            Optional<JavaMethod> m = methods.reread(s.method());
             if (m.isEmpty()) {
                 continue;
             }
@@ -419,7 +444,7 @@ public final class Symbolizer {
         if (list.isEmpty()) {
             // no debug information at this pc (a native method's wrapper; a call that records none, such
             // as a leaf call into a stub): the nmethod's own method, as HotSpot names such a frame
-            methods.method(nm.method()).ifPresent(jm -> list.add(
+            methods.reread(nm.method()).ifPresent(jm -> list.add(
                     new JfrFrame(jm.className(), jm.name(), jm.descriptor(), -1, -1, FrameTypes.JIT_COMPILED)));
         }
         return List.copyOf(list);
