@@ -12,7 +12,9 @@
  *    frame pointer needed, so whole stacks without -XX:+PreserveFramePointer. The innermost frame
  *    may be caught in its prologue or epilogue, where the frame is partly built: the few
  *    instruction shapes HotSpot emits there are recognised (entry_slot, exit_slot, stub_slot).
- *    Stubs without a frame size (StubRoutines) keep rbp as their frame pointer.
+ *    Stubs without a frame size (StubRoutines) keep rbp as their frame pointer. A compiled
+ *    frame is recorded with its nmethod's compile id (USER_FRAME_NMETHOD): the agent names it
+ *    later, when the code may have been freed and its space taken by another nmethod.
  *  - HotSpot's template interpreter: its frame pointer, with the Method* at fp[-3], the bcp at
  *    fp[-8] (r13 in the innermost frame) and the sender's sp at fp[-1]: the pc says nothing about
  *    which Java method runs, so the walk records the Method* and bcp instead.

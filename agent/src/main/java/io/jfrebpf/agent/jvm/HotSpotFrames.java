@@ -12,9 +12,9 @@ import java.util.Optional;
  * pointers, from VMStructs: the code heaps and their segment maps (where the code blob of a pc
  * starts), the CodeBlob and nmethod fields it reads there (frame size, code begin, frame-complete
  * offset, kind, verified entry, deoptimization handlers, where a deoptimized frame keeps its
- * pc, and the compile id each compiled frame is recorded with), the entry frame's return address, Continuation.enterSpecial's return pc and where a thread
- * keeps its continuation entry, and where an upcall stub keeps the anchor of the Java frame that
- * called out. Handed over once, in {@code .rodata} ({@code struct hotspot_layout} of bpf/stack.h):
+ * pc, and the compile id each compiled frame is recorded with), the entry frame's return
+ * address, Continuation.enterSpecial's return pc and where a thread keeps its continuation
+ * entry, and where an upcall stub keeps the anchor of the Java frame that called out. Handed over once, in {@code .rodata} ({@code struct hotspot_layout} of bpf/stack.h):
  * the heaps' bounds are fixed when the JVM starts, the segment maps and blobs are read live by
  * the walk as code is compiled and freed.
  *

@@ -46,10 +46,10 @@ public final class Symbolizer {
     private static final int PC_CACHE = 65_536;
     private static final int KERNEL_FUNCTIONS = 16_384;
     /**
-     * How long a pc keeps its cached name: compiled code can be freed (deoptimization, class
-     * unloading, code cache flushing) and its memory reused for another method, and an unloaded
-     * class's Method* reused for another, so names of pcs, stacks and methods are forgotten this
-     * often and read again.
+     * How long a name stays cached: an unloaded class's Method* can be reused for another method
+     * (an interpreted frame records its Method*), and a stub's code freed, so names of pcs, stacks
+     * and methods are forgotten this often and read again. Compiled code does not wait for it: its
+     * names are cached by pc and compile id, and checked against the nmethod found there.
      */
     static final long RENAME_NS = 60_000_000_000L;
 
