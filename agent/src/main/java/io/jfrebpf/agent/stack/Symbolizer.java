@@ -45,6 +45,7 @@ public final class Symbolizer {
     private static final int STACK_CACHE = 8192;
     private static final int PC_CACHE = 65_536;
     private static final int KERNEL_FUNCTIONS = 16_384;
+    private static final int COMPILED_METHODS = 16_384;
     /**
      * How long a name stays cached: an unloaded class's Method* can be reused for another method
      * (an interpreted frame records its Method*), and a stub's code freed, so names of pcs, stacks
@@ -81,6 +82,20 @@ public final class Symbolizer {
      * compilation's code: a pc whose nmethod was freed and whose space another took is another key.
      */
     private final FrameCache<Object> pcs = new FrameCache<>(PC_CACHE);
+    /**
+     * The methods of compilations as read while their nmethods lived: by Method* (0 for the
+     * nmethod's own method, named where a pc has no debug information) and compile id. A frame of
+     * an nmethod freed before it was named is named by these (and the nmethod's debug information,
+     * kept by compile id as well), never by what took its space.
+     */
+    private final FrameCache<JavaMethod> compiledMethods = new FrameCache<>(COMPILED_METHODS);
+    /** A method jitFrames read of a compilation: its Method* (or OWN_METHOD) and what it was. */
+    private record MethodRead(long method, JavaMethod name) {
+    }
+
+    /** What jitFrames read last, kept once the nmethod is known to have stayed. */
+    private final List<MethodRead> compiledRead = new ArrayList<>();
+    private static final long OWN_METHOD = 0;
     /** The names of the stubs in HotSpot's stub buffers: given, or read when a stub frame is first named. */
     private Optional<StubNames> stubs;
     /** Kernel stacks by id (the int) or by the pcs a record carried. */
@@ -388,13 +403,19 @@ public final class Symbolizer {
             Optional<CodeCache.Blob> blob = code.blobAt(pc);
             boolean sampled = compileId != UserStack.NO_COMPILE_ID;
             if (sampled && (blob.isEmpty() || !blob.get().isNMethod() || blob.get().compileId() != compileId)) {
-                return List.of(FREED);
+                return freedFrames(pc, atReturn, compileId);
             }
             if (blob.isPresent()) {
                 CodeCache.Blob b = blob.get();
                 List<JfrFrame> java = b.isNMethod() && methods != null ? jitFrames(b, pc, atReturn) : List.of();
                 if (sampled && !code.holds(b, pc)) {
-                    return List.of(FREED); // freed while its names were read: they may be of what came after
+                    // freed while its names were read: they, and what was read of it, may be of what came after
+                    code.forget(compileId);
+                    compiledRead.clear();
+                    return List.of(FREED);
+                }
+                if (sampled) {
+                    rememberCompiled(compileId);
                 }
                 if (!java.isEmpty()) {
                     return java;
@@ -429,6 +450,7 @@ public final class Symbolizer {
      */
     private List<JfrFrame> jitFrames(CodeCache.Blob nm, long pc, boolean atReturn) {
         List<CodeCache.Scope> scopes = atReturn ? code.scopesAtReturn(nm, pc) : code.scopesAt(nm, pc);
+        compiledRead.clear();
         List<JfrFrame> list = new ArrayList<>(scopes.size());
         for (int i = 0; i < scopes.size(); i++) {
             CodeCache.Scope s = scopes.get(i);
@@ -436,16 +458,57 @@ public final class Symbolizer {
             if (m.isEmpty()) {
                 continue;
             }
-            JavaMethod jm = m.get();
-            String type = i == scopes.size() - 1 ? FrameTypes.JIT_COMPILED : FrameTypes.INLINED;
-            int bci = s.bci();
-            list.add(new JfrFrame(jm.className(), jm.name(), jm.descriptor(), bci >= 0 ? jm.line(bci) : -1, bci, type));
+            compiledRead.add(new MethodRead(s.method(), m.get()));
+            list.add(jitFrame(m.get(), s.bci(), i == scopes.size() - 1));
         }
         if (list.isEmpty()) {
             // no debug information at this pc (a native method's wrapper; a call that records none, such
             // as a leaf call into a stub): the nmethod's own method, as HotSpot names such a frame
-            methods.reread(nm.method()).ifPresent(jm -> list.add(
-                    new JfrFrame(jm.className(), jm.name(), jm.descriptor(), -1, -1, FrameTypes.JIT_COMPILED)));
+            methods.reread(nm.method()).ifPresent(jm -> {
+                compiledRead.add(new MethodRead(OWN_METHOD, jm));
+                list.add(new JfrFrame(jm.className(), jm.name(), jm.descriptor(), -1, -1, FrameTypes.JIT_COMPILED));
+            });
+        }
+        return List.copyOf(list);
+    }
+
+    private static JfrFrame jitFrame(JavaMethod jm, int bci, boolean outermost) {
+        return new JfrFrame(jm.className(), jm.name(), jm.descriptor(), bci >= 0 ? jm.line(bci) : -1, bci,
+                outermost ? FrameTypes.JIT_COMPILED : FrameTypes.INLINED);
+    }
+
+    /** Keeps the methods jitFrames read of a compilation, now that its nmethod is known to have stayed while they were read. */
+    private void rememberCompiled(int compileId) {
+        for (MethodRead read : compiledRead) {
+            compiledMethods.put(read.method(), compileId, null, read.name());
+        }
+        compiledRead.clear();
+    }
+
+    /**
+     * The frames at pc of a compilation whose nmethod was freed (or replaced) since the sample: by
+     * what was read of it while it lived, its debug information and the names of its methods; else
+     * {@link #FREED_CODE}. Compilations are told apart by compile id, so what was read is theirs.
+     */
+    private List<JfrFrame> freedFrames(long pc, boolean atReturn, int compileId) {
+        List<CodeCache.Scope> scopes = code.scopesOfFreed(compileId, pc, atReturn);
+        if (scopes == null) {
+            return List.of(FREED);
+        }
+        List<JfrFrame> list = new ArrayList<>(Math.max(1, scopes.size()));
+        for (int i = 0; i < scopes.size(); i++) {
+            JavaMethod jm = compiledMethods.get(scopes.get(i).method(), compileId, null);
+            if (jm == null) {
+                return List.of(FREED);
+            }
+            list.add(jitFrame(jm, scopes.get(i).bci(), i == scopes.size() - 1));
+        }
+        if (list.isEmpty()) {
+            JavaMethod own = compiledMethods.get(OWN_METHOD, compileId, null);
+            if (own == null) {
+                return List.of(FREED);
+            }
+            list.add(new JfrFrame(own.className(), own.name(), own.descriptor(), -1, -1, FrameTypes.JIT_COMPILED));
         }
         return List.copyOf(list);
     }

@@ -107,12 +107,13 @@ class JitChurnIT {
             }
             freed += anyFreed ? 1 : 0;
         }
-        System.out.printf("%d stacks of the workload's threads: %d compiled frames of their own classes, %d stacks through freed"
-                + " code, %d misnamed compiled frames, %d misnamed interpreted frames%n", stacks.size(), own, freed, wrong.size(),
-                interpretedWrong);
+        System.out.printf("%d stacks of the workload's threads: %d compiled frames of their own classes, %d of %d stacks of the"
+                + " churning threads through freed code, %d misnamed compiled frames, %d misnamed interpreted frames%n", stacks.size(),
+                own, freed, churnStacks, wrong.size(), interpretedWrong);
         assertEquals(List.of(), wrong.stream().limit(3).toList(), wrong.size() + " compiled frames named by code that is not theirs");
         // the test means something only when the churned code is sampled, compiled, and mostly named
         assertTrue(own >= 300, "compiled frames of the churned classes: " + own);
-        assertTrue(freed <= churnStacks / 8, freed + " of " + churnStacks + " stacks of the churning threads through freed code");
+        // a frame of an nmethod freed before any of its frames was named (the agent's thread runs late on two busy CPUs)
+        assertTrue(freed <= churnStacks / 5, freed + " of " + churnStacks + " stacks of the churning threads through freed code");
     }
 }

@@ -19,7 +19,8 @@ import org.junit.jupiter.api.Test;
  * A compiled frame is named by the nmethod the kernel's walk found at its pc, which its compile id
  * tells: in this very JVM, a pc of each of its nmethods is named as that nmethod's methods with
  * the nmethod's own compile id, and as freed code with any other one (the nmethod the walk saw
- * is gone, the code there is another's), whichever was asked first.
+ * is gone, the code there is another's), whichever was asked first, and also with the compile id
+ * of another nmethod that was named before (what is remembered of a compilation covers its code only).
  */
 class CompiledFrameNamesTest {
     static CodeCache code;
@@ -74,6 +75,13 @@ class CompiledFrameNamesTest {
             assertTrue(freed(innermost(s, pc, nm.compileId() + 2)));
             assertEquals(own.stream().map(JfrFrame::methodName).toList(), innermost(s, pc, UserStack.NO_COMPILE_ID).stream()
                     .map(JfrFrame::methodName).toList(), "a frame with no compile id (a walk that knows no blobs) by what is there");
+        }
+        // a pc with the compile id of another nmethod named before (what is remembered of it is of other code)
+        for (int i = 1; i < nms.size(); i++) {
+            CodeCache.Blob nm = nms.get(i);
+            int other = nms.get(i - 1).compileId();
+            long pc = nm.codeBegin() + (nm.end() - nm.codeBegin()) / 2;
+            assertTrue(freed(innermost(s, pc, other)), () -> "compile id " + other + " at " + nm);
         }
         // an nmethod can be freed while the test runs (then it is freed code, rightly): not most of them
         assertTrue(named >= nms.size() * 3 / 4, named + " of " + nms.size() + " nmethods named");
