@@ -20,8 +20,9 @@ import java.util.Optional;
  * freed between the sample and its symbolization, and its space taken by another: the kernel's
  * walk records each compiled frame's compile id (unique in the JVM's life), a blob is re-read and
  * checked (kind, bounds, compile id) on every cache miss, and {@link #holds} tells whether it is
- * still there once its names are read. Every read goes through {@link SafeMemory}, so garbage
- * gives an unresolved frame, never a crash.
+ * still there once its names are read; what was read of a compilation is kept by its compile
+ * id ({@link #scopesOfFreed}). Every read goes through {@link SafeMemory}, so garbage gives an
+ * unresolved frame, never a crash.
  */
 public final class CodeCache {
     /** A scope at a pc of compiled code: the method (a {@code Method*}) and the bci in it. */

@@ -408,14 +408,15 @@ public final class Symbolizer {
             if (blob.isPresent()) {
                 CodeCache.Blob b = blob.get();
                 List<JfrFrame> java = b.isNMethod() && methods != null ? jitFrames(b, pc, atReturn) : List.of();
-                if (sampled && !code.holds(b, pc)) {
+                if (b.isNMethod() && !code.holds(b, pc)) {
                     // freed while its names were read: they, and what was read of it, may be of what came after
-                    code.forget(compileId);
+                    code.forget(b.compileId());
                     compiledRead.clear();
-                    return List.of(FREED);
-                }
-                if (sampled) {
-                    rememberCompiled(compileId);
+                    if (sampled) {
+                        return List.of(FREED);
+                    }
+                } else if (b.isNMethod()) {
+                    rememberCompiled(b.compileId());
                 }
                 if (!java.isEmpty()) {
                     return java;
