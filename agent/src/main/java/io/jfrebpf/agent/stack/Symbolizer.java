@@ -455,22 +455,32 @@ public final class Symbolizer {
         List<JfrFrame> list = new ArrayList<>(scopes.size());
         for (int i = 0; i < scopes.size(); i++) {
             CodeCache.Scope s = scopes.get(i);
-            Optional<JavaMethod> m = methods.reread(s.method());
-            if (m.isEmpty()) {
-                continue;
+            JavaMethod jm = compiledMethod(s.method(), s.method(), nm.compileId());
+            if (jm != null) {
+                list.add(jitFrame(jm, s.bci(), i == scopes.size() - 1));
             }
-            compiledRead.add(new MethodRead(s.method(), m.get()));
-            list.add(jitFrame(m.get(), s.bci(), i == scopes.size() - 1));
         }
         if (list.isEmpty()) {
             // no debug information at this pc (a native method's wrapper; a call that records none, such
             // as a leaf call into a stub): the nmethod's own method, as HotSpot names such a frame
-            methods.reread(nm.method()).ifPresent(jm -> {
-                compiledRead.add(new MethodRead(OWN_METHOD, jm));
+            JavaMethod jm = compiledMethod(nm.method(), OWN_METHOD, nm.compileId());
+            if (jm != null) {
                 list.add(new JfrFrame(jm.className(), jm.name(), jm.descriptor(), -1, -1, FrameTypes.JIT_COMPILED));
-            });
+            }
         }
         return List.copyOf(list);
+    }
+
+    /** A method of a compilation: as read before for it (another pc of the same nmethod), else read anew; null if unreadable. */
+    private JavaMethod compiledMethod(long method, long key, int compileId) {
+        JavaMethod jm = compiledMethods.get(key, compileId, null);
+        if (jm == null) {
+            jm = methods.reread(method).orElse(null);
+            if (jm != null) {
+                compiledRead.add(new MethodRead(key, jm));
+            }
+        }
+        return jm;
     }
 
     private static JfrFrame jitFrame(JavaMethod jm, int bci, boolean outermost) {
