@@ -12,7 +12,9 @@
  *    frame pointer needed, so whole stacks without -XX:+PreserveFramePointer. The innermost frame
  *    may be caught in its prologue or epilogue, where the frame is partly built: the few
  *    instruction shapes HotSpot emits there are recognised (entry_slot, exit_slot, stub_slot).
- *    Stubs without a frame size (StubRoutines) keep rbp as their frame pointer.
+ *    Stubs without a frame size (StubRoutines) keep rbp as their frame pointer. A compiled
+ *    frame is recorded with its nmethod's compile id (USER_FRAME_NMETHOD): the agent names it
+ *    later, when the code may have been freed and its space taken by another nmethod.
  *  - HotSpot's template interpreter: its frame pointer, with the Method* at fp[-3], the bcp at
  *    fp[-8] (r13 in the innermost frame) and the sender's sp at fp[-1]: the pc says nothing about
  *    which Java method runs, so the walk records the Method* and bcp instead.
@@ -126,7 +128,7 @@ struct {
 #define STACK_SLOT_TASK 0   /* uprobes, syscall hooks */
 #define STACK_SLOT_SCHED 1  /* sched_switch (interrupts off) */
 #define STACK_SLOT_IRQ 2    /* perf_event sampling */
-#define STACK_SLOT_RESUME 3 /* task work on a thread's return to user mode (offcpu.bpf.c) */
+#define STACK_SLOT_RESUME 3 /* a thread's return to user mode (rseq_update, offcpu.bpf.c) */
 #define STACK_SLOTS 4
 
 struct {
@@ -182,6 +184,8 @@ struct blob {
 	__u32 frame_size;     /* bytes, return address and saved rbp included; 0: no frame of its own */
 	__u32 kind;
 	__u64 frame_data;     /* upcall stubs: their frame's data, from sp */
+	__u32 compile_id;     /* nmethods: which compilation this code is (USER_FRAME_NMETHOD) */
+	__u32 _pad;
 };
 
 /* Code bytes the walk decodes (entry_slot). */
@@ -657,7 +661,9 @@ __attribute__((noinline)) int find_blob(__u64 pc, struct unwind_scratch *u)
 	b->verified_entry = b->deopt = b->deopt_mh = 0;
 	b->orig_pc = -1;
 	b->frame_data = 0;
+	b->compile_id = 0;
 	if (b->kind == hotspot.kind_nmethod) {
+		b->compile_id = blob_u32(h, hb + hotspot.nm_compile_id);
 		__u32 at_vep = hb + hotspot.nm_verified_entry;
 		__u16 vep = at_vep <= BLOB_HEADER_MAX - 2 ? *(__u16 *)(h + (at_vep & (BLOB_HEADER_MAX - 1))) : 0;
 		b->verified_entry = b->code_begin + vep;
@@ -900,6 +906,7 @@ __attribute__((noinline)) int unwind_compiled(struct walk *w, struct user_frame 
 		return 1;
 	const struct blob *b = &u->b;
 	__u64 pc = w->pc, sp = w->sp;
+	f->aux |= USER_FRAME_NMETHOD | b->compile_id;
 	/* a deoptimized frame returns into the deoptimization handler; its own pc is kept in the frame */
 	if ((pc == b->deopt || pc == b->deopt_mh) && b->orig_pc >= 0) {
 		__u64 orig = 0;

@@ -290,6 +290,10 @@ public abstract class BpfProbe implements Probe {
         }
     }
 
+    /** What a probe says of its own counters when it stops, before its object is closed (loaded only). */
+    protected void closing(BpfObject loaded) throws BpfException {
+    }
+
     @Override
     public void close() {
         readKernelLost();
@@ -298,6 +302,13 @@ public abstract class BpfProbe implements Probe {
                     name, skippedByKernel);
         }
         logRecovered();
+        if (object != null) {
+            try {
+                closing(object);
+            } catch (BpfException | RuntimeException e) {
+                Log.debug("probe %s: cannot read its counters: %s", name, e.getMessage());
+            }
+        }
         detach();
         if (object != null) {
             try {

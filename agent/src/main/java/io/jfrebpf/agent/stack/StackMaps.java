@@ -4,6 +4,7 @@ import io.jfrebpf.agent.Log;
 import io.jfrebpf.agent.jvm.CodeCache;
 import io.jfrebpf.agent.jvm.FrameAnchors;
 import io.jfrebpf.agent.jvm.HotSpotFrames;
+import io.jfrebpf.agent.libbpf.BpfBytes;
 import io.jfrebpf.agent.libbpf.BpfException;
 import io.jfrebpf.agent.libbpf.BpfMap;
 import io.jfrebpf.agent.libbpf.BpfObject;
@@ -222,13 +223,12 @@ public final class StackMaps implements AutoCloseable {
         if (!m.lookup(b[0], v)) {
             return Optional.empty();
         }
+        BpfBytes ips = BpfBytes.of(v, 8L * UserStack.KERNEL_MAX_DEPTH);
         int n = 0;
-        while (n < UserStack.KERNEL_MAX_DEPTH && v.get(ValueLayout.JAVA_LONG, 8L * n) != 0) {
+        while (n < ips.size() / 8 && ips.u64(8L * n) != 0) {
             n++;
         }
-        long[] ips = new long[n];
-        MemorySegment.copy(v, ValueLayout.JAVA_LONG, 0, ips, 0, n);
-        return Optional.of(ips);
+        return Optional.of(ips.u64s(0, n));
     }
 
     @Override
