@@ -30,6 +30,7 @@ public final class ThreadRegistry {
     static final int MAX_ENTRIES = 65_536;
     static final long MIN_REFRESH_INTERVAL_NS = 1_000_000L;
     static final long SETTLE_NS = 20_000_000L;
+    static final long MOUNT_REFRESH_INTERVAL_NS = 20_000_000L;
     /** HotSpot's native thread names are the Java name cut to the kernel's 15 characters. */
     static final int COMM_CHARS = 15;
 
@@ -66,6 +67,8 @@ public final class ThreadRegistry {
     /** Each live Java thread's tid, read once (two small process_vm_readv calls), then reused. */
     private final Map<Thread, Integer> tids = new WeakHashMap<>();
     private long lastRefresh;
+    /** When {@link #mounted} last re-read the threads; the first ask always does. */
+    private long lastMountRefresh = Long.MIN_VALUE / 2;
 
     private ThreadRegistry(Field eetop, OsThreadIds ids, MountedThreads mountedThreads, VirtualThreads virtualThreads) {
         this.eetop = eetop;
@@ -118,8 +121,9 @@ public final class ThreadRegistry {
      * native thread) the word the program read is no id, and {@code os} stands. An id that is
      * neither {@code os}'s nor a virtual thread's is the Java thread that has taken the same OS
      * thread since {@code os} was seen there (HotSpot's DestroyJavaVM after {@code main}, a
-     * native thread attached again): a re-read of the threads (at most one per
-     * {@link #MIN_REFRESH_INTERVAL_NS}) names it.
+     * native thread attached again): a re-read of the threads names it, at most one per
+     * {@link #MOUNT_REFRESH_INTERVAL_NS} (the first event of every new virtual thread comes here
+     * too: a service starting thousands a second pays at most 50 re-reads a second).
      */
     public JfrThread mounted(JfrThread os, long javaThreadId) {
         if (javaThreadId <= 0 || os == null || !os.isJava() || os.virtual() || javaThreadId == os.javaThreadId()) {
@@ -127,7 +131,8 @@ public final class ThreadRegistry {
         }
         if (!virtualThreads.knows(javaThreadId)) {
             JfrThread now = current((int) os.osThreadId(), javaThreadId);
-            if (now == null && System.nanoTime() - lastRefresh >= MIN_REFRESH_INTERVAL_NS) {
+            if (now == null && System.nanoTime() - lastMountRefresh >= MOUNT_REFRESH_INTERVAL_NS) {
+                lastMountRefresh = System.nanoTime();
                 refresh();
                 now = current((int) os.osThreadId(), javaThreadId);
             }
