@@ -24,10 +24,6 @@ done
 
 if [ ! -s "$gen/vmlinux.h" ]; then
   bpftool btf dump file /sys/kernel/btf/vmlinux format c > "$gen/vmlinux.h.tmp"
-  # the kernel recognises a map value's task work by this type's name; kernels before 6.18 have
-  # none, and the off-CPU probe then walks stacks at every switch-out (offcpu.bpf.c)
-  grep -q '^struct bpf_task_work {' "$gen/vmlinux.h.tmp" ||
-    sed -i 's|^#endif /\* __VMLINUX_H__ \*/|struct bpf_task_work { __u64 __opaque; } __attribute__((aligned(8)));\n&|' "$gen/vmlinux.h.tmp"
   mv "$gen/vmlinux.h.tmp" "$gen/vmlinux.h"
 fi
 

@@ -91,11 +91,15 @@ static __always_inline bool is_target(__u64 pid_tgid)
 	return (__u32)(pid_tgid >> 32) == targ_tgid && tid != agent_tid && tid != agent_writer_tid && tid != agent_aux_tid;
 }
 
-/* The same test for a task that is not necessarily the current one (scheduler tracepoints). */
+/* The same test for a task that is not necessarily the current one (the tasks of tp_btf scheduler tracepoints). */
 static __always_inline bool is_target_task(struct task_struct *t)
 {
-	__u32 tid = BPF_CORE_READ(t, pid);
-	return BPF_CORE_READ(t, tgid) == targ_tgid && tid != agent_tid && tid != agent_writer_tid && tid != agent_aux_tid;
+	/* t is a tp_btf argument: read directly (a load the verifier guards), not by a helper call,
+	 * since every context switch on the host comes here */
+	if (t->tgid != targ_tgid)
+		return false;
+	__u32 tid = t->pid;
+	return tid != agent_tid && tid != agent_writer_tid && tid != agent_aux_tid;
 }
 
 /* The header of a record about a task of ours that need not be the current one (scheduler tracepoints). */

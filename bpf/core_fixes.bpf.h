@@ -32,4 +32,23 @@ static __always_inline __u32 get_task_state(void *task)
 	return (__u32)BPF_CORE_READ((struct task_struct___o *)task, state);
 }
 
+/*
+ * Whether a task registered restartable sequences: task_struct.rseq, the user address of its
+ * struct rseq (CONFIG_RSEQ, Linux 4.18+), NULL when it did not. A kernel without the field has
+ * no rseq_update tracepoint either (offcpu.bpf.c then never asks). Later kernels that keep the
+ * registration elsewhere answer true: offcpu.bpf.c notices a thread that does not come back
+ * through rseq_update by its registers.
+ */
+struct task_struct___rseq {
+	struct rseq *rseq;
+} __attribute__((preserve_access_index));
+
+static __always_inline bool task_has_rseq(void *task)
+{
+	struct task_struct___rseq *t = task;
+	if (bpf_core_field_exists(t->rseq))
+		return t->rseq != NULL; /* a tp_btf task: a direct load */
+	return true;
+}
+
 #endif

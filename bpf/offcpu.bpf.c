@@ -5,21 +5,31 @@
  * and, at or above min_duration_ns, sent with its kernel stack (offcpu.h) and its user stack.
  * Other processes' switches return after two comparisons (tp_btf: no tracepoint buffer is filled).
  *
- * The user stack is walked only for the stretches that are sent, and by the thread itself: the
- * stretch waits in `resuming` for a task work (bpf_task_work, Linux 6.18) that runs when the
- * thread next returns to user mode, where its user registers and stack are still the ones it
- * blocked with (no user code ran in between). Walking every thread's stack at every switch-out
- * cost ~2 us per switch, 0.6 s of a 9 s service loop of 275,000 switches, nearly all of them
- * for stretches far below the threshold. On older kernels, and where the verifier refuses the
- * kfunc in a tracepoint program (6.18.44: "sleepable callback in a program that is not
- * sleepable"; the agent then loads again with walk_on_resume 0, whose branch the verifier does not
- * visit), the user stack is walked at switch-out, as there is no other moment the thread's own
- * address space is current.
+ * The user stack of a stretch is walked only for the stretches that are sent, and by the thread
+ * itself, at its first return to user mode after it came back (walk_on_resume), where its user
+ * registers and stack are still the ones it blocked with: no user code ran in between. That
+ * moment is the rseq_update tracepoint. A thread that registered restartable sequences (glibc
+ * 2.35 and later does for every thread) has the kernel refresh its rseq area on the way back to
+ * user mode after every context switch (rseq_preempt at the switch-out sets TIF_NOTIFY_RESUME;
+ * exit_to_user_mode handles it before any user instruction), and rseq_update fires there.
+ * Walking every thread's stack at every switch-out instead cost ~1.7 us per switch, 0.46 s of a
+ * 9 s service loop of 284,000 switches, nearly all of them for stretches far below the threshold.
+ *
+ * Where that moment cannot be had the user stack is walked at switch-out, the one other moment the
+ * thread's own address space is current: on kernels without the tracepoint (walk_on_resume 0),
+ * for a thread without an rseq area (task_struct.rseq NULL: an older glibc, or
+ * glibc.pthread.rseq=0), and on a CPU where threads were seen leaving again in user-mode state
+ * other than they blocked with, without rseq_update having fired, more than a few times
+ * (resume_missed counts them; such a stretch goes without a user stack).
+ *
+ * A thread may leave again before it returns to user mode (it blocked twice in one system call):
+ * its user registers are still the ones it blocked with, so its stack is walked then, by itself,
+ * and serves the waiting stretch and the new one.
  *
  * A thread whose coming back the tracepoint did not show (sched_gap.bpf.h) is found leaving with
- * its stretch still open: the stretch is sent then, ending when the thread came back, with its
- * user stack walked at switch-out and no kernel stack (that is gone by then); with the walk on
- * return to user mode it has no stack at all and is only counted.
+ * its stretch still open: the stretch is sent then, ending when the thread came back, with the
+ * user stack walked at its first return to user mode if the stretch was long enough by then (or
+ * at switch-out), and no kernel stack (that is gone by then).
  *
  * A virtual thread that parks unmounts: its carrier goes on with other work, and the wait is no
  * stretch of any OS thread. Three uprobes on libjvm see it (attached only when the agent finds the
@@ -43,60 +53,68 @@
 char LICENSE[] SEC("license") = "GPL";
 
 const volatile __u64 min_duration_ns = 1000000;
-/* 1: user stacks are walked by task work on the thread's return to user mode (the kernel has it) */
+/* 1: user stacks are walked at the thread's return to user mode (the rseq_update program is attached) */
 const volatile __u32 walk_on_resume = 0;
 
 /*
- * Linux 6.18's kfunc, by the name it has there (later kernels keep it beside the name without
- * _impl). Weak: on a kernel without it walk_on_resume stays 0 and the verifier drops the call.
+ * Threads seen back in user mode without rseq_update having fired: their stretch went without a
+ * user stack. Past RESUME_MISSES_TOLERATED on a CPU, switch-outs there walk at once.
  */
-extern int bpf_task_work_schedule_resume_impl(struct task_struct *task, struct bpf_task_work *tw, void *map__map,
-					      int (*callback)(struct bpf_map *map, void *key, void *value),
-					      void *aux__prog) __ksym __weak;
+PERCPU_COUNTER(resume_missed);
+#define RESUME_MISSES_TOLERATED 16
 
-#define PF_EXITING 0x4 /* include/linux/sched.h */
+static __always_inline bool resume_reliable(void)
+{
+	__u32 zero = 0;
+	__u64 *n = bpf_map_lookup_elem(&resume_missed, &zero);
+	return n && *n < RESUME_MISSES_TOLERATED;
+}
 
 #define TASK_DEAD 0x80 /* include/linux/sched.h: a thread's last switch-out */
+
+/* Where a thread's last stretch is (struct blocked.phase). */
+#define PHASE_NONE 0     /* none open: the thread runs */
+#define PHASE_WALKED 1   /* left; its user stack was walked then */
+#define PHASE_DEFERRED 2 /* left; its user stack is walked when it returns to user mode */
+#define PHASE_BACK 3     /* came back from a stretch long enough to send, which waits in `resuming` for its user stack */
+#define PHASE_RETURNED 4 /* returned to user mode while its coming back was not seen; user_stack set if it was long enough then */
 
 struct blocked {
 	__u64 ns;
 	__u64 user_stack;
 	__u64 runtime; /* se.sum_exec_runtime when it left */
-	__u64 started; /* task_started() */
 	__u64 java_thread_id; /* mounted when it left (mounted.bpf.h) */
+	__u64 user_ip; /* its user registers when it left (PHASE_DEFERRED): the same until it returns to user mode */
+	__u64 user_sp;
 	__u32 state;
-	__u32 _pad;
+	__u32 phase;
 };
 
+/*
+ * Each thread's last stretch, in the thread itself (task local storage: no hashing, no LRU, gone
+ * with the thread; a hash map's update and delete at every switch cost ~0.4 us more).
+ */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __u32);
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
 	__type(value, struct blocked);
 } blocked SEC(".maps");
 
 /*
- * A stretch long enough to send, waiting for its thread's return to user mode (walk_on_resume),
- * by tid. pending: its task work is scheduled and has not run yet; an entry stays when it has
- * run (deleting it would cancel a pending work) and is used again by the thread's next stretch.
+ * A stretch long enough to send, waiting for its thread's return to user mode (PHASE_BACK), by
+ * tid: all of the record but the user stack and the mounted thread. Entries are used again by
+ * the thread's next stretch.
  */
-struct resuming {
-	struct offcpu_record record; /* all but the user stack and the mounted thread */
-	__u32 pending;
-	__u32 _pad;
-	struct bpf_task_work work;
-};
-
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 1024);
 	__type(key, __u32);
-	__type(value, struct resuming);
+	__type(value, struct offcpu_record);
 } resuming SEC(".maps");
 
-/* what a new entry of resuming starts from: zeros (too big for the BPF stack; bytes, since a
- * task work may only be in a map's value) */
-static const char no_resuming[sizeof(struct resuming)] = {};
+/* what a new entry of resuming starts from (too big for the BPF stack) */
+static const struct offcpu_record no_record = {};
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -121,60 +139,46 @@ static __always_inline void send(struct task_struct *t, const struct blocked *b,
 	bpf_ringbuf_submit(r, ringbuf_wakeup_flags(&events));
 }
 
-/*
- * The task work: the thread that came back from a stretch of r is returning to user mode, its
- * user registers and stack still the ones it blocked with. Sent from here with its user stack.
- */
-static int resumed(struct bpf_map *map, void *key, void *value)
+/* Sends the stretch waiting in `resuming` for tid with this user stack (NO_USER_STACK: none to be had). */
+static __always_inline void send_resumed(__u32 tid, __u64 user_stack, __u64 java_thread_id)
 {
-	struct resuming *r = value;
-	struct task_struct *t = bpf_get_current_task_btf();
+	struct offcpu_record *r = bpf_map_lookup_elem(&resuming, &tid);
+	if (!r) {
+		count_lost(); /* the LRU map let it go */
+		return;
+	}
 	struct offcpu_record *out = bpf_ringbuf_reserve(&events, sizeof(*out), 0);
 	if (!out) {
-		r->pending = 0;
 		count_lost();
-		return 0;
+		return;
 	}
-	if (bpf_probe_read_kernel(out, sizeof(*out), &r->record)) {
-		r->pending = 0;
-		bpf_ringbuf_discard(out, 0);
-		count_lost();
-		return 0;
-	}
-	/* in exit, the address space is gone: the stretch goes without its user stack */
-	bool own = BPF_CORE_READ(t, pid) == *(__u32 *)key && !(BPF_CORE_READ(t, flags) & PF_EXITING);
-	out->header.user_stack = own ? current_user_stack(STACK_SLOT_RESUME) : NO_USER_STACK;
-	out->header.java_thread_id = own ? mounted_thread_id() : 0;
-	r->pending = 0;
+	__builtin_memcpy(out, r, sizeof(*out));
+	out->header.user_stack = user_stack;
+	out->header.java_thread_id = java_thread_id;
 	bpf_ringbuf_submit(out, ringbuf_wakeup_flags(&events));
-	return 0;
 }
 
 /*
- * t comes back from a stretch long enough to send: its kernel stack now (t has not run yet), its
- * user stack when it returns to user mode (resumed). If its last stretch still waits for that
- * (it blocked twice in one system call), or no task work can be had, it goes now without one.
+ * t comes back from a stretch long enough to send whose user stack is to be walked when it
+ * returns to user mode: its kernel stack now (t has not run yet), the rest of the record waits in
+ * `resuming`. Without room there it goes now, without a user stack.
  */
-static __always_inline void send_on_resume(struct task_struct *t, __u32 tid, const struct blocked *b, __u64 end)
+static __always_inline void defer(struct task_struct *t, __u32 tid, struct blocked *b, __u64 end)
 {
-	struct resuming *r = bpf_map_lookup_elem(&resuming, &tid);
+	struct offcpu_record *r = bpf_map_lookup_elem(&resuming, &tid);
 	if (!r) {
-		bpf_map_update_elem(&resuming, &tid, &no_resuming, BPF_NOEXIST);
+		bpf_map_update_elem(&resuming, &tid, &no_record, BPF_NOEXIST);
 		r = bpf_map_lookup_elem(&resuming, &tid);
 	}
-	if (!r || r->pending) {
+	if (!r) {
 		send(t, b, end, true);
 		return;
 	}
-	fill_task_header(&r->record.header, t, b->ns, end, NO_USER_STACK, 0);
-	r->record.state = b->state;
-	long bytes = bpf_get_task_stack(t, r->record.kernel_ips, sizeof(r->record.kernel_ips), 0);
-	r->record.kernel_depth = bytes > 0 ? (__u32)((__u64)bytes / 8) : 0;
-	r->pending = 1;
-	if (bpf_task_work_schedule_resume_impl(t, &r->work, &resuming, resumed, NULL)) {
-		r->pending = 0;
-		send(t, b, end, true);
-	}
+	fill_task_header(&r->header, t, b->ns, end, NO_USER_STACK, 0);
+	r->state = b->state;
+	long bytes = bpf_get_task_stack(t, r->kernel_ips, sizeof(r->kernel_ips), 0);
+	r->kernel_depth = bytes > 0 ? (__u32)((__u64)bytes / 8) : 0;
+	b->phase = PHASE_BACK;
 }
 
 /*
@@ -183,12 +187,10 @@ static __always_inline void send_on_resume(struct task_struct *t, __u32 tid, con
  */
 static __always_inline void recover(struct task_struct *prev, const struct blocked *old, const struct blocked *b)
 {
-	if (old->started != b->started)
-		return; /* an entry left by an earlier thread with this tid */
 	/* 0: it ran about all the time since it left (the two clocks disagree by a little) */
 	__u64 back = came_back_at(b->ns, b->runtime, old->ns, old->runtime);
 	if (back && back - old->ns >= min_duration_ns) {
-		/* with walk_on_resume no stack was taken for it: counted, not sent as a stackless event */
+		/* no user stack was had for it: counted, not sent as a stackless event */
 		if (old->user_stack != NO_USER_STACK)
 			send(prev, old, back, false);
 		count_recovered();
@@ -232,55 +234,120 @@ static __always_inline bool hotspot_own_thread(void)
 	return false;
 }
 
+/*
+ * prev, the current task, leaves while its last stretch is still open: one that waits for its user
+ * stack (PHASE_BACK), or one whose coming back was not seen. Its user registers are the ones of
+ * that stretch exactly when it has not returned to user mode since: its stack is walked now, for
+ * the old stretch and for b, the new one. Otherwise rseq_update did not fire for it: the old
+ * stretch goes without a user stack (resume_missed).
+ */
+static __always_inline void leave_again(struct task_struct *prev, __u32 tid, struct blocked *old, struct blocked *b)
+{
+	if (old->phase == PHASE_BACK || old->phase == PHASE_DEFERRED) {
+		if (old->user_ip == b->user_ip && old->user_sp == b->user_sp) {
+			b->user_stack = current_user_stack(STACK_SLOT_SCHED);
+			b->java_thread_id = mounted_thread_id();
+			b->phase = PHASE_WALKED;
+			old->user_stack = b->user_stack;
+			old->java_thread_id = b->java_thread_id;
+		} else {
+			count_in(&resume_missed);
+		}
+		if (old->phase == PHASE_BACK) {
+			send_resumed(tid, old->user_stack, old->java_thread_id);
+			return;
+		}
+	}
+	recover(prev, old, b);
+}
+
 SEC("tp_btf/sched_switch")
 int BPF_PROG(sched_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
 {
 	__u64 now = 0;
 	if (is_target_task(prev) && !hotspot_own_thread()) {
 		/* prev is still the current task: its registers and kernel stack are the ones that block */
+		struct blocked *old = bpf_task_storage_get(&blocked, prev, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+		if (!old) {
+			count_lost();
+			goto next;
+		}
 		now = bpf_ktime_get_ns();
-		__u32 tid = BPF_CORE_READ(prev, pid);
+		__u32 tid = prev->pid;
 		/* the stacks later, and only if the stretch is long enough: the kernel stack when it comes
 		 * back (unwinding it here cost 3.6 us per switch-out on our VM, for every short block
-		 * too), the user stack when it returns to user mode; without task work, the user stack
-		 * now (the walk needs the thread's own address space, which is current) */
+		 * too), the user stack when it returns to user mode */
+		bool deferred = walk_on_resume && task_has_rseq(prev) && resume_reliable();
+		struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(prev);
 		struct blocked b = {
 			.ns = now,
-			.user_stack = walk_on_resume ? NO_USER_STACK : current_user_stack(STACK_SLOT_SCHED),
+			.user_stack = deferred ? NO_USER_STACK : current_user_stack(STACK_SLOT_SCHED),
 			.runtime = task_runtime(prev),
-			.started = task_started(prev),
-			.java_thread_id = walk_on_resume ? 0 : mounted_thread_id(),
+			.java_thread_id = deferred ? 0 : mounted_thread_id(),
+			.user_ip = walk_on_resume && regs ? regs->ip : 0,
+			.user_sp = walk_on_resume && regs ? regs->sp : 0,
 			.state = preempt ? 0 : get_task_state(prev),
+			.phase = deferred ? PHASE_DEFERRED : PHASE_WALKED,
 		};
-		if (b.state & TASK_DEAD) {
-			/* it will not come back */
-			bpf_map_delete_elem(&blocked, &tid);
-			if (walk_on_resume)
-				bpf_map_delete_elem(&resuming, &tid);
-		} else if (bpf_map_update_elem(&blocked, &tid, &b, BPF_NOEXIST)) {
-			struct blocked *old = bpf_map_lookup_elem(&blocked, &tid);
-			if (old)
-				recover(prev, old, &b);
-			if (bpf_map_update_elem(&blocked, &tid, &b, BPF_ANY))
-				count_lost();
+		if (old->phase != PHASE_NONE) {
+			if (b.state & TASK_DEAD) {
+				/* its address space is gone: a waiting stretch goes without a user stack */
+				if (old->phase == PHASE_BACK)
+					send_resumed(tid, NO_USER_STACK, 0);
+			} else {
+				leave_again(prev, tid, old, &b);
+			}
 		}
+		if (b.state & TASK_DEAD)
+			b.phase = PHASE_NONE; /* it will not come back */
+		*old = b;
 	}
+next:
 	if (!is_target_task(next))
 		return 0;
-	__u32 tid = BPF_CORE_READ(next, pid);
-	struct blocked *b = bpf_map_lookup_elem(&blocked, &tid);
-	if (!b)
+	struct blocked *b = bpf_task_storage_get(&blocked, next, 0, 0);
+	if (!b || (b->phase != PHASE_WALKED && b->phase != PHASE_DEFERRED))
 		return 0;
 	if (!now)
 		now = bpf_ktime_get_ns();
-	__u64 start = b->ns;
-	if (now - start >= min_duration_ns) {
-		if (walk_on_resume)
-			send_on_resume(next, tid, b, now);
-		else
+	if (now - b->ns >= min_duration_ns) {
+		if (b->phase == PHASE_DEFERRED) {
+			defer(next, next->pid, b, now); /* PHASE_BACK, or sent without a user stack */
+			if (b->phase == PHASE_BACK)
+				return 0;
+		} else {
 			send(next, b, now, true);
+		}
 	}
-	bpf_map_delete_elem(&blocked, &tid);
+	b->phase = PHASE_NONE;
+	return 0;
+}
+
+/*
+ * A thread of ours returns to user mode after a context switch (rseq_update: see the top), its
+ * user registers and stack still the ones it blocked with. A stretch that waits for its user
+ * stack is sent from here with it; a stretch whose coming back sched_switch did not show gets
+ * its user stack here if it is long enough by now, for recover() to send.
+ */
+SEC("tp_btf/rseq_update")
+int BPF_PROG(rseq_update, struct task_struct *t)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	if (!is_target(pid_tgid))
+		return 0;
+	struct blocked *b = bpf_task_storage_get(&blocked, bpf_get_current_task_btf(), 0, 0);
+	if (!b)
+		return 0;
+	if (b->phase == PHASE_BACK) {
+		send_resumed((__u32)pid_tgid, current_user_stack(STACK_SLOT_RESUME), mounted_thread_id());
+		b->phase = PHASE_NONE;
+	} else if (b->phase == PHASE_DEFERRED) {
+		if (bpf_ktime_get_ns() - b->ns >= min_duration_ns) {
+			b->user_stack = current_user_stack(STACK_SLOT_RESUME);
+			b->java_thread_id = mounted_thread_id();
+		}
+		b->phase = PHASE_RETURNED;
+	}
 	return 0;
 }
 

@@ -12,7 +12,9 @@
  *    frame pointer needed, so whole stacks without -XX:+PreserveFramePointer. The innermost frame
  *    may be caught in its prologue or epilogue, where the frame is partly built: the few
  *    instruction shapes HotSpot emits there are recognised (entry_slot, exit_slot, stub_slot).
- *    Stubs without a frame size (StubRoutines) keep rbp as their frame pointer.
+ *    Stubs without a frame size (StubRoutines) keep rbp as their frame pointer. A compiled
+ *    frame is recorded with its nmethod's compile id (USER_FRAME_NMETHOD): the agent names it
+ *    later, when the code may have been freed and its space taken by another nmethod.
  *  - HotSpot's template interpreter: its frame pointer, with the Method* at fp[-3], the bcp at
  *    fp[-8] (r13 in the innermost frame) and the sender's sp at fp[-1]: the pc says nothing about
  *    which Java method runs, so the walk records the Method* and bcp instead.
@@ -127,7 +129,7 @@ struct {
 #define STACK_SLOT_TASK 0   /* uprobes, syscall hooks */
 #define STACK_SLOT_SCHED 1  /* sched_switch (interrupts off) */
 #define STACK_SLOT_IRQ 2    /* perf_event sampling */
-#define STACK_SLOT_RESUME 3 /* task work on a thread's return to user mode (offcpu.bpf.c) */
+#define STACK_SLOT_RESUME 3 /* a thread's return to user mode (rseq_update, offcpu.bpf.c) */
 #define STACK_SLOTS 4
 
 struct {
@@ -183,6 +185,8 @@ struct blob {
 	__u32 frame_size;     /* bytes, return address and saved rbp included; 0: no frame of its own */
 	__u32 kind;
 	__u64 frame_data;     /* upcall stubs: their frame's data, from sp */
+	__u32 compile_id;     /* nmethods: which compilation this code is (USER_FRAME_NMETHOD) */
+	__u32 _pad;
 };
 
 /* Code bytes the walk decodes (entry_slot). */
@@ -660,7 +664,9 @@ __attribute__((noinline)) int find_blob(__u64 pc, struct unwind_scratch *u)
 	b->verified_entry = b->deopt = b->deopt_mh = 0;
 	b->orig_pc = -1;
 	b->frame_data = 0;
+	b->compile_id = 0;
 	if (b->kind == hotspot.kind_nmethod) {
+		b->compile_id = blob_u32(h, hb + hotspot.nm_compile_id);
 		__u32 at_vep = hb + hotspot.nm_verified_entry;
 		__u16 vep = at_vep <= BLOB_HEADER_MAX - 2 ? *(__u16 *)(h + (at_vep & (BLOB_HEADER_MAX - 1))) : 0;
 		b->verified_entry = b->code_begin + vep;
@@ -903,6 +909,7 @@ __attribute__((noinline)) int unwind_compiled(struct walk *w, struct user_frame 
 		return 1;
 	const struct blob *b = &u->b;
 	__u64 pc = w->pc, sp = w->sp;
+	f->aux |= USER_FRAME_NMETHOD | b->compile_id;
 	/* a deoptimized frame returns into the deoptimization handler; its own pc is kept in the frame */
 	if ((pc == b->deopt || pc == b->deopt_mh) && b->orig_pc >= 0) {
 		__u64 orig = 0;
@@ -965,8 +972,11 @@ __attribute__((noinline)) int unwind_stub(struct walk *w, struct unwind_scratch 
 			__u64 entry = 0;
 			if (w->jt && !bpf_probe_read_user(&entry, sizeof(entry), (void *)(w->jt + hotspot.jt_cont_entry)) &&
 			    entry >= sp && entry - sp <= CONT_ARGS_SPAN) {
-				/* its frames below are in its stack chunks: walked there, the barrier is no frame of its own */
-				if (chunk_enter(&w->chunk, entry) > 0) {
+				/* its frames below are in its stack chunks: walked there (chunk_frame, one call less deep
+				 * than here: the TCP probe's programs are at the verifier's 512 bytes of stack) */
+				if (chunk_oops && chunk_entry_size) {
+					w->chunk.entry = entry;
+					w->chunk.barrier = pc;
 					w->skip = true;
 					return 0;
 				}
@@ -1033,6 +1043,20 @@ __attribute__((noinline)) int chunk_frame(struct walk *w, struct user_stack *s)
 	struct user_frame *f = &s->frames[depth & (USER_STACK_MAX_DEPTH - 1)];
 	__u64 pc = c->pc;
 	int lost = 1;
+	if (c->barrier) {
+		/* the return barrier just unwound (unwind_stub): the chunks of the continuation at c->entry */
+		pc = c->barrier;
+		c->barrier = 0;
+		if (chunk_enter(c, c->entry) <= 0) {
+			/* not readable: the barrier stays the frame it looks like, and the gap is marked */
+			f->pc = pc;
+			f->aux = 0;
+			c->chunk = 0;
+			c->done = 1;
+			goto recorded;
+		}
+		pc = c->pc;
+	}
 	f->pc = pc;
 	f->aux = 0;
 	if (in_interpreter(pc)) {
@@ -1051,17 +1075,21 @@ __attribute__((noinline)) int chunk_frame(struct walk *w, struct user_stack *s)
 			    !bpf_probe_read_user(&u->words[0], 8, (void *)(c->usp + b->orig_pc)) && u->words[0] >= b->code_begin &&
 			    u->words[0] < b->end)
 				f->pc = u->words[0];
+			/* compiled Java code is named by the compilation found here (as unwind_compiled records it) */
+			if (b->kind == hotspot.kind_nmethod)
+				f->aux = USER_FRAME_NMETHOD | b->compile_id;
 			lost = chunk_sized(c, b->frame_size);
 		}
 	}
 	/* (every step inside a chunk goes up by construction, and stays below its bottom) */
+recorded:
 	w->h = mix(mix(w->h, f->pc), f->aux);
 	s->depth = ++depth;
 	if (depth == w->keep)
 		w->h_keep = w->h;
 	if (!lost && !c->done)
 		return 0;
-	int next = lost ? -1 : chunk_next(c);
+	int next = lost || !c->chunk ? -1 : chunk_next(c);
 	if (next > 0)
 		return 0;
 	if (next < 0)
@@ -1111,7 +1139,7 @@ __attribute__((noinline)) int walk_frame(struct walk *w, struct user_stack *s)
 {
 	if (!w || !s)
 		return 1;
-	if (w->chunk.chunk)
+	if (w->chunk.chunk || w->chunk.barrier)
 		return chunk_frame(w, s);
 	__u32 depth = s->depth;
 	if (depth >= USER_STACK_MAX_DEPTH) {

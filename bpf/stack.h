@@ -36,10 +36,18 @@
 #define USER_FRAME_INTERPRETED (1ull << 63)
 /* user_frame.aux of another frame that a signal interrupted: its pc is any pc, not a return address */
 #define USER_FRAME_INTERRUPTED (1ull << 62)
+/*
+ * user_frame.aux of a frame of compiled Java code: the low 32 bits hold its nmethod's compile id
+ * (nmethod::_compile_id, unique in the JVM's life). The agent names the frame later, by the
+ * nmethod it then finds at the pc: the code may have been freed and its space taken by another
+ * nmethod since, which the compile id tells apart.
+ */
+#define USER_FRAME_NMETHOD (1ull << 61)
+#define USER_FRAME_COMPILE_ID 0xffffffffull
 
 struct user_frame {
 	__u64 pc;   /* return address (pc of the innermost frame), or Method* of an interpreted frame */
-	__u64 aux;  /* 0, USER_FRAME_INTERPRETED | bcp, or USER_FRAME_INTERRUPTED */
+	__u64 aux;  /* 0, USER_FRAME_INTERPRETED | bcp, or USER_FRAME_INTERRUPTED and/or USER_FRAME_NMETHOD | compile id */
 };
 
 struct user_stack {
@@ -93,6 +101,7 @@ struct hotspot_layout {
 	__u16 nm_deopt_handler;  /* nmethod::_deopt_handler_offset (int, from the blob) */
 	__u16 nm_deopt_mh_handler; /* nmethod::_deopt_mh_handler_offset (int, from the blob) */
 	__u16 nm_orig_pc;        /* nmethod::_orig_pc_offset (int): where a deoptimized frame keeps its pc, from sp */
+	__u16 nm_compile_id;     /* nmethod::_compile_id (int) */
 	__u16 upcall_frame_data; /* UpcallStub::_frame_data_offset (int): its frame's data, from sp */
 	__u16 upcall_anchor;     /* UpcallStub::FrameData::jfa: the anchor of the Java frame that called out */
 	__u8 kind_nmethod;       /* CodeBlobKind values */
@@ -100,7 +109,7 @@ struct hotspot_layout {
 	__u8 kind_vtable;
 	__u8 kind_mh_adapter;
 	__u8 kind_upcall;
-	__u8 _pad[3];
+	__u8 _pad[5];
 	__u64 call_stub_return;  /* StubRoutines::_call_stub_return_address: an entry frame from the VM */
 	__u64 cont_return_pc;    /* ContinuationEntry::_return_pc: where Continuation.enterSpecial's callee returns */
 	__u32 cont_entry_size;   /* sizeof(ContinuationEntry): the enterSpecial frame's saved rbp lies above it */

@@ -10,7 +10,8 @@
  * a chunk (stackChunkOop.inline.hpp, stackChunkFrameStream_x86.inline.hpp):
  *  - the mounted continuation: ContinuationEntry::_cont, in Continuation.enterSpecial's frame
  *    (JavaThread::_cont_entry); a frame's oop, so a plain address under every collector (ZGC
- *    keeps frame oops uncoloured);
+ *    keeps frame oops uncoloured); not in VMStructs, it is the word of the entry that its tail
+ *    chunk leads back to (chunk_enter);
  *  - its chunks: Continuation.tail, then StackChunk.parent, heap fields (a narrow oop with
  *    compressed oops, a coloured pointer under ZGC, else an address: chunk_oop), each checked to
  *    belong to that continuation (StackChunk.cont leads back to it: an object moved or half
@@ -22,8 +23,8 @@
  *    locals (fp[-7]). Its Method* (fp[-3]) and bcp (fp[-8]) are kept as they are.
  * Every address stays inside the chunk and every step goes up; anything else ends the chunk's
  * frames, and the walk goes on at enterSpecial with the gap marked (USER_STACK_CONTINUATION).
- * The agent sets the layout (io.jfrebpf.agent.jvm.StackChunks) after checking it on virtual
- * threads of its own; chunk_oops 0 leaves the chunks unread.
+ * The agent sets the layout from libjvm's own statics (io.jfrebpf.agent.jvm.StackChunks); every
+ * chunk is checked as it is read, as above; chunk_oops 0 leaves the chunks unread.
  */
 #ifndef JFR_EBPF_STACK_CHUNK_BPF_H
 #define JFR_EBPF_STACK_CHUNK_BPF_H
@@ -46,8 +47,12 @@
 const volatile __u32 chunk_oops = 0;
 const volatile __u64 chunk_narrow_base = 0;
 const volatile __u32 chunk_narrow_shift = 0;
-/* ContinuationEntry::_cont; Continuation.tail; StackChunk's parent, size, sp, bottom, cont; InstanceStackChunkKlass::_offset_of_stack */
-const volatile __u32 chunk_entry_cont = 0;
+/*
+ * sizeof(ContinuationEntry), whose word _cont is (not in VMStructs) is found here: the one whose
+ * tail chunk leads back to it; Continuation.tail; StackChunk's parent, size, sp, bottom, cont;
+ * InstanceStackChunkKlass::_offset_of_stack
+ */
+const volatile __u32 chunk_entry_size = 0;
 const volatile __u32 chunk_cont_tail = 0;
 const volatile __u32 chunk_parent = 0;
 const volatile __u32 chunk_size = 0;
@@ -67,6 +72,7 @@ struct chunk_cursor {
 	__u64 pc;     /* its pc */
 	__u64 method; /* an interpreted frame's Method* and bcp (chunk_interpreted) */
 	__u64 bcp;
+	__u64 barrier; /* the return barrier's pc while the chunks are still to be opened (chunk_enter); else 0 */
 	__u32 hops;   /* chunks entered */
 	__u32 done;   /* the frame recorded last was the chunk's bottom one */
 	__u64 words[10];
@@ -151,21 +157,35 @@ __attribute__((noinline)) int chunk_open(struct chunk_cursor *c, __u64 chunk)
 	return -1;
 }
 
+/* Words of a ContinuationEntry looked at for its continuation. */
+#define ENTRY_WORDS_MAX 16
+
 /*
  * Opens the chunks of the continuation mounted at entry (its ContinuationEntry, whose return
  * barrier the walk reached): 1 when the walk goes on at the top frame of its tail's frames (as
- * chunk_open otherwise).
+ * chunk_open otherwise). The continuation is the word of the entry whose tail chunk's cont leads
+ * back to it (ContinuationEntry::_cont: no other word of the entry does).
  */
 __attribute__((noinline)) int chunk_enter(struct chunk_cursor *c, __u64 entry)
 {
-	if (!c || !chunk_oops || !chunk_entry_cont)
+	if (!c || !chunk_oops || !chunk_entry_size)
 		return -1;
 	c->chunk = 0;
 	c->hops = 0;
-	if (bpf_probe_read_user(&c->cont, sizeof(c->cont), (void *)(entry + chunk_entry_cont)) || !chunk_address(c->cont))
-		return -1;
 	c->entry = entry;
-	return chunk_open(c, chunk_oop(c->cont + chunk_cont_tail, &c->words[0]));
+	__u64 *w = c->words;
+	for (int i = 0; i < ENTRY_WORDS_MAX; i++) {
+		if (8 * i + 8 > chunk_entry_size)
+			return -1;
+		if (bpf_probe_read_user(&w[1], 8, (void *)(entry + 8 * i)) || !chunk_address(w[1]))
+			continue;
+		__u64 cont = w[1], tail = chunk_oop(cont + chunk_cont_tail, &w[0]);
+		if (tail == 0 || tail == CHUNK_OOP_BAD || chunk_oop(tail + chunk_cont, &w[0]) != cont)
+			continue;
+		c->cont = cont;
+		return chunk_open(c, tail);
+	}
+	return -1;
 }
 
 /* The chunk after the one walked, if it holds frames (as chunk_open). */

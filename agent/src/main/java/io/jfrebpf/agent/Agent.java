@@ -10,6 +10,7 @@ import io.jfrebpf.agent.probe.BackgroundWork;
 import io.jfrebpf.agent.probe.ContainerInfo;
 import io.jfrebpf.agent.probe.Probe;
 import io.jfrebpf.agent.probe.Recorder;
+import io.jfrebpf.events.ContainerInfoEvent;
 import io.jfrebpf.events.read.EventNames;
 import java.io.IOException;
 import java.lang.instrument.Instrumentation;
@@ -19,6 +20,7 @@ import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
@@ -84,7 +86,7 @@ public final class Agent implements Control.Session {
     private final ContainerInfo.Watch container = new ContainerInfo.Watch();
     private Thread pollerThread;
     private final AtomicReference<CompletableFuture<List<Path>>> snapshotRequest = new AtomicReference<>();
-    private final Thread shutdownHook = new Thread(() -> end("JVM exit"), "jfr-ebpf-shutdown");
+    private final Thread shutdownHook = new Thread(new Step(this, Step.END_AT_EXIT), "jfr-ebpf-shutdown");
 
     Agent(String agentArgs, Instrumentation instrumentation) {
         this.agentArgs = agentArgs;
@@ -108,7 +110,7 @@ public final class Agent implements Control.Session {
         if (!Control.begin(agent)) {
             return;
         }
-        Thread t = new Thread(agent::run, POLLER_THREAD);
+        Thread t = new Thread(new Step(agent, Step.RUN), POLLER_THREAD);
         t.setDaemon(true);
         agent.pollerThread = t;
         try {
@@ -246,19 +248,65 @@ public final class Agent implements Control.Session {
      * probes see, not what is left of 4 s after they came up.
      */
     private void startDurationTimer() {
-        options.duration().ifPresent(d -> {
-            Thread timer = new Thread(() -> {
-                try {
-                    if (!ended.await(d.toMillis(), TimeUnit.MILLISECONDS)) {
-                        end("duration " + d.toMillis() + " ms elapsed");
-                    }
-                } catch (InterruptedException ignored) {
-                    Thread.currentThread().interrupt();
-                }
-            }, "jfr-ebpf-duration");
+        if (options.duration().isPresent()) {
+            Thread timer = new Thread(new Step(this, Step.END_AFTER_DURATION), "jfr-ebpf-duration");
             timer.setDaemon(true);
             timer.start();
-        });
+        }
+    }
+
+    /** The duration timer's thread: ends the recording when {@code duration=} has elapsed, unless it ended before. */
+    private void awaitDuration() {
+        long millis = options.duration().get().toMillis();
+        try {
+            if (!ended.await(millis, TimeUnit.MILLISECONDS)) {
+                end("duration " + millis + " ms elapsed");
+            }
+        } catch (InterruptedException ignored) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /**
+     * What each of the agent's own threads runs: a class, not lambdas, because each lambda costs
+     * the JVM a spun class and method-handle work at start-up (docs/performance.md).
+     */
+    private static final class Step implements Runnable {
+        static final int RUN = 0;
+        static final int END_AT_EXIT = 1;
+        static final int END_AFTER_DURATION = 2;
+        static final int FINISH_JVM_RECORDING = 3;
+
+        private final Agent agent;
+        private final int what;
+        private final CompletableFuture<Path> done;
+
+        Step(Agent agent, int what) {
+            this(agent, what, null);
+        }
+
+        Step(Agent agent, int what, CompletableFuture<Path> done) {
+            this.agent = agent;
+            this.what = what;
+            this.done = done;
+        }
+
+        @Override
+        public void run() {
+            switch (what) {
+                case RUN -> agent.run();
+                case END_AT_EXIT -> agent.end("JVM exit");
+                case END_AFTER_DURATION -> agent.awaitDuration();
+                case FINISH_JVM_RECORDING -> {
+                    try {
+                        done.complete(agent.jvmRecording.finish());
+                    } catch (Throwable e) {
+                        done.completeExceptionally(e);
+                    }
+                }
+                default -> throw new IllegalStateException("step " + what);
+            }
+        }
     }
 
     /** The agent's thread: start-up, attach, then poll until the end. */
@@ -338,7 +386,10 @@ public final class Agent implements Control.Session {
     private void watchContainer() {
         try {
             Recorder recorder = recording.recorder();
-            container.poll().ifPresent(e -> recorder.emit(e, System.nanoTime(), 0));
+            Optional<ContainerInfoEvent> info = container.poll();
+            if (info.isPresent()) {
+                recorder.emit(info.get(), System.nanoTime(), 0);
+            }
         } catch (Throwable t) {
             Log.debug("no %s: %s", EventNames.CONTAINER_INFO, Failures.explain(t));
         }
@@ -426,13 +477,7 @@ public final class Agent implements Control.Session {
      */
     private Path finishJvmRecording() throws IOException, InterruptedException {
         CompletableFuture<Path> done = new CompletableFuture<>();
-        Thread t = new Thread(() -> {
-            try {
-                done.complete(jvmRecording.finish());
-            } catch (Throwable e) {
-                done.completeExceptionally(e);
-            }
-        }, "jfr-ebpf-jfr-stop");
+        Thread t = new Thread(new Step(this, Step.FINISH_JVM_RECORDING, done), "jfr-ebpf-jfr-stop");
         t.setDaemon(true);
         t.start();
         long waitMs = JvmRecording.WAIT_FOR_JFR_MS + 5_000; // finish() waits up to WAIT_FOR_JFR_MS itself

@@ -153,7 +153,7 @@ public record Options(
             throw new IllegalArgumentException("options 'maxfiles' and 'maxsize' bound the slices of a recording cut by"
                     + " 'interval'; give interval= too, e.g. interval=10m,maxfiles=12");
         }
-        Optional<Duration> interval = Optional.ofNullable(v.get("interval")).map(x -> duration("interval", x, null, false));
+        Optional<Duration> interval = optionalDuration("interval", v.get("interval"), false);
         if (interval.isPresent() && interval.get().compareTo(Duration.ofSeconds(1)) < 0) {
             throw new IllegalArgumentException("option 'interval' must be at least 1s (a slice is a whole recording)");
         }
@@ -166,17 +166,17 @@ public record Options(
                 bool("offcpu.virtual", v.get("offcpu.virtual"), false),
                 duration("sched.threshold", v.get("sched.threshold"), Duration.ofMillis(1), true),
                 mallocInterval(v.get("malloc.interval")),
-                Optional.ofNullable(v.get("malloc.duration")).map(t -> duration("malloc.duration", t, null, false)),
-                Optional.ofNullable(v.get("malloc.age")).map(t -> duration("malloc.age", t, null, true)),
+                optionalDuration("malloc.duration", v.get("malloc.duration"), false),
+                optionalDuration("malloc.age", v.get("malloc.age"), true),
                 choice("jfr", v.get("jfr"), JfrSettings.values(), JfrSettings.DEFAULT, "default profile none"),
-                Optional.ofNullable(v.get("duration")).map(s -> duration("duration", s, null, false)),
+                optionalDuration("duration", v.get("duration"), false),
                 upload(v, env, commandLine),
                 interval,
                 redactPaths(v.get("redact.paths")),
                 bool("postgres.redact", v.get("postgres.redact"), true),
                 (int) positiveLong("maxfiles", v.get("maxfiles"), 0, 1, 1_000_000),
                 size("maxsize", v.get("maxsize"), 0),
-                Optional.ofNullable(v.get("service")).map(Options::service),
+                v.get("service") == null ? Optional.empty() : Optional.of(service(v.get("service"))),
                 bool("jfr.environment", v.get("jfr.environment"), false),
                 choice("startup", v.get("startup"), Startup.values(), Startup.ASYNC,
                         "async (main starts at once) wait (main starts once the probes are attached)"),
@@ -230,13 +230,25 @@ public record Options(
         return Collections.unmodifiableSet(set);
     }
 
-    private static final Pattern DURATION = Pattern.compile("(\\d+)(ns|us|ms|s|m|h)?");
+    /**
+     * The option's patterns, compiled when a duration or size is given (most start-ups give
+     * none: a regular expression costs the JVM lambda classes and JIT work at its first use).
+     */
+    private static final class Patterns {
+        static final Pattern DURATION = Pattern.compile("(\\d+)(ns|us|ms|s|m|h)?");
+        static final Pattern SIZE = Pattern.compile("(\\d+)([kmg]?)b?");
+    }
+
+    /** An optional duration option: empty when not given. */
+    private static Optional<Duration> optionalDuration(String key, String text, boolean zeroAllowed) {
+        return text == null ? Optional.empty() : Optional.of(duration(key, text, null, zeroAllowed));
+    }
 
     static Duration duration(String key, String text, Duration fallback, boolean zeroAllowed) {
         if (text == null) {
             return fallback;
         }
-        Matcher m = DURATION.matcher(text.strip().toLowerCase(Locale.ROOT));
+        Matcher m = Patterns.DURATION.matcher(text.strip().toLowerCase(Locale.ROOT));
         String accepted = "a number with a unit ns us ms s m h, e.g. 10ms, 20s, 10m"
                 + (zeroAllowed ? ", or 0" : "");
         if (!m.matches()) {
@@ -282,13 +294,11 @@ public record Options(
         return n;
     }
 
-    private static final Pattern SIZE = Pattern.compile("(\\d+)([kmg]?)b?");
-
     static long size(String key, String text, long fallback) {
         if (text == null) {
             return fallback;
         }
-        Matcher m = SIZE.matcher(text.strip().toLowerCase(Locale.ROOT));
+        Matcher m = Patterns.SIZE.matcher(text.strip().toLowerCase(Locale.ROOT));
         if (!m.matches()) {
             throw new IllegalArgumentException("option '" + key + "' has bad value '" + text
                     + "'; accepted: bytes with an optional unit k m g, e.g. 512k, or 0");
@@ -430,7 +440,9 @@ public record Options(
         List<String> parts = new ArrayList<>();
         parts.add("file=" + file);
         List<String> names = new ArrayList<>();
-        probes.forEach(p -> names.add(p.key()));
+        for (ProbeName p : probes) {
+            names.add(p.key());
+        }
         parts.add("probes=" + String.join("+", names));
         parts.add("syscall.threshold=" + syscallThreshold.toNanos() + "ns");
         if (offcpuVirtual) {
@@ -440,7 +452,9 @@ public record Options(
         if (jit != Jit.C1) {
             parts.add("jit=" + jit.key());
         }
-        duration.ifPresent(d -> parts.add("duration=" + d.toMillis() + "ms"));
+        if (duration.isPresent()) {
+            parts.add("duration=" + duration.get().toMillis() + "ms");
+        }
         parts.add("log=" + log.name().toLowerCase(Locale.ROOT));
         return String.join(",", parts);
     }

@@ -126,7 +126,8 @@ final class WorkDir {
     }
 
     private static String start(ProcessHandle p) {
-        return p.info().startInstant().map(Instant::toString).orElse("?");
+        Optional<Instant> start = p.info().startInstant();
+        return start.isPresent() ? start.get().toString() : "?";
     }
 
     private static String bootId() {

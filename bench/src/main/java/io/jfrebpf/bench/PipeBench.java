@@ -34,44 +34,28 @@ import jdk.jfr.consumer.RecordingFile;
  * Usage: {@code PipeBench agent.jar bench-classes getppid_loop out-dir [rounds] [seconds] [libasyncProfiler.so]}.
  */
 public final class PipeBench {
-    private final Path agentJar;
-    private final Path classes;
-    private final Path getppid;
     private final Path pingpong;
-    private final Path out;
-    private final int rounds;
-    private final double seconds;
-    private final Path asyncProfiler;
     /** Marks the async-profiler configuration among agent option strings. */
     static final String PEER = Measure.PEER;
+    private final BenchArgs a;
     private final Path java = Path.of(System.getProperty("java.home"), "bin", "java");
 
     private PipeBench(String[] args) {
-        agentJar = Path.of(args[0]).toAbsolutePath();
-        classes = Path.of(args[1]).toAbsolutePath();
-        getppid = Path.of(args[2]).toAbsolutePath();
-        pingpong = getppid.resolveSibling("pingpong");
-        out = Path.of(args[3]).toAbsolutePath();
-        rounds = args.length > 4 ? Integer.parseInt(args[4]) : 3;
-        seconds = args.length > 5 ? Double.parseDouble(args[5]) : 5;
-        asyncProfiler = args.length > 6 ? Path.of(args[6]).toAbsolutePath() : null;
+        a = BenchArgs.parse(args, "PipeBench agent.jar bench-classes getppid_loop out-dir [rounds] [seconds] [libasyncProfiler.so]");
+        pingpong = a.tool().resolveSibling("pingpong");
     }
 
     public static void main(String[] args) throws Exception {
-        if (args.length < 4) {
-            System.err.println("usage: PipeBench agent.jar bench-classes getppid_loop out-dir [rounds] [seconds]");
-            System.exit(2);
-        }
         new PipeBench(args).run();
     }
 
     private void run() throws Exception {
-        Files.createDirectories(out);
+        Files.createDirectories(a.out());
         Map<String, String> configs = new LinkedHashMap<>();
         configs.put("no agent", null);
         configs.put("default probes", "");
         configs.put("probes=syscall+file", "probes=syscall+file");
-        if (asyncProfiler != null) {
+        if (a.asyncProfiler() != null) {
             configs.put("async-profiler 4.2 (cpu, 10 ms, jfr)", PEER);
         }
 
@@ -85,25 +69,25 @@ public final class PipeBench {
         configs.keySet().forEach(k -> tax.put(k, new ArrayList<>()));
         configs.keySet().forEach(k -> switchTax.put(k, new ArrayList<>()));
 
-        for (int round = 1; round <= rounds; round++) {
+        for (int round = 1; round <= a.rounds(); round++) {
             for (Map.Entry<String, String> c : configs.entrySet()) {
-                log("round %d/%d: file-read loop, %s", round, rounds, c.getKey());
-                Path recording = out.resolve("loop-" + round + ".jfr");
+                log("round %d/%d: file-read loop, %s", round, a.rounds(), c.getKey());
+                Path recording = a.out().resolve("loop-" + round + ".jfr");
                 Files.deleteIfExists(recording);
-                String output = runJvm(c.getValue(), recording, String.valueOf(seconds));
+                String output = runJvm(c.getValue(), recording, String.valueOf(a.seconds()));
                 throughput.computeIfAbsent(c.getKey(), k -> new ArrayList<>()).add(parse(output, "ops/s=(\\d+)"));
                 if (c.getValue() != null && !c.getValue().equals(PEER)) {
                     long[] fileEvents = fileEvents(recording);
-                    drained.computeIfAbsent(c.getKey(), k -> new ArrayList<>()).add(fileEvents[0] / (seconds + 1.0));
+                    drained.computeIfAbsent(c.getKey(), k -> new ArrayList<>()).add(fileEvents[0] / (a.seconds() + 1.0));
                     lost.merge(c.getKey(), fileEvents[1], Long::sum);
                     Files.deleteIfExists(recording);
                 }
             }
-            log("round %d/%d: host tax, no JVM", round, rounds);
+            log("round %d/%d: host tax, no JVM", round, a.rounds());
             tax.get("no JVM").add(getppidNs());
             switchTax.get("no JVM").add(pingpongNs());
             for (Map.Entry<String, String> c : configs.entrySet()) {
-                log("round %d/%d: host tax, JVM with %s", round, rounds, c.getKey());
+                log("round %d/%d: host tax, JVM with %s", round, a.rounds(), c.getKey());
                 double[] t = taxWhileJvm(c.getValue());
                 tax.get(c.getKey()).add(t[0]);
                 switchTax.get(c.getKey()).add(t[1]);
@@ -112,7 +96,7 @@ public final class PipeBench {
 
         StringBuilder report = new StringBuilder();
         report.append(String.format(Locale.ROOT, "## Syscall-heavy loop (open+read+close of a small file, 1 thread, %.0f s, median of %d)%n%n",
-                seconds, rounds));
+                a.seconds(), a.rounds()));
         report.append("| configuration | ops/s | vs no agent | file events/s drained | lost |\n|---|---|---|---|---|\n");
         double base = median(throughput.get("no agent"));
         for (String k : configs.keySet()) {
@@ -121,7 +105,7 @@ public final class PipeBench {
                     drained.containsKey(k) ? String.format(Locale.ROOT, "%,.0f", median(drained.get(k))) : "-",
                     lost.containsKey(k) ? String.valueOf(lost.get(k)) : "-"));
         }
-        report.append(String.format(Locale.ROOT, "%n## Host-wide tax on other processes (median of %d rounds)%n%n", rounds));
+        report.append(String.format(Locale.ROOT, "%n## Host-wide tax on other processes (median of %d rounds)%n%n", a.rounds()));
         report.append("| while | ns per getppid() (best of 5x2M) | vs no JVM | ns per pipe round trip, 2 context switches (best of 5x100k) | vs no JVM |\n|---|---|---|---|---|\n");
         double bare = median(tax.get("no JVM"));
         double bareSwitch = median(switchTax.get("no JVM"));
@@ -133,29 +117,29 @@ public final class PipeBench {
         }
         report.append("\nall samples: throughput ").append(throughput).append("\n             tax ").append(tax)
                 .append("\n             switch tax ").append(switchTax).append('\n');
-        Files.writeString(out.resolve("pipe.md"), report);
+        Files.writeString(a.out().resolve("pipe.md"), report);
         System.out.println();
         System.out.println(report);
-        System.out.println("written to " + out.resolve("pipe.md"));
+        System.out.println("written to " + a.out().resolve("pipe.md"));
     }
 
     private String runJvm(String agentOptions, Path recording, String... args) throws Exception {
         List<String> cmd = new ArrayList<>(List.of(java.toString(), "--enable-native-access=ALL-UNNAMED"));
         cmd.addAll(agentFlags(agentOptions, recording));
-        cmd.addAll(List.of("-cp", classes.toString(), FileReadLoop.class.getName()));
+        cmd.addAll(List.of("-cp", a.classes().toString(), FileReadLoop.class.getName()));
         cmd.addAll(List.of(args));
-        return Measure.run(cmd, out);
+        return Measure.run(cmd, a.out());
     }
 
     private List<String> agentFlags(String agentOptions, Path recording) {
-        return Measure.agentFlags(agentJar, asyncProfiler, agentOptions, recording);
+        return Measure.agentFlags(a.agentJar(), a.asyncProfiler(), agentOptions, recording);
     }
 
     /** ns per getppid() and per pipe round trip in other processes while a JVM runs with these options. */
     private double[] taxWhileJvm(String agentOptions) throws Exception {
-        Path recording = out.resolve("idle.jfr");
+        Path recording = a.out().resolve("idle.jfr");
         try {
-            return Measure.whileIdleJvm(java, agentFlags(agentOptions, recording), classes, out, () -> new double[] {getppidNs(), pingpongNs()});
+            return Measure.whileIdleJvm(java, agentFlags(agentOptions, recording), a.classes(), a.out(), () -> new double[] {getppidNs(), pingpongNs()});
         } finally {
             Files.deleteIfExists(recording);
         }
@@ -171,7 +155,7 @@ public final class PipeBench {
     }
 
     private double getppidNs() throws Exception {
-        Process p = new ProcessBuilder(getppid.toString(), "2000000", "5").redirectErrorStream(true).start();
+        Process p = new ProcessBuilder(a.tool().toString(), "2000000", "5").redirectErrorStream(true).start();
         String output = new String(p.getInputStream().readAllBytes());
         if (!p.waitFor(2, TimeUnit.MINUTES) || p.exitValue() != 0) {
             throw new IOException("getppid loop failed: " + output);

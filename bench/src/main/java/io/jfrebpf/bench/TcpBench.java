@@ -27,40 +27,24 @@ import jdk.jfr.consumer.RecordingFile;
  */
 public final class TcpBench {
     static final String PEER = Measure.PEER;
-    private final Path agentJar;
-    private final Path classes;
-    private final Path sendloop;
-    private final Path out;
-    private final int rounds;
-    private final double seconds;
-    private final Path asyncProfiler;
+    private final BenchArgs a;
     private final Path java = Path.of(System.getProperty("java.home"), "bin", "java");
 
     private TcpBench(String[] args) {
-        agentJar = Path.of(args[0]).toAbsolutePath();
-        classes = Path.of(args[1]).toAbsolutePath();
-        sendloop = Path.of(args[2]).toAbsolutePath();
-        out = Path.of(args[3]).toAbsolutePath();
-        rounds = args.length > 4 ? Integer.parseInt(args[4]) : 3;
-        seconds = args.length > 5 ? Double.parseDouble(args[5]) : 5;
-        asyncProfiler = args.length > 6 ? Path.of(args[6]).toAbsolutePath() : null;
+        a = BenchArgs.parse(args, "TcpBench agent.jar bench-classes sendloop out-dir [rounds] [seconds] [libasyncProfiler.so]");
     }
 
     public static void main(String[] args) throws Exception {
-        if (args.length < 4) {
-            System.err.println("usage: TcpBench agent.jar bench-classes sendloop out-dir [rounds] [seconds] [libasyncProfiler.so]");
-            System.exit(2);
-        }
         new TcpBench(args).run();
     }
 
     private void run() throws Exception {
-        Files.createDirectories(out);
+        Files.createDirectories(a.out());
         Map<String, String> configs = new LinkedHashMap<>();
         configs.put("no agent", null);
         configs.put("probes=tcp", "probes=tcp");
         configs.put("default probes", "");
-        if (asyncProfiler != null) {
+        if (a.asyncProfiler() != null) {
             configs.put("async-profiler (cpu, 10 ms, jfr)", PEER);
         }
         List<String> modes = List.of("keepalive", "churn");
@@ -70,17 +54,17 @@ public final class TcpBench {
         tax.put("no JVM", new ArrayList<>());
         configs.keySet().forEach(k -> tax.put(k, new ArrayList<>()));
 
-        for (int round = 1; round <= rounds; round++) {
+        for (int round = 1; round <= a.rounds(); round++) {
             for (String mode : modes) {
                 for (Map.Entry<String, String> c : configs.entrySet()) {
-                    log("round %d/%d: %s, %s", round, rounds, mode, c.getKey());
-                    Path recording = out.resolve("tcp-" + round + ".jfr");
+                    log("round %d/%d: %s, %s", round, a.rounds(), mode, c.getKey());
+                    Path recording = a.out().resolve("tcp-" + round + ".jfr");
                     Files.deleteIfExists(recording);
                     List<String> cmd = new ArrayList<>(List.of(java.toString(), "-XX:+PreserveFramePointer",
                             "--enable-native-access=ALL-UNNAMED"));
                     cmd.addAll(agentFlags(c.getValue(), recording));
-                    cmd.addAll(List.of("-cp", classes.toString(), TcpWorkload.class.getName(), mode, String.valueOf(seconds)));
-                    String output = Measure.run(cmd, out);
+                    cmd.addAll(List.of("-cp", a.classes().toString(), TcpWorkload.class.getName(), mode, String.valueOf(a.seconds())));
+                    String output = Measure.run(cmd, a.out());
                     throughput.computeIfAbsent(mode + "|" + c.getKey(), k -> new ArrayList<>()).add(parse(output, "ops/s=(\\d+)"));
                     if (c.getValue() != null && !c.getValue().equals(PEER)) {
                         long[] counted = tcpEvents(recording);
@@ -89,17 +73,17 @@ public final class TcpBench {
                     Files.deleteIfExists(recording);
                 }
             }
-            log("round %d/%d: host tax, no JVM", round, rounds);
+            log("round %d/%d: host tax, no JVM", round, a.rounds());
             tax.get("no JVM").add(sendNs());
             for (Map.Entry<String, String> c : configs.entrySet()) {
-                log("round %d/%d: host tax, JVM with %s", round, rounds, c.getKey());
+                log("round %d/%d: host tax, JVM with %s", round, a.rounds(), c.getKey());
                 tax.get(c.getKey()).add(taxWhileJvm(c.getValue()));
             }
         }
 
         StringBuilder report = new StringBuilder();
         report.append(String.format(Locale.ROOT, "## Request/response over loopback (100 B request, 1,000 B answer, %.0f s, median of %d)%n%n",
-                seconds, rounds));
+                a.seconds(), a.rounds()));
         report.append("| configuration | kept-alive ops/s | vs no agent | new connection per request ops/s | vs no agent | TcpConnection events (churn, all rounds) | lost |\n|---|---|---|---|---|---|---|\n");
         double baseKeep = median(throughput.get("keepalive|no agent"));
         double baseChurn = median(throughput.get("churn|no agent"));
@@ -112,7 +96,7 @@ public final class TcpBench {
                     churn, churn / baseChurn, e == null ? "-" : String.format(Locale.ROOT, "%,d", e[0]),
                     e == null ? "-" : String.valueOf(e[2] + eKeep[2])));
         }
-        report.append(String.format(Locale.ROOT, "%n## Host-wide tax: another process sending on a Unix socket pair (median of %d rounds)%n%n", rounds));
+        report.append(String.format(Locale.ROOT, "%n## Host-wide tax: another process sending on a Unix socket pair (median of %d rounds)%n%n", a.rounds()));
         report.append("| while | ns per send+receive (best of 5x500k) | vs no JVM |\n|---|---|---|\n");
         double bare = median(tax.get("no JVM"));
         for (Map.Entry<String, List<Double>> t : tax.entrySet()) {
@@ -120,28 +104,28 @@ public final class TcpBench {
             report.append(String.format(Locale.ROOT, "| %s | %.1f | %+.1f ns |%n", t.getKey(), v, v - bare));
         }
         report.append("\nall samples: throughput ").append(throughput).append("\n             tax ").append(tax).append('\n');
-        Files.writeString(out.resolve("tcp.md"), report);
+        Files.writeString(a.out().resolve("tcp.md"), report);
         System.out.println();
         System.out.println(report);
-        System.out.println("written to " + out.resolve("tcp.md"));
+        System.out.println("written to " + a.out().resolve("tcp.md"));
     }
 
     private List<String> agentFlags(String agentOptions, Path recording) {
-        return Measure.agentFlags(agentJar, asyncProfiler, agentOptions, recording);
+        return Measure.agentFlags(a.agentJar(), a.asyncProfiler(), agentOptions, recording);
     }
 
     /** ns per send+receive in another process while a JVM idles with these options. */
     private double taxWhileJvm(String agentOptions) throws Exception {
-        Path recording = out.resolve("idle.jfr");
+        Path recording = a.out().resolve("idle.jfr");
         try {
-            return Measure.whileIdleJvm(java, agentFlags(agentOptions, recording), classes, out, () -> sendNs());
+            return Measure.whileIdleJvm(java, agentFlags(agentOptions, recording), a.classes(), a.out(), () -> sendNs());
         } finally {
             Files.deleteIfExists(recording);
         }
     }
 
     private double sendNs() throws Exception {
-        Process p = new ProcessBuilder(sendloop.toString(), "500000", "5").redirectErrorStream(true).start();
+        Process p = new ProcessBuilder(a.tool().toString(), "500000", "5").redirectErrorStream(true).start();
         String output = new String(p.getInputStream().readAllBytes());
         if (!p.waitFor(5, TimeUnit.MINUTES) || p.exitValue() != 0) {
             throw new IOException("sendloop failed: " + output);

@@ -4,20 +4,29 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileAttribute;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Instant;
 import java.time.ZoneId;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.EnumSet;
 import java.util.List;
+import java.util.Set;
 
 /** The output file: its name, and the merge of the JVM's chunks with ours. */
 public final class JfrFiles {
-    private static final DateTimeFormatter STAMP = DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss");
+    /** Made for a {@code %t} only: a formatter's set-up is many classes and lambdas in the application's JVM. */
+    private static final class Stamp {
+        static final DateTimeFormatter FORMAT = DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss");
+    }
 
     private JfrFiles() {
     }
@@ -30,7 +39,7 @@ public final class JfrFiles {
             if (c == '%' && i + 1 < pattern.length()) {
                 char n = pattern.charAt(i + 1);
                 if (n == 'p' || n == 't' || n == '%') {
-                    b.append(n == 'p' ? String.valueOf(pid) : n == 't' ? STAMP.format(start.atZone(ZoneId.systemDefault())) : "%");
+                    b.append(n == 'p' ? String.valueOf(pid) : n == 't' ? Stamp.FORMAT.format(start.atZone(ZoneId.systemDefault())) : "%");
                     i++;
                     continue;
                 }
@@ -86,7 +95,7 @@ public final class JfrFiles {
             }
         }
         Path dir = out.toAbsolutePath().getParent();
-        Path tmp = Files.createTempFile(dir, "." + out.getFileName(), ".tmp");
+        Path tmp = newTemporary(dir, "." + out.getFileName());
         try {
             try (FileChannel o = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
                 for (Part p : parts) {
@@ -110,6 +119,34 @@ public final class JfrFiles {
             throw new IOException("cannot write " + out + ": " + e.getMessage(), e);
         }
     }
+
+    private static final int CREATE_ATTEMPTS = 100;
+
+    /**
+     * A new owner-only file {@code prefix<pid>-<clock>.tmp} in {@code dir}, as
+     * {@code Files.createTempFile} makes one but without its SecureRandom, whose seeding is ~100
+     * classes and spun code in the application's JVM at its exit.
+     */
+    static Path newTemporary(Path dir, String prefix) throws IOException {
+        long pid = ProcessHandle.current().pid();
+        for (int i = 0;; i++) {
+            Path candidate = dir.resolve(prefix + pid + "-" + Long.toHexString(System.nanoTime() + i) + ".tmp");
+            try {
+                try {
+                    return Files.createFile(candidate, OWNER_ONLY);
+                } catch (UnsupportedOperationException e) {
+                    return Files.createFile(candidate); // a file system without POSIX permissions
+                }
+            } catch (FileAlreadyExistsException e) {
+                if (i == CREATE_ATTEMPTS) {
+                    throw e;
+                }
+            }
+        }
+    }
+
+    private static final FileAttribute<Set<PosixFilePermission>> OWNER_ONLY = PosixFilePermissions.asFileAttribute(
+            EnumSet.of(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE));
 
     /** One chunk of an input and, for ours, the header fields and metadata id it gets in the output. */
     private static final class Part {

@@ -98,15 +98,6 @@ final class ObjectIndex<K> {
     }
 
     private void rehash(int capacity) {
-        int[] table = new int[capacity];
-        int mask = capacity - 1;
-        for (int index = 0; index < size; index++) {
-            int i = hashes[index] & mask;
-            while (table[i] != 0) {
-                i = (i + 1) & mask;
-            }
-            table[i] = index + 1;
-        }
-        slots = table;
+        slots = LinearProbing.slots(hashes, size, capacity);
     }
 }

@@ -16,10 +16,13 @@ import java.util.Optional;
  * first — from its debug information (PcDesc table and the UNSIGNED5-encoded scope stream).
  *
  * <p>Why this and not JVMTI CompiledMethodLoad events: it needs no native agent and costs nothing
- * until a pc is symbolized, and a pc is decoded once (cached). The price is that an nmethod freed
- * between the sample and its symbolization could be read as another one: blobs are re-read and
- * checked (kind, bounds, compile id) on every cache miss, and every read goes through
- * {@link SafeMemory}, so garbage gives an unresolved frame, never a crash.
+ * until a pc is symbolized, and a pc is decoded once (cached). The price is that an nmethod can be
+ * freed between the sample and its symbolization, and its space taken by another: the kernel's
+ * walk records each compiled frame's compile id (unique in the JVM's life), a blob is re-read and
+ * checked (kind, bounds, compile id) on every cache miss, and {@link #holds} tells whether it is
+ * still there once its names are read; what was read of a compilation is kept by its compile
+ * id ({@link #scopesOfFreed}). Every read goes through {@link SafeMemory}, so garbage gives an
+ * unresolved frame, never a crash.
  */
 public final class CodeCache {
     /** A scope at a pc of compiled code: the method (a {@code Method*}) and the bci in it. */
@@ -40,13 +43,58 @@ public final class CodeCache {
     public record HeapBounds(long low, long high, long segmap, int log2SegmentSize) {
     }
 
-    private record DebugInfo(int[] pcOffsets, int[] decodeOffsets, byte[] scopes, long metadataBegin) {
+    /**
+     * An nmethod's PcDescs and scopes, copied, for the compilation (compile id) it was read from,
+     * with what was read of its live memory since: the Method*s of its metadata by index (0: not
+     * read yet) and whether it records debug information between safepoints. Kept by compile id,
+     * so that a frame of an nmethod freed since can still be told by what was read while it lived
+     * ({@link #scopesOfFreed}).
+     */
+    private static final class DebugInfo {
+        final long codeBegin;
+        final long end;
+        final int[] pcOffsets;
+        final int[] decodeOffsets;
+        final byte[] scopes;
+        final long metadataBegin;
+        long[] methods = new long[8];
+        /** -1: not known yet; 0 or 1. */
+        int nonSafepoints = -1;
+
+        DebugInfo(long codeBegin, long end, int[] pcOffsets, int[] decodeOffsets, byte[] scopes, long metadataBegin) {
+            this.codeBegin = codeBegin;
+            this.end = end;
+            this.pcOffsets = pcOffsets;
+            this.decodeOffsets = decodeOffsets;
+            this.scopes = scopes;
+            this.metadataBegin = metadataBegin;
+        }
+
+        /** The Method* at a metadata index (1 up), read from the live nmethod when live, else as read before; 0 if not known. */
+        synchronized long method(int index, boolean live) {
+            if (index - 1 < methods.length && methods[index - 1] != 0) {
+                return methods[index - 1];
+            }
+            if (!live) {
+                return 0;
+            }
+            long m = SafeMemory.readLong(metadataBegin + 8L * (index - 1), 0);
+            if (m != 0 && index <= MAX_METADATA) {
+                if (index - 1 >= methods.length) {
+                    methods = java.util.Arrays.copyOf(methods, Math.max(index, methods.length * 2));
+                }
+                methods[index - 1] = m;
+            }
+            return m;
+        }
     }
 
     private static final int PC_DESC_SENTINEL = Integer.MAX_VALUE;
     private static final int MAX_DEBUG_BYTES = 4 << 20;
     private static final int MAX_INLINE_DEPTH = 64;
     private static final int DEBUG_INFO_CACHE = 2048;
+    /** Metadata entries remembered of an nmethod (its Method*s: a few, up to hundreds with deep inlining). */
+    private static final int MAX_METADATA = 1 << 16;
 
     private final Layout l;
     private final List<Heap> heaps;
@@ -56,9 +104,10 @@ public final class CodeCache {
     private final long interpreterEnd;
     private final long callStubReturn;
     private final Map<Long, String> names = new LinkedHashMap<>();
-    private final Map<Long, DebugInfo> debugInfo = Collections.synchronizedMap(new LinkedHashMap<>(64, 0.75f, true) {
+    /** By compile id. */
+    private final Map<Integer, DebugInfo> debugInfo = Collections.synchronizedMap(new LinkedHashMap<>(64, 0.75f, true) {
         @Override
-        protected boolean removeEldestEntry(Map.Entry<Long, DebugInfo> eldest) {
+        protected boolean removeEldestEntry(Map.Entry<Integer, DebugInfo> eldest) {
             return size() > DEBUG_INFO_CACHE;
         }
     });
@@ -249,6 +298,17 @@ public final class CodeCache {
     }
 
     /**
+     * Whether nm is still the blob at pc: neither freed nor its space taken by another nmethod
+     * since it was read (which a compile id of its own tells). Asked after its debug information
+     * and its methods are read, so that they are known to be of the nmethod that ran there.
+     */
+    public boolean holds(Blob nm, long pc) {
+        Optional<Blob> now = blobAt(pc);
+        return now.isPresent() && now.get().address() == nm.address() && now.get().kind() == nm.kind()
+                && now.get().compileId() == nm.compileId() && now.get().method() == nm.method();
+    }
+
+    /**
      * The scopes at pc in an nmethod, innermost (the most deeply inlined method) first; the last
      * is the nmethod's own method. pc is a return address or, for the innermost frame of a
      * sample, any pc: the scope is the one recorded at the first PcDesc at or after it.
@@ -258,22 +318,53 @@ public final class CodeCache {
             return List.of();
         }
         DebugInfo d = debugInfo(nm);
-        if (d == null) {
-            return List.of();
-        }
-        long rel = pc - nm.codeBegin();
-        if (rel < 0 || rel > Integer.MAX_VALUE) {
-            return List.of();
+        List<Scope> scopes = d == null ? null : scopesAt(d, pc, false, nm, true);
+        return scopes == null ? List.of() : scopes;
+    }
+
+    /**
+     * The scopes at pc (atReturn: a return address) of an nmethod freed since its frame was
+     * sampled, by its compile id, from what was read of it while it lived ({@link #forget} drops
+     * what a read of an nmethod that did not stay proved): null when that is not all there.
+     */
+    public List<Scope> scopesOfFreed(int compileId, long pc, boolean atReturn) {
+        DebugInfo d = debugInfo.get(compileId);
+        return d == null ? null : scopesAt(d, pc, atReturn, null, false);
+    }
+
+    /** Forgets what was read of a compilation: its nmethod did not stay while it was read, and the reads may be of what came after. */
+    public void forget(int compileId) {
+        debugInfo.remove(compileId);
+    }
+
+    /** The scopes at pc in d; nm (live only): the nmethod to read what d does not know yet. Null when not known. */
+    private List<Scope> scopesAt(DebugInfo d, long pc, boolean atReturn, Blob nm, boolean live) {
+        long rel = pc - d.codeBegin;
+        if (rel < 0 || rel > Integer.MAX_VALUE || pc >= d.end) {
+            return live ? List.of() : null; // not this compilation's code
         }
         int i = firstAtOrAfter(d.pcOffsets, (int) rel);
         if (i < 0) {
             return List.of();
         }
-        return scopesAtPcDesc(d, i);
+        if (atReturn && d.pcOffsets[i] != rel) {
+            synchronized (d) {
+                if (d.nonSafepoints < 0 && live) {
+                    d.nonSafepoints = recordsNonSafepoints(nm, d) ? 1 : 0;
+                }
+            }
+            if (d.nonSafepoints < 0) {
+                return null;
+            }
+            if (d.nonSafepoints == 0) {
+                return List.of();
+            }
+        }
+        return scopesAtPcDesc(d, i, live);
     }
 
-    /** The chain of scopes of the i-th PcDesc, innermost first. */
-    private List<Scope> scopesAtPcDesc(DebugInfo d, int i) {
+    /** The chain of scopes of the i-th PcDesc, innermost first; null when a method is not known (not live). */
+    private List<Scope> scopesAtPcDesc(DebugInfo d, int i, boolean live) {
         List<Scope> scopes = new ArrayList<>(4);
         int offset = d.decodeOffsets[i];
         while (offset > 0 && offset < d.scopes.length && scopes.size() < MAX_INLINE_DEPTH) {
@@ -284,8 +375,11 @@ public final class CodeCache {
             if (sender < 0 || methodIndex <= 0) {
                 break;
             }
-            long method = SafeMemory.readLong(d.metadataBegin + 8L * (methodIndex - 1), 0);
+            long method = d.method(methodIndex, live);
             if (method == 0) {
+                if (!live) {
+                    return null;
+                }
                 break;
             }
             scopes.add(new Scope(method, bci));
@@ -311,15 +405,8 @@ public final class CodeCache {
             return List.of();
         }
         DebugInfo d = debugInfo(nm);
-        long rel = returnAddress - nm.codeBegin();
-        if (d == null || rel < 0 || rel > Integer.MAX_VALUE) {
-            return List.of();
-        }
-        int i = firstAtOrAfter(d.pcOffsets, (int) rel);
-        if (i < 0) {
-            return List.of();
-        }
-        return d.pcOffsets[i] == rel || recordsNonSafepoints(nm, d) ? scopesAtPcDesc(d, i) : List.of();
+        List<Scope> scopes = d == null ? null : scopesAt(d, returnAddress, true, nm, true);
+        return scopes == null ? List.of() : scopes;
     }
 
     /**
@@ -401,14 +488,14 @@ public final class CodeCache {
     }
 
     private DebugInfo debugInfo(Blob nm) {
-        long key = nm.address() ^ ((long) nm.compileId() << 48);
-        DebugInfo d = debugInfo.get(key);
+        // by compile id: the same space is taken by one nmethod after another, each a compilation of its own
+        DebugInfo d = debugInfo.get(nm.compileId());
         if (d != null) {
             return d;
         }
         ByteBuffer b = SafeMemory.bytes(nm.address(), (int) l.nmSize);
-        if (b == null) {
-            return null;
+        if (b == null || b.getInt((int) l.nmCompileId) != nm.compileId()) {
+            return null; // another nmethod there since nm was read
         }
         long immutable = b.getLong((int) l.nmImmutableData);
         int immutableSize = b.getInt((int) l.nmImmutableDataSize);
@@ -441,9 +528,9 @@ public final class CodeCache {
             decodeOffsets[count] = pcs.getInt(i * stride + (int) l.pcScopeDecodeOffset);
             count++;
         }
-        d = new DebugInfo(java.util.Arrays.copyOf(pcOffsets, count), java.util.Arrays.copyOf(decodeOffsets, count),
+        d = new DebugInfo(nm.codeBegin(), nm.end(), java.util.Arrays.copyOf(pcOffsets, count), java.util.Arrays.copyOf(decodeOffsets, count),
                 scopes, metadataBegin);
-        debugInfo.put(key, d);
+        debugInfo.put(nm.compileId(), d);
         return d;
     }
 }

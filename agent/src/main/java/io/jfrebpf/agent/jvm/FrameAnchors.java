@@ -9,6 +9,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.file.Path;
 import java.util.Optional;
+import java.util.OptionalLong;
 
 /**
  * Where a BPF program finds the frame anchor of the Java thread it interrupted: the last Java
@@ -67,7 +68,11 @@ public record FrameAnchors(long tlsModule, long tlsOffset, long anchorOffset, lo
 
     /** The anchors of this JVM, checked on another thread; throws with the reason when they cannot be found. */
     static FrameAnchors locate(VmStructs vm) throws Throwable {
-        Path libjvm = ProcMaps.selfAtStart().libjvm().orElseThrow(() -> new IllegalStateException("libjvm not mapped"));
+        Optional<Path> mapped = ProcMaps.selfAtStart().libjvm();
+        if (mapped.isEmpty()) {
+            throw new IllegalStateException("libjvm not mapped");
+        }
+        Path libjvm = mapped.get();
         long anchor = vm.requireField("JavaThread", "_anchor");
         if (vm.requireField("JavaFrameAnchor", "_last_Java_sp") != 0 || vm.requireField("JavaFrameAnchor", "_last_Java_pc") != 8
                 || vm.requireField("JavaFrameAnchor", "_last_Java_fp") != 16) {
@@ -81,9 +86,14 @@ public record FrameAnchors(long tlsModule, long tlsOffset, long anchorOffset, lo
             }
             states |= 1L << state;
         }
-        long stackBase = vm.fieldOffset("JavaThread", "_stack_base").orElseGet(() -> vm.requireField("Thread", "_stack_base"));
+        OptionalLong ownStackBase = vm.fieldOffset("JavaThread", "_stack_base");
+        long stackBase = ownStackBase.isPresent() ? ownStackBase.getAsLong() : vm.requireField("Thread", "_stack_base");
         long module = tlsModule(libjvm);
-        OsThreadIds ids = OsThreadIds.of(vm).orElseThrow(() -> new IllegalStateException("VMStructs lack _osthread"));
+        Optional<OsThreadIds> osThreads = OsThreadIds.of(vm);
+        if (osThreads.isEmpty()) {
+            throw new IllegalStateException("VMStructs lack _osthread");
+        }
+        OsThreadIds ids = osThreads.get();
         FrameAnchors a = new FrameAnchors(module, threadCurrentOffset(module, ids), anchor,
                 vm.requireField("JavaThread", "_thread_state"), stackBase, states);
         if (a.windowSize() > MAX_WINDOW || (stackBase & 7) != 0 || (anchor & 7) != 0 || (a.stateOffset & 3) != 0) {
@@ -166,25 +176,40 @@ public record FrameAnchors(long tlsModule, long tlsOffset, long anchorOffset, lo
 
     /** Follows the path a program will follow on another Java thread: it must lead to that thread's JavaThread. */
     private void checkOnAnotherThread(OsThreadIds ids) throws Throwable {
-        Throwable[] failure = new Throwable[1];
-        Thread t = new Thread(() -> {
+        OtherThread check = new OtherThread(this, ids);
+        Thread t = new Thread(check, "jfr-ebpf-anchor-check");
+        t.setDaemon(true);
+        t.start();
+        t.join(5_000);
+        if (t.isAlive() || check.failure != null) {
+            throw check.failure != null ? check.failure : new IllegalStateException("the check on another thread did not end");
+        }
+    }
+
+    /** The check's thread (a class, not a lambda: a lambda costs a spun class at start-up). */
+    private static final class OtherThread implements Runnable {
+        private final FrameAnchors anchors;
+        private final OsThreadIds ids;
+        volatile Throwable failure;
+
+        OtherThread(FrameAnchors anchors, OsThreadIds ids) {
+            this.anchors = anchors;
+            this.ids = ids;
+        }
+
+        @Override
+        public void run() {
             try {
-                long thread = SafeMemory.readLong(tlsBlock(tlsModule) + tlsOffset, 0);
+                long thread = SafeMemory.readLong(tlsBlock(anchors.tlsModule) + anchors.tlsOffset, 0);
                 int tid = thread == 0 ? 0 : ids.of(thread);
-                long base = thread == 0 ? 0 : SafeMemory.readLong(thread + stackBaseOffset, 0);
+                long base = thread == 0 ? 0 : SafeMemory.readLong(thread + anchors.stackBaseOffset, 0);
                 if (tid != Tid.current() || base == 0) {
                     throw new IllegalStateException(String.format("on another thread the TLS path leads to 0x%x (tid %d, stack"
                             + " base 0x%x), not to its JavaThread", thread, tid, base));
                 }
             } catch (Throwable e) {
-                failure[0] = e;
+                failure = e;
             }
-        }, "jfr-ebpf-anchor-check");
-        t.setDaemon(true);
-        t.start();
-        t.join(5_000);
-        if (t.isAlive() || failure[0] != null) {
-            throw failure[0] != null ? failure[0] : new IllegalStateException("the check on another thread did not end");
         }
     }
 }

@@ -11,10 +11,10 @@ import java.util.Optional;
  * What the kernel's stack walk (bpf/stack.bpf.h) needs to step HotSpot's frames without frame
  * pointers, from VMStructs: the code heaps and their segment maps (where the code blob of a pc
  * starts), the CodeBlob and nmethod fields it reads there (frame size, code begin, frame-complete
- * offset, kind, verified entry, deoptimization handlers and where a deoptimized frame keeps its
- * pc), the entry frame's return address, Continuation.enterSpecial's return pc and where a thread
- * keeps its continuation entry, and where an upcall stub keeps the anchor of the Java frame that
- * called out. Handed over once, in {@code .rodata} ({@code struct hotspot_layout} of bpf/stack.h):
+ * offset, kind, verified entry, deoptimization handlers, where a deoptimized frame keeps its
+ * pc, and the compile id each compiled frame is recorded with), the entry frame's return
+ * address, Continuation.enterSpecial's return pc and where a thread keeps its continuation
+ * entry, and where an upcall stub keeps the anchor of the Java frame that called out. Handed over once, in {@code .rodata} ({@code struct hotspot_layout} of bpf/stack.h):
  * the heaps' bounds are fixed when the JVM starts, the segment maps and blobs are read live by
  * the walk as code is compiled and freed.
  *
@@ -77,6 +77,7 @@ public final class HotSpotFrames {
         put(b, StackLayout.HotspotLayout.NM_DEOPT_HANDLER, vm.requireField("nmethod", "_deopt_handler_offset"), 4, nmethod);
         put(b, StackLayout.HotspotLayout.NM_DEOPT_MH_HANDLER, vm.requireField("nmethod", "_deopt_mh_handler_offset"), 4, nmethod);
         put(b, StackLayout.HotspotLayout.NM_ORIG_PC, vm.requireField("nmethod", "_orig_pc_offset"), 4, nmethod);
+        put(b, StackLayout.HotspotLayout.NM_COMPILE_ID, vm.requireField("nmethod", "_compile_id"), 4, nmethod);
         if (vm.requireSize("CodeBlobKind") != 1) {
             throw new IllegalStateException("CodeBlob::_kind is not one byte");
         }

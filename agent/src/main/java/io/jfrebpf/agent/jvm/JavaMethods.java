@@ -119,6 +119,21 @@ public final class JavaMethods {
         return m;
     }
 
+    /**
+     * The method at a {@code Method*}, read now whatever is cached (and cached anew): for a
+     * {@code Method*} known to be live, such as one of an nmethod still in the code cache. A class
+     * unloaded since the cached read may have left its metadata's space to another class, laid out
+     * alike: the same {@code Method*} is then another method.
+     */
+    public synchronized Optional<JavaMethod> reread(long method) {
+        if (method == 0 || (method & 7) != 0) {
+            return Optional.empty();
+        }
+        Optional<JavaMethod> m = read(method);
+        cache.put(method, m);
+        return m;
+    }
+
     private Optional<JavaMethod> read(long method) {
         ByteBuffer mb = SafeMemory.bytes(method, (int) methodSize);
         if (mb == null) {

@@ -8,6 +8,7 @@ import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicReference;
@@ -23,8 +24,15 @@ import java.util.concurrent.atomic.AtomicReference;
  * <p>The offset comes from VMStructs when they list the field, else from a calibration: the one
  * word of the JavaThread that holds the Java id of what is mounted, on a platform thread and on
  * virtual threads of the agent's own, mounted again and again. Either way it is checked on those
- * threads before a program relies on it; when the check fails, no program reads it and events of
- * virtual threads name their carriers, as {@link #describe} says (for {@code ebpf.ProbeStatus}).
+ * threads before an event is named by it; when the check fails, no program reads it (or, when it
+ * fails later, no event is named by what they read) and events of virtual threads name their
+ * carriers, as {@link #describe} says (for {@code ebpf.ProbeStatus}).
+ *
+ * <p>With the offset from VMStructs, the check on virtual threads waits for the first event that
+ * names one ({@link #confirmed}): until then the word holds platform threads' ids, checked at
+ * once on the agent's thread. A JVM that never runs a virtual thread never starts a carrier pool
+ * for the agent (its threads, classes and JIT work were about a tenth of an idle JVM's cost of
+ * the agent).
  */
 public final class MountedThreads {
     /** Virtual threads the check runs, each mounted this many times (a sleep in between unmounts it). */
@@ -37,53 +45,94 @@ public final class MountedThreads {
     private final long tlsModule;
     private final long tlsOffset;
     private final long idOffset;
-    private final String how;
+    /** Null once checked on virtual threads (or never to be); else what their check reads through. */
+    private FrameAnchors unchecked;
+    /** False when the check on virtual threads failed: what the programs read names no event. */
+    private volatile boolean trusted;
+    private volatile String how;
 
-    private MountedThreads(long tlsModule, long tlsOffset, long idOffset, String how) {
+    private MountedThreads(long tlsModule, long tlsOffset, long idOffset, FrameAnchors unchecked, String how) {
         this.tlsModule = tlsModule;
         this.tlsOffset = tlsOffset;
         this.idOffset = idOffset;
+        this.unchecked = unchecked;
+        this.trusted = idOffset != 0;
         this.how = how;
     }
 
     /** Nothing is read: events of virtual threads name their carriers, for the reason given. */
     public static MountedThreads unknown(String reason) {
-        return new MountedThreads(0, 0, 0, reason);
+        return new MountedThreads(0, 0, 0, null, reason);
     }
 
     /** This JVM's layout, checked on threads of the agent's own; never throws (see {@link #known}). */
     public static MountedThreads find() {
         try {
-            VmStructs vm = VmStructs.load().orElseThrow(() -> new IllegalStateException("VMStructs unreadable"));
+            Optional<VmStructs> loaded = VmStructs.load();
+            if (loaded.isEmpty()) {
+                throw new IllegalStateException("VMStructs unreadable");
+            }
+            VmStructs vm = loaded.get();
             FrameAnchors tls = FrameAnchors.locate(vm);
             OptionalLong listed = vm.fieldOffset("JavaThread", "_monitor_owner_id");
-            long offset;
-            String source;
+            MountedThreads m;
             if (listed.isPresent()) {
-                offset = listed.getAsLong();
-                source = "VMStructs";
+                long offset = listed.getAsLong();
+                checkPlatform(tls, offset);
+                m = new MountedThreads(tls.tlsModule(), tls.tlsOffset(), offset, tls, named(offset,
+                        "VMStructs; checked on the agent's thread, on virtual threads at the first event of one"));
             } else {
                 int size = (int) Math.min(16_384, vm.typeSize("JavaThread").orElse(DEFAULT_SCAN_BYTES));
-                offset = calibrate(tls, size);
-                source = "found by calibration";
+                long offset = calibrate(tls, size);
+                int mounts = check(tls, offset);
+                m = new MountedThreads(tls.tlsModule(), tls.tlsOffset(), offset, null,
+                        named(offset, "found by calibration; checked on " + mounts + " mounts"));
             }
-            int mounts = check(tls, offset);
-            MountedThreads m = new MountedThreads(tls.tlsModule(), tls.tlsOffset(), offset, 
-                    "mounted virtual threads named by JavaThread::_monitor_owner_id at +" + offset + " (" + source + "; checked on "
-                    + mounts + " mounts)");
             Log.debug("threads: %s", m.how);
             return m;
         } catch (Throwable e) {
-            String reason = "events of virtual threads name their carriers: the mounted thread is not readable here ("
-                    + (e.getMessage() == null ? e.toString() : e.getMessage()) + ")";
+            String reason = unreadable(e);
             Log.info("threads: %s", reason);
             return unknown(reason);
         }
     }
 
+    private static String named(long offset, String how) {
+        return "mounted virtual threads named by JavaThread::_monitor_owner_id at +" + offset + " (" + how + ")";
+    }
+
+    private static String unreadable(Throwable e) {
+        return "events of virtual threads name their carriers: the mounted thread is not readable here ("
+                + (e.getMessage() == null ? e.toString() : e.getMessage()) + ")";
+    }
+
     /** Whether the programs read the mounted thread's id. */
     public boolean known() {
         return idOffset != 0;
+    }
+
+    /**
+     * Whether an event may be named by the id a program read (called when that id is not its
+     * OS thread's own: a virtual thread was mounted, or the word is not what it should be). The
+     * first call checks the word on virtual threads of the agent's own, which then share the
+     * application's carriers (some 15 ms, once); a failed check turns the naming off for the
+     * rest of the recording, as {@link #describe} then says. On the agent's thread only.
+     */
+    public boolean confirmed() {
+        FrameAnchors tls = unchecked;
+        if (tls != null) {
+            unchecked = null;
+            try {
+                int mounts = checkVirtual(tls, idOffset) + 1;
+                how = named(idOffset, "VMStructs; checked on " + mounts + " mounts");
+                Log.debug("threads: %s", how);
+            } catch (Throwable e) {
+                trusted = false;
+                how = unreadable(e);
+                Log.info("threads: %s", how);
+            }
+        }
+        return trusted;
     }
 
     /** How the mounted thread is read, or why it is not: for the log and {@code ebpf.ProbeStatus}. */
@@ -112,6 +161,12 @@ public final class MountedThreads {
      * mounted several times; throws unless every read is the thread's own id. Returns the reads.
      */
     static int check(FrameAnchors tls, long offset) throws Throwable {
+        checkPlatform(tls, offset);
+        return checkVirtual(tls, offset) + 1;
+    }
+
+    /** Throws unless the id at {@code offset} is this platform thread's own. */
+    static void checkPlatform(FrameAnchors tls, long offset) throws Throwable {
         if (offset <= 0 || (offset & 7) != 0) {
             throw new IllegalStateException("JavaThread::_monitor_owner_id at +" + offset);
         }
@@ -123,13 +178,17 @@ public final class MountedThreads {
             throw new IllegalStateException(String.format("on a platform thread +%d holds %d, not its id %d", offset, self,
                     Thread.currentThread().threadId()));
         }
+    }
+
+    /** Throws unless the id at {@code offset} is the virtual thread's own on every mount of the check; returns the reads. */
+    static int checkVirtual(FrameAnchors tls, long offset) throws Throwable {
         List<long[]> reads = onVirtualThreads(() -> new long[] {mountedId(tls, offset)});
         for (long[] r : reads) {
             if (r[0] != r[1]) {
                 throw new IllegalStateException(String.format("on virtual thread %d +%d holds %d", r[1], offset, r[0]));
             }
         }
-        return reads.size() + 1;
+        return reads.size();
     }
 
     /** The offset of the one word that holds the mounted thread's id on every thread looked at. */

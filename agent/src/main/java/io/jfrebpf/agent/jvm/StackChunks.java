@@ -7,75 +7,71 @@ import io.jfrebpf.agent.os.ElfFile;
 import io.jfrebpf.agent.os.ElfFiles;
 import io.jfrebpf.agent.os.ProcMaps;
 import io.jfrebpf.bpf.StackChunkNames;
-import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicReference;
+import java.util.Optional;
 
 /**
  * Where the kernel's walk reads the frames of a mounted virtual thread that are still in its stack
- * chunks on the heap (bpf/stack_chunk.bpf.h): the mounted continuation in enterSpecial's
- * ContinuationEntry, its {@code Continuation.tail}, and a {@code StackChunk}'s parent, size, sp,
- * bottom, cont and where its stack begins. HotSpot keeps the field offsets of these classes in
- * libjvm's statics ({@code jdk_internal_vm_StackChunk::_sp_offset} ...; VMStructs do not list them),
- * read here from libjvm's symbol table; and how the heap keeps an oop field: a narrow oop with
- * compressed oops ({@code CompressedOops::_base}, {@code _shift} from VMStructs), ZGC's coloured
- * pointer, or an address.
+ * chunks on the heap (bpf/stack_chunk.bpf.h): {@code Continuation.tail}, and a {@code
+ * StackChunk}'s parent, size, sp, bottom, cont and where its stack begins. HotSpot keeps the field
+ * offsets of these classes in libjvm's statics ({@code jdk_internal_vm_StackChunk::_sp_offset}
+ * ...; VMStructs do not list them), read here from libjvm's symbol table; and how the heap keeps
+ * an oop field, from libjvm's statics too: ZGC's coloured pointer when ZGC set its heap base
+ * ({@code ZAddressHeapBase}), a narrow oop when compressed oops set their heap range ({@code
+ * CompressedOops::_heap_address_range}; base and shift from VMStructs), else an address.
  *
- * <p>{@code ContinuationEntry::_cont} is the word after {@code _parent} in HotSpot's product
- * builds (not in VMStructs either). Everything is checked before a program relies on it, on a
- * virtual thread of the agent's own that parks deep in a recursion, so that its continuation is
- * thawed lazily and its chunk keeps frames: the chunk the tail leads to must lead back to the
- * continuation read in the entry, and hold frames within its bounds. When a part is missing or
- * the check fails, no program reads chunks (their frames stay a marked gap), as {@link #describe}
- * says.
+ * <p>Nothing runs on a virtual thread for this (a JVM that runs none never starts a carrier pool
+ * for the agent): the walk checks each chunk as it reads it instead, the chunk the continuation's
+ * tail leads to must lead back to it ({@code StackChunk.cont}), which also finds the continuation
+ * in enterSpecial's {@code ContinuationEntry} (its word {@code _cont} is not in VMStructs either).
+ * A wrong offset or decoding fails that check on every stack: such stacks keep their marked gap.
  */
 public final class StackChunks {
     static final int WIDE = 1;
     static final int NARROW = 2;
     static final int ZGC = 3;
-    /** Frames of the check's recursion: enough words that a thaw leaves most in the chunk (HotSpot thaws all below 500). */
-    static final int CHECK_DEPTH = 120;
-    static final int CHECK_MOUNTS = 4;
-    static final long CHECK_TIMEOUT_MS = 5_000;
 
-    /** The fields, as .rodata of bpf/stack_chunk.bpf.h. */
-    record Layout(int oops, long narrowBase, int narrowShift, int entryCont, int contTail, int parent, int size, int sp, int bottom,
-            int cont, int stack) {
-        Layout withEntryCont(int at) {
-            return new Layout(oops, narrowBase, narrowShift, at, contTail, parent, size, sp, bottom, cont, stack);
-        }
-    }
+    private static final String CHUNK = "_ZN26jdk_internal_vm_StackChunk";
+    private static final String PARENT = CHUNK + "14_parent_offsetE";
+    private static final String SIZE = CHUNK + "12_size_offsetE";
+    private static final String SP = CHUNK + "10_sp_offsetE";
+    private static final String BOTTOM = CHUNK + "14_bottom_offsetE";
+    private static final String CONT = CHUNK + "12_cont_offsetE";
+    private static final String TAIL = "_ZN28jdk_internal_vm_Continuation12_tail_offsetE";
+    private static final String STACK = "_ZN23InstanceStackChunkKlass16_offset_of_stackE";
+    private static final String Z_HEAP_BASE = "ZAddressHeapBase";
+    private static final String NARROW_RANGE = "_ZN14CompressedOops19_heap_address_rangeE";
+    private static final List<String> OFFSETS = List.of(PARENT, SIZE, SP, BOTTOM, CONT, TAIL, STACK);
 
-    private final Layout layout;
+    /** The .rodata of bpf/stack_chunk.bpf.h; null: chunks are not read. */
+    private final int[] offsets; // parent, size, sp, bottom, cont, tail, stack
+    private final int oops;
+    private final long narrowBase;
+    private final int narrowShift;
+    private final int entrySize;
     private final String how;
 
-    private StackChunks(Layout layout, String how) {
-        this.layout = layout;
+    private StackChunks(int[] offsets, int oops, long narrowBase, int narrowShift, int entrySize, String how) {
+        this.offsets = offsets;
+        this.oops = oops;
+        this.narrowBase = narrowBase;
+        this.narrowShift = narrowShift;
+        this.entrySize = entrySize;
         this.how = how;
     }
 
     /** No chunk is read, for the reason given. */
     public static StackChunks unknown(String reason) {
-        return new StackChunks(null, reason);
+        return new StackChunks(null, 0, 0, 0, 0, reason);
     }
 
-    /** This JVM's layout, checked on a virtual thread of the agent's own; never throws. */
-    public static StackChunks find(VmStructs vm, FrameAnchors tls) {
+    /** This JVM's layout; never throws. */
+    public static StackChunks find(VmStructs vm) {
         try {
-            Layout read = read(vm);
-            long contEntry = vm.requireField("JavaThread", "_cont_entry");
-            int entrySize = (int) vm.requireSize("ContinuationEntry");
-            int[] chunks = new int[1];
-            Layout l = check(read, tls, contEntry, entrySize, chunks);
-            StackChunks c = new StackChunks(l, "virtual threads' frames in their stack chunks walked (" + oopsName(l.oops())
-                    + " oops, ContinuationEntry::_cont at +" + l.entryCont() + " found by calibration; checked on " + chunks[0]
-                    + " chunks)");
-            Log.debug("stacks: %s", c.how);
-            return c;
-        } catch (Throwable e) {
+            return read(vm);
+        } catch (Exception | LinkageError e) {
             String reason = "frames of virtual threads still in their stack chunks are a marked gap: the chunks are not readable here ("
                     + (e.getMessage() == null ? e.toString() : e.getMessage()) + ")";
             Log.info("stacks: %s", reason);
@@ -83,17 +79,9 @@ public final class StackChunks {
         }
     }
 
-    private static String oopsName(int oops) {
-        return switch (oops) {
-            case NARROW -> "compressed";
-            case ZGC -> "ZGC's coloured";
-            default -> "64-bit";
-        };
-    }
-
     /** Whether the programs walk chunks. */
     public boolean known() {
-        return layout != null;
+        return offsets != null;
     }
 
     /** How chunks are read, or why not. */
@@ -103,55 +91,70 @@ public final class StackChunks {
 
     /** Sets the .rodata of an object that walks stacks (bpf/stack_chunk.bpf.h); before load. */
     public void prepare(BpfObject object) throws BpfException {
-        if (layout == null || !object.rodata().names().contains(StackChunkNames.Rodata.CHUNK_OOPS)) {
+        if (offsets == null || !object.rodata().names().contains(StackChunkNames.Rodata.CHUNK_OOPS)) {
             return;
         }
-        object.rodata().setInt(StackChunkNames.Rodata.CHUNK_OOPS, layout.oops());
-        object.rodata().setLong(StackChunkNames.Rodata.CHUNK_NARROW_BASE, layout.narrowBase());
-        object.rodata().setInt(StackChunkNames.Rodata.CHUNK_NARROW_SHIFT, layout.narrowShift());
-        object.rodata().setInt(StackChunkNames.Rodata.CHUNK_ENTRY_CONT, layout.entryCont());
-        object.rodata().setInt(StackChunkNames.Rodata.CHUNK_CONT_TAIL, layout.contTail());
-        object.rodata().setInt(StackChunkNames.Rodata.CHUNK_PARENT, layout.parent());
-        object.rodata().setInt(StackChunkNames.Rodata.CHUNK_SIZE, layout.size());
-        object.rodata().setInt(StackChunkNames.Rodata.CHUNK_SP, layout.sp());
-        object.rodata().setInt(StackChunkNames.Rodata.CHUNK_BOTTOM, layout.bottom());
-        object.rodata().setInt(StackChunkNames.Rodata.CHUNK_CONT, layout.cont());
-        object.rodata().setInt(StackChunkNames.Rodata.CHUNK_STACK, layout.stack());
+        object.rodata().setInt(StackChunkNames.Rodata.CHUNK_OOPS, oops);
+        object.rodata().setLong(StackChunkNames.Rodata.CHUNK_NARROW_BASE, narrowBase);
+        object.rodata().setInt(StackChunkNames.Rodata.CHUNK_NARROW_SHIFT, narrowShift);
+        object.rodata().setInt(StackChunkNames.Rodata.CHUNK_ENTRY_SIZE, entrySize);
+        object.rodata().setInt(StackChunkNames.Rodata.CHUNK_PARENT, offsets[0]);
+        object.rodata().setInt(StackChunkNames.Rodata.CHUNK_SIZE, offsets[1]);
+        object.rodata().setInt(StackChunkNames.Rodata.CHUNK_SP, offsets[2]);
+        object.rodata().setInt(StackChunkNames.Rodata.CHUNK_BOTTOM, offsets[3]);
+        object.rodata().setInt(StackChunkNames.Rodata.CHUNK_CONT, offsets[4]);
+        object.rodata().setInt(StackChunkNames.Rodata.CHUNK_CONT_TAIL, offsets[5]);
+        object.rodata().setInt(StackChunkNames.Rodata.CHUNK_STACK, offsets[6]);
     }
 
-    private static final String CHUNK = "_ZN26jdk_internal_vm_StackChunk";
-    private static final List<String> SYMBOLS = List.of(CHUNK + "14_parent_offsetE", CHUNK + "12_size_offsetE", CHUNK + "10_sp_offsetE",
-            CHUNK + "14_bottom_offsetE", CHUNK + "12_cont_offsetE", "_ZN28jdk_internal_vm_Continuation12_tail_offsetE",
-            "_ZN23InstanceStackChunkKlass16_offset_of_stackE");
-
-    private static Layout read(VmStructs vm) throws Exception {
+    private static StackChunks read(VmStructs vm) throws Exception {
+        int entrySize = (int) vm.requireSize("ContinuationEntry");
+        if (entrySize < 16 || entrySize > 128) {
+            throw new IllegalStateException("sizeof(ContinuationEntry) = " + entrySize);
+        }
         ProcMaps maps = ProcMaps.selfAtStart();
-        Path libjvm = maps.libjvm().orElseThrow(() -> new IllegalStateException("libjvm not mapped"));
-        ProcMaps.Mapping base = maps.mappings().stream().filter(m -> m.path().equals(libjvm.toString()) && m.offset() == 0).findFirst()
-                .orElseThrow(() -> new IllegalStateException("libjvm's first mapping not found"));
-        int[] v = new int[SYMBOLS.size()];
+        Optional<Path> found = maps.libjvm();
+        if (found.isEmpty()) {
+            throw new IllegalStateException("libjvm not mapped");
+        }
+        Path libjvm = found.get();
+        ProcMaps.Mapping base = null;
+        for (ProcMaps.Mapping m : maps.mappings()) {
+            if (m.offset() == 0 && m.path().equals(libjvm.toString())) {
+                base = m;
+                break;
+            }
+        }
+        if (base == null) {
+            throw new IllegalStateException("libjvm's first mapping not found");
+        }
+        int[] offsets = new int[OFFSETS.size()];
+        long zHeapBase;
+        long narrowRange;
         try (ElfFile elf = ElfFiles.open(libjvm)) {
             // local data symbols, in .symtab only: one pass over it
-            Map<String, ElfFile.Symbol> found = elf.dataSymbols(SYMBOLS);
-            for (int i = 0; i < v.length; i++) {
-                ElfFile.Symbol s = found.get(SYMBOLS.get(i));
-                if (s == null) {
-                    throw new IllegalStateException("libjvm has no symbol " + SYMBOLS.get(i));
-                }
-                long at = elf.runtimeAddress(s.value(), base.start(), base.offset());
-                v[i] = SafeMemory.readInt(at, -1);
-                if (v[i] <= 0 || v[i] > 4096) {
-                    throw new IllegalStateException(SYMBOLS.get(i) + " = " + v[i]);
+            List<String> names = new java.util.ArrayList<>(OFFSETS);
+            names.add(Z_HEAP_BASE);
+            names.add(NARROW_RANGE);
+            Map<String, ElfFile.Symbol> symbols = elf.dataSymbols(names);
+            for (int i = 0; i < offsets.length; i++) {
+                offsets[i] = SafeMemory.readInt(address(elf, base, symbols, OFFSETS.get(i)), -1);
+                if (offsets[i] <= 0 || offsets[i] > 4096) {
+                    throw new IllegalStateException(OFFSETS.get(i) + " = " + offsets[i]);
                 }
             }
+            zHeapBase = SafeMemory.readLong(address(elf, base, symbols, Z_HEAP_BASE), -1);
+            narrowRange = SafeMemory.readLong(address(elf, base, symbols, NARROW_RANGE), -1);
+        }
+        if (zHeapBase == -1 || narrowRange == -1) {
+            throw new IllegalStateException("ZAddressHeapBase or CompressedOops::_heap_address_range unreadable");
         }
         int oops;
         long narrowBase = 0;
         int narrowShift = 0;
-        var bean = ManagementFactory.getPlatformMXBean(com.sun.management.HotSpotDiagnosticMXBean.class);
-        if (Boolean.parseBoolean(bean.getVMOption("UseZGC").getValue())) {
+        if (zHeapBase != 0) {
             oops = ZGC;
-        } else if (Boolean.parseBoolean(bean.getVMOption("UseCompressedOops").getValue())) {
+        } else if (narrowRange != 0) {
             oops = NARROW;
             narrowBase = SafeMemory.readLong(vm.requireStatic("CompressedOops", "_base"), -1);
             narrowShift = SafeMemory.readInt(vm.requireStatic("CompressedOops", "_shift"), -1);
@@ -161,139 +164,18 @@ public final class StackChunks {
         } else {
             oops = WIDE;
         }
-        return new Layout(oops, narrowBase, narrowShift, -1, v[5], v[0], v[1], v[2], v[3], v[4], v[6]);
+        String how = "virtual threads' frames in their stack chunks walked (" + (oops == ZGC ? "ZGC's coloured" : oops == NARROW
+                ? "compressed" : "64-bit") + " oops, each chunk checked to lead back to its continuation)";
+        Log.debug("stacks: %s", how);
+        return new StackChunks(offsets, oops, narrowBase, narrowShift, entrySize, how);
     }
 
-    /** The object an oop field at p refers to, as bpf/stack_chunk.bpf.h's chunk_oop reads it; 0 null, 1 not readable. */
-    static long oop(Layout l, long p) {
-        long v;
-        if (l.oops() == NARROW) {
-            int n = SafeMemory.readInt(p, 0);
-            return n == 0 ? 0 : decodeNarrow(l.narrowBase(), l.narrowShift(), n);
+    private static long address(ElfFile elf, ProcMaps.Mapping base, Map<String, ElfFile.Symbol> symbols, String name)
+            throws java.io.IOException {
+        ElfFile.Symbol s = symbols.get(name);
+        if (s == null) {
+            throw new IllegalStateException("libjvm has no symbol " + name);
         }
-        v = SafeMemory.readLong(p, 0);
-        return l.oops() == ZGC ? decodeZgc(v) : v;
-    }
-
-    static long decodeNarrow(long base, int shift, int narrow) {
-        return base + (Integer.toUnsignedLong(narrow) << shift);
-    }
-
-    /** ZPointer::uncolor on x86-64: the one remapped bit among bits 12-15 gives the shift (13-16); 1 when there is none. */
-    static long decodeZgc(long colored) {
-        if (colored == 0) {
-            return 0;
-        }
-        long remap = (colored >>> 12) & 0xf;
-        if (Long.bitCount(remap) != 1) {
-            return 1;
-        }
-        return colored >>> (13 + Long.numberOfTrailingZeros(remap));
-    }
-
-    /**
-     * On a virtual thread of ours, parked at the bottom of a recursion CHECK_MOUNTS times: each time
-     * it runs again, the word of its ContinuationEntry that holds its continuation is the one whose
-     * tail chunk leads back to it (the same word every time), that chunk keeps its frames within
-     * its bounds, and one at least holds frames (a lazy thaw). Returns the layout with that word;
-     * chunks[0]: the chunks looked at.
-     */
-    static Layout check(Layout l, FrameAnchors tls, long contEntry, int entrySize, int[] chunks) throws Throwable {
-        List<String> failures = new ArrayList<>();
-        int[] seen = new int[2]; // chunks looked at, of which with frames
-        AtomicReference<Layout> found = new AtomicReference<>(l);
-        AtomicReference<Throwable> thrown = new AtomicReference<>();
-        Thread v = Thread.ofVirtual().name("jfr-ebpf-chunk-check").unstarted(() -> {
-            try {
-                recurse(CHECK_DEPTH, () -> {
-                    for (int m = 0; m < CHECK_MOUNTS; m++) {
-                        Thread.sleep(1); // unmounts; the thaw back leaves the recursion in the chunk
-                        String failure = look(found, tls, contEntry, entrySize, seen);
-                        if (failure != null) {
-                            failures.add(failure);
-                        }
-                    }
-                });
-            } catch (Throwable e) {
-                thrown.set(e);
-            }
-        });
-        v.start();
-        if (!v.join(java.time.Duration.ofMillis(CHECK_TIMEOUT_MS))) {
-            throw new IllegalStateException("the chunk check's virtual thread did not run within " + CHECK_TIMEOUT_MS + " ms");
-        }
-        if (thrown.get() != null) {
-            throw thrown.get();
-        }
-        if (!failures.isEmpty()) {
-            throw new IllegalStateException(failures.get(0));
-        }
-        if (seen[1] == 0) {
-            throw new IllegalStateException("no chunk with frames seen in " + seen[0] + " mounts");
-        }
-        chunks[0] = seen[0];
-        return found.get();
-    }
-
-    /**
-     * Checks the mounted continuation's tail chunk (the word of the entry that holds the
-     * continuation found on the first look, kept in found); null when it checks out, else what is wrong.
-     */
-    private static String look(AtomicReference<Layout> found, FrameAnchors tls, long contEntry, int entrySize, int[] seen)
-            throws Throwable {
-        long thread = tls.currentThread();
-        long entry = thread == 0 ? 0 : SafeMemory.readLong(thread + contEntry, 0);
-        if (entry == 0 || (entry & 7) != 0) {
-            return String.format("no ContinuationEntry at +%d of the JavaThread 0x%x: 0x%x", contEntry, thread, entry);
-        }
-        Layout l = found.get();
-        List<Integer> at = new ArrayList<>();
-        for (int off = 0; off + 8 <= entrySize; off += 8) {
-            if ((l.entryCont() < 0 || off == l.entryCont()) && chunkOf(l, SafeMemory.readLong(entry + off, 0)) != 0) {
-                at.add(off);
-            }
-        }
-        if (at.size() != 1) {
-            return at.isEmpty() ? String.format("no word of the ContinuationEntry 0x%x leads to a chunk of its own", entry)
-                    : "several words of the ContinuationEntry lead to a chunk of their own: " + at;
-        }
-        l = l.withEntryCont(at.get(0));
-        found.set(l);
-        long chunk = chunkOf(l, SafeMemory.readLong(entry + l.entryCont(), 0));
-        int size = SafeMemory.readInt(chunk + l.size(), -1);
-        int sp = SafeMemory.readInt(chunk + l.sp(), -1);
-        int bottom = SafeMemory.readInt(chunk + l.bottom(), -1);
-        if (size < 0 || sp < 0 || bottom < 0 || bottom > size || sp > size) {
-            return String.format("StackChunk 0x%x: size %d, sp %d, bottom %d", chunk, size, sp, bottom);
-        }
-        seen[0]++;
-        if (sp < bottom) {
-            seen[1]++;
-        }
-        return null;
-    }
-
-    /** The tail chunk of cont, if cont is a continuation whose tail leads back to it; else 0. */
-    private static long chunkOf(Layout l, long cont) {
-        if (cont == 0 || (cont & 7) != 0 || cont < 4096) {
-            return 0;
-        }
-        long chunk = oop(l, cont + l.contTail());
-        if (chunk == 0 || (chunk & 7) != 0 || chunk < 4096) {
-            return 0;
-        }
-        return oop(l, chunk + l.cont()) == cont ? chunk : 0;
-    }
-
-    private interface Body {
-        void run() throws Throwable;
-    }
-
-    private static void recurse(int depth, Body body) throws Throwable {
-        if (depth == 0) {
-            body.run();
-        } else {
-            recurse(depth - 1, body);
-        }
+        return elf.runtimeAddress(s.value(), base.start(), base.offset());
     }
 }

@@ -6,6 +6,7 @@ import io.jfrebpf.agent.os.ElfFiles;
 import io.jfrebpf.agent.os.ProcMaps;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 
@@ -20,6 +21,13 @@ import java.util.Optional;
 public final class StubNames {
     private static final String PREFIX = "_ZN12StubRoutines";
     private static final int MAX_STUBS = 4096;
+    /** (entry, index) pairs by unsigned entry; a class, not a lambda (a spun class at start-up). */
+    private static final Comparator<long[]> BY_ENTRY = new Comparator<>() {
+        @Override
+        public int compare(long[] a, long[] b) {
+            return Long.compareUnsigned(a[0], b[0]);
+        }
+    };
 
     private final long[] entries;
     private final String[] names;
@@ -33,11 +41,20 @@ public final class StubNames {
     public static Optional<StubNames> load(CodeCache code) {
         long start = System.nanoTime();
         try {
-            Path libjvm = ProcMaps.selfAtStart().libjvm().orElseThrow(() -> new IllegalStateException("libjvm not mapped"));
-            ProcMaps.Mapping first = ProcMaps.selfAtStart().mappings().stream()
-                    .filter(m -> libjvm.toString().equals(m.path()))
-                    .min((a, b) -> Long.compare(a.offset(), b.offset()))
-                    .orElseThrow(() -> new IllegalStateException("libjvm is not mapped"));
+            Optional<Path> mapped = ProcMaps.selfAtStart().libjvm();
+            if (mapped.isEmpty()) {
+                throw new IllegalStateException("libjvm not mapped");
+            }
+            Path libjvm = mapped.get();
+            ProcMaps.Mapping first = null; // its mapping of the lowest file offset
+            for (ProcMaps.Mapping m : ProcMaps.selfAtStart().mappings()) {
+                if (libjvm.toString().equals(m.path()) && (first == null || m.offset() < first.offset())) {
+                    first = m;
+                }
+            }
+            if (first == null) {
+                throw new IllegalStateException("libjvm is not mapped");
+            }
             List<ElfFile.Symbol> symbols;
             long[] addresses;
             try (ElfFile elf = ElfFiles.open(libjvm)) {
@@ -64,7 +81,7 @@ public final class StubNames {
                 }
             }
             long[][] sorted = Arrays.copyOf(pairs, n);
-            Arrays.sort(sorted, (a, b) -> Long.compareUnsigned(a[0], b[0]));
+            Arrays.sort(sorted, BY_ENTRY);
             long[] entries = new long[n];
             String[] names = new String[n];
             for (int i = 0; i < n; i++) {
@@ -132,6 +149,13 @@ public final class StubNames {
 
     /** The distinct entries, sorted: where the stubs begin (for the kernel's walk, bpf/stack.bpf.h). */
     public long[] entries() {
-        return Arrays.stream(entries).distinct().toArray();
+        long[] distinct = new long[entries.length]; // sorted: equal entries are neighbours
+        int n = 0;
+        for (long e : entries) {
+            if (n == 0 || distinct[n - 1] != e) {
+                distinct[n++] = e;
+            }
+        }
+        return Arrays.copyOf(distinct, n);
     }
 }

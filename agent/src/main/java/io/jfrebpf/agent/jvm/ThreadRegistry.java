@@ -30,6 +30,7 @@ public final class ThreadRegistry {
     static final int MAX_ENTRIES = 65_536;
     static final long MIN_REFRESH_INTERVAL_NS = 1_000_000L;
     static final long SETTLE_NS = 20_000_000L;
+    static final long MOUNT_REFRESH_INTERVAL_NS = 20_000_000L;
     /** HotSpot's native thread names are the Java name cut to the kernel's 15 characters. */
     static final int COMM_CHARS = 15;
 
@@ -66,6 +67,8 @@ public final class ThreadRegistry {
     /** Each live Java thread's tid, read once (two small process_vm_readv calls), then reused. */
     private final Map<Thread, Integer> tids = new WeakHashMap<>();
     private long lastRefresh;
+    /** When {@link #mounted} last re-read the threads; the first ask always does. */
+    private long lastMountRefresh = Long.MIN_VALUE / 2;
 
     private ThreadRegistry(Field eetop, OsThreadIds ids, MountedThreads mountedThreads, VirtualThreads virtualThreads) {
         this.eetop = eetop;
@@ -86,7 +89,8 @@ public final class ThreadRegistry {
             }
             Field f = Thread.class.getDeclaredField("eetop");
             f.setAccessible(true);
-            ids = VmStructs.load().flatMap(OsThreadIds::of).orElse(null);
+            Optional<VmStructs> vm = VmStructs.load();
+            ids = vm.isPresent() ? OsThreadIds.of(vm.get()).orElse(null) : null;
             if (ids != null) {
                 eetop = f;
             }
@@ -114,13 +118,38 @@ public final class ThreadRegistry {
      * The thread an event on OS thread {@code os} happened on, given the Java id its record says
      * was mounted there (0: unknown): the virtual thread when one was, else {@code os}. Only a
      * Java platform thread can carry a virtual thread; on any other OS thread (a GC worker, a
-     * native thread) the word the program read is no id, and {@code os} stands.
+     * native thread) the word the program read is no id, and {@code os} stands. An id that is
+     * neither {@code os}'s nor a virtual thread's is the Java thread that has taken the same OS
+     * thread since {@code os} was seen there (HotSpot's DestroyJavaVM after {@code main}, a
+     * native thread attached again): a re-read of the threads names it, at most one per
+     * {@link #MOUNT_REFRESH_INTERVAL_NS} (the first event of every new virtual thread comes here
+     * too: a service starting thousands a second pays at most 50 re-reads a second).
      */
     public JfrThread mounted(JfrThread os, long javaThreadId) {
         if (javaThreadId <= 0 || os == null || !os.isJava() || os.virtual() || javaThreadId == os.javaThreadId()) {
             return os;
         }
+        if (!virtualThreads.knows(javaThreadId)) {
+            JfrThread now = current((int) os.osThreadId(), javaThreadId);
+            if (now == null && System.nanoTime() - lastMountRefresh >= MOUNT_REFRESH_INTERVAL_NS) {
+                lastMountRefresh = System.nanoTime();
+                refresh();
+                now = current((int) os.osThreadId(), javaThreadId);
+            }
+            if (now != null) {
+                return now;
+            }
+        }
+        if (!mountedThreads.confirmed()) {
+            return os;
+        }
         return virtualThreads.thread(javaThreadId);
+    }
+
+    /** The Java thread last seen on OS thread {@code tid} if its Java id is {@code javaThreadId}; else null. */
+    private JfrThread current(int tid, long javaThreadId) {
+        Seen seen = known.get(tid);
+        return seen != null && seen.thread().javaThreadId() == javaThreadId ? seen.thread() : null;
     }
 
     /**

@@ -36,6 +36,20 @@ public final class BpfLink implements AutoCloseable {
      * Never throws; a link whose close failed or did not finish in time is left to the kernel,
      * which detaches it when the process ends.
      */
+    /** A link's detach thread (a class, not a lambda: each costs a spun class). */
+    private static final class Closing implements Runnable {
+        private final BpfLink link;
+
+        Closing(BpfLink link) {
+            this.link = link;
+        }
+
+        @Override
+        public void run() {
+            closeQuietly(link);
+        }
+    }
+
     public static void closeAll(List<BpfLink> links, long timeoutMillis) {
         if (links.size() == 1) {
             closeQuietly(links.get(0));
@@ -43,7 +57,7 @@ public final class BpfLink implements AutoCloseable {
         }
         List<Thread> threads = new ArrayList<>(links.size());
         for (BpfLink link : links) {
-            Thread t = new Thread(() -> closeQuietly(link), "jfr-ebpf-detach");
+            Thread t = new Thread(new Closing(link), "jfr-ebpf-detach");
             t.setDaemon(true);
             try {
                 t.start();

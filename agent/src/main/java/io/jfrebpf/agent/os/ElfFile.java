@@ -14,6 +14,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 
 /**
  * The symbols of an ELF64 little-endian object ({@code .dynsym} and {@code .symtab}) and its
@@ -467,8 +468,11 @@ public final class ElfFile implements AutoCloseable {
 
     /** The file offset of a virtual address, through the loadable segment that holds it. */
     public long fileOffset(long vaddr) throws IOException {
-        return ElfBytes.Segment.fileOffset(segments, vaddr).orElseThrow(
-                () -> new ElfFormatException(path + ": address 0x" + Long.toHexString(vaddr) + " is in no loadable segment"));
+        OptionalLong offset = ElfBytes.Segment.fileOffset(segments, vaddr);
+        if (offset.isEmpty()) {
+            throw new ElfFormatException(path + ": address 0x" + Long.toHexString(vaddr) + " is in no loadable segment");
+        }
+        return offset.getAsLong();
     }
 
     /** The virtual address of a file offset, through the loadable segment that holds it (else the offset itself). */

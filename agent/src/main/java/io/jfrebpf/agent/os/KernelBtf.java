@@ -30,7 +30,7 @@ public final class KernelBtf {
      * so that the kernel's ~2 MB string section is read once per process, not once per probe.
      */
     static final List<String> ASKED = List.of("btf_trace_sock_send_length", "bpf_uprobe_multi_link",
-            "bpf_session_is_return", "bpf_task_work_schedule_resume_impl");
+            "bpf_session_is_return", "btf_trace_rseq_update");
     private static final Map<String, Boolean> ANSWERS = new HashMap<>();
     private static final NativeFunction MEMMEM = NativeFunction.libc("memmem");
 

@@ -14,6 +14,9 @@ public final class ProcMaps {
     }
 
     private final List<Mapping> mappings;
+    /** Found at the first ask (benign races: the same answer each time); null before. */
+    private volatile Optional<Path> libc;
+    private volatile Optional<Path> libjvm;
 
     private ProcMaps(List<Mapping> mappings) {
         this.mappings = List.copyOf(mappings);
@@ -105,23 +108,53 @@ public final class ProcMaps {
 
     /** The libc this process maps. */
     public Optional<Path> libc() {
-        return file(name -> name.equals("libc.so.6") || name.matches("libc-[\\d.]+\\.so") || name.equals("libc.so"));
+        if (libc == null) {
+            libc = file(true);
+        }
+        return libc;
     }
 
     public Optional<Path> libjvm() {
-        return file(name -> name.equals("libjvm.so"));
+        if (libjvm == null) {
+            libjvm = file(false);
+        }
+        return libjvm;
     }
 
-    private Optional<Path> file(java.util.function.Predicate<String> name) {
+    /**
+     * The first mapped file that is libc ({@code libc}) or libjvm, by the last part of its path
+     * as text: a start-up asks a dozen times over ~1,000 mappings, and a Path per mapping made
+     * UnixPath's parsing hot enough to be compiled by C2; tests, not a lambda or a regular
+     * expression, for the same reason.
+     */
+    private Optional<Path> file(boolean libc) {
         for (Mapping m : mappings) {
-            if (!m.path().startsWith("/") || m.path().endsWith(" (deleted)")) {
+            String path = m.path();
+            if (!path.startsWith("/") || path.endsWith(" (deleted)")) {
                 continue;
             }
-            Path p = Path.of(m.path());
-            if (name.test(p.getFileName().toString())) {
-                return Optional.of(p);
+            String name = path.substring(path.lastIndexOf('/') + 1);
+            if (libc ? isLibc(name) : name.equals("libjvm.so")) {
+                return Optional.of(Path.of(path));
             }
         }
         return Optional.empty();
+    }
+
+    /** libc.so.6, libc.so, or an old glibc's libc-2.31.so (digits and dots between "libc-" and ".so"). */
+    static boolean isLibc(String name) {
+        if (name.equals("libc.so.6") || name.equals("libc.so")) {
+            return true;
+        }
+        if (!name.startsWith("libc-") || !name.endsWith(".so") || name.length() == "libc-.so".length()) {
+            return false;
+        }
+        for (int i = "libc-".length(); i < name.length() - ".so".length(); i++) {
+            char c = name.charAt(i);
+            if (c != '.' && (c < '0' || c > '9')) {
+                return false;
+            }
+        }
+        return true;
     }
 }

@@ -4,6 +4,7 @@ import io.jfrebpf.agent.Log;
 import io.jfrebpf.agent.libbpf.KernelIds;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -20,19 +21,11 @@ public final class BackgroundWork implements AutoCloseable {
 
     private final ScheduledThreadPoolExecutor executor;
     private final AtomicInteger waiting = new AtomicInteger();
+    private final CountDownLatch started = new CountDownLatch(1);
     private volatile int tid;
 
     private BackgroundWork() {
-        CountDownLatch started = new CountDownLatch(1);
-        executor = new ScheduledThreadPoolExecutor(1, r -> {
-            Thread t = new Thread(() -> {
-                tid = KernelIds.hostTid();
-                started.countDown();
-                r.run();
-            }, "jfr-ebpf-background");
-            t.setDaemon(true);
-            return t;
-        });
+        executor = new ScheduledThreadPoolExecutor(1, new Threads());
         executor.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
         executor.prestartCoreThread();
         try {
@@ -63,14 +56,7 @@ public final class BackgroundWork implements AutoCloseable {
             return false;
         }
         try {
-            executor.schedule(() -> {
-                waiting.decrementAndGet();
-                try {
-                    task.run();
-                } catch (RuntimeException | Error e) {
-                    Log.debug("background task failed: %s", e);
-                }
-            }, delayMillis, TimeUnit.MILLISECONDS);
+            executor.schedule(new Task(task), delayMillis, TimeUnit.MILLISECONDS);
             return true;
         } catch (java.util.concurrent.RejectedExecutionException e) {
             waiting.decrementAndGet();
@@ -81,9 +67,61 @@ public final class BackgroundWork implements AutoCloseable {
     /** Waits (at most {@code millis}) for the tasks queued so far without delay to run. */
     public void drain(long millis) {
         try {
-            executor.submit(() -> { }).get(millis, TimeUnit.MILLISECONDS);
+            executor.submit(new Task(null)).get(millis, TimeUnit.MILLISECONDS);
         } catch (Exception e) {
             Log.debug("background work not drained in %d ms: %s", millis, e);
+        }
+    }
+
+    /*
+     * Classes, not lambdas: each lambda costs the JVM a spun class and method-handle work, and
+     * this one starts in every JVM (docs/performance.md).
+     */
+
+    /** Makes the one thread, which learns its tid before it takes any task. */
+    private final class Threads implements ThreadFactory {
+        @Override
+        public Thread newThread(Runnable work) {
+            Thread t = new Thread(new Starting(work), "jfr-ebpf-background");
+            t.setDaemon(true);
+            return t;
+        }
+    }
+
+    private final class Starting implements Runnable {
+        private final Runnable work;
+
+        Starting(Runnable work) {
+            this.work = work;
+        }
+
+        @Override
+        public void run() {
+            tid = KernelIds.hostTid();
+            started.countDown();
+            work.run();
+        }
+    }
+
+    /** A queued task (null: nothing, a mark for {@link #drain}), counted out of the waiting ones as it starts. */
+    private final class Task implements Runnable {
+        private final Runnable task;
+
+        Task(Runnable task) {
+            this.task = task;
+        }
+
+        @Override
+        public void run() {
+            if (task == null) {
+                return;
+            }
+            waiting.decrementAndGet();
+            try {
+                task.run();
+            } catch (RuntimeException | Error e) {
+                Log.debug("background task failed: %s", e);
+            }
         }
     }
 

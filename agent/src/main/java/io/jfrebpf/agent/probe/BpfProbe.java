@@ -4,6 +4,7 @@ import io.jfrebpf.agent.Log;
 import io.jfrebpf.agent.libbpf.BpfException;
 import io.jfrebpf.agent.libbpf.BpfLink;
 import io.jfrebpf.agent.libbpf.BpfObject;
+import io.jfrebpf.agent.libbpf.RingBufferPoller;
 import io.jfrebpf.agent.libbpf.KernelIds;
 import io.jfrebpf.bpf.CommonNames;
 import io.jfrebpf.bpf.SchedGapNames;
@@ -94,7 +95,7 @@ public abstract class BpfProbe implements Probe {
             context.stacks().adopt(object);
             warmUp();
             attach(object);
-            context.poller().add(object.map(eventsMap), this::onRecord);
+            context.poller().add(object.map(eventsMap), new Records(this));
         } catch (Exception | Error e) {
             close();
             throw e;
@@ -156,6 +157,20 @@ public abstract class BpfProbe implements Probe {
 
     /** Decodes one record of the ring buffer and emits its event. Runs on the poller thread. */
     protected abstract void onRecord(MemorySegment record);
+
+    /** The ring buffer's handler: a class, not a method reference (each costs a spun class at start-up). */
+    private static final class Records implements RingBufferPoller.RecordHandler {
+        private final BpfProbe probe;
+
+        Records(BpfProbe probe) {
+            this.probe = probe;
+        }
+
+        @Override
+        public void onRecord(MemorySegment record) {
+            probe.onRecord(record);
+        }
+    }
 
     protected final void keep(BpfLink link) {
         links.add(link);
@@ -275,6 +290,10 @@ public abstract class BpfProbe implements Probe {
         }
     }
 
+    /** What a probe says of its own counters when it stops, before its object is closed (loaded only). */
+    protected void closing(BpfObject loaded) throws BpfException {
+    }
+
     @Override
     public void close() {
         readKernelLost();
@@ -283,6 +302,13 @@ public abstract class BpfProbe implements Probe {
                     name, skippedByKernel);
         }
         logRecovered();
+        if (object != null) {
+            try {
+                closing(object);
+            } catch (BpfException | RuntimeException e) {
+                Log.debug("probe %s: cannot read its counters: %s", name, e.getMessage());
+            }
+        }
         detach();
         if (object != null) {
             try {

@@ -40,7 +40,8 @@ public final class ContainerInfo {
         e.cgroupPath = cgroups.path();
         e.containerId = Cgroups.containerId(e.cgroupPath).orElse(null);
         e.podUid = Cgroups.podUid(e.cgroupPath).orElse(null);
-        e.cpuQuota = cgroups.cpuLimit().map(Cgroups.CpuLimit::cpus).orElse(-1.0);
+        Optional<Cgroups.CpuLimit> cpu = cgroups.cpuLimit();
+        e.cpuQuota = cpu.isPresent() ? cpu.get().cpus() : -1.0;
         e.memoryLimit = cgroups.memoryLimit().orElse(-1);
         return e;
     }

@@ -1,8 +1,8 @@
 package io.jfrebpf.agent.probe;
 
+import io.jfrebpf.agent.libbpf.BpfBytes;
 import io.jfrebpf.bpf.CpuSampleLayout;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 
 /** Mirror of {@code struct cpu_sample_record} (bpf/cpu_sample.h). */
 public record CpuSampleRecord(EventHeader header, int cpu, boolean kernel) {
@@ -15,7 +15,7 @@ public record CpuSampleRecord(EventHeader header, int cpu, boolean kernel) {
 
     public static CpuSampleRecord decode(MemorySegment record) {
         Records.requireSize(record, SIZE, "cpu_sample_record");
-        return new CpuSampleRecord(EventHeader.decode(record), record.get(ValueLayout.JAVA_INT_UNALIGNED, CPU),
-                record.get(ValueLayout.JAVA_INT_UNALIGNED, STATE) == STATE_KERNEL);
+        BpfBytes r = BpfBytes.of(record, SIZE);
+        return new CpuSampleRecord(EventHeader.decode(r), r.u32(CPU), r.u32(STATE) == STATE_KERNEL);
     }
 }

@@ -1,8 +1,8 @@
 package io.jfrebpf.agent.probe;
 
+import io.jfrebpf.agent.libbpf.BpfBytes;
 import io.jfrebpf.bpf.CommonLayout;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 
 /**
  * Mirror of {@code struct event_header} (bpf/common.h): what every record starts with.
@@ -24,14 +24,15 @@ public record EventHeader(long timestampNs, long durationNs, int pid, int tid, l
     public static final int NO_STACK = (int) CommonLayout.NO_STACK;
     public static final long NO_USER_STACK = CommonLayout.NO_USER_STACK;
 
-    private static final ValueLayout.OfLong U64 = ValueLayout.JAVA_LONG_UNALIGNED;
-    private static final ValueLayout.OfInt U32 = ValueLayout.JAVA_INT_UNALIGNED;
-
     /** Decodes the header at the start of a record. */
     public static EventHeader decode(MemorySegment record) {
         Records.requireSize(record, SIZE, "event_header");
-        return new EventHeader(record.get(U64, TIMESTAMP_NS), record.get(U64, DURATION_NS), record.get(U32, PID),
-                record.get(U32, TID), record.get(U64, USER_STACK), record.get(U32, KERNEL_STACK_ID),
-                Records.cString(record, COMM, TASK_COMM_LEN), record.get(U64, JAVA_THREAD_ID));
+        return decode(BpfBytes.of(record, SIZE));
+    }
+
+    /** The header at the start of a record's bytes, whose size the caller checked. */
+    public static EventHeader decode(BpfBytes r) {
+        return new EventHeader(r.u64(TIMESTAMP_NS), r.u64(DURATION_NS), r.u32(PID), r.u32(TID), r.u64(USER_STACK),
+                r.u32(KERNEL_STACK_ID), r.cString(COMM, TASK_COMM_LEN), r.u64(JAVA_THREAD_ID));
     }
 }

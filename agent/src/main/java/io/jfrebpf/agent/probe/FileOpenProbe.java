@@ -17,6 +17,7 @@ import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -115,7 +116,11 @@ public final class FileOpenProbe extends BpfProbe {
         Map<Long, Entry> byAddress = new LinkedHashMap<>();
         Map<Long, String> names = new LinkedHashMap<>();
         try (ElfFile elf = ElfFiles.open(libc)) {
-            Map<String, ElfFile.Symbol> found = elf.symbols(Arrays.stream(Entry.values()).flatMap(e -> e.symbols.stream()).toList());
+            List<String> wanted = new ArrayList<>();
+            for (Entry entry : Entry.values()) {
+                wanted.addAll(entry.symbols);
+            }
+            Map<String, ElfFile.Symbol> found = elf.symbols(wanted);
             for (Entry entry : Entry.values()) {
                 for (String symbol : entry.symbols) {
                     ElfFile.Symbol s = found.get(symbol);
@@ -139,13 +144,13 @@ public final class FileOpenProbe extends BpfProbe {
         try {
             if (multi) {
                 for (Entry entry : Entry.values()) {
-                    long[] offsets = byAddress.entrySet().stream().filter(e -> e.getValue() == entry).mapToLong(Map.Entry::getKey).toArray();
+                    long[] offsets = offsetsOf(byAddress, entry);
                     if (offsets.length > 0) {
                         keep(object.program(entry.program).attachUprobeMulti(BpfProgram.UPROBE_MULTI, pid, libc.toString(), offsets,
                                 null, null));
                     }
                 }
-                long[] all = byAddress.keySet().stream().mapToLong(Long::longValue).toArray();
+                long[] all = offsetsOf(byAddress, null);
                 keep(object.program(RETURN_PROGRAM).attachUretprobeMulti(pid, libc.toString(), all));
             } else {
                 for (Map.Entry<Long, Entry> e : byAddress.entrySet()) {
@@ -203,5 +208,17 @@ public final class FileOpenProbe extends BpfProbe {
         } catch (IOException | UnsupportedOperationException | SecurityException e) {
             return Optional.empty();
         }
+    }
+
+    /** The offsets of {@code entry}'s functions (null: of all), in their order; loops, not streams (start-up cost). */
+    private static long[] offsetsOf(Map<Long, Entry> byAddress, Entry entry) {
+        long[] offsets = new long[byAddress.size()];
+        int n = 0;
+        for (Map.Entry<Long, Entry> e : byAddress.entrySet()) {
+            if (entry == null || e.getValue() == entry) {
+                offsets[n++] = e.getKey();
+            }
+        }
+        return Arrays.copyOf(offsets, n);
     }
 }

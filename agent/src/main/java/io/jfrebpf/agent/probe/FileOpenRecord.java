@@ -1,8 +1,8 @@
 package io.jfrebpf.agent.probe;
 
+import io.jfrebpf.agent.libbpf.BpfBytes;
 import io.jfrebpf.bpf.FileOpenLayout;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 
 /**
  * Mirror of {@code struct file_open_record} (bpf/file_open.h). Records are variable-length: the
@@ -26,15 +26,12 @@ public record FileOpenRecord(EventHeader header, long result, int dirfd, int fla
 
     public static FileOpenRecord decode(MemorySegment record) {
         Records.requireSize(record, PATH, "file_open_record");
-        int pathFlags = record.get(ValueLayout.JAVA_INT_UNALIGNED, PATH_FLAGS);
-        int len = record.get(ValueLayout.JAVA_INT_UNALIGNED, PATH_LEN);
-        int available = (int) Math.min(FILE_PATH_MAX, record.byteSize() - PATH);
-        String path = len >= 0 && len <= available
-                ? Records.string(record, PATH, len)
-                : Records.cString(record, PATH, available);
-        return new FileOpenRecord(EventHeader.decode(record), record.get(ValueLayout.JAVA_LONG_UNALIGNED, RESULT),
-                record.get(ValueLayout.JAVA_INT_UNALIGNED, DIRFD), record.get(ValueLayout.JAVA_INT_UNALIGNED, FLAGS),
-                record.get(ValueLayout.JAVA_INT_UNALIGNED, MODE), (pathFlags & FILE_OPEN_TRUNCATED) != 0,
-                (pathFlags & FILE_OPEN_ERRNO_UNKNOWN) != 0, path);
+        BpfBytes r = BpfBytes.of(record, PATH + FILE_PATH_MAX);
+        int pathFlags = r.u32(PATH_FLAGS);
+        int len = r.u32(PATH_LEN);
+        int available = (int) Math.min(FILE_PATH_MAX, r.size() - PATH);
+        String path = len >= 0 && len <= available ? r.string(PATH, len) : r.cString(PATH, available);
+        return new FileOpenRecord(EventHeader.decode(r), r.u64(RESULT), r.u32(DIRFD), r.u32(FLAGS), r.u32(MODE),
+                (pathFlags & FILE_OPEN_TRUNCATED) != 0, (pathFlags & FILE_OPEN_ERRNO_UNKNOWN) != 0, path);
     }
 }

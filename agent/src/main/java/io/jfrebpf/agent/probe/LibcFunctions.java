@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /** Functions of the libc this JVM maps, located for uprobes (which attach at file offsets). */
 final class LibcFunctions {
@@ -46,7 +47,11 @@ final class LibcFunctions {
 
     /** The libc mapped into this process. */
     static Path libc() throws IOException {
-        return ProcMaps.selfAtStart().libc().orElseThrow(() -> new IOException("no libc.so.6 mapped in this process"));
+        Optional<Path> libc = ProcMaps.selfAtStart().libc();
+        if (libc.isEmpty()) {
+            throw new IOException("no libc.so.6 mapped in this process");
+        }
+        return libc.get();
     }
 
     /**

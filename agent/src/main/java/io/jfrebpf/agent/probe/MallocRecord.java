@@ -1,5 +1,6 @@
 package io.jfrebpf.agent.probe;
 
+import io.jfrebpf.agent.libbpf.BpfBytes;
 import io.jfrebpf.bpf.MallocLayout;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -24,8 +25,8 @@ public record MallocRecord(EventHeader header, long address, long size, long wei
 
     public static MallocRecord decode(MemorySegment record) {
         Records.requireSize(record, SIZE, "malloc_record");
-        return new MallocRecord(EventHeader.decode(record), record.get(U64, ADDRESS), record.get(U64, BYTES),
-                record.get(U64, WEIGHT), record.get(U32, FUNCTION));
+        BpfBytes r = BpfBytes.of(record, SIZE);
+        return new MallocRecord(EventHeader.decode(r), r.u64(ADDRESS), r.u64(BYTES), r.u64(WEIGHT), r.u32(FUNCTION));
     }
 
     /** The libc function's name. */

@@ -6,6 +6,7 @@ import io.jfrebpf.agent.libbpf.BpfObject;
 import io.jfrebpf.agent.libbpf.BpfProgram;
 import io.jfrebpf.agent.os.ElfFile;
 import io.jfrebpf.agent.os.ElfFiles;
+import io.jfrebpf.agent.os.KernelBtf;
 import io.jfrebpf.agent.os.ProcMaps;
 import io.jfrebpf.bpf.OffcpuLayout;
 import io.jfrebpf.bpf.OffcpuObject;
@@ -21,8 +22,10 @@ import java.util.List;
  * {@code offcpu.threshold}, with the stack where each blocked (kernel and user) and its state, as
  * {@code ebpf.OffCPU}. One tp_btf program on sched_switch: every context switch on the host runs
  * its first two comparisons. The user stack of a stretch is walked only when the stretch is long
- * enough to send, by a task work on the thread's return to user mode, where the kernel has
- * {@code bpf_task_work} (Linux 6.18) and its verifier allows it here; otherwise, at every switch-out of our threads.
+ * enough to send, by the thread itself on its return to user mode, seen by a tp_btf program on
+ * rseq_update (threads with restartable sequences, which glibc 2.35+ registers for every thread;
+ * bpf/offcpu.bpf.c says why that moment is exact); where that cannot be had, at every
+ * switch-out of our threads.
  *
  * <p>A virtual thread that parks unmounts, and its wait is no OS thread's: uprobes on libjvm's
  * continuation freeze and thaw (one uprobe_multi link each, over every GC's instance of the
@@ -32,11 +35,13 @@ import java.util.List;
  * not seen and {@link #attachedAs} says why.
  */
 public final class OffCpuProbe extends BpfProbe {
-    /** The kfunc that schedules a task work, by the name Linux 6.18 gives it (offcpu.bpf.c). */
-    static final String TASK_WORK = "bpf_task_work_schedule_resume_impl";
+    /** The tracepoint at a thread's return to user mode after a context switch (CONFIG_RSEQ). */
+    static final String RSEQ_TRACEPOINT = "rseq_update";
+    /** Whether user stacks are walked on the thread's return to user mode (the rseq_update program loaded). */
     private boolean walkOnResume;
-    /** Set when this kernel has the kfunc but its verifier refused it in sched_switch: the walk at switch-out then. */
-    private String taskWorkRefused;
+    private boolean askedForRseq;
+    /** Why they are walked at every switch-out instead, once the rseq_update program was refused. */
+    private String resumeRefused;
     /** Mangled-name prefixes of the template instances of continuationFreezeThaw.cpp (one per GC and oop kind). */
     static final String FREEZE_PREFIX = "_Z15freeze_internalI6Config";
     /**
@@ -66,16 +71,12 @@ public final class OffCpuProbe extends BpfProbe {
     @Override
     protected void configure(BpfObject object) throws BpfException {
         object.rodata().setLong(OffcpuObject.Rodata.MIN_DURATION_NS, context.options().offcpuThreshold().toNanos());
-        if (taskWorkRefused == null) {
-            String refusal = TaskWorkCheck.refusal(); // asked once per process
-            if (refusal != null && !TaskWorkCheck.kfuncMissing()) {
-                refuse(refusal);
-            }
-            walkOnResume = refusal == null;
-        } else {
-            walkOnResume = false; // refused: the walk at every switch-out works everywhere
+        if (!askedForRseq) { // once: configure runs again after a fallBack
+            askedForRseq = true;
+            walkOnResume = hasRseqTracepoint();
         }
         object.rodata().setInt(OffcpuObject.Rodata.WALK_ON_RESUME, walkOnResume ? 1 : 0);
+        object.program(OffcpuObject.Programs.RSEQ_UPDATE).setAutoload(walkOnResume);
         if (!searchedLibjvm) { // once: configure runs again after a fallBack, on the same libjvm
             searchedLibjvm = true;
             String missing = context.options().offcpuVirtual() ? findFreezeAndThaw() : OPT_IN;
@@ -93,6 +94,18 @@ public final class OffCpuProbe extends BpfProbe {
                 p.setExpectedAttachType(BpfProgram.UPROBE_MULTI);
             }
         }
+    }
+
+    private boolean hasRseqTracepoint() {
+        try {
+            if (KernelBtf.hasTracepoint(RSEQ_TRACEPOINT)) {
+                return true;
+            }
+            resumeRefused = "this kernel has no " + RSEQ_TRACEPOINT + " tracepoint";
+        } catch (IOException e) {
+            resumeRefused = "cannot read the kernel's BTF (" + e.getMessage() + ")";
+        }
+        return false;
     }
 
     /** Finds libjvm's freeze and thaw instances; null when found, else why not. */
@@ -130,30 +143,28 @@ public final class OffCpuProbe extends BpfProbe {
     }
 
     /**
-     * Some kernels that have the kfunc refuse it from a tracepoint program (6.18.44 here: "sleepable
-     * callback in a program that is not sleepable"); the walk at switch-out loads everywhere.
+     * A kernel without the rseq_update tracepoint (CONFIG_RSEQ off) refuses the object that has
+     * its program; without it, the walk at switch-out loads everywhere.
      */
     @Override
     protected boolean fallBack(BpfException refused) {
         if (!walkOnResume) {
             return false;
         }
-        refuse(String.valueOf(refused.getMessage()));
+        walkOnResume = false;
+        resumeRefused = firstLine(String.valueOf(refused.getMessage()));
+        Log.info("probe offcpu: the rseq_update program does not load here (%s); user stacks are walked at every switch-out"
+                + " instead", resumeRefused);
         return true;
     }
 
-    private void refuse(String message) {
-        taskWorkRefused = verifierReason(message);
-        Log.info("probe offcpu: this kernel refuses a task work from sched_switch (%s); user stacks are walked at every"
-                + " switch-out instead", taskWorkRefused);
-    }
-
-    /** The verifier's line that says why, from libbpf's load log in the message; the message's start when there is none. */
-    static String verifierReason(String message) {
+    /** libbpf's line that says why, from its load log in the message; the message's start when there is none. */
+    static String firstLine(String message) {
         for (String part : message.split("\\R| / ")) {
             String line = part.strip();
-            if (line.contains("callback") || line.contains(TASK_WORK) && !line.contains("call ")) {
-                return line;
+            int libbpf = line.indexOf("libbpf: ");
+            if (libbpf >= 0 && line.indexOf(RSEQ_TRACEPOINT, libbpf) >= 0) {
+                return line.substring(libbpf);
             }
         }
         return message.length() > 160 ? message.substring(0, 160) + "..." : message;
@@ -162,6 +173,9 @@ public final class OffCpuProbe extends BpfProbe {
     @Override
     protected void attach(BpfObject object) throws BpfException {
         keep(object.program(OffcpuObject.Programs.SCHED_SWITCH).attach());
+        if (walkOnResume) {
+            keep(object.program(OffcpuObject.Programs.RSEQ_UPDATE).attach());
+        }
         if (libjvm == null) {
             return;
         }
@@ -184,16 +198,24 @@ public final class OffCpuProbe extends BpfProbe {
     @Override
     public String attachedAs() {
         return "tp_btf sched_switch, threshold " + context.options().offcpuThreshold().toNanos() / 1000 + " us, user stacks walked "
-                + (walkOnResume ? "on return to user mode (task work)"
-                        : taskWorkRefused != null ? "at every switch-out (this kernel's verifier refuses bpf_task_work here: " + taskWorkRefused + ")"
-                        : "at every switch-out (no bpf_task_work in this kernel)")
+                + (walkOnResume ? "on the thread's return to user mode (tp_btf rseq_update; at switch-out for threads without rseq)"
+                        : "at every switch-out (" + resumeRefused + ")")
                 + "; " + unmounted;
     }
 
     @Override
+    protected void closing(BpfObject loaded) throws BpfException {
+        long missed = walkOnResume ? loaded.map(OffcpuObject.Maps.RESUME_MISSED).sumPerCpuLong(0) : 0;
+        if (missed > 0) {
+            Log.info("probe offcpu: %d threads returned to user mode without rseq_update; their off-CPU stretches went without"
+                    + " a user stack", missed);
+        }
+    }
+
+    @Override
     protected String recoveredWhat() {
-        return walkOnResume ? "off-CPU stretches whose thread came back unseen, counted but not sent: no stack was taken for them"
-                : "off-CPU stretches (no kernel stack) sent without seeing their thread come back";
+        return "off-CPU stretches (no kernel stack) sent without seeing their thread come back (those with no user stack to be had"
+                + " counted, not sent)";
     }
 
     @Override

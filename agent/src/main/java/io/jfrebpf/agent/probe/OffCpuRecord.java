@@ -1,8 +1,8 @@
 package io.jfrebpf.agent.probe;
 
+import io.jfrebpf.agent.libbpf.BpfBytes;
 import io.jfrebpf.bpf.OffcpuLayout;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 
 /** Mirror of {@code struct offcpu_record} (bpf/offcpu.h). */
 public record OffCpuRecord(EventHeader header, int state, long[] kernelIps) {
@@ -15,10 +15,9 @@ public record OffCpuRecord(EventHeader header, int state, long[] kernelIps) {
 
     public static OffCpuRecord decode(MemorySegment record) {
         Records.requireSize(record, SIZE, "offcpu_record");
-        int depth = Math.min(Math.max(record.get(ValueLayout.JAVA_INT_UNALIGNED, KERNEL_DEPTH), 0), KERNEL_MAX);
-        long[] ips = new long[depth];
-        MemorySegment.copy(record, ValueLayout.JAVA_LONG_UNALIGNED, KERNEL_IPS, ips, 0, depth);
-        return new OffCpuRecord(EventHeader.decode(record), record.get(ValueLayout.JAVA_INT_UNALIGNED, STATE), ips);
+        BpfBytes r = BpfBytes.of(record, SIZE);
+        int depth = Math.min(Math.max(r.u32(KERNEL_DEPTH), 0), KERNEL_MAX);
+        return new OffCpuRecord(EventHeader.decode(r), r.u32(STATE), r.u64s(KERNEL_IPS, depth));
     }
 
     /**

@@ -1,8 +1,8 @@
 package io.jfrebpf.agent.probe;
 
+import io.jfrebpf.agent.libbpf.BpfBytes;
 import io.jfrebpf.bpf.OffcpuLayout;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 
 /** Mirror of {@code struct pinned_record} (bpf/offcpu.h): a virtual thread that could not unmount. */
 public record PinnedRecord(EventHeader header, int reason) {
@@ -11,7 +11,8 @@ public record PinnedRecord(EventHeader header, int reason) {
 
     public static PinnedRecord decode(MemorySegment record) {
         Records.requireSize(record, SIZE, "pinned_record");
-        return new PinnedRecord(EventHeader.decode(record), record.get(ValueLayout.JAVA_INT_UNALIGNED, REASON));
+        BpfBytes r = BpfBytes.of(record, SIZE);
+        return new PinnedRecord(EventHeader.decode(r), r.u32(REASON));
     }
 
     /** HotSpot's freeze_result, as {@code ebpf.VirtualThreadPinned.reason} says it. */

@@ -81,7 +81,7 @@ final class PostgresDiscovery {
             serversReadNs = nowNs;
             Map<Integer, Server> before = new HashMap<>(serversByPid);
             serversByPid.clear();
-            try (DirectoryStream<Path> procs = Files.newDirectoryStream(Path.of("/proc"), p -> isPid(p.getFileName().toString()))) {
+            try (DirectoryStream<Path> procs = Files.newDirectoryStream(Path.of("/proc"), PIDS)) {
                 for (Path proc : procs) {
                     if (!isPostgres(proc) || isPostgres(Path.of("/proc", String.valueOf(parentOf(proc))))) {
                         continue; // not postgres, or a postmaster's child
@@ -307,7 +307,7 @@ final class PostgresDiscovery {
         } catch (IOException e) {
             // no such file on this kernel: by parent
         }
-        try (DirectoryStream<Path> procs = Files.newDirectoryStream(Path.of("/proc"), d -> isPid(d.getFileName().toString()))) {
+        try (DirectoryStream<Path> procs = Files.newDirectoryStream(Path.of("/proc"), PIDS)) {
             for (Path proc : procs) {
                 if (isPostgres(proc) && parentOf(proc) == postmaster) {
                     pids.add(Integer.parseInt(proc.getFileName().toString()));
@@ -418,4 +418,12 @@ final class PostgresDiscovery {
         }
         return new String[] {words[i], words[i + 1], words[i + 2]};
     }
+
+    /** The processes' directories of /proc (a class, not a lambda: each costs a spun class at start-up). */
+    private static final DirectoryStream.Filter<Path> PIDS = new DirectoryStream.Filter<>() {
+        @Override
+        public boolean accept(Path p) {
+            return isPid(p.getFileName().toString());
+        }
+    };
 }

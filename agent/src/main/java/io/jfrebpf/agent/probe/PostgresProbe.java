@@ -30,6 +30,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.TreeSet;
+import java.util.function.Consumer;
 
 /**
  * {@code postgres}: {@code ebpf.PostgresQuery} for each statement a PostgreSQL server on this host
@@ -139,7 +140,7 @@ public final class PostgresProbe extends BpfProbe {
     /** Loads nothing while no PostgreSQL server runs here; connects the tcp probe reports are listened to from now on. */
     @Override
     protected boolean loadsLater() {
-        context.connects().add(this::onConnect);
+        context.connects().add(new Connects(this));
         boolean none = discovery.servers(System.nanoTime()).isEmpty();
         if (none) {
             Log.debug("postgres: no PostgreSQL server on this host; nothing loaded until one appears");
@@ -281,6 +282,20 @@ public final class PostgresProbe extends BpfProbe {
     }
 
     /** A connect of ours completed: if to a local PostgreSQL server, its backend is looked for from the next poll on. */
+    /** The tcp probe's connects, to this probe (a class, not a method reference: each costs a spun class at start-up). */
+    private static final class Connects implements Consumer<TcpRecord.Endpoints> {
+        private final PostgresProbe probe;
+
+        Connects(PostgresProbe probe) {
+            this.probe = probe;
+        }
+
+        @Override
+        public void accept(TcpRecord.Endpoints endpoints) {
+            probe.onConnect(endpoints);
+        }
+    }
+
     private void onConnect(TcpRecord.Endpoints endpoints) {
         long now = System.nanoTime();
         PostgresDiscovery.Ours ours = ours(endpoints);

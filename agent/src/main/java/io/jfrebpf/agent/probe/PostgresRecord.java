@@ -1,5 +1,6 @@
 package io.jfrebpf.agent.probe;
 
+import io.jfrebpf.agent.libbpf.BpfBytes;
 import io.jfrebpf.bpf.PostgresLayout;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -34,10 +35,11 @@ public record PostgresRecord(EventHeader header, long lockWaitNs, int backendPid
 
     public static PostgresRecord decode(MemorySegment record) {
         Records.requireSize(record, QUERY, "pg_query_record"); // sent with its text only
-        long room = Math.min(record.byteSize() - QUERY, QUERY_MAX - 1);
-        int length = (int) Math.clamp(Integer.toUnsignedLong(record.get(U32, QUERY_LEN)), 0, room);
-        return new PostgresRecord(EventHeader.decode(record), record.get(U64, LOCK_WAIT_NS), record.get(U32, BACKEND_PID),
-                record.get(U32, PROTOCOL), record.get(U32, FLAGS), Records.cString(record, QUERY, length));
+        BpfBytes r = BpfBytes.of(record, QUERY + QUERY_MAX);
+        long room = Math.min(r.size() - QUERY, QUERY_MAX - 1);
+        int length = (int) Math.clamp(Integer.toUnsignedLong(r.u32(QUERY_LEN)), 0, room);
+        return new PostgresRecord(EventHeader.decode(r), r.u64(LOCK_WAIT_NS), r.u32(BACKEND_PID), r.u32(PROTOCOL), r.u32(FLAGS),
+                r.cString(QUERY, length));
     }
 
     public boolean truncated() {

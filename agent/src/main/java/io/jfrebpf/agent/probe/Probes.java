@@ -10,6 +10,20 @@ public final class Probes {
     private Probes() {
     }
 
+    /** A probe's detach thread (a class, not a method reference: each costs a spun class). */
+    private static final class Closing implements Runnable {
+        private final Probe probe;
+
+        Closing(Probe probe) {
+            this.probe = probe;
+        }
+
+        @Override
+        public void run() {
+            probe.close();
+        }
+    }
+
     /**
      * Closes probes together, each on a thread of its own, and waits (at most {@code timeoutMillis}):
      * their uprobe links each wait for a kernel grace period when detached, and the JVM's exit
@@ -18,7 +32,7 @@ public final class Probes {
     public static void closeAll(List<Probe> probes, long timeoutMillis) {
         List<Thread> threads = new ArrayList<>(probes.size());
         for (Probe p : probes) {
-            Thread t = new Thread(p::close, "jfr-ebpf-detach");
+            Thread t = new Thread(new Closing(p), "jfr-ebpf-detach");
             t.setDaemon(true);
             try {
                 t.start();

@@ -1,8 +1,8 @@
 package io.jfrebpf.agent.probe;
 
+import io.jfrebpf.agent.libbpf.BpfBytes;
 import io.jfrebpf.bpf.SchedLayout;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 
 /** Mirror of {@code struct runq_record} (bpf/sched.h). */
 public record RunQueueRecord(EventHeader header, int cpu, boolean preempted) {
@@ -13,7 +13,7 @@ public record RunQueueRecord(EventHeader header, int cpu, boolean preempted) {
 
     public static RunQueueRecord decode(MemorySegment record) {
         Records.requireSize(record, SIZE, "runq_record");
-        return new RunQueueRecord(EventHeader.decode(record), record.get(ValueLayout.JAVA_INT_UNALIGNED, CPU),
-                record.get(ValueLayout.JAVA_INT_UNALIGNED, PREEMPTED) != 0);
+        BpfBytes r = BpfBytes.of(record, SIZE);
+        return new RunQueueRecord(EventHeader.decode(r), r.u32(CPU), r.u32(PREEMPTED) != 0);
     }
 }

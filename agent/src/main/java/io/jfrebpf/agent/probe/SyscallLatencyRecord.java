@@ -1,8 +1,8 @@
 package io.jfrebpf.agent.probe;
 
+import io.jfrebpf.agent.libbpf.BpfBytes;
 import io.jfrebpf.bpf.SyscallLatencyLayout;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 
 /** Mirror of {@code struct syscall_latency_record} (bpf/syscall_latency.h). */
 public record SyscallLatencyRecord(EventHeader header, long result, int number) {
@@ -13,7 +13,7 @@ public record SyscallLatencyRecord(EventHeader header, long result, int number) 
 
     public static SyscallLatencyRecord decode(MemorySegment record) {
         Records.requireSize(record, SIZE, "syscall_latency_record");
-        return new SyscallLatencyRecord(EventHeader.decode(record), record.get(ValueLayout.JAVA_LONG_UNALIGNED, RESULT),
-                record.get(ValueLayout.JAVA_INT_UNALIGNED, NUMBER));
+        BpfBytes r = BpfBytes.of(record, SIZE);
+        return new SyscallLatencyRecord(EventHeader.decode(r), r.u64(RESULT), r.u32(NUMBER));
     }
 }

@@ -13,6 +13,7 @@ import io.jfrebpf.events.TcpRetransmitEvent;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -93,7 +94,7 @@ public final class TcpProbe extends BpfProbe {
         try {
             if (multi) {
                 keep(object.program(ACCEPT_PROGRAM).attachUretprobeMulti(pid, libc.toString(),
-                        accept.keySet().stream().mapToLong(Long::longValue).toArray()));
+                        offsets(accept)));
             } else {
                 for (long offset : accept.keySet()) {
                     keep(object.program(ACCEPT_PROGRAM).attachUprobe(true, pid, libc.toString(), offset));
@@ -103,7 +104,7 @@ public final class TcpProbe extends BpfProbe {
             throw LibcFunctions.explained(e, "tcp", "");
         }
         attachedAs = "tp_btf " + (lastWriter ? String.join(", ", TRACEPOINT_PROGRAMS)
-                : String.join(", ", TRACEPOINT_PROGRAMS.stream().filter(n -> !n.equals(WRITER_TRACEPOINT)).toList())
+                : String.join(", ", without(TRACEPOINT_PROGRAMS, WRITER_TRACEPOINT))
                         + " (this kernel has no " + WRITER_TRACEPOINT + ": retransmits go to the opener's stack)")
                 + "; " + (multi ? "uretprobe_multi" : "uretprobes") + " for pid " + pid + " on " + libc + " (" + String.join(", ", accept.values()) + ")";
         Log.debug("tcp: %s", attachedAs);
@@ -220,5 +221,26 @@ public final class TcpProbe extends BpfProbe {
         e.segments = r.segmentsOut();
         e.retransmits = r.retransmits();
         return e;
+    }
+
+    /* Loops, not streams: each stream and lambda costs the JVM spun classes at start-up. */
+
+    private static long[] offsets(Map<Long, String> functions) {
+        long[] offsets = new long[functions.size()];
+        int n = 0;
+        for (long offset : functions.keySet()) {
+            offsets[n++] = offset;
+        }
+        return offsets;
+    }
+
+    private static List<String> without(List<String> names, String left) {
+        List<String> kept = new ArrayList<>(names.size());
+        for (String n : names) {
+            if (!n.equals(left)) {
+                kept.add(n);
+            }
+        }
+        return kept;
     }
 }

@@ -27,11 +27,12 @@ public final class JvmStacks implements AutoCloseable {
 
     /** Reads what the kernel's walk and symbolization need from this JVM. */
     public static JvmStacks start() {
-        Optional<VmStructs> vm = VmStructs.load();
-        CodeCache code = vm.flatMap(CodeCache::load).orElse(null);
-        JavaMethods methods = vm.flatMap(JavaMethods::load).orElse(null);
-        FrameAnchors anchors = vm.flatMap(FrameAnchors::find).orElse(null);
-        HotSpotFrames frames = code == null ? null : vm.flatMap(v -> HotSpotFrames.find(v, code)).orElse(null);
+        // plain tests, not Optional's lambdas: each lambda costs a spun class at start-up
+        VmStructs vm = VmStructs.load().orElse(null);
+        CodeCache code = vm == null ? null : CodeCache.load(vm).orElse(null);
+        JavaMethods methods = vm == null ? null : JavaMethods.load(vm).orElse(null);
+        FrameAnchors anchors = vm == null ? null : FrameAnchors.find(vm).orElse(null);
+        HotSpotFrames frames = code == null ? null : HotSpotFrames.find(vm, code).orElse(null);
         if (frames == null) {
             warnWithoutFramePointers();
         }
@@ -39,9 +40,9 @@ public final class JvmStacks implements AutoCloseable {
         Optional<StubNames> stubs = frames == null ? Optional.empty() : StubNames.load(code);
         // a virtual thread's frames in its stack chunks are walked through its continuation's return barrier
         StackChunks chunks = frames == null || anchors == null ? StackChunks.unknown("no code blobs or frame anchors read")
-                : StackChunks.find(vm.get(), anchors);
+                : StackChunks.find(vm);
         StackMaps maps = new StackMaps(code, anchors, frames, chunks, SignalReturn.find().orElse(0),
-                stubs.map(StubNames::entries).orElse(new long[0]));
+                stubs.isPresent() ? stubs.get().entries() : new long[0]);
         Symbolizer symbolizer = frames == null ? new Symbolizer(maps, code, methods) : new Symbolizer(maps, code, methods, stubs);
         return new JvmStacks(maps, symbolizer);
     }

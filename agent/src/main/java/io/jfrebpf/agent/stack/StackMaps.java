@@ -5,6 +5,7 @@ import io.jfrebpf.agent.jvm.CodeCache;
 import io.jfrebpf.agent.jvm.FrameAnchors;
 import io.jfrebpf.agent.jvm.HotSpotFrames;
 import io.jfrebpf.agent.jvm.StackChunks;
+import io.jfrebpf.agent.libbpf.BpfBytes;
 import io.jfrebpf.agent.libbpf.BpfException;
 import io.jfrebpf.agent.libbpf.BpfMap;
 import io.jfrebpf.agent.libbpf.BpfObject;
@@ -35,11 +36,14 @@ public final class StackMaps implements AutoCloseable {
     private static final int STUB_ENTRIES = (int) StackLayout.STUB_ENTRIES_MAX;
 
     /** Lookup buffers, one set per reading thread (the poller, in production): no allocation per stack. */
-    private static final ThreadLocal<MemorySegment[]> BUFFERS = ThreadLocal.withInitial(() -> {
-        Arena arena = Arena.ofAuto();
-        return new MemorySegment[] {arena.allocate(8, 8), arena.allocate(UserStack.SIZE, 8),
-            arena.allocate(8L * UserStack.KERNEL_MAX_DEPTH, 8)};
-    });
+    private static final ThreadLocal<MemorySegment[]> BUFFERS = new ThreadLocal<>() {
+        @Override
+        protected MemorySegment[] initialValue() {
+            Arena arena = Arena.ofAuto();
+            return new MemorySegment[] {arena.allocate(8, 8), arena.allocate(UserStack.SIZE, 8),
+                arena.allocate(8L * UserStack.KERNEL_MAX_DEPTH, 8)};
+        }
+    };
 
     private final long interpreterStart;
     private final long interpreterEnd;
@@ -99,7 +103,12 @@ public final class StackMaps implements AutoCloseable {
     }
 
     private static boolean capturesStacks(BpfObject object) {
-        return object.maps().stream().anyMatch(m -> m.name().equals(USER));
+        for (BpfMap m : object.maps()) {
+            if (m.name().equals(USER)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Before load. */
@@ -224,13 +233,12 @@ public final class StackMaps implements AutoCloseable {
         if (!m.lookup(b[0], v)) {
             return Optional.empty();
         }
+        BpfBytes ips = BpfBytes.of(v, 8L * UserStack.KERNEL_MAX_DEPTH);
         int n = 0;
-        while (n < UserStack.KERNEL_MAX_DEPTH && v.get(ValueLayout.JAVA_LONG, 8L * n) != 0) {
+        while (n < ips.size() / 8 && ips.u64(8L * n) != 0) {
             n++;
         }
-        long[] ips = new long[n];
-        MemorySegment.copy(v, ValueLayout.JAVA_LONG, 0, ips, 0, n);
-        return Optional.of(ips);
+        return Optional.of(ips.u64s(0, n));
     }
 
     @Override

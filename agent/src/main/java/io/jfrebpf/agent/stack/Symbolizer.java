@@ -35,15 +35,22 @@ public final class Symbolizer {
     public static final String KERNEL_MODULE = "kernel";
     public static final String JVM_CODE = "hotspot";
     public static final String UNKNOWN_MODULE = "unknown";
+    /**
+     * The name (under {@link #JVM_CODE}) of a frame of compiled code whose nmethod was freed, or
+     * replaced by another, before the frame was named: which methods ran there cannot be told any
+     * more, and the code found at its pc now is not what ran.
+     */
+    public static final String FREED_CODE = "[compiled code freed]";
 
     private static final int STACK_CACHE = 8192;
     private static final int PC_CACHE = 65_536;
     private static final int KERNEL_FUNCTIONS = 16_384;
+    private static final int COMPILED_METHODS = 16_384;
     /**
-     * How long a pc keeps its cached name: compiled code can be freed (deoptimization, class
-     * unloading, code cache flushing) and its memory reused for another method, and an unloaded
-     * class's Method* reused for another, so names of pcs, stacks and methods are forgotten this
-     * often and read again.
+     * How long a name stays cached: an unloaded class's Method* can be reused for another method
+     * (an interpreted frame records its Method*), and a stub's code freed, so names of pcs, stacks
+     * and methods are forgotten this often and read again. Compiled code does not wait for it: its
+     * names are cached by pc and compile id, and checked against the nmethod found there.
      */
     static final long RENAME_NS = 60_000_000_000L;
 
@@ -69,10 +76,26 @@ public final class Symbolizer {
     private final FrameCache<JfrStack> stacks = new FrameCache<>(STACK_CACHE);
     /**
      * The frames of a pc that is not interpreted: a JfrFrame, or a JfrFrame[] (inlined methods,
-     * innermost first); by pc and 0 at a return address (a call site), 1 for the innermost frame
-     * (any pc), which is named apart.
+     * innermost first); by pc and, in the int, twice the compile id of the nmethod the kernel's walk
+     * found there (-1 for other code) plus 0 at a return address (a call site) or 1 for the
+     * innermost frame (any pc), which is named apart. The compile id makes the key that of one
+     * compilation's code: a pc whose nmethod was freed and whose space another took is another key.
      */
     private final FrameCache<Object> pcs = new FrameCache<>(PC_CACHE);
+    /**
+     * The methods of compilations as read while their nmethods lived: by Method* (0 for the
+     * nmethod's own method, named where a pc has no debug information) and compile id. A frame of
+     * an nmethod freed before it was named is named by these (and the nmethod's debug information,
+     * kept by compile id as well), never by what took its space.
+     */
+    private final FrameCache<JavaMethod> compiledMethods = new FrameCache<>(COMPILED_METHODS);
+    /** A method jitFrames read of a compilation: its Method* (or OWN_METHOD) and what it was. */
+    private record MethodRead(long method, JavaMethod name) {
+    }
+
+    /** What jitFrames read last, kept once the nmethod is known to have stayed. */
+    private final List<MethodRead> compiledRead = new ArrayList<>();
+    private static final long OWN_METHOD = 0;
     /** The names of the stubs in HotSpot's stub buffers: given, or read when a stub frame is first named. */
     private Optional<StubNames> stubs;
     /** Kernel stacks by id (the int) or by the pcs a record carried. */
@@ -293,6 +316,8 @@ public final class Symbolizer {
         return f;
     }
 
+    private static final JfrFrame FREED = new JfrFrame(JVM_CODE, FREED_CODE, "", -1, -1, FrameTypes.NATIVE);
+
     private static JfrFrame unresolvedKernelFrame(long pc) {
         return new JfrFrame(KERNEL_MODULE, "0x" + Long.toHexString(pc), "", -1, -1, FrameTypes.KERNEL);
     }
@@ -313,10 +338,11 @@ public final class Symbolizer {
             }
             // the innermost frame is at any pc, every other one at a return address (a call site)
             boolean atReturn = !u.anyPc(i);
-            int kind = atReturn ? 0 : 1;
+            int compileId = u.compileIds()[i];
+            int kind = 2 * compileId + (atReturn ? 0 : 1); // one to one: compile ids are ints from -1 up
             Object f = pcs.get(u.pcs()[i], kind, null);
             if (f == null) {
-                List<JfrFrame> named = resolve(u.pcs()[i], atReturn);
+                List<JfrFrame> named = resolve(u.pcs()[i], atReturn, compileId);
                 f = named.size() == 1 ? named.get(0) : named.toArray(JfrFrame[]::new);
                 pcs.put(u.pcs()[i], kind, null, f);
             }
@@ -345,7 +371,7 @@ public final class Symbolizer {
             }
             default -> {
                 nativeFrames++;
-                if (f.className().equals(UNKNOWN_MODULE) || f.methodName().startsWith("0x")) {
+                if (f.className().equals(UNKNOWN_MODULE) || f.methodName().startsWith("0x") || f.methodName().equals(FREED_CODE)) {
                     unresolvedFrames++;
                 }
             }
@@ -367,18 +393,33 @@ public final class Symbolizer {
 
     /**
      * The frames of one pc of JIT code, a stub or native code; a JIT pc may stand for several
-     * inlined methods, those of its call site when it is a return address (atReturn).
+     * inlined methods, those of its call site when it is a return address (atReturn). compileId:
+     * that of the nmethod the kernel's walk found at pc, or {@link UserStack#NO_COMPILE_ID}; the
+     * frame is named by that nmethod only, checked to be still there once its names are read,
+     * else it is {@link #FREED_CODE}: never by the code that took its space.
      */
-    private List<JfrFrame> resolve(long pc, boolean atReturn) {
+    private List<JfrFrame> resolve(long pc, boolean atReturn, int compileId) {
         if (code != null && code.contains(pc)) {
             Optional<CodeCache.Blob> blob = code.blobAt(pc);
+            boolean sampled = compileId != UserStack.NO_COMPILE_ID;
+            if (sampled && (blob.isEmpty() || !blob.get().isNMethod() || blob.get().compileId() != compileId)) {
+                return freedFrames(pc, atReturn, compileId);
+            }
             if (blob.isPresent()) {
                 CodeCache.Blob b = blob.get();
-                if (b.isNMethod() && methods != null) {
-                    List<JfrFrame> java = jitFrames(b, pc, atReturn);
-                    if (!java.isEmpty()) {
-                        return java;
+                List<JfrFrame> java = b.isNMethod() && methods != null ? jitFrames(b, pc, atReturn) : List.of();
+                if (b.isNMethod() && !code.holds(b, pc)) {
+                    // freed while its names were read: they, and what was read of it, may be of what came after
+                    code.forget(b.compileId());
+                    compiledRead.clear();
+                    if (sampled) {
+                        return List.of(FREED);
                     }
+                } else if (b.isNMethod()) {
+                    rememberCompiled(b.compileId());
+                }
+                if (!java.isEmpty()) {
+                    return java;
                 }
                 String name = code.isCallStubReturn(pc) ? "call_stub" : b.isNMethod() ? b.name() : stubName(pc, b);
                 return List.of(new JfrFrame(JVM_CODE, name, "", -1, -1, FrameTypes.NATIVE));
@@ -402,25 +443,83 @@ public final class Symbolizer {
         return stubs.flatMap(n -> n.at(pc, b.codeBegin())).orElse(b.name());
     }
 
+    /**
+     * The methods of an nmethod at pc, innermost first. Its Method*s are read anew, not taken from
+     * the cache: they live as long as the nmethod does (which resolve checks once they are read),
+     * but a cached name of the same Method* may be of a class unloaded since, whose metadata's
+     * space another class took (a class defined again and again is laid out alike each time).
+     */
     private List<JfrFrame> jitFrames(CodeCache.Blob nm, long pc, boolean atReturn) {
         List<CodeCache.Scope> scopes = atReturn ? code.scopesAtReturn(nm, pc) : code.scopesAt(nm, pc);
+        compiledRead.clear();
         List<JfrFrame> list = new ArrayList<>(scopes.size());
         for (int i = 0; i < scopes.size(); i++) {
             CodeCache.Scope s = scopes.get(i);
-            Optional<JavaMethod> m = methods.method(s.method());
-            if (m.isEmpty()) {
-                continue;
+            JavaMethod jm = compiledMethod(s.method(), s.method(), nm.compileId());
+            if (jm != null) {
+                list.add(jitFrame(jm, s.bci(), i == scopes.size() - 1));
             }
-            JavaMethod jm = m.get();
-            String type = i == scopes.size() - 1 ? FrameTypes.JIT_COMPILED : FrameTypes.INLINED;
-            int bci = s.bci();
-            list.add(new JfrFrame(jm.className(), jm.name(), jm.descriptor(), bci >= 0 ? jm.line(bci) : -1, bci, type));
         }
         if (list.isEmpty()) {
             // no debug information at this pc (a native method's wrapper; a call that records none, such
             // as a leaf call into a stub): the nmethod's own method, as HotSpot names such a frame
-            methods.method(nm.method()).ifPresent(jm -> list.add(
-                    new JfrFrame(jm.className(), jm.name(), jm.descriptor(), -1, -1, FrameTypes.JIT_COMPILED)));
+            JavaMethod jm = compiledMethod(nm.method(), OWN_METHOD, nm.compileId());
+            if (jm != null) {
+                list.add(new JfrFrame(jm.className(), jm.name(), jm.descriptor(), -1, -1, FrameTypes.JIT_COMPILED));
+            }
+        }
+        return List.copyOf(list);
+    }
+
+    /** A method of a compilation: as read before for it (another pc of the same nmethod), else read anew; null if unreadable. */
+    private JavaMethod compiledMethod(long method, long key, int compileId) {
+        JavaMethod jm = compiledMethods.get(key, compileId, null);
+        if (jm == null) {
+            jm = methods.reread(method).orElse(null);
+            if (jm != null) {
+                compiledRead.add(new MethodRead(key, jm));
+            }
+        }
+        return jm;
+    }
+
+    private static JfrFrame jitFrame(JavaMethod jm, int bci, boolean outermost) {
+        return new JfrFrame(jm.className(), jm.name(), jm.descriptor(), bci >= 0 ? jm.line(bci) : -1, bci,
+                outermost ? FrameTypes.JIT_COMPILED : FrameTypes.INLINED);
+    }
+
+    /** Keeps the methods jitFrames read of a compilation, now that its nmethod is known to have stayed while they were read. */
+    private void rememberCompiled(int compileId) {
+        for (MethodRead read : compiledRead) {
+            compiledMethods.put(read.method(), compileId, null, read.name());
+        }
+        compiledRead.clear();
+    }
+
+    /**
+     * The frames at pc of a compilation whose nmethod was freed (or replaced) since the sample: by
+     * what was read of it while it lived, its debug information and the names of its methods; else
+     * {@link #FREED_CODE}. Compilations are told apart by compile id, so what was read is theirs.
+     */
+    private List<JfrFrame> freedFrames(long pc, boolean atReturn, int compileId) {
+        List<CodeCache.Scope> scopes = code.scopesOfFreed(compileId, pc, atReturn);
+        if (scopes == null) {
+            return List.of(FREED);
+        }
+        List<JfrFrame> list = new ArrayList<>(Math.max(1, scopes.size()));
+        for (int i = 0; i < scopes.size(); i++) {
+            JavaMethod jm = compiledMethods.get(scopes.get(i).method(), compileId, null);
+            if (jm == null) {
+                return List.of(FREED);
+            }
+            list.add(jitFrame(jm, scopes.get(i).bci(), i == scopes.size() - 1));
+        }
+        if (list.isEmpty()) {
+            JavaMethod own = compiledMethods.get(OWN_METHOD, compileId, null);
+            if (own == null) {
+                return List.of(FREED);
+            }
+            list.add(new JfrFrame(own.className(), own.name(), own.descriptor(), -1, -1, FrameTypes.JIT_COMPILED));
         }
         return List.copyOf(list);
     }

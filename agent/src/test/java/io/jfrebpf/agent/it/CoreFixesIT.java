@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.jfrebpf.agent.libbpf.BpfObject;
+import io.jfrebpf.bpf.OffcpuObject;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -16,8 +17,10 @@ import org.junit.jupiter.params.provider.ValueSource;
 /**
  * The objects load on kernels whose task_struct differs from this one's (bpf/core_fixes.bpf.h):
  * libbpf relocates them against another kernel's BTF, here this kernel's with task_struct's
- * {@code __state} named {@code state} as before Linux 5.14 (Debian 11, Amazon Linux 2, RHEL 8),
- * then the kernel verifies them. Reading {@code __state} directly, the relocation fails.
+ * {@code __state} named {@code state} as before Linux 5.14 (Debian 11, Amazon Linux 2, RHEL 8)
+ * and without {@code rseq} (a kernel built without CONFIG_RSEQ, or one that keeps the registration
+ * elsewhere), then the kernel verifies them, offcpu with its walk on return to user mode, the
+ * code that asks for the field. Reading either field directly, the relocation fails.
  */
 class CoreFixesIT {
     @BeforeAll
@@ -35,7 +38,9 @@ class CoreFixesIT {
         assertTrue(start >= 0 && end > start, "no task_struct in this kernel's BTF");
         String task = text.substring(start, end);
         assertEquals(1, task.split("unsigned int __state;", -1).length - 1, "this kernel's task_struct has __state");
-        Files.writeString(header, text.substring(0, start) + task.replace("unsigned int __state;", "unsigned int state;")
+        assertEquals(1, task.split("struct rseq \\*rseq;", -1).length - 1, "this kernel's task_struct has rseq");
+        Files.writeString(header, text.substring(0, start)
+                + task.replace("unsigned int __state;", "unsigned int state;").replace("struct rseq *rseq;", "void *rseq_elsewhere;")
                 + text.substring(end));
         // globals of the types the programs relocate against, so that clang puts them whole into the BTF
         Path source = Files.writeString(dir.resolve("older.c"), "#include \"vmlinux.h\"\nstruct task_struct anchor_task;\n"
@@ -50,6 +55,9 @@ class CoreFixesIT {
     void loadsWhereTheTaskStateIsCalledState(String probe, @TempDir Path dir) throws Exception {
         Path btf = olderKernelBtf(dir);
         try (BpfObject older = BpfObject.open(probe, BpfObject.resourceBytes(probe), btf)) {
+            if (probe.equals("offcpu")) {
+                older.rodata().setInt(OffcpuObject.Rodata.WALK_ON_RESUME, 1);
+            }
             older.load(); // throws when a CO-RE relocation finds no field
         }
         try (BpfObject current = BpfObject.openResource(probe)) {

@@ -21,7 +21,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * What our JVM attaches, as the kernel lists it (the fdinfo of each BPF link the JVM holds): by
  * default uprobe_multi links on libc (files) and libjvm (virtual threads' freeze and thaw) for our own pid, the CPU sampler's perf events, the
- * scheduler's sched_switch (off-CPU) and three TCP/socket tracepoints (their programs return
+ * scheduler's sched_switch and rseq_update, a thread's return to user mode after a switch (off-CPU), and three TCP/socket tracepoints (their programs return
  * after one comparison for other processes) — no syscall tracepoint, which would tax every
  * process on the host — and the syscall tracepoints only when the syscall probe is asked for.
  * When the JVM is gone, so are its links.
@@ -29,7 +29,7 @@ import org.junit.jupiter.api.io.TempDir;
 class HostTaxIT {
     /** offcpu, then tcp: connection state changes, socket sends (the last writer), retransmissions. */
     static final List<String> TRACEPOINTS =
-            List.of("sched_switch", "inet_sock_set_state", "sock_send_length", "tcp_retransmit_skb");
+            List.of("sched_switch", "rseq_update", "inet_sock_set_state", "sock_send_length", "tcp_retransmit_skb");
 
     @BeforeAll
     static void bpf() {

@@ -37,6 +37,27 @@ final class VirtualThreadWorkloads {
      * Executors.newVirtualThreadPerTaskExecutor's with a naming factory: a thread named by its task
      * (setName) after it started can be named "" by JFR's own events, which the agent's follow.
      */
+    /**
+     * No virtual thread at all: main returns while a platform thread "late" sleeps on, so that
+     * HotSpot's DestroyJavaVM takes main's OS thread and waits there (an off-CPU stretch of
+     * about a second on the tid that was main's, under another Java id).
+     */
+    static final class NoneWhileMainEnds {
+        public static void main(String[] args) throws Exception {
+            Thread late = new Thread(new Runnable() {
+                @Override
+                public void run() {
+                    try {
+                        Thread.sleep(1_000);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
+            }, "late");
+            late.start();
+        }
+    }
+
     static final class Opens {
         public static void main(String[] args) throws Exception {
             Path dir = Path.of(args[0]);

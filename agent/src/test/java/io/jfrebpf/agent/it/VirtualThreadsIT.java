@@ -18,6 +18,7 @@ import jdk.jfr.consumer.RecordedEvent;
 import jdk.jfr.consumer.RecordedFrame;
 import jdk.jfr.consumer.RecordedThread;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -73,6 +74,31 @@ class VirtualThreadsIT {
         assertTrue(status.stream().anyMatch(e -> "file".equals(e.getString("probe")) && e.getString("virtualThreads") != null
                 && e.getString("virtualThreads").startsWith("mounted virtual threads named")),
                 "ebpf.ProbeStatus says how mounted threads are read: " + status);
+    }
+
+    /**
+     * A JVM that runs no virtual thread: the mounted thread's check on virtual threads never runs
+     * (no carrier pool is started for it), and the wait of DestroyJavaVM on main's OS thread (another
+     * Java id than main's) names DestroyJavaVM, not a virtual thread.
+     */
+    @Test
+    void withoutVirtualThreadsNoEventNamesOneAndDestroyJavaVmIsItself(@TempDir Path dir) throws Exception {
+        String gc = "G1";
+        Path recording = dir.resolve("r.jfr");
+        ChildJvm.workload(VirtualThreadWorkloads.NoneWhileMainEnds.class)
+                .agent("file=" + recording + ",jfr=none,probes=offcpu,startup=wait").run(dir).assertSucceeded();
+        List<RecordedEvent> events = Recordings.read(recording);
+        for (RecordedEvent e : events) {
+            RecordedThread t = e.getThread();
+            assertTrue(t == null || !t.isVirtual(), gc + ": a JVM without virtual threads names one: " + e);
+        }
+        List<RecordedEvent> destroy = where(events, "ebpf.OffCPU", e -> e.getThread() != null
+                && "DestroyJavaVM".equals(e.getThread().getJavaName()) && e.getDuration().toMillis() >= 500);
+        assertEquals(1, destroy.size(), gc + ": DestroyJavaVM's wait for 'late': " + where(events, "ebpf.OffCPU", e -> true));
+        List<RecordedEvent> status = where(events, "ebpf.ProbeStatus", e -> "offcpu".equals(e.getString("probe")));
+        assertEquals(1, status.size(), "ebpf.ProbeStatus of offcpu");
+        assertTrue(status.get(0).getString("virtualThreads").endsWith("on virtual threads at the first event of one)"),
+                "the check on virtual threads waited for one: " + status.get(0).getString("virtualThreads"));
     }
 
     static final int DEEP = 6;

@@ -66,4 +66,16 @@ class ProcMapsTest {
         assertTrue(first.libjvm().isPresent());
         assertTrue(first.libc().isPresent());
     }
+
+    /** The names the regular expression libc-[\\d.]+\\.so took, and what it refused. */
+    @Test
+    void libcIsKnownByItsNamesAlone() {
+        for (String yes : List.of("libc.so.6", "libc.so", "libc-2.31.so", "libc-2.so", "libc-.1.so")) {
+            assertTrue(ProcMaps.isLibc(yes), yes);
+        }
+        for (String no : List.of("libc-.so", "libc-2.31a.so", "libc-2.31.so.6", "libcrypto.so.3", "libc.so.7", "xlibc.so.6",
+                "libc-2.31.s", "libjvm.so", "")) {
+            assertFalse(ProcMaps.isLibc(no), no);
+        }
+    }
 }

@@ -5,24 +5,21 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import org.junit.jupiter.api.Test;
 
 class OffCpuProbeTest {
-    /** What libbpf put in the message on the 6.18.44 kernel of these machines, shortened. */
-    private static final String REFUSED = "bpf_object__load(offcpu) failed: EPERM (libbpf: libbpf: prog 'sched_switch': BPF program"
-            + " load failed: Operation not permitted / libbpf: prog 'sched_switch': -- BEGIN PROG LOAD LOG --\n"
-            + "0: R1=ctx() R10=fp0\n"
-            + "1285: (85) call bpf_task_work_schedule_resume_impl#65360\n"
-            + "sleepable callback in a program that is not sleepable\n"
-            + "kfunc bpf_task_work_schedule_resume_impl#65360 failed callback verification\n"
-            + "-- END PROG LOAD LOG -- / libbpf: prog 'sched_switch': failed to load: -1)";
+    /** What libbpf puts in the message when a kernel has no rseq_update tracepoint, shortened. */
+    private static final String REFUSED = "bpf_object__load(offcpu) failed: ESRCH (libbpf: prog 'rseq_update': failed to find kernel"
+            + " BTF type ID of 'btf_trace_rseq_update': -3 / libbpf: prog 'rseq_update': failed to prepare load attributes: -3"
+            + " / libbpf: failed to load object 'offcpu')";
 
     @Test
-    void theVerifiersReasonIsItsLineAboutTheCallback() {
-        assertEquals("sleepable callback in a program that is not sleepable", OffCpuProbe.verifierReason(REFUSED));
+    void theReasonIsLibbpfsLineAboutTheProgram() {
+        assertEquals("libbpf: prog 'rseq_update': failed to find kernel BTF type ID of 'btf_trace_rseq_update': -3",
+                OffCpuProbe.firstLine(REFUSED));
     }
 
     @Test
-    void withoutAVerifierLogTheMessageStartSays() {
-        assertEquals("bpf_object__load(offcpu) failed: ENOMEM", OffCpuProbe.verifierReason("bpf_object__load(offcpu) failed: ENOMEM"));
+    void withoutSuchALineTheMessageStartSays() {
+        assertEquals("bpf_object__load(offcpu) failed: ENOMEM", OffCpuProbe.firstLine("bpf_object__load(offcpu) failed: ENOMEM"));
         String longOne = "x".repeat(300);
-        assertEquals("x".repeat(160) + "...", OffCpuProbe.verifierReason(longOne));
+        assertEquals("x".repeat(160) + "...", OffCpuProbe.firstLine(longOne));
     }
 }

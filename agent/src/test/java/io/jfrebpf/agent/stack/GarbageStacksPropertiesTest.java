@@ -66,7 +66,7 @@ class GarbageStacksPropertiesTest {
     @Property
     void garbagePcsGiveUnresolvedOrStubFrames(@ForAll("pointers") long pc) {
         code.blobAt(pc).ifPresent(b -> code.scopesAt(b, pc));
-        List<JfrFrame> frames = symbolizer.frames(new UserStack(new long[] {pc}, new long[] {0}, new boolean[1], false, false, false, false));
+        List<JfrFrame> frames = symbolizer.frames(new UserStack(new long[] {pc}, new long[] {0}, new int[] {UserStack.NO_COMPILE_ID}, new boolean[1], false, false, false, false));
         assertFalse(frames.isEmpty());
         for (JfrFrame f : frames) {
             assertFalse(f.methodName().isEmpty() || f.className().isEmpty(), f.toString());
@@ -75,7 +75,7 @@ class GarbageStacksPropertiesTest {
 
     @Property
     void garbageInterpretedFramesAreNamedInterpreter(@ForAll("pointers") long method, @ForAll("pointers") long bcp) {
-        List<JfrFrame> frames = symbolizer.frames(new UserStack(new long[] {method}, new long[] {bcp == 0 ? -1 : bcp}, new boolean[1], false, false, false, false));
+        List<JfrFrame> frames = symbolizer.frames(new UserStack(new long[] {method}, new long[] {bcp == 0 ? -1 : bcp}, new int[] {UserStack.NO_COMPILE_ID}, new boolean[1], false, false, false, false));
         assertEquals(1, frames.size());
         assertEquals(FrameTypes.INTERPRETED, frames.get(0).type());
     }
