@@ -152,14 +152,14 @@ public final class OffCpuProbe extends BpfProbe {
             return false;
         }
         walkOnResume = false;
-        resumeRefused = firstLine(String.valueOf(refused.getMessage()));
+        resumeRefused = refusalReason(String.valueOf(refused.getMessage()));
         Log.info("probe offcpu: the rseq_update program does not load here (%s); user stacks are walked at every switch-out"
                 + " instead", resumeRefused);
         return true;
     }
 
-    /** libbpf's line that says why, from its load log in the message; the message's start when there is none. */
-    static String firstLine(String message) {
+    /** libbpf's line about the rseq_update program in the message, which says why it was refused; the message's start when there is none. */
+    static String refusalReason(String message) {
         for (String part : message.split("\\R| / ")) {
             String line = part.strip();
             int libbpf = line.indexOf("libbpf: ");

@@ -13,13 +13,13 @@ class OffCpuProbeTest {
     @Test
     void theReasonIsLibbpfsLineAboutTheProgram() {
         assertEquals("libbpf: prog 'rseq_update': failed to find kernel BTF type ID of 'btf_trace_rseq_update': -3",
-                OffCpuProbe.firstLine(REFUSED));
+                OffCpuProbe.refusalReason(REFUSED));
     }
 
     @Test
     void withoutSuchALineTheMessageStartSays() {
-        assertEquals("bpf_object__load(offcpu) failed: ENOMEM", OffCpuProbe.firstLine("bpf_object__load(offcpu) failed: ENOMEM"));
+        assertEquals("bpf_object__load(offcpu) failed: ENOMEM", OffCpuProbe.refusalReason("bpf_object__load(offcpu) failed: ENOMEM"));
         String longOne = "x".repeat(300);
-        assertEquals("x".repeat(160) + "...", OffCpuProbe.firstLine(longOne));
+        assertEquals("x".repeat(160) + "...", OffCpuProbe.refusalReason(longOne));
     }
 }
