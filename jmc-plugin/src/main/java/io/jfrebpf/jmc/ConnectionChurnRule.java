@@ -27,7 +27,7 @@ public final class ConnectionChurnRule extends EbpfRule {
         CallSites callSites = callSites(p);
         List<Events.Event> connections = Events.of(items, EventNames.TCP_CONNECTION);
         if (connections.isEmpty()) {
-            return notApplicable(p, "No " + EventNames.TCP_CONNECTION + " events: the JVM had no connection, or probes=tcp was off.");
+            return notApplicable(p, NO_TCP_CONNECTIONS);
         }
         Map<String, List<Long>> lifetimes = new HashMap<>();
         Map<String, Map<String, Long>> sites = new HashMap<>();

@@ -32,6 +32,13 @@ abstract class EbpfRule implements IRule {
     static final double INFO = 50;
     static final double WARNING = 80;
 
+    /** Why a rule on TCP connections does not apply to a recording without them (two rules read them). */
+    static final String NO_TCP_CONNECTIONS = "No " + EventNames.TCP_CONNECTION
+            + " events: the JVM had no connection, or probes=tcp was off.";
+    /** Why a rule on PostgreSQL statements does not apply to a recording without them (two rules read them). */
+    static final String NO_POSTGRES_QUERIES = "No " + EventNames.POSTGRES_QUERY
+            + " events: no PostgreSQL server on the same host served this JVM.";
+
     /**
      * The application's packages, for the rules that name the code behind events (the reader
      * library's call sites): empty, every class outside the well-known libraries (JDK, pools,

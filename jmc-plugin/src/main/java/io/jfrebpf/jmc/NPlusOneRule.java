@@ -25,7 +25,7 @@ public final class NPlusOneRule extends EbpfRule {
         CallSites callSites = callSites(p);
         List<Events.Event> queries = Events.of(items, EventNames.POSTGRES_QUERY);
         if (queries.isEmpty()) {
-            return notApplicable(p, "No " + EventNames.POSTGRES_QUERY + " events: no PostgreSQL server on the same host served this JVM.");
+            return notApplicable(p, NO_POSTGRES_QUERIES);
         }
         Map<String, Long> repeats = new HashMap<>();
         Map<String, Long> serverTime = new HashMap<>();

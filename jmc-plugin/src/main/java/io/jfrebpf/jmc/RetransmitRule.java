@@ -30,7 +30,7 @@ public final class RetransmitRule extends EbpfRule {
         CallSites callSites = callSites(p);
         List<Events.Event> connections = Events.of(items, EventNames.TCP_CONNECTION);
         if (connections.isEmpty()) {
-            return notApplicable(p, "No " + EventNames.TCP_CONNECTION + " events: the JVM had no connection, or probes=tcp was off.");
+            return notApplicable(p, NO_TCP_CONNECTIONS);
         }
         List<Events.Event> retransmits = Events.of(items, EventNames.TCP_RETRANSMIT);
         if (retransmits.isEmpty()) {

@@ -38,7 +38,7 @@ public final class SlowQueryRule extends EbpfRule {
         CallSites callSites = callSites(p);
         List<Events.Event> queries = Events.of(items, EventNames.POSTGRES_QUERY);
         if (queries.isEmpty()) {
-            return notApplicable(p, "No " + EventNames.POSTGRES_QUERY + " events: no PostgreSQL server on the same host served this JVM.");
+            return notApplicable(p, NO_POSTGRES_QUERIES);
         }
         long threshold = nanos(p, THRESHOLD);
         long totalThreshold = nanos(p, TOTAL);
