@@ -27,8 +27,9 @@ import java.lang.invoke.MethodHandle;
  * go through this shape too; AAPCS64 on Linux passes variadic arguments as fixed ones.</li>
  * <li>{@link #callCritical}: {@code long f(long, long)}, no errno, no thread-state transition:
  * for HotSpot's SafeFetchN, a load and a return, called per word.</li>
- * <li>{@link #upcall}: {@code int f(long, long, long)} for libbpf's callbacks (ring buffer
- * samples, log lines); an {@code int} argument arrives with undefined upper bits.</li>
+ * <li>{@link #upcall}: {@code int f(long, long, long)} for libbpf's log callback (the
+ * ring buffers are read in place, without a callback per record); an {@code int} argument
+ * arrives with undefined upper bits.</li>
  * </ul>
  */
 public final class Native {
