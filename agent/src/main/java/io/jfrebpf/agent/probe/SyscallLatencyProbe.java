@@ -116,7 +116,10 @@ public final class SyscallLatencyProbe extends BpfProbe {
 
     /**
      * The longest call of the period: the kernel keeps a per-CPU maximum that we read and reset;
-     * a call ending between the read and the reset can be missed, which the histogram bounds.
+     * a call ending between the read and the reset can be missed, which the histogram bounds. The
+     * maximum is read after the statistics, so a call ending in between is in the maximum but not
+     * yet in the period's count: a maximum above what the period's own calls allow (its total,
+     * its histogram's highest bucket) is such a call's, and the period's bound stands instead.
      */
     private long takePeriodMax(BpfMap periodMax, SyscallStats delta) {
         try {
@@ -129,9 +132,10 @@ public final class SyscallLatencyProbe extends BpfProbe {
                 perCpu.fill((byte) 0);
                 periodMax.update(key, perCpu);
             }
-            return max > 0 ? max : delta.histogramUpperBoundNs();
+            long bound = Math.min(delta.histogramUpperBoundNs(), delta.totalNs());
+            return max > 0 && max <= bound ? max : bound;
         } catch (BpfException e) {
-            return delta.histogramUpperBoundNs();
+            return Math.min(delta.histogramUpperBoundNs(), delta.totalNs());
         }
     }
 
