@@ -49,10 +49,6 @@ final class RingBuffer {
         this.handler = handler;
     }
 
-    String name() {
-        return name;
-    }
-
     /**
      * Hands every committed record to the handler, in order, and moves the consumer position past
      * each once it was handled; stops at the first record still being written. Returns how many

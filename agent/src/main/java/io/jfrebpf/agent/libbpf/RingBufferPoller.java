@@ -34,6 +34,7 @@ public final class RingBufferPoller implements AutoCloseable {
     private static final NativeFunction EPOLL_WAIT = NativeFunction.libc("epoll_wait");
     private static final NativeFunction SYSCONF = NativeFunction.libc("sysconf");
     private static final int SC_PAGESIZE = 30;
+    private static final long PAGE_BYTES = SYSCONF.call(SC_PAGESIZE);
     private static final int PROT_READ = 1;
     private static final int PROT_WRITE = 2;
     private static final int MAP_SHARED = 1;
@@ -48,8 +49,7 @@ public final class RingBufferPoller implements AutoCloseable {
 
     private final Arena arena = Arena.ofShared();
     private final List<RingBuffer> rings = new ArrayList<>();
-    /** Each ring's two mappings, address and length, to unmap at close. */
-    private final List<long[]> mappings = new ArrayList<>();
+    private final List<Mapping> mappings = new ArrayList<>();
     private MemorySegment events;
     private int epoll = -1;
     private long handlerErrors;
@@ -67,16 +67,15 @@ public final class RingBufferPoller implements AutoCloseable {
         }
         int fd = ringbuf.fd();
         long size = Integer.toUnsignedLong(ringbuf.maxEntries());
-        long page = SYSCONF.call(SC_PAGESIZE);
-        long consumerAt = MMAP.call(0, page, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+        long consumerAt = MMAP.call(0, PAGE_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
         if (consumerAt == MAP_FAILED) {
             throw LibBpf.failure("mmap(" + name + ", consumer page)", Native.errno());
         }
-        long producerBytes = page + 2 * size;
-        long producerAt = MMAP.call(0, producerBytes, PROT_READ, MAP_SHARED, fd, page);
+        long producerBytes = PAGE_BYTES + 2 * size;
+        long producerAt = MMAP.call(0, producerBytes, PROT_READ, MAP_SHARED, fd, PAGE_BYTES);
         if (producerAt == MAP_FAILED) {
             int errno = Native.errno();
-            MUNMAP.call(consumerAt, page);
+            MUNMAP.call(consumerAt, PAGE_BYTES);
             throw LibBpf.failure("mmap(" + name + ", " + producerBytes + " bytes of data)", errno);
         }
         try (Arena call = Arena.ofConfined()) {
@@ -85,13 +84,14 @@ public final class RingBufferPoller implements AutoCloseable {
             if ((int) EPOLL_CTL.call(epoll, EPOLL_CTL_ADD, fd, event.address()) < 0) {
                 int errno = Native.errno();
                 MUNMAP.call(producerAt, producerBytes);
-                MUNMAP.call(consumerAt, page);
+                MUNMAP.call(consumerAt, PAGE_BYTES);
                 throw LibBpf.failure("epoll_ctl(" + name + ")", errno);
             }
         }
-        mappings.add(new long[] {consumerAt, page, producerAt, producerBytes});
+        mappings.add(new Mapping(consumerAt, PAGE_BYTES));
+        mappings.add(new Mapping(producerAt, producerBytes));
         rings.add(new RingBuffer(name, Native.segment(consumerAt, 8), Native.segment(producerAt, 8),
-                Native.segment(producerAt + page, 2 * size), size, new Guarded(name, handler)));
+                Native.segment(producerAt + PAGE_BYTES, 2 * size), size, new Guarded(name, handler)));
     }
 
     /**
@@ -128,6 +128,10 @@ public final class RingBufferPoller implements AutoCloseable {
         return n;
     }
 
+    /** One mmap of a ring's pages, unmapped at close. */
+    private record Mapping(long address, long bytes) {
+    }
+
     /** A probe's handler, whose failures are counted and logged once rather than stopping the drain. */
     private final class Guarded implements RecordHandler {
         private final String ring;
@@ -153,9 +157,8 @@ public final class RingBufferPoller implements AutoCloseable {
     @Override
     public synchronized void close() {
         rings.clear();
-        for (long[] m : mappings) {
-            MUNMAP.call(m[2], m[3]);
-            MUNMAP.call(m[0], m[1]);
+        for (Mapping m : mappings) {
+            MUNMAP.call(m.address(), m.bytes());
         }
         mappings.clear();
         if (epoll >= 0) {
